@@ -1,0 +1,211 @@
+"""The `crisis-ledger` command: serve, migrate, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from ledger.config import Settings
+from ledger.database import embedded_running, start_embedded, stop_embedded
+from ledger.errors import LedgerError
+from ledger.keys import Scope, create_key, revoke_key
+from ledger.logs import configure
+from ledger.migrate import migrate
+
+DEMO_TENANT = "demo"
+DEMO_KEY_NAME = "demo-admin"
+
+
+def _database_url(settings: Settings) -> tuple[str, bool]:
+    """The configured URL, or an embedded server's; True when this call started that server."""
+    if settings.database_url:
+        return settings.database_url, False
+    started = not embedded_running(settings.data_dir)
+    return start_embedded(settings.data_dir), started
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(url, timeout=10)
+
+
+async def _migrate(url: str) -> list[str]:
+    conn = await _connect(url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+async def _ensure_demo(url: str, data_dir: Path) -> str | None:
+    """On the embedded database's first start: a `demo` tenant and an admin key (returned once)."""
+    conn = await _connect(url)
+    try:
+        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", DEMO_TENANT):
+            return None
+        key = await create_key(conn, DEMO_TENANT, DEMO_KEY_NAME, Scope.ADMIN)
+    finally:
+        await conn.close()
+    key_file = data_dir / "demo-admin.key"
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = Settings.from_env()
+    configure(settings.log_format, settings.log_level)
+    url, embedded = _database_url(settings)
+    try:
+        applied = asyncio.run(_migrate(url))
+        host, port = args.host or settings.host, args.port or settings.port
+        if embedded:
+            key = asyncio.run(_ensure_demo(url, settings.data_dir.resolve()))
+            _print_welcome(host, port, settings.data_dir.resolve(), key)
+        if applied:
+            print(f"applied migrations: {', '.join(applied)}", file=sys.stderr)
+        # Workers read their settings from the environment; they need not migrate again.
+        os.environ["LEDGER_DATABASE_URL"] = url
+        os.environ["LEDGER_MIGRATE_ON_START"] = "false"
+        Granian(
+            "ledger.http.asgi:create",
+            factory=True,
+            address=host,
+            port=port,
+            workers=args.workers or settings.workers,
+            interface=Interfaces.ASGI,
+            log_access=False,
+            respawn_failed_workers=True,
+        ).serve()
+    finally:
+        if embedded:
+            stop_embedded(settings.data_dir)
+    return 0
+
+
+def _print_welcome(host: str, port: int, data_dir: Path, key: str | None) -> None:
+    base = f"http://{host}:{port}"
+    key_file = data_dir / "demo-admin.key"
+    lines = [
+        "",
+        f"crisis-ledger on {base} (embedded PostgreSQL, data in {data_dir})",
+    ]
+    if key:
+        lines.append(f"  created tenant 'demo' with admin key (also saved in {key_file}):")
+        lines.append(f"    {key}")
+    else:
+        lines.append(f"  tenant 'demo': its admin key is in {key_file}")
+    lines += [
+        "  try:",
+        f"    export KEY=$(cat {key_file})",
+        f'    curl -s -X POST {base}/v1/incidents -H "Authorization: Bearer $KEY" \\',
+        "      -H 'Content-Type: application/json' \\",
+        '      -d \'{"title": "Complaint thread going viral", "severity": "sev2", "channel": "x"}\'',
+        f"  OpenAPI: {base}/schema/openapi.json",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    configure(settings.log_format, settings.log_level)
+    url, embedded = _database_url(settings)
+    try:
+        applied = asyncio.run(_migrate(url))
+    finally:
+        if embedded:
+            stop_embedded(settings.data_dir)
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"), file=sys.stderr)
+    return 0
+
+
+def _with_database(action: str, args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    url, embedded = _database_url(settings)
+
+    async def run() -> None:
+        await _migrate(url)
+        conn = await _connect(url)
+        try:
+            if action == "create":
+                print(await create_key(conn, args.tenant, args.name, Scope[args.scope.upper()]))
+            else:
+                count = await revoke_key(conn, args.tenant, args.name)
+                print(f"revoked {count} key(s) named {args.name} of tenant {args.tenant}", file=sys.stderr)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run())
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        if embedded:
+            stop_embedded(settings.data_dir)
+    return 0
+
+
+def openapi_document() -> str:
+    """The service's OpenAPI document, as committed in schemas/openapi.json."""
+    import json
+
+    from litestar.serialization import encode_json
+
+    from ledger.http.app import create_app
+
+    schema = create_app(Settings(), "postgresql://unused").openapi_schema.to_schema()
+    return json.dumps(json.loads(encode_json(schema)), indent=2, sort_keys=True) + "\n"
+
+
+def cmd_openapi(_: argparse.Namespace) -> int:
+    sys.stdout.write(openapi_document())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crisis-ledger", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (embedded PostgreSQL unless LEDGER_DATABASE_URL)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply pending database migrations")
+    mig.set_defaults(func=cmd_migrate)
+
+    api = sub.add_parser("openapi", help="print the OpenAPI document")
+    api.set_defaults(func=cmd_openapi)
+
+    keys = sub.add_parser("keys", help="create or revoke API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    create = ksub.add_parser("create", help="create a key (and the tenant if new); prints only the key")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", required=True, choices=["read", "write", "admin"])
+    create.set_defaults(func=lambda a: _with_database("create", a))
+    revoke = ksub.add_parser("revoke", help="revoke a tenant's key by name")
+    revoke.add_argument("--tenant", required=True)
+    revoke.add_argument("--name", required=True)
+    revoke.set_defaults(func=lambda a: _with_database("revoke", a))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Commands: what a client asks the ledger to do to one incident. Built by the HTTP shell."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from schemas.events import Channel, NoteKind, Severity, Visibility
+
+
+class _Command(msgspec.Struct, frozen=True, kw_only=True):
+    incident_id: uuid.UUID
+    actor: str
+    occurred_at: datetime | None = None
+
+
+class Detect(_Command, frozen=True, kw_only=True):
+    title: str
+    severity: Severity
+    channel: Channel
+    scenario: str | None = None
+    source_url: str | None = None
+    summary: str | None = None
+    reach: int | None = None
+    dedup_key: str | None = None
+    policy_version: int = 0
+
+
+class ReceiveSignal(_Command, frozen=True, kw_only=True):
+    source_url: str | None = None
+    reach: int | None = None
+    summary: str | None = None
+
+
+class Acknowledge(_Command, frozen=True, kw_only=True):
+    note: str | None = None
+
+
+class Assign(_Command, frozen=True, kw_only=True):
+    role: str
+    assignee: str
+    # The tenant's current role catalogue, looked up by the shell: the rule stays pure.
+    known_roles: frozenset[str] = frozenset()
+
+
+class Unassign(_Command, frozen=True, kw_only=True):
+    role: str
+    assignee: str
+    reason: str | None = None
+
+
+class Reply(_Command, frozen=True, kw_only=True):
+    channel: Channel
+    text: str
+    visibility: Visibility
+    in_reply_to: str | None = None
+    url: str | None = None
+    approved_by: str | None = None
+
+
+class ChangeSeverity(_Command, frozen=True, kw_only=True):
+    severity: Severity
+    reason: str | None = None
+
+
+class Note(_Command, frozen=True, kw_only=True):
+    text: str
+    kind: NoteKind = NoteKind.NOTE
+
+
+class Resolve(_Command, frozen=True, kw_only=True):
+    summary: str
+
+
+class Reopen(_Command, frozen=True, kw_only=True):
+    reason: str
+
+
+class RecordSlaNotice(_Command, frozen=True, kw_only=True):
+    metric: str
+    kind: str
+    due_at: datetime
+
+
+Command = (
+    Detect
+    | ReceiveSignal
+    | Acknowledge
+    | Assign
+    | Unassign
+    | Reply
+    | ChangeSeverity
+    | Note
+    | Resolve
+    | Reopen
+    | RecordSlaNotice
+)

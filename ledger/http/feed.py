@@ -1,0 +1,27 @@
+"""The tenant's feed: every event in one gapless sequence of positions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.params import QueryParameter
+
+from ledger.http.auth import READ, principal_of
+from ledger.http.openapi import ERRORS_READ
+from ledger.http.views import event_out
+from ledger.store import EventStore
+from schemas.api import EventPage
+
+
+@get("/v1/events", guards=[READ], responses=ERRORS_READ, tags=["feed"], summary="The tenant's event feed")
+async def read_feed(
+    request: Request[Any, Any, Any],
+    store: EventStore,
+    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="Last position seen")] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> EventPage:
+    """Events with position > after, in position order; `next` is the `after` for the next page."""
+    events = await store.read_feed(principal_of(request).tenant, after, limit)
+    more = len(events) == limit
+    return EventPage(items=[event_out(e) for e in events], next=events[-1].position if more else None)

@@ -1,0 +1,367 @@
+"""Incident endpoints: detect, the actions, reads and the incident's own history."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from ledger import commands as c
+from ledger.http.auth import READ, WRITE, principal_of
+from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
+from ledger.http.problems import problem
+from ledger.http.views import etag, event_out, incident_out
+from ledger.incident_queries import IncidentQueries, ListFilter
+from ledger.keys import Principal
+from ledger.shell import Deduplicated, Done, Shell, request_hash
+from ledger.store import EventStore, Idempotency
+from schemas.api import (
+    AcknowledgeBody,
+    AssignBody,
+    DetectBody,
+    EventOut,
+    EventPage,
+    IncidentOut,
+    IncidentPage,
+    NoteBody,
+    ReopenBody,
+    ReplyBody,
+    ResolveBody,
+    SeverityBody,
+    UnassignBody,
+)
+from schemas.events import Channel, Severity
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        description='Append only if the incident is at this version, e.g. "7" (else 412).',
+        max_length=64,
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="Retry safely: the same key and body return the first response and append nothing.",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+    ),
+]
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    found = _ETAG.match(value.strip())
+    if found is None:
+        raise problem(400, "invalid-if-match", 'If-Match must be a version such as "7"', f"got {value!r}")
+    return int(found.group(1))
+
+
+async def _idempotency(
+    request: Request[Any, Any, Any], key: str | None, status_code: int = 201
+) -> Idempotency | None:
+    if key is None:
+        return None
+    body = await request.body()
+    return Idempotency(key, request_hash(request.method, request.url.path, body), status_code)
+
+
+def _actor(who: Principal, body: Any) -> str:
+    return body.actor if body is not None and body.actor else who.name
+
+
+class IncidentController(Controller):
+    path = "/v1/incidents"
+    tags = ["incidents"]
+
+    @post("/", guards=[WRITE], status_code=201, responses=ERRORS_WRITE, summary="Detect an incident")
+    async def detect(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        data: JSONBody[DetectBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[IncidentOut]:
+        who = principal_of(request)
+        cmd = c.Detect(
+            incident_id=uuid.uuid4(),
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            title=data.title,
+            severity=data.severity,
+            channel=data.channel,
+            scenario=data.scenario,
+            source_url=data.source_url,
+            summary=data.summary,
+            reach=data.reach,
+            dedup_key=data.dedup_key,
+        )
+        result = await shell.execute(
+            who,
+            cmd,
+            if_match=parse_if_match(if_match),
+            idempotency=await _idempotency(request, idempotency_key),
+        )
+        done = _created(result)
+        return Response(
+            incident_out(done.incident),
+            status_code=done.status_code,
+            headers={"ETag": etag(done.incident.version), "Location": f"/v1/incidents/{done.incident.id}"},
+        )
+
+    @get("/", guards=[READ], responses=ERRORS_READ, summary="List incidents")
+    async def list_incidents(
+        self,
+        request: Request[Any, Any, Any],
+        queries: NamedDependency[IncidentQueries],
+        status: Annotated[str | None, QueryParameter(pattern="^(open|resolved)$")] = None,
+        severity: FromQuery[Severity | None] = None,
+        scenario: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        channel: FromQuery[Channel | None] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=40, pattern=r"^\d+$")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    ) -> IncidentPage:
+        who = principal_of(request)
+        flt = ListFilter(status=status, severity=severity, scenario=scenario, channel=channel)
+        incidents, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit)
+        return IncidentPage(items=[incident_out(i) for i in incidents], next=next_cursor)
+
+    @get("/{incident_id:uuid}", guards=[READ], responses=ERRORS_READ, summary="Read an incident")
+    async def read(
+        self,
+        request: Request[Any, Any, Any],
+        queries: NamedDependency[IncidentQueries],
+        incident_id: FromPath[uuid.UUID],
+    ) -> Response[IncidentOut]:
+        incident = await queries.get(principal_of(request).tenant, incident_id)
+        return Response(incident_out(incident), headers={"ETag": etag(incident.version)})
+
+    @get("/{incident_id:uuid}/events", guards=[READ], responses=ERRORS_READ, summary="The incident's history")
+    async def history(
+        self,
+        request: Request[Any, Any, Any],
+        store: NamedDependency[EventStore],
+        queries: NamedDependency[IncidentQueries],
+        incident_id: FromPath[uuid.UUID],
+        after: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 1000,
+    ) -> EventPage:
+        tenant = principal_of(request).tenant
+        events = await store.read_stream(tenant, incident_id, after, limit)
+        if not events:
+            await queries.get(tenant, incident_id)  # 404 for an unknown incident, [] past its end
+        more = len(events) == limit
+        return EventPage(items=[event_out(e) for e in events], next=events[-1].version if more else None)
+
+    # The actions: each appends one event and answers it (201, ETag = the new version).
+
+    @post("/{incident_id:uuid}/acknowledge", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def acknowledge(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[AcknowledgeBody | None] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Acknowledge(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at if data else None,
+            note=data.note if data else None,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/assignments", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def assign(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[AssignBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Assign(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            role=data.role,
+            assignee=data.assignee,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @delete(
+        "/{incident_id:uuid}/assignments/{role:str}/{assignee:str}",
+        guards=[WRITE],
+        status_code=201,
+        responses=ERRORS_WRITE,
+    )
+    async def unassign(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        role: FromPath[str],
+        assignee: FromPath[str],
+        data: JSONBody[UnassignBody | None] = None,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Unassign(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at if data else None,
+            role=role,
+            assignee=assignee,
+            reason=data.reason if data else None,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/replies", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def reply(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[ReplyBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Reply(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            channel=data.channel,
+            text=data.text,
+            visibility=data.visibility,
+            in_reply_to=data.in_reply_to,
+            url=data.url,
+            approved_by=data.approved_by,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/severity", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def change_severity(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[SeverityBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.ChangeSeverity(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            severity=data.severity,
+            reason=data.reason,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/notes", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def note(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[NoteBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Note(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            text=data.text,
+            kind=data.kind,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/resolve", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def resolve(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[ResolveBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Resolve(
+            incident_id=incident_id,
+            actor=_actor(who, data),
+            occurred_at=data.occurred_at,
+            summary=data.summary,
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+    @post("/{incident_id:uuid}/reopen", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    async def reopen(
+        self,
+        request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
+        incident_id: FromPath[uuid.UUID],
+        data: JSONBody[ReopenBody],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[EventOut]:
+        who = principal_of(request)
+        cmd = c.Reopen(
+            incident_id=incident_id, actor=_actor(who, data), occurred_at=data.occurred_at, reason=data.reason
+        )
+        return await _act(request, shell, who, cmd, if_match, idempotency_key)
+
+
+def _created(result: Done | Deduplicated) -> Done:
+    if isinstance(result, Deduplicated):
+        raise problem(
+            409,
+            "dedup-key-open",
+            "An open incident already carries this dedup_key",
+            f"incident {result.incident_id} is open with this dedup_key; add to it or POST /v1/signals",
+            incident_id=str(result.incident_id),
+        )
+    return result
+
+
+async def _act(
+    request: Request[Any, Any, Any],
+    shell: Shell,
+    who: Principal,
+    cmd: c.Command,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[EventOut]:
+    result = _created(
+        await shell.execute(
+            who,
+            cmd,
+            if_match=parse_if_match(if_match),
+            idempotency=await _idempotency(request, idempotency_key),
+        )
+    )
+    return Response(
+        event_out(result.events[-1]),
+        status_code=result.status_code,
+        headers={"ETag": etag(result.incident.version)},
+    )

@@ -1,0 +1,34 @@
+"""OpenAPI documentation of the problem responses every route can give."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from schemas.api import Problem
+
+
+def _spec(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type="application/problem+json",
+        generate_examples=False,
+    )
+
+
+_COMMON = {
+    400: _spec("Bad request: malformed JSON, or an invalid query, path or header parameter"),
+    401: _spec("Missing, unknown or revoked API key"),
+    403: _spec("The key's scope does not allow this"),
+    404: _spec("Not found (also another tenant's resources)"),
+    503: _spec("The database is unavailable; retry"),
+}
+ERRORS_READ: dict[int, ResponseSpec] = dict(_COMMON)
+ERRORS_WRITE: dict[int, ResponseSpec] = {
+    **_COMMON,
+    409: _spec("The action is not allowed in the incident's current state"),
+    412: _spec("If-Match names a version the incident is no longer at"),
+    413: _spec("Request body too large"),
+    415: _spec("Request body is not application/json"),
+    422: _spec("Invalid values, or an Idempotency-Key reused for a different request"),
+}

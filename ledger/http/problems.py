@@ -1,0 +1,138 @@
+"""Errors become RFC 9457 problems here, once, at the edge: the domain never imports HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
+
+from ledger.errors import (
+    ActionNotAllowed,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidValue,
+    LedgerError,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+    VersionConflict,
+)
+
+log = structlog.get_logger(__name__)
+
+TYPE_BASE = "urn:crisis-ledger:problem:"
+
+STATUS_OF: dict[type[LedgerError], int] = {
+    NotFound: 404,
+    ActionNotAllowed: 409,
+    InvalidValue: 422,
+    VersionConflict: 412,
+    IdempotencyKeyReused: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+
+# Litestar's own HTTP errors, by status: (kind, title).
+HTTP_KINDS: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Missing or invalid API key"),
+    403: ("forbidden", "The API key's scope does not allow this"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    431: ("headers-too-large", "Request headers too large"),
+    503: ("unavailable", "Service temporarily unavailable"),
+}
+
+
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
+
+
+def problem(
+    status: int, kind: str, title: str, detail: str | None = None, **extra: Any
+) -> ProblemDetailsException:
+    """A problem with a stable `type` per kind; extension members never shadow the standard ones."""
+    members = {k: v for k, v in extra.items() if k not in _RESERVED}
+    return ProblemDetailsException(
+        status_code=status, type_=TYPE_BASE + kind, title=title, detail=detail or title, extra=members or None
+    )
+
+
+def _ledger(exc: LedgerError) -> ProblemDetailsException:
+    status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    p = problem(status, exc.kind, exc.title, exc.detail, **exc.extra)
+    p.headers = headers
+    return p
+
+
+def _validation(exc: ValidationException) -> ProblemDetailsException:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    sources = {e.get("source") for e in errors if isinstance(e, dict)}
+    if not errors:
+        # Litestar raises this without details when the body is not JSON at all.
+        return problem(400, "malformed-body", "The request body is not valid JSON", str(exc.detail))
+    clean = [{"field": e.get("key"), "message": e.get("message"), "in": e.get("source")} for e in errors]
+    if sources <= {"body"}:
+        return problem(422, "validation-failed", "The request body is invalid", _summary(clean), errors=clean)
+    return problem(
+        400,
+        "invalid-parameter",
+        "A query, path or header parameter is invalid",
+        _summary(clean),
+        errors=clean,
+    )
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+
+
+def _http(exc: HTTPException) -> ProblemDetailsException:
+    kind, title = HTTP_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
+    if exc.status_code == 400:
+        # Litestar's plain 400s come from decoding the body (its validation errors have their own type).
+        kind, title = "malformed-body", "The request body is not valid JSON"
+    p = problem(exc.status_code, kind, title, str(exc.detail) if exc.detail else title)
+    p.headers = exc.headers
+    return p
+
+
+def _database_down(exc: Exception) -> ProblemDetailsException:
+    log.warning("database_unavailable", error=type(exc).__name__)
+    p = problem(
+        503, "unavailable", "Service temporarily unavailable", "the database is not reachable; retry shortly"
+    )
+    p.headers = {"Retry-After": "1"}
+    return p
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Last resort: log it with the request id, answer a problem without internals."""
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)):
+        return _database_down(exc).to_response(request)
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return problem(
+            503, "timeout", "The request took too long", "a database statement timed out"
+        ).to_response(request)
+    log.exception("unhandled_error", error=type(exc).__name__)
+    return problem(500, "internal", "Internal server error", "an unexpected error occurred").to_response(
+        request
+    )
+
+
+CONFIG = ProblemDetailsConfig(
+    exception_to_problem_detail_map={
+        LedgerError: _ledger,
+        ValidationException: _validation,
+        HTTPException: _http,
+    }
+)

@@ -1,0 +1,51 @@
+"""Domain values → API Structs."""
+
+from __future__ import annotations
+
+from ledger.rules import Incident
+from schemas.api import AssignmentOut, EventOut, IncidentOut
+from schemas.events import Event, data_dict
+
+
+def event_out(event: Event) -> EventOut:
+    return EventOut(
+        id=event.id,
+        incident_id=event.incident_id,
+        type=event.type,
+        version=event.version,
+        position=event.position,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        actor=event.actor,
+        recorded_by=event.recorded_by,
+        data=data_dict(event.data),
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+    )
+
+
+def incident_out(incident: Incident) -> IncidentOut:
+    return IncidentOut(
+        id=incident.id,
+        version=incident.version,
+        status=str(incident.status),
+        severity=incident.severity,
+        title=incident.title,
+        scenario=incident.scenario,
+        channel=incident.channel,
+        detected_at=incident.detected_at,
+        acknowledged_at=incident.acknowledged_at,
+        first_response_at=incident.first_response_at,
+        resolved_at=incident.resolved_at,
+        first_resolved_at=incident.first_resolved_at,
+        policy_version=incident.policy_version,
+        dedup_key=incident.dedup_key,
+        assignments=[
+            AssignmentOut(role=a.role, assignee=a.assignee, since=a.since)
+            for a in sorted(incident.assignments, key=lambda a: (a.role, a.since, a.assignee))
+        ],
+    )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

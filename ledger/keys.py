@@ -1,0 +1,90 @@
+"""API keys and tenants: keys are random, shown once, stored as sha256, looked up by that hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import IntEnum
+
+import asyncpg
+
+from ledger.errors import InvalidValue, NotFound
+
+KEY_PREFIX = "clk_"
+TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._+-]{0,127}$")
+
+
+class Scope(IntEnum):
+    """Ordered: each scope includes the ones below it."""
+
+    READ = 1
+    WRITE = 2
+    ADMIN = 3
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's tenant, name and scope."""
+
+    tenant: str
+    name: str
+    scope: Scope
+
+
+CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
+INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
+REVOKE_KEY = """
+UPDATE api_keys SET revoked_at = now()
+ WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
+RETURNING key_hash
+"""
+LOOKUP_KEY = """
+SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+"""
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def new_token() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope) -> str:
+    """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
+    if not TENANT_PATTERN.match(tenant):
+        raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
+    if not NAME_PATTERN.match(name):
+        raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
+    token = new_token()
+    async with conn.transaction():
+        await conn.execute(CREATE_TENANT, tenant)
+        try:
+            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower())
+        except asyncpg.UniqueViolationError as exc:
+            raise InvalidValue(f"tenant {tenant} already has an active key named {name}") from exc
+    return token
+
+
+async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
+    """Revoke the tenant's active key(s) of that name; return how many."""
+    rows = await conn.fetch(REVOKE_KEY, tenant, name)
+    if not rows:
+        raise NotFound(f"tenant {tenant} has no active key named {name}")
+    return len(rows)
+
+
+async def authenticate(pool: asyncpg.Pool, token: str) -> Principal | None:
+    """The principal for a presented key, or None. The stored hash is compared in constant time."""
+    if not token.startswith(KEY_PREFIX) or len(token) > 200:
+        return None
+    presented = digest(token)
+    row = await pool.fetchrow(LOOKUP_KEY, presented)
+    if row is None or not hmac.compare_digest(row["key_hash"], presented):
+        return None
+    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])

@@ -1,0 +1,261 @@
+"""The incident's rules as a decider: `decide(command, state, now)` and `evolve(state, event)`.
+
+Pure: no I/O, no clock reads, no HTTP. `now` is an argument. The rules apply in recorded order;
+`occurred_at` only has to lie within its bounds (facts are often reported late).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import msgspec
+from twitter_text import parse_tweet
+
+from ledger.commands import (
+    Acknowledge,
+    Assign,
+    ChangeSeverity,
+    Command,
+    Detect,
+    Note,
+    ReceiveSignal,
+    RecordSlaNotice,
+    Reopen,
+    Reply,
+    Resolve,
+    Unassign,
+)
+from ledger.errors import ActionNotAllowed, InvalidValue, NotFound
+from schemas.events import (
+    Acknowledged,
+    Assigned,
+    Channel,
+    Detected,
+    Event,
+    EventData,
+    Metric,
+    NewEvent,
+    Noted,
+    NoticeKind,
+    PolicyChanged,
+    Reopened,
+    Replied,
+    Resolved,
+    Severity,
+    SeverityChanged,
+    SignalReceived,
+    SlaNotice,
+    Unassigned,
+    Visibility,
+)
+
+MAX_FUTURE = timedelta(seconds=60)
+MAX_BACKDATE_DETECTION = timedelta(days=7)
+X_WEIGHTED_LIMIT = 280
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Assignment(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    assignee: str
+    since: datetime
+
+
+class Incident(msgspec.Struct, frozen=True, kw_only=True):
+    """The decider's state: what the rules need, and what the incident view starts from."""
+
+    id: uuid.UUID
+    version: int
+    status: Status
+    severity: Severity
+    title: str
+    channel: Channel
+    scenario: str | None
+    dedup_key: str | None
+    policy_version: int
+    detected_at: datetime
+    acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    first_resolved_at: datetime | None = None
+    assignments: tuple[Assignment, ...] = ()
+
+    def holds(self, role: str, assignee: str) -> bool:
+        return any(a.role == role and a.assignee == assignee for a in self.assignments)
+
+
+def x_weighted_length(text: str) -> int:
+    """Length of `text` as X counts it (URLs 23, most CJK and emoji 2)."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def _when(cmd: Command, state: Incident | None, now: datetime) -> datetime:
+    occurred = cmd.occurred_at or now
+    if occurred > now + MAX_FUTURE:
+        raise InvalidValue(
+            "occurred_at may not lie more than 60 seconds in the future",
+            field="occurred_at",
+        )
+    if state is None:
+        if occurred < now - MAX_BACKDATE_DETECTION:
+            raise InvalidValue("a detection may be backdated by at most 7 days", field="occurred_at")
+    elif occurred < state.detected_at:
+        raise InvalidValue("occurred_at may not lie before the incident's detection", field="occurred_at")
+    return occurred
+
+
+def _not_allowed(cmd: Command, state: Incident, why: str) -> ActionNotAllowed:
+    action = type(cmd).__name__
+    return ActionNotAllowed(f"{action} is not allowed: {why}", incident_status=str(state.status))
+
+
+def _data_for(cmd: Command, state: Incident | None) -> EventData:
+    match cmd, state:
+        case Detect(), None:
+            return Detected(
+                title=cmd.title,
+                severity=cmd.severity,
+                channel=cmd.channel,
+                scenario=cmd.scenario,
+                source_url=cmd.source_url,
+                summary=cmd.summary,
+                reach=cmd.reach,
+                dedup_key=cmd.dedup_key,
+                policy_version=cmd.policy_version,
+            )
+        case Detect(), Incident():
+            raise _not_allowed(cmd, state, "the incident already exists")
+        case _, None:
+            raise NotFound(f"incident {cmd.incident_id} not found")
+        case Note(), Incident():
+            return Noted(text=cmd.text, kind=cmd.kind)
+        case Unassign(), Incident():
+            if not state.holds(cmd.role, cmd.assignee):
+                raise _not_allowed(cmd, state, f"{cmd.assignee} does not hold the role {cmd.role}")
+            return Unassigned(role=cmd.role, assignee=cmd.assignee, reason=cmd.reason)
+        case Reopen(), Incident(status=Status.RESOLVED):
+            return Reopened(reason=cmd.reason)
+        case Reopen(), Incident():
+            raise _not_allowed(cmd, state, "only a resolved incident can be reopened")
+        case _, Incident(status=Status.RESOLVED):
+            raise _not_allowed(cmd, state, "the incident is resolved")
+        # From here on the incident is open.
+        case ReceiveSignal(), Incident():
+            return SignalReceived(source_url=cmd.source_url, reach=cmd.reach, summary=cmd.summary)
+        case Acknowledge(), Incident(acknowledged_at=None):
+            return Acknowledged(note=cmd.note)
+        case Acknowledge(), Incident():
+            raise _not_allowed(cmd, state, "the incident is already acknowledged")
+        case Assign(), Incident():
+            if cmd.role not in cmd.known_roles:
+                raise InvalidValue(
+                    f"role {cmd.role!r} is not in the tenant's emergency plan",
+                    field="role",
+                    known_roles=sorted(cmd.known_roles),
+                )
+            if state.holds(cmd.role, cmd.assignee):
+                raise _not_allowed(cmd, state, f"{cmd.assignee} already holds the role {cmd.role}")
+            return Assigned(role=cmd.role, assignee=cmd.assignee)
+        case Reply(), Incident():
+            if cmd.visibility is Visibility.PUBLIC and cmd.channel is Channel.X:
+                weighted = x_weighted_length(cmd.text)
+                if weighted > X_WEIGHTED_LIMIT:
+                    raise InvalidValue(
+                        f"a public reply on x may have at most {X_WEIGHTED_LIMIT} weighted "
+                        f"characters as X counts them; this one has {weighted}",
+                        field="text",
+                        weighted_length=weighted,
+                    )
+            return Replied(
+                channel=cmd.channel,
+                text=cmd.text,
+                visibility=cmd.visibility,
+                in_reply_to=cmd.in_reply_to,
+                url=cmd.url,
+                approved_by=cmd.approved_by,
+                text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
+            )
+        case ChangeSeverity(), Incident():
+            if cmd.severity == state.severity:
+                raise _not_allowed(cmd, state, f"the severity is already {cmd.severity}")
+            return SeverityChanged(severity=cmd.severity, reason=cmd.reason, previous=state.severity)
+        case Resolve(), Incident():
+            return Resolved(summary=cmd.summary)
+        case RecordSlaNotice(), Incident():
+            return SlaNotice(metric=Metric(cmd.metric), kind=NoticeKind(cmd.kind), due_at=cmd.due_at)
+    raise _not_allowed(cmd, state, "unknown action")  # pragma: no cover - the match is exhaustive
+
+
+def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent]:
+    """The events that carrying out `cmd` on `state` at `now` records, or a LedgerError."""
+    data = _data_for(cmd, state)
+    return [NewEvent(data=data, occurred_at=_when(cmd, state, now), actor=cmd.actor)]
+
+
+def evolve(state: Incident | None, event: Event) -> Incident:
+    """The incident after `event`."""
+    data = event.data
+    at = event.occurred_at
+    version = event.version or 0
+    match data, state:
+        case Detected(), None:
+            assert event.incident_id is not None
+            return Incident(
+                id=event.incident_id,
+                version=version,
+                status=Status.OPEN,
+                severity=data.severity,
+                title=data.title,
+                channel=data.channel,
+                scenario=data.scenario,
+                dedup_key=data.dedup_key,
+                policy_version=data.policy_version,
+                detected_at=at,
+            )
+        case _, None:
+            raise ValueError(f"stream does not start with a detection: {event.type}")
+        case PolicyChanged(), _:
+            raise ValueError("policy_changed does not belong to an incident stream")
+    assert state is not None
+    change: dict[str, object] = {"version": version}
+    match data:
+        case Acknowledged():
+            change["acknowledged_at"] = at
+        case Assigned():
+            change["assignments"] = (
+                *state.assignments,
+                Assignment(role=data.role, assignee=data.assignee, since=at),
+            )
+        case Unassigned():
+            change["assignments"] = tuple(
+                a for a in state.assignments if (a.role, a.assignee) != (data.role, data.assignee)
+            )
+        case Replied(visibility=Visibility.PUBLIC):
+            if state.first_response_at is None or at < state.first_response_at:
+                change["first_response_at"] = at
+        case SeverityChanged():
+            change["severity"] = data.severity
+        case Resolved():
+            change["status"] = Status.RESOLVED
+            change["resolved_at"] = at
+            if state.first_resolved_at is None:
+                change["first_resolved_at"] = at
+        case Reopened():
+            change["status"] = Status.OPEN
+            change["resolved_at"] = None
+    return msgspec.structs.replace(state, **change)
+
+
+def fold(events: list[Event]) -> Incident | None:
+    """The incident after all of `events` (None for an empty stream)."""
+    state: Incident | None = None
+    for event in events:
+        state = evolve(state, event)
+    return state

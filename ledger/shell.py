@@ -1,0 +1,172 @@
+"""The imperative shell: load → fold → decide → append, for one command on one incident."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+
+from ledger.commands import Assign, Command, Detect
+from ledger.errors import ActionNotAllowed, NotFound, VersionConflict
+from ledger.keys import Principal
+from ledger.policy_store import PolicyStore
+from ledger.rules import Incident, decide, evolve, fold
+from ledger.store import (
+    Appended,
+    Conflict,
+    DedupHit,
+    EventStore,
+    Idempotency,
+    Replayed,
+    StreamFacts,
+)
+from schemas.events import Event, NewEvent
+
+# Without If-Match a client asks for "append after whatever is there": a concurrent append only
+# means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
+MAX_ATTEMPTS = 64
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def request_hash(method: str, path: str, body: bytes) -> bytes:
+    """What makes two requests 'the same' for an Idempotency-Key: method, path and exact body."""
+    return hashlib.sha256(f"{method} {path}\n".encode() + body).digest()
+
+
+@dataclass(frozen=True)
+class Done:
+    """The command's result: the events it appended (or replayed) and the incident after them."""
+
+    events: list[Event]
+    incident: Incident
+    status_code: int
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Deduplicated:
+    """A detection whose dedup_key already belongs to an open incident."""
+
+    incident_id: uuid.UUID
+
+
+@dataclass
+class Shell:
+    store: EventStore
+    policies: PolicyStore
+    clock: Callable[[], datetime] = utc_now
+
+    async def execute(
+        self,
+        who: Principal,
+        cmd: Command,
+        *,
+        if_match: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Done | Deduplicated:
+        """Carry out `cmd` for `who`; replays an earlier result for a repeated Idempotency-Key."""
+        if idempotency is not None:
+            earlier = await self.store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
+            if earlier is not None:
+                return await self.replay(who.tenant, earlier)
+        cmd = await self._with_policy(who.tenant, cmd)
+        for attempt in range(MAX_ATTEMPTS):
+            history = (
+                [] if isinstance(cmd, Detect) else await self.store.read_stream(who.tenant, cmd.incident_id)
+            )
+            state = fold(history)
+            if state is None and not isinstance(cmd, Detect):
+                raise NotFound(f"incident {cmd.incident_id} not found")
+            if if_match is not None and (state.version if state else 0) != if_match:
+                raise VersionConflict(
+                    f"the incident is at version {state.version if state else 0}, not {if_match}"
+                )
+            new_events = decide(cmd, state, self.clock())
+            version = state.version if state else 0
+            after = _provisional(state, cmd.incident_id, version, new_events)
+            result = await self.store.append(
+                who.tenant,
+                cmd.incident_id,
+                version,
+                new_events,
+                recorded_by=who.name,
+                idempotency=idempotency,
+                facts=StreamFacts(
+                    status=str(after.status),
+                    severity=str(after.severity),
+                    scenario=after.scenario,
+                    channel=str(after.channel),
+                    dedup_key=after.dedup_key,
+                    detected_at=after.detected_at,
+                ),
+            )
+            match result:
+                case Appended(events=events):
+                    return Done(events, after, result.status_code, replayed=False)
+                case Replayed():
+                    return await self.replay(who.tenant, result)
+                case DedupHit(incident_id=existing):
+                    return Deduplicated(existing)
+                case Conflict(current_version=current):
+                    if if_match is not None:
+                        raise VersionConflict(f"the incident is at version {current}, not {if_match}")
+                    if isinstance(cmd, Detect):
+                        raise ActionNotAllowed("the incident already exists")
+                    await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
+        raise ActionNotAllowed("the incident is changing too fast to append to; try again")
+
+    async def replay(self, tenant: str, earlier: Replayed) -> Done:
+        """The result of an earlier request, rebuilt from the (immutable) events it appended."""
+        events = await self.store.read_positions(tenant, earlier.first_position, earlier.last_position)
+        assert earlier.incident_id is not None and events
+        last_version = events[-1].version or 0
+        history = await self.store.read_stream(tenant, earlier.incident_id, 0, last_version)
+        incident = fold(history)
+        assert incident is not None
+        return Done(events, incident, earlier.status_code, replayed=True)
+
+    async def _with_policy(self, tenant: str, cmd: Command) -> Command:
+        """Fill in what the rules need from the tenant's plan, so the rules stay pure."""
+        match cmd:
+            case Detect():
+                version, _ = await self.policies.current_roles(tenant)
+                return msgspec.structs.replace(cmd, policy_version=version)
+            case Assign():
+                _, roles = await self.policies.current_roles(tenant)
+                return msgspec.structs.replace(cmd, known_roles=roles)
+        return cmd
+
+
+def _provisional(
+    state: Incident | None, incident_id: uuid.UUID, version: int, new_events: list[NewEvent]
+) -> Incident:
+    """The incident after `new_events`, before the store has numbered and chained them."""
+    for i, new in enumerate(new_events):
+        state = evolve(
+            state,
+            Event(
+                id=uuid.UUID(int=0),
+                tenant_id="",
+                incident_id=incident_id,
+                version=version + i + 1,
+                position=0,
+                occurred_at=new.occurred_at,
+                recorded_at=new.occurred_at,
+                actor=new.actor,
+                recorded_by="",
+                data=new.data,
+                prev_hash="",
+                hash="",
+            ),
+        )
+    assert state is not None
+    return state

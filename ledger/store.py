@@ -1,0 +1,262 @@
+"""The event store: append with optimistic concurrency and idempotency, read streams and the feed.
+
+All SQL is here, as named constants; driver errors become the ledger's own errors here too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+import asyncpg
+import msgspec
+
+from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
+from schemas.events import (
+    DATA_TYPES,
+    Event,
+    NewEvent,
+    body_digest,
+    data_dict,
+    type_of,
+)
+
+_json = msgspec.json.Encoder()
+_DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
+
+EVENT_COLUMNS = (
+    "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor, "
+    "recorded_by, data::text AS data, prev_hash, hash"
+)
+
+APPEND = "SELECT * FROM ledger_append(" + ", ".join(f"${i}" for i in range(1, 20)) + ")"
+
+READ_STREAM = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND incident_id = $2 AND version > $3
+ ORDER BY version
+ LIMIT $4
+"""
+
+READ_FEED = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND position > $2
+ ORDER BY position
+ LIMIT $3
+"""
+
+READ_POSITIONS = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND position BETWEEN $2 AND $3
+ ORDER BY position
+"""
+
+READ_IDEMPOTENCY = """
+SELECT request_hash, incident_id, first_position, last_position, status_code
+  FROM idempotency_keys WHERE tenant_id = $1 AND key = $2
+"""
+
+
+def event_from_row(row: asyncpg.Record) -> Event:
+    """Decode one `events` row (selected with EVENT_COLUMNS)."""
+    return Event(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        incident_id=row["incident_id"],
+        version=row["version"],
+        position=row["position"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        actor=row["actor"],
+        recorded_by=row["recorded_by"],
+        data=_DECODERS[row["type"]].decode(row["data"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    """What the stream table knows of an incident besides its events (kept by ledger_append)."""
+
+    status: str
+    severity: str
+    scenario: str | None
+    channel: str
+    dedup_key: str | None
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class Appended:
+    events: list[Event]
+    version: int | None
+    status_code: int
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """An earlier request with the same Idempotency-Key: its result, nothing appended."""
+
+    incident_id: uuid.UUID | None
+    first_position: int
+    last_position: int
+    status_code: int
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The stream is no longer at the expected version."""
+
+    current_version: int
+
+
+@dataclass(frozen=True)
+class DedupHit:
+    """An open incident already carries the dedup key."""
+
+    incident_id: uuid.UUID
+
+
+AppendResult = Appended | Replayed | Conflict | DedupHit
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    request_hash: bytes
+    status_code: int
+
+
+class EventStore:
+    """Tenant-scoped reads and writes of events. Every method takes the tenant explicitly."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        tenant: str,
+        incident_id: uuid.UUID | None,
+        expected_version: int,
+        new_events: Sequence[NewEvent],
+        *,
+        recorded_by: str,
+        idempotency: Idempotency | None = None,
+        facts: StreamFacts | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> AppendResult:
+        """Append `new_events` in one round trip; see `ledger_append` for the outcomes."""
+        ids = [uuid.uuid4() for _ in new_events]
+        types = [type_of(e.data) for e in new_events]
+        datas = [data_dict(e.data) for e in new_events]
+        # One actor per append: every command is done by one person or integration.
+        actor = new_events[0].actor
+        digests = [
+            body_digest(
+                event_id=ids[i],
+                tenant_id=tenant,
+                incident_id=incident_id,
+                version=None if incident_id is None else expected_version + i + 1,
+                event_type=types[i],
+                occurred_at=e.occurred_at,
+                actor=actor,
+                recorded_by=recorded_by,
+                data=datas[i],
+            )
+            for i, e in enumerate(new_events)
+        ]
+        args = (
+            tenant,
+            incident_id,
+            expected_version,
+            ids,
+            types,
+            [e.occurred_at for e in new_events],
+            [_json.encode(d).decode() for d in datas],
+            digests,
+            actor,
+            recorded_by,
+            idempotency.key if idempotency else None,
+            idempotency.request_hash if idempotency else None,
+            idempotency.status_code if idempotency else 201,
+            facts.status if facts else None,
+            facts.severity if facts else None,
+            facts.scenario if facts else None,
+            facts.channel if facts else None,
+            facts.dedup_key if facts else None,
+            facts.detected_at if facts else None,
+        )
+        try:
+            if conn is None:
+                row = await self.pool.fetchrow(APPEND, *args)
+            else:
+                row = await conn.fetchrow(APPEND, *args)
+        except asyncpg.UniqueViolationError as exc:
+            if "incidents_open_dedup" in str(exc):
+                raise ActionNotAllowed(
+                    "another open incident already carries this dedup_key", field="dedup_key"
+                ) from exc
+            raise
+        assert row is not None
+        match row["outcome"]:
+            case "appended":
+                events = [
+                    Event(
+                        id=ids[i],
+                        tenant_id=tenant,
+                        incident_id=incident_id,
+                        version=None if incident_id is None else expected_version + i + 1,
+                        position=row["first_position"] + i,
+                        occurred_at=e.occurred_at,
+                        recorded_at=row["recorded_at"],
+                        actor=actor,
+                        recorded_by=recorded_by,
+                        data=e.data,
+                        prev_hash=row["prev_hashes"][i],
+                        hash=row["hashes"][i],
+                    )
+                    for i, e in enumerate(new_events)
+                ]
+                return Appended(events, row["version"], row["status_code"])
+            case "replayed":
+                return Replayed(
+                    row["incident_id"], row["first_position"], row["last_position"], row["status_code"]
+                )
+            case "key_reused":
+                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+            case "conflict" | "exists":
+                return Conflict(row["version"])
+            case "dedup":
+                return DedupHit(row["incident_id"])
+            case "missing":
+                raise NotFound(f"incident {incident_id} not found")
+            case "no_tenant":
+                raise NotFound(f"tenant {tenant} not found")
+        raise RuntimeError(f"unexpected append outcome {row['outcome']!r}")  # pragma: no cover
+
+    async def read_stream(
+        self, tenant: str, incident_id: uuid.UUID, after: int = 0, limit: int = 1_000_000
+    ) -> list[Event]:
+        rows = await self.pool.fetch(READ_STREAM, tenant, incident_id, after, limit)
+        return [event_from_row(r) for r in rows]
+
+    async def read_feed(self, tenant: str, after: int, limit: int) -> list[Event]:
+        rows = await self.pool.fetch(READ_FEED, tenant, after, limit)
+        return [event_from_row(r) for r in rows]
+
+    async def read_positions(self, tenant: str, first: int, last: int) -> list[Event]:
+        rows = await self.pool.fetch(READ_POSITIONS, tenant, first, last)
+        return [event_from_row(r) for r in rows]
+
+    async def idempotent(self, tenant: str, key: str, request_hash: bytes) -> Replayed | None:
+        """A finished earlier request with this key, if any; a different request with it is refused."""
+        row = await self.pool.fetchrow(READ_IDEMPOTENCY, tenant, key)
+        if row is None:
+            return None
+        if row["request_hash"] != request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])

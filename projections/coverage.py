@@ -1,0 +1,207 @@
+"""Role coverage of one incident: `apply` folds events into holds and state changes, `render` measures.
+
+Interpretation choices (PRODUCT.md, "Role coverage"):
+
+- Who holds a role is paired in recorded order: each `assigned` opens a hold at its
+  `occurred_at`; the matching `unassigned` (same role and assignee, recorded later) closes it at
+  `max(its occurred_at, the hold's start)`, so a backdated unassignment can shorten a hold to
+  nothing but never leaves it open. `assignments` (who holds what now) are the open holds.
+- Severity changes, resolutions and reopens take effect in recorded order at
+  `max(occurred_at, the previous change of the same kind, the detection)`, the same rule as the
+  SLA block. Interval arithmetic then runs on those instants sorted by time, so backdated facts
+  count from when they happened.
+- `required` is what the current (latest recorded) severity requires, in the policy's order.
+- `missing`: for an open incident, required roles with no open hold; for a resolved one, as at
+  its (latest) resolution, where a hold ending exactly at the resolution still counts (wrap-up
+  unassignments recorded at the same instant do not make roles "missing").
+- `full_coverage_at`: the first instant, up to `now`, at which the incident was open and every
+  role required at that instant's severity was held; it is kept after a later escalation.
+- `uncovered_seconds`: per currently required role, the wall-clock seconds (floored) during
+  which it was required by the severity then in force, the incident was open, and nobody held
+  it, from the detection to `now` (resolved periods do not count). A role made required by an
+  escalation counts from that escalation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import msgspec
+
+from projections.policy import Policy, required_roles
+from schemas.events import Assigned, Detected, Event, Reopened, Resolved, SeverityChanged, Unassigned
+
+
+class Assignment(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    assignee: str
+    since: datetime
+
+
+class Coverage(msgspec.Struct, frozen=True, kw_only=True):
+    required: list[str]
+    missing: list[str]
+    full_coverage_at: datetime | None
+    uncovered_seconds: dict[str, int]
+
+
+class Hold(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    assignee: str
+    since: datetime
+    until: datetime | None = None
+
+    def holds_at(self, instant: datetime) -> bool:
+        return self.since <= instant and (self.until is None or instant < self.until)
+
+
+class CoverageState(msgspec.Struct, frozen=True, kw_only=True):
+    start: datetime | None = None
+    severity: str | None = None
+    open: bool = False
+    holds: tuple[Hold, ...] = ()
+    # (effective instant, severity) and (effective instant, open?) in recorded order; the
+    # effective instants never decrease, so both are also sorted by time.
+    severities: tuple[tuple[datetime, str], ...] = ()
+    lifecycle: tuple[tuple[datetime, bool], ...] = ()
+
+
+INITIAL = CoverageState()
+
+
+def apply(state: CoverageState, event: Event) -> CoverageState:
+    """Fold one event (in recorded order)."""
+    at = event.occurred_at.astimezone(UTC)
+    data = event.data
+    if isinstance(data, Detected):
+        return CoverageState(
+            start=at,
+            severity=str(data.severity),
+            open=True,
+            severities=((at, str(data.severity)),),
+            lifecycle=((at, True),),
+        )
+    if state.start is None:
+        return state
+    at = max(at, state.start)
+    match data:
+        case Assigned(role=role, assignee=assignee):
+            hold = Hold(role=role, assignee=assignee, since=at)
+            return msgspec.structs.replace(state, holds=(*state.holds, hold))
+        case Unassigned(role=role, assignee=assignee):
+            holds = list(state.holds)
+            for i in range(len(holds) - 1, -1, -1):
+                h = holds[i]
+                if h.role == role and h.assignee == assignee and h.until is None:
+                    holds[i] = msgspec.structs.replace(h, until=max(at, h.since))
+                    return msgspec.structs.replace(state, holds=tuple(holds))
+            return state
+        case SeverityChanged(severity=severity):
+            eff = max(at, state.severities[-1][0])
+            return msgspec.structs.replace(
+                state, severity=str(severity), severities=(*state.severities, (eff, str(severity)))
+            )
+        case Resolved() | Reopened():
+            is_open = isinstance(data, Reopened)
+            eff = max(at, state.lifecycle[-1][0])
+            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open)))
+        case _:
+            return state
+
+
+def fold(events: Iterable[Event], state: CoverageState = INITIAL) -> CoverageState:
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def coverage_of(events: Iterable[Event], policy: Policy, now: datetime) -> Coverage:
+    return render(fold(events), policy, now)
+
+
+def assignments_of(state: CoverageState) -> list[Assignment]:
+    """Who holds which role now, in the order they were assigned."""
+    return [
+        Assignment(role=h.role, assignee=h.assignee, since=h.since) for h in state.holds if h.until is None
+    ]
+
+
+def _severity_at(state: CoverageState, instant: datetime) -> str:
+    severity = state.severities[0][1]
+    for at, sev in state.severities:
+        if at > instant:
+            break
+        severity = sev
+    return severity
+
+
+def _open_at(state: CoverageState, instant: datetime) -> bool:
+    is_open = False
+    for at, value in state.lifecycle:
+        if at > instant:
+            break
+        is_open = value
+    return is_open
+
+
+def _held_at(state: CoverageState, instant: datetime) -> set[str]:
+    return {h.role for h in state.holds if h.holds_at(instant)}
+
+
+def missing_at(state: CoverageState, policy: Policy, instant: datetime) -> list[str]:
+    """Roles required (at the severity in force at `instant`) that nobody held at `instant`."""
+    if state.start is None:
+        return []
+    held = _held_at(state, instant)
+    return [r for r in required_roles(policy, _severity_at(state, instant)) if r not in held]
+
+
+def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
+    """The coverage block at `now`."""
+    if state.start is None or state.severity is None:
+        raise ValueError("no detection: an incident's first event is `detected`")
+    now = now.astimezone(UTC)
+    required = required_roles(policy, state.severity)
+    if state.open:
+        held = {h.role for h in state.holds if h.until is None}
+    else:
+        resolved_at = state.lifecycle[-1][0]
+        held = {
+            h.role
+            for h in state.holds
+            if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)
+        }
+    missing = [r for r in required if r not in held]
+
+    instants = {state.start}
+    instants.update(at for at, _ in state.severities)
+    instants.update(at for at, _ in state.lifecycle)
+    for h in state.holds:
+        instants.add(h.since)
+        if h.until is not None:
+            instants.add(h.until)
+    points = sorted(t for t in instants if t <= now)
+
+    full_coverage_at = None
+    for t in points:
+        if _open_at(state, t) and set(required_roles(policy, _severity_at(state, t))) <= _held_at(state, t):
+            full_coverage_at = t
+            break
+
+    uncovered = {r: timedelta(0) for r in required}
+    for a, b in pairwise([*points, now]):
+        if b <= a or not _open_at(state, a):
+            continue
+        needed = set(required_roles(policy, _severity_at(state, a)))
+        held_then = _held_at(state, a)
+        for role in required:
+            if role in needed and role not in held_then:
+                uncovered[role] += b - a
+    return Coverage(
+        required=required,
+        missing=missing,
+        full_coverage_at=full_coverage_at,
+        uncovered_seconds={r: d.days * 86400 + d.seconds for r, d in uncovered.items()},
+    )

