@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from ledger.commands import Assign, Command, Detect
-from ledger.errors import ActionNotAllowed, NotFound, VersionConflict
+from ledger.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
 from ledger.keys import Principal
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, decide, evolve, fold
@@ -78,6 +78,20 @@ class Shell:
             earlier = await self.store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
             if earlier is not None:
                 return await self.replay(who.tenant, earlier)
+        try:
+            return await self._attempt(who, cmd, if_match, idempotency)
+        except LedgerError:
+            # A twin request with the same key may have committed between our check and our
+            # decision, and its effect now makes the rules refuse ours: answer with its result.
+            if idempotency is not None:
+                earlier = await self.store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
+                if earlier is not None:
+                    return await self.replay(who.tenant, earlier)
+            raise
+
+    async def _attempt(
+        self, who: Principal, cmd: Command, if_match: int | None, idempotency: Idempotency | None
+    ) -> Done | Deduplicated:
         cmd = await self._with_policy(who.tenant, cmd)
         for attempt in range(MAX_ATTEMPTS):
             history = (
