@@ -58,6 +58,7 @@ class Reply(_Command, frozen=True, kw_only=True):
     in_reply_to: str | None = None
     url: str | None = None
     approved_by: str | None = None
+    drafted_by: str | None = None
 
 
 class ChangeSeverity(_Command, frozen=True, kw_only=True):

@@ -164,7 +164,7 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
                 raise _not_allowed(cmd, state, f"{cmd.assignee} already holds the role {cmd.role}")
             return Assigned(role=cmd.role, assignee=cmd.assignee)
         case Reply(), Incident():
-            if cmd.visibility is Visibility.PUBLIC and cmd.channel is Channel.X:
+            if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X:
                 weighted = x_weighted_length(cmd.text)
                 if weighted > X_WEIGHTED_LIMIT:
                     raise InvalidValue(
@@ -180,6 +180,7 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
                 in_reply_to=cmd.in_reply_to,
                 url=cmd.url,
                 approved_by=cmd.approved_by,
+                drafted_by=cmd.drafted_by,
                 text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
             )
         case ChangeSeverity(), Incident():

@@ -64,6 +64,7 @@ class ReplyBody(_Write, kw_only=True, forbid_unknown_fields=True):
     in_reply_to: Reference | None = None
     url: Url | None = None
     approved_by: Name | None = None
+    drafted_by: Name | None = None
 
 
 class SeverityBody(_Write, kw_only=True, forbid_unknown_fields=True):

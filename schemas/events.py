@@ -103,6 +103,7 @@ class Replied(_Data, tag="replied"):
     in_reply_to: str | None = None
     url: str | None = None
     approved_by: str | None = None
+    drafted_by: str | None = None
     # sha256 of the UTF-8 text: statement provenance an auditor can check against a screenshot.
     text_sha256: str = ""
 

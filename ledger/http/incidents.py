@@ -253,6 +253,7 @@ class IncidentController(Controller):
             in_reply_to=data.in_reply_to,
             url=data.url,
             approved_by=data.approved_by,
+            drafted_by=data.drafted_by,
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
