@@ -155,6 +155,41 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from ledger.database import create_pool
+    from ledger.policy_store import PolicyStore
+    from projections.runner import rebuild_all, registry
+
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    url, embedded = _database_url(settings)
+
+    async def run() -> dict[str, int]:
+        await _migrate(url)
+        pool = await create_pool(url, settings, min_size=1, max_size=2)
+        try:
+            projections = registry(PolicyStore(pool))
+            names = [args.name] if args.name else list(projections)
+            unknown = [n for n in names if n not in projections]
+            if unknown:
+                raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
+            return await rebuild_all(pool, projections, names)
+        finally:
+            await pool.close()
+
+    try:
+        done = asyncio.run(run())
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        if embedded:
+            stop_embedded(settings.data_dir)
+    for name, position in done.items():
+        print(f"rebuilt {name} (events applied up to the tenants' heads: {position})", file=sys.stderr)
+    return 0
+
+
 def openapi_document() -> str:
     """The service's OpenAPI document, as committed in schemas/openapi.json."""
     import json
@@ -184,6 +219,12 @@ def parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="apply pending database migrations")
     mig.set_defaults(func=cmd_migrate)
+
+    proj = sub.add_parser("projections", help="manage read models")
+    psub = proj.add_subparsers(dest="projections_command", required=True)
+    rebuild = psub.add_parser("rebuild", help="rebuild read models from the events (safe while serving)")
+    rebuild.add_argument("name", nargs="?", default=None, help="one projection (default: all)")
+    rebuild.set_defaults(func=cmd_rebuild)
 
     api = sub.add_parser("openapi", help="print the OpenAPI document")
     api.set_defaults(func=cmd_openapi)

@@ -1,28 +1,49 @@
-"""Reading incidents: one by folding its events (always current), lists from the stream table."""
+"""Reading incidents: one by folding its events (always current), lists from the stream table and views."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from ledger.errors import NotFound
+from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, fold
 from ledger.store import EVENT_COLUMNS, EventStore, event_from_row
+from projections.incident_view import Blocks, blocks
+from projections.runner import Projection, catch_up_all
 from schemas.events import Event
+
+_BREACHED = """(
+       v.ack_status = 'breached' OR (v.ack_status = 'pending' AND v.ack_due_at <= $11)
+    OR v.first_status = 'breached' OR (v.first_status = 'pending' AND v.first_due_at <= $11)
+    OR v.resolve_status = 'breached' OR (v.resolve_status = 'pending' AND v.resolve_due_at <= $11)
+    OR v.update_status = 'breached' OR (v.status = 'open' AND v.update_next_due_at <= $11))"""
+
+_AT_RISK = """(v.status = 'open' AND (
+       (v.ack_status = 'pending' AND v.ack_due_at > $11 AND v.ack_due_at <= $11 + make_interval(secs => $8))
+    OR (v.first_status = 'pending' AND v.first_due_at > $11 AND v.first_due_at <= $11 + make_interval(secs => $8))
+    OR (v.resolve_status = 'pending' AND v.resolve_due_at > $11
+        AND v.resolve_due_at <= $11 + make_interval(secs => $8))
+    OR (v.update_next_due_at > $11 AND v.update_next_due_at <= $11 + make_interval(secs => $8))))"""
 
 # The filters are fixed SQL with NULL meaning "any": one prepared statement serves every
 # combination, and no value ever reaches the SQL text.
-LIST_INCIDENTS = """
-SELECT id, created_position FROM incidents
- WHERE tenant_id = $1
-   AND ($2::text IS NULL OR status = $2)
-   AND ($3::text IS NULL OR severity = $3)
-   AND ($4::text IS NULL OR scenario = $4)
-   AND ($5::text IS NULL OR channel = $5)
-   AND ($6::bigint IS NULL OR created_position < $6)
- ORDER BY created_position DESC
- LIMIT $7
+LIST_INCIDENTS = f"""
+SELECT i.id, i.created_position FROM incidents i
+  LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
+ WHERE i.tenant_id = $1
+   AND ($2::text IS NULL OR i.status = $2)
+   AND ($3::text IS NULL OR i.severity = $3)
+   AND ($4::text IS NULL OR i.scenario = $4)
+   AND ($5::text IS NULL OR i.channel = $5)
+   AND ($6::bigint IS NULL OR i.created_position < $6)
+   AND ($7::boolean IS NULL OR $7 = coalesce({_BREACHED}, false))
+   AND ($8::integer IS NULL OR coalesce({_AT_RISK}, false))
+   AND ($9::text IS NULL OR $9 = ANY(v.missing_roles))
+ ORDER BY i.created_position DESC
+ LIMIT $10
 """
 
 EVENTS_OF_INCIDENTS = f"""
@@ -38,11 +59,26 @@ class ListFilter:
     severity: str | None = None
     scenario: str | None = None
     channel: str | None = None
+    breached: bool | None = None
+    at_risk_within: int | None = None
+    missing_role: str | None = None
+
+    @property
+    def needs_views(self) -> bool:
+        return self.breached is not None or self.at_risk_within is not None or self.missing_role is not None
+
+
+@dataclass(frozen=True)
+class IncidentRead:
+    incident: Incident
+    blocks: Blocks
 
 
 class IncidentQueries:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, policies: PolicyStore, projections: dict[str, Projection]) -> None:
         self.store = store
+        self.policies = policies
+        self.projections = projections
 
     async def history(self, tenant: str, incident_id: uuid.UUID) -> list[Event]:
         events = await self.store.read_stream(tenant, incident_id)
@@ -56,17 +92,40 @@ class IncidentQueries:
         assert incident is not None
         return incident
 
+    async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
+        """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes)."""
+        return await self.render(tenant, await self.history(tenant, incident_id), now)
+
+    async def render(self, tenant: str, events: list[Event], now: datetime) -> IncidentRead:
+        incident = fold(events)
+        assert incident is not None
+        policy = await self.policies.version(tenant, incident.policy_version)
+        return IncidentRead(incident, blocks(events, policy, now))
+
     async def list(
-        self, tenant: str, flt: ListFilter, before: int | None, limit: int
-    ) -> tuple[list[Incident], str | None]:
+        self, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
+    ) -> tuple[list[IncidentRead], str | None]:
+        if flt.needs_views:
+            await catch_up_all(self.store.pool, self.projections, tenant)
         rows = await self.store.pool.fetch(
-            LIST_INCIDENTS, tenant, flt.status, flt.severity, flt.scenario, flt.channel, before, limit + 1
+            LIST_INCIDENTS,
+            tenant,
+            flt.status,
+            flt.severity,
+            flt.scenario,
+            flt.channel,
+            before,
+            flt.breached,
+            flt.at_risk_within,
+            flt.missing_role,
+            limit + 1,
+            now,
         )
         page, more = rows[:limit], len(rows) > limit
         ids = [r["id"] for r in page]
         by_incident: dict[uuid.UUID, list[Event]] = defaultdict(list)
         for row in await self.store.pool.fetch(EVENTS_OF_INCIDENTS, tenant, ids):
             by_incident[row["incident_id"]].append(event_from_row(row))
-        incidents = [i for i in (fold(by_incident[iid]) for iid in ids) if i is not None]
+        reads = [await self.render(tenant, by_incident[iid], now) for iid in ids if by_incident[iid]]
         next_cursor = str(page[-1]["created_position"]) if more and page else None
-        return incidents, next_cursor
+        return reads, next_cursor

@@ -2,24 +2,122 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
+import msgspec
+
+from ledger.errors import InvalidValue
+from ledger.keys import Principal
+from ledger.store import Appended, EventStore, Idempotency, Replayed
+from projections.policy import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
+from schemas.events import NewEvent, PolicyChanged
+
+_json = msgspec.json.Encoder()
 
 CURRENT_POLICY = """
 SELECT version, document::text AS document FROM policies
  WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1
 """
+POLICY_VERSION = "SELECT document::text AS document FROM policies WHERE tenant_id = $1 AND version = $2"
 
 
 class PolicyStore:
+    """Reads policies; a version never changes once written, so parsed versions are cached."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._versions: dict[tuple[str, int], Policy] = {}
+
+    async def current(self, tenant: str, conn: asyncpg.Connection | None = None) -> Policy:
+        """The version in force now (version 0: the built-in default plan)."""
+        row = await (conn or self.pool).fetchrow(CURRENT_POLICY, tenant)
+        if row is None:
+            return DEFAULT_POLICY
+        return self._remember(tenant, row["version"], row["document"])
+
+    async def version(self, tenant: str, version: int, conn: asyncpg.Connection | None = None) -> Policy:
+        """A given version (what an incident detected under it is measured against)."""
+        if version == 0:
+            return DEFAULT_POLICY
+        cached = self._versions.get((tenant, version))
+        if cached is not None:
+            return cached
+        row = await (conn or self.pool).fetchrow(POLICY_VERSION, tenant, version)
+        if row is None:
+            return DEFAULT_POLICY
+        return self._remember(tenant, version, row["document"])
 
     async def current_roles(self, tenant: str) -> tuple[int, frozenset[str]]:
-        """The version in force and its role catalogue (version 0: the built-in default plan)."""
-        from projections.policy import DEFAULT_POLICY, parse_policy
+        policy = await self.current(tenant)
+        return policy.version, frozenset(policy.roles)
 
-        row = await self.pool.fetchrow(CURRENT_POLICY, tenant)
-        if row is None:
-            return 0, frozenset(DEFAULT_POLICY.roles)
-        policy = parse_policy(row["document"].encode(), row["version"])
-        return row["version"], frozenset(policy.roles)
+    def _remember(self, tenant: str, version: int, document: str) -> Policy:
+        policy = self._versions.get((tenant, version))
+        if policy is None:
+            policy = parse_policy(document.encode(), version)
+            self._versions[(tenant, version)] = policy
+        return policy
+
+
+LOCK_TENANT = "SELECT id FROM tenants WHERE id = $1 FOR UPDATE"
+LATEST_VERSION = "SELECT coalesce(max(version), 0) FROM policies WHERE tenant_id = $1"
+INSERT_POLICY = """
+INSERT INTO policies (tenant_id, version, document, position, changed_by, changed_at)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+"""
+POLICY_HISTORY = """
+SELECT p.version, p.position, p.changed_by, p.changed_at, e.recorded_by, e.recorded_at
+  FROM policies p JOIN events e ON e.tenant_id = p.tenant_id AND e.position = p.position
+ WHERE p.tenant_id = $1 AND ($2::integer IS NULL OR p.version < $2)
+ ORDER BY p.version DESC LIMIT $3
+"""
+POLICY_AT_POSITION = """
+SELECT version FROM policies WHERE tenant_id = $1 AND position = $2
+"""
+
+
+async def change_policy(
+    store: EventStore,
+    policies: PolicyStore,
+    who: Principal,
+    raw: bytes,
+    now: datetime,
+    idempotency: Idempotency | None = None,
+) -> Policy:
+    """Validate and record a new version of the tenant's plan: a policy_changed event and its row, atomically."""
+    async with store.pool.acquire() as conn, conn.transaction():
+        if idempotency is not None:
+            earlier = await store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
+            if earlier is not None:
+                return await _policy_at(policies, conn, who.tenant, earlier.first_position)
+        # Serialize policy versions of the tenant (the append takes this lock again, harmlessly).
+        await conn.execute(LOCK_TENANT, who.tenant)
+        version = await conn.fetchval(LATEST_VERSION, who.tenant) + 1
+        try:
+            policy = parse_policy(raw, version)
+        except PolicyInvalid as exc:
+            raise InvalidValue("the policy is invalid: " + "; ".join(exc.errors), errors=exc.errors) from exc
+        document = policy_to_dict(policy)
+        event = NewEvent(data=PolicyChanged(version=version, policy=document), occurred_at=now, actor=who.name)
+        result = await store.append(
+            who.tenant, None, 0, [event], recorded_by=who.name, idempotency=idempotency, conn=conn
+        )
+        if isinstance(result, Replayed):
+            return await _policy_at(policies, conn, who.tenant, result.first_position)
+        assert isinstance(result, Appended)
+        await conn.execute(
+            INSERT_POLICY,
+            who.tenant,
+            version,
+            _json.encode(document).decode(),
+            result.events[0].position,
+            who.name,
+            now,
+        )
+    return policy
+
+
+async def _policy_at(policies: PolicyStore, conn: asyncpg.Connection, tenant: str, position: int) -> Policy:
+    version = await conn.fetchval(POLICY_AT_POSITION, tenant, position)
+    return await policies.version(tenant, version, conn)

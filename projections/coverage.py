@@ -137,13 +137,31 @@ def _severity_at(state: CoverageState, instant: datetime) -> str:
     return severity
 
 
-def _open_at(state: CoverageState, instant: datetime) -> bool:
+def open_at(state: CoverageState, instant: datetime) -> bool:
+    """Whether the incident was open at `instant`."""
     is_open = False
     for at, value in state.lifecycle:
         if at > instant:
             break
         is_open = value
     return is_open
+
+
+
+def open_intervals(state: CoverageState) -> list[tuple[datetime, datetime | None]]:
+    """The [opened, resolved) intervals of the incident; the last one open-ended while open."""
+    spans: list[tuple[datetime, datetime | None]] = []
+    opened: datetime | None = None
+    for at, is_open in state.lifecycle:
+        if is_open and opened is None:
+            opened = at
+        elif not is_open and opened is not None:
+            if at > opened:
+                spans.append((opened, at))
+            opened = None
+    if opened is not None:
+        spans.append((opened, None))
+    return spans
 
 
 def _held_at(state: CoverageState, instant: datetime) -> set[str]:
@@ -186,13 +204,13 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
 
     full_coverage_at = None
     for t in points:
-        if _open_at(state, t) and set(required_roles(policy, _severity_at(state, t))) <= _held_at(state, t):
+        if open_at(state, t) and set(required_roles(policy, _severity_at(state, t))) <= _held_at(state, t):
             full_coverage_at = t
             break
 
     uncovered = {r: timedelta(0) for r in required}
     for a, b in pairwise([*points, now]):
-        if b <= a or not _open_at(state, a):
+        if b <= a or not open_at(state, a):
             continue
         needed = set(required_roles(policy, _severity_at(state, a)))
         held_then = _held_at(state, a)

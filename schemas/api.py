@@ -170,3 +170,56 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+class PolicyChangeOut(msgspec.Struct, kw_only=True):
+    version: int
+    position: int
+    changed_by: str
+    recorded_by: str
+    changed_at: datetime
+    policy: dict[str, Any]
+
+
+class PolicyHistoryPage(msgspec.Struct, kw_only=True):
+    items: list[PolicyChangeOut]
+    next: int | None
+
+
+class MetricFigures(msgspec.Struct, kw_only=True):
+    count: int
+    met: int
+    breached: int
+    compliance: float | None
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    max: int | None
+
+
+class SlaGroup(msgspec.Struct, kw_only=True):
+    key: str | None
+    metrics: dict[str, MetricFigures]
+
+
+class SlaReport(msgspec.Struct, kw_only=True):
+    groups: list[SlaGroup]
+
+
+class RoleCoverage(msgspec.Struct, kw_only=True):
+    role: str
+    incidents_requiring: int
+    missing_when_ack_due: int
+    uncovered_seconds_total: int
+    uncovered_seconds_mean: float
+
+
+class AssigneeLoad(msgspec.Struct, kw_only=True):
+    assignee: str
+    incidents: int
+    peak_concurrent_open: int
+
+
+class CoverageReport(msgspec.Struct, kw_only=True):
+    roles: list[RoleCoverage]
+    assignees: list[AssigneeLoad]

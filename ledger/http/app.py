@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,12 +21,15 @@ from ledger.http import problems
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
+from ledger.http.policy import policy_history, read_policy, replace_policy
+from ledger.http.reports import report_coverage, report_sla
 from ledger.incident_queries import IncidentQueries
 from ledger.logs import request_context
 from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
 from ledger.store import EventStore
+from projections.runner import registry, run_forever
 
 log = structlog.get_logger(__name__)
 
@@ -65,12 +69,24 @@ def create_app(
             async with app.state.pool.acquire() as conn:
                 await migrate(conn)
         store = EventStore(app.state.pool)
+        policies = PolicyStore(app.state.pool)
         app.state.store = store
-        app.state.shell = Shell(store, PolicyStore(app.state.pool))
-        app.state.queries = IncidentQueries(store)
+        app.state.policies = policies
+        app.state.projections = registry(policies)
+        app.state.shell = Shell(store, policies)
+        app.state.queries = IncidentQueries(store, policies, app.state.projections)
+        app.state.projection_wake = asyncio.Event()
+        background = [
+            asyncio.create_task(
+                run_forever(app.state.pool, app.state.projections, app.state.projection_wake)
+            ),
+        ]
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if own:
                 await app.state.pool.close()
 
@@ -81,11 +97,22 @@ def create_app(
         return Provide(provide, sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[IncidentController, read_feed, healthz, readyz],
+        route_handlers=[
+            IncidentController,
+            read_feed,
+            read_policy,
+            replace_policy,
+            policy_history,
+            report_sla,
+            report_coverage,
+            healthz,
+            readyz,
+        ],
         dependencies={
             "store": dependency("store"),
             "shell": dependency("shell"),
             "queries": dependency("queries"),
+            "policies": dependency("policies"),
         },
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],

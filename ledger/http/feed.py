@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from ledger.http.auth import READ, principal_of
@@ -17,7 +18,7 @@ from schemas.api import EventPage
 @get("/v1/events", guards=[READ], responses=ERRORS_READ, tags=["feed"], summary="The tenant's event feed")
 async def read_feed(
     request: Request[Any, Any, Any],
-    store: EventStore,
+    store: NamedDependency[EventStore],
     after: Annotated[int, QueryParameter(ge=0, le=2**62, description="Last position seen")] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> EventPage:

@@ -17,7 +17,7 @@ from ledger.http.problems import problem
 from ledger.http.views import etag, event_out, incident_out
 from ledger.incident_queries import IncidentQueries, ListFilter
 from ledger.keys import Principal
-from ledger.shell import Deduplicated, Done, Shell, request_hash
+from ledger.shell import Deduplicated, Done, Shell, request_hash, utc_now
 from ledger.store import EventStore, Idempotency
 from schemas.api import (
     AcknowledgeBody,
@@ -66,13 +66,17 @@ def parse_if_match(value: str | None) -> int | None:
     return int(found.group(1))
 
 
-async def _idempotency(
+async def idempotency_of(
     request: Request[Any, Any, Any], key: str | None, status_code: int = 201
 ) -> Idempotency | None:
+    """The request's Idempotency-Key with what makes it 'the same request' (method, path, body)."""
     if key is None:
         return None
     body = await request.body()
     return Idempotency(key, request_hash(request.method, request.url.path, body), status_code)
+
+
+_idempotency = idempotency_of
 
 
 def _actor(who: Principal, body: Any) -> str:
@@ -110,7 +114,7 @@ class IncidentController(Controller):
             who,
             cmd,
             if_match=parse_if_match(if_match),
-            idempotency=await _idempotency(request, idempotency_key),
+            idempotency=await idempotency_of(request, idempotency_key),
         )
         done = _created(result)
         return Response(
@@ -128,13 +132,33 @@ class IncidentController(Controller):
         severity: FromQuery[Severity | None] = None,
         scenario: Annotated[str | None, QueryParameter(max_length=64)] = None,
         channel: FromQuery[Channel | None] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=40, pattern=r"^\d+$")] = None,
+        breached: Annotated[
+            bool | None, QueryParameter(description="Only incidents with a breached SLA")
+        ] = None,
+        at_risk_within: Annotated[
+            int | None,
+            QueryParameter(ge=1, le=10_000_000, description="A milestone falls due within N seconds"),
+        ] = None,
+        missing_role: Annotated[
+            str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+        ] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> IncidentPage:
         who = principal_of(request)
-        flt = ListFilter(status=status, severity=severity, scenario=scenario, channel=channel)
-        incidents, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit)
-        return IncidentPage(items=[incident_out(i) for i in incidents], next=next_cursor)
+        flt = ListFilter(
+            status=status,
+            severity=severity,
+            scenario=scenario,
+            channel=channel,
+            breached=breached,
+            at_risk_within=at_risk_within,
+            missing_role=missing_role,
+        )
+        reads, next_cursor = await queries.list(
+            who.tenant, flt, int(cursor) if cursor else None, limit, utc_now()
+        )
+        return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)
 
     @get("/{incident_id:uuid}", guards=[READ], responses=ERRORS_READ, summary="Read an incident")
     async def read(
@@ -143,8 +167,33 @@ class IncidentController(Controller):
         queries: NamedDependency[IncidentQueries],
         incident_id: FromPath[uuid.UUID],
     ) -> Response[IncidentOut]:
-        incident = await queries.get(principal_of(request).tenant, incident_id)
-        return Response(incident_out(incident), headers={"ETag": etag(incident.version)})
+        read = await queries.read(principal_of(request).tenant, incident_id, utc_now())
+        return Response(
+            incident_out(read.incident, read.blocks), headers={"ETag": etag(read.incident.version)}
+        )
+
+    @get("/{incident_id:uuid}/sla", guards=[READ], responses=ERRORS_READ, summary="The incident's SLA block")
+    async def read_sla(
+        self,
+        request: Request[Any, Any, Any],
+        queries: NamedDependency[IncidentQueries],
+        incident_id: FromPath[uuid.UUID],
+    ) -> dict[str, Any]:
+        return (await queries.read(principal_of(request).tenant, incident_id, utc_now())).blocks.sla
+
+    @get(
+        "/{incident_id:uuid}/coverage",
+        guards=[READ],
+        responses=ERRORS_READ,
+        summary="The incident's role coverage",
+    )
+    async def read_coverage(
+        self,
+        request: Request[Any, Any, Any],
+        queries: NamedDependency[IncidentQueries],
+        incident_id: FromPath[uuid.UUID],
+    ) -> dict[str, Any]:
+        return (await queries.read(principal_of(request).tenant, incident_id, utc_now())).blocks.coverage
 
     @get("/{incident_id:uuid}/events", guards=[READ], responses=ERRORS_READ, summary="The incident's history")
     async def history(
@@ -358,7 +407,7 @@ async def _act(
             who,
             cmd,
             if_match=parse_if_match(if_match),
-            idempotency=await _idempotency(request, idempotency_key),
+            idempotency=await idempotency_of(request, idempotency_key),
         )
     )
     return Response(

@@ -97,6 +97,8 @@ def _summary(errors: list[dict[str, Any]]) -> str:
 
 
 def _http(exc: HTTPException) -> ProblemDetailsException:
+    if exc.status_code >= 500:
+        log.error("http_server_error", status=exc.status_code, detail=str(exc.detail), exc_info=exc)
     kind, title = HTTP_KINDS.get(exc.status_code, ("http-error", "HTTP error"))
     if exc.status_code == 400:
         # Litestar's plain 400s come from decoding the body (its validation errors have their own type).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ledger.rules import Incident
+from projections.incident_view import Blocks
 from schemas.api import AssignmentOut, EventOut, IncidentOut
 from schemas.events import Event, data_dict
 
@@ -24,7 +25,7 @@ def event_out(event: Event) -> EventOut:
     )
 
 
-def incident_out(incident: Incident) -> IncidentOut:
+def incident_out(incident: Incident, blocks: Blocks | None = None) -> IncidentOut:
     return IncidentOut(
         id=incident.id,
         version=incident.version,
@@ -44,6 +45,8 @@ def incident_out(incident: Incident) -> IncidentOut:
             AssignmentOut(role=a.role, assignee=a.assignee, since=a.since)
             for a in sorted(incident.assignments, key=lambda a: (a.role, a.since, a.assignee))
         ],
+        sla=blocks.sla if blocks else None,
+        coverage=blocks.coverage if blocks else None,
     )
 
 

@@ -1,0 +1,136 @@
+"""One incident's read side: the SLA and coverage blocks, the stored view row, the assignee spans.
+
+Everything here is a pure function of the incident's events and its policy. A live read renders
+at the clock's `now`; the stored view renders at `as_of` (the latest `occurred_at`), so that the
+incremental model and a rebuild are identical; queries age it from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from projections import coverage as cov
+from projections import sla as slas
+from projections.policy import Policy
+from schemas.events import Detected, Event
+
+_METRICS = ("acknowledge", "first_response", "update", "resolve")
+
+
+@dataclass(frozen=True)
+class Blocks:
+    sla: dict[str, Any]
+    coverage: dict[str, Any]
+
+
+def blocks(events: Sequence[Event], policy: Policy, now: datetime) -> Blocks:
+    """The `sla` and `coverage` blocks of the API's incident, at `now`."""
+    sla = slas.sla_of(events, policy, now)
+    coverage = cov.coverage_of(events, policy, now)
+    sla_dict = {m: msgspec.to_builtins(getattr(sla, m)) for m in _METRICS}
+    return Blocks(sla=sla_dict, coverage=msgspec.to_builtins(coverage))
+
+
+def as_of(events: Sequence[Event]) -> datetime:
+    return max(e.occurred_at for e in events)
+
+
+def _milestone(m: slas.Milestone | None) -> tuple[Any, ...]:
+    if m is None:
+        return (None, None, None, None, None)
+    return (m.target_seconds, m.status, m.due_at, m.met_at, m.elapsed_seconds)
+
+
+def stored_row(tenant: str, events: Sequence[Event], policy: Policy) -> tuple[Any, ...]:
+    """The `incident_views` row (column order of projections.runner.UPSERT_VIEW)."""
+    first = events[0].data
+    assert isinstance(first, Detected)
+    last = events[-1]
+    at = as_of(events)
+    sla_state = slas.fold(events)
+    sla = slas.render(sla_state, policy, at)
+    cov_state = cov.fold(events)
+    coverage = cov.render(cov_state, policy, at)
+    update = sla.update
+    return (
+        tenant,
+        last.incident_id,
+        last.version,
+        "open" if cov_state.open else "resolved",
+        cov_state.severity,
+        first.scenario,
+        str(first.channel),
+        sla_state.start,
+        first.policy_version,
+        at,
+        *_milestone(sla.acknowledge),
+        *_milestone(sla.first_response),
+        *_milestone(sla.resolve),
+        update.target_seconds if update else None,
+        update.status if update else None,
+        update.next_due_at if update else None,
+        list(update.gap_seconds) if update else [],
+        list(update.gap_breached) if update else [],
+        update.unanswered_breaches if update else 0,
+        list(coverage.required),
+        list(coverage.missing),
+        coverage.full_coverage_at,
+        msgspec.json.encode(coverage.uncovered_seconds).decode(),
+        _missing_at_ack_due(cov_state, policy, sla.acknowledge, at),
+    )
+
+
+def _missing_at_ack_due(
+    state: cov.CoverageState, policy: Policy, ack: slas.Milestone | None, at: datetime
+) -> list[str] | None:
+    """Roles missing when the acknowledgement target passed; None while it is still ahead."""
+    if ack is None or ack.due_at is None:
+        return []
+    due = ack.due_at
+    if due > at and state.open:
+        return None  # not passed yet as far as the events go: the query ages it
+    return cov.missing_at(state, policy, due) if cov.open_at(state, due) else []
+
+
+def assignee_spans(events: Sequence[Event]) -> list[tuple[str, int, datetime, datetime | None]]:
+    """Per assignee, the merged spans during which they held any role while the incident was open."""
+    state = cov.fold(events)
+    open_spans = cov.open_intervals(state)
+    by_assignee: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for hold in state.holds:
+        for o_start, o_end in open_spans:
+            start = max(hold.since, o_start)
+            end = _min_end(hold.until, o_end)
+            if end is None or end > start:
+                by_assignee.setdefault(hold.assignee, []).append((start, end))
+    rows = []
+    for assignee, spans in sorted(by_assignee.items()):
+        for seq, (start, end) in enumerate(_merge(spans)):
+            rows.append((assignee, seq, start, end))
+    return rows
+
+
+def _min_end(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _merge(spans: list[tuple[datetime, datetime | None]]) -> list[tuple[datetime, datetime | None]]:
+    merged: list[tuple[datetime, datetime | None]] = []
+    for start, end in sorted(spans, key=lambda s: s[0]):
+        if merged:
+            last_start, last_end = merged[-1]
+            if last_end is None or start <= last_end:
+                new_end = None if last_end is None or end is None else max(last_end, end)
+                merged[-1] = (last_start, new_end)
+                continue
+        merged.append((start, end))
+    return merged

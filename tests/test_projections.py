@@ -1,0 +1,403 @@
+"""The read side end to end: SLA and coverage on incidents, filters, reports, policy, rebuilds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import commands as c
+from ledger.errors import LedgerError
+from ledger.keys import Principal, Scope
+from ledger.policy_store import PolicyStore
+from ledger.shell import Shell
+from ledger.store import EventStore
+from projections.incident_view import stored_row
+from projections.runner import catch_up_all, rebuild, registry
+from schemas.events import Channel, Severity, Visibility
+from tests.conftest import detect_body, new_tenant
+
+VIEW_COLUMNS = (
+    "tenant_id, incident_id, version, status, severity, scenario, channel, start_at, policy_version, as_of,"
+    " ack_target, ack_status, ack_due_at, ack_met_at, ack_elapsed,"
+    " first_target, first_status, first_due_at, first_met_at, first_elapsed,"
+    " resolve_target, resolve_status, resolve_due_at, resolve_met_at, resolve_elapsed,"
+    " update_target, update_status, update_next_due_at, update_gap_seconds, update_gap_breached,"
+    " update_unanswered, required_roles, missing_roles, full_coverage_at, uncovered_seconds::text,"
+    " missing_at_ack_due"
+)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def percentile_cont(values: list[float], p: float) -> float:
+    """PostgreSQL's percentile_cont, computed independently."""
+    s = sorted(values)
+    pos = (len(s) - 1) * p
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+async def _views(pool, tenant: str) -> list[tuple[Any, ...]]:
+    rows = await pool.fetch(
+        f"SELECT {VIEW_COLUMNS} FROM incident_views WHERE tenant_id = $1 ORDER BY incident_id", tenant
+    )
+    return [_normal(tuple(r)) for r in rows]
+
+
+async def _spans(pool, tenant: str) -> list[tuple[Any, ...]]:
+    rows = await pool.fetch(
+        "SELECT incident_id, assignee, seq, start_at, end_at FROM assignee_spans WHERE tenant_id = $1"
+        " ORDER BY incident_id, assignee, seq",
+        tenant,
+    )
+    return [tuple(r) for r in rows]
+
+
+def _normal(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    out = list(row)
+    out[34] = msgspec.json.decode(out[34]) if isinstance(out[34], str) else out[34]
+    return tuple(list(v) if isinstance(v, list | tuple) else v for v in out)
+
+
+class Timeline:
+    """Posts actions at chosen occurred_at offsets from a backdated detection."""
+
+    def __init__(self, client, tenant, start: datetime) -> None:
+        self.client, self.tenant, self.start = client, tenant, start
+        self.id = ""
+
+    async def detect(self, **body: Any) -> Timeline:
+        r = await self.client.post(
+            "/v1/incidents", json=detect_body(occurred_at=iso(self.start), **body), headers=self.tenant.auth()
+        )
+        assert r.status_code == 201, r.text
+        self.id = r.json()["id"]
+        return self
+
+    async def at(self, minutes: float, action: str, **body: Any) -> dict[str, Any]:
+        body["occurred_at"] = iso(self.start + timedelta(minutes=minutes))
+        r = await self.client.post(f"/v1/incidents/{self.id}/{action}", json=body, headers=self.tenant.auth())
+        assert r.status_code == 201, (action, r.text)
+        return r.json()
+
+    async def reply(self, minutes: float) -> None:
+        await self.at(minutes, "replies", channel="x", visibility="public", text="We are on it.")
+
+    async def get(self) -> dict[str, Any]:
+        r = await self.client.get(f"/v1/incidents/{self.id}", headers=self.tenant.auth("read"))
+        assert r.status_code == 200
+        return r.json()
+
+
+@pytest.fixture(scope="module")
+async def scenario(app_client, pool):
+    """Three incidents with hand-worked timelines on the default plan (see each comment)."""
+    tenant = await new_tenant(pool, "rep")
+    now = datetime.now(UTC).replace(microsecond=0)
+    # A: sev2 on x, 3 h ago. ack +10 m (met, 600 s of 900), leads assigned +5 m and +12 m,
+    # public replies +50 m (first response met, 3000 of 3600) and +170 m (one gap of 7200 s, met),
+    # resolved +175 m (met, 10500 s). communications never held: uncovered 10500 s.
+    a = await Timeline(app_client, tenant, now - timedelta(hours=3)).detect(severity="sev2", channel="x")
+    await a.at(5, "assignments", role="incident_lead", assignee="ayse")
+    await a.at(10, "acknowledge")
+    await a.at(12, "assignments", role="social_responder", assignee="mehmet")
+    await a.reply(50)
+    await a.reply(170)
+    await a.at(175, "resolve", summary="done")
+    # B: sev2 on instagram, 2 h ago. ack +20 m (breached at +15 m, 1200 s), no reply (first response
+    # breached at +60 m, no elapsed), resolved +90 m (met, 5400 s); nobody assigned: 5400 s each.
+    b = await Timeline(app_client, tenant, now - timedelta(hours=2)).detect(
+        severity="sev2", channel="instagram", scenario="offensive-post"
+    )
+    await b.at(20, "acknowledge")
+    await b.at(90, "resolve", summary="done")
+    # C: sev3 on x, 30 min ago, open. ack +5 m (met, 300 of 3600), both sev3 roles held from +1 m
+    # (uncovered 60 s each); first response (4 h) and resolve (7 d) pending; no update target.
+    cc = await Timeline(app_client, tenant, now - timedelta(minutes=30)).detect(severity="sev3", channel="x")
+    await cc.at(1, "assignments", role="incident_lead", assignee="ayse")
+    await cc.at(1, "assignments", role="social_responder", assignee="zeynep")
+    await cc.at(5, "acknowledge")
+    return tenant, a, b, cc
+
+
+async def test_incident_shows_sla_and_coverage(scenario):
+    _, a, b, cc = scenario
+    view = await a.get()
+    ack = view["sla"]["acknowledge"]
+    assert (ack["target_seconds"], ack["status"], ack["elapsed_seconds"]) == (900, "met", 600)
+    assert parse(ack["due_at"]) == a.start + timedelta(minutes=15)
+    assert parse(ack["met_at"]) == a.start + timedelta(minutes=10)
+    assert view["sla"]["first_response"]["status"] == "met" and view["sla"]["first_response"]["elapsed_seconds"] == 3000
+    update = view["sla"]["update"]
+    assert (update["status"], update["gaps"], update["breaches"], update["max_gap_seconds"]) == ("met", 1, 0, 7200)
+    assert update["next_due_at"] is None
+    assert view["sla"]["resolve"]["elapsed_seconds"] == 10500
+    cov = view["coverage"]
+    assert cov["required"] == ["incident_lead", "social_responder", "communications"]
+    assert cov["missing"] == ["communications"]
+    assert cov["full_coverage_at"] is None
+    assert cov["uncovered_seconds"] == {"incident_lead": 300, "social_responder": 720, "communications": 10500}
+
+    vb = await b.get()
+    assert vb["sla"]["acknowledge"]["status"] == "breached"
+    assert parse(vb["sla"]["acknowledge"]["breached_at"]) == b.start + timedelta(minutes=15)
+    assert vb["sla"]["acknowledge"]["elapsed_seconds"] == 1200  # fulfilled late: still breached
+    assert vb["sla"]["first_response"]["status"] == "breached"
+
+    vc = await cc.get()
+    assert vc["sla"]["update"] is None  # sev3 has no update target
+    assert vc["sla"]["first_response"]["status"] == "pending"
+    assert vc["coverage"]["missing"] == [] and parse(vc["coverage"]["full_coverage_at"]) == cc.start + timedelta(
+        minutes=1
+    )
+    r = await cc.client.get(f"/v1/incidents/{cc.id}/sla", headers=cc.tenant.auth("read"))
+    assert r.json() == vc["sla"]
+    r = await cc.client.get(f"/v1/incidents/{cc.id}/coverage", headers=cc.tenant.auth("read"))
+    assert r.json()["required"] == ["incident_lead", "social_responder"]
+
+
+async def test_read_your_writes(app_client, tenant):
+    t = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=2)).detect(severity="sev1")
+    await t.at(1, "acknowledge")
+    view = await t.get()
+    assert view["acknowledged_at"] and view["sla"]["acknowledge"]["status"] == "met"
+    r = await app_client.get("/v1/incidents?missing_role=legal", headers=tenant.auth("read"))
+    assert [i["id"] for i in r.json()["items"]] == [t.id]
+    await t.at(1.5, "assignments", role="legal", assignee="lawyer")
+    r = await app_client.get("/v1/incidents?missing_role=legal", headers=tenant.auth("read"))
+    assert r.json()["items"] == []
+
+
+async def test_list_filters_breached_at_risk_missing_role(app_client, scenario):
+    tenant, a, b, cc = scenario
+    h = tenant.auth("read")
+
+    async def ids(q: str) -> set[str]:
+        r = await app_client.get(f"/v1/incidents?{q}", headers=h)
+        assert r.status_code == 200, r.text
+        return {i["id"] for i in r.json()["items"]}
+
+    assert await ids("breached=true") == {b.id}
+    assert await ids("breached=false") == {a.id, cc.id}
+    # C's acknowledgement is met; its first response falls due at +4 h: within 4 h, not within 1 h.
+    assert await ids("at_risk_within=14400") == {cc.id}
+    assert await ids("at_risk_within=60") == set()
+    assert await ids("missing_role=communications") == {a.id, b.id}
+    assert await ids("missing_role=incident_lead") == {b.id}
+    assert await ids("missing_role=incident_lead&status=open") == set()
+
+
+async def test_sla_report_matches_independent_figures(app_client, scenario):
+    tenant, *_ = scenario
+    r = await app_client.get("/v1/reports/sla", headers=tenant.auth("read"))
+    assert r.status_code == 200, r.text
+    (group,) = r.json()["groups"]
+    assert group["key"] is None
+    ack = group["metrics"]["acknowledge"]
+    samples = [600, 1200, 300]
+    assert (ack["count"], ack["met"], ack["breached"]) == (3, 2, 1)
+    assert ack["compliance"] == pytest.approx(2 / 3)
+    for p in ("p50", "p90", "p95"):
+        assert ack[p] == pytest.approx(percentile_cont(samples, int(p[1:]) / 100))
+    assert ack["max"] == 1200
+    first = group["metrics"]["first_response"]
+    assert (first["count"], first["met"], first["breached"], first["compliance"]) == (2, 1, 1, 0.5)
+    assert first["p50"] == first["max"] == 3000  # the late one was never fulfilled: no elapsed sample
+    update = group["metrics"]["update"]
+    assert (update["count"], update["met"], update["p50"]) == (1, 1, 7200)
+    resolve = group["metrics"]["resolve"]
+    assert (resolve["count"], resolve["met"]) == (2, 2)
+    assert resolve["p50"] == pytest.approx(percentile_cont([10500, 5400], 0.5))
+
+    by_sev = (await app_client.get("/v1/reports/sla?group_by=severity", headers=tenant.auth("read"))).json()
+    keys = {g["key"]: g["metrics"] for g in by_sev["groups"]}
+    assert set(keys) == {"sev2", "sev3"}
+    assert keys["sev3"]["acknowledge"]["count"] == 1 and keys["sev3"]["acknowledge"]["p50"] == 300
+    assert keys["sev3"]["first_response"]["count"] == 0 and keys["sev3"]["first_response"]["compliance"] is None
+    by_channel = (await app_client.get("/v1/reports/sla?group_by=channel", headers=tenant.auth("read"))).json()
+    assert {g["key"] for g in by_channel["groups"]} == {"x", "instagram"}
+    only_ig = (await app_client.get("/v1/reports/sla?channel=instagram", headers=tenant.auth("read"))).json()
+    assert only_ig["groups"][0]["metrics"]["acknowledge"]["breached"] == 1
+    week = (await app_client.get("/v1/reports/sla?group_by=week", headers=tenant.auth("read"))).json()
+    assert all(g["key"].startswith(str(datetime.now(UTC).isocalendar().year)) for g in week["groups"])
+    future = iso(datetime.now(UTC) + timedelta(days=1))
+    empty = (await app_client.get(f"/v1/reports/sla?since={future}", headers=tenant.auth("read"))).json()
+    assert empty["groups"][0]["metrics"]["acknowledge"] == {
+        "count": 0,
+        "met": 0,
+        "breached": 0,
+        "compliance": None,
+        "p50": None,
+        "p90": None,
+        "p95": None,
+        "max": None,
+    }
+
+
+async def test_coverage_report_matches_independent_figures(app_client, scenario):
+    tenant, *_ = scenario
+    r = await app_client.get("/v1/reports/coverage", headers=tenant.auth("read"))
+    assert r.status_code == 200, r.text
+    roles = {x["role"]: x for x in r.json()["roles"]}
+    assert roles["incident_lead"] == {
+        "role": "incident_lead",
+        "incidents_requiring": 3,
+        "missing_when_ack_due": 1,
+        "uncovered_seconds_total": 300 + 5400 + 60,
+        "uncovered_seconds_mean": (300 + 5400 + 60) / 3,
+    }
+    assert roles["social_responder"]["uncovered_seconds_total"] == 720 + 5400 + 60
+    assert roles["communications"]["incidents_requiring"] == 2
+    assert roles["communications"]["missing_when_ack_due"] == 2
+    assert roles["communications"]["uncovered_seconds_total"] == 10500 + 5400
+    assignees = {x["assignee"]: x for x in r.json()["assignees"]}
+    assert assignees["ayse"] == {"assignee": "ayse", "incidents": 2, "peak_concurrent_open": 2}
+    assert assignees["mehmet"] == {"assignee": "mehmet", "incidents": 1, "peak_concurrent_open": 1}
+    assert assignees["zeynep"]["incidents"] == 1
+
+
+async def test_rebuild_is_identical_to_the_incremental_model(app_client, scenario, pool):
+    tenant, *_ = scenario
+    projections = registry(PolicyStore(pool))
+    await catch_up_all(pool, projections, tenant.name)
+    before = (await _views(pool, tenant.name), await _spans(pool, tenant.name))
+    assert len(before[0]) == 3 and before[1]
+    for projection in projections.values():
+        await rebuild(pool, projection, tenant.name)
+    assert (await _views(pool, tenant.name), await _spans(pool, tenant.name)) == before
+
+
+async def test_policy_lifecycle(app_client, tenant, pool):
+    r = await app_client.get("/v1/policy", headers=tenant.auth("read"))
+    default = r.json()
+    assert default["version"] == 0 and "legal" in default["roles"]
+    custom = {
+        **default,
+        "calendars": {"berlin": {"timezone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]}}},
+    }
+    custom["severities"]["sev1"]["targets"]["acknowledge"] = {"seconds": 60, "calendar": None}
+    custom["severities"]["sev4"]["targets"]["resolve"] = {"seconds": 3600, "calendar": "berlin"}
+    r = await app_client.put("/v1/policy", json=custom, headers=tenant.auth("write"))
+    assert r.status_code == 403
+    events_before = await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.name)
+    for bad in (
+        {**custom, "roles": ["incident_lead"]},  # sev1 requires roles no longer known
+        {**custom, "calendars": {"berlin": {"timezone": "Mars/Olympus", "weekly": {}}}},
+        {
+            **default,
+            "severities": {
+                **default["severities"],
+                "sev2": {
+                    **default["severities"]["sev2"],
+                    "targets": {
+                        **default["severities"]["sev2"]["targets"],
+                        "acknowledge": {"seconds": -5, "calendar": None},
+                    },
+                },
+            },
+        },
+    ):
+        r = await app_client.put("/v1/policy", json=bad, headers=tenant.auth("admin"))
+        assert r.status_code == 422, r.text
+        assert r.json()["type"].endswith("invalid-value")
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.name) == events_before
+
+    old = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=3)).detect(severity="sev1")
+    r = await app_client.put("/v1/policy", json=custom, headers=tenant.auth("admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 1 and r.headers["etag"] == '"1"'
+    new = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=3)).detect(severity="sev1")
+    assert (await old.get())["policy_version"] == 0
+    new_view = await new.get()
+    assert new_view["policy_version"] == 1
+    assert new_view["sla"]["acknowledge"]["target_seconds"] == 60
+    assert new_view["sla"]["acknowledge"]["status"] == "breached"  # 3 minutes old, 60 s target
+    assert (await old.get())["sla"]["acknowledge"]["target_seconds"] == 300
+
+    history = (await app_client.get("/v1/policy/history", headers=tenant.auth("read"))).json()
+    assert [h["version"] for h in history["items"]] == [1]
+    assert history["items"][0]["changed_by"] == "admin-key"
+    feed = (await app_client.get("/v1/events", headers=tenant.auth("read"))).json()["items"]
+    assert [e["type"] for e in feed] == ["detected", "policy_changed", "detected"]
+    assert feed[1]["incident_id"] is None and feed[1]["version"] is None and feed[1]["data"]["version"] == 1
+
+
+# Property: for random valid histories, the stored view = a fresh fold = a rebuild.
+
+_ACTIONS = st.sampled_from(["ack", "assign", "unassign", "reply", "private", "severity", "resolve", "reopen", "note"])
+_ROLES = st.sampled_from(["incident_lead", "social_responder", "legal"])
+_PEOPLE = st.sampled_from(["ayse", "mehmet"])
+
+
+def _command(kind: str, iid: uuid.UUID, at: datetime, role: str, person: str, severity: Severity) -> c.Command:
+    base: dict[str, Any] = {"incident_id": iid, "actor": "p", "occurred_at": at}
+    match kind:
+        case "ack":
+            return c.Acknowledge(**base)
+        case "assign":
+            return c.Assign(**base, role=role, assignee=person)
+        case "unassign":
+            return c.Unassign(**base, role=role, assignee=person)
+        case "reply" | "private":
+            vis = Visibility.PUBLIC if kind == "reply" else Visibility.PRIVATE
+            return c.Reply(**base, channel=Channel.X, text="hello", visibility=vis)
+        case "severity":
+            return c.ChangeSeverity(**base, severity=severity)
+        case "resolve":
+            return c.Resolve(**base, summary="s")
+        case "reopen":
+            return c.Reopen(**base, reason="r")
+    return c.Note(**base, text="n")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(_ACTIONS, st.integers(0, 300), _ROLES, _PEOPLE, st.sampled_from(list(Severity))),
+        min_size=1,
+        max_size=14,
+    ),
+    start_minutes=st.integers(10, 600),
+    severity=st.sampled_from(list(Severity)),
+)
+async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minutes, severity):
+    t = await new_tenant(pool, "prop")
+    who = Principal(t.name, "write-key", Scope.WRITE)
+    policies = PolicyStore(pool)
+    shell = Shell(EventStore(pool), policies)
+    now = datetime.now(UTC)
+    start = now - timedelta(minutes=start_minutes)
+    iid = uuid.uuid4()
+    await shell.execute(
+        who, c.Detect(incident_id=iid, actor="p", occurred_at=start, title="t", severity=severity, channel=Channel.X)
+    )
+    for kind, offset, role, person, sev in steps:
+        at = min(start + timedelta(minutes=offset), now)
+        try:
+            await shell.execute(who, _command(kind, iid, at, role, person, sev))
+        except LedgerError:
+            pass  # refused by the rules: nothing written
+    projections = registry(policies)
+    await catch_up_all(pool, projections, t.name)
+    stored = await _views(pool, t.name)
+    events = await shell.store.read_stream(t.name, iid)
+    fresh = _normal(stored_row(t.name, events, await policies.version(t.name, 0)))
+    assert stored == [fresh]
+    spans = await _spans(pool, t.name)
+    for projection in projections.values():
+        await rebuild(pool, projection, t.name)
+    assert await _views(pool, t.name) == stored
+    assert await _spans(pool, t.name) == spans
