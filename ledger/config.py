@@ -36,6 +36,8 @@ class Settings:
     log_format: str = "json"
     log_level: str = "info"
     webhook_allow_private: bool = False
+    breach_watch_interval_s: float = 5.0
+    sla_warning_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -56,4 +58,6 @@ class Settings:
             log_format=os.environ.get("LEDGER_LOG_FORMAT", "json"),
             log_level=os.environ.get("LEDGER_LOG_LEVEL", "info"),
             webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
+            breach_watch_interval_s=_int("LEDGER_BREACH_WATCH_INTERVAL_MS", 5_000) / 1000,
+            sla_warning_seconds=_int("LEDGER_SLA_WARNING_SECONDS", 300),
         )

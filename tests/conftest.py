@@ -36,7 +36,8 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return Settings(pool_min=1, pool_max=30, log_format="console", log_level="warning")
+    # The breach watch is driven by its own tests; in the background it would race their assertions.
+    return Settings(pool_min=1, pool_max=30, log_format="console", log_level="warning", breach_watch_interval_s=3600)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
+from ledger import breach_watch
 from ledger.config import Settings
 from ledger.database import create_pool
 from ledger.http import problems
@@ -79,6 +81,15 @@ def create_app(
         background = [
             asyncio.create_task(
                 run_forever(app.state.pool, app.state.projections, app.state.projection_wake)
+            ),
+            asyncio.create_task(
+                breach_watch.run_forever(
+                    app.state.pool,
+                    store,
+                    app.state.projections["incident_views"],
+                    timedelta(seconds=settings.sla_warning_seconds),
+                    settings.breach_watch_interval_s,
+                )
             ),
         ]
         try:

@@ -1,0 +1,131 @@
+"""The breach watch: records an `sla_notice` event when a milestone enters its warning window or breaches.
+
+Each notice is recorded exactly once, however many server processes watch: the notice's key
+(incident, metric, kind, due time) is inserted into `sla_notices` in the same transaction as the
+event, so a second watcher either waits for the first and finds the row, or rolls back with it.
+A milestone first seen after its due time gets only `breached` (never a late `at_risk`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+
+from ledger.commands import RecordSlaNotice
+from ledger.errors import LedgerError
+from ledger.rules import decide, fold
+from ledger.shell import utc_now
+from ledger.store import Appended, EventStore, event_from_row
+from projections.runner import STREAM, Projection, catch_up
+
+log = structlog.get_logger(__name__)
+
+ACTOR = "breach-watch"
+RECORDED_BY = "system:breach-watch"
+
+TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status = 'open'"
+
+# Pending milestones (and the running update gap) of a tenant's open incidents that are due
+# within the warning window, without a notice of that kind yet. $1 tenant, $2 now, $3 window.
+DUE_SOON = """
+WITH due AS (
+    SELECT incident_id, 'acknowledge' AS metric, ack_due_at AS due_at FROM incident_views
+     WHERE tenant_id = $1 AND status = 'open' AND ack_status = 'pending'
+    UNION ALL
+    SELECT incident_id, 'first_response', first_due_at FROM incident_views
+     WHERE tenant_id = $1 AND status = 'open' AND first_status = 'pending'
+    UNION ALL
+    SELECT incident_id, 'resolve', resolve_due_at FROM incident_views
+     WHERE tenant_id = $1 AND status = 'open' AND resolve_status = 'pending'
+    UNION ALL
+    SELECT incident_id, 'update', update_next_due_at FROM incident_views
+     WHERE tenant_id = $1 AND status = 'open' AND update_next_due_at IS NOT NULL
+)
+SELECT d.incident_id, d.metric, d.due_at,
+       CASE WHEN d.due_at <= $2 THEN 'breached' ELSE 'at_risk' END AS kind
+  FROM due d
+ WHERE d.due_at IS NOT NULL AND d.due_at <= $2 + $3::interval
+   AND NOT EXISTS (
+       SELECT 1 FROM sla_notices n
+        WHERE n.tenant_id = $1 AND n.incident_id = d.incident_id AND n.metric = d.metric
+          AND n.due_at = d.due_at AND n.kind = CASE WHEN d.due_at <= $2 THEN 'breached' ELSE 'at_risk' END)
+ ORDER BY d.due_at
+ LIMIT 200
+"""
+
+CLAIM_NOTICE = """
+INSERT INTO sla_notices (tenant_id, incident_id, metric, kind, due_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT DO NOTHING
+RETURNING 1
+"""
+
+
+async def record_notice(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    tenant: str,
+    incident_id: uuid.UUID,
+    metric: str,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """Record one notice exactly once; False when another watcher did, or the incident moved on."""
+    async with conn.transaction():
+        if await conn.fetchval(CLAIM_NOTICE, tenant, incident_id, metric, kind, due_at) is None:
+            return False
+        rows = await conn.fetch(STREAM, tenant, incident_id)
+        state = fold([event_from_row(r) for r in rows])
+        cmd = RecordSlaNotice(incident_id=incident_id, actor=ACTOR, metric=metric, kind=kind, due_at=due_at)
+        try:
+            new_events = decide(cmd, state, now)
+        except LedgerError:
+            raise _Skip() from None
+        result = await store.append(
+            tenant, incident_id, state.version if state else 0, new_events, recorded_by=RECORDED_BY, conn=conn
+        )
+        if not isinstance(result, Appended):
+            raise _Skip()
+    return True
+
+
+class _Skip(Exception):
+    """Roll the claim back: the incident changed under us; the next round decides again."""
+
+
+async def watch_tenant(
+    pool: asyncpg.Pool, store: EventStore, views: Projection, tenant: str, window: timedelta
+) -> int:
+    await catch_up(pool, views, tenant, wait=False)
+    now = utc_now()
+    recorded = 0
+    async with pool.acquire() as conn:
+        for row in await conn.fetch(DUE_SOON, tenant, now, window):
+            try:
+                done = await record_notice(
+                    conn, store, tenant, row["incident_id"], row["metric"], row["kind"], row["due_at"], now
+                )
+            except _Skip:
+                continue
+            if done:
+                recorded += 1
+                log.info("sla_notice", tenant=tenant, metric=row["metric"], kind=row["kind"])
+    return recorded
+
+
+async def run_forever(
+    pool: asyncpg.Pool, store: EventStore, views: Projection, window: timedelta, interval: float
+) -> None:
+    while True:
+        try:
+            for row in await pool.fetch(TENANTS_WITH_OPEN):
+                await watch_tenant(pool, store, views, row["tenant_id"], window)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the watch must outlive database outages
+            log.warning("breach_watch_error", error=type(exc).__name__, detail=str(exc)[:200])
+        await asyncio.sleep(interval)

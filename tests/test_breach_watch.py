@@ -1,0 +1,49 @@
+"""The breach watch records each notice exactly once, also with several watchers at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from ledger.breach_watch import watch_tenant
+from ledger.policy_store import PolicyStore
+from ledger.store import EventStore
+from projections.runner import registry
+from tests.conftest import detect_body, new_tenant
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def _notices(app_client, tenant) -> list[tuple[str, str, str]]:
+    feed = (await app_client.get("/v1/events?limit=1000", headers=tenant.auth("read"))).json()["items"]
+    return sorted((e["incident_id"], e["data"]["metric"], e["data"]["kind"]) for e in feed if e["type"] == "sla_notice")
+
+
+async def test_notices_are_recorded_once_by_concurrent_watchers(app_client, pool):
+    tenant = await new_tenant(pool, "watch")
+    now = datetime.now(UTC)
+    body = detect_body(severity="sev1", occurred_at=iso(now - timedelta(minutes=10)))
+    late = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    done = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    await app_client.post(f"/v1/incidents/{done}/resolve", json={"summary": "quick"}, headers=tenant.auth())
+
+    store = EventStore(pool)
+    views = registry(PolicyStore(pool))["incident_views"]
+    window = timedelta(minutes=25)  # first response (30 min) falls due in 20 min: at risk
+    counts = await asyncio.gather(*(watch_tenant(pool, store, views, tenant.name, window) for _ in range(4)))
+    assert sum(counts) == 2
+    assert await _notices(app_client, tenant) == sorted(
+        [(late, "acknowledge", "breached"), (late, "first_response", "at_risk")]
+    )
+    # Watching again records nothing new; the notice is an ordinary event of the incident.
+    assert await watch_tenant(pool, store, views, tenant.name, window) == 0
+    history = (await app_client.get(f"/v1/incidents/{late}/events", headers=tenant.auth("read"))).json()["items"]
+    notice = next(e for e in history if e["type"] == "sla_notice" and e["data"]["kind"] == "breached")
+    assert notice["recorded_by"] == "system:breach-watch"
+    assert notice["data"]["due_at"].startswith(iso(now - timedelta(minutes=5))[:16])
+    # The notice changes nothing in the incident's SLA figures.
+    view = (await app_client.get(f"/v1/incidents/{late}", headers=tenant.auth("read"))).json()
+    assert view["sla"]["acknowledge"]["status"] == "breached"
+    assert view["sla"]["first_response"]["status"] == "pending"
