@@ -80,7 +80,7 @@ def _validation(exc: ValidationException) -> ProblemDetailsException:
     if not errors:
         # Litestar raises this without details when the body is not JSON at all.
         return problem(400, "malformed-body", "The request body is not valid JSON", str(exc.detail))
-    clean = [{"field": e.get("key"), "message": e.get("message"), "in": e.get("source")} for e in errors]
+    clean = [{"field": e.get("key"), "message": _message(e), "in": e.get("source")} for e in errors]
     if sources <= {"body"}:
         return problem(422, "validation-failed", "The request body is invalid", _summary(clean), errors=clean)
     return problem(
@@ -90,6 +90,13 @@ def _validation(exc: ValidationException) -> ProblemDetailsException:
         _summary(clean),
         errors=clean,
     )
+
+
+def _message(error: dict[str, Any]) -> Any:
+    # Litestar reports a missing body as the KeyError text "'data'".
+    if error.get("key") == "data" and error.get("message") == "'data'":
+        return "a JSON body is required"
+    return error.get("message")
 
 
 def _summary(errors: list[dict[str, Any]]) -> str:
@@ -131,10 +138,18 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+def _undecodable(exc: Exception) -> ProblemDetailsException:
+    """Bodies the JSON decoder gives up on: invalid UTF-8, absurd nesting."""
+    why = "it is not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "it is nested too deeply"
+    return problem(400, "malformed-body", "The request body is not valid JSON", f"the body cannot be decoded: {why}")
+
+
 CONFIG = ProblemDetailsConfig(
     exception_to_problem_detail_map={
         LedgerError: _ledger,
         ValidationException: _validation,
         HTTPException: _http,
+        UnicodeDecodeError: _undecodable,
+        RecursionError: _undecodable,
     }
 )

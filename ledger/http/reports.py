@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
+from ledger.http.problems import problem
 from ledger.shell import utc_now
 from projections.reports import ReportFilter, coverage_report, sla_report
 from projections.runner import catch_up_all
@@ -26,6 +27,9 @@ GroupBy = Annotated[str | None, QueryParameter(pattern="^(severity|scenario|chan
 def _filter(
     since: datetime | None, until: datetime | None, severity: Any, scenario: Any, channel: Any
 ) -> ReportFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise problem(400, "invalid-parameter", "A query parameter is invalid", f"{name} needs a time zone (Z)")
     return ReportFilter(
         since=since,
         until=until,
