@@ -38,6 +38,16 @@ class Settings:
     webhook_allow_private: bool = False
     breach_watch_interval_s: float = 5.0
     sla_warning_seconds: int = 300
+    rate_limit_per_minute: int = 12_000
+    request_timeout_s: float = 15.0
+    stream_heartbeat_s: float = 15.0
+    stream_poll_s: float = 2.0
+    webhook_timeout_s: float = 10.0
+    webhook_retry_base_s: float = 5.0
+    webhook_retry_max_s: float = 3600.0
+    webhook_disable_after_s: float = 86400.0
+    webhook_poll_s: float = 1.0
+    webhook_concurrency: int = 4
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,4 +70,14 @@ class Settings:
             webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
             breach_watch_interval_s=_int("LEDGER_BREACH_WATCH_INTERVAL_MS", 5_000) / 1000,
             sla_warning_seconds=_int("LEDGER_SLA_WARNING_SECONDS", 300),
+            rate_limit_per_minute=_int("LEDGER_RATE_LIMIT_PER_MINUTE", 12_000),
+            request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,
+            stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
+            stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
+            webhook_timeout_s=_int("LEDGER_WEBHOOK_TIMEOUT_MS", 10_000) / 1000,
+            webhook_retry_base_s=_int("LEDGER_WEBHOOK_RETRY_BASE_MS", 5_000) / 1000,
+            webhook_retry_max_s=_int("LEDGER_WEBHOOK_RETRY_MAX_MS", 3_600_000) / 1000,
+            webhook_disable_after_s=_int("LEDGER_WEBHOOK_DISABLE_AFTER_S", 86_400),
+            webhook_poll_s=_int("LEDGER_WEBHOOK_POLL_MS", 1_000) / 1000,
+            webhook_concurrency=_int("LEDGER_WEBHOOK_CONCURRENCY", 4),
         )

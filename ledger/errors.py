@@ -65,3 +65,14 @@ class Unavailable(LedgerError):
 
     kind = "unavailable"
     title = "Service temporarily unavailable"
+
+
+class RateLimited(LedgerError):
+    """The key made too many requests in the current window (429)."""
+
+    kind = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

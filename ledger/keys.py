@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -11,7 +12,7 @@ from enum import IntEnum
 
 import asyncpg
 
-from ledger.errors import InvalidValue, NotFound
+from ledger.errors import InvalidValue, NotFound, RateLimited
 
 KEY_PREFIX = "clk_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -45,6 +46,19 @@ RETURNING key_hash
 LOOKUP_KEY = """
 SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
+# The key lookup and the rate-limit count in one round trip: a hit is counted only for a live key.
+LOOKUP_AND_COUNT = """
+WITH k AS (
+    SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+), hit AS (
+    INSERT INTO rate_windows (key_hash, window_start, hits)
+    SELECT key_hash, date_trunc('minute', now()), 1 FROM k
+    ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_windows.hits + 1
+    RETURNING hits, 60 - extract(second FROM now())::integer AS retry_after
+)
+SELECT k.key_hash, k.tenant_id, k.name, k.scope, hit.hits, hit.retry_after FROM k, hit
+"""
+FORGET_OLD_WINDOWS = "DELETE FROM rate_windows WHERE window_start < now() - interval '10 minutes'"
 
 
 def digest(token: str) -> bytes:
@@ -79,12 +93,30 @@ async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
     return len(rows)
 
 
-async def authenticate(pool: asyncpg.Pool, token: str) -> Principal | None:
-    """The principal for a presented key, or None. The stored hash is compared in constant time."""
+async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> Principal | None:
+    """The principal for a presented key, or None. The stored hash is compared in constant time.
+
+    With `per_minute` > 0 the request is counted against the key's window (shared by all
+    processes through the database) and RateLimited is raised past the limit.
+    """
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
     presented = digest(token)
-    row = await pool.fetchrow(LOOKUP_KEY, presented)
+    row = await pool.fetchrow(LOOKUP_AND_COUNT if per_minute > 0 else LOOKUP_KEY, presented)
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
         return None
+    if per_minute > 0 and row["hits"] > per_minute:
+        raise RateLimited(
+            f"this key is limited to {per_minute} requests per minute", retry_after=max(1, row["retry_after"])
+        )
     return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+
+
+async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> None:
+    """Housekeeping: drop rate-limit windows long past (the table only ever needs the current one)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await pool.execute(FORGET_OLD_WINDOWS)
+        except (OSError, asyncpg.PostgresError):
+            pass  # the next round will do it

@@ -20,12 +20,14 @@ from ledger import breach_watch
 from ledger.config import Settings
 from ledger.database import create_pool
 from ledger.http import problems
+from ledger.http.deadline import with_deadline
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, read_policy, replace_policy
 from ledger.http.reports import report_coverage, report_sla
 from ledger.incident_queries import IncidentQueries
+from ledger.keys import forget_old_windows
 from ledger.logs import request_context
 from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
@@ -74,11 +76,13 @@ def create_app(
         policies = PolicyStore(app.state.pool)
         app.state.store = store
         app.state.policies = policies
+        app.state.rate_limit = settings.rate_limit_per_minute
         app.state.projections = registry(policies)
         app.state.shell = Shell(store, policies)
         app.state.queries = IncidentQueries(store, policies, app.state.projections)
         app.state.projection_wake = asyncio.Event()
         background = [
+            asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(
                 run_forever(app.state.pool, app.state.projections, app.state.projection_wake)
             ),
@@ -129,7 +133,10 @@ def create_app(
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_json_only,
-        middleware=[request_context],
+        middleware=[
+            request_context,
+            with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export")),
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="crisis-ledger",

@@ -16,7 +16,7 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    principal = await authenticate(connection.app.state.pool, token.strip())
+    principal = await authenticate(connection.app.state.pool, token.strip(), connection.app.state.rate_limit)
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     return principal

@@ -17,6 +17,7 @@ from ledger.errors import (
     InvalidValue,
     LedgerError,
     NotFound,
+    RateLimited,
     Unauthorized,
     Unavailable,
     VersionConflict,
@@ -35,6 +36,7 @@ STATUS_OF: dict[type[LedgerError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     Unavailable: 503,
+    RateLimited: 429,
 }
 
 # Litestar's own HTTP errors, by status: (kind, title).
@@ -69,6 +71,8 @@ def problem(
 def _ledger(exc: LedgerError) -> ProblemDetailsException:
     status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     p = problem(status, exc.kind, exc.title, exc.detail, **exc.extra)
     p.headers = headers
     return p

@@ -1,0 +1,68 @@
+"""Limits: per-key rate limiting shared across processes, and a deadline instead of a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+from asgi_lifespan import LifespanManager
+
+from ledger.config import Settings
+from ledger.database import create_pool
+from ledger.http.app import create_app
+from tests.conftest import detect_body, new_tenant
+
+
+@contextlib.asynccontextmanager
+async def _client(pool, **overrides) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(log_level="warning", breach_watch_interval_s=3600, **overrides)
+    app = create_app(settings, pool=pool)
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            yield client
+
+
+async def test_rate_limit_is_per_key_and_shared_by_processes(pool):
+    tenant = await new_tenant(pool, "rl")
+    # Two app instances stand for two server processes: the count lives in the database.
+    async with _client(pool, rate_limit_per_minute=6) as one, _client(pool, rate_limit_per_minute=6) as two:
+        codes = []
+        for i in range(6):
+            r = await (one if i % 2 else two).get("/v1/events", headers=tenant.auth("read"))
+            codes.append(r.status_code)
+        r = await one.get("/v1/events", headers=tenant.auth("read"))
+        if codes != [200] * 6:  # the minute turned over mid-test: the window restarted
+            assert codes.count(429) == 0
+            return
+        assert r.status_code == 429, r.text
+        assert r.json()["type"] == "urn:crisis-ledger:problem:rate-limited"
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        r = await two.post("/v1/incidents", json=detect_body(), headers=tenant.auth("read"))
+        assert r.status_code == 429
+        # Another key of the same tenant has its own budget.
+        assert (await two.get("/v1/events", headers=tenant.auth("write"))).status_code == 200
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.name) == 0
+
+
+async def test_exhausted_pool_answers_503_quickly_not_a_hang(database_url):
+    small = await create_pool(database_url, Settings(), min_size=1, max_size=1)
+    tenant = await new_tenant(small, "dl")
+    try:
+        async with _client(small, request_timeout_s=0.5) as client:
+            held = await small.acquire()  # every connection is busy
+            try:
+                started = time.perf_counter()
+                r = await client.get("/v1/events", headers=tenant.auth("read"))
+                elapsed = time.perf_counter() - started
+            finally:
+                await small.release(held)
+            assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+            assert r.json()["type"] == "urn:crisis-ledger:problem:timeout"
+            assert elapsed < 5
+            await asyncio.sleep(0)
+            assert (await client.get("/v1/events", headers=tenant.auth("read"))).status_code == 200
+    finally:
+        await small.close()
