@@ -132,6 +132,10 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     """Last resort: log it with the request id, answer a problem without internals."""
     if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)):
         return _database_down(exc).to_response(request)
+    # 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown,
+    # crash recovery, "cannot connect now" while starting): all "the database is not there".
+    if isinstance(exc, asyncpg.PostgresError) and str(getattr(exc, "sqlstate", ""))[:2] in {"08", "53", "57"}:
+        return _database_down(exc).to_response(request)
     if isinstance(exc, asyncpg.QueryCanceledError):
         return problem(
             503, "timeout", "The request took too long", "a database statement timed out"
