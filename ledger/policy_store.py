@@ -97,7 +97,9 @@ async def change_policy(
         try:
             policy = parse_policy(raw, version)
         except PolicyInvalid as exc:
-            raise InvalidValue("the policy is invalid: " + "; ".join(exc.errors), errors=exc.errors) from exc
+            raise InvalidValue(
+                "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
+            ) from exc
         document = policy_to_dict(policy)
         event = NewEvent(data=PolicyChanged(version=version, policy=document), occurred_at=now, actor=who.name)
         result = await store.append(

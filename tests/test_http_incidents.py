@@ -149,7 +149,7 @@ async def test_if_match(app_client, tenant, pool):
     r = await app_client.post(
         f"/v1/incidents/{iid}/notes", json={"text": "b"}, headers={**h, "If-Match": "nonsense"}
     )
-    assert_problem(r, 400, "invalid-if-match")
+    assert_problem(r, 400, "invalid-parameter")
     assert await _count_events(pool, tenant) == before
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -14,6 +15,7 @@ from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from ledger import breach_watch
@@ -25,6 +27,7 @@ from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, read_policy, replace_policy
+from ledger.http.problems import problem
 from ledger.http.reports import report_coverage, report_sla
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import forget_old_windows
@@ -38,6 +41,48 @@ from projections.runner import registry, run_forever
 log = structlog.get_logger(__name__)
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+_TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
+
+
+def _query_names(app: Litestar) -> dict[tuple[str, str], frozenset[str]]:
+    """Per operation, the query parameters its OpenAPI document declares."""
+    names: dict[tuple[str, str], frozenset[str]] = {}
+    for path, item in (app.openapi_schema.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is not None:
+                declared = {p.name for p in operation.parameters or [] if getattr(p, "param_in", None) == "query"}
+                names[(method.upper(), path)] = frozenset(declared)
+    return names
+
+
+def _known_query_only(request: Request[Any, Any, Any]) -> None:
+    """400 for a query parameter the operation does not have: `?severty=sev1` must not list everything."""
+    if not request.query_params:
+        return
+    state = request.app.state
+    if "query_names" not in state:
+        state.query_names = _query_names(request.app)
+    template = _TEMPLATE_PARAM.sub(r"{\1}", request.scope.get("path_template", request.url.path))
+    allowed = state.query_names.get((request.method, template))
+    if allowed is None:
+        return
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise problem(
+            400,
+            "invalid-parameter",
+            "A query, path or header parameter is invalid",
+            f"unknown query parameter(s): {', '.join(unknown)}; "
+            f"this operation takes: {', '.join(sorted(allowed)) or 'none'}",
+        )
+
+
+def _check_request(request: Request[Any, Any, Any]) -> None:
+    _known_query_only(request)
+    _json_only(request)
 
 
 def _json_only(request: Request[Any, Any, Any]) -> None:
@@ -132,7 +177,7 @@ def create_app(
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
-        before_request=_json_only,
+        before_request=_check_request,
         middleware=[
             request_context,
             with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export")),
@@ -143,6 +188,16 @@ def create_app(
             version="1.0.0",
             description="Event-sourced incident ledger for social media crisis response.",
             path="/schema",
+            security=[{"apiKey": []}],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API key from `crisis-ledger keys create`, as `Authorization: Bearer <key>`.",
+                    )
+                }
+            ),
         ),
         logging_config=None,
         debug=False,

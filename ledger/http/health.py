@@ -11,12 +11,12 @@ from ledger.migrate import is_current
 from schemas.api import Health
 
 
-@get("/healthz", tags=["health"], summary="The process is alive")
+@get("/healthz", tags=["health"], summary="The process is alive", security=[{}])
 async def healthz() -> Health:
     return Health(status="ok")
 
 
-@get("/readyz", tags=["health"], summary="The database is reachable and migrated")
+@get("/readyz", tags=["health"], summary="The database is reachable and migrated", security=[{}])
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     pool = request.app.state.pool
     try:

@@ -36,29 +36,33 @@ from schemas.api import (
 )
 from schemas.events import Channel, Severity
 
+# Declared `str` and not required, defaulting to "" (rather than `str | None`), so the document
+# says "an optional string header" and not "string or null": a header cannot carry a JSON null.
+# An empty value means the header is absent.
 IfMatch = Annotated[
-    str | None,
+    str,
     HeaderParameter(
+        required=False,
         name="If-Match",
         description='Append only if the incident is at this version, e.g. "7" (else 412).',
-        max_length=64,
+        pattern=r'^(|\*|(W/)?"?[0-9]{1,9}"?)$',
     ),
 ]
 IdempotencyKey = Annotated[
-    str | None,
+    str,
     HeaderParameter(
+        required=False,
         name="Idempotency-Key",
         description="Retry safely: the same key and body return the first response and append nothing.",
-        min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=r"^[\x21-\x7e]*$",
     ),
 ]
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
 def parse_if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
+    if not value or value.strip() == "*":
         return None
     found = _ETAG.match(value.strip())
     if found is None:
@@ -70,7 +74,7 @@ async def idempotency_of(
     request: Request[Any, Any, Any], key: str | None, status_code: int = 201
 ) -> Idempotency | None:
     """The request's Idempotency-Key with what makes it 'the same request' (method, path, body)."""
-    if key is None:
+    if not key:
         return None
     body = await request.body()
     return Idempotency(key, request_hash(request.method, request.url.path, body), status_code)
@@ -93,8 +97,8 @@ class IncidentController(Controller):
         request: Request[Any, Any, Any],
         shell: NamedDependency[Shell],
         data: JSONBody[DetectBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[IncidentOut]:
         who = principal_of(request)
         cmd = c.Detect(
@@ -221,8 +225,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[AcknowledgeBody | None] = None,
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Acknowledge(
@@ -240,8 +244,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[AssignBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Assign(
@@ -267,8 +271,8 @@ class IncidentController(Controller):
         role: FromPath[str],
         assignee: FromPath[str],
         data: JSONBody[UnassignBody | None] = None,
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Unassign(
@@ -288,8 +292,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[ReplyBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Reply(
@@ -313,8 +317,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[SeverityBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.ChangeSeverity(
@@ -333,8 +337,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[NoteBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Note(
@@ -353,8 +357,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[ResolveBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Resolve(
@@ -372,8 +376,8 @@ class IncidentController(Controller):
         shell: NamedDependency[Shell],
         incident_id: FromPath[uuid.UUID],
         data: JSONBody[ReopenBody],
-        if_match: IfMatch = None,
-        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = "",
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[EventOut]:
         who = principal_of(request)
         cmd = c.Reopen(

@@ -36,7 +36,7 @@ async def replace_policy(
     shell: NamedDependency[Shell],
     policies: NamedDependency[PolicyStore],
     data: JSONBody[dict[str, Any]],
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey = "",
 ) -> Response[dict[str, Any]]:
     """The body is a whole policy document (its `version` is ignored: the server assigns it)."""
     policy = await change_policy(
