@@ -59,6 +59,7 @@ async def _ensure_demo(url: str, data_dir: Path) -> str | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     settings = Settings.from_env()
     configure(settings.log_format, settings.log_level)
@@ -83,6 +84,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             interface=Interfaces.ASGI,
             log_access=False,
             respawn_failed_workers=True,
+            # Bounds the request head (431 past it) and how long a client may take to send it.
+            http1_settings=HTTP1Settings(
+                max_buffer_size=max(8192, settings.max_header_bytes), header_read_timeout=10_000
+            ),
         ).serve()
     finally:
         if embedded:

@@ -27,6 +27,7 @@ class Settings:
     port: int = 8000
     workers: int = 1
     max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = 64 * 1024
     pool_min: int = 2
     pool_max: int = 20
     pool_acquire_timeout_s: float = 5.0
@@ -59,6 +60,7 @@ class Settings:
             port=_int("LEDGER_PORT", 8000),
             workers=_int("LEDGER_WORKERS", 1),
             max_body_bytes=_int("LEDGER_MAX_BODY_BYTES", 1024 * 1024),
+            max_header_bytes=_int("LEDGER_MAX_HEADER_BYTES", 64 * 1024),
             pool_min=_int("LEDGER_POOL_MIN", 2),
             pool_max=_int("LEDGER_POOL_MAX", 20),
             pool_acquire_timeout_s=_int("LEDGER_POOL_TIMEOUT_MS", 5_000) / 1000,

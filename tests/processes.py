@@ -47,7 +47,7 @@ class ServerProcess:
         cmd = [
             sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-            "--no-access-log", "ledger.http.asgi:create",
+            "--no-access-log", "--http1-buffer-size", str(64 * 1024), "ledger.http.asgi:create",
         ]  # fmt: skip
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True)

@@ -69,3 +69,26 @@ async def test_crash_mid_load_loses_nothing(database_url, pool):
     rows = [r async for r in chain.rows_of(pool, tenant.name)]
     checked, problem, _ = chain.check(rows, tenant.name)
     assert problem is None and checked == len(rows)
+
+
+async def test_request_size_limits_over_http(database_url, pool):
+    """The head is bounded by the server (431); bodies stream to the app's own limit (413)."""
+    import http.client
+
+    tenant = await new_tenant(pool, "size")
+    server = await asyncio.to_thread(ServerProcess(database_url).start)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as web:
+            big = detect_body(summary="s" * 19_000, title="t" * 500)
+            assert (await web.post("/v1/incidents", json=big, headers=tenant.auth())).status_code == 201
+            huge = {"text": "a" * (1024 * 1024 + 1)}
+            r = await web.post("/v1/incidents", json=huge, headers=tenant.auth())
+            assert r.status_code == 413 and r.json()["type"].endswith("payload-too-large")
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/healthz", headers={"X-Padding": "a" * 200_000})
+        assert conn.getresponse().status == 431
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", "/healthz", headers={"X-Padding": "a" * 4_000})
+        assert conn.getresponse().status == 200
+    finally:
+        await asyncio.to_thread(server.stop)
