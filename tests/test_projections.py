@@ -401,3 +401,26 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
         await rebuild(pool, projection, t.name)
     assert await _views(pool, t.name) == stored
     assert await _spans(pool, t.name) == spans
+
+
+async def test_business_hours_targets_through_the_api(app_client, pool):
+    """A target counted in a calendar: 1 open hour a week, on the weekday two days ago (UTC)."""
+    tenant = await new_tenant(pool, "cal")
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+    policy = (await app_client.get("/v1/policy", headers=tenant.auth("read"))).json()
+    policy["calendars"] = {"one-hour": {"timezone": "UTC", "weekly": {weekday: [["09:00", "10:00"]]}}}
+    policy["severities"]["sev3"]["targets"]["acknowledge"] = {"seconds": 3600, "calendar": "one-hour"}
+    policy["severities"]["sev3"]["targets"]["first_response"] = {"seconds": 7200, "calendar": "one-hour"}
+    assert (await app_client.put("/v1/policy", json=policy, headers=tenant.auth("admin"))).status_code == 200
+
+    t = await Timeline(app_client, tenant, day + timedelta(hours=8)).detect(severity="sev3")
+    await t.at(90, "acknowledge")  # 09:30: half an hour of open time after the 09:00 opening
+    sla = (await t.get())["sla"]
+    ack = sla["acknowledge"]
+    assert ack["calendar"] == "one-hour"
+    assert parse(ack["due_at"]) == day + timedelta(hours=10)  # the budget runs out at closing time
+    assert (ack["status"], ack["elapsed_seconds"]) == ("met", 1800)
+    first = sla["first_response"]
+    assert first["status"] == "pending"
+    assert parse(first["due_at"]) == day + timedelta(days=7, hours=10)  # the second open hour, a week on
