@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
-from ledger import breach_watch
+from ledger import breach_watch, notify
 from ledger.config import Settings
 from ledger.database import create_pool
 from ledger.http import problems
@@ -29,6 +29,9 @@ from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, read_policy, replace_policy
 from ledger.http.problems import problem
 from ledger.http.reports import report_coverage, report_sla
+from ledger.http.signals import receive_signal
+from ledger.http.stream import stream_events
+from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import forget_old_windows
 from ledger.logs import request_context
@@ -36,6 +39,8 @@ from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
 from ledger.store import EventStore
+from ledger.webhooks import delivery
+from ledger.webhooks.store import WebhookStore
 from projections.runner import registry, run_forever
 
 log = structlog.get_logger(__name__)
@@ -109,6 +114,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         own = pool is None
+        stack = AsyncExitStack()
         if own:
             assert url, "a database URL is needed"
             app.state.pool = await create_pool(url, settings)
@@ -126,6 +132,11 @@ def create_app(
         app.state.shell = Shell(store, policies)
         app.state.queries = IncidentQueries(store, policies, app.state.projections)
         app.state.projection_wake = asyncio.Event()
+        app.state.settings = settings
+        app.state.webhooks = WebhookStore(app.state.pool)
+        app.state.webhook_wake = asyncio.Event()
+        # One LISTEN connection per process wakes the live feeds and the webhook worker.
+        app.state.notifier = await stack.enter_async_context(notify.running(url if own else None, app.state.pool))
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(
@@ -140,13 +151,32 @@ def create_app(
                     settings.breach_watch_interval_s,
                 )
             ),
+            asyncio.create_task(
+                delivery.run_forever(
+                    app.state.pool,
+                    app.state.notifier,
+                    app.state.webhook_wake,
+                    policy=delivery.RetryPolicy(
+                        base_s=settings.webhook_retry_base_s,
+                        max_s=settings.webhook_retry_max_s,
+                        disable_after_s=settings.webhook_disable_after_s,
+                    ),
+                    allow_private=settings.webhook_allow_private,
+                    timeout_s=settings.webhook_timeout_s,
+                    poll_s=settings.webhook_poll_s,
+                    concurrency=settings.webhook_concurrency,
+                )
+            ),
         ]
         try:
             yield
         finally:
+            # Open live feeds end first (the notifier's close wakes them), then the workers.
+            app.state.notifier.close()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await stack.aclose()
             if own:
                 await app.state.pool.close()
 
@@ -160,6 +190,9 @@ def create_app(
         route_handlers=[
             IncidentController,
             read_feed,
+            stream_events,
+            receive_signal,
+            WebhookController,
             read_policy,
             replace_policy,
             policy_history,
@@ -173,6 +206,9 @@ def create_app(
             "shell": dependency("shell"),
             "queries": dependency("queries"),
             "policies": dependency("policies"),
+            "settings": dependency("settings"),
+            "notifier": dependency("notifier"),
+            "webhooks": dependency("webhooks"),
         },
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],

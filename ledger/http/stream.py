@@ -1,0 +1,121 @@
+"""The tenant's feed, live, as Server-Sent Events.
+
+The table is the truth: the stream always reads `position > last sent` from `events`, first to
+catch up and then whenever it is woken (a NOTIFY for the tenant, or the poll timeout), so the
+switch from catch-up to live neither skips nor repeats a position. Positions commit in order
+(`ledger_append` holds the tenant lock until commit), so a read never sees a later position
+before an earlier one.
+
+Memory per connection is one batch: the generator reads the next batch only after the server
+has sent the previous one, so a slow client slows its own reads instead of filling a buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import Stream
+
+from ledger.config import Settings
+from ledger.http.auth import READ, principal_of
+from ledger.http.openapi import ERRORS_READ
+from ledger.http.problems import problem
+from ledger.http.views import event_out
+from ledger.notify import Notifier
+from ledger.store import EventStore
+
+BATCH = 500
+_json = msgspec.json.Encoder()
+
+
+def frame(event_id: int, event_type: str, data: bytes) -> bytes:
+    # The event JSON is one line (msgspec never emits raw line breaks), so one `data:` line.
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
+
+
+async def follow(
+    store: EventStore,
+    notifier: Notifier,
+    tenant: str,
+    after: int,
+    *,
+    heartbeat_s: float,
+    poll_s: float,
+    batch: int = BATCH,
+) -> AsyncIterator[bytes]:
+    """SSE frames for every event of `tenant` after `after`, then live, until shutdown."""
+    last = after
+    with notifier.subscribe(tenant) as woken:
+        # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
+        yield b"retry: 2000\n\n"
+        next_ping = time.monotonic() + heartbeat_s
+        while not notifier.closed:
+            woken.clear()
+            events = await store.read_feed(tenant, last, batch)
+            for event in events:
+                yield frame(event.position, event.type, _json.encode(event_out(event)))
+                last = event.position
+            now = time.monotonic()
+            if now >= next_ping:
+                yield b": ping\n\n"
+                next_ping = now + heartbeat_s
+            if len(events) == batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), timeout=max(0.0, min(poll_s, next_ping - now)))
+
+
+def _start(after: int | None, last_event_id: str | None) -> int:
+    """Last-Event-ID (what a reconnecting client sends) wins over `?after=` (the original URL's)."""
+    if last_event_id is not None and last_event_id.strip():
+        value = last_event_id.strip()
+        if not value.isdigit() or len(value) > 18:
+            raise problem(400, "invalid-parameter", "Last-Event-ID must be a feed position", f"got {value[:40]!r}")
+        return int(value)
+    return after or 0
+
+
+@get(
+    "/v1/events/stream",
+    guards=[READ],
+    responses=ERRORS_READ,
+    tags=["feed"],
+    summary="The tenant's event feed, live (Server-Sent Events)",
+    description=(
+        "`text/event-stream`: `id:` the position, `event:` the type, `data:` the event as "
+        "`GET /v1/events` returns it; `: ping` comments as heartbeats. Resumes after `Last-Event-ID` "
+        "(or `?after=`)."
+    ),
+)
+async def stream_events(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[EventStore],
+    notifier: NamedDependency[Notifier],
+    settings: NamedDependency[Settings],
+    after: Annotated[int | None, QueryParameter(ge=0, le=2**62, description="Last position seen")] = None,
+    last_event_id: Annotated[
+        str | None, HeaderParameter(name="Last-Event-ID", max_length=64, description="Last position seen")
+    ] = None,
+) -> Stream:
+    start = _start(after, last_event_id)
+    frames = follow(
+        store,
+        notifier,
+        principal_of(request).tenant,
+        start,
+        heartbeat_s=settings.stream_heartbeat_s,
+        poll_s=settings.stream_poll_s,
+    )
+    return Stream(
+        frames,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

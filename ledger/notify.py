@@ -1,0 +1,148 @@
+"""Wake-ups on new events: one LISTEN connection per server process, fanned out to local waiters.
+
+A notification only says "tenant T has events up to position P" and arrives at commit; waiters
+always read the table for what is new. Notifications can be lost (the listener reconnects, the
+server restarts), so every waiter also polls on a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "ledger_events"
+
+Connector = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class Notifier:
+    """Holds the LISTEN connection and the local waiters (per tenant, or for every tenant)."""
+
+    def __init__(self, connect: Connector, release: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+        self._connect = connect
+        self._release = release
+        self._by_tenant: dict[str, set[asyncio.Event]] = {}
+        self._everything: set[asyncio.Event] = set()
+        self._lost = asyncio.Event()
+        self.closed = False
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def subscribe(self, tenant: str | None) -> Iterator[asyncio.Event]:
+        """An Event set on every wake-up for `tenant` (None: for any tenant) and at shutdown."""
+        event = asyncio.Event()
+        group = self._everything if tenant is None else self._by_tenant.setdefault(tenant, set())
+        group.add(event)
+        try:
+            yield event
+        finally:
+            group.discard(event)
+            if tenant is not None and not group:
+                self._by_tenant.pop(tenant, None)
+
+    def wake(self, tenant: str | None = None) -> None:
+        """Wake the waiters of `tenant` (None: everyone)."""
+        groups = [self._everything]
+        if tenant is None:
+            groups.extend(self._by_tenant.values())
+        elif tenant in self._by_tenant:
+            groups.append(self._by_tenant[tenant])
+        for group in groups:
+            for event in group:
+                event.set()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        tenant, _, _position = payload.rpartition(":")
+        self.wake(tenant or None)
+
+    def _on_lost(self, _conn: Any) -> None:
+        self._lost.set()
+
+    async def run(self, retry_s: float = 1.0) -> None:
+        """Listen until cancelled, reconnecting when the connection drops."""
+        while not self.closed:
+            try:
+                conn = await self._connect()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("listener_connect_failed", error=type(exc).__name__)
+                await asyncio.sleep(retry_s)
+                continue
+            try:
+                self._lost.clear()
+                conn.add_termination_listener(self._on_lost)
+                await conn.add_listener(CHANNEL, self._on_notify)
+                self.listening.set()
+                # Whatever was committed while nobody listened is found by the waiters' next read.
+                self.wake()
+                await self._watch(conn)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("listener_lost", error=type(exc).__name__)
+            finally:
+                self.listening.clear()
+                with contextlib.suppress(Exception):
+                    conn.remove_termination_listener(self._on_lost)
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(CHANNEL, self._on_notify)
+                with contextlib.suppress(Exception):
+                    await self._release(conn)
+            if not self.closed:
+                self.wake()
+                await asyncio.sleep(retry_s)
+
+    async def _watch(self, conn: asyncpg.Connection, every_s: float = 5.0) -> None:
+        """Return when the connection is gone (the termination callback, or a failed ping)."""
+        while not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), timeout=every_s)
+            if self._lost.is_set() or conn.is_closed():
+                return
+            await conn.execute("SELECT 1", timeout=every_s)
+
+    def close(self) -> None:
+        """Shutdown: waiters see `closed` on their next wake-up, which this gives them now."""
+        self.closed = True
+        self._lost.set()
+        self.wake()
+
+
+@contextlib.asynccontextmanager
+async def running(url: str | None, pool: asyncpg.Pool) -> AsyncIterator[Notifier]:
+    """A Notifier on a dedicated connection to `url`, or (no URL known) one connection held from `pool`.
+
+    A pool connection is held for as long as it listens: the pool runs `UNLISTEN *` on release.
+    """
+    if url is not None:
+
+        async def connect() -> asyncpg.Connection:
+            return await asyncpg.connect(url, timeout=10, server_settings={"application_name": "crisis-ledger-listen"})
+
+        async def release(conn: asyncpg.Connection) -> None:
+            await conn.close(timeout=2)
+
+    else:
+
+        async def connect() -> asyncpg.Connection:
+            conn: asyncpg.Connection = await pool.acquire(timeout=10)
+            return conn
+
+        async def release(conn: asyncpg.Connection) -> None:
+            await pool.release(conn, timeout=2)
+
+    notifier = Notifier(connect, release)
+    task = asyncio.create_task(notifier.run())
+    try:
+        yield notifier
+    finally:
+        notifier.close()
+        # Let it unlisten and give its connection back; cancel only if that hangs (a dead server).
+        done, _ = await asyncio.wait([task], timeout=5)
+        if not done:
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

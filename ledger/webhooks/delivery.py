@@ -1,0 +1,376 @@
+"""The delivery worker: signed, at-least-once, in feed order per subscription, safe with many processes.
+
+Each subscription has a cursor (`next_position`). A worker claims a subscription with a session
+advisory lock on a pooled connection (`pg_try_advisory_lock`, skipped when taken: each attempt
+is made by exactly one process). A process that dies loses its connection and so its lock; a
+cancelled task's connection is reset by the pool, which also unlocks. The subscription row is
+never locked across an HTTP call, so editing or deleting a webhook never waits for a delivery;
+every state change is conditional on the cursor the worker started from, so a concurrent
+redelivery request (which moves the cursor) wins.
+
+An event is delivered until it gets a 2xx; only then does the cursor move past it. Failures
+(connection errors, timeouts, 3xx, 4xx, 429, 5xx) are retried with exponential backoff and
+jitter (`retry_delay`), honouring `Retry-After`. A subscription failing for longer than
+`disable_after` is disabled with the reason; `410 Gone` disables it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+import asyncpg
+import httpx
+import msgspec
+import structlog
+
+from ledger.http.views import event_out
+from ledger.notify import Notifier
+from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.webhooks import signing
+from ledger.webhooks.ssrf import Refused, resolve
+from schemas.events import Event
+
+log = structlog.get_logger(__name__)
+
+_json = msgspec.json.Encoder()
+USER_AGENT: Final = "crisis-ledger-webhooks/1"
+# Events delivered per claim before the subscription is let go (fairness between subscriptions).
+PER_CLAIM: Final = 100
+ERROR_CHARS: Final = 500
+
+# The work list across tenants (like the breach watch's): enabled subscriptions that are due and
+# have events past their cursor. Each is then claimed and read by (tenant_id, id).
+DUE = """
+SELECT s.tenant_id, s.id FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
+ WHERE s.enabled AND s.next_attempt_at <= now() AND t.head_position >= s.next_position
+ ORDER BY s.next_attempt_at
+ LIMIT $1
+"""
+
+TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+UNLOCK = "SELECT pg_advisory_unlock($1)"
+
+READ_CLAIMED = """
+SELECT url, event_types, secret, next_position, attempts, failing_since
+  FROM webhook_subscriptions
+ WHERE tenant_id = $1 AND id = $2 AND enabled AND next_attempt_at <= now()
+"""
+
+HEAD = "SELECT head_position FROM tenants WHERE id = $1"
+
+# The first event at or after the cursor that the subscription wants, up to the head read before.
+NEXT_EVENT = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND position >= $2 AND position <= $3
+   AND ('*' = ANY($4::text[]) OR type = ANY($4::text[]))
+ ORDER BY position
+ LIMIT 1
+"""
+
+# Every state change names the cursor it was decided at ($3): if a redelivery request moved the
+# cursor meanwhile, the change is dropped and the request wins.
+SKIP_TO = """
+UPDATE webhook_subscriptions SET next_position = $4
+ WHERE tenant_id = $1 AND id = $2 AND next_position = $3
+"""
+
+SUCCEEDED = """
+UPDATE webhook_subscriptions
+   SET next_position = $4, attempts = 0, failing_since = NULL, next_attempt_at = now(), updated_at = now()
+ WHERE tenant_id = $1 AND id = $2 AND next_position = $3
+"""
+
+FAILED = """
+UPDATE webhook_subscriptions
+   SET attempts = attempts + 1, failing_since = coalesce(failing_since, $4), next_attempt_at = $5,
+       updated_at = now()
+ WHERE tenant_id = $1 AND id = $2 AND next_position = $3
+"""
+
+DISABLE = """
+UPDATE webhook_subscriptions
+   SET enabled = false, disabled_reason = $4, attempts = attempts + 1,
+       failing_since = coalesce(failing_since, now()), updated_at = now()
+ WHERE tenant_id = $1 AND id = $2 AND next_position = $3
+"""
+
+LOG_ATTEMPT = """
+INSERT INTO webhook_deliveries (tenant_id, subscription_id, id, event_id, position, event_type, attempt,
+                                manual, started_at, latency_ms, status_code, succeeded, error,
+                                next_attempt_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+"""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_s: float = 5.0
+    max_s: float = 3600.0
+    disable_after_s: float = 86400.0
+
+
+def retry_delay(failures: int, policy: RetryPolicy, retry_after_s: float | None = None) -> float:
+    """Seconds until the next attempt after `failures` consecutive failures (1, 2, …).
+
+    Exponential (base · 2^(n-1), capped) with "equal jitter" (between half and all of it), so
+    receivers that fail together do not get their retries in lockstep. With the 5 s default the
+    first three retries come within about 35 s, the delay reaches its 1 h cap after ~10 failures.
+    A `Retry-After` longer than that is honoured (up to the cap).
+    """
+    exp = min(policy.max_s, policy.base_s * 2 ** min(failures - 1, 40))
+    delay = exp / 2 + random.uniform(0, exp / 2)
+    if retry_after_s is not None:
+        delay = max(delay, min(retry_after_s, policy.max_s))
+    return delay
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """`Retry-After` as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    succeeded: bool
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    retry_after_s: float | None = None
+    gone: bool = False
+
+
+def _lock_key(subscription_id: uuid.UUID) -> int:
+    return int.from_bytes(subscription_id.bytes[:8], "big", signed=True)
+
+
+async def send(client: httpx.AsyncClient, url: str, secret: str, event: Event, *, allow_private: bool) -> Outcome:
+    """One signed POST of `event` to `url` (the SSRF check first, on the address actually used)."""
+    started = time.perf_counter()
+
+    def elapsed() -> int:
+        return round((time.perf_counter() - started) * 1000)
+
+    body = _json.encode(event_out(event))
+    now = datetime.now(UTC)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        **signing.headers(secret, str(event.id), now, body),
+    }
+    request_url = httpx.URL(url)
+    extensions: dict[str, str] = {}
+    try:
+        target = await resolve(url, allow_private=allow_private)
+    except Refused as exc:
+        return Outcome(False, None, elapsed(), f"refused: {exc.detail}")
+    if not allow_private:
+        # Connect to the address that was checked; the Host header and TLS name stay the URL's.
+        request_url = request_url.copy_with(host=target.address)
+        headers["host"] = httpx.URL(url).netloc.decode("ascii")
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host
+    try:
+        async with client.stream("POST", request_url, content=body, headers=headers, extensions=extensions) as response:
+            status = response.status_code
+            wait = retry_after(response.headers.get("retry-after"), now)
+    except httpx.TimeoutException:
+        return Outcome(False, None, elapsed(), "timeout")
+    except httpx.HTTPError as exc:
+        return Outcome(False, None, elapsed(), f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
+    if 200 <= status < 300:
+        return Outcome(True, status, elapsed(), None)
+    return Outcome(False, status, elapsed(), f"HTTP {status}", retry_after_s=wait, gone=status == 410)
+
+
+@dataclass
+class Worker:
+    pool: asyncpg.Pool
+    client: httpx.AsyncClient
+    policy: RetryPolicy
+    allow_private: bool
+
+    async def serve(self, tenant: str, subscription_id: uuid.UUID) -> int:
+        """Deliver what is due for one subscription if no one else is; the number delivered."""
+        key = _lock_key(subscription_id)
+        async with self.pool.acquire() as conn:
+            if not await conn.fetchval(TRY_LOCK, key):
+                return 0
+            try:
+                return await self._deliver(conn, tenant, subscription_id)
+            finally:
+                await conn.fetchval(UNLOCK, key)
+
+    async def _deliver(self, conn: asyncpg.Connection, tenant: str, subscription_id: uuid.UUID) -> int:
+        delivered = 0
+        for _ in range(PER_CLAIM):
+            sub = await conn.fetchrow(READ_CLAIMED, tenant, subscription_id)
+            if sub is None:
+                return delivered
+            cursor = sub["next_position"]
+            head = await conn.fetchval(HEAD, tenant)
+            row = await conn.fetchrow(NEXT_EVENT, tenant, cursor, head, sub["event_types"])
+            if row is None:
+                if head is not None and head >= cursor:
+                    await conn.execute(SKIP_TO, tenant, subscription_id, cursor, head + 1)
+                return delivered
+            event = event_from_row(row)
+            if event.position > cursor:
+                await conn.execute(SKIP_TO, tenant, subscription_id, cursor, event.position)
+                cursor = event.position
+            started_at = datetime.now(UTC)
+            outcome = await send(self.client, sub["url"], sub["secret"], event, allow_private=self.allow_private)
+            if not await self._record(conn, tenant, subscription_id, sub, cursor, event, started_at, outcome):
+                return delivered
+            delivered += 1
+        return delivered
+
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        tenant: str,
+        subscription_id: uuid.UUID,
+        sub: asyncpg.Record,
+        cursor: int,
+        event: Event,
+        started_at: datetime,
+        outcome: Outcome,
+    ) -> bool:
+        """Log the attempt and move the subscription on; True to go on with the next event."""
+        attempt = sub["attempts"] + 1
+        next_at: datetime | None = None
+        async with conn.transaction():
+            if outcome.succeeded:
+                await conn.execute(SUCCEEDED, tenant, subscription_id, cursor, event.position + 1)
+            else:
+                failing_since = sub["failing_since"] or started_at
+                gave_up = started_at - failing_since >= timedelta(seconds=self.policy.disable_after_s)
+                if outcome.gone or gave_up:
+                    reason = (
+                        "the receiver answered 410 Gone"
+                        if outcome.gone
+                        else f"failing since {failing_since.isoformat()}; last error: {outcome.error}"
+                    )
+                    await conn.execute(DISABLE, tenant, subscription_id, cursor, reason)
+                    log.warning("webhook_disabled", tenant=tenant, webhook=str(subscription_id), reason=reason)
+                else:
+                    delay = retry_delay(attempt, self.policy, outcome.retry_after_s)
+                    next_at = started_at + timedelta(seconds=delay)
+                    await conn.execute(FAILED, tenant, subscription_id, cursor, started_at, next_at)
+            with contextlib.suppress(asyncpg.ForeignKeyViolationError):
+                # (A subscription deleted meanwhile takes its log with it.)
+                async with conn.transaction():
+                    await conn.execute(
+                        LOG_ATTEMPT,
+                        tenant,
+                        subscription_id,
+                        uuid.uuid4(),
+                        event.id,
+                        event.position,
+                        event.type,
+                        attempt,
+                        False,
+                        started_at,
+                        outcome.latency_ms,
+                        outcome.status_code,
+                        outcome.succeeded,
+                        outcome.error,
+                        next_at,
+                    )
+        if not outcome.succeeded:
+            log.info(
+                "webhook_attempt_failed",
+                tenant=tenant,
+                webhook=str(subscription_id),
+                position=event.position,
+                attempt=attempt,
+                status=outcome.status_code,
+                error=outcome.error,
+            )
+        return outcome.succeeded
+
+
+async def run_forever(
+    pool: asyncpg.Pool,
+    notifier: Notifier,
+    wake: asyncio.Event,
+    *,
+    policy: RetryPolicy,
+    allow_private: bool,
+    timeout_s: float,
+    poll_s: float,
+    concurrency: int,
+) -> None:
+    """Deliver until cancelled: on every wake-up (new events, webhook changes) and every `poll_s`."""
+    limits = httpx.Limits(max_connections=max(concurrency * 2, 4), max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False, limits=limits
+    ) as client:
+        worker = Worker(pool, client, policy, allow_private)
+        running: dict[tuple[str, uuid.UUID], asyncio.Task[int]] = {}
+        with notifier.subscribe(None) as woken:
+            try:
+                while not notifier.closed:
+                    woken.clear()
+                    wake.clear()
+                    try:
+                        due = await pool.fetch(DUE, concurrency * 4)
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                        log.warning("webhook_worker_db_error", error=type(exc).__name__)
+                        due = []
+                    for row in due:
+                        key = (row["tenant_id"], row["id"])
+                        if key in running or len(running) >= concurrency:
+                            continue
+                        task = asyncio.create_task(worker.serve(*key))
+                        running[key] = task
+                        task.add_done_callback(lambda t, k=key: _finished(running, k, t, wake))
+                    await _wait_any(woken, wake, poll_s)
+            finally:
+                for task in running.values():
+                    task.cancel()
+                await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+def _finished(
+    running: dict[tuple[str, uuid.UUID], asyncio.Task[int]],
+    key: tuple[str, uuid.UUID],
+    task: asyncio.Task[int],
+    wake: asyncio.Event,
+) -> None:
+    running.pop(key, None)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("webhook_worker_error", error=type(exc).__name__, exc_info=exc)
+    elif task.result() > 0:
+        # It stopped after a full claim, or new work may have arrived meanwhile: look again now.
+        wake.set()
+
+
+async def _wait_any(a: asyncio.Event, b: asyncio.Event, timeout_s: float) -> None:
+    waits = [asyncio.create_task(a.wait()), asyncio.create_task(b.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
