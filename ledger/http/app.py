@@ -29,6 +29,7 @@ from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, read_policy, replace_policy
 from ledger.http.problems import problem
 from ledger.http.reports import report_coverage, report_sla
+from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
@@ -106,9 +107,17 @@ def _json_only(request: Request[Any, Any, Any]) -> None:
 
 
 def create_app(
-    settings: Settings, database_url: str | None = None, pool: asyncpg.Pool | None = None
+    settings: Settings,
+    database_url: str | None = None,
+    pool: asyncpg.Pool | None = None,
+    *,
+    own_signals: bool = False,
 ) -> Litestar:
-    """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL."""
+    """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL.
+
+    `own_signals` (for the server process, not for apps embedded in tests): on SIGTERM/SIGINT,
+    end the live streams before the server's own handling, so a draining server can stop.
+    """
     url = database_url or settings.database_url
 
     @asynccontextmanager
@@ -137,6 +146,8 @@ def create_app(
         app.state.webhook_wake = asyncio.Event()
         # One LISTEN connection per process wakes the live feeds and the webhook worker.
         app.state.notifier = await stack.enter_async_context(notify.running(url if own else None, app.state.pool))
+        if own_signals:
+            before_stop(app.state.notifier.close)
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(

@@ -12,4 +12,4 @@ from ledger.logs import configure
 def create() -> Litestar:
     settings = Settings.from_env()
     configure(settings.log_format, settings.log_level)
-    return create_app(settings)
+    return create_app(settings, own_signals=True)

@@ -65,7 +65,9 @@ async def receive_signal(
             dedup_key=data.dedup_key,
         )
         result: Done | Deduplicated = await shell.execute(who, detect, idempotency=detected)
+        created = True
         if isinstance(result, Deduplicated):
+            created = False
             signal = c.ReceiveSignal(
                 incident_id=result.incident_id,
                 actor=actor,
@@ -79,9 +81,11 @@ async def receive_signal(
             except (ActionNotAllowed, NotFound):
                 continue  # resolved (or gone) since the store named it: detect again
             assert isinstance(result, Done)
+        if result.replayed:  # an earlier request with this Idempotency-Key: answer as it was answered
+            created = result.status_code == 201
         return Response(
-            SignalOut(created=result.status_code == 201, incident=incident_out(result.incident)),
-            status_code=result.status_code,
+            SignalOut(created=created, incident=incident_out(result.incident)),
+            status_code=201 if created else 200,
             headers={"ETag": etag(result.incident.version), "Location": f"/v1/incidents/{result.incident.id}"},
         )
     raise ActionNotAllowed("the incident with this dedup_key keeps changing state; try again")
