@@ -13,6 +13,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from ledger.errors import InvalidValue
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -52,7 +54,11 @@ def forbidden(ip: IPAddress) -> bool:
 
 async def resolve(url: str, *, allow_private: bool, timeout_s: float = 5.0) -> Target:
     """Check `url` and resolve its host; raise Refused when it may not be called."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        httpx.URL(url)  # what the delivery will parse
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise Refused(f"the URL is malformed: {exc}", field="url") from None
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise Refused("only http and https URLs are allowed", field="url")
@@ -75,7 +81,8 @@ async def resolve(url: str, *, allow_private: bool, timeout_s: float = 5.0) -> T
         loop = asyncio.get_running_loop()
         try:
             infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=timeout_s)
-        except (OSError, TimeoutError):
+        except (OSError, TimeoutError, UnicodeError, ValueError):
+            # (UnicodeError: a host name IDNA cannot encode.)
             raise Refused(f"the host {host!r} does not resolve", field="url") from None
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
         if not addresses:
