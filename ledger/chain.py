@@ -1,9 +1,25 @@
-"""Re-checking a tenant's hash chain from the stored rows alone."""
+"""Re-checking a tenant's hash chain from the stored rows alone, and naming the first break.
+
+The walk is the same for the database (`ledger.audit.verify_tenant`) and for an offline export
+(`ledger.audit.verify_export`): rows come in position order, one at a time (bounded memory), and
+the first row that does not fit is reported with a kind:
+
+- `missing`   — a position, an incident version or the newest events are absent (deleted,
+                truncated), or the event a row links to is gone;
+- `reordered` — a row links to an event that exists, but not to the one before it (rows swapped
+                or moved), or an incident's versions run backwards;
+- `changed`   — a row's content no longer matches its hash (or a signed checkpoint);
+- `foreign`   — a row belongs to, or was copied from, another tenant.
+
+Telling `reordered` and `foreign` from plain breaks needs one look-up at the break (does the
+hash a row links to exist elsewhere?); the caller supplies it as a `Lookup`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -12,13 +28,38 @@ from schemas.events import GENESIS_HASH, body_digest, link_hash
 
 _decode = msgspec.json.Decoder()
 
+ROW_COLUMNS = (
+    "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
+    " recorded_by, data::text AS data, prev_hash, hash"
+)
+
 
 @dataclass(frozen=True)
 class Broken:
     position: int
-    event_id: str
+    event_id: str | None
     kind: str  # changed | missing | reordered | foreign
     detail: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """Where a hash (or an event id) is found: this tenant's position, or another tenant."""
+
+    position: int | None = None
+    other_tenant: bool = False
+
+
+# hash -> where it is (None: nowhere known); event id -> another tenant has it.
+Lookup = Callable[[str, str], Awaitable[Found]]
+
+
+async def _nowhere(_hash: str, _event_id: str) -> Found:
+    return Found()
+
+
+def _instant(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def row_hash(row: Any, tenant: str) -> str:
@@ -30,80 +71,158 @@ def row_hash(row: Any, tenant: str) -> str:
         incident_id=row["incident_id"],
         version=row["version"],
         event_type=row["type"],
-        occurred_at=row["occurred_at"],
+        occurred_at=_instant(row["occurred_at"]),
         actor=row["actor"],
         recorded_by=row["recorded_by"],
         data=_decode.decode(raw) if isinstance(raw, (str, bytes)) else raw,
     )
-    return link_hash(row["prev_hash"], row["position"], row["recorded_at"], digest)
+    return link_hash(row["prev_hash"], row["position"], _instant(row["recorded_at"]), digest)
+
+
+@dataclass
+class Walker:
+    """Feed rows in position order; `broken` holds the first problem. Bounded memory except
+    for the per-incident version counters (one int per incident)."""
+
+    tenant: str
+    lookup: Lookup = _nowhere
+    position: int = 0  # the last position that checked out
+    head: str = GENESIS_HASH  # its hash
+    checked: int = 0
+    broken: Broken | None = None
+    versions: dict[str, int] = field(default_factory=dict)
+    # Signed positions the chain must pass through with these hashes (position -> hash).
+    anchors: dict[int, str] = field(default_factory=dict)
+    # A walk that starts mid-chain cannot know the versions incidents had before its start.
+    windowed: bool = False
+
+    @classmethod
+    def after(cls, tenant: str, position: int, head: str, lookup: Lookup = _nowhere) -> Walker:
+        """A walk that starts after a known (position, hash), e.g. an export's first prev_hash."""
+        return cls(tenant, lookup, position=position, head=head, windowed=position > 0)
+
+    async def feed(self, row: Any) -> bool:
+        """Check one row; False once the chain is broken (later rows are not looked at)."""
+        if self.broken is not None:
+            return False
+        self.broken = await self._check(row)
+        if self.broken is not None:
+            return False
+        self.position, self.head = row["position"], row["hash"]
+        self.checked += 1
+        return True
+
+    async def _check(self, row: Any) -> Broken | None:
+        position, event_id = row["position"], str(row["id"])
+        expected = self.position + 1
+
+        def broken(kind: str, detail: str) -> Broken:
+            return Broken(position, event_id, kind, detail)
+
+        if row["tenant_id"] != self.tenant:
+            return broken("foreign", f"the row belongs to tenant {row['tenant_id']!r}")
+        if position < expected:
+            return broken("reordered", f"position {position} comes after position {self.position}")
+        if position > expected:
+            missing = f"position {expected}" if position == expected + 1 else f"positions {expected}-{position - 1}"
+            return Broken(expected, None, "missing", f"{missing} missing (the next event is at {position})")
+        recomputed = row_hash(row, self.tenant)
+        if row["prev_hash"] != self.head:
+            return await self._unlinked(row, recomputed, broken)
+        if recomputed != row["hash"]:
+            return await self._changed(row, broken)
+        if position in self.anchors and self.anchors[position] != row["hash"]:
+            return broken("changed", "the event differs from the one a signed checkpoint covers")
+        incident = row["incident_id"]
+        if incident is not None:
+            key = str(incident)
+            want = self.versions.get(key, row["version"] - 1 if self.windowed else 0) + 1
+            if row["version"] != want:
+                if row["version"] > want:
+                    detail = f"incident {key}: version {row['version']}, but version {want} is missing"
+                    return broken("missing", detail)
+                return broken("reordered", f"incident {key}: version {row['version']} after {want - 1}")
+            self.versions[key] = want
+        return None
+
+    async def _unlinked(self, row: Any, recomputed: str, broken: Callable[[str, str], Broken]) -> Broken:
+        """prev_hash does not name the previous event: say what it names instead."""
+        found = await self.lookup(row["prev_hash"], str(row["id"]))
+        if found.other_tenant:
+            return broken("foreign", "the event links into another tenant's chain (copied from there)")
+        if found.position is not None and found.position != self.position:
+            return broken(
+                "reordered",
+                f"the event links to the event at position {found.position}, not to position {self.position}",
+            )
+        if recomputed != row["hash"]:
+            return await self._changed(row, broken)
+        return broken("missing", f"the event it was chained to (hash {row['prev_hash'][:16]}…) is missing before it")
+
+    async def _changed(self, row: Any, broken: Callable[[str, str], Broken]) -> Broken:
+        found = await self.lookup(row["hash"], str(row["id"]))
+        if found.other_tenant:
+            return broken("foreign", "the event was copied from another tenant")
+        return broken("changed", "the event's content does not match its hash")
+
+    def finish(self, head_position: int | None, head_hash: str | None) -> Broken | None:
+        """After the last row: the chain must reach the recorded head and every signed anchor."""
+        if self.broken is not None:
+            return self.broken
+        beyond = [p for p in self.anchors if p > self.position]
+        if beyond:
+            p = min(beyond)
+            self.broken = Broken(
+                self.position + 1,
+                None,
+                "missing",
+                f"the chain ends at position {self.position}, but a signed checkpoint covers position {p}",
+            )
+        elif head_position is not None and head_position > self.position:
+            self.broken = Broken(
+                self.position + 1,
+                None,
+                "missing",
+                f"the chain ends at position {self.position}, but the tenant's head is at {head_position}",
+            )
+        elif head_position is not None and head_position < self.position:
+            self.broken = Broken(
+                head_position + 1,
+                None,
+                "changed",
+                f"the tenant's head says position {head_position}, but events go on to {self.position}",
+            )
+        elif head_hash is not None and head_position == self.position and head_hash != self.head:
+            self.broken = Broken(self.position, None, "changed", "the tenant's head hash does not match the chain")
+        return self.broken
 
 
 def check(rows: Iterable[Any], tenant: str) -> tuple[int, Broken | None, tuple[int, str]]:
-    """Walk rows in position order; return (checked, first problem or None, (head position, head hash))."""
-    expected_position, prev = 1, GENESIS_HASH
-    versions: dict[Any, int] = {}
-    checked = 0
-    for row in rows:
-        event_id = str(row["id"])
-        position = row["position"]
-        if row["tenant_id"] != tenant:
-            return (
-                checked,
-                Broken(position, event_id, "foreign", f"row belongs to tenant {row['tenant_id']}"),
-                (
-                    expected_position - 1,
-                    prev,
-                ),
-            )
-        if position != expected_position:
-            kind = "missing" if position > expected_position else "reordered"
-            detail = f"expected position {expected_position}, found {position}"
-            return checked, Broken(position, event_id, kind, detail), (expected_position - 1, prev)
-        if row["prev_hash"] != prev:
-            return (
-                checked,
-                Broken(position, event_id, "reordered", "prev_hash does not link to the previous event"),
-                (
-                    expected_position - 1,
-                    prev,
-                ),
-            )
-        if row_hash(row, tenant) != row["hash"]:
-            return (
-                checked,
-                Broken(position, event_id, "changed", "the event's content does not match its hash"),
-                (
-                    expected_position - 1,
-                    prev,
-                ),
-            )
-        if row["incident_id"] is not None:
-            want = versions.get(row["incident_id"], 0) + 1
-            if row["version"] != want:
-                kind = "missing" if row["version"] > want else "reordered"
-                return (
-                    checked,
-                    Broken(position, event_id, kind, f"incident version {row['version']}, expected {want}"),
-                    (
-                        expected_position - 1,
-                        prev,
-                    ),
-                )
-            versions[row["incident_id"]] = want
-        prev = row["hash"]
-        expected_position += 1
-        checked += 1
-    return checked, None, (expected_position - 1, prev)
+    """Walk rows in position order without look-ups; (checked, first problem or None, (head position, hash))."""
+
+    async def walk() -> Walker:
+        walker = Walker(tenant)
+        for row in rows:
+            if not await walker.feed(row):
+                break
+        return walker
+
+    # Without look-ups the walk never suspends: drive it to its end here, in or out of a loop.
+    coro = walk()
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        walker: Walker = done.value
+        return walker.checked, walker.broken, (walker.position, walker.head)
+    coro.close()
+    raise RuntimeError("unreachable: a walk without look-ups suspended")
 
 
-async def rows_of(conn: Any, tenant: str, batch: int = 5000) -> AsyncIterator[Any]:
+async def rows_of(conn: Any, tenant: str, batch: int = 5000, after: int = 0) -> AsyncIterator[Any]:
     """Every event row of a tenant in position order, streamed in batches (bounded memory)."""
-    after = 0
     while True:
         rows = await conn.fetch(
-            "SELECT tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
-            " recorded_by, data::text AS data, prev_hash, hash FROM events"
-            " WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+            f"SELECT {ROW_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3",
             tenant,
             after,
             batch,

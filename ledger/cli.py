@@ -195,6 +195,56 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Verify every tenant's chain (or one), as GET /v1/audit/verify does; exit 1 if any is broken."""
+    import json
+
+    from ledger import audit, checkpoints
+    from ledger.database import create_pool
+
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    url, embedded = _database_url(settings)
+
+    async def run() -> list[dict[str, object]]:
+        await _migrate(url)
+        signer = checkpoints.load_signer(settings)
+        pool = await create_pool(url, settings, min_size=1, max_size=2)
+        try:
+            tenants = [args.tenant] if args.tenant else [r["id"] for r in await pool.fetch("SELECT id FROM tenants")]
+            reports = []
+            for tenant in tenants:
+                report = await audit.verify_tenant(pool, tenant, signer.public_key)
+                reports.append({"tenant": tenant, **report.as_dict()})
+            return reports
+        finally:
+            await pool.close()
+
+    try:
+        reports = asyncio.run(run())
+    finally:
+        if embedded:
+            stop_embedded(settings.data_dir)
+    for report in reports:
+        print(json.dumps(report, default=str))
+    return 0 if all(r["ok"] for r in reports) else 1
+
+
+def cmd_verify_export(args: argparse.Namespace) -> int:
+    """Check an export file offline: no database, no server; exit 0 ok, 1 broken, 2 unreadable."""
+    import json
+
+    from ledger.audit import ExportError, verify_export
+
+    try:
+        result = verify_export(Path(args.file), args.public_key)
+    except (OSError, ExportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, default=str))
+    return 0 if result["ok"] else 1
+
+
 def openapi_document() -> str:
     """The service's OpenAPI document, as committed in schemas/openapi.json."""
     import json
@@ -233,6 +283,16 @@ def parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("openapi", help="print the OpenAPI document")
     api.set_defaults(func=cmd_openapi)
+
+    aud = sub.add_parser("audit", help="verify the hash chains, or an export offline")
+    asub = aud.add_subparsers(dest="audit_command", required=True)
+    verify = asub.add_parser("verify", help="recompute and check the chain of every tenant (or one)")
+    verify.add_argument("--tenant", default=None)
+    verify.set_defaults(func=cmd_audit_verify)
+    vexp = asub.add_parser("verify-export", help="check a GET /v1/audit/export file with no database or server")
+    vexp.add_argument("file")
+    vexp.add_argument("--public-key", required=True, help="base64, as GET /v1/audit/public-key gives it")
+    vexp.set_defaults(func=cmd_verify_export)
 
     keys = sub.add_parser("keys", help="create or revoke API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)

@@ -49,6 +49,11 @@ class Settings:
     webhook_disable_after_s: float = 86400.0
     webhook_poll_s: float = 1.0
     webhook_concurrency: int = 4
+    # Ed25519 key for audit checkpoints: a base64 32-byte seed, or a file (PEM or base64 seed);
+    # neither: generated on first start in `data_dir` and kept there.
+    signing_key: str | None = None
+    signing_key_file: Path | None = None
+    checkpoint_interval_s: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -82,4 +87,9 @@ class Settings:
             webhook_disable_after_s=_int("LEDGER_WEBHOOK_DISABLE_AFTER_S", 86_400),
             webhook_poll_s=_int("LEDGER_WEBHOOK_POLL_MS", 1_000) / 1000,
             webhook_concurrency=_int("LEDGER_WEBHOOK_CONCURRENCY", 4),
+            signing_key=os.environ.get("LEDGER_SIGNING_KEY") or None,
+            signing_key_file=Path(os.environ["LEDGER_SIGNING_KEY_FILE"])
+            if os.environ.get("LEDGER_SIGNING_KEY_FILE")
+            else None,
+            checkpoint_interval_s=_int("LEDGER_CHECKPOINT_INTERVAL_MS", 300_000) / 1000,
         )

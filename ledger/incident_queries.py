@@ -96,6 +96,13 @@ class IncidentQueries:
         """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes)."""
         return await self.render(tenant, await self.history(tenant, incident_id), now)
 
+    async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
+        """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then."""
+        events = [e for e in await self.history(tenant, incident_id) if e.recorded_at <= as_of]
+        if not events:
+            raise NotFound(f"incident {incident_id} not found as of {as_of.isoformat()}")
+        return await self.render(tenant, events, as_of)
+
     async def render(self, tenant: str, events: list[Event], now: datetime) -> IncidentRead:
         incident = fold(events)
         assert incident is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -20,6 +22,11 @@ from tests import pg
 
 configure("console", "warning")
 
+# The service's checkpoint key in tests (servers started by tests get it through the environment).
+TEST_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+os.environ.setdefault("LEDGER_SIGNING_KEY", TEST_SIGNING_KEY)
+TEST_SIGNING_KEY = os.environ["LEDGER_SIGNING_KEY"]
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
@@ -37,7 +44,14 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     # The breach watch is driven by its own tests; in the background it would race their assertions.
-    return Settings(pool_min=1, pool_max=30, log_format="console", log_level="warning", breach_watch_interval_s=3600)
+    return Settings(
+        pool_min=1,
+        pool_max=30,
+        log_format="console",
+        log_level="warning",
+        breach_watch_interval_s=3600,
+        signing_key=TEST_SIGNING_KEY,
+    )
 
 
 @pytest.fixture(scope="module")

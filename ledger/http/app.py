@@ -18,10 +18,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
-from ledger import breach_watch, notify
+from ledger import breach_watch, checkpoints, notify
 from ledger.config import Settings
 from ledger.database import create_pool
 from ledger.http import problems
+from ledger.http.audit import AuditController
 from ledger.http.deadline import with_deadline
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
@@ -142,6 +143,7 @@ def create_app(
         app.state.queries = IncidentQueries(store, policies, app.state.projections)
         app.state.projection_wake = asyncio.Event()
         app.state.settings = settings
+        app.state.signer = checkpoints.load_signer(settings)
         app.state.webhooks = WebhookStore(app.state.pool)
         app.state.webhook_wake = asyncio.Event()
         # One LISTEN connection per process wakes the live feeds and the webhook worker.
@@ -161,6 +163,9 @@ def create_app(
                     timedelta(seconds=settings.sla_warning_seconds),
                     settings.breach_watch_interval_s,
                 )
+            ),
+            asyncio.create_task(
+                checkpoints.run_forever(app.state.pool, app.state.signer, settings.checkpoint_interval_s)
             ),
             asyncio.create_task(
                 delivery.run_forever(
@@ -204,6 +209,7 @@ def create_app(
             stream_events,
             receive_signal,
             WebhookController,
+            AuditController,
             read_policy,
             replace_policy,
             policy_history,
@@ -220,6 +226,7 @@ def create_app(
             "settings": dependency("settings"),
             "notifier": dependency("notifier"),
             "webhooks": dependency("webhooks"),
+            "signer": dependency("signer"),
         },
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],

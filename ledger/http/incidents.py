@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
@@ -136,16 +137,12 @@ class IncidentController(Controller):
         severity: FromQuery[Severity | None] = None,
         scenario: Annotated[str | None, QueryParameter(max_length=64)] = None,
         channel: FromQuery[Channel | None] = None,
-        breached: Annotated[
-            bool | None, QueryParameter(description="Only incidents with a breached SLA")
-        ] = None,
+        breached: Annotated[bool | None, QueryParameter(description="Only incidents with a breached SLA")] = None,
         at_risk_within: Annotated[
             int | None,
             QueryParameter(ge=1, le=10_000_000, description="A milestone falls due within N seconds"),
         ] = None,
-        missing_role: Annotated[
-            str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
-        ] = None,
+        missing_role: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> IncidentPage:
@@ -159,9 +156,7 @@ class IncidentController(Controller):
             at_risk_within=at_risk_within,
             missing_role=missing_role,
         )
-        reads, next_cursor = await queries.list(
-            who.tenant, flt, int(cursor) if cursor else None, limit, utc_now()
-        )
+        reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, utc_now())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)
 
     @get("/{incident_id:uuid}", guards=[READ], responses=ERRORS_READ, summary="Read an incident")
@@ -170,11 +165,21 @@ class IncidentController(Controller):
         request: Request[Any, Any, Any],
         queries: NamedDependency[IncidentQueries],
         incident_id: FromPath[uuid.UUID],
+        as_of: Annotated[
+            datetime | None,
+            QueryParameter(description="The incident as the ledger knew it then (by recorded_at; RFC 3339)"),
+        ] = None,
     ) -> Response[IncidentOut]:
-        read = await queries.read(principal_of(request).tenant, incident_id, utc_now())
-        return Response(
-            incident_out(read.incident, read.blocks), headers={"ETag": etag(read.incident.version)}
-        )
+        tenant = principal_of(request).tenant
+        if as_of is not None:
+            if as_of.tzinfo is None:
+                raise problem(
+                    400, "invalid-parameter", "A query, path or header parameter is invalid", "as_of needs a zone"
+                )
+            read = await queries.read_as_of(tenant, incident_id, as_of)
+        else:
+            read = await queries.read(tenant, incident_id, utc_now())
+        return Response(incident_out(read.incident, read.blocks), headers={"ETag": etag(read.incident.version)})
 
     @get("/{incident_id:uuid}/sla", guards=[READ], responses=ERRORS_READ, summary="The incident's SLA block")
     async def read_sla(

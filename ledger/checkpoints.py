@@ -1,0 +1,208 @@
+"""Signed checkpoints: the service's Ed25519 signature over (tenant, position, head hash, time).
+
+An auditor who keeps a checkpoint can later prove that the history up to its position is still
+the history the service signed: the chain's hash at that position must be the signed one, and
+every later event links back to it. The service signs a head only after checking that the chain
+from its previous checkpoint to that head links and hashes correctly.
+
+The signed message is a fixed text (documented in the README), so any Ed25519 implementation
+can check it:
+
+    crisis-ledger checkpoint v1
+    tenant:<tenant>
+    position:<position>
+    head:<head hash>
+    signed_at:<RFC 3339 UTC, microseconds, Z>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.chain import Walker, rows_of
+from ledger.config import Settings
+from ledger.errors import ActionNotAllowed
+from schemas.events import GENESIS_HASH, rfc3339
+
+log = structlog.get_logger(__name__)
+
+ALGORITHM = "ed25519"
+KEY_FILE_NAME = "signing-key.pem"
+
+
+@dataclass(frozen=True)
+class Signer:
+    private: Ed25519PrivateKey
+
+    @property
+    def public_raw(self) -> bytes:
+        return self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def public_key(self) -> str:
+        """The public key as standard base64 of its 32 raw bytes."""
+        return base64.b64encode(self.public_raw).decode()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_key)
+
+    def sign(self, message: bytes) -> str:
+        return base64.b64encode(self.private.sign(message)).decode()
+
+
+def key_id(public_key_b64: str) -> str:
+    """A short stable name for a public key: the first 16 hex digits of sha256 of its raw bytes."""
+    return hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()[:16]
+
+
+def _from_text(text: str) -> Ed25519PrivateKey:
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the PEM key is not an Ed25519 key")
+        return key
+    seed = base64.b64decode(text, validate=True)
+    if len(seed) != 32:
+        raise ValueError("an Ed25519 seed is 32 bytes (base64)")
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def load_signer(settings: Settings) -> Signer:
+    """The configured key; else the one kept in the data directory (created on first start)."""
+    if settings.signing_key:
+        return Signer(_from_text(settings.signing_key))
+    if settings.signing_key_file:
+        return Signer(_from_text(settings.signing_key_file.read_text()))
+    path = Path(settings.data_dir) / KEY_FILE_NAME
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        try:
+            with path.open("xb") as f:  # two workers starting at once: one creates, the other reads
+                f.write(pem)
+            path.chmod(0o600)
+            log.warning("signing_key_generated", path=str(path))
+        except FileExistsError:
+            pass
+    return Signer(_from_text(path.read_text()))
+
+
+def message(tenant: str, position: int, head_hash: str, signed_at: datetime) -> bytes:
+    return (
+        f"crisis-ledger checkpoint v1\ntenant:{tenant}\nposition:{position}\n"
+        f"head:{head_hash}\nsigned_at:{rfc3339(signed_at)}\n"
+    ).encode()
+
+
+def signature_ok(public_key_b64: str, checkpoint: dict[str, Any]) -> bool:
+    """Does `checkpoint` (the API's shape) carry a valid signature by this public key?"""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64))
+        signed_at = checkpoint["signed_at"]
+        if not isinstance(signed_at, datetime):
+            signed_at = datetime.fromisoformat(str(signed_at))
+        public.verify(
+            base64.b64decode(checkpoint["signature"]),
+            message(checkpoint["tenant"], int(checkpoint["position"]), checkpoint["head_hash"], signed_at),
+        )
+    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def as_dict(row: Any, tenant: str) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "position": row["position"],
+        "head_hash": row["head_hash"],
+        "signed_at": row["signed_at"],
+        "algorithm": ALGORITHM,
+        "key_id": row["key_id"],
+        "public_key": row["public_key"],
+        "signature": row["signature"],
+    }
+
+
+COLUMNS = "position, head_hash, signed_at, key_id, public_key, signature"
+LATEST = f"SELECT {COLUMNS} FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1"
+AT = f"SELECT {COLUMNS} FROM audit_checkpoints WHERE tenant_id = $1 AND position = $2"
+HEAD = "SELECT head_position, head_hash FROM tenants WHERE id = $1"
+INSERT = """
+INSERT INTO audit_checkpoints (tenant_id, position, head_hash, signed_at, key_id, public_key, signature)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id, position) DO NOTHING
+"""
+LIST = f"""
+SELECT {COLUMNS} FROM audit_checkpoints
+ WHERE tenant_id = $1 AND position < $2
+ ORDER BY position DESC
+ LIMIT $3
+"""
+# Tenants whose head moved past their newest checkpoint (the periodic task's work list).
+BEHIND = """
+SELECT t.id FROM tenants t
+ WHERE t.head_position > coalesce(
+       (SELECT max(c.position) FROM audit_checkpoints c WHERE c.tenant_id = t.id), 0)
+"""
+
+
+class ChainBroken(ActionNotAllowed):
+    kind = "chain-broken"
+    title = "The chain does not verify; nothing was signed"
+
+
+async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[dict[str, Any], bool]:
+    """Sign the tenant's current head (if not signed yet); (the checkpoint, True if new)."""
+    async with pool.acquire() as conn:
+        head = await conn.fetchrow(HEAD, tenant)
+        position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
+        existing = await conn.fetchrow(AT, tenant, position)
+        if existing is not None:
+            return as_dict(existing, tenant), False
+        latest = await conn.fetchrow(LATEST, tenant)
+        walker = Walker.after(tenant, latest["position"], latest["head_hash"]) if latest is not None else Walker(tenant)
+        start = latest["position"] if latest is not None else 0
+        async for row in rows_of(conn, tenant, after=start):
+            if row["position"] > position or not await walker.feed(row):
+                break
+        problem = walker.finish(position, head_hash)
+        if problem is not None:
+            log.error("checkpoint_refused", tenant=tenant, position=problem.position, kind=problem.kind)
+            raise ChainBroken(
+                f"position {problem.position}: {problem.kind}: {problem.detail}; see GET /v1/audit/verify"
+            )
+        signed_at = await conn.fetchval("SELECT date_trunc('microseconds', clock_timestamp())")
+        signature = signer.sign(message(tenant, position, head_hash, signed_at))
+        await conn.execute(INSERT, tenant, position, head_hash, signed_at, signer.key_id, signer.public_key, signature)
+        row = await conn.fetchrow(AT, tenant, position)
+        return as_dict(row, tenant), row["signature"] == signature
+
+
+async def run_forever(pool: asyncpg.Pool, signer: Signer, interval_s: float) -> None:
+    """Every `interval_s`, sign the head of each tenant that moved; any number of processes may run this."""
+    while True:
+        try:
+            for row in await pool.fetch(BEHIND):
+                try:
+                    await checkpoint(pool, signer, row["id"])
+                except ChainBroken:
+                    pass  # logged; the verify endpoint names the break
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            log.warning("checkpoint_task_db_error", error=type(exc).__name__)
+        await asyncio.sleep(interval_s)
