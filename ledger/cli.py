@@ -73,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if applied:
             print(f"applied migrations: {', '.join(applied)}", file=sys.stderr)
         # Workers read their settings from the environment; they need not migrate again.
+        _metrics_dir()
         os.environ["LEDGER_DATABASE_URL"] = url
         os.environ["LEDGER_MIGRATE_ON_START"] = "false"
         Granian(
@@ -93,6 +94,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded:
             stop_embedded(settings.data_dir)
     return 0
+
+
+def _metrics_dir() -> None:
+    """Every worker writes its metrics to one directory, so a scrape of any worker sums them all.
+
+    A directory given in PROMETHEUS_MULTIPROC_DIR is emptied of the last run's files; else a
+    fresh temporary one is used.
+    """
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="crisis-ledger-metrics-")
 
 
 def _print_welcome(host: str, port: int, data_dir: Path, key: str | None) -> None:

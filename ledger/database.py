@@ -64,4 +64,15 @@ async def create_pool(url: str, settings: Settings, **overrides: Any) -> asyncpg
     options.update(overrides)
     pool = await asyncpg.create_pool(url, **options)
     assert pool is not None
+    _URLS[id(pool)] = url
     return pool
+
+
+# Where each pool made here connects: work that must hold a connection of its own for long
+# (the LISTEN wake-ups) opens one to the same place instead of taking one out of the pool.
+# (Keyed by id: asyncpg pools take no weak references. A few pools per process, never many.)
+_URLS: dict[int, str] = {}
+
+
+def url_of(pool: asyncpg.Pool) -> str | None:
+    return _URLS.get(id(pool))

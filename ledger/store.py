@@ -5,6 +5,7 @@ All SQL is here, as named constants; driver errors become the ledger's own error
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Final
 import asyncpg
 import msgspec
 
+from ledger import metrics
 from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
 from schemas.events import (
     DATA_TYPES,
@@ -190,18 +192,24 @@ class EventStore:
             facts.dedup_key if facts else None,
             facts.detected_at if facts else None,
         )
+        started = time.perf_counter()
         try:
             if conn is None:
                 row = await self.pool.fetchrow(APPEND, *args)
             else:
                 row = await conn.fetchrow(APPEND, *args)
         except asyncpg.UniqueViolationError as exc:
+            metrics.APPEND_SECONDS.labels("refused").observe(time.perf_counter() - started)
             if "incidents_open_dedup" in str(exc):
                 raise ActionNotAllowed(
                     "another open incident already carries this dedup_key", field="dedup_key"
                 ) from exc
             raise
         assert row is not None
+        metrics.APPEND_SECONDS.labels(row["outcome"]).observe(time.perf_counter() - started)
+        if row["outcome"] == "appended":
+            for t in types:
+                metrics.EVENTS_APPENDED.labels(t).inc()
         match row["outcome"]:
             case "appended":
                 events = [

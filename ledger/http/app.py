@@ -20,7 +20,7 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from ledger import breach_watch, checkpoints, notify
 from ledger.config import Settings
-from ledger.database import create_pool
+from ledger.database import create_pool, url_of
 from ledger.http import problems
 from ledger.http.audit import AuditController
 from ledger.http.deadline import with_deadline
@@ -37,6 +37,7 @@ from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import forget_old_windows
 from ledger.logs import request_context
+from ledger.metrics import http_metrics, metrics
 from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
@@ -147,7 +148,8 @@ def create_app(
         app.state.webhooks = WebhookStore(app.state.pool)
         app.state.webhook_wake = asyncio.Event()
         # One LISTEN connection per process wakes the live feeds and the webhook worker.
-        app.state.notifier = await stack.enter_async_context(notify.running(url if own else None, app.state.pool))
+        listen_url = url if own else url_of(app.state.pool)
+        app.state.notifier = await stack.enter_async_context(notify.running(listen_url, app.state.pool))
         if own_signals:
             before_stop(app.state.notifier.close)
         background = [
@@ -217,6 +219,7 @@ def create_app(
             report_coverage,
             healthz,
             readyz,
+            metrics,
         ],
         dependencies={
             "store": dependency("store"),
@@ -234,6 +237,7 @@ def create_app(
         before_request=_check_request,
         middleware=[
             request_context,
+            http_metrics,
             with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export")),
         ],
         request_max_body_size=settings.max_body_bytes,

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 import structlog
 
+from ledger import metrics
 from ledger.http.views import event_out
 from ledger.notify import Notifier
 from ledger.store import EVENT_COLUMNS, event_from_row
@@ -295,6 +296,7 @@ class Worker:
                         outcome.error,
                         next_at,
                     )
+        metrics.WEBHOOK_ATTEMPTS.labels("succeeded" if outcome.succeeded else "failed").inc()
         if not outcome.succeeded:
             log.info(
                 "webhook_attempt_failed",

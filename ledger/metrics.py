@@ -1,0 +1,161 @@
+"""Prometheus metrics at `/metrics`.
+
+Two kinds, so that a scrape of any one worker or replica tells the truth:
+- per process (request latency, appends, webhook attempts, pool use) — with several granian
+  workers these live in prometheus-client's multiprocess mode: `serve` points
+  PROMETHEUS_MULTIPROC_DIR at a fresh directory and every worker writes there, so one scrape
+  sums them all (per replica; Prometheus sums replicas);
+- from the database, computed at scrape time (projection lag, webhook backlog, SLA notices),
+  which are the same whichever process answers and need no summing across replicas.
+
+No metric carries a tenant or any other tenant data as a label: the endpoint shows aggregates
+only. It takes no API key; serve it only where your scraper can reach it (see deploy/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response, get
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+_MULTI = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+REQUEST_SECONDS = Histogram(
+    "ledger_http_request_duration_seconds",
+    "HTTP request latency by route template, method and status",
+    ["method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+APPEND_SECONDS = Histogram(
+    "ledger_append_duration_seconds",
+    "Latency of one append (the ledger_append round trip), by outcome",
+    ["outcome"],
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+EVENTS_APPENDED = Counter("ledger_events_appended_total", "Events appended, by type", ["type"])
+WEBHOOK_ATTEMPTS = Counter(
+    "ledger_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"]
+)
+POOL_SIZE = Gauge(
+    "ledger_db_pool_connections", "Database pool connections, by state", ["state"], multiprocess_mode="livesum"
+)
+POOL_MAX = Gauge("ledger_db_pool_max_connections", "Configured pool maximum", multiprocess_mode="livesum")
+
+
+def observe_pool(pool: asyncpg.Pool | None, maximum: int) -> None:
+    if pool is None:
+        return
+    size, idle = pool.get_size(), pool.get_idle_size()
+    POOL_SIZE.labels("in_use").set(size - idle)
+    POOL_SIZE.labels("idle").set(idle)
+    POOL_MAX.set(maximum)
+
+
+def http_metrics(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: request latency by route template (never the raw path: ids stay out)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/metrics":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, capture)
+        finally:
+            litestar_app = scope.get("litestar_app")
+            if litestar_app is not None and "pool" in litestar_app.state:
+                observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
+            route = scope.get("path_template") or "unmatched"
+            REQUEST_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+    return middleware
+
+
+# From the database: the same answer whichever process is scraped.
+PROJECTION_LAG = """
+SELECT p.projection, sum(greatest(t.head_position - p.position, 0))::bigint AS lag
+  FROM projection_checkpoints p JOIN tenants t ON t.id = p.tenant_id
+ GROUP BY p.projection
+"""
+# Events past each enabled subscription's cursor (an upper bound: type filters may skip some).
+WEBHOOK_BACKLOG = """
+SELECT coalesce(sum(greatest(t.head_position - s.next_position + 1, 0)), 0)::bigint AS backlog,
+       count(*) FILTER (WHERE s.failing_since IS NOT NULL)::bigint AS failing,
+       (SELECT count(*) FROM webhook_subscriptions d WHERE NOT d.enabled)::bigint AS disabled
+  FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
+ WHERE s.enabled
+"""
+SLA_NOTICES = "SELECT kind, count(*)::bigint AS n FROM sla_notices GROUP BY kind"
+
+
+class _Snapshot(Collector):
+    def __init__(self, families: list[Any]) -> None:
+        self.families = families
+
+    def collect(self) -> Any:
+        return iter(self.families)
+
+
+async def _database_families(pool: asyncpg.Pool) -> list[Any]:
+    lag = GaugeMetricFamily(
+        "ledger_projection_lag_events", "Events not yet applied to a read model, all tenants", labels=["projection"]
+    )
+    backlog = GaugeMetricFamily("ledger_webhook_backlog_events", "Events waiting past enabled webhooks' cursors")
+    failing = GaugeMetricFamily("ledger_webhook_subscriptions_failing", "Enabled webhooks currently failing")
+    disabled = GaugeMetricFamily("ledger_webhook_subscriptions_disabled", "Disabled webhooks")
+    notices = CounterMetricFamily("ledger_sla_notices", "SLA notices recorded by the breach watch", labels=["kind"])
+    up = GaugeMetricFamily("ledger_database_up", "1 when the database answered this scrape")
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            for row in await conn.fetch(PROJECTION_LAG):
+                lag.add_metric([row["projection"]], row["lag"])
+            hooks = await conn.fetchrow(WEBHOOK_BACKLOG)
+            backlog.add_metric([], hooks["backlog"])
+            failing.add_metric([], hooks["failing"])
+            disabled.add_metric([], hooks["disabled"])
+            counts = {r["kind"]: r["n"] for r in await conn.fetch(SLA_NOTICES)}
+            for kind in sorted({"at_risk", "breached", *counts}):
+                notices.add_metric([kind], counts.get(kind, 0))
+        up.add_metric([], 1)
+        return [lag, backlog, failing, disabled, notices, up]
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        up.add_metric([], 0)
+        return [up]
+
+
+@get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4; charset=utf-8")
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    state = request.app.state
+    observe_pool(state.get("pool"), state.settings.pool_max if "settings" in state else 0)
+    registry = CollectorRegistry()
+    if _MULTI:
+        MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY  # type: ignore[assignment]
+    body = generate_latest(registry)
+    pool = state.get("pool")
+    if pool is not None:
+        extra = CollectorRegistry()
+        extra.register(_Snapshot(await _database_families(pool)))
+        body += generate_latest(extra)
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
