@@ -54,16 +54,32 @@ _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 
 
-def _query_names(app: Litestar) -> dict[tuple[str, str], frozenset[str]]:
-    """Per operation, the query parameters its OpenAPI document declares."""
-    names: dict[tuple[str, str], frozenset[str]] = {}
+def _is_instant(schema: Any) -> bool:
+    """Does this parameter schema (or a member of its oneOf) say `format: date-time`?"""
+    if schema is None:
+        return False
+    fmt = getattr(schema, "format", None)
+    if getattr(fmt, "value", fmt) == "date-time":
+        return True
+    return any(_is_instant(s) for s in getattr(schema, "one_of", None) or [])
+
+
+def _query_names(app: Litestar) -> dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]]:
+    """Per operation, the query parameters its OpenAPI document declares, and which are instants."""
+    names: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
     for path, item in (app.openapi_schema.paths or {}).items():
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if operation is not None:
-                declared = {p.name for p in operation.parameters or [] if getattr(p, "param_in", None) == "query"}
-                names[(method.upper(), path)] = frozenset(declared)
+                query = [p for p in operation.parameters or [] if getattr(p, "param_in", None) == "query"]
+                instants = {p.name for p in query if _is_instant(p.schema)}
+                names[(method.upper(), path)] = (frozenset(p.name for p in query), frozenset(instants))
     return names
+
+
+# RFC 3339 date-time, as the document promises (a bare number is not a time, whatever a parser
+# might make of it).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def _known_query_only(request: Request[Any, Any, Any]) -> None:
@@ -74,9 +90,19 @@ def _known_query_only(request: Request[Any, Any, Any]) -> None:
     if "query_names" not in state:
         state.query_names = _query_names(request.app)
     template = _TEMPLATE_PARAM.sub(r"{\1}", request.scope.get("path_template", request.url.path))
-    allowed = state.query_names.get((request.method, template))
-    if allowed is None:
+    declared = state.query_names.get((request.method, template))
+    if declared is None:
         return
+    allowed, instants = declared
+    for name in instants & set(request.query_params):
+        for value in request.query_params.getall(name):
+            if not _RFC3339.match(value):
+                raise problem(
+                    400,
+                    "invalid-parameter",
+                    "A query, path or header parameter is invalid",
+                    f"{name} must be an RFC 3339 date-time with a zone, e.g. 2026-11-24T09:30:00Z",
+                )
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         raise problem(
