@@ -1,0 +1,1 @@
+"""The benchmark: `python -m tests.benchmark` (see README, Performance)."""

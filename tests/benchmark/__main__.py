@@ -1,0 +1,556 @@
+"""`python -m tests.benchmark [--quick] [--out FILE]`: the service against this machine's own limits.
+
+It starts what it needs (an embedded PostgreSQL unless LEDGER_DATABASE_URL names a server; the
+baseline apps and the service as real granian processes with production settings), loads data,
+measures the baselines and the service in the same run, prints one table with the ratios to the
+targets and writes it all as JSON. Every loop is bounded in count and in time; only 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+
+from ledger.config import Settings
+from ledger.database import create_pool
+from ledger.keys import Scope, create_key
+from ledger.migrate import migrate
+from tests import pg
+from tests.benchmark import bulk
+from tests.benchmark.client import Connection, percentile
+from tests.processes import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = {
+    "append_vs_post_insert": 0.6,
+    "append_p99_vs_baseline_p99": 2.0,
+    "report_p99_ms": 200.0,
+    "rebuild_vs_scan": 0.3,
+    "verify_vs_scan": 0.5,
+    "feed_lag_p99_ms": 50.0,
+}
+
+
+# ------------------------------------------------------------------------------ processes
+
+
+@contextlib.contextmanager
+def granian(target: str, env: dict[str, str], workers: int) -> Iterator[str]:
+    """A granian server for `target` on a free port, run as `crisis-ledger serve` runs the service."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--no-access-log", target]  # fmt: skip
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(20)
+        if proc.poll() is None:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def service(url: str, workers: int) -> Iterator[str]:
+    """The real thing: `crisis-ledger serve` with production settings (JSON logs at warning)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": url,
+        "LEDGER_PORT": str(port),
+        "LEDGER_WORKERS": str(workers),
+        "LEDGER_LOG_LEVEL": "warning",
+        "LEDGER_LOG_FORMAT": "json",
+        "LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+        "LEDGER_STREAM_POLL_MS": "1000",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledger.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base, proc, path="/readyz")
+        yield base
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(20)
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _wait_up(base: str, proc: subprocess.Popen[bytes], path: str = "/healthz", timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode})")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base + path, timeout=1).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+# ------------------------------------------------------------------------------ load
+
+
+async def load(
+    base: str,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    make: Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]],
+) -> dict[str, Any]:
+    """`clients` keep-alive connections issue `make(client, i)` requests until time or count runs out."""
+    host, port = _host_port(base)
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+    stop_at = time.perf_counter() + seconds
+    budget = [max_requests]
+
+    async def client(c: int) -> None:
+        conn = await Connection(host, port).open()
+        i = 0
+        try:
+            while time.perf_counter() < stop_at and budget[0] > 0:
+                budget[0] -= 1
+                method, path, body, headers = make(c, i)
+                reply = await conn.request(method, path, body, headers)
+                i += 1
+                if 200 <= reply.status < 300:
+                    latencies.append(reply.seconds)
+                else:
+                    errors[reply.status] = errors.get(reply.status, 0) + 1
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }
+
+
+async def raw_inserts(url: str, connections: int, seconds: float, max_rows: int) -> dict[str, Any]:
+    """Single-row INSERTs into an event-shaped table, one connection per client."""
+    conns = [await asyncpg.connect(url) for _ in range(connections)]
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+    budget = [max_rows]
+    data = json.dumps({"text": "a note of ordinary length", "kind": "note"})
+
+    async def worker(conn: asyncpg.Connection) -> None:
+        stmt = await conn.prepare(
+            "INSERT INTO bench_events (tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at,"
+            " actor, recorded_by, data, prev_hash, hash) VALUES ('bench', nextval('bench_positions'), $1, $2, 1,"
+            " 'noted', now(), now(), 'a', 'b', $3::jsonb, $4, $4)"
+        )
+        while time.perf_counter() < stop_at and budget[0] > 0:
+            budget[0] -= 1
+            t0 = time.perf_counter()
+            await stmt.fetch(uuid.uuid4(), uuid.uuid4(), data, "0" * 64)
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker(c) for c in conns))
+    finally:
+        for c in conns:
+            await c.close()
+    elapsed = time.perf_counter() - started
+    return {
+        "rows": len(latencies),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }
+
+
+async def raw_scan(pool: asyncpg.Pool, tenant: str, max_seconds: float) -> dict[str, Any]:
+    """A sequential read of the tenant's events with every column, `data` decoded with msgspec."""
+    decode = msgspec.json.Decoder().decode
+    rows = 0
+    started = time.perf_counter()
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        cursor = conn.cursor(
+            "SELECT tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
+            " recorded_by, data::text AS data, prev_hash, hash FROM events WHERE tenant_id = $1 ORDER BY position",
+            tenant,
+            prefetch=5000,
+        )
+        async for row in cursor:
+            decode(row["data"])
+            rows += 1
+            if rows % 50_000 == 0 and time.perf_counter() - started > max_seconds:
+                break
+    elapsed = time.perf_counter() - started
+    return {"rows": rows, "seconds": round(elapsed, 2), "per_second": round(rows / elapsed, 1)}
+
+
+async def feed_lag(base: str, key: str, stop: asyncio.Event, lags: list[float]) -> None:
+    """Follow the live feed; for each event, now - its recorded_at (same machine, same clock)."""
+    host, port = _host_port(base)
+    reader, writer = await asyncio.open_connection(host, port)
+    head = f"GET /v1/events/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {key}\r\n\r\n"
+    writer.write(head.encode())
+    after_head = False
+    decode = msgspec.json.Decoder().decode
+    try:
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), 0.5)
+            except TimeoutError:
+                continue
+            if not line:
+                return
+            if not after_head:
+                after_head = line in (b"\r\n",)
+                continue
+            # Chunked framing lines are sizes; SSE lines start with a field name.
+            if line.startswith(b"data: "):
+                event = decode(line[6:])
+                recorded = datetime.fromisoformat(event["recorded_at"]).timestamp()
+                lags.append(time.time() - recorded)
+    finally:
+        writer.close()
+
+
+async def timed(n: int, seconds: float, call: Callable[[], Awaitable[int]]) -> dict[str, Any]:
+    latencies = []
+    stop_at = time.perf_counter() + seconds
+    for _ in range(n):
+        if time.perf_counter() > stop_at:
+            break
+        t0 = time.perf_counter()
+        status = await call()
+        assert 200 <= status < 300, status
+        latencies.append(time.perf_counter() - t0)
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }
+
+
+# ------------------------------------------------------------------------------ the run
+
+
+async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    seconds = args.seconds
+    results: dict[str, Any] = {"machine": _machine(), "settings": {}, "baselines": {}, "service": {}}
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        for name in ("server_version", "shared_buffers", "synchronous_commit", "fsync", "max_connections",
+                     "wal_level", "max_wal_size", "checkpoint_timeout", "work_mem"):  # fmt: skip
+            results["settings"][name] = await conn.fetchval(f"SHOW {name}")
+        await conn.execute("DROP TABLE IF EXISTS bench_events; DROP SEQUENCE IF EXISTS bench_positions")
+        await conn.execute(
+            "CREATE TABLE bench_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+        )
+        await conn.execute("CREATE SEQUENCE bench_positions")
+    finally:
+        await conn.close()
+    _say("database", results["settings"])
+    pool = await create_pool(url, Settings(pool_min=2, pool_max=8))
+    try:
+        # Baselines: the database alone, then HTTP alone, then HTTP plus one INSERT.
+        for c in (16, 64):
+            results["baselines"][f"raw_insert_{c}"] = await raw_inserts(url, c, seconds, 200_000)
+            _say(f"raw INSERT, {c} connections", results["baselines"][f"raw_insert_{c}"])
+        env = {"BENCH_DATABASE_URL": url, "BENCH_POOL_MAX": "20"}
+        note = msgspec.json.encode({"text": "a note of ordinary length", "actor": "bench"})
+        with granian("tests.benchmark.apps:create", env, args.workers) as base:
+            post = lambda c, i: ("POST", "/noop", note, {})  # noqa: E731
+            insert = lambda c, i: ("POST", "/insert", note, {})  # noqa: E731
+            await load(base, args.clients, 1, 2000, post)  # warm-up
+            results["baselines"]["post_noop"] = await load(base, args.clients, seconds, 500_000, post)
+            _say("no-op POST", results["baselines"]["post_noop"])
+            results["baselines"]["post_insert"] = await load(base, args.clients, seconds, 500_000, insert)
+            _say("POST + INSERT", results["baselines"]["post_insert"])
+
+        # The service.
+        tenants = []
+        async with pool.acquire() as c:
+            for t in range(10):
+                name = f"bench-{uuid.uuid4().hex[:8]}-{t}"
+                tenants.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
+        with service(url, args.workers) as base:
+            results["service"].update(await _service(base, pool, tenants, args))
+    finally:
+        await pool.close()
+    results["ratios"] = _ratios(results)
+    return results
+
+
+async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
+    out: dict[str, Any] = {}
+    seconds = args.seconds
+    host, port = _host_port(base)
+    incidents: list[tuple[int, str]] = []
+    per_tenant = args.open_incidents // len(tenants)
+    setup = await Connection(host, port).open()
+    detect = msgspec.json.encode({"title": "bench", "severity": "sev2", "channel": "x"})
+    for t, (_, key) in enumerate(tenants):
+        for _ in range(per_tenant):
+            r = await setup.request("POST", "/v1/incidents", detect, {"authorization": f"Bearer {key}"})
+            assert r.status == 201, r.body
+            incidents.append((t, r.json()["id"]))
+    await setup.close()
+    acknowledged: set[str] = set()
+    rng = random.Random(1)
+    reply = msgspec.json.encode({"channel": "x", "visibility": "public", "text": "We are looking into it now."})
+    note = msgspec.json.encode({"text": "a note of ordinary length"})
+
+    def action(c: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        t, iid = incidents[rng.randrange(len(incidents))]
+        headers = {"authorization": f"Bearer {tenants[t][1]}"}
+        roll = rng.random()
+        if roll < 0.1 and iid not in acknowledged:
+            acknowledged.add(iid)
+            return "POST", f"/v1/incidents/{iid}/acknowledge", b"{}", headers
+        if roll < 0.3:
+            body = msgspec.json.encode({"role": "social_responder", "assignee": f"p{c}-{i}@brand.example"})
+            return "POST", f"/v1/incidents/{iid}/assignments", body, headers
+        if roll < 0.6:
+            return "POST", f"/v1/incidents/{iid}/replies", reply, headers
+        return "POST", f"/v1/incidents/{iid}/notes", note, headers
+
+    await load(base, args.clients, 1, 2000, action)  # warm-up
+    stop, lags = asyncio.Event(), []
+    follower = asyncio.create_task(feed_lag(base, tenants[0][1], stop, lags))
+    await asyncio.sleep(0.5)
+    lags.clear()
+    out["append"] = await load(base, args.clients, seconds, 500_000, action)
+    stop.set()
+    await follower
+    out["feed_lag"] = {
+        "events": len(lags),
+        "p50_ms": round(percentile(lags, 50) * 1000, 2),
+        "p99_ms": round(percentile(lags, 99) * 1000, 2),
+    }
+    _say("service append (ack/assign/reply/note)", out["append"])
+    _say("live-feed lag", out["feed_lag"])
+
+    key0 = tenants[0][1]
+    auth = {"authorization": f"Bearer {key0}"}
+    mine = [iid for t, iid in incidents if t == 0]
+    out["get_incident"] = await load(
+        base, 16, seconds / 2, 100_000, lambda c, i: ("GET", f"/v1/incidents/{mine[i % len(mine)]}", None, auth)
+    )
+    out["get_feed_page"] = await load(
+        base, 16, seconds / 2, 100_000, lambda c, i: ("GET", f"/v1/events?after={i * 7 % 500}&limit=100", None, auth)
+    )
+    _say("GET /v1/incidents/{id}", out["get_incident"])
+    _say("GET /v1/events page", out["get_feed_page"])
+
+    # Reports, rebuild, verify: over a bulk-loaded tenant.
+    bulk_tenant = f"bulk-{uuid.uuid4().hex[:8]}"
+    t0 = time.perf_counter()
+    events = await bulk.load(pool, bulk_tenant, args.incidents)
+    out["bulk_load"] = {"incidents": args.incidents, "events": events, "seconds": round(time.perf_counter() - t0, 1)}
+    _say("bulk load", out["bulk_load"])
+    out["raw_scan"] = await raw_scan(pool, bulk_tenant, 300)
+    _say("raw scan + msgspec decode", out["raw_scan"])
+
+    from ledger.policy_store import PolicyStore
+    from projections.runner import rebuild_all, registry
+
+    projections = registry(PolicyStore(pool))
+    t0 = time.perf_counter()
+    for projection in projections.values():
+        from projections.runner import rebuild
+
+        await rebuild(pool, projection, bulk_tenant)
+    elapsed = time.perf_counter() - t0
+    out["rebuild"] = {
+        "events": events,
+        "projections": len(projections),
+        "seconds": round(elapsed, 1),
+        "per_second": round(events / elapsed, 1),
+    }
+    _say("projection rebuild (all projections)", out["rebuild"])
+    del rebuild_all
+
+    from ledger import audit, checkpoints
+
+    signer = checkpoints.load_signer(Settings(signing_key=os.environ.get("LEDGER_SIGNING_KEY") or _seed()))
+    t0 = time.perf_counter()
+    report = await audit.verify_tenant(pool, bulk_tenant, signer.public_key)
+    elapsed = time.perf_counter() - t0
+    assert report.ok, report
+    out["verify"] = {
+        "events": report.checked,
+        "seconds": round(elapsed, 1),
+        "per_second": round(report.checked / elapsed, 1),
+    }
+    _say("audit verify", out["verify"])
+
+    async with pool.acquire() as c:
+        key = await create_key(c, bulk_tenant, "bench", Scope.READ)
+    bauth = {"authorization": f"Bearer {key}"}
+    reports = {}
+    async with httpx.AsyncClient(base_url=base, headers=bauth, timeout=60) as http:
+        for name, path in (
+            ("sla", "/v1/reports/sla"),
+            ("sla_by_severity", "/v1/reports/sla?group_by=severity"),
+            ("sla_by_week", "/v1/reports/sla?group_by=week"),
+            ("coverage", "/v1/reports/coverage"),
+        ):
+            await http.get(path)  # the first brings the views up to date
+
+            async def call(path: str = path) -> int:
+                return (await http.get(path)).status_code
+
+            reports[name] = await timed(args.report_requests, 120, call)
+            _say(f"GET {path} ({args.incidents} incidents)", reports[name])
+    out["reports"] = reports
+    return out
+
+
+def _seed() -> str:
+    import base64
+    import secrets
+
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _ratios(results: dict[str, Any]) -> dict[str, Any]:
+    b, s = results["baselines"], results["service"]
+    scan = s["raw_scan"]["per_second"]
+    report_p99 = max(r["p99_ms"] for r in s["reports"].values())
+    ratios = {
+        "append_vs_post_insert": round(s["append"]["per_second"] / b["post_insert"]["per_second"], 2),
+        "append_p99_vs_baseline_p99": round(s["append"]["p99_ms"] / b["post_insert"]["p99_ms"], 2),
+        "report_p99_ms": report_p99,
+        "rebuild_vs_scan": round(s["rebuild"]["per_second"] / scan, 3),
+        "verify_vs_scan": round(s["verify"]["per_second"] / scan, 3),
+        "feed_lag_p99_ms": s["feed_lag"]["p99_ms"],
+    }
+    met = {}
+    for name, value in ratios.items():
+        target = TARGETS[name]
+        met[name] = value <= target if name.endswith(("_ms", "p99_vs_baseline_p99")) else value >= target
+    return {"values": ratios, "targets": TARGETS, "met": met}
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "when": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def _say(what: str, figures: dict[str, Any]) -> None:
+    print(f"  {what}: {json.dumps(figures)}", file=sys.stderr, flush=True)
+
+
+def _table(results: dict[str, Any]) -> str:
+    b, s, r = results["baselines"], results["service"], results["ratios"]
+    lines = [
+        f"{'measurement':<46} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}",
+        f"{'baseline: raw INSERT, 16 connections':<46} {b['raw_insert_16']['per_second']:>10} "
+        f"{b['raw_insert_16']['p50_ms']:>9} {b['raw_insert_16']['p99_ms']:>9}",
+        f"{'baseline: raw INSERT, 64 connections':<46} {b['raw_insert_64']['per_second']:>10} "
+        f"{b['raw_insert_64']['p50_ms']:>9} {b['raw_insert_64']['p99_ms']:>9}",
+    ]
+    for label, fig in (
+        ("baseline: no-op POST (msgspec body)", b["post_noop"]),
+        ("baseline: POST + one INSERT", b["post_insert"]),
+        ("service: append (ack/assign/reply/note)", s["append"]),
+        ("service: GET /v1/incidents/{id}", s["get_incident"]),
+        ("service: GET /v1/events page", s["get_feed_page"]),
+    ):
+        lines.append(f"{label:<46} {fig['per_second']:>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
+    lines.append(f"{'baseline: raw scan + msgspec decode (rows)':<46} {s['raw_scan']['per_second']:>10}")
+    lines.append(f"{'service: projection rebuild (events)':<46} {s['rebuild']['per_second']:>10}")
+    lines.append(f"{'service: audit verify (events)':<46} {s['verify']['per_second']:>10}")
+    for name, fig in s["reports"].items():
+        lines.append(f"{'report ' + name:<46} {'':>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
+    lag = s["feed_lag"]
+    lines.append(f"{'live-feed lag under the append load':<46} {'':>10} {lag['p50_ms']:>9} {lag['p99_ms']:>9}")
+    lines.append("")
+    lines.append(f"{'ratio / figure':<34} {'value':>8} {'target':>8}  met")
+    for name, value in r["values"].items():
+        sign = "≤" if name.endswith(("_ms", "p99_vs_baseline_p99")) else "≥"
+        lines.append(f"{name:<34} {value:>8} {sign}{r['targets'][name]:>7}  {'yes' if r['met'][name] else 'NO'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.benchmark", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="a smoke run: small data, short measurements")
+    p.add_argument("--out", default="bench-results.json", help="where to write the figures as JSON")
+    p.add_argument("--workers", type=int, default=2, help="server workers (the same for baselines and service)")
+    p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--seconds", type=float, default=None, help="length of each throughput measurement")
+    p.add_argument("--incidents", type=int, default=None, help="bulk-loaded incidents (10 events each)")
+    p.add_argument("--open-incidents", type=int, default=1000)
+    p.add_argument("--report-requests", type=int, default=None)
+    args = p.parse_args(argv)
+    args.seconds = args.seconds or (3.0 if args.quick else 15.0)
+    args.incidents = args.incidents or (2_000 if args.quick else 100_000)
+    args.report_requests = args.report_requests or (10 if args.quick else 50)
+    if args.quick:
+        args.open_incidents = min(args.open_incidents, 100)
+    os.environ.setdefault("LEDGER_SIGNING_KEY", _seed())
+    with _database() as url:
+        results = asyncio.run(run(url, args))
+    results["command"] = "python -m tests.benchmark " + " ".join(argv if argv is not None else sys.argv[1:])
+    Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(_table(results))
+    print(f"\n(figures as JSON in {args.out})")
+    return 0
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    """A fresh database: on LEDGER_DATABASE_URL's server if given, else on an embedded PostgreSQL."""
+    given = os.environ.get("LEDGER_DATABASE_URL")
+
+    async def create(server: str) -> str:
+        return await pg.create_database(server)
+
+    if given:
+        url = asyncio.run(create(given))
+        yield url
+        return
+    with pg.server_url() as server:
+        yield asyncio.run(create(server))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
