@@ -90,6 +90,7 @@ async def record_notice(
         )
         if not isinstance(result, Appended):
             raise _Skip()
+    store.committed(tenant)
     return True
 
 

@@ -48,6 +48,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=str, decoder=str, schema="pg_catalog", format="text")
 
 
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """What a released connection needs before its next use: no open transaction.
+
+    asyncpg's default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    on every release — a round trip per acquire, several per request (measured: 14% of a
+    worker's CPU under append load). The service leaves no session state on pooled
+    connections: it sets nothing, LISTENs on a connection of its own, declares no cursors
+    outside transactions, and the one session lock it takes (webhook delivery) is released by
+    the code that took it, or the connection is closed.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(url: str, settings: Settings, **overrides: Any) -> asyncpg.Pool:
     options: dict[str, Any] = {
         "min_size": settings.pool_min,
@@ -55,6 +69,7 @@ async def create_pool(url: str, settings: Settings, **overrides: Any) -> asyncpg
         "timeout": settings.connect_timeout_s,
         "command_timeout": settings.statement_timeout_ms / 1000 + 1,
         "init": _init_connection,
+        "reset": _reset_connection,
         "server_settings": {
             "statement_timeout": str(settings.statement_timeout_ms),
             "idle_in_transaction_session_timeout": "30000",

@@ -1,8 +1,12 @@
 """Wake-ups on new events: one LISTEN connection per server process, fanned out to local waiters.
 
-A notification only says "tenant T has events up to position P" and arrives at commit; waiters
-always read the table for what is new. Notifications can be lost (the listener reconnects, the
-server restarts), so every waiter also polls on a timeout.
+A process that commits events wakes its own waiters at once and, a few milliseconds later,
+sends one `NOTIFY ledger_events, '<tenant>'` per tenant that had commits (bursts coalesce) from
+outside the appending transaction: a NOTIFY inside it would take PostgreSQL's database-wide
+notification lock at every commit, serializing the appends of all tenants (measured: -15%
+appends). A notification only says "tenant T has new events"; waiters always read the table for
+what is new. Notifications can be lost (the listener reconnects, the server restarts, a writer
+dies between commit and notify), so every waiter also polls on a timeout.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 CHANNEL = "ledger_events"
+NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
 
 Connector = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -31,6 +36,8 @@ class Notifier:
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         self._everything: set[asyncio.Event] = set()
         self._lost = asyncio.Event()
+        self._dirty: set[str] = set()
+        self._publish = asyncio.Event()
         self.closed = False
         self.listening = asyncio.Event()
 
@@ -59,8 +66,27 @@ class Notifier:
                 event.set()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        tenant, _, _position = payload.rpartition(":")
-        self.wake(tenant or None)
+        self.wake(payload or None)
+
+    def announce(self, tenant: str) -> None:
+        """Events of `tenant` were committed by this process: wake its waiters now, the others soon."""
+        self.wake(tenant)
+        self._dirty.add(tenant)
+        self._publish.set()
+
+    async def publish(self, pool: asyncpg.Pool, coalesce_s: float = 0.002) -> None:
+        """Send the announced tenants' notifications, one statement per burst, until closed."""
+        while not self.closed:
+            await self._publish.wait()
+            await asyncio.sleep(coalesce_s)
+            self._publish.clear()
+            tenants, self._dirty = sorted(self._dirty), set()
+            if not tenants:
+                continue
+            try:
+                await pool.execute(NOTIFY, CHANNEL, tenants)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("notify_failed", error=type(exc).__name__)  # readers' polls cover it
 
     def _on_lost(self, _conn: Any) -> None:
         self._lost.set()
@@ -137,12 +163,14 @@ async def running(url: str | None, pool: asyncpg.Pool) -> AsyncIterator[Notifier
 
     notifier = Notifier(connect, release)
     task = asyncio.create_task(notifier.run())
+    publisher = asyncio.create_task(notifier.publish(pool))
     try:
         yield notifier
     finally:
         notifier.close()
+        publisher.cancel()
         # Let it unlisten and give its connection back; cancel only if that hangs (a dead server).
         done, _ = await asyncio.wait([task], timeout=5)
         if not done:
             task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, publisher, return_exceptions=True)

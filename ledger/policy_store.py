@@ -117,6 +117,7 @@ async def change_policy(
             who.name,
             now,
         )
+    store.committed(who.tenant)
     return policy
 
 

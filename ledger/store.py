@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -138,6 +138,13 @@ class EventStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        # Told the tenant after each committed append (the live feed's wake-ups; see ledger.notify).
+        self.on_append: Callable[[str], None] | None = None
+
+    def committed(self, tenant: str) -> None:
+        """New events of `tenant` are committed: wake whoever follows them."""
+        if self.on_append is not None:
+            self.on_append(tenant)
 
     async def append(
         self,
@@ -210,6 +217,8 @@ class EventStore:
         if row["outcome"] == "appended":
             for t in types:
                 metrics.EVENTS_APPENDED.labels(t).inc()
+            if conn is None:  # (in a caller's transaction it is not committed yet: the caller says when)
+                self.committed(tenant)
         match row["outcome"]:
             case "appended":
                 events = [

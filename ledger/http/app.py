@@ -114,7 +114,8 @@ def _known_query_only(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def _check_request(request: Request[Any, Any, Any]) -> None:
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    # (async: Litestar would run a plain function in a worker thread, for every request.)
     _known_query_only(request)
     _json_only(request)
 
@@ -176,6 +177,7 @@ def create_app(
         # One LISTEN connection per process wakes the live feeds and the webhook worker.
         listen_url = url if own else url_of(app.state.pool)
         app.state.notifier = await stack.enter_async_context(notify.running(listen_url, app.state.pool))
+        store.on_append = app.state.notifier.announce
         if own_signals:
             before_stop(app.state.notifier.close)
         background = [

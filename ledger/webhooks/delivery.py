@@ -218,7 +218,13 @@ class Worker:
             try:
                 return await self._deliver(conn, tenant, subscription_id)
             finally:
-                await conn.fetchval(UNLOCK, key)
+                # Pooled connections are not reset on release (see ledger.database): the lock
+                # must go now, or the connection with it.
+                try:
+                    await conn.fetchval(UNLOCK, key)
+                except BaseException:
+                    conn.terminate()
+                    raise
 
     async def _deliver(self, conn: asyncpg.Connection, tenant: str, subscription_id: uuid.UUID) -> int:
         delivered = 0
