@@ -3,8 +3,10 @@ and by the offline export check — checkpoints are signed, and `as_of` answers 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -397,3 +399,27 @@ async def test_who_did_what_across_incidents(app_client, pool):
     future = (datetime.now().astimezone() + timedelta(days=1)).isoformat()
     later = (await app_client.get("/v1/audit/events", params={"since": future}, headers=tenant.auth("read"))).json()
     assert later["items"] == []
+
+
+async def test_audit_verify_command_checks_every_tenant(app_client, pool, database_url):
+    tenant = await new_tenant(pool, "aud")
+    await _history(app_client, tenant, incidents=1)
+    env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
+
+    def verify() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ledger.cli", "audit", "verify", "--tenant", tenant.name],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    run = await asyncio.to_thread(verify)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["ok"] is True
+    await tamper(pool, ("UPDATE events SET actor = 'x' WHERE tenant_id = $1 AND position = 3", tenant.name))
+    run = await asyncio.to_thread(verify)
+    assert run.returncode == 1
+    report = json.loads(run.stdout)
+    assert report["tenant"] == tenant.name and report["problem"]["position"] == 3
