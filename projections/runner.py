@@ -48,6 +48,10 @@ SELECT t.id FROM tenants t
   LEFT JOIN projection_checkpoints c ON c.tenant_id = t.id AND c.projection = $1
  WHERE t.head_position > coalesce(c.position, 0)
 """
+# A rebuild reads every stream once, whole and in order (the stream index serves it).
+ALL_STREAMS = f"""
+SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id IS NOT NULL ORDER BY incident_id, version
+"""
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 CHECKPOINTS = "SELECT projection, position FROM projection_checkpoints WHERE tenant_id = $1"
@@ -85,6 +89,8 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
 DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = $2"
 DELETE_SPANS = "DELETE FROM assignee_spans WHERE tenant_id = $1"
+SPAN_COLUMNS = ["tenant_id", "incident_id", "assignee", "seq", "start_at", "end_at"]
+INSERT_VIEW = UPSERT_VIEW.split("ON CONFLICT")[0]
 INSERT_SPAN = """
 INSERT INTO assignee_spans (tenant_id, incident_id, assignee, seq, start_at, end_at)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -98,16 +104,15 @@ class Projection(Protocol):
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None: ...
 
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        """Write the rows of whole streams into the reset projection (a rebuild: no conflicts, one batch)."""
 
-async def _streams(
-    conn: asyncpg.Connection, tenant: str, events: Sequence[Event]
-) -> dict[uuid.UUID, list[Event]]:
+
+async def _streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> dict[uuid.UUID, list[Event]]:
     """The full streams of the incidents a batch touched: views are re-folded from all their events."""
     touched = dict.fromkeys(e.incident_id for e in events if e.incident_id is not None)
     return {
-        iid: [event_from_row(r) for r in await conn.fetch(STREAM, tenant, iid)]
-        for iid in touched
-        if iid is not None
+        iid: [event_from_row(r) for r in await conn.fetch(STREAM, tenant, iid)] for iid in touched if iid is not None
     }
 
 
@@ -131,6 +136,14 @@ class IncidentViews:
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_VIEWS, tenant)
 
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        rows = []
+        for stream in streams:
+            policy = await self.policies.version(tenant, getattr(stream[0].data, "policy_version", 0), conn)
+            rows.append(stored_row(tenant, stream, policy))
+        if rows:
+            await conn.executemany(INSERT_VIEW, rows)
+
 
 class AssigneeSpans:
     """assignee_spans: when each person held a role on an open incident (load per assignee)."""
@@ -146,6 +159,11 @@ class AssigneeSpans:
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)
+
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        spans = [(tenant, s[0].incident_id, *span) for s in streams for span in assignee_spans(s)]
+        if spans:
+            await conn.copy_records_to_table("assignee_spans", records=spans, columns=SPAN_COLUMNS)
 
 
 def registry(policies: PolicyStore) -> dict[str, Projection]:
@@ -200,31 +218,60 @@ async def catch_up_all(pool: asyncpg.Pool, projections: dict[str, Projection], t
 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> int:
-    """Recompute a tenant's rows of one projection from its events, in one transaction.
+    """Recompute a tenant's rows of one projection from its events, in one transaction."""
+    return await rebuild_together(pool, [projection], tenant)
+
+
+async def rebuild_together(
+    pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, streams_per_batch: int = 2000
+) -> int:
+    """Recompute a tenant's rows of several projections in one transaction, reading each stream once.
 
     Readers keep seeing the old rows until the commit; the incremental runner skips the tenant
-    meanwhile (its checkpoint row is locked), so the service keeps running throughout.
+    meanwhile (its checkpoint rows are locked), so the service keeps running throughout. Every
+    event up to the head read first is in the rows written; one committed after it may be too,
+    and is applied again by the catch-up: views are re-folded whole, so that changes nothing.
     """
     async with pool.acquire() as conn:
-        await conn.execute(ENSURE_CHECKPOINT, tenant, projection.name)
+        for projection in projections:
+            await conn.execute(ENSURE_CHECKPOINT, tenant, projection.name)
         async with conn.transaction():
-            await conn.fetchval(LOCK_CHECKPOINT, tenant, projection.name)
-            await projection.reset(conn, tenant)
-            position = await _advance(conn, projection, tenant, 0)
-            await conn.execute(SAVE_CHECKPOINT, tenant, projection.name, position)
+            for projection in projections:
+                await conn.fetchval(LOCK_CHECKPOINT, tenant, projection.name)
+                await projection.reset(conn, tenant)
+            head = await conn.fetchval(TENANT_HEAD, tenant) or 0
+            batch: list[list[Event]] = []
+            stream: list[Event] = []
+            async for row in conn.cursor(ALL_STREAMS, tenant, prefetch=5000):
+                event = event_from_row(row)
+                if stream and event.incident_id != stream[0].incident_id:
+                    batch.append(stream)
+                    stream = []
+                    if len(batch) >= streams_per_batch:
+                        for projection in projections:
+                            await projection.insert(conn, tenant, batch)
+                        batch = []
+                stream.append(event)
+            if stream:
+                batch.append(stream)
+            for projection in projections:
+                await projection.insert(conn, tenant, batch)
+            position = head
+            for projection in projections:
+                # Anything committed since the head was read (applied again if already in the rows).
+                position = await _advance(conn, projection, tenant, head)
+                await conn.execute(SAVE_CHECKPOINT, tenant, projection.name, position)
     return position
 
 
-async def rebuild_all(
-    pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]
-) -> dict[str, int]:
+async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]) -> dict[str, int]:
     tenants = [r["id"] for r in await pool.fetch(ALL_TENANTS)]
-    done: dict[str, int] = {}
+    done = dict.fromkeys(names, 0)
+    for tenant in tenants:
+        position = await rebuild_together(pool, [projections[name] for name in names], tenant)
+        for name in names:
+            done[name] += position
     for name in names:
-        total = 0
-        for tenant in tenants:
-            total += await rebuild(pool, projections[name], tenant)
-        done[name] = total
         log.info("projection_rebuilt", projection=name, tenants=len(tenants))
     return done
 

@@ -385,14 +385,11 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     _say("raw scan + msgspec decode", out["raw_scan"])
 
     from ledger.policy_store import PolicyStore
-    from projections.runner import rebuild_all, registry
+    from projections.runner import rebuild_together, registry
 
     projections = registry(PolicyStore(pool))
     t0 = time.perf_counter()
-    for projection in projections.values():
-        from projections.runner import rebuild
-
-        await rebuild(pool, projection, bulk_tenant)
+    await rebuild_together(pool, list(projections.values()), bulk_tenant)
     elapsed = time.perf_counter() - t0
     out["rebuild"] = {
         "events": events,
@@ -401,7 +398,6 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         "per_second": round(events / elapsed, 1),
     }
     _say("projection rebuild (all projections)", out["rebuild"])
-    del rebuild_all
 
     from ledger import audit, checkpoints
 
