@@ -12,11 +12,18 @@ the first row that does not fit is reported with a kind:
 - `foreign`   — a row belongs to, or was copied from, another tenant.
 
 Telling `reordered` and `foreign` from plain breaks needs one look-up at the break (does the
-hash a row links to exist elsewhere?); the caller supplies it as a `Lookup`.
+hash a row links to exist elsewhere?); the caller supplies it as a `Lookup`. A row whose content
+still hashes correctly at another position was moved there: renumbered after a deletion
+(`missing`) or moved back (`reordered`).
+
+A `Link` is a chain link without the event's content (position, recorded_at, body digest and the
+two hashes): an export carries them from its last event to the next signed checkpoint, so that an
+offline check can show that a window of events is part of the history the service signed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +31,7 @@ from typing import Any
 
 import msgspec
 
-from schemas.events import GENESIS_HASH, body_digest, link_hash
+from schemas.events import GENESIS_HASH, body_digest, link_hash, rfc3339
 
 _decode = msgspec.json.Decoder()
 
@@ -40,6 +47,10 @@ class Broken:
     event_id: str | None
     kind: str  # changed | missing | reordered | foreign
     detail: str
+
+
+# How far a moved row's original position is searched for at a break (sha256 per try: cheap).
+MOVED_SEARCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,13 @@ def _instant(value: Any) -> datetime:
 
 def row_hash(row: Any, tenant: str) -> str:
     """The hash a stored row should carry, recomputed from its columns (data as stored)."""
+    return link_hash(row["prev_hash"], row["position"], _instant(row["recorded_at"]), row_digest(row, tenant))
+
+
+def row_digest(row: Any, tenant: str) -> str:
+    """The body digest of a stored row (everything but the chain link), as `ledger_append` got it."""
     raw = row["data"]
-    digest = body_digest(
+    return body_digest(
         event_id=row["id"],
         tenant_id=tenant,
         incident_id=row["incident_id"],
@@ -76,7 +92,18 @@ def row_hash(row: Any, tenant: str) -> str:
         recorded_by=row["recorded_by"],
         data=_decode.decode(raw) if isinstance(raw, (str, bytes)) else raw,
     )
-    return link_hash(row["prev_hash"], row["position"], _instant(row["recorded_at"]), digest)
+
+
+def moved_from(row: Any, tenant: str, limit: int = MOVED_SEARCH) -> int | None:
+    """The position at which this row's content and link hash correctly, if not its own (nearest first)."""
+    prefix = f"{row['prev_hash']}:".encode()
+    suffix = f":{rfc3339(_instant(row['recorded_at']))}:{row_digest(row, tenant)}".encode()
+    position, want = int(row["position"]), row["hash"]
+    for delta in range(1, limit + 1):
+        for candidate in (position + delta, position - delta):
+            if candidate > 0 and hashlib.sha256(prefix + str(candidate).encode() + suffix).hexdigest() == want:
+                return candidate
+    return None
 
 
 @dataclass
@@ -109,7 +136,28 @@ class Walker:
         if self.broken is not None:
             return False
         self.position, self.head = row["position"], row["hash"]
+        self.anchors.pop(self.position, None)  # passed: only anchors still ahead are kept
         self.checked += 1
+        return True
+
+    def feed_link(self, link: Any) -> bool:
+        """Check a content-free link (an export's tail towards a checkpoint); False once broken."""
+        if self.broken is not None:
+            return False
+        position, expected = int(link["position"]), self.position + 1
+        if position != expected:
+            kind = "reordered" if position < expected else "missing"
+            self.broken = Broken(expected, None, kind, f"the link to position {position} comes after {self.position}")
+        elif link["prev_hash"] != self.head:
+            self.broken = Broken(position, None, "changed", "the link does not follow the previous hash")
+        elif link_hash(link["prev_hash"], position, _instant(link["recorded_at"]), link["digest"]) != link["hash"]:
+            self.broken = Broken(position, None, "changed", "the link's hash does not match its parts")
+        elif position in self.anchors and self.anchors[position] != link["hash"]:
+            self.broken = Broken(position, None, "changed", "the chain differs from the one a signed checkpoint covers")
+        if self.broken is not None:
+            return False
+        self.position, self.head = position, link["hash"]
+        self.anchors.pop(position, None)
         return True
 
     async def _check(self, row: Any) -> Broken | None:
@@ -156,6 +204,16 @@ class Walker:
                 f"the event links to the event at position {found.position}, not to position {self.position}",
             )
         if recomputed != row["hash"]:
+            position, origin = row["position"], moved_from(row, self.tenant)
+            if origin is not None and origin > position:
+                gone = origin - position
+                return broken(
+                    "missing",
+                    f"this event was chained at position {origin}: {gone} event(s) before it were deleted"
+                    " and the later ones renumbered",
+                )
+            if origin is not None:
+                return broken("reordered", f"this event was chained at position {origin}, not at {position}")
             return await self._changed(row, broken)
         return broken("missing", f"the event it was chained to (hash {row['prev_hash'][:16]}…) is missing before it")
 

@@ -45,6 +45,12 @@ KEY_FILE_NAME = "signing-key.pem"
 @dataclass(frozen=True)
 class Signer:
     private: Ed25519PrivateKey
+    # Earlier public keys (base64) whose checkpoints still count after a key rotation.
+    previous: frozenset[str] = frozenset()
+
+    @property
+    def trusted(self) -> frozenset[str]:
+        return self.previous | {self.public_key}
 
     @property
     def public_raw(self) -> bytes:
@@ -83,10 +89,11 @@ def _from_text(text: str) -> Ed25519PrivateKey:
 
 def load_signer(settings: Settings) -> Signer:
     """The configured key; else the one kept in the data directory (created on first start)."""
+    previous = frozenset(settings.signing_previous_keys)
     if settings.signing_key:
-        return Signer(_from_text(settings.signing_key))
+        return Signer(_from_text(settings.signing_key), previous)
     if settings.signing_key_file:
-        return Signer(_from_text(settings.signing_key_file.read_text()))
+        return Signer(_from_text(settings.signing_key_file.read_text()), previous)
     path = Path(settings.data_dir) / KEY_FILE_NAME
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +107,7 @@ def load_signer(settings: Settings) -> Signer:
             log.warning("signing_key_generated", path=str(path))
         except FileExistsError:
             pass
-    return Signer(_from_text(path.read_text()))
+    return Signer(_from_text(path.read_text()), previous)
 
 
 def message(tenant: str, position: int, head_hash: str, signed_at: datetime) -> bytes:
@@ -176,6 +183,12 @@ async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[d
         if existing is not None:
             return as_dict(existing, tenant), False
         latest = await conn.fetchrow(LATEST, tenant)
+        if latest is not None and not _trusted(signer, as_dict(latest, tenant)):
+            # Never build on a checkpoint the service did not sign: the chain up to it is unproven.
+            log.error("checkpoint_refused", tenant=tenant, position=latest["position"], kind="forged-checkpoint")
+            raise ChainBroken(
+                f"position {latest['position']}: the newest checkpoint does not verify; see GET /v1/audit/verify"
+            )
         walker = Walker.after(tenant, latest["position"], latest["head_hash"]) if latest is not None else Walker(tenant)
         start = latest["position"] if latest is not None else 0
         async for row in rows_of(conn, tenant, after=start):
@@ -192,6 +205,10 @@ async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[d
         await conn.execute(INSERT, tenant, position, head_hash, signed_at, signer.key_id, signer.public_key, signature)
         row = await conn.fetchrow(AT, tenant, position)
         return as_dict(row, tenant), row["signature"] == signature
+
+
+def _trusted(signer: Signer, cp: dict[str, Any]) -> bool:
+    return cp["public_key"] in signer.trusted and signature_ok(cp["public_key"], cp)
 
 
 async def run_forever(pool: asyncpg.Pool, signer: Signer, interval_s: float) -> None:

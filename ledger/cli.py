@@ -233,7 +233,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             tenants = [args.tenant] if args.tenant else [r["id"] for r in await pool.fetch("SELECT id FROM tenants")]
             reports = []
             for tenant in tenants:
-                report = await audit.verify_tenant(pool, tenant, signer.public_key)
+                report = await audit.verify_tenant(pool, tenant, signer.public_key, trusted_keys=signer.trusted)
                 reports.append({"tenant": tenant, **report.as_dict()})
             return reports
         finally:
@@ -253,10 +253,10 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
     """Check an export file offline: no database, no server; exit 0 ok, 1 broken, 2 unreadable."""
     import json
 
-    from ledger.audit import ExportError, verify_export
+    from ledger.audit_export import ExportError, public_key_from, verify_export
 
     try:
-        result = verify_export(Path(args.file), args.public_key)
+        result = verify_export(Path(args.file), public_key_from(args.public_key))
     except (OSError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -310,7 +310,11 @@ def parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=cmd_audit_verify)
     vexp = asub.add_parser("verify-export", help="check a GET /v1/audit/export file with no database or server")
     vexp.add_argument("file")
-    vexp.add_argument("--public-key", required=True, help="base64, as GET /v1/audit/public-key gives it")
+    vexp.add_argument(
+        "--public-key",
+        required=True,
+        help="base64 as GET /v1/audit/public-key gives it, a PEM, or a file with either",
+    )
     vexp.set_defaults(func=cmd_verify_export)
 
     keys = sub.add_parser("keys", help="create or revoke API keys")

@@ -54,6 +54,8 @@ class Settings:
     signing_key: str | None = None
     signing_key_file: Path | None = None
     checkpoint_interval_s: float = 300.0
+    # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
+    signing_previous_keys: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -92,4 +94,7 @@ class Settings:
             if os.environ.get("LEDGER_SIGNING_KEY_FILE")
             else None,
             checkpoint_interval_s=_int("LEDGER_CHECKPOINT_INTERVAL_MS", 300_000) / 1000,
+            signing_previous_keys=tuple(
+                k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
+            ),
         )

@@ -128,7 +128,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/audit/verify"): Case("read", 200),
     ("GET", "/v1/audit/public-key"): Case("read", 200),
     ("GET", "/v1/audit/checkpoints"): Case("read", 200),
-    ("POST", "/v1/audit/checkpoints"): Case("write", 201, _incident, appends=False, also_ok=200),
+    ("POST", "/v1/audit/checkpoints"): Case("admin", 201, _incident, appends=False, also_ok=200),
     ("GET", "/v1/audit/export"): Case("read", 200),
     ("GET", "/v1/audit/events"): Case("read", 200),
 }

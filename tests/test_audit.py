@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit import verify_export
+from ledger.audit_export import verify_export
 from tests.conftest import Tenant, detect_body, new_tenant
 
 
@@ -144,7 +144,7 @@ async def test_tampering_is_detected_and_located(app_client, pool, tmp_path, nam
     await _history(app_client, tenant)
     public_key = await _public_key(app_client, tenant)
     # The service has signed the head (as its periodic task does); an auditor kept that checkpoint.
-    kept = (await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())).json()
+    kept = (await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))).json()
     assert kept["position"] == 12
 
     await tamper(pool, *statements(tenant.name))
@@ -193,7 +193,7 @@ async def test_a_consistently_rehashed_rewrite_is_caught_by_the_signed_checkpoin
     tenant = await new_tenant(pool, "aud")
     await _history(app_client, tenant)
     public_key = await _public_key(app_client, tenant)
-    await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())
+    await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
     await tamper(pool, ("UPDATE events SET actor = 'forger' WHERE tenant_id = $1 AND position = 7", tenant.name))
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
@@ -223,7 +223,7 @@ async def test_a_consistently_rehashed_rewrite_is_caught_by_the_signed_checkpoin
 async def test_a_forged_checkpoint_is_refused(app_client, pool):
     tenant = await new_tenant(pool, "aud")
     await _history(app_client, tenant, incidents=1)
-    await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())
+    await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
     async with pool.acquire() as conn:
         await conn.execute("UPDATE audit_checkpoints SET head_hash = repeat('a', 64) WHERE tenant_id = $1", tenant.name)
     report = await _verify(app_client, tenant)
@@ -233,8 +233,8 @@ async def test_a_forged_checkpoint_is_refused(app_client, pool):
 async def test_checkpoints_are_signed_and_any_change_breaks_the_signature(app_client, pool):
     tenant = await new_tenant(pool, "aud")
     await _history(app_client, tenant, incidents=1)
-    first = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())
-    again = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())
+    first = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
+    again = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
     assert (first.status_code, again.status_code) == (201, 200) and first.json() == again.json()
     cp = first.json()
     key = await app_client.get("/v1/audit/public-key", headers=tenant.auth("read"))
@@ -267,7 +267,7 @@ async def test_checkpoints_are_signed_and_any_change_breaks_the_signature(app_cl
 async def test_todays_history_extends_a_kept_checkpoint(app_client, pool):
     tenant = await new_tenant(pool, "aud")
     ids = await _history(app_client, tenant, incidents=1)
-    kept = (await app_client.post("/v1/audit/checkpoints", headers=tenant.auth())).json()
+    kept = (await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))).json()
     await app_client.post(f"/v1/incidents/{ids[0]}/notes", json={"text": "later"}, headers=tenant.auth())
     ok = await _verify(app_client, tenant, position=kept["position"], hash=kept["head_hash"])
     assert ok["ok"] is True and ok["head"]["position"] == kept["position"] + 1
@@ -298,7 +298,7 @@ def test_verify_export_command_works_offline(tmp_path):
     bad = tmp_path / "x.ndjson"
     bad.write_text("not json\n")
     run = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "audit", "verify-export", str(bad), "--public-key", "AAAA"],
+        [sys.executable, "-m", "ledger.cli", "audit", "verify-export", str(bad), "--public-key", base64.b64encode(bytes(32)).decode()],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "LEDGER_DATABASE_URL": "postgresql://nowhere.invalid/none"},

@@ -266,7 +266,7 @@ def create_app(
         middleware=[
             request_context,
             http_metrics,
-            with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export")),
+            with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify")),
         ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

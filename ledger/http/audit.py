@@ -12,9 +12,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from ledger import audit, checkpoints
+from ledger import audit, audit_export, checkpoints
 from ledger.errors import InvalidValue
-from ledger.http.auth import READ, WRITE, principal_of
+from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import event_out
@@ -72,7 +72,9 @@ class AuditController(Controller):
             raise InvalidValue("a kept checkpoint is given as both position and hash", field="position")
         expect = (position, hash) if position is not None and hash is not None else None
         pool: asyncpg.Pool = request.app.state.pool
-        report = await audit.verify_tenant(pool, principal_of(request).tenant, signer.public_key, expect=expect)
+        report = await audit.verify_tenant(
+            pool, principal_of(request).tenant, signer.public_key, expect=expect, trusted_keys=signer.trusted
+        )
         return _convert(report.as_dict(), VerifyOut)
 
     @get("/public-key", guards=[READ], responses=ERRORS_READ, summary="The Ed25519 key checkpoints are signed with")
@@ -90,7 +92,7 @@ class AuditController(Controller):
 
     @post(
         "/checkpoints",
-        guards=[WRITE],
+        guards=[ADMIN],
         status_code=201,
         responses={200: ResponseSpec(CheckpointOut, description="The head was already signed"), **ERRORS_WRITE},
         summary="Sign the tenant's current head now",
@@ -116,7 +118,8 @@ class AuditController(Controller):
         until: Until = None,
     ) -> Stream:
         tenant = principal_of(request).tenant
-        lines = audit.export(request.app.state.pool, signer, tenant, _aware(since, "since"), _aware(until, "until"))
+        since, until = _aware(since, "since"), _aware(until, "until")
+        lines = audit_export.export(request.app.state.pool, signer, tenant, since, until)
         return Stream(
             lines,
             media_type="application/x-ndjson",

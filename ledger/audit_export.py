@@ -1,0 +1,335 @@
+"""The offline-verifiable export of a tenant's history, and its check with no database and no server.
+
+Format (NDJSON, one JSON object per line, `kind` first):
+  {"kind": "header", "format": "crisis-ledger-export/1", "tenant", "exported_at", "since", "until",
+   "first_position", "last_position", "through", "anchor": {"position", "hash"}, "public_key", "key_id"}
+  {"kind": "checkpoint", …}  signed checkpoints, each just before the events from its batch
+  {"kind": "event", …}       the events first..last, in position order, as the API returns them + tenant_id
+  {"kind": "link", "position", "recorded_at", "digest", "prev_hash", "hash"}
+                             after a window: the chain from last+1 to `through`, without content
+  {"kind": "end", "events": n, "links": m, "last_position": through}
+
+The anchor is the first exported event's `prev_hash` (64 zeros from position 1). `through` is the
+position of the signed checkpoint the file runs to: the newest one for an export without `until`,
+else the first one at or after the window's end; the links let the offline check recompute the
+chain from the window to that signed hash, which binds every exported event (and the anchor).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger import checkpoints
+from ledger.audit import CHECKPOINTS_IN, ROWS, problem_dict
+from ledger.chain import Broken, Found, Walker, row_digest
+from schemas.events import GENESIS_HASH, rfc3339
+
+FORMAT = "crisis-ledger-export/1"
+BATCH = 2000
+
+_FIRST_SINCE = """
+SELECT position FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, position LIMIT 1
+"""
+_LAST_BEFORE = """
+SELECT position FROM events WHERE tenant_id = $1 AND recorded_at < $2
+ ORDER BY recorded_at DESC, position DESC LIMIT 1
+"""
+_PREV_HASH_AT = "SELECT prev_hash FROM events WHERE tenant_id = $1 AND position = $2"
+_HASH_AT = "SELECT hash FROM events WHERE tenant_id = $1 AND position = $2"
+_FIRST_AT_OR_AFTER = (
+    f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
+    " WHERE tenant_id = $1 AND position >= $2 ORDER BY position LIMIT 1"
+)
+
+_encode = msgspec.json.Encoder()
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return _encode.encode(obj) + b"\n"
+
+
+def _event(row: Any) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "tenant_id": row["tenant_id"],
+        "id": str(row["id"]),
+        "incident_id": None if row["incident_id"] is None else str(row["incident_id"]),
+        "type": row["type"],
+        "version": row["version"],
+        "position": row["position"],
+        "occurred_at": rfc3339(row["occurred_at"]),
+        "recorded_at": rfc3339(row["recorded_at"]),
+        "actor": row["actor"],
+        "recorded_by": row["recorded_by"],
+        "data": msgspec.Raw(row["data"].encode() if isinstance(row["data"], str) else row["data"]),
+        "prev_hash": row["prev_hash"],
+        "hash": row["hash"],
+    }
+
+
+def _link(row: Any, tenant: str) -> dict[str, Any]:
+    return {
+        "kind": "link",
+        "position": row["position"],
+        "recorded_at": rfc3339(row["recorded_at"]),
+        "digest": row_digest(row, tenant),
+        "prev_hash": row["prev_hash"],
+        "hash": row["hash"],
+    }
+
+
+def _checkpoint(row: Any, tenant: str) -> dict[str, Any]:
+    cp = checkpoints.as_dict(row, tenant)
+    return {"kind": "checkpoint", **cp, "signed_at": rfc3339(cp["signed_at"])}
+
+
+async def export(
+    pool: asyncpg.Pool, signer: checkpoints.Signer, tenant: str, since: datetime | None, until: datetime | None
+) -> AsyncIterator[bytes]:
+    """The NDJSON lines of the tenant's events recorded in [since, until), batch by batch."""
+    try:
+        await checkpoints.checkpoint(pool, signer, tenant)  # so that a full export ends at a signed head
+    except checkpoints.ChainBroken:
+        pass  # exported anyway: the offline check will name the break
+    async with pool.acquire() as conn:
+        head = await conn.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant) or 0
+        first = 1
+        if since is not None:
+            found = await conn.fetchval(_FIRST_SINCE, tenant, since)
+            first = found if found is not None else head + 1
+        last = head
+        if until is not None:
+            found = await conn.fetchval(_LAST_BEFORE, tenant, until)
+            last = min(head, found if found is not None else 0)
+        last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
+        if first == 1:
+            anchor = GENESIS_HASH
+        elif first <= last:
+            anchor = await conn.fetchval(_PREV_HASH_AT, tenant, first) or ""
+        else:
+            anchor = await conn.fetchval(_HASH_AT, tenant, last) or ""
+        # The signed checkpoint the file runs to (see the module docstring).
+        if until is None:
+            bound = await conn.fetchrow(checkpoints.LATEST, tenant)
+        else:
+            bound = await conn.fetchrow(_FIRST_AT_OR_AFTER, tenant, last)
+    through = max(last, bound["position"]) if bound is not None else last
+    yield _line(
+        {
+            "kind": "header",
+            "format": FORMAT,
+            "tenant": tenant,
+            "exported_at": rfc3339(datetime.now(UTC)),
+            "since": rfc3339(since) if since else None,
+            "until": rfc3339(until) if until else None,
+            "first_position": first,
+            "last_position": last,
+            "through": through,
+            "anchor": {"position": first - 1, "hash": anchor},
+            "public_key": signer.public_key,
+            "key_id": signer.key_id,
+        }
+    )
+    events = links = 0
+    after = first - 1
+    while after < through:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(ROWS, tenant, after, through, BATCH)
+            upto = rows[-1]["position"] if len(rows) == BATCH else through
+            cps = await conn.fetch(CHECKPOINTS_IN, tenant, after, upto)
+        chunk = [_line(_checkpoint(cp, tenant)) for cp in cps]
+        for row in rows:
+            if row["position"] <= last:
+                chunk.append(_line(_event(row)))
+                events += 1
+            else:
+                chunk.append(_line(_link(row, tenant)))
+                links += 1
+        yield b"".join(chunk)
+        if len(rows) < BATCH:
+            break
+        after = rows[-1]["position"]
+    yield _line({"kind": "end", "events": events, "links": links, "last_position": through})
+
+
+# ---------------------------------------------------------------------------- offline check
+
+
+class ExportError(Exception):
+    """The file is not an export this version understands."""
+
+
+def public_key_from(value: str) -> str:
+    """The public key as base64 of its 32 raw bytes: given as such, as a PEM, or as a file with either."""
+    text = value
+    path = Path(value)
+    if len(value) < 4096 and path.is_file():
+        text = path.read_text()
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except ValueError as exc:
+            raise ExportError(f"the public key is not a PEM public key: {exc}") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ExportError("the public key is not an Ed25519 key")
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode()
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ExportError("the public key is neither base64 nor PEM") from None
+    if len(raw) != 32:
+        raise ExportError("an Ed25519 public key is 32 bytes")
+    return text
+
+
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except ValueError as exc:
+                raise ExportError(f"line {number} is not JSON: {exc}") from None
+            if not isinstance(obj, dict) or "kind" not in obj:
+                raise ExportError(f"line {number} is not an export record")
+            yield number, obj
+
+
+def verify_export(path: Path, public_key: str) -> dict[str, Any]:
+    """Check an export with nothing but the file and the service's public key."""
+    lines = _lines(path)
+    _, header = next(lines, (0, None))
+    if header is None or header.get("kind") != "header" or header.get("format") != FORMAT:
+        raise ExportError(f"not a {FORMAT} file (no header)")
+    try:
+        tenant = str(header["tenant"])
+        first, last = int(header["first_position"]), int(header["last_position"])
+        through = int(header.get("through", last))
+        anchor_position, anchor_hash = int(header["anchor"]["position"]), str(header["anchor"]["hash"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"the header is incomplete: {exc!r}") from None
+
+    def scan(hash_: str, event_id: str) -> Found:
+        """At a break only: where else in the file is this hash (or this event id)?"""
+        for _, obj in _lines(path):
+            if obj.get("kind") == "event" and (obj.get("hash") == hash_ or obj.get("id") == event_id):
+                if obj.get("tenant_id") != tenant:
+                    return Found(other_tenant=True)
+                if obj.get("hash") == hash_:
+                    return Found(position=int(obj["position"]))
+        return Found()
+
+    async def lookup(hash_: str, event_id: str) -> Found:
+        return scan(hash_, event_id)
+
+    walker = Walker.after(tenant, anchor_position, anchor_hash, lookup)
+    result: dict[str, Any] = {
+        "tenant": tenant,
+        "first_position": first,
+        "last_position": last,
+        "through": through,
+        "from_genesis": anchor_position == 0 and anchor_hash == GENESIS_HASH,
+        "checkpoints_verified": 0,
+        "covered_up_to": None,
+    }
+    problem: Broken | None = None
+    if anchor_position != first - 1:
+        problem = Broken(first, None, "changed", "the header's anchor is not the position before the first event")
+    elif anchor_position == 0 and anchor_hash != GENESIS_HASH:
+        problem = Broken(1, None, "changed", "an export from position 1 must start from the genesis hash")
+    end: dict[str, Any] | None = None
+    events = links = 0
+    for number, obj in lines if problem is None else ():
+        kind = obj["kind"]
+        try:
+            if kind == "checkpoint":
+                position = int(obj["position"])
+                if obj.get("public_key") != public_key or not checkpoints.signature_ok(public_key, obj):
+                    detail = f"the checkpoint at position {position} (line {number}) does not verify with the key"
+                    problem = Broken(position, None, "changed", detail)
+                    break
+                if obj.get("tenant") != tenant:
+                    problem = Broken(position, None, "foreign", f"a checkpoint of tenant {obj.get('tenant')!r}")
+                    break
+                result["checkpoints_verified"] += 1
+                if position <= walker.position:
+                    # Listed after the chain passed it: compare with what the chain had there.
+                    if position == walker.position and obj["head_hash"] != walker.head:
+                        problem = Broken(position, None, "changed", "the chain differs from a signed checkpoint")
+                        break
+                    continue
+                walker.anchors[position] = str(obj["head_hash"])
+            elif kind in ("event", "link"):
+                position = int(obj["position"])
+                if kind == "event" and position > last:
+                    problem = Broken(position, str(obj.get("id")), "changed", "an event past the export's end")
+                    break
+                if kind == "link" and position <= last:
+                    problem = Broken(position, None, "changed", "a content-free link inside the exported range")
+                    break
+                signed = position in walker.anchors
+                fed = _drive(walker.feed(obj)) if kind == "event" else walker.feed_link(obj)
+                if not fed:
+                    problem = walker.broken
+                    break
+                events, links = events + (kind == "event"), links + (kind == "link")
+                if signed:
+                    result["covered_up_to"] = position
+            elif kind == "end":
+                end = obj
+                break
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            at = obj.get("position") if isinstance(obj.get("position"), int) else walker.position + 1
+            problem = Broken(at, None, "changed", f"line {number}: a malformed {kind} record ({exc!r})")
+            break
+    if problem is None:
+        if end is None:
+            problem = Broken(walker.position + 1, None, "missing", "the file ends without its end record (cut short)")
+        elif (
+            walker.position != through
+            or end.get("events") != events
+            or end.get("links", 0) != links
+            or end.get("last_position") != through
+        ):
+            problem = Broken(
+                walker.position + 1,
+                None,
+                "missing",
+                f"the export should run to position {through} with {end.get('events')} events;"
+                f" it has {events} events and {links} links up to {walker.position}",
+            )
+        else:
+            problem = walker.finish(None, None)  # a signed checkpoint beyond the end: events are gone
+    covered = result["covered_up_to"]
+    result.update(
+        ok=problem is None,
+        checked=walker.checked,
+        head={"position": walker.position, "hash": walker.head},
+        # Every exported event lies at or before a signed checkpoint the chain was shown to reach.
+        signed=problem is None and covered is not None and covered >= last,
+        problem=problem_dict(problem),
+    )
+    return result
+
+
+def _drive(coro: Any) -> Any:
+    """Run a coroutine that never suspends (the file look-up is synchronous) to its result."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("unreachable: the offline walk suspended")
