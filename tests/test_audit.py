@@ -298,7 +298,16 @@ def test_verify_export_command_works_offline(tmp_path):
     bad = tmp_path / "x.ndjson"
     bad.write_text("not json\n")
     run = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "audit", "verify-export", str(bad), "--public-key", base64.b64encode(bytes(32)).decode()],
+        [
+            sys.executable,
+            "-m",
+            "ledger.cli",
+            "audit",
+            "verify-export",
+            str(bad),
+            "--public-key",
+            base64.b64encode(bytes(32)).decode(),
+        ],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", "LEDGER_DATABASE_URL": "postgresql://nowhere.invalid/none"},
