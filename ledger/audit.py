@@ -36,9 +36,9 @@ _EVENT_ID_AT = "SELECT id FROM events WHERE tenant_id = $1 AND position = $2"
 # a row, is reported too. First mismatch in position order.
 STREAMS = """
 WITH ev AS (
-    SELECT incident_id, max(version) AS version, min(position) AS created_position,
+    SELECT tenant_id, incident_id, max(version) AS version, min(position) AS created_position,
            max(position) AS last_position
-      FROM events WHERE tenant_id = $1 AND incident_id IS NOT NULL GROUP BY incident_id
+      FROM events WHERE tenant_id = $1 AND incident_id IS NOT NULL GROUP BY tenant_id, incident_id
 ), sev AS (
     SELECT DISTINCT ON (incident_id) incident_id, data->>'severity' AS severity
       FROM events WHERE tenant_id = $1 AND type IN ('detected', 'severity_changed')
@@ -76,7 +76,7 @@ SELECT coalesce(ev.incident_id, s.id) AS incident_id,
   LEFT JOIN sev USING (incident_id)
   LEFT JOIN st USING (incident_id)
   LEFT JOIN det USING (incident_id)
-  FULL JOIN s ON s.id = ev.incident_id
+  FULL JOIN s ON s.tenant_id = ev.tenant_id AND s.id = ev.incident_id
  WHERE ev.incident_id IS NULL OR s.id IS NULL
     OR s.version <> ev.version OR s.created_position <> ev.created_position
     OR s.last_position <> ev.last_position
@@ -92,7 +92,8 @@ SELECT coalesce(ev.incident_id, s.id) AS incident_id,
 POLICIES = """
 SELECT coalesce(p.position, e.position) AS at, p.version IS NULL AS no_row, e.position IS NULL AS no_event
   FROM (SELECT * FROM policies WHERE tenant_id = $1) p
-  FULL JOIN (SELECT * FROM events WHERE tenant_id = $1 AND type = 'policy_changed') e ON e.position = p.position
+  FULL JOIN (SELECT * FROM events WHERE tenant_id = $1 AND type = 'policy_changed') e
+    ON e.tenant_id = p.tenant_id AND e.position = p.position
  WHERE p.version IS NULL OR e.position IS NULL
     OR (e.data->>'version')::int IS DISTINCT FROM p.version
     OR e.data->'policy' IS DISTINCT FROM p.document

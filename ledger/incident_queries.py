@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ledger.audit_statements import public_statements
 from ledger.errors import NotFound
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, fold
 from ledger.store import EVENT_COLUMNS, EventStore, event_from_row
 from projections.incident_view import Blocks, blocks
 from projections.runner import Projection, catch_up_all
+from schemas.api import StatementOut
 from schemas.events import Event
 
 _BREACHED = """(
@@ -72,6 +74,7 @@ class ListFilter:
 class IncidentRead:
     incident: Incident
     blocks: Blocks
+    statements: list[StatementOut] | None = None  # single reads only: the public replies' provenance
 
 
 class IncidentQueries:
@@ -94,14 +97,15 @@ class IncidentQueries:
 
     async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
         """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes)."""
-        return await self.render(tenant, await self.history(tenant, incident_id), now)
+        events = await self.history(tenant, incident_id)
+        return replace(await self.render(tenant, events, now), statements=public_statements(events))
 
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
         """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then."""
         events = [e for e in await self.history(tenant, incident_id) if e.recorded_at <= as_of]
         if not events:
             raise NotFound(f"incident {incident_id} not found as of {as_of.isoformat()}")
-        return await self.render(tenant, events, as_of)
+        return replace(await self.render(tenant, events, as_of), statements=public_statements(events))
 
     async def render(self, tenant: str, events: list[Event], now: datetime) -> IncidentRead:
         incident = fold(events)

@@ -119,6 +119,24 @@ class AssignmentOut(msgspec.Struct, kw_only=True):
     since: datetime
 
 
+class StatementOut(msgspec.Struct, kw_only=True):
+    """A public reply's provenance: what was said, where, who drafted, approved and sent it, and when."""
+
+    event_id: uuid.UUID
+    version: int
+    channel: str
+    text: str
+    text_sha256: str
+    url: str | None
+    in_reply_to: str | None
+    drafted_by: str | None
+    approved_by: str | None
+    sent_by: str  # the event's actor
+    sent_at: datetime  # the event's occurred_at: when it went out
+    recorded_at: datetime
+    recorded_by: str
+
+
 class IncidentOut(msgspec.Struct, kw_only=True):
     """An incident as the API returns it (PRODUCT.md fixes these names)."""
 
@@ -139,6 +157,8 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     assignments: list[AssignmentOut]
     sla: dict[str, Any] | None = None
     coverage: dict[str, Any] | None = None
+    # GET /v1/incidents/{id} only (also with as_of): what had been said publicly, in recorded order.
+    statements: list[StatementOut] | None = None
 
 
 class EventPage(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -179,7 +180,8 @@ class IncidentController(Controller):
             read = await queries.read_as_of(tenant, incident_id, as_of)
         else:
             read = await queries.read(tenant, incident_id, utc_now())
-        return Response(incident_out(read.incident, read.blocks), headers={"ETag": etag(read.incident.version)})
+        out = msgspec.structs.replace(incident_out(read.incident, read.blocks), statements=read.statements)
+        return Response(out, headers={"ETag": etag(read.incident.version)})
 
     @get("/{incident_id:uuid}/sla", guards=[READ], responses=ERRORS_READ, summary="The incident's SLA block")
     async def read_sla(
