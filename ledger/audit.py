@@ -8,7 +8,10 @@ the events they were written with.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,6 +32,8 @@ CHECKPOINTS_IN = (
     f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
     " WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position"
 )
+_EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]{1,64}$")
 _EVENT_ID_AT = "SELECT id FROM events WHERE tenant_id = $1 AND position = $2"
 
 # The stream table must say what the incident's events say: version and positions, the status
@@ -178,34 +183,27 @@ async def verify_tenant(
                 return Report(False, 0, {"position": head_position, "hash": head_hash}, problem_dict(problem))
             if expect[0] > 0:
                 walker.anchors[expect[0]] = expect[1]
-        after = 0
-        while walker.broken is None:
-            rows = await conn.fetch(ROWS, tenant, after, _END, BATCH)
-            upto = rows[-1]["position"] if len(rows) == BATCH else _END
-            for cp in await conn.fetch(CHECKPOINTS_IN, tenant, after, upto):
-                if newest is None or cp["position"] != newest["position"]:
-                    take(cp)
-            # Events up to a forged checkpoint are still checked: an earlier break is named first.
-            rows = [r for r in rows if forged is None or r["position"] < forged]
-            for row in rows:
-                if not await walker.feed(row):
-                    break
-            if len(rows) < BATCH:
-                break
-            after = rows[-1]["position"]
-        problem = walker.broken
-        if problem is None and forged is not None:
-            problem = Broken(
-                forged,
-                None,
-                "changed",
-                f"the signed checkpoint at position {forged} does not verify with the service's key"
-                " (forged or altered)",
-            )
-        if problem is None:
-            problem = walker.finish(head_position, head_hash)
-        if problem is None:
-            problem = await _derived_tables(conn, tenant)
+        # The tables kept beside the events are compared on a second connection in the same
+        # snapshot while this one walks the chain (the database aggregates, Python hashes).
+        # Only an idle connection is taken: waiting for one while holding this one could deadlock
+        # a busy pool; without one the comparison runs here after the walk.
+        side: asyncio.Task[Broken | None] | None = None
+        try:
+            spare = await pool.acquire(timeout=0.05)
+        except TimeoutError:
+            spare = None
+        if spare is not None:
+            side = asyncio.create_task(_derived_in(pool, spare, await conn.fetchval(_EXPORT_SNAPSHOT), tenant))
+        try:
+            problem = await _walk(conn, tenant, walker, newest, take, lambda: forged)
+            if problem is None:
+                problem = walker.finish(head_position, head_hash)
+            if problem is None:
+                problem = await side if side is not None else await _derived_tables(conn, tenant)
+        finally:
+            if side is not None and not side.done():
+                side.cancel()
+                await asyncio.gather(side, return_exceptions=True)
     return Report(
         problem is None,
         walker.checked,
@@ -213,6 +211,54 @@ async def verify_tenant(
         problem_dict(problem),
         verified,
     )
+
+
+async def _walk(
+    conn: asyncpg.Connection,
+    tenant: str,
+    walker: Walker,
+    newest: Any,
+    take: Callable[[Any], None],
+    forged_at: Callable[[], int | None],
+) -> Broken | None:
+    """Feed the events batch by batch, each batch's checkpoints first; the first problem or None."""
+    after = 0
+    while walker.broken is None:
+        rows = await conn.fetch(ROWS, tenant, after, _END, BATCH)
+        upto = rows[-1]["position"] if len(rows) == BATCH else _END
+        for cp in await conn.fetch(CHECKPOINTS_IN, tenant, after, upto):
+            if newest is None or cp["position"] != newest["position"]:
+                take(cp)
+        # Events up to a forged checkpoint are still checked: an earlier break is named first.
+        forged = forged_at()
+        rows = [r for r in rows if forged is None or r["position"] < forged]
+        for row in rows:
+            if not await walker.feed(row):
+                break
+        if len(rows) < BATCH:
+            break
+        after = rows[-1]["position"]
+    if walker.broken is None and (forged := forged_at()) is not None:
+        return Broken(
+            forged,
+            None,
+            "changed",
+            f"the signed checkpoint at position {forged} does not verify with the service's key (forged or altered)",
+        )
+    return walker.broken
+
+
+async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str) -> Broken | None:
+    """`_derived_tables` on `conn` (released after) in the walking transaction's exported snapshot."""
+    try:
+        if not _SNAPSHOT_ID.match(snapshot):
+            raise ValueError(f"unexpected snapshot id {snapshot!r}")
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            # SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own, checked above.
+            await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return await _derived_tables(conn, tenant)
+    finally:
+        await pool.release(conn)
 
 
 async def _derived_tables(conn: asyncpg.Connection, tenant: str) -> Broken | None:

@@ -333,3 +333,19 @@ def test_a_renumbered_row_names_where_it_was_chained():
     assert moved_from(shifted[2], "t") == 4
     checked, broken, _ = check(shifted, "t")
     assert checked == 2 and broken is not None and (broken.position, broken.kind) == (3, "missing")
+
+
+async def test_verify_on_a_one_connection_pool_compares_the_tables_after_the_walk(app_client, pool, database_url):
+    from ledger.audit import verify_tenant
+    from ledger.database import create_pool
+
+    tenant = await new_tenant(pool, "tam")
+    await _history(app_client, tenant, incidents=1)
+    await pool.execute("UPDATE incidents SET severity = 'sev4' WHERE tenant_id = $1", tenant.name)
+    small = await create_pool(database_url, Settings(), min_size=1, max_size=1)
+    try:
+        report = await verify_tenant(small, tenant.name, await _public_key(app_client, tenant))
+    finally:
+        await small.close()
+    assert report.ok is False and report.problem is not None
+    assert (report.problem["position"], report.problem["kind"]) == (4, "changed")
