@@ -196,6 +196,9 @@ async def verify_tenant(
             side = asyncio.create_task(_derived_in(pool, spare, await conn.fetchval(_EXPORT_SNAPSHOT), tenant))
         try:
             problem = await _walk(conn, tenant, walker, newest, take, lambda: forged)
+            if problem is None and head is None and walker.position > 0:
+                detail = "the tenant's row (its chain head) is missing, but it has events"
+                problem = Broken(walker.position, None, "missing", detail)
             if problem is None:
                 problem = walker.finish(head_position, head_hash)
             if problem is None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import stat
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -349,3 +352,23 @@ async def test_verify_on_a_one_connection_pool_compares_the_tables_after_the_wal
         await small.close()
     assert report.ok is False and report.problem is not None
     assert (report.problem["position"], report.problem["kind"]) == (4, "changed")
+
+
+async def test_a_deleted_tenant_row_is_missing_and_the_command_still_finds_the_tenant(app_client, pool, database_url):
+    tenant = await new_tenant(pool, "tam")
+    await _history(app_client, tenant, incidents=1)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("ALTER TABLE tenants DISABLE TRIGGER ALL")
+        await conn.execute("DELETE FROM tenants WHERE id = $1", tenant.name)
+        await conn.execute("ALTER TABLE tenants ENABLE TRIGGER ALL")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "LEDGER_DATABASE_URL": database_url}
+        cmd = [sys.executable, "-m", "ledger.cli", "audit", "verify"]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    done = await asyncio.to_thread(run)
+    assert done.returncode == 1, done.stderr
+    reports = {r["tenant"]: r for r in map(json.loads, done.stdout.splitlines())}
+    problem = reports[tenant.name]["problem"]
+    assert (problem["position"], problem["kind"]) == (4, "missing") and "row" in problem["detail"]
