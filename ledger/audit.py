@@ -109,6 +109,26 @@ SELECT coalesce(p.position, e.position) AS at, p.version IS NULL AS no_row, e.po
 """
 
 
+# Other tables remember positions they have seen (they are written only after the events
+# commit): one beyond the head means the newest events were removed and the head row rewound,
+# even before any checkpoint signed them.
+WITNESSES = """
+SELECT source, seen FROM (
+    SELECT 'the ' || projection || ' projection' AS source, position AS seen
+      FROM projection_checkpoints WHERE tenant_id = $1
+    UNION ALL
+    SELECT 'an idempotency key', last_position FROM idempotency_keys WHERE tenant_id = $1
+    UNION ALL
+    SELECT 'a webhook delivery', position FROM webhook_deliveries WHERE tenant_id = $1
+    UNION ALL
+    SELECT 'a webhook cursor', next_position - 1 FROM webhook_subscriptions WHERE tenant_id = $1
+) w
+ WHERE seen > $2
+ ORDER BY seen DESC
+ LIMIT 1
+"""
+
+
 @dataclass
 class Report:
     ok: bool
@@ -193,7 +213,8 @@ async def verify_tenant(
         except TimeoutError:
             spare = None
         if spare is not None:
-            side = asyncio.create_task(_derived_in(pool, spare, await conn.fetchval(_EXPORT_SNAPSHOT), tenant))
+            snapshot = await conn.fetchval(_EXPORT_SNAPSHOT)
+            side = asyncio.create_task(_derived_in(pool, spare, snapshot, tenant, head_position))
         try:
             problem = await _walk(conn, tenant, walker, newest, take, lambda: forged)
             if problem is None and head is None and walker.position > 0:
@@ -202,7 +223,7 @@ async def verify_tenant(
             if problem is None:
                 problem = walker.finish(head_position, head_hash)
             if problem is None:
-                problem = await side if side is not None else await _derived_tables(conn, tenant)
+                problem = await side if side is not None else await _derived_tables(conn, tenant, head_position)
         finally:
             if side is not None and not side.done():
                 side.cancel()
@@ -251,7 +272,7 @@ async def _walk(
     return walker.broken
 
 
-async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str) -> Broken | None:
+async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str, head: int) -> Broken | None:
     """`_derived_tables` on `conn` (released after) in the walking transaction's exported snapshot."""
     try:
         if not _SNAPSHOT_ID.match(snapshot):
@@ -259,13 +280,17 @@ async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             # SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own, checked above.
             await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            return await _derived_tables(conn, tenant)
+            return await _derived_tables(conn, tenant, head)
     finally:
         await pool.release(conn)
 
 
-async def _derived_tables(conn: asyncpg.Connection, tenant: str) -> Broken | None:
-    """The incidents stream table and the stored policies against the (verified) events."""
+async def _derived_tables(conn: asyncpg.Connection, tenant: str, head: int) -> Broken | None:
+    """Tables that saw positions beyond the head, then the stream table and the stored policies."""
+    row = await conn.fetchrow(WITNESSES, tenant, head)
+    if row is not None:
+        detail = f"{row['source']} has seen position {row['seen']}, beyond the last event: the newest events are gone"
+        return Broken(head + 1, None, "missing", detail)
     row = await conn.fetchrow(STREAMS, tenant)
     if row is not None:
         incident, at = row["incident_id"], row["at"]

@@ -372,3 +372,29 @@ async def test_a_deleted_tenant_row_is_missing_and_the_command_still_finds_the_t
     reports = {r["tenant"]: r for r in map(json.loads, done.stdout.splitlines())}
     problem = reports[tenant.name]["problem"]
     assert (problem["position"], problem["kind"]) == (4, "missing") and "row" in problem["detail"]
+
+
+async def test_truncation_before_any_checkpoint_is_caught_by_the_tables_that_saw_the_events(app_client, pool):
+    """The newest events deleted, the head row rewound and the stream table fixed up — and no
+    checkpoint yet: the projections and the idempotency keys remember the later positions."""
+    tenant = await new_tenant(pool, "tam")
+    ids = await _history(app_client, tenant, incidents=1)
+    r = await app_client.post(
+        f"/v1/incidents/{ids[0]}/notes", json={"text": "n"}, headers={**tenant.auth(), "Idempotency-Key": "k-1"}
+    )
+    assert r.status_code == 201 and r.json()["position"] == 5
+    await app_client.get("/v1/incidents", params={"breached": "true"}, headers=tenant.auth("read"))  # views catch up
+    assert (
+        await pool.fetchval("SELECT max(position) FROM projection_checkpoints WHERE tenant_id = $1", tenant.name) == 5
+    )
+    await tamper(
+        pool,
+        ("DELETE FROM events WHERE tenant_id = $1 AND position > 3", tenant.name),
+        ("UPDATE incidents SET version = 3, last_position = 3 WHERE tenant_id = $1", tenant.name),
+        ("UPDATE tenants SET head_position = 3, head_hash = (SELECT hash FROM events WHERE tenant_id = $1"
+         " AND position = 3) WHERE id = $1", tenant.name),
+    )  # fmt: skip
+    assert await pool.fetchval("SELECT count(*) FROM audit_checkpoints WHERE tenant_id = $1", tenant.name) == 0
+    report = await _verify(app_client, tenant)
+    assert (report["ok"], report["problem"]["position"], report["problem"]["kind"]) == (False, 4, "missing"), report
+    assert "position 5" in report["problem"]["detail"]
