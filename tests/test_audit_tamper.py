@@ -249,6 +249,7 @@ async def test_a_checkpoint_signed_by_another_key_is_refused(app_client, pool):
                           headers=tenant.auth())  # fmt: skip
     r = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
     assert r.status_code == 409 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:crisis-ledger:problem:chain-broken"
 
 
 async def _incident_of(pool, tenant) -> str:
