@@ -1,8 +1,9 @@
 """Re-checking a tenant's hash chain from the stored rows alone, and naming the first break.
 
 The walk is the same for the database (`ledger.audit.verify_tenant`) and for an offline export
-(`ledger.audit.verify_export`): rows come in position order, one at a time (bounded memory), and
-the first row that does not fit is reported with a kind:
+(`ledger.audit_export.verify_export`): rows come in position order, one at a time (bounded memory:
+the rows of a batch, one version counter per incident, the signed positions still ahead), and the
+first row that does not fit is reported with a kind:
 
 - `missing`   — a position, an incident version or the newest events are absent (deleted,
                 truncated), or the event a row links to is gone;
@@ -16,7 +17,7 @@ hash a row links to exist elsewhere?); the caller supplies it as a `Lookup`. A r
 still hashes correctly at another position was moved there: renumbered after a deletion
 (`missing`) or moved back (`reordered`).
 
-A `Link` is a chain link without the event's content (position, recorded_at, body digest and the
+A link (`Walker.feed_link`) is a chain link without the event's content (position, recorded_at, body digest and the
 two hashes): an export carries them from its last event to the next signed checkpoint, so that an
 offline check can show that a window of events is part of the history the service signed.
 """
