@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -46,17 +47,11 @@ RETURNING key_hash
 LOOKUP_KEY = """
 SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
-# The key lookup and the rate-limit count in one round trip: a hit is counted only for a live key.
-LOOKUP_AND_COUNT = """
-WITH k AS (
-    SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
-), hit AS (
-    INSERT INTO rate_windows (key_hash, window_start, hits)
-    SELECT key_hash, date_trunc('minute', now()), 1 FROM k
-    ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_windows.hits + 1
-    RETURNING hits, 60 - extract(second FROM now())::integer AS retry_after
-)
-SELECT k.key_hash, k.tenant_id, k.name, k.scope, hit.hits, hit.retry_after FROM k, hit
+# Adds a process's hits since its last report to the key's current window; answers the total.
+COUNT_HITS = """
+INSERT INTO rate_windows (key_hash, window_start, hits) VALUES ($1, date_trunc('minute', now()), $2)
+ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_windows.hits + excluded.hits
+RETURNING hits, window_start, 60 - extract(second FROM now())::integer AS retry_after
 """
 FORGET_OLD_WINDOWS = "DELETE FROM rate_windows WHERE window_start < now() - interval '10 minutes'"
 
@@ -88,9 +83,31 @@ async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Sc
 async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
     """Revoke the tenant's active key(s) of that name; return how many."""
     rows = await conn.fetch(REVOKE_KEY, tenant, name)
+    for row in rows:
+        _found.pop(bytes(row["key_hash"]), None)
     if not rows:
         raise NotFound(f"tenant {tenant} has no active key named {name}")
     return len(rows)
+
+
+# A found key is trusted for this long without asking the database again: a key is looked up
+# once per second per process instead of once per request. `revoke_key` forgets it at once in
+# its own process; other processes refuse it within this time.
+KEY_CACHE_SECONDS = 1.0
+_found: dict[bytes, tuple[Principal, float]] = {}
+
+
+@dataclass
+class _Window:
+    """One key's current minute as this process knows it: the shared total, plus hits not yet reported."""
+
+    start: float
+    shared: int = 0
+    pending: int = 0
+    reported_at: float = 0.0
+
+
+_windows: dict[bytes, _Window] = {}
 
 
 async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> Principal | None:
@@ -102,14 +119,50 @@ async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> P
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
     presented = digest(token)
-    row = await pool.fetchrow(LOOKUP_AND_COUNT if per_minute > 0 else LOOKUP_KEY, presented)
-    if row is None or not hmac.compare_digest(row["key_hash"], presented):
-        return None
-    if per_minute > 0 and row["hits"] > per_minute:
-        raise RateLimited(
-            f"this key is limited to {per_minute} requests per minute", retry_after=max(1, row["retry_after"])
-        )
-    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+    now = time.monotonic()
+    found = _found.get(presented)
+    if found is not None and found[1] > now:
+        principal = found[0]
+    else:
+        row = await pool.fetchrow(LOOKUP_KEY, presented)
+        if row is None or not hmac.compare_digest(row["key_hash"], presented):
+            _found.pop(presented, None)
+            return None
+        principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+        if len(_found) > 10_000:
+            _found.clear()
+        _found[presented] = (principal, now + KEY_CACHE_SECONDS)
+    if per_minute > 0:
+        await _count(pool, presented, per_minute)
+    return principal
+
+
+async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
+    """Count one request; past the limit, RateLimited.
+
+    Hits are reported to the database in batches (every 1% of the limit, or every 200 ms), so
+    the window costs a write per batch rather than per request; a process may let through at
+    most one batch more than the limit before it learns of the others' hits.
+    """
+    wall = time.time()
+    minute = wall - wall % 60
+    window = _windows.get(key_hash)
+    if window is None or window.start != minute:
+        if len(_windows) > 10_000:
+            _windows.clear()
+        window = _windows[key_hash] = _Window(minute)
+    window.pending += 1
+    retry_after = max(1, int(minute + 60 - wall))
+    if window.pending >= max(1, per_minute // 100) or time.monotonic() - window.reported_at > 0.2:
+        sent, window.pending = window.pending, 0
+        window.reported_at = time.monotonic()
+        row = await pool.fetchrow(COUNT_HITS, key_hash, sent)
+        retry_after = max(1, row["retry_after"])
+        # (max: two reports in flight at once may answer out of order; another minute: its count rules)
+        same = row["window_start"].timestamp() == window.start
+        window.shared = max(window.shared, row["hits"]) if same else row["hits"]
+    if window.shared + window.pending > per_minute:
+        raise RateLimited(f"this key is limited to {per_minute} requests per minute", retry_after=retry_after)
 
 
 async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> None:

@@ -6,8 +6,9 @@ import asyncio
 import hashlib
 import random
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import msgspec
@@ -59,11 +60,41 @@ class Deduplicated:
     incident_id: uuid.UUID
 
 
+class States:
+    """The folded state of recently written incidents, as this process last appended them.
+
+    Saves loading the stream for the next command on the same incident. Never trusted blindly:
+    the append is conditional on the version the state was folded to, so a state another
+    process has moved past only costs a Conflict and a reload; and a refusal decided on a cached
+    state is decided again on the stored stream before it is answered. Bounded (LRU).
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._states: OrderedDict[tuple[str, uuid.UUID], Incident] = OrderedDict()
+
+    def get(self, tenant: str, incident_id: uuid.UUID) -> Incident | None:
+        state = self._states.get((tenant, incident_id))
+        if state is not None:
+            self._states.move_to_end((tenant, incident_id))
+        return state
+
+    def put(self, tenant: str, state: Incident) -> None:
+        self._states[(tenant, state.id)] = state
+        self._states.move_to_end((tenant, state.id))
+        if len(self._states) > self.size:
+            self._states.popitem(last=False)
+
+    def drop(self, tenant: str, incident_id: uuid.UUID) -> None:
+        self._states.pop((tenant, incident_id), None)
+
+
 @dataclass
 class Shell:
     store: EventStore
     policies: PolicyStore
     clock: Callable[[], datetime] = utc_now
+    states: States = field(default_factory=States)
 
     async def execute(
         self,
@@ -93,19 +124,30 @@ class Shell:
         self, who: Principal, cmd: Command, if_match: int | None, idempotency: Idempotency | None
     ) -> Done | Deduplicated:
         cmd = await self._with_policy(who.tenant, cmd)
+        trust_cache = True
         for attempt in range(MAX_ATTEMPTS):
-            history = (
-                [] if isinstance(cmd, Detect) else await self.store.read_stream(who.tenant, cmd.incident_id)
+            cached = (
+                None if isinstance(cmd, Detect) or not trust_cache else self.states.get(who.tenant, cmd.incident_id)
             )
-            state = fold(history)
+            trust_cache = True
+            if cached is not None:
+                state: Incident | None = cached
+            elif isinstance(cmd, Detect):
+                state = None
+            else:
+                state = fold(await self.store.read_stream(who.tenant, cmd.incident_id))
             if state is None and not isinstance(cmd, Detect):
                 raise NotFound(f"incident {cmd.incident_id} not found")
-            if if_match is not None and (state.version if state else 0) != if_match:
-                raise VersionConflict(
-                    f"the incident is at version {state.version if state else 0}, not {if_match}"
-                )
-            new_events = decide(cmd, state, self.clock())
             version = state.version if state else 0
+            try:
+                if if_match is not None and version != if_match:
+                    raise VersionConflict(f"the incident is at version {version}, not {if_match}")
+                new_events = decide(cmd, state, self.clock())
+            except LedgerError:
+                if cached is None:
+                    raise
+                trust_cache = False  # refused on what this process last saw: ask the stored stream
+                continue
             after = _provisional(state, cmd.incident_id, version, new_events)
             result = await self.store.append(
                 who.tenant,
@@ -125,12 +167,18 @@ class Shell:
             )
             match result:
                 case Appended(events=events):
+                    # (The state depends only on data, occurred_at and version: `after` is the fold.)
+                    self.states.put(who.tenant, after)
                     return Done(events, after, result.status_code, replayed=False)
                 case Replayed():
                     return await self.replay(who.tenant, result)
                 case DedupHit(incident_id=existing):
                     return Deduplicated(existing)
                 case Conflict(current_version=current):
+                    if not isinstance(cmd, Detect):
+                        self.states.drop(who.tenant, cmd.incident_id)
+                    if cached is not None:
+                        continue  # another process moved the incident on: decide on the stored stream
                     if if_match is not None:
                         raise VersionConflict(f"the incident is at version {current}, not {if_match}")
                     if isinstance(cmd, Detect):
@@ -160,9 +208,7 @@ class Shell:
         return cmd
 
 
-def _provisional(
-    state: Incident | None, incident_id: uuid.UUID, version: int, new_events: list[NewEvent]
-) -> Incident:
+def _provisional(state: Incident | None, incident_id: uuid.UUID, version: int, new_events: list[NewEvent]) -> Incident:
     """The incident after `new_events`, before the store has numbered and chained them."""
     for i, new in enumerate(new_events):
         state = evolve(
@@ -173,7 +219,7 @@ def _provisional(
                 incident_id=incident_id,
                 version=version + i + 1,
                 position=0,
-                occurred_at=new.occurred_at,
+                occurred_at=new.occurred_at.astimezone(UTC),  # as the store gives it back
                 recorded_at=new.occurred_at,
                 actor=new.actor,
                 recorded_by="",
