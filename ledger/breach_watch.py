@@ -101,7 +101,7 @@ class _Skip(Exception):
 async def watch_tenant(
     pool: asyncpg.Pool, store: EventStore, views: Projection, tenant: str, window: timedelta
 ) -> int:
-    await catch_up(pool, views, tenant, wait=False)
+    await catch_up(pool, [views], tenant, wait=False)
     now = utc_now()
     recorded = 0
     async with pool.acquire() as conn:

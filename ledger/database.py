@@ -45,7 +45,16 @@ def stop_embedded(data_dir: Path) -> None:
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb arrives as text and is decoded by msgspec into typed Structs, never into dicts first.
-    await conn.set_type_codec("jsonb", encoder=str, decoder=str, schema="pg_catalog", format="text")
+    # Binary (a version byte, then the text) so that COPY can write jsonb columns too.
+    await conn.set_type_codec("jsonb", encoder=_jsonb_out, decoder=_jsonb_in, schema="pg_catalog", format="binary")
+
+
+def _jsonb_out(value: str | bytes) -> bytes:
+    return b"\x01" + (value if isinstance(value, bytes) else value.encode())
+
+
+def _jsonb_in(data: bytes) -> str:
+    return data[1:].decode()
 
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:

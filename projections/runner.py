@@ -9,7 +9,6 @@ table: its checkpoint starts at 0 and the runner backfills it; the write path is
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -25,17 +24,19 @@ log = structlog.get_logger(__name__)
 
 BATCH = 500
 
-ENSURE_CHECKPOINT = """
-INSERT INTO projection_checkpoints (tenant_id, projection) VALUES ($1, $2)
-ON CONFLICT (tenant_id, projection) DO NOTHING
+# The checkpoint rows a projection lacks for a tenant (its first run there); answers those added.
+ENSURE_CHECKPOINTS = """
+INSERT INTO projection_checkpoints (tenant_id, projection) SELECT $1, unnest($2::text[])
+ON CONFLICT (tenant_id, projection) DO NOTHING RETURNING projection
 """
-LOCK_CHECKPOINT = """
-SELECT position FROM projection_checkpoints WHERE tenant_id = $1 AND projection = $2 FOR UPDATE
+LOCK_CHECKPOINTS = """
+SELECT projection, position FROM projection_checkpoints
+ WHERE tenant_id = $1 AND projection = ANY($2::text[]) ORDER BY projection FOR UPDATE
 """
-TRY_LOCK_CHECKPOINT = LOCK_CHECKPOINT + " SKIP LOCKED"
-SAVE_CHECKPOINT = """
+TRY_LOCK_CHECKPOINTS = LOCK_CHECKPOINTS + " SKIP LOCKED"
+SAVE_CHECKPOINTS = """
 UPDATE projection_checkpoints SET position = $3, updated_at = now()
- WHERE tenant_id = $1 AND projection = $2
+ WHERE tenant_id = $1 AND projection = ANY($2::text[])
 """
 EVENTS_AFTER = f"""
 SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3
@@ -43,10 +44,17 @@ SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER 
 STREAM = f"""
 SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version
 """
+STREAMS = f"""
+SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
+ ORDER BY incident_id, version
+"""
+# Tenants where one of the projections is behind the head (or has never run).
 TENANTS_BEHIND = """
 SELECT t.id FROM tenants t
-  LEFT JOIN projection_checkpoints c ON c.tenant_id = t.id AND c.projection = $1
- WHERE t.head_position > coalesce(c.position, 0)
+ WHERE t.head_position > 0 AND EXISTS (
+     SELECT FROM unnest($1::text[]) AS p(name)
+       LEFT JOIN projection_checkpoints c ON c.tenant_id = t.id AND c.projection = p.name
+      WHERE coalesce(c.position, 0) < t.head_position)
 """
 # A rebuild reads every stream once, whole and in order (the stream index serves it).
 ALL_STREAMS = f"""
@@ -87,20 +95,21 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
     missing_at_ack_due = excluded.missing_at_ack_due
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
-DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = $2"
+DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])"
 DELETE_SPANS = "DELETE FROM assignee_spans WHERE tenant_id = $1"
 SPAN_COLUMNS = ["tenant_id", "incident_id", "assignee", "seq", "start_at", "end_at"]
-INSERT_VIEW = UPSERT_VIEW.split("ON CONFLICT")[0]
-INSERT_SPAN = """
-INSERT INTO assignee_spans (tenant_id, incident_id, assignee, seq, start_at, end_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-"""
+VIEW_COLUMNS = [c.strip() for c in UPSERT_VIEW.split("(", 1)[1].split(")", 1)[0].split(",")]
 
 
 class Projection(Protocol):
+    """A read model kept per tenant. Its rows for an incident are a function of the incident's whole
+    stream, so applying a stream twice changes nothing: that is what lets the runner apply several
+    projections from one read, and a rebuild overlap the catch-up."""
+
     name: str
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> None: ...
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        """Replace the rows of these incidents with rows folded from their whole streams."""
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None: ...
 
@@ -108,12 +117,18 @@ class Projection(Protocol):
         """Write the rows of whole streams into the reset projection (a rebuild: no conflicts, one batch)."""
 
 
-async def _streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> dict[uuid.UUID, list[Event]]:
-    """The full streams of the incidents a batch touched: views are re-folded from all their events."""
-    touched = dict.fromkeys(e.incident_id for e in events if e.incident_id is not None)
-    return {
-        iid: [event_from_row(r) for r in await conn.fetch(STREAM, tenant, iid)] for iid in touched if iid is not None
-    }
+async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[list[Event]]:
+    """The whole streams of the incidents a batch touched, read in one query."""
+    touched = list(dict.fromkeys(e.incident_id for e in events if e.incident_id is not None))
+    if not touched:
+        return []
+    streams: list[list[Event]] = []
+    for row in await conn.fetch(STREAMS, tenant, touched):
+        event = event_from_row(row)
+        if not streams or streams[-1][0].incident_id != event.incident_id:
+            streams.append([])
+        streams[-1].append(event)
+    return streams
 
 
 class IncidentViews:
@@ -124,12 +139,15 @@ class IncidentViews:
     def __init__(self, policies: PolicyStore) -> None:
         self.policies = policies
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> None:
+    async def _rows(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> list:
         rows = []
-        for stream in (await _streams(conn, tenant, events)).values():
-            version = getattr(stream[0].data, "policy_version", 0)
-            policy = await self.policies.version(tenant, version, conn)
+        for stream in streams:
+            policy = await self.policies.version(tenant, getattr(stream[0].data, "policy_version", 0), conn)
             rows.append(stored_row(tenant, stream, policy))
+        return rows
+
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        rows = await self._rows(conn, tenant, streams)
         if rows:
             await conn.executemany(UPSERT_VIEW, rows)
 
@@ -137,12 +155,9 @@ class IncidentViews:
         await conn.execute(DELETE_VIEWS, tenant)
 
     async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
-        rows = []
-        for stream in streams:
-            policy = await self.policies.version(tenant, getattr(stream[0].data, "policy_version", 0), conn)
-            rows.append(stored_row(tenant, stream, policy))
+        rows = await self._rows(conn, tenant, streams)
         if rows:
-            await conn.executemany(INSERT_VIEW, rows)
+            await conn.copy_records_to_table("incident_views", records=rows, columns=VIEW_COLUMNS)
 
 
 class AssigneeSpans:
@@ -150,12 +165,9 @@ class AssigneeSpans:
 
     name = "assignee_spans"
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> None:
-        for iid, stream in (await _streams(conn, tenant, events)).items():
-            await conn.execute(DELETE_SPANS_OF, tenant, iid)
-            spans = [(tenant, iid, *span) for span in assignee_spans(stream)]
-            if spans:
-                await conn.executemany(INSERT_SPAN, spans)
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+        await conn.execute(DELETE_SPANS_OF, tenant, [s[0].incident_id for s in streams])
+        await self.insert(conn, tenant, streams)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)
@@ -171,50 +183,59 @@ def registry(policies: PolicyStore) -> dict[str, Projection]:
     return {p.name: p for p in projections}
 
 
-async def _advance(conn: asyncpg.Connection, projection: Projection, tenant: str, position: int) -> int:
+async def _advance(conn: asyncpg.Connection, projections: Sequence[Projection], tenant: str, position: int) -> int:
     """Apply batches after `position` inside the caller's transaction; return the new position."""
     while True:
         rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
         if not rows:
             return position
         events = [event_from_row(r) for r in rows]
-        await projection.apply(conn, tenant, events)
+        streams = await _touched_streams(conn, tenant, events)
+        for projection in projections:
+            await projection.apply(conn, tenant, streams)
         position = events[-1].position
         if len(rows) < BATCH:
             return position
 
 
-async def catch_up(pool: asyncpg.Pool, projection: Projection, tenant: str, *, wait: bool) -> int:
-    """Bring one projection of one tenant up to date, one batch per transaction.
+async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, *, wait: bool) -> int:
+    """Bring projections of one tenant up to date together, one batch per transaction.
 
+    Each batch of events and the streams it touched are read once for all the projections; their
+    checkpoints are locked for the batch and advanced in the same transaction as their rows.
     `wait=True` (reads that must see a write just made) waits for a run in progress elsewhere;
-    `wait=False` (the background loop) skips a tenant another process is already on.
+    `wait=False` (the background loop) leaves out projections another process is already on.
     Returns how many events were applied.
     """
+    names = sorted(p.name for p in projections)  # (one lock order for every process)
+    by_name = {p.name: p for p in projections}
     applied = 0
     async with pool.acquire() as conn:
-        await conn.execute(ENSURE_CHECKPOINT, tenant, projection.name)
         while True:
             async with conn.transaction():
-                position = await conn.fetchval(
-                    LOCK_CHECKPOINT if wait else TRY_LOCK_CHECKPOINT, tenant, projection.name
-                )
-                if position is None:
-                    return applied  # another process holds it
+                locked = await conn.fetch(LOCK_CHECKPOINTS if wait else TRY_LOCK_CHECKPOINTS, tenant, names)
+                if len(locked) < len(names):
+                    if await conn.fetch(ENSURE_CHECKPOINTS, tenant, names):
+                        continue  # a projection's first run for this tenant: lock again with its row
+                    if not locked:
+                        return applied  # another process holds them all
+                    # (the rest are held by another process, which brings them up to date)
+                position = min(r["position"] for r in locked)
                 rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
                 if not rows:
                     return applied
                 events = [event_from_row(r) for r in rows]
-                await projection.apply(conn, tenant, events)
-                await conn.execute(SAVE_CHECKPOINT, tenant, projection.name, events[-1].position)
+                streams = await _touched_streams(conn, tenant, events)
+                for r in locked:
+                    await by_name[r["projection"]].apply(conn, tenant, streams)
+                await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], events[-1].position)
                 applied += len(events)
             if len(rows) < BATCH:
                 return applied
 
 
 async def catch_up_all(pool: asyncpg.Pool, projections: dict[str, Projection], tenant: str) -> None:
-    for projection in projections.values():
-        await catch_up(pool, projection, tenant, wait=True)
+    await catch_up(pool, list(projections.values()), tenant, wait=True)
 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> int:
@@ -233,11 +254,11 @@ async def rebuild_together(
     and is applied again by the catch-up: views are re-folded whole, so that changes nothing.
     """
     async with pool.acquire() as conn:
-        for projection in projections:
-            await conn.execute(ENSURE_CHECKPOINT, tenant, projection.name)
+        names = sorted(p.name for p in projections)
+        await conn.execute(ENSURE_CHECKPOINTS, tenant, names)
         async with conn.transaction():
+            await conn.fetch(LOCK_CHECKPOINTS, tenant, names)
             for projection in projections:
-                await conn.fetchval(LOCK_CHECKPOINT, tenant, projection.name)
                 await projection.reset(conn, tenant)
             head = await conn.fetchval(TENANT_HEAD, tenant) or 0
             batch: list[list[Event]] = []
@@ -257,10 +278,9 @@ async def rebuild_together(
             for projection in projections:
                 await projection.insert(conn, tenant, batch)
             position = head
-            for projection in projections:
-                # Anything committed since the head was read (applied again if already in the rows).
-                position = await _advance(conn, projection, tenant, head)
-                await conn.execute(SAVE_CHECKPOINT, tenant, projection.name, position)
+            # Anything committed since the head was read (applied again if already in the rows).
+            position = await _advance(conn, projections, tenant, head)
+            await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
     return position
 
 
@@ -280,11 +300,11 @@ async def run_forever(
     pool: asyncpg.Pool, projections: dict[str, Projection], wake: asyncio.Event, interval: float = 0.5
 ) -> None:
     """The background loop: catch up every tenant that is behind, for every projection."""
+    names = list(projections)
     while True:
         try:
-            for projection in projections.values():
-                for row in await pool.fetch(TENANTS_BEHIND, projection.name):
-                    await catch_up(pool, projection, row["id"], wait=False)
+            for row in await pool.fetch(TENANTS_BEHIND, names):
+                await catch_up(pool, list(projections.values()), row["id"], wait=False)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # keep the loop alive through database outages

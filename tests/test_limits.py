@@ -76,8 +76,7 @@ async def test_batched_counting_still_stops_a_process_at_the_limit(pool):
     async with _client(pool, rate_limit_per_minute=limit) as client:
         started = time.time() // 60
         codes = [
-            (await client.get("/v1/events?limit=1", headers=tenant.auth("read"))).status_code
-            for _ in range(limit + 10)
+            (await client.get("/v1/events?limit=1", headers=tenant.auth("read"))).status_code for _ in range(limit + 10)
         ]
         if time.time() // 60 != started:  # the minute turned over mid-test: the window restarted
             assert codes.count(429) < 10

@@ -424,3 +424,20 @@ async def test_business_hours_targets_through_the_api(app_client, pool):
     first = sla["first_response"]
     assert first["status"] == "pending"
     assert parse(first["due_at"]) == day + timedelta(days=7, hours=10)  # the second open hour, a week on
+
+
+async def test_coverage_report_filters_the_assignees_to_the_filtered_incidents(app_client, scenario):
+    tenant, *_ = scenario
+    h = tenant.auth("read")
+    everything = (await app_client.get("/v1/reports/coverage", headers=h)).json()
+    since_long_ago = (await app_client.get("/v1/reports/coverage?since=2000-01-01T00:00:00Z", headers=h)).json()
+    assert since_long_ago == everything  # the filtered query and the whole-tenant one agree
+    sev3 = (await app_client.get("/v1/reports/coverage?severity=sev3", headers=h)).json()
+    # Only C is sev3: ayse and zeynep hold its roles; mehmet (A only) is not there.
+    assert sev3["assignees"] == [
+        {"assignee": "ayse", "incidents": 1, "peak_concurrent_open": 1},
+        {"assignee": "zeynep", "incidents": 1, "peak_concurrent_open": 1},
+    ]
+    assert {r["role"]: r["incidents_requiring"] for r in sev3["roles"]} == {"incident_lead": 1, "social_responder": 1}
+    nothing = (await app_client.get("/v1/reports/coverage?channel=tiktok", headers=h)).json()
+    assert nothing == {"roles": [], "assignees": []}

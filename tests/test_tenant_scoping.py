@@ -33,7 +33,10 @@ CROSS_TENANT = {
     ("ledger/checkpoints.py", "SELECT t.id FROM tenants t WHERE t.head_position"): "work list: heads not yet signed",
     ("ledger/cli.py", "SELECT id FROM tenants"): "operator command: verify every tenant",
     ("ledger/webhooks/delivery.py", "SELECT s.tenant_id, s.id FROM webhook_subscriptions"): "work list: due webhooks",
-    ("projections/runner.py", "SELECT t.id FROM tenants t LEFT JOIN projection_checkpoints"): "work list: views behind",
+    (
+        "projections/runner.py",
+        "SELECT t.id FROM tenants t WHERE t.head_position > 0 AND EXISTS",
+    ): "work list: views behind",
     ("projections/runner.py", "SELECT id FROM tenants ORDER BY id"): "rebuild: every tenant, one at a time",
     ("ledger/metrics.py", "SELECT p.projection, sum(greatest"): "metrics: an aggregate, no tenant in it",
     ("ledger/metrics.py", "SELECT coalesce(sum(greatest(t.head_position"): "metrics: an aggregate",
