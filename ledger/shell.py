@@ -7,7 +7,7 @@ import hashlib
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +27,7 @@ from ledger.store import (
     Replayed,
     StreamFacts,
 )
-from schemas.events import Event, NewEvent
+from schemas.events import Event, EventData, NewEvent
 
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
@@ -174,9 +174,13 @@ class Shell:
                     return await self.replay(who.tenant, result)
                 case DedupHit(incident_id=existing):
                     return Deduplicated(existing)
-                case Conflict(current_version=current):
+                case Conflict(current_version=current, missed=missed):
                     if not isinstance(cmd, Detect):
-                        self.states.drop(who.tenant, cmd.incident_id)
+                        caught_up = _caught_up(state, current, missed)
+                        if caught_up is not None:  # decide again on it, without reading the stream
+                            self.states.put(who.tenant, caught_up)
+                        else:
+                            self.states.drop(who.tenant, cmd.incident_id)
                     if cached is not None:
                         continue  # another process moved the incident on: decide on the stored stream
                     if if_match is not None:
@@ -210,23 +214,41 @@ class Shell:
 
 def _provisional(state: Incident | None, incident_id: uuid.UUID, version: int, new_events: list[NewEvent]) -> Incident:
     """The incident after `new_events`, before the store has numbered and chained them."""
-    for i, new in enumerate(new_events):
+    changes = [(version + i + 1, new.occurred_at, new.data) for i, new in enumerate(new_events)]
+    after = _evolved(state, incident_id, changes)
+    assert after is not None
+    return after
+
+
+def _caught_up(
+    state: Incident | None, current: int, missed: tuple[tuple[int, datetime, EventData], ...] | None
+) -> Incident | None:
+    """`state` brought forward by the events a conflict said it missed; None if they do not fit."""
+    if state is None or not missed or [v for v, _, _ in missed] != list(range(state.version + 1, current + 1)):
+        return None
+    return _evolved(state, state.id, missed)
+
+
+def _evolved(
+    state: Incident | None, incident_id: uuid.UUID, changes: Iterable[tuple[int, datetime, EventData]]
+) -> Incident | None:
+    """Fold (version, occurred_at, data) triples onto `state`: all that `evolve` reads of an event."""
+    for version, occurred_at, data in changes:
         state = evolve(
             state,
             Event(
                 id=uuid.UUID(int=0),
                 tenant_id="",
                 incident_id=incident_id,
-                version=version + i + 1,
+                version=version,
                 position=0,
-                occurred_at=new.occurred_at.astimezone(UTC),  # as the store gives it back
-                recorded_at=new.occurred_at,
-                actor=new.actor,
+                occurred_at=occurred_at.astimezone(UTC),  # as the store gives it back
+                recorded_at=occurred_at,
+                actor="",
                 recorded_by="",
-                data=new.data,
+                data=data,
                 prev_hash="",
                 hash="",
             ),
         )
-    assert state is not None
     return state

@@ -5,12 +5,13 @@ All SQL is here, as named constants; driver errors become the ledger's own error
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Final
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
 
 import asyncpg
 import msgspec
@@ -20,6 +21,7 @@ from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
 from schemas.events import (
     DATA_TYPES,
     Event,
+    EventData,
     NewEvent,
     body_digest,
     data_dict,
@@ -35,6 +37,21 @@ EVENT_COLUMNS = (
 )
 
 APPEND = "SELECT * FROM ledger_append(" + ", ".join(f"${i}" for i in range(1, 20)) + ")"
+
+# Group commit: several single-event appends of one tenant in one statement, so one round trip
+# and one commit. Each row is `ledger_append` exactly as alone (a later row sees what an earlier
+# one wrote).
+_BATCH_TYPES = (
+    "text", "uuid", "integer", "uuid", "text", "timestamptz", "jsonb", "text", "text", "text",
+    "text", "bytea", "integer", "text", "text", "text", "text", "text", "timestamptz",
+)  # fmt: skip
+APPEND_BATCH = f"""
+SELECT r.* FROM unnest({", ".join(f"${i}::{t}[]" for i, t in enumerate(_BATCH_TYPES, start=1))})
+       WITH ORDINALITY AS a({", ".join(f"c{i}" for i in range(1, 20))}, n)
+ CROSS JOIN LATERAL ledger_append(a.c1, a.c2, a.c3, ARRAY[a.c4], ARRAY[a.c5], ARRAY[a.c6], ARRAY[a.c7],
+                                  ARRAY[a.c8], {", ".join(f"a.c{i}" for i in range(9, 20))}) AS r
+ ORDER BY a.n
+"""
 
 READ_STREAM = f"""
 SELECT {EVENT_COLUMNS} FROM events
@@ -109,11 +126,25 @@ class Replayed:
     status_code: int
 
 
+class Missed(msgspec.Struct, frozen=True, array_like=True):
+    """An event a caller had not seen when it decided: what folding the incident needs of it."""
+
+    version: int
+    type: str
+    occurred_at: datetime
+    data: msgspec.Raw
+
+
+_missed = msgspec.json.Decoder(list[Missed])
+
+
 @dataclass(frozen=True)
 class Conflict:
-    """The stream is no longer at the expected version."""
+    """The stream is no longer at the expected version. `missed`: the stream's events after the
+    expected version, oldest first (None when the stream is not ahead of it)."""
 
     current_version: int
+    missed: tuple[tuple[int, datetime, EventData], ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -133,11 +164,94 @@ class Idempotency:
     status_code: int
 
 
+class GroupCommit:
+    """Sends this process's concurrent single-event appends to PostgreSQL together, per tenant.
+
+    A tenant's appends serialize on its head row anyway, so each tenant has one lane: an append
+    joins its tenant's queue; if no batch of that tenant is out, one leaves at once (an append
+    alone is never delayed); else it goes with the next batch, which leaves as soon as the one
+    out comes back. Under load one round trip and one commit carry many appends, while tenants
+    proceed in parallel. Each append's outcome is its own: a conflict on one is only that one's.
+    If a batch fails as a whole, its appends are tried again one by one, so that a bad append
+    only fails itself. An append whose caller gave up before its batch left is not sent.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, max_batch: int = 100) -> None:
+        self.pool = pool
+        self.max_batch = max_batch
+        self._lanes: dict[str, list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]] = {}
+
+    async def append(self, args: tuple[Any, ...]) -> asyncpg.Record:
+        tenant = args[0]
+        future: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
+        lane = self._lanes.get(tenant)
+        if lane is None:  # nothing of this tenant is out: this append leads its lane
+            lane = self._lanes[tenant] = []
+            lane.append((args, future))
+            asyncio.get_running_loop().create_task(self._run(tenant, lane))
+        else:
+            lane.append((args, future))
+        return await future
+
+    async def _run(self, tenant: str, lane: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
+        try:
+            while lane:
+                batch = [item for item in lane[: self.max_batch] if not item[1].done()]
+                del lane[: self.max_batch]
+                if batch:
+                    await self._send(batch)
+        finally:
+            del self._lanes[tenant]
+
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
+        try:
+            if len(batch) == 1:
+                rows = [await self.pool.fetchrow(APPEND, *batch[0][0])]
+            else:
+                rows = await self.pool.fetch(APPEND_BATCH, *_columns([args for args, _ in batch]))
+        except Exception as exc:
+            if len(batch) > 1:
+                for item in batch:
+                    await self._send([item])
+                return
+            _settle(batch[0][1], exception=exc)
+            return
+        for (_, future), row in zip(batch, rows, strict=True):
+            _settle(future, row)
+
+
+def _decode_missed(raw: str | None) -> tuple[tuple[int, datetime, EventData], ...] | None:
+    if raw is None:
+        return None
+    return tuple(
+        (m.version, m.occurred_at.astimezone(UTC), _DECODERS[m.type].decode(m.data)) for m in _missed.decode(raw)
+    )
+
+
+# ledger_append's per-event arguments (ids, types, occurred, data, digests): one element each here.
+_PER_EVENT = frozenset({3, 4, 5, 6, 7})
+
+
+def _columns(appends: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """APPEND_BATCH's arguments: one array per ledger_append argument, one element per append."""
+    return [[a[i][0] if i in _PER_EVENT else a[i] for a in appends] for i in range(len(_BATCH_TYPES))]
+
+
+def _settle(future: asyncio.Future[Any], result: Any = None, exception: BaseException | None = None) -> None:
+    if future.done():  # the caller gave up while the batch was out
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
+
+
 class EventStore:
     """Tenant-scoped reads and writes of events. Every method takes the tenant explicitly."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self.group = GroupCommit(pool)
         # Told the tenant after each committed append (the live feed's wake-ups; see ledger.notify).
         self.on_append: Callable[[str], None] | None = None
 
@@ -201,10 +315,13 @@ class EventStore:
         )
         started = time.perf_counter()
         try:
-            if conn is None:
-                row = await self.pool.fetchrow(APPEND, *args)
-            else:
+            if conn is not None:
                 row = await conn.fetchrow(APPEND, *args)
+            elif len(new_events) == 1 and (facts is None or facts.dedup_key is None):
+                # (a dedup key can fail the statement on the unique index: those go alone)
+                row = await self.group.append(args)
+            else:
+                row = await self.pool.fetchrow(APPEND, *args)
         except asyncpg.UniqueViolationError as exc:
             metrics.APPEND_SECONDS.labels("refused").observe(time.perf_counter() - started)
             if "incidents_open_dedup" in str(exc):
@@ -240,13 +357,11 @@ class EventStore:
                 ]
                 return Appended(events, row["version"], row["status_code"])
             case "replayed":
-                return Replayed(
-                    row["incident_id"], row["first_position"], row["last_position"], row["status_code"]
-                )
+                return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])
             case "key_reused":
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
             case "conflict" | "exists":
-                return Conflict(row["version"])
+                return Conflict(row["version"], _decode_missed(row["missed"]))
             case "dedup":
                 return DedupHit(row["incident_id"])
             case "missing":

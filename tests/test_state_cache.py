@@ -17,8 +17,8 @@ from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, Status, fold
 from ledger.shell import Done, Shell, States
-from ledger.store import EventStore
-from schemas.events import Channel, Severity, Visibility
+from ledger.store import Conflict, EventStore
+from schemas.events import Channel, NewEvent, Noted, Severity, Visibility
 from tests.conftest import new_tenant
 
 
@@ -73,11 +73,45 @@ async def test_a_stale_cache_costs_a_reload_not_a_lost_or_doubled_write(pool):
     await two.execute(who, Note(incident_id=incident, actor="b", text="warms two's cache"))
     await one.execute(who, Note(incident_id=incident, actor="a", text="moves past two's cache"))
     assert two.states.get(who.tenant, incident).version == 2  # stale: the stream is at 3
-    done = await two.execute(who, Note(incident_id=incident, actor="b", text="decided again on the stream"))
+    reads = _count_reads(two)
+    done = await two.execute(who, Note(incident_id=incident, actor="b", text="decided again"))
     assert isinstance(done, Done)
+    # The conflict brought what two had missed: it caught up without reading the stream.
+    assert reads == []
     assert done.events[0].version == 4
     assert await _versions(pool, who, incident) == [1, 2, 3, 4]
     assert two.states.get(who.tenant, incident) == await _stored(two, who, incident)
+
+
+def _count_reads(shell: Shell) -> list[uuid.UUID]:
+    reads: list[uuid.UUID] = []
+    read_stream = shell.store.read_stream
+
+    async def counting(tenant, incident_id, *args):  # type: ignore[no-untyped-def]
+        reads.append(incident_id)
+        return await read_stream(tenant, incident_id, *args)
+
+    shell.store.read_stream = counting  # type: ignore[method-assign]
+    return reads
+
+
+async def test_a_conflict_says_exactly_what_the_caller_missed(pool):
+    who, one, two, incident = await _setup(pool)
+    await two.execute(who, Note(incident_id=incident, actor="b", text="x"))
+    await one.execute(who, Acknowledge(incident_id=incident, actor="a"))
+    await one.execute(who, Resolve(incident_id=incident, actor="a", summary="done"))
+    stored = await one.store.read_stream(who.tenant, incident)
+    conflict = await one.store.append(
+        who.tenant, incident, 1, [NewEvent(data=Noted(text="late"), occurred_at=datetime.now(UTC), actor="a")],
+        recorded_by="k",
+    )  # fmt: skip
+    assert conflict == Conflict(current_version=4)
+    assert conflict.missed == tuple((e.version, e.occurred_at, e.data) for e in stored[1:])
+    up_to_date = await one.store.append(
+        who.tenant, incident, 4, [NewEvent(data=Noted(text="x"), occurred_at=datetime.now(UTC), actor="a")],
+        recorded_by="k",
+    )  # fmt: skip
+    assert not isinstance(up_to_date, Conflict)
 
 
 async def test_a_refusal_on_a_stale_cache_is_decided_again_on_the_stored_stream(pool):

@@ -1,0 +1,129 @@
+"""Group commit: concurrent appends share round trips and commits, yet each has its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from ledger import chain
+from ledger.commands import Detect
+from ledger.keys import Principal, Scope
+from ledger.policy_store import PolicyStore
+from ledger.shell import Done, Shell
+from ledger.store import Appended, Conflict, EventStore, GroupCommit
+from schemas.events import Channel, NewEvent, Noted, Severity
+from tests.conftest import new_tenant
+
+
+class CountingPool:
+    """The pool, counting the statements the batcher sends."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.statements = 0
+
+    async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+        self.statements += 1
+        return await self.pool.fetch(*args)
+
+    async def fetchrow(self, *args: Any) -> asyncpg.Record | None:
+        self.statements += 1
+        return await self.pool.fetchrow(*args)
+
+
+async def _incidents(pool: asyncpg.Pool, tenants: int, per_tenant: int) -> list[tuple[str, uuid.UUID]]:
+    made = []
+    for _ in range(tenants):
+        t = await new_tenant(pool, "gc")
+        shell = Shell(EventStore(pool), PolicyStore(pool))
+        who = Principal(t.name, "write-key", Scope.WRITE)
+        for _ in range(per_tenant):
+            done = await shell.execute(
+                who, Detect(incident_id=uuid.uuid4(), actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
+            )
+            assert isinstance(done, Done)
+            made.append((t.name, done.incident.id))
+    return made
+
+
+def _note(text: str = "n") -> list[NewEvent]:
+    return [NewEvent(data=Noted(text=text), occurred_at=datetime.now(UTC), actor="a")]
+
+
+async def test_concurrent_appends_share_statements_and_each_lands_once_in_chain_order(pool):
+    incidents = await _incidents(pool, tenants=3, per_tenant=4)
+    store = EventStore(pool)
+    counting = CountingPool(pool)
+    store.group = GroupCommit(counting)  # type: ignore[arg-type]
+    results = await asyncio.gather(*(store.append(t, iid, 1, _note(str(iid)), recorded_by="k") for t, iid in incidents))
+    assert all(isinstance(r, Appended) for r in results)
+    assert counting.statements == 3  # one per tenant: a tenant's appends share its statement
+    for tenant in {t for t, _ in incidents}:
+        rows = [r async for r in chain.rows_of(pool, tenant)]
+        assert [r["position"] for r in rows] == list(range(1, 9))  # 4 detections, 4 notes, gapless
+        checked, problem, _ = chain.check(rows, tenant)  # the chain a batch wrote verifies like any other
+        assert (checked, problem) == (8, None)
+
+
+async def test_in_one_batch_a_conflict_is_only_that_appends_own(pool):
+    [(tenant, iid)] = await _incidents(pool, tenants=1, per_tenant=1)
+    store = EventStore(pool)
+    counting = CountingPool(pool)
+    store.group = GroupCommit(counting)  # type: ignore[arg-type]
+    # Both decided on version 1: the first in the batch lands, the second sees version 2.
+    first, second, third = await asyncio.gather(
+        store.append(tenant, iid, 1, _note("a"), recorded_by="k"),
+        store.append(tenant, iid, 1, _note("b"), recorded_by="k"),
+        store.append(tenant, iid, 1, _note("c"), recorded_by="k"),
+    )
+    assert isinstance(first, Appended) and first.version == 2
+    assert second == third == Conflict(current_version=2)
+    assert counting.statements == 1  # all three in one statement, in the order they came
+    assert first.events[0].data == Noted(text="a")
+
+
+async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
+    incidents = await _incidents(pool, tenants=1, per_tenant=3)
+    store = EventStore(pool)
+    group = GroupCommit(pool)
+    tenant = incidents[0][0]
+
+    def args(iid: uuid.UUID, data: str) -> tuple[Any, ...]:
+        now = datetime.now(UTC)
+        return (tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
+                None, None, 201, None, None, None, None, None, None)  # fmt: skip
+
+    outcomes = await asyncio.gather(
+        group.append(args(incidents[0][1], '{"text": "first"}')),
+        group.append(args(incidents[1][1], '{"text": "second"}')),
+        group.append(args(incidents[2][1], "not json")),
+        return_exceptions=True,
+    )
+    assert [o["outcome"] for o in outcomes[:2]] == ["appended", "appended"]  # type: ignore[index]
+    assert isinstance(outcomes[2], asyncpg.InvalidTextRepresentationError)
+    stored = await pool.fetch("SELECT data::text FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant)
+    assert sorted(r["data"] for r in stored) == ['{"text": "first"}', '{"text": "second"}']
+    assert store.group is not group
+
+
+async def test_an_append_whose_caller_gave_up_before_its_batch_left_is_not_written(pool):
+    incidents = await _incidents(pool, tenants=1, per_tenant=2)
+    tenant = incidents[0][0]
+    store = EventStore(pool)
+    store.group = GroupCommit(pool)
+    first = asyncio.create_task(store.append(tenant, incidents[0][1], 1, _note("sent"), recorded_by="k"))
+    await asyncio.sleep(0)  # the first is on its way; the second waits for the next batch
+    waiting = asyncio.create_task(store.append(tenant, incidents[1][1], 1, _note("abandoned"), recorded_by="k"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    assert isinstance(await first, Appended)
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0.2)
+    texts = await pool.fetch("SELECT data->>'text' AS t FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant)
+    assert [r["t"] for r in texts] == ["sent"]
