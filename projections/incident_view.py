@@ -46,15 +46,39 @@ def _milestone(m: slas.Milestone | None) -> tuple[Any, ...]:
     return (m.target_seconds, m.status, m.due_at, m.met_at, m.elapsed_seconds)
 
 
-def stored_row(tenant: str, events: Sequence[Event], policy: Policy) -> tuple[Any, ...]:
+class Stream:
+    """One incident's whole stream, folded at most once however many projections read it."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.events = events
+        self._coverage: cov.CoverageState | None = None
+
+    @property
+    def incident_id(self) -> Any:
+        return self.events[0].incident_id
+
+    @property
+    def coverage(self) -> cov.CoverageState:
+        if self._coverage is None:
+            self._coverage = cov.fold(self.events)
+        return self._coverage
+
+
+def _stream(events: Stream | Sequence[Event]) -> Stream:
+    return events if isinstance(events, Stream) else Stream(events)
+
+
+def stored_row(tenant: str, stream: Stream | Sequence[Event], policy: Policy) -> tuple[Any, ...]:
     """The `incident_views` row (column order of projections.runner.UPSERT_VIEW)."""
+    stream = _stream(stream)
+    events = stream.events
     first = events[0].data
     assert isinstance(first, Detected)
     last = events[-1]
     at = as_of(events)
     sla_state = slas.fold(events)
     sla = slas.render(sla_state, policy, at)
-    cov_state = cov.fold(events)
+    cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update
     return (
@@ -97,9 +121,9 @@ def _missing_at_ack_due(
     return cov.missing_at(state, policy, due) if cov.open_at(state, due) else []
 
 
-def assignee_spans(events: Sequence[Event]) -> list[tuple[str, int, datetime, datetime | None]]:
+def assignee_spans(stream: Stream | Sequence[Event]) -> list[tuple[str, int, datetime, datetime | None]]:
     """Per assignee, the merged spans during which they held any role while the incident was open."""
-    state = cov.fold(events)
+    state = _stream(stream).coverage
     open_spans = cov.open_intervals(state)
     by_assignee: dict[str, list[tuple[datetime, datetime | None]]] = {}
     for hold in state.holds:

@@ -9,6 +9,7 @@ table: its checkpoint starts at 0 and the runner backfills it; the write path is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -17,12 +18,13 @@ import structlog
 
 from ledger.policy_store import PolicyStore
 from ledger.store import EVENT_COLUMNS, event_from_row
-from projections.incident_view import assignee_spans, stored_row
+from projections.incident_view import Stream, assignee_spans, stored_row
 from schemas.events import Event
 
 log = structlog.get_logger(__name__)
 
 BATCH = 500
+READ_CHUNK = 5000  # a rebuild's rows per fetch
 
 # The checkpoint rows a projection lacks for a tenant (its first run there); answers those added.
 ENSURE_CHECKPOINTS = """
@@ -108,16 +110,16 @@ class Projection(Protocol):
 
     name: str
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         """Replace the rows of these incidents with rows folded from their whole streams."""
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None: ...
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         """Write the rows of whole streams into the reset projection (a rebuild: no conflicts, one batch)."""
 
 
-async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[list[Event]]:
+async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[Stream]:
     """The whole streams of the incidents a batch touched, read in one query."""
     touched = list(dict.fromkeys(e.incident_id for e in events if e.incident_id is not None))
     if not touched:
@@ -128,7 +130,7 @@ async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequen
         if not streams or streams[-1][0].incident_id != event.incident_id:
             streams.append([])
         streams[-1].append(event)
-    return streams
+    return [Stream(s) for s in streams]
 
 
 class IncidentViews:
@@ -139,14 +141,14 @@ class IncidentViews:
     def __init__(self, policies: PolicyStore) -> None:
         self.policies = policies
 
-    async def _rows(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> list:
+    async def _rows(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> list:
         rows = []
         for stream in streams:
-            policy = await self.policies.version(tenant, getattr(stream[0].data, "policy_version", 0), conn)
+            policy = await self.policies.version(tenant, getattr(stream.events[0].data, "policy_version", 0), conn)
             rows.append(stored_row(tenant, stream, policy))
         return rows
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         rows = await self._rows(conn, tenant, streams)
         if rows:
             await conn.executemany(UPSERT_VIEW, rows)
@@ -154,7 +156,7 @@ class IncidentViews:
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_VIEWS, tenant)
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         rows = await self._rows(conn, tenant, streams)
         if rows:
             await conn.copy_records_to_table("incident_views", records=rows, columns=VIEW_COLUMNS)
@@ -165,15 +167,15 @@ class AssigneeSpans:
 
     name = "assignee_spans"
 
-    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
-        await conn.execute(DELETE_SPANS_OF, tenant, [s[0].incident_id for s in streams])
+    async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
+        await conn.execute(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
         await self.insert(conn, tenant, streams)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Sequence[Event]]) -> None:
-        spans = [(tenant, s[0].incident_id, *span) for s in streams for span in assignee_spans(s)]
+    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
+        spans = [(tenant, s.incident_id, *span) for s in streams for span in assignee_spans(s)]
         if spans:
             await conn.copy_records_to_table("assignee_spans", records=spans, columns=SPAN_COLUMNS)
 
@@ -261,23 +263,36 @@ async def rebuild_together(
             for projection in projections:
                 await projection.reset(conn, tenant)
             head = await conn.fetchval(TENANT_HEAD, tenant) or 0
-            batch: list[list[Event]] = []
+            batch: list[Stream] = []
             stream: list[Event] = []
-            async for row in conn.cursor(ALL_STREAMS, tenant, prefetch=5000):
-                event = event_from_row(row)
-                if stream and event.incident_id != stream[0].incident_id:
-                    batch.append(stream)
-                    stream = []
-                    if len(batch) >= streams_per_batch:
-                        for projection in projections:
-                            await projection.insert(conn, tenant, batch)
-                        batch = []
-                stream.append(event)
+            cursor = await conn.cursor(ALL_STREAMS, tenant)
+            rows = await cursor.fetch(READ_CHUNK)
+            while rows:
+                # PostgreSQL reads the next chunk while this one is folded (the connection is not
+                # shared meanwhile: the next insert waits for the chunk to arrive).
+                following = asyncio.ensure_future(cursor.fetch(READ_CHUNK))
+                await asyncio.sleep(0)  # (lets it send the request)
+                try:
+                    for row in rows:
+                        event = event_from_row(row)
+                        if stream and event.incident_id != stream[0].incident_id:
+                            batch.append(Stream(stream))
+                            stream = []
+                        stream.append(event)
+                except BaseException:
+                    following.cancel()
+                    with contextlib.suppress(BaseException):
+                        await following
+                    raise
+                rows = await following
+                if len(batch) >= streams_per_batch:
+                    for projection in projections:
+                        await projection.insert(conn, tenant, batch)
+                    batch = []
             if stream:
-                batch.append(stream)
+                batch.append(Stream(stream))
             for projection in projections:
                 await projection.insert(conn, tenant, batch)
-            position = head
             # Anything committed since the head was read (applied again if already in the rows).
             position = await _advance(conn, projections, tenant, head)
             await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
