@@ -41,9 +41,7 @@ APPEND_SECONDS = Histogram(
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 EVENTS_APPENDED = Counter("ledger_events_appended_total", "Events appended, by type", ["type"])
-WEBHOOK_ATTEMPTS = Counter(
-    "ledger_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"]
-)
+WEBHOOK_ATTEMPTS = Counter("ledger_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"])
 POOL_SIZE = Gauge(
     "ledger_db_pool_connections", "Database pool connections, by state", ["state"], multiprocess_mode="livesum"
 )
@@ -61,6 +59,7 @@ def observe_pool(pool: asyncpg.Pool | None, maximum: int) -> None:
 
 def http_metrics(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: request latency by route template (never the raw path: ids stay out)."""
+    pool_seen = [0.0]  # when the pool gauges were last written
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == "/metrics":
@@ -79,12 +78,11 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, capture)
         finally:
             litestar_app = scope.get("litestar_app")
-            if litestar_app is not None and "pool" in litestar_app.state:
+            if litestar_app is not None and "pool" in litestar_app.state and started > pool_seen[0] + 1.0:
+                pool_seen[0] = started  # (a gauge write per request is costly in multiprocess mode)
                 observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
             route = scope.get("path_template") or "unmatched"
-            REQUEST_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            REQUEST_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(time.perf_counter() - started)
 
     return middleware
 

@@ -96,6 +96,12 @@ def x_weighted_length(text: str) -> int:
     return int(parse_tweet(text).weightedLength)
 
 
+def surely_fits_on_x(text: str) -> bool:
+    """True when `text` cannot pass X's limit, decided without parsing it (parsing is slow):
+    X counts an ASCII character as 1, and a URL (which needs a dot) as 23 whatever its length."""
+    return text.isascii() and len(text) + 23 * text.count(".") <= X_WEIGHTED_LIMIT
+
+
 def _when(cmd: Command, state: Incident | None, now: datetime) -> datetime:
     occurred = cmd.occurred_at or now
     if occurred > now + MAX_FUTURE:
@@ -164,7 +170,7 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
                 raise _not_allowed(cmd, state, f"{cmd.assignee} already holds the role {cmd.role}")
             return Assigned(role=cmd.role, assignee=cmd.assignee)
         case Reply(), Incident():
-            if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X:
+            if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X and not surely_fits_on_x(cmd.text):
                 weighted = x_weighted_length(cmd.text)
                 if weighted > X_WEIGHTED_LIMIT:
                     raise InvalidValue(

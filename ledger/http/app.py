@@ -23,6 +23,7 @@ from ledger.config import Settings
 from ledger.database import create_pool, url_of
 from ledger.http import problems
 from ledger.http.audit import AuditController
+from ledger.http.auth import authorize
 from ledger.http.deadline import with_deadline
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
@@ -116,6 +117,7 @@ def _known_query_only(request: Request[Any, Any, Any]) -> None:
 
 async def _check_request(request: Request[Any, Any, Any]) -> None:
     # (async: Litestar would run a plain function in a worker thread, for every request.)
+    await authorize(request)
     _known_query_only(request)
     _json_only(request)
 

@@ -53,7 +53,7 @@ class AuditController(Controller):
 
     @get(
         "/verify",
-        guards=[READ],
+        opt=READ,
         responses={**ERRORS_READ, 422: ERRORS_WRITE[422]},
         summary="Recompute and check the tenant's whole chain",
     )
@@ -77,11 +77,11 @@ class AuditController(Controller):
         )
         return _convert(report.as_dict(), VerifyOut)
 
-    @get("/public-key", guards=[READ], responses=ERRORS_READ, summary="The Ed25519 key checkpoints are signed with")
+    @get("/public-key", opt=READ, responses=ERRORS_READ, summary="The Ed25519 key checkpoints are signed with")
     async def public_key(self, signer: NamedDependency[checkpoints.Signer]) -> PublicKeyOut:
         return PublicKeyOut(algorithm=checkpoints.ALGORITHM, public_key=signer.public_key, key_id=signer.key_id)
 
-    @get("/checkpoints", guards=[READ], responses=ERRORS_READ, summary="Signed checkpoints, newest first")
+    @get("/checkpoints", opt=READ, responses=ERRORS_READ, summary="Signed checkpoints, newest first")
     async def list_checkpoints(
         self, request: Request[Any, Any, Any], cursor: Cursor = None, limit: Limit = 100
     ) -> CheckpointPage:
@@ -92,7 +92,7 @@ class AuditController(Controller):
 
     @post(
         "/checkpoints",
-        guards=[ADMIN],
+        opt=ADMIN,
         status_code=201,
         responses={200: ResponseSpec(CheckpointOut, description="The head was already signed"), **ERRORS_WRITE},
         summary="Sign the tenant's current head now",
@@ -105,7 +105,7 @@ class AuditController(Controller):
 
     @get(
         "/export",
-        guards=[READ],
+        opt=READ,
         responses=ERRORS_READ,
         summary="NDJSON export of the events recorded in [since, until), with signed checkpoints",
         media_type="application/x-ndjson",
@@ -126,7 +126,7 @@ class AuditController(Controller):
             headers={"Content-Disposition": f'attachment; filename="crisis-ledger-{tenant}.ndjson"'},
         )
 
-    @get("/events", guards=[READ], responses=ERRORS_READ, summary="Who did what: events across all incidents")
+    @get("/events", opt=READ, responses=ERRORS_READ, summary="Who did what: events across all incidents")
     async def events(
         self,
         request: Request[Any, Any, Any],

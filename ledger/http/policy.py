@@ -17,7 +17,7 @@ from projections.policy import policy_to_dict
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
 
 
-@get("/v1/policy", guards=[READ], responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
+@get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
 async def read_policy(
     request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]
 ) -> dict[str, Any]:
@@ -26,7 +26,7 @@ async def read_policy(
 
 @put(
     "/v1/policy",
-    guards=[ADMIN],
+    opt=ADMIN,
     responses=ERRORS_WRITE,
     tags=["policy"],
     summary="Replace the plan (answers it with its new version)",
@@ -50,7 +50,7 @@ async def replace_policy(
     return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})
 
 
-@get("/v1/policy/history", guards=[READ], responses=ERRORS_READ, tags=["policy"], summary="Every version")
+@get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
 async def policy_history(
     request: Request[Any, Any, Any],
     shell: NamedDependency[Shell],

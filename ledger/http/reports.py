@@ -39,7 +39,7 @@ def _filter(
     )
 
 
-@get("/v1/reports/sla", guards=[READ], responses=ERRORS_READ, tags=["reports"], summary="SLA compliance")
+@get("/v1/reports/sla", opt=READ, responses=ERRORS_READ, tags=["reports"], summary="SLA compliance")
 async def report_sla(
     request: Request[Any, Any, Any],
     since: Since = None,
@@ -56,7 +56,7 @@ async def report_sla(
     return msgspec.convert(await sla_report(pool, tenant, flt, group_by, utc_now()), SlaReport)
 
 
-@get("/v1/reports/coverage", guards=[READ], responses=ERRORS_READ, tags=["reports"], summary="Role coverage")
+@get("/v1/reports/coverage", opt=READ, responses=ERRORS_READ, tags=["reports"], summary="Role coverage")
 async def report_coverage(
     request: Request[Any, Any, Any],
     since: Since = None,

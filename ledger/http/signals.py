@@ -31,7 +31,7 @@ ROUNDS = 5
 
 @post(
     "/v1/signals",
-    guards=[WRITE],
+    opt=WRITE,
     status_code=201,
     responses={
         200: ResponseSpec(SignalOut, description="Added to the open incident with this dedup_key"),

@@ -85,7 +85,7 @@ def _start(after: int | None, last_event_id: str | None) -> int:
 
 @get(
     "/v1/events/stream",
-    guards=[READ],
+    opt=READ,
     responses=ERRORS_READ,
     tags=["feed"],
     summary="The tenant's event feed, live (Server-Sent Events)",

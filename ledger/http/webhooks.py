@@ -58,7 +58,7 @@ def _wake(request: Request[Any, Any, Any]) -> None:
 class WebhookController(Controller):
     path = "/v1/webhooks"
     tags = ["webhooks"]
-    guards = [ADMIN]
+    opt = ADMIN
 
     @post("/", status_code=201, responses=ERRORS_WRITE, summary="Subscribe (the answer alone shows the secret)")
     async def create_webhook(

@@ -316,6 +316,9 @@ class Worker:
         return outcome.succeeded
 
 
+MIN_GAP_S = 0.05
+
+
 async def run_forever(
     pool: asyncpg.Pool,
     notifier: Notifier,
@@ -352,6 +355,8 @@ async def run_forever(
                         running[key] = task
                         task.add_done_callback(lambda t, k=key: _finished(running, k, t, wake))
                     await _wait_any(woken, wake, poll_s)
+                    # Under load every append wakes this loop: look at most every MIN_GAP_S.
+                    await asyncio.sleep(MIN_GAP_S)
             finally:
                 for task in running.values():
                     task.cancel()
