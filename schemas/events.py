@@ -214,8 +214,19 @@ _canonical = msgspec.json.Encoder(order="sorted")
 
 
 def rfc3339(value: datetime) -> str:
-    """The one timestamp spelling the chain hashes: UTC, microseconds, `Z`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The one timestamp spelling the chain hashes: UTC, microseconds, `Z` (`2026-11-24T09:00:00.000000Z`),
+    as `ledger_append` spells it with to_char (verification formats two per event: kept cheap)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (twice as fast as the f-string)
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def data_dict(data: EventData) -> dict[str, Any]:
