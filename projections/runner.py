@@ -25,6 +25,9 @@ log = structlog.get_logger(__name__)
 
 BATCH = 500
 READ_CHUNK = 5000  # a rebuild's rows per fetch
+# The runner shares the event loop with requests: it lets them run every so many streams
+# folded, so a large batch never holds the loop for more than a few milliseconds.
+YIELD_EVERY = 10
 
 # The checkpoint rows a projection lacks for a tenant (its first run there); answers those added.
 ENSURE_CHECKPOINTS = """
@@ -125,7 +128,9 @@ async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequen
     if not touched:
         return []
     streams: list[list[Event]] = []
-    for row in await conn.fetch(STREAMS, tenant, touched):
+    for n, row in enumerate(await conn.fetch(STREAMS, tenant, touched), start=1):
+        if n % (YIELD_EVERY * 10) == 0:
+            await asyncio.sleep(0)
         event = event_from_row(row)
         if not streams or streams[-1][0].incident_id != event.incident_id:
             streams.append([])
@@ -143,9 +148,11 @@ class IncidentViews:
 
     async def _rows(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> list:
         rows = []
-        for stream in streams:
+        for n, stream in enumerate(streams, start=1):
             policy = await self.policies.version(tenant, getattr(stream.events[0].data, "policy_version", 0), conn)
             rows.append(stored_row(tenant, stream, policy))
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
         return rows
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
@@ -175,7 +182,11 @@ class AssigneeSpans:
         await conn.execute(DELETE_SPANS, tenant)
 
     async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        spans = [(tenant, s.incident_id, *span) for s in streams for span in assignee_spans(s)]
+        spans = []
+        for n, stream in enumerate(streams, start=1):
+            spans.extend((tenant, stream.incident_id, *span) for span in assignee_spans(stream))
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
         if spans:
             await conn.copy_records_to_table("assignee_spans", records=spans, columns=SPAN_COLUMNS)
 
