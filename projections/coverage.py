@@ -123,9 +123,7 @@ def coverage_of(events: Iterable[Event], policy: Policy, now: datetime) -> Cover
 
 def assignments_of(state: CoverageState) -> list[Assignment]:
     """Who holds which role now, in the order they were assigned."""
-    return [
-        Assignment(role=h.role, assignee=h.assignee, since=h.since) for h in state.holds if h.until is None
-    ]
+    return [Assignment(role=h.role, assignee=h.assignee, since=h.since) for h in state.holds if h.until is None]
 
 
 def _severity_at(state: CoverageState, instant: datetime) -> str:
@@ -145,7 +143,6 @@ def open_at(state: CoverageState, instant: datetime) -> bool:
             break
         is_open = value
     return is_open
-
 
 
 def open_intervals(state: CoverageState) -> list[tuple[datetime, datetime | None]]:
@@ -186,11 +183,7 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
         held = {h.role for h in state.holds if h.until is None}
     else:
         resolved_at = state.lifecycle[-1][0]
-        held = {
-            h.role
-            for h in state.holds
-            if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)
-        }
+        held = {h.role for h in state.holds if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)}
     missing = [r for r in required if r not in held]
 
     instants = {state.start}

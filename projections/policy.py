@@ -225,9 +225,7 @@ def _calendar_errors(name: str, cal: Calendar) -> list[str]:
                 errors.append(f"{where}.weekly.{day}: malformed interval [{start_s!r}, {end_s!r}] (HH:MM)")
                 continue
             if start >= end:
-                errors.append(
-                    f"{where}.weekly.{day}: interval [{start_s}, {end_s}] must start before it ends"
-                )
+                errors.append(f"{where}.weekly.{day}: interval [{start_s}, {end_s}] must start before it ends")
                 continue
             spans.append((start, end))
         spans.sort()

@@ -7,11 +7,16 @@ overdue counts as a breached sample, and an open incident's missing roles accrue
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+
+T = TypeVar("T")
 
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 
@@ -112,8 +117,16 @@ COVERAGE_ASSIGNEES = _assignees(f"""
     SELECT s.assignee, s.seq, s.start_at, s.end_at FROM assignee_spans s
       JOIN incident_views v ON v.tenant_id = s.tenant_id AND v.incident_id = s.incident_id
     WHERE v.tenant_id = $1 {_FILTERS}""")
-COVERAGE_ASSIGNEES_ALL = _assignees("""
+# $2: the assignees whose figures to compute (the projection keeps assignee_load with it).
+ASSIGNEE_LOAD_OF = _assignees("""
+    SELECT s.assignee, s.seq, s.start_at, s.end_at FROM assignee_spans s
+     WHERE s.tenant_id = $1 AND s.assignee = ANY($2::text[])""")
+ASSIGNEE_LOAD_ALL = _assignees("""
     SELECT s.assignee, s.seq, s.start_at, s.end_at FROM assignee_spans s WHERE s.tenant_id = $1""")
+# Without a filter: the figures the projection keeps.
+COVERAGE_ASSIGNEES_ALL = """
+SELECT assignee, incidents, peak FROM assignee_load WHERE tenant_id = $1 ORDER BY assignee
+"""
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,18 @@ class ReportFilter:
 
     def args(self, tenant: str) -> tuple[Any, ...]:
         return (tenant, self.since, self.until, self.severity, self.scenario, self.channel)
+
+
+async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connection], Awaitable[T]]) -> list[T]:
+    """Run read-only queries concurrently, each on its own connection, all in the first one's snapshot."""
+    async with contextlib.AsyncExitStack() as stack:
+        conns = [await stack.enter_async_context(pool.acquire()) for _ in queries]
+        for c in conns:
+            await stack.enter_async_context(c.transaction(isolation="repeatable_read", readonly=True))
+        snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()")
+        for c in conns[1:]:
+            await c.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # (no parameters allowed here)
+        return list(await asyncio.gather(*(query(c) for query, c in zip(queries, conns, strict=True))))
 
 
 def _empty_metric() -> dict[str, Any]:
@@ -148,8 +173,17 @@ async def sla_report(
     group_by: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    rows = await conn.fetch(SLA_REPORT, *flt.args(tenant), group_by, now)
-    gaps = {r["gkey"]: r for r in await conn.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by)} if rows else {}
+    if isinstance(conn, asyncpg.Pool):
+        # Both queries at once on two connections (two cores), in one snapshot (one consistent report).
+        rows, gap_rows = await in_one_snapshot(
+            conn,
+            lambda c: c.fetch(SLA_REPORT, *flt.args(tenant), group_by, now),
+            lambda c: c.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by),
+        )
+    else:
+        rows = await conn.fetch(SLA_REPORT, *flt.args(tenant), group_by, now)
+        gap_rows = await conn.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by)
+    gaps = {r["gkey"]: r for r in gap_rows}
     groups: dict[Any, dict[str, Any]] = {}
     for row in rows:
         update = gaps.get(row["gkey"])
@@ -190,11 +224,19 @@ def _metric(count: int, breached: int, pct: list[float] | None, longest: int | N
 async def coverage_report(
     conn: asyncpg.Connection | asyncpg.Pool, tenant: str, flt: ReportFilter, now: datetime
 ) -> dict[str, Any]:
-    roles = await conn.fetch(COVERAGE_ROLES, *flt.args(tenant), now)
     if flt == ReportFilter():
-        assignees = await conn.fetch(COVERAGE_ASSIGNEES_ALL, tenant)
+        assignees_query, assignees_args = COVERAGE_ASSIGNEES_ALL, (tenant,)
     else:
-        assignees = await conn.fetch(COVERAGE_ASSIGNEES, *flt.args(tenant))
+        assignees_query, assignees_args = COVERAGE_ASSIGNEES, flt.args(tenant)
+    if isinstance(conn, asyncpg.Pool):
+        roles, assignees = await in_one_snapshot(
+            conn,
+            lambda c: c.fetch(COVERAGE_ROLES, *flt.args(tenant), now),
+            lambda c: c.fetch(assignees_query, *assignees_args),
+        )
+    else:
+        roles = await conn.fetch(COVERAGE_ROLES, *flt.args(tenant), now)
+        assignees = await conn.fetch(assignees_query, *assignees_args)
     return {
         "roles": [
             {

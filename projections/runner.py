@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -19,6 +19,7 @@ import structlog
 from ledger.policy_store import PolicyStore
 from ledger.store import EVENT_COLUMNS, event_from_row
 from projections.incident_view import Stream, assignee_spans, stored_row
+from projections.reports import ASSIGNEE_LOAD_ALL, ASSIGNEE_LOAD_OF
 from schemas.events import Event
 
 log = structlog.get_logger(__name__)
@@ -100,7 +101,14 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
     missing_at_ack_due = excluded.missing_at_ack_due
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
-DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])"
+DELETE_SPANS_OF = """
+DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[]) RETURNING assignee
+"""
+DELETE_LOAD = "DELETE FROM assignee_load WHERE tenant_id = $1"
+DELETE_LOAD_OF = "DELETE FROM assignee_load WHERE tenant_id = $1 AND assignee = ANY($2::text[])"
+INSERT_LOAD = """
+INSERT INTO assignee_load (tenant_id, assignee, incidents, peak) SELECT $1, assignee, incidents, peak FROM ({}) AS load
+"""
 DELETE_SPANS = "DELETE FROM assignee_spans WHERE tenant_id = $1"
 SPAN_COLUMNS = ["tenant_id", "incident_id", "assignee", "seq", "start_at", "end_at"]
 VIEW_COLUMNS = [c.strip() for c in UPSERT_VIEW.split("(", 1)[1].split(")", 1)[0].split(",")]
@@ -120,6 +128,9 @@ class Projection(Protocol):
 
     async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         """Write the rows of whole streams into the reset projection (a rebuild: no conflicts, one batch)."""
+
+    # Optional: `async def finish(conn, tenant)`, run once after a rebuild's last insert (for rows
+    # that summarize the whole tenant rather than one incident).
 
 
 async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[Stream]:
@@ -175,20 +186,33 @@ class AssigneeSpans:
     name = "assignee_spans"
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        await conn.execute(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
-        await self.insert(conn, tenant, streams)
+        before = await conn.fetch(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
+        after = await self._insert(conn, tenant, streams)
+        # The whole-tenant figures of everyone who held a role on these incidents, before or now.
+        touched = sorted({r["assignee"] for r in before} | {span[2] for span in after})
+        if touched:
+            await conn.execute(DELETE_LOAD_OF, tenant, touched)
+            await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)
+        await conn.execute(DELETE_LOAD, tenant)
+
+    async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
+        await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_ALL), tenant)
 
     async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        spans = []
+        await self._insert(conn, tenant, streams)
+
+    async def _insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> list[tuple[Any, ...]]:
+        spans: list[tuple[Any, ...]] = []
         for n, stream in enumerate(streams, start=1):
             spans.extend((tenant, stream.incident_id, *span) for span in assignee_spans(stream))
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         if spans:
             await conn.copy_records_to_table("assignee_spans", records=spans, columns=SPAN_COLUMNS)
+        return spans
 
 
 def registry(policies: PolicyStore) -> dict[str, Projection]:
@@ -304,6 +328,9 @@ async def rebuild_together(
                 batch.append(Stream(stream))
             for projection in projections:
                 await projection.insert(conn, tenant, batch)
+                finish = getattr(projection, "finish", None)
+                if finish is not None:
+                    await finish(conn, tenant)
             # Anything committed since the head was read (applied again if already in the rows).
             position = await _advance(conn, projections, tenant, head)
             await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)

@@ -318,9 +318,7 @@ class _Run:
         if self.anchor is not None:
             target = self._update_target()
             if target is not None:
-                breached = self.gap_breached_at is not None or (
-                    self.gap_due is not None and at > self.gap_due
-                )
+                breached = self.gap_breached_at is not None or (self.gap_due is not None and at > self.gap_due)
                 self.gaps.append(
                     _Gap(
                         elapsed=elapsed_seconds(calendar_of(self.policy, target), self.anchor, at),

@@ -117,3 +117,49 @@ async def test_more_events_than_a_batch_are_applied_in_several_transactions(pool
     views, spans = await _rows(pool, tenant)
     assert [v[1] for v in views] == [4] * 5  # every view folded to its stream's last version
     assert len(spans) == 15
+
+
+async def _load(pool: asyncpg.Pool, tenant: str) -> list[tuple]:
+    rows = await pool.fetch(
+        "SELECT assignee, incidents, peak FROM assignee_load WHERE tenant_id = $1 ORDER BY 1", tenant
+    )
+    return [tuple(r) for r in rows]
+
+
+async def _load_from_spans(pool: asyncpg.Pool, tenant: str) -> list[tuple]:
+    from projections.reports import ASSIGNEE_LOAD_ALL
+
+    return [tuple(r) for r in await pool.fetch(ASSIGNEE_LOAD_ALL, tenant)]
+
+
+async def test_assignee_load_follows_the_spans_through_changes_and_rebuilds(pool):
+    t = await new_tenant(pool, "load")
+    who = Principal(t.name, "write-key", Scope.WRITE)
+    shell = Shell(EventStore(pool), PolicyStore(pool))
+    projections = list(registry(PolicyStore(pool)).values())
+    ids = []
+    for _ in range(3):
+        iid = uuid.uuid4()
+        await shell.execute(
+            who, c.Detect(incident_id=iid, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
+        )
+        ids.append(iid)
+    for iid in ids:
+        await shell.execute(who, c.Assign(incident_id=iid, actor="a", role="incident_lead", assignee="ayse"))
+    await shell.execute(who, c.Assign(incident_id=ids[0], actor="a", role="social_responder", assignee="mehmet"))
+    await catch_up(pool, projections, t.name, wait=True)
+    assert await _load(pool, t.name) == [("ayse", 3, 3), ("mehmet", 1, 1)]
+    assert await _load(pool, t.name) == await _load_from_spans(pool, t.name)
+
+    # mehmet lets go; ayse's first incident is resolved, reopened, and she is unassigned from another.
+    await shell.execute(who, c.Unassign(incident_id=ids[0], actor="a", role="social_responder", assignee="mehmet"))
+    await shell.execute(who, c.Resolve(incident_id=ids[0], actor="a", summary="done"))
+    await shell.execute(who, c.Reopen(incident_id=ids[0], actor="a", reason="again"))
+    await shell.execute(who, c.Unassign(incident_id=ids[1], actor="a", role="incident_lead", assignee="ayse"))
+    await shell.execute(who, c.Assign(incident_id=ids[2], actor="a", role="social_responder", assignee="zeynep"))
+    await catch_up(pool, projections, t.name, wait=True)
+    maintained = await _load(pool, t.name)
+    assert maintained == await _load_from_spans(pool, t.name)
+    assert [row[0] for row in maintained] == ["ayse", "mehmet", "zeynep"]  # mehmet's past span still counts
+    await rebuild_together(pool, projections, t.name)
+    assert await _load(pool, t.name) == maintained
