@@ -102,7 +102,8 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
 DELETE_SPANS_OF = """
-DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[]) RETURNING assignee
+DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
+RETURNING incident_id, assignee, seq, start_at, end_at
 """
 DELETE_LOAD = "DELETE FROM assignee_load WHERE tenant_id = $1"
 DELETE_LOAD_OF = "DELETE FROM assignee_load WHERE tenant_id = $1 AND assignee = ANY($2::text[])"
@@ -188,8 +189,11 @@ class AssigneeSpans:
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         before = await conn.fetch(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
         after = await self._insert(conn, tenant, streams)
-        # The whole-tenant figures of everyone who held a role on these incidents, before or now.
-        touched = sorted({r["assignee"] for r in before} | {span[2] for span in after})
+        # The whole-tenant figures of those whose spans changed (most events change none: notes,
+        # replies, notices); recomputing one reads all of that assignee's spans.
+        old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
+        new = {span[1:] for span in after}
+        touched = sorted({span[1] for span in old ^ new})
         if touched:
             await conn.execute(DELETE_LOAD_OF, tenant, touched)
             await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
