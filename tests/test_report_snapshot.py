@@ -1,0 +1,34 @@
+"""A report's queries: run at once on two connections, in one snapshot, with plans for the filters given."""
+
+from __future__ import annotations
+
+from projections.reports import in_one_snapshot
+
+
+async def test_the_queries_share_one_snapshot_and_plan_for_the_given_filters(pool):
+    snapshots = await in_one_snapshot(
+        pool,
+        lambda c: c.fetchval("SELECT pg_current_snapshot()::text"),
+        lambda c: c.fetchval("SELECT pg_current_snapshot()::text"),
+    )
+    assert snapshots[0] == snapshots[1]
+    modes = await in_one_snapshot(pool, lambda c: c.fetchval("SHOW plan_cache_mode"))
+    assert modes == ["force_custom_plan"]
+    # Only inside the report's transaction: the pooled connection goes back as it was.
+    async with pool.acquire() as c:
+        assert await c.fetchval("SHOW plan_cache_mode") == "auto"
+
+
+async def test_a_row_committed_meanwhile_is_seen_by_neither_query(pool):
+    await pool.execute("CREATE TABLE IF NOT EXISTS snapshot_probe (n integer)")
+    await pool.execute("TRUNCATE snapshot_probe")
+
+    async def first(c):  # commits a row from outside while the report runs
+        await pool.execute("INSERT INTO snapshot_probe VALUES (1)")
+        return await c.fetchval("SELECT count(*) FROM snapshot_probe")
+
+    async def second(c):
+        return await c.fetchval("SELECT count(*) FROM snapshot_probe")
+
+    assert await in_one_snapshot(pool, first, second) == [0, 0]
+    assert await pool.fetchval("SELECT count(*) FROM snapshot_probe") == 1
