@@ -382,6 +382,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     events = await bulk.load(pool, bulk_tenant, args.incidents)
     out["bulk_load"] = {"incidents": args.incidents, "events": events, "seconds": round(time.perf_counter() - t0, 1)}
     _say("bulk load", out["bulk_load"])
+    async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
+        await c.execute("VACUUM (ANALYZE) events, incidents")
 
     from ledger.policy_store import PolicyStore
     from projections.runner import rebuild_together, registry
