@@ -194,12 +194,20 @@ class GroupCommit:
         return await future
 
     async def _run(self, tenant: str, lane: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
+        batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]] = []
         try:
             while lane:
                 batch = [item for item in lane[: self.max_batch] if not item[1].done()]
                 del lane[: self.max_batch]
                 if batch:
                     await self._send(batch)
+        except BaseException as exc:  # cancelled (shutdown): nobody may be left waiting for an answer
+            for _, future in [*batch, *lane]:
+                if isinstance(exc, Exception):
+                    _settle(future, exception=exc)
+                else:
+                    future.cancel()
+            raise
         finally:
             del self._lanes[tenant]
 

@@ -127,3 +127,28 @@ async def test_an_append_whose_caller_gave_up_before_its_batch_left_is_not_writt
     await asyncio.sleep(0.2)
     texts = await pool.fetch("SELECT data->>'text' AS t FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant)
     assert [r["t"] for r in texts] == ["sent"]
+
+
+async def test_if_the_sender_is_cancelled_no_caller_is_left_waiting(pool):
+    incidents = await _incidents(pool, tenants=1, per_tenant=2)
+    tenant = incidents[0][0]
+
+    class SlowPool(CountingPool):
+        async def fetchrow(self, *args: Any) -> asyncpg.Record | None:
+            await asyncio.sleep(30)
+            raise AssertionError("not reached")
+
+        async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+            await asyncio.sleep(30)
+            raise AssertionError("not reached")
+
+    store = EventStore(pool)
+    store.group = GroupCommit(SlowPool(pool))  # type: ignore[arg-type]
+    callers = [asyncio.create_task(store.append(tenant, iid, 1, _note("x"), recorded_by="k")) for _, iid in incidents]
+    await asyncio.sleep(0.05)
+    (sender,) = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "GroupCommit._run"]
+    sender.cancel()
+    done, pending = await asyncio.wait(callers, timeout=2)
+    assert not pending  # both answered at once, not after a timeout
+    assert all(t.cancelled() for t in done)  # (the sender's cancellation, passed on)
+    assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant) == 0
