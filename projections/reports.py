@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 T = TypeVar("T")
+SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
 
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 
@@ -142,15 +143,25 @@ class ReportFilter:
 
 
 async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connection], Awaitable[T]]) -> list[T]:
-    """Run read-only queries concurrently, each on its own connection, all in the first one's snapshot."""
+    """Run read-only queries in one snapshot: at once, each on its own connection, when the pool
+    has spare connections right away; else one after another on one (never waiting for a
+    second connection while holding the first: many reports at once could hold them all)."""
     async with contextlib.AsyncExitStack() as stack:
-        conns = [await stack.enter_async_context(pool.acquire()) for _ in queries]
+        conns = [await stack.enter_async_context(pool.acquire())]
+        for _ in queries[1:]:
+            try:
+                conns.append(await stack.enter_async_context(pool.acquire(timeout=SPARE_WAIT_S)))
+            except TimeoutError:
+                conns = conns[:1]
+                break
         for c in conns:
             await stack.enter_async_context(c.transaction(isolation="repeatable_read", readonly=True))
             # Plans for the filters actually given: after five runs PostgreSQL would switch a
             # prepared report to a generic plan, measured 5x slower (it cannot drop the
             # "$n IS NULL OR ..." filters a report leaves empty).
             await c.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        if len(conns) == 1:
+            return [await query(conns[0]) for query in queries]
         snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()")
         for c in conns[1:]:
             await c.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # (no parameters allowed here)

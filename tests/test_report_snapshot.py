@@ -32,3 +32,19 @@ async def test_a_row_committed_meanwhile_is_seen_by_neither_query(pool):
 
     assert await in_one_snapshot(pool, first, second) == [0, 0]
     assert await pool.fetchval("SELECT count(*) FROM snapshot_probe") == 1
+
+
+async def test_with_no_spare_connection_the_queries_run_one_after_another(database_url):
+    from ledger.config import Settings
+    from ledger.database import create_pool
+
+    single = await create_pool(database_url, Settings(), min_size=1, max_size=1)
+    try:
+        results = await in_one_snapshot(
+            single,
+            lambda c: c.fetchval("SELECT pg_current_snapshot()::text"),
+            lambda c: c.fetchval("SELECT pg_current_snapshot()::text"),
+        )
+        assert results[0] == results[1]  # one transaction: one snapshot
+    finally:
+        await single.close()
