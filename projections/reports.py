@@ -182,22 +182,13 @@ def _empty_metric() -> dict[str, Any]:
 
 
 async def sla_report(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    tenant: str,
-    flt: ReportFilter,
-    group_by: str | None,
-    now: datetime,
+    pool: asyncpg.Pool, tenant: str, flt: ReportFilter, group_by: str | None, now: datetime
 ) -> dict[str, Any]:
-    if isinstance(conn, asyncpg.Pool):
-        # Both queries at once on two connections (two cores), in one snapshot (one consistent report).
-        rows, gap_rows = await in_one_snapshot(
-            conn,
-            lambda c: c.fetch(SLA_REPORT, *flt.args(tenant), group_by, now),
-            lambda c: c.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by),
-        )
-    else:
-        rows = await conn.fetch(SLA_REPORT, *flt.args(tenant), group_by, now)
-        gap_rows = await conn.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by)
+    rows, gap_rows = await in_one_snapshot(
+        pool,
+        lambda c: c.fetch(SLA_REPORT, *flt.args(tenant), group_by, now),
+        lambda c: c.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by),
+    )
     gaps = {r["gkey"]: r for r in gap_rows}
     groups: dict[Any, dict[str, Any]] = {}
     for row in rows:
@@ -236,22 +227,16 @@ def _metric(count: int, breached: int, pct: list[float] | None, longest: int | N
     }
 
 
-async def coverage_report(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant: str, flt: ReportFilter, now: datetime
-) -> dict[str, Any]:
+async def coverage_report(pool: asyncpg.Pool, tenant: str, flt: ReportFilter, now: datetime) -> dict[str, Any]:
     if flt == ReportFilter():
         assignees_query, assignees_args = COVERAGE_ASSIGNEES_ALL, (tenant,)
     else:
         assignees_query, assignees_args = COVERAGE_ASSIGNEES, flt.args(tenant)
-    if isinstance(conn, asyncpg.Pool):
-        roles, assignees = await in_one_snapshot(
-            conn,
-            lambda c: c.fetch(COVERAGE_ROLES, *flt.args(tenant), now),
-            lambda c: c.fetch(assignees_query, *assignees_args),
-        )
-    else:
-        roles = await conn.fetch(COVERAGE_ROLES, *flt.args(tenant), now)
-        assignees = await conn.fetch(assignees_query, *assignees_args)
+    roles, assignees = await in_one_snapshot(
+        pool,
+        lambda c: c.fetch(COVERAGE_ROLES, *flt.args(tenant), now),
+        lambda c: c.fetch(assignees_query, *assignees_args),
+    )
     return {
         "roles": [
             {

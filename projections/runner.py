@@ -68,8 +68,6 @@ SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id IS NOT N
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
-CHECKPOINTS = "SELECT projection, position FROM projection_checkpoints WHERE tenant_id = $1"
-
 UPSERT_VIEW = """
 INSERT INTO incident_views (
     tenant_id, incident_id, version, status, severity, scenario, channel, start_at, policy_version, as_of,
