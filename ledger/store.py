@@ -172,8 +172,10 @@ class GroupCommit:
     alone is never delayed); else it goes with the next batch, which leaves as soon as the one
     out comes back. Under load one round trip and one commit carry many appends, while tenants
     proceed in parallel. Each append's outcome is its own: a conflict on one is only that one's.
-    If a batch fails as a whole, its appends are tried again one by one, so that a bad append
-    only fails itself. An append whose caller gave up before its batch left is not sent.
+    If PostgreSQL refuses a batch (it rolled back), its appends are tried again one by one, so
+    that a bad append only fails itself; if the outcome is unknown (the connection dropped), all
+    of them get the error and none is sent again, as a single append would. An append whose
+    caller gave up before its batch left is not sent.
     """
 
     def __init__(self, pool: asyncpg.Pool, max_batch: int = 100) -> None:
@@ -218,14 +220,23 @@ class GroupCommit:
             else:
                 rows = await self.pool.fetch(APPEND_BATCH, *_columns([args for args, _ in batch]))
         except Exception as exc:
-            if len(batch) > 1:
+            if len(batch) > 1 and _refused(exc):
                 for item in batch:
                     await self._send([item])
                 return
-            _settle(batch[0][1], exception=exc)
+            for _, future in batch:  # (outcome unknown, e.g. the connection dropped: never sent twice)
+                _settle(future, exception=exc)
             return
         for (_, future), row in zip(batch, rows, strict=True):
             _settle(future, row)
+
+
+def _refused(exc: Exception) -> bool:
+    """PostgreSQL refused the statement, so its transaction rolled back: nothing of it was written.
+    (Not a lost connection or a shutdown: the statement may have committed before the answer.)"""
+    return isinstance(exc, asyncpg.PostgresError) and not isinstance(
+        exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
+    )
 
 
 def _decode_missed(raw: str | None) -> tuple[tuple[int, datetime, EventData], ...] | None:

@@ -152,3 +152,31 @@ async def test_if_the_sender_is_cancelled_no_caller_is_left_waiting(pool):
     assert not pending  # both answered at once, not after a timeout
     assert all(t.cancelled() for t in done)  # (the sender's cancellation, passed on)
     assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant) == 0
+
+
+async def test_a_batch_whose_outcome_is_unknown_is_not_sent_again(pool):
+    """The connection drops after the batch committed: its appends must not be decided and written again."""
+    incidents = await _incidents(pool, tenants=1, per_tenant=2)
+    tenant = incidents[0][0]
+
+    class LostAnswer(CountingPool):
+        async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+            await self.pool.fetch(*args)  # committed...
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    from ledger.commands import Note
+
+    shell = Shell(EventStore(pool), PolicyStore(pool))
+    who = Principal(tenant, "write-key", Scope.WRITE)
+    for _, iid in incidents:  # (the shell now knows both incidents: the two appends leave together)
+        await shell.execute(who, Note(incident_id=iid, actor="a", text="warm"))
+    shell.store.group = GroupCommit(LostAnswer(pool))  # type: ignore[arg-type]
+    outcomes = await asyncio.gather(
+        *(shell.execute(who, Note(incident_id=iid, actor="a", text="once")) for _, iid in incidents),
+        return_exceptions=True,
+    )
+    assert all(isinstance(o, asyncpg.ConnectionDoesNotExistError) for o in outcomes)
+    rows = await pool.fetch(
+        "SELECT incident_id, count(*) AS n FROM events WHERE tenant_id = $1 AND type = 'noted' GROUP BY 1", tenant
+    )
+    assert sorted(r["n"] for r in rows) == [2, 2]  # the warm-up and the lost batch's one, not a third
