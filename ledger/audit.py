@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from ledger import checkpoints
-from ledger.chain import ROW_COLUMNS, Broken, Found, Walker
+from ledger.chain import ROW_COLUMNS, SPELLED_COLUMNS, Broken, Found, Walker
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
@@ -27,7 +27,9 @@ _END = 2**62
 _HASH_HERE = "SELECT position FROM events WHERE tenant_id = $1 AND hash = $2 LIMIT 1"
 # Only at a break: is the hash (or the event id) another tenant's? One scan, never per row.
 _ELSEWHERE = "SELECT 1 FROM events WHERE tenant_id <> $1 AND (hash = $2 OR id = $3::uuid) LIMIT 1"
-ROWS = f"SELECT {ROW_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"  # noqa: E501
+_RANGE = "FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"
+ROWS = f"SELECT {ROW_COLUMNS} {_RANGE}"
+SPELLED_ROWS = f"SELECT {SPELLED_COLUMNS} {_RANGE}"
 CHECKPOINTS_IN = (
     f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
     " WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position"
@@ -245,23 +247,34 @@ async def _walk(
     take: Callable[[Any], None],
     forged_at: Callable[[], int | None],
 ) -> Broken | None:
-    """Feed the events batch by batch, each batch's checkpoints first; the first problem or None."""
+    """Feed the events batch by batch, each batch's checkpoints first; the first problem or None.
+    Rows go through the walker's fast path; from the first row it does not accept, the rest of
+    the batch is read again with the ordinary columns and fed one by one (same snapshot). The
+    next batch is asked for before this one is hashed, so PostgreSQL reads it meanwhile."""
+    rows = await conn.fetch(SPELLED_ROWS, tenant, 0, _END, BATCH)
     after = 0
     while walker.broken is None:
-        rows = await conn.fetch(ROWS, tenant, after, _END, BATCH)
         upto = rows[-1]["position"] if len(rows) == BATCH else _END
         for cp in await conn.fetch(CHECKPOINTS_IN, tenant, after, upto):
             if newest is None or cp["position"] != newest["position"]:
                 take(cp)
+        ahead: asyncio.Future[list[Any]] | None = None
+        if upto != _END:
+            ahead = asyncio.ensure_future(conn.fetch(SPELLED_ROWS, tenant, upto, _END, BATCH))
+            await asyncio.sleep(0)  # let it send the query
         # Events up to a forged checkpoint are still checked: an earlier break is named first.
         forged = forged_at()
-        rows = [r for r in rows if forged is None or r["position"] < forged]
-        for row in rows:
-            if not await walker.feed(row):
-                break
-        if len(rows) < BATCH:
+        batch = [r for r in rows if forged is None or r["position"] < forged]
+        accepted = walker.take_spelled(batch)
+        following = await ahead if ahead is not None else []
+        if accepted < len(batch):
+            start = batch[accepted - 1]["position"] if accepted else after
+            for row in await conn.fetch(ROWS, tenant, start, batch[-1]["position"], len(batch) - accepted):
+                if not await walker.feed(row):
+                    break
+        if ahead is None or len(batch) < len(rows):  # the end, or a forged checkpoint
             break
-        after = rows[-1]["position"]
+        rows, after = following, upto
     if walker.broken is None and (forged := forged_at()) is not None:
         return Broken(
             forged,

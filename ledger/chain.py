@@ -25,20 +25,31 @@ offline check can show that a window of events is part of the history the servic
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from schemas.events import GENESIS_HASH, body_digest, link_hash, rfc3339
+from schemas.events import GENESIS_HASH, body_digest, link_hash, rfc3339, spelled_digest, spelled_link_hash
 
 _decode = msgspec.json.Decoder()
 
 ROW_COLUMNS = (
     "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
     " recorded_by, data::text AS data, prev_hash, hash"
+)
+
+# The same row with the hash inputs spelled by PostgreSQL, on its own core: ids as text and both
+# times as `ledger_append` spells `recorded_at` (what `rfc3339` spells). `Walker.take_spelled`.
+_SPELLED = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS {}"""
+SPELLED_COLUMNS = (
+    "tenant_id, position, id::text AS id, incident_id::text AS incident_id, version, type, "
+    + _SPELLED.format("occurred_at", "occurred_at")
+    + ", "
+    + _SPELLED.format("recorded_at", "recorded_at")
+    + ", actor, recorded_by, data::text AS data, prev_hash, hash"
 )
 
 
@@ -140,6 +151,35 @@ class Walker:
         self.anchors.pop(self.position, None)  # passed: only anchors still ahead are kept
         self.checked += 1
         return True
+
+    def take_spelled(self, rows: Sequence[Any]) -> int:
+        """The fast path over rows of `SPELLED_COLUMNS`: accept rows in turn while each one is
+        exactly what the walk expects (next position, linked, hash recomputed, anchor and version
+        in order); return how many were accepted. The first row not accepted has to be `feed`
+        with the ordinary columns, which tells what is wrong (or accepts it after all: only the
+        spelling differed). Accepts nothing `feed` would refuse; about twice as fast."""
+        if self.broken is not None:
+            return 0
+        tenant, anchors, versions, windowed = self.tenant, self.anchors, self.versions, self.windowed
+        position, head, decode, accepted = self.position, self.head, _decode.decode, 0
+        for row in rows:
+            row_tenant, at, event_id, incident, version, kind, occurred, recorded, actor, by, data, prev, hash_ = row
+            if row_tenant != tenant or at != position + 1 or prev != head:
+                break
+            digest = spelled_digest(actor, decode(data), event_id, incident, occurred, by, tenant, kind, version)
+            if spelled_link_hash(prev, at, recorded, digest) != hash_:
+                break
+            if at in anchors and anchors[at] != hash_:
+                break
+            if incident is not None:
+                want = versions.get(incident, version - 1 if windowed else 0) + 1
+                if version != want:
+                    break
+                versions[incident] = want
+            anchors.pop(at, None)
+            position, head, accepted = at, hash_, accepted + 1
+        self.position, self.head, self.checked = position, head, self.checked + accepted
+        return accepted
 
     def feed_link(self, link: Any) -> bool:
         """Check a content-free link (an export's tail towards a checkpoint); False once broken."""

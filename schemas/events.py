@@ -253,12 +253,38 @@ def body_digest(
     The chain link (see `link_hash`) adds what only the database knows at append time:
     the tenant position, the previous hash and `recorded_at`.
     """
+    return spelled_digest(
+        actor,
+        data,
+        str(event_id),
+        None if incident_id is None else str(incident_id),
+        rfc3339(occurred_at),
+        recorded_by,
+        tenant_id,
+        event_type,
+        version,
+    )
+
+
+def spelled_digest(
+    actor: str,
+    data: dict[str, Any],
+    event_id: str,
+    incident_id: str | None,
+    occurred_at: str,
+    recorded_by: str,
+    tenant_id: str,
+    event_type: str,
+    version: int | None,
+) -> str:
+    """`body_digest` from the fields as the digest spells them (ids as text, `rfc3339` time):
+    verification gets them so spelled from PostgreSQL and skips the conversions."""
     body = {
         "actor": actor,
         "data": data,
-        "id": str(event_id),
-        "incident_id": None if incident_id is None else str(incident_id),
-        "occurred_at": rfc3339(occurred_at),
+        "id": event_id,
+        "incident_id": incident_id,
+        "occurred_at": occurred_at,
         "recorded_by": recorded_by,
         "tenant_id": tenant_id,
         "type": event_type,
@@ -269,8 +295,12 @@ def body_digest(
 
 def link_hash(prev_hash: str, position: int, recorded_at: datetime, digest: str) -> str:
     """The chain hash; `ledger_append` in SQL computes exactly this string's sha256."""
-    text = f"{prev_hash}:{position}:{rfc3339(recorded_at)}:{digest}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return spelled_link_hash(prev_hash, position, rfc3339(recorded_at), digest)
+
+
+def spelled_link_hash(prev_hash: str, position: int, recorded_at: str, digest: str) -> str:
+    """`link_hash` with `recorded_at` already spelled by `rfc3339` (or `ledger_append`'s to_char)."""
+    return hashlib.sha256(f"{prev_hash}:{position}:{recorded_at}:{digest}".encode()).hexdigest()
 
 
 def event_hash(event: Event) -> str:

@@ -1,0 +1,116 @@
+"""Verify's fast path (`Walker.take_spelled` over `SPELLED_COLUMNS`) accepts exactly the rows the
+full check accepts, stops at the first row it must not accept, and verify reads ahead batch by
+batch without changing what it finds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from ledger import audit
+from ledger.chain import ROW_COLUMNS, SPELLED_COLUMNS, Walker, check
+from tests.conftest import Tenant, detect_body, new_tenant
+from tests.test_audit import _history, _verify, tamper
+from tests.test_audit_tamper import SCENARIOS
+
+_ORDER = "FROM events WHERE tenant_id = $1 ORDER BY position"
+# Each column of a spelled row, and a value that differs from any stored one.
+_COLUMNS = [c.strip().split(" AS ")[-1].split("::")[0] for c in ROW_COLUMNS.split(",")]
+
+
+async def _rows(pool, tenant: str) -> tuple[list[tuple], list]:
+    spelled = [tuple(r) for r in await pool.fetch(f"SELECT {SPELLED_COLUMNS} {_ORDER}", tenant)]
+    return spelled, await pool.fetch(f"SELECT {ROW_COLUMNS} {_ORDER}", tenant)
+
+
+@pytest.fixture(scope="module")
+async def history(app_client, pool) -> Tenant:
+    """Three incidents, and times a formatter could get wrong: a whole second, one microsecond,
+    a client zone far from UTC."""
+    tenant = await new_tenant(pool, "fast")
+    await _history(app_client, tenant)
+    early = detect_body(title="detected early", occurred_at="2026-11-24T08:00:00Z")
+    r = await app_client.post("/v1/incidents", json=early, headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    incident = r.json()["id"]
+    times = [
+        datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 24, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 11, 24, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    ]
+    for at in times:
+        body = {"text": "timed note", "occurred_at": at.isoformat()}
+        r = await app_client.post(f"/v1/incidents/{incident}/notes", json=body, headers=tenant.auth())
+        assert r.status_code == 201, r.text
+    odd = detect_body(title='ünïcode \u2028 "quoted"')
+    r = await app_client.post("/v1/incidents", json=odd, headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    return tenant
+
+
+async def test_the_fast_path_accepts_an_untouched_history_as_the_full_check_does(pool, history):
+    spelled, ordinary = await _rows(pool, history.name)
+    walker = Walker(history.name)
+    assert walker.take_spelled(spelled) == len(spelled) == 17
+    assert (walker.checked, walker.broken, (walker.position, walker.head)) == check(ordinary, history.name)
+    assert walker.versions == {str(r["incident_id"]): r["version"] for r in ordinary}
+
+
+def _other(value):
+    if isinstance(value, int):
+        return value + 1
+    if value is None:
+        return "00000000-0000-0000-0000-000000000000"
+    if value.startswith("{"):
+        return value.replace("}", ', "extra": 1}', 1)
+    return value[:-1] + ("0" if value[-1] != "0" else "1")
+
+
+@pytest.mark.parametrize("column", range(13), ids=_COLUMNS)
+async def test_the_fast_path_stops_at_any_changed_column(pool, history, column):
+    spelled, _ = await _rows(pool, history.name)
+    for at in (0, 6, len(spelled) - 1):
+        changed = list(spelled)
+        row = list(changed[at])
+        row[column] = _other(row[column])
+        changed[at] = tuple(row)
+        walker = Walker(history.name)
+        assert walker.take_spelled(changed) == at, (at, _COLUMNS[column])
+        assert walker.position == at and walker.checked == at and walker.broken is None
+
+
+async def test_the_fast_path_stops_at_a_differing_anchor_and_a_version_out_of_turn(pool, history):
+    spelled, _ = await _rows(pool, history.name)
+    walker = Walker(history.name, anchors={5: "f" * 64})
+    assert walker.take_spelled(spelled) == 4
+    walker = Walker(history.name, anchors={5: spelled[4][12]})
+    assert walker.take_spelled(spelled) == len(spelled) and walker.anchors == {}
+    walker = Walker(history.name)
+    incident = spelled[-1][3]
+    walker.versions[incident] = 5  # as if the walk had seen that incident further on already
+    assert walker.take_spelled(spelled) == min(i for i, row in enumerate(spelled) if row[3] == incident) > 0
+    broken = Walker(history.name)
+    broken.broken = audit.Broken(1, None, "changed", "earlier")
+    assert broken.take_spelled(spelled) == 0
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_tampering_is_located_the_same_when_verify_reads_ahead_in_small_batches(
+    app_client, pool, monkeypatch, name
+):
+    statements, position, online, _ = SCENARIOS[name]
+    tenant = await new_tenant(pool, "fastb")
+    await _history(app_client, tenant)
+    await tamper(pool, *statements(tenant.name))
+    monkeypatch.setattr(audit, "BATCH", 4)  # 12 events: the break lands in a later, read-ahead batch
+    report = await _verify(app_client, tenant)
+    assert report["ok"] is False
+    assert (report["problem"]["position"], report["problem"]["kind"]) == (position, online), report["problem"]
+
+
+@pytest.mark.parametrize("batch", [3, 4, 5, 16])
+async def test_small_batches_check_every_event_once(app_client, pool, monkeypatch, history, batch):
+    monkeypatch.setattr(audit, "BATCH", batch)
+    report = await _verify(app_client, history)
+    assert report["ok"] is True and report["checked"] == 17 and report["head"]["position"] == 17
