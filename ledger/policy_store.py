@@ -20,6 +20,7 @@ SELECT version, document::text AS document FROM policies
  WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1
 """
 POLICY_VERSION = "SELECT document::text AS document FROM policies WHERE tenant_id = $1 AND version = $2"
+ALL_VERSIONS = "SELECT version, document::text AS document FROM policies WHERE tenant_id = $1"
 
 
 class PolicyStore:
@@ -47,6 +48,11 @@ class PolicyStore:
         if row is None:
             return DEFAULT_POLICY
         return self._remember(tenant, version, row["document"])
+
+    async def preload(self, tenant: str, conn: asyncpg.Connection) -> None:
+        """Cache every stored version of the tenant's plan (a rebuild folds without reading)."""
+        for row in await conn.fetch(ALL_VERSIONS, tenant):
+            self._remember(tenant, row["version"], row["document"])
 
     async def current_roles(self, tenant: str) -> tuple[int, frozenset[str]]:
         policy = await self.current(tenant)

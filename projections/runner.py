@@ -62,9 +62,11 @@ SELECT t.id FROM tenants t
        LEFT JOIN projection_checkpoints c ON c.tenant_id = t.id AND c.projection = p.name
       WHERE coalesce(c.position, 0) < t.head_position)
 """
-# A rebuild reads every stream once, whole and in order (the stream index serves it).
-ALL_STREAMS = f"""
-SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id IS NOT NULL ORDER BY incident_id, version
+# A rebuild reads every stream once, whole and in order (the stream index serves it), up to the
+# head it read: events are never changed, so any later snapshot reads the same rows.
+ALL_STREAMS_UPTO = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
@@ -125,11 +127,16 @@ class Projection(Protocol):
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None: ...
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        """Write the rows of whole streams into the reset projection (a rebuild: no conflicts, one batch)."""
+    async def records(self, conn: asyncpg.Connection | None, tenant: str, streams: Sequence[Stream]) -> list[Any]:
+        """The rows of whole streams (a rebuild). Folding may read through `conn`; with None it
+        reads nothing the projection's `prepare` did not load."""
 
-    # Optional: `async def finish(conn, tenant)`, run once after a rebuild's last insert (for rows
-    # that summarize the whole tenant rather than one incident).
+    async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
+        """Write `records` into the reset projection (a rebuild: no conflicts, one batch)."""
+
+    # Optional: `async def prepare(conn, tenant)`, run once before a rebuild folds anything (to
+    # load what folding reads); `async def finish(conn, tenant)`, run once after its last write
+    # (for rows that summarize the whole tenant rather than one incident).
 
 
 async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[Stream]:
@@ -156,7 +163,7 @@ class IncidentViews:
     def __init__(self, policies: PolicyStore) -> None:
         self.policies = policies
 
-    async def _rows(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> list:
+    async def records(self, conn: asyncpg.Connection | None, tenant: str, streams: Sequence[Stream]) -> list[Any]:
         rows = []
         for n, stream in enumerate(streams, start=1):
             policy = await self.policies.version(tenant, getattr(stream.events[0].data, "policy_version", 0), conn)
@@ -166,17 +173,20 @@ class IncidentViews:
         return rows
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        rows = await self._rows(conn, tenant, streams)
+        rows = await self.records(conn, tenant, streams)
         if rows:
             await conn.executemany(UPSERT_VIEW, rows)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_VIEWS, tenant)
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        rows = await self._rows(conn, tenant, streams)
-        if rows:
-            await conn.copy_records_to_table("incident_views", records=rows, columns=VIEW_COLUMNS)
+    async def prepare(self, conn: asyncpg.Connection, tenant: str) -> None:
+        # Every version an event up to the head names is stored by now (written with its event).
+        await self.policies.preload(tenant, conn)
+
+    async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
+        if records:
+            await conn.copy_records_to_table("incident_views", records=records, columns=VIEW_COLUMNS)
 
 
 class AssigneeSpans:
@@ -186,7 +196,8 @@ class AssigneeSpans:
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         before = await conn.fetch(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
-        after = await self._insert(conn, tenant, streams)
+        after = await self.records(conn, tenant, streams)
+        await self.write(conn, tenant, after)
         # The whole-tenant figures of those whose spans changed (most events change none: notes,
         # replies, notices); recomputing one reads all of that assignee's spans.
         old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
@@ -203,18 +214,17 @@ class AssigneeSpans:
     async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_ALL), tenant)
 
-    async def insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        await self._insert(conn, tenant, streams)
-
-    async def _insert(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> list[tuple[Any, ...]]:
+    async def records(self, conn: asyncpg.Connection | None, tenant: str, streams: Sequence[Stream]) -> list[Any]:
         spans: list[tuple[Any, ...]] = []
         for n, stream in enumerate(streams, start=1):
             spans.extend((tenant, stream.incident_id, *span) for span in assignee_spans(stream))
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-        if spans:
-            await conn.copy_records_to_table("assignee_spans", records=spans, columns=SPAN_COLUMNS)
         return spans
+
+    async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
+        if records:
+            await conn.copy_records_to_table("assignee_spans", records=records, columns=SPAN_COLUMNS)
 
 
 def registry(policies: PolicyStore) -> dict[str, Projection]:
@@ -289,8 +299,12 @@ async def rebuild_together(
 
     Readers keep seeing the old rows until the commit; the incremental runner skips the tenant
     meanwhile (its checkpoint rows are locked), so the service keeps running throughout. Every
-    event up to the head read first is in the rows written; one committed after it may be too,
-    and is applied again by the catch-up: views are re-folded whole, so that changes nothing.
+    event up to the head read first is in the rows written; one committed after it is applied by
+    the catch-up at the end (views are re-folded whole, so applying one twice changes nothing).
+
+    With a second connection free, the streams are read and folded on it while the rows of the
+    previous batch are copied in on the first: PostgreSQL reads and writes on its own core while
+    Python folds. Without one, reading and writing take turns on the one connection.
     """
     async with pool.acquire() as conn:
         names = sorted(p.name for p in projections)
@@ -300,43 +314,110 @@ async def rebuild_together(
             for projection in projections:
                 await projection.reset(conn, tenant)
             head = await conn.fetchval(TENANT_HEAD, tenant) or 0
-            batch: list[Stream] = []
-            stream: list[Event] = []
-            cursor = await conn.cursor(ALL_STREAMS, tenant)
-            rows = await cursor.fetch(READ_CHUNK)
-            while rows:
-                # PostgreSQL reads the next chunk while this one is folded (the connection is not
-                # shared meanwhile: the next insert waits for the chunk to arrive).
-                following = asyncio.ensure_future(cursor.fetch(READ_CHUNK))
-                await asyncio.sleep(0)  # (lets it send the request)
-                try:
-                    for row in rows:
-                        event = event_from_row(row)
-                        if stream and event.incident_id != stream[0].incident_id:
-                            batch.append(Stream(stream))
-                            stream = []
-                        stream.append(event)
-                except BaseException:
-                    following.cancel()
-                    with contextlib.suppress(BaseException):
-                        await following
-                    raise
-                rows = await following
-                if len(batch) >= streams_per_batch:
-                    for projection in projections:
-                        await projection.insert(conn, tenant, batch)
-                    batch = []
-            if stream:
-                batch.append(Stream(stream))
             for projection in projections:
-                await projection.insert(conn, tenant, batch)
+                prepare = getattr(projection, "prepare", None)
+                if prepare is not None:
+                    await prepare(conn, tenant)
+            try:
+                spare = await pool.acquire(timeout=0.01)
+            except TimeoutError:
+                spare = None
+            try:
+                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch)
+            finally:
+                if spare is not None:
+                    await pool.release(spare)
+            for projection in projections:
                 finish = getattr(projection, "finish", None)
                 if finish is not None:
                     await finish(conn, tenant)
-            # Anything committed since the head was read (applied again if already in the rows).
+            # Anything committed since the head was read.
             position = await _advance(conn, projections, tenant, head)
             await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
     return position
+
+
+async def _pipeline(
+    conn: asyncpg.Connection,
+    spare: asyncpg.Connection | None,
+    projections: Sequence[Projection],
+    tenant: str,
+    head: int,
+    streams_per_batch: int,
+) -> None:
+    """Fold the streams up to `head` batch by batch (a producer task, reading on `spare` or on
+    `conn`) and write each batch's records on `conn` while the next one is folded."""
+    # One connection serves one operation at a time: with no spare, reads and writes take turns.
+    turn: contextlib.AbstractAsyncContextManager[Any] = asyncio.Lock() if spare is None else contextlib.nullcontext()
+    ready: asyncio.Queue[list[list[Any]] | None] = asyncio.Queue(maxsize=1)
+
+    async def fold(batch: list[Stream]) -> None:
+        records = [await p.records(None, tenant, batch) for p in projections]
+        await ready.put(records)
+
+    async def produce(reader: asyncpg.Connection) -> None:
+        async def chunk() -> list[Any]:
+            async with turn:
+                return await cursor.fetch(READ_CHUNK)
+
+        batch: list[Stream] = []
+        stream: list[Event] = []
+        cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
+        rows = await chunk()
+        while rows:
+            # PostgreSQL reads the next chunk while this one is folded.
+            following = asyncio.ensure_future(chunk())
+            await asyncio.sleep(0)  # (lets it send the request)
+            try:
+                for row in rows:
+                    event = event_from_row(row)
+                    if stream and event.incident_id != stream[0].incident_id:
+                        batch.append(Stream(stream))
+                        stream = []
+                    stream.append(event)
+                if len(batch) >= streams_per_batch:
+                    await fold(batch)
+                    batch = []
+            except BaseException:
+                following.cancel()
+                with contextlib.suppress(BaseException):
+                    await following
+                raise
+            rows = await following
+        if stream:
+            batch.append(Stream(stream))
+        if batch:
+            await fold(batch)
+        await ready.put(None)
+
+    async def produce_on_spare(reader: asyncpg.Connection) -> None:
+        async with reader.transaction(isolation="repeatable_read", readonly=True):
+            await produce(reader)
+
+    producer = asyncio.ensure_future(produce(conn) if spare is None else produce_on_spare(spare))
+    try:
+        while (records := await _next(ready, producer)) is not None:
+            async with turn:
+                for projection, rows in zip(projections, records, strict=True):
+                    await projection.write(conn, tenant, rows)
+        await producer  # (raises what it raised)
+    finally:
+        if not producer.done():
+            producer.cancel()
+            with contextlib.suppress(BaseException):
+                await producer
+
+
+async def _next(ready: asyncio.Queue[Any], producer: asyncio.Future[None]) -> Any:
+    """The next item, or None when the producer ended without one (its error is raised by the caller)."""
+    getting = asyncio.ensure_future(ready.get())
+    await asyncio.wait([getting, producer], return_when=asyncio.FIRST_COMPLETED)
+    if getting.done():
+        return getting.result()
+    getting.cancel()
+    if not ready.empty():
+        return ready.get_nowait()
+    return None
 
 
 async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]) -> dict[str, int]:

@@ -163,3 +163,78 @@ async def test_assignee_load_follows_the_spans_through_changes_and_rebuilds(pool
     assert [row[0] for row in maintained] == ["ayse", "mehmet", "zeynep"]  # mehmet's past span still counts
     await rebuild_together(pool, projections, t.name)
     assert await _load(pool, t.name) == maintained
+
+
+async def _full_rows(pool: asyncpg.Pool, tenant: str) -> tuple[list, list, list]:
+    views = await pool.fetch(
+        f"SELECT {', '.join(runner.VIEW_COLUMNS)} FROM incident_views WHERE tenant_id = $1 ORDER BY incident_id",
+        tenant,
+    )
+    _, spans = await _rows(pool, tenant)
+    return [tuple(r) for r in views], spans, await _load(pool, tenant)
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+async def test_a_rebuild_in_small_batches_on_one_or_two_connections_writes_what_the_runner_did(
+    pool, database_url, monkeypatch: pytest.MonkeyPatch, connections
+):
+    """Reading and folding on one connection while the previous batch is written on another (or
+    both in turn on a one-connection pool) leaves every row as the incremental runner left it."""
+    from ledger.config import Settings
+    from ledger.database import create_pool
+
+    tenant = await _tenant_with_incidents(pool, 7, 2)
+    projections = list(registry(PolicyStore(pool)).values())
+    await catch_up(pool, projections, tenant, wait=True)
+    incremental = await _full_rows(pool, tenant)
+    assert len(incremental[0]) == 7 and len(incremental[1]) == 14
+    monkeypatch.setattr(runner, "READ_CHUNK", 4)  # chunks end mid-stream
+    small = await create_pool(database_url, Settings(), min_size=1, max_size=connections)
+    try:
+        position = await rebuild_together(small, list(registry(PolicyStore(small)).values()), tenant, 2)
+    finally:
+        await small.close()
+    assert position == 21
+    assert await _full_rows(pool, tenant) == incremental
+
+
+class _Failing:
+    """A projection whose folding (or writing) fails halfway through a rebuild."""
+
+    name = "incident_views"
+
+    def __init__(self, inner: runner.IncidentViews, where: str) -> None:
+        self.inner, self.where, self.batches = inner, where, 0
+
+    async def reset(self, conn, tenant):
+        await self.inner.reset(conn, tenant)
+
+    async def prepare(self, conn, tenant):
+        await self.inner.prepare(conn, tenant)
+
+    async def records(self, conn, tenant, streams):
+        self.batches += 1
+        if self.where == "fold" and self.batches == 2:
+            raise RuntimeError("fold failed")
+        return await self.inner.records(conn, tenant, streams)
+
+    async def write(self, conn, tenant, records):
+        if self.where == "write" and self.batches == 2:
+            raise RuntimeError("write failed")
+        await self.inner.write(conn, tenant, records)
+
+
+@pytest.mark.parametrize("where", ["fold", "write"])
+async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_were(pool, where):
+    tenant = await _tenant_with_incidents(pool, 6, 1)
+    projections = list(registry(PolicyStore(pool)).values())
+    await catch_up(pool, projections, tenant, wait=True)
+    before = await _full_rows(pool, tenant)
+    failing = _Failing(runner.IncidentViews(PolicyStore(pool)), where)
+    with pytest.raises(RuntimeError, match=f"{where} failed"):
+        await rebuild_together(pool, [failing, projections[1]], tenant, 2)
+    assert failing.batches >= 2
+    assert await _full_rows(pool, tenant) == before
+    assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
+    # the pool is whole: every connection came back
+    assert pool.get_size() - pool.get_idle_size() == 0
