@@ -33,6 +33,8 @@ import msgspec
 from projections.policy import Policy, required_roles
 from schemas.events import Assigned, Detected, Event, Reopened, Resolved, SeverityChanged, Unassigned
 
+_ZERO = timedelta(0)
+
 
 class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     role: str
@@ -174,42 +176,57 @@ def missing_at(state: CoverageState, policy: Policy, instant: datetime) -> list[
 
 
 def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
-    """The coverage block at `now`."""
+    """The coverage block at `now`.
+
+    One sweep over the instants at which anything changed, up to `now`: between two of them
+    nothing does, so each interval is open or not, under one severity, with one set of holders.
+    (tests/test_coverage.py checks it against the definition, instant by instant.)"""
     if state.start is None or state.severity is None:
         raise ValueError("no detection: an incident's first event is `detected`")
     now = now.astimezone(UTC)
+    holds = state.holds
     required = required_roles(policy, state.severity)
     if state.open:
-        held = {h.role for h in state.holds if h.until is None}
+        held = {h.role for h in holds if h.until is None}
     else:
         resolved_at = state.lifecycle[-1][0]
-        held = {h.role for h in state.holds if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)}
+        held = {h.role for h in holds if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)}
     missing = [r for r in required if r not in held]
 
     instants = {state.start}
     instants.update(at for at, _ in state.severities)
     instants.update(at for at, _ in state.lifecycle)
-    for h in state.holds:
+    for h in holds:
         instants.add(h.since)
         if h.until is not None:
             instants.add(h.until)
     points = sorted(t for t in instants if t <= now)
 
     full_coverage_at = None
-    for t in points:
-        if open_at(state, t) and set(required_roles(policy, _severity_at(state, t))) <= _held_at(state, t):
-            full_coverage_at = t
-            break
-
-    uncovered = {r: timedelta(0) for r in required}
+    uncovered = dict.fromkeys(required, _ZERO)
+    lifecycle, severities = state.lifecycle, state.severities
+    n_life, n_sev, life, sev = len(lifecycle), len(severities), 0, 0
+    is_open, severity = False, severities[0][1]
+    needed_by: dict[str, set[str]] = {}
     for a, b in pairwise([*points, now]):
-        if b <= a or not open_at(state, a):
+        while life < n_life and lifecycle[life][0] <= a:
+            is_open = lifecycle[life][1]
+            life += 1
+        while sev < n_sev and severities[sev][0] <= a:
+            severity = severities[sev][1]
+            sev += 1
+        if not is_open:
             continue
-        needed = set(required_roles(policy, _severity_at(state, a)))
-        held_then = _held_at(state, a)
-        for role in required:
-            if role in needed and role not in held_then:
-                uncovered[role] += b - a
+        needed = needed_by.get(severity)
+        if needed is None:
+            needed = needed_by[severity] = set(required_roles(policy, severity))
+        held_then = {h.role for h in holds if h.since <= a and (h.until is None or a < h.until)}
+        if full_coverage_at is None and needed <= held_then:
+            full_coverage_at = a
+        if b > a:
+            for role in required:
+                if role in needed and role not in held_then:
+                    uncovered[role] += b - a
     return Coverage(
         required=required,
         missing=missing,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from projections.coverage import (
     INITIAL,
@@ -151,15 +154,11 @@ def test_de_escalation_drops_roles_from_required() -> None:
     events = build((0, detected("sev1")), (10, sev("sev4")), (15, assign(RESPONDER)))
     c = cov(events, 20)
     # Only social_responder is required now; it was unheld 0-15 = 900 s.
-    assert c == Coverage(
-        required=[RESPONDER], missing=[], full_coverage_at=m(15), uncovered_seconds={RESPONDER: 900}
-    )
+    assert c == Coverage(required=[RESPONDER], missing=[], full_coverage_at=m(15), uncovered_seconds={RESPONDER: 900})
 
 
 def test_resolved_incident_counts_missing_as_at_resolution() -> None:
-    events = build(
-        (0, detected("sev3")), (5, assign(LEAD)), (20, Resolved(summary="ok")), (25, unassign(LEAD))
-    )
+    events = build((0, detected("sev3")), (5, assign(LEAD)), (20, Resolved(summary="ok")), (25, unassign(LEAD)))
     c = cov(events, 100)
     # At resolution the lead was held, the responder was not. Time stops at the resolution:
     # lead 0-5 = 300 s, responder 0-20 = 1200 s.
@@ -224,9 +223,7 @@ def test_unassignment_backdated_before_its_assignment_empties_the_hold() -> None
 def test_roles_not_required_do_not_matter() -> None:
     events = build((0, detected("sev4")), (1, assign("customer_support")), (2, assign(RESPONDER)))
     c = cov(events, 3)
-    assert c == Coverage(
-        required=[RESPONDER], missing=[], full_coverage_at=m(2), uncovered_seconds={RESPONDER: 120}
-    )
+    assert c == Coverage(required=[RESPONDER], missing=[], full_coverage_at=m(2), uncovered_seconds={RESPONDER: 120})
 
 
 def test_fold_is_incremental_and_render_needs_a_detection() -> None:
@@ -243,3 +240,67 @@ def test_now_before_the_detection_counts_nothing() -> None:
     # A detection dated up to 60 s in the future: nothing is uncovered yet.
     c = cov(build((1, detected("sev4"))), 0)
     assert (c.uncovered_seconds, c.full_coverage_at, c.missing) == ({RESPONDER: 0}, None, [RESPONDER])
+
+
+# -- the sweep in `render` against the definition, instant by instant -------------------------
+
+
+def _by_definition(state, policy, now: datetime) -> tuple:
+    """`full_coverage_at` and `uncovered_seconds` straight from the definition: at each instant
+    at which anything changed, ask again whether the incident was open, which roles its severity
+    then required and who held them."""
+    from projections.coverage import _held_at, _severity_at, open_at
+    from projections.policy import required_roles
+
+    required = required_roles(policy, state.severity)
+    instants = {state.start, *(at for at, _ in state.severities), *(at for at, _ in state.lifecycle)}
+    for h in state.holds:
+        instants.update(t for t in (h.since, h.until) if t is not None)
+    points = sorted(t for t in instants if t <= now)
+    full = next(
+        (
+            t
+            for t in points
+            if open_at(state, t) and set(required_roles(policy, _severity_at(state, t))) <= _held_at(state, t)
+        ),
+        None,
+    )
+    uncovered = dict.fromkeys(required, timedelta(0))
+    for a, b in pairwise([*points, now]):
+        if b > a and open_at(state, a):
+            needed = set(required_roles(policy, _severity_at(state, a)))
+            for role in required:
+                if role in needed and role not in _held_at(state, a):
+                    uncovered[role] += b - a
+    return full, {r: d.days * 86400 + d.seconds for r, d in uncovered.items()}
+
+
+_ROLES = [LEAD, RESPONDER, COMMS, "legal", "executive_sponsor"]
+
+
+def _step(kind: int, role: int, who: int) -> EventData:
+    r, w = _ROLES[role], f"p{who}"
+    return [assign(r, w), unassign(r, w), sev(f"sev{who + 1}"), Resolved(summary="done"), Reopened(reason="again")][
+        kind
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["sev1", "sev2", "sev3", "sev4"]),
+    st.lists(
+        st.tuples(
+            st.floats(min_value=-30, max_value=600, allow_nan=False).map(lambda x: round(x, 3)),
+            st.integers(0, 4),
+            st.integers(0, 4),
+            st.integers(0, 3),
+        ),
+        max_size=14,
+    ),
+    st.floats(min_value=-10, max_value=700, allow_nan=False),
+)
+def test_the_sweep_measures_what_the_definition_says(first: str, steps, now: float) -> None:
+    events = build((0, detected(first)), *((at, _step(kind, role, who)) for at, kind, role, who in steps))
+    state = fold(events)
+    block = render(state, DEFAULT_POLICY, m(now))
+    assert (block.full_coverage_at, block.uncovered_seconds) == _by_definition(state, DEFAULT_POLICY, m(now))
