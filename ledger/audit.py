@@ -9,6 +9,7 @@ the events they were written with.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Callable
@@ -259,14 +260,22 @@ async def _walk(
             if newest is None or cp["position"] != newest["position"]:
                 take(cp)
         ahead: asyncio.Future[list[Any]] | None = None
-        if upto != _END:
-            ahead = asyncio.ensure_future(conn.fetch(SPELLED_ROWS, tenant, upto, _END, BATCH))
-            await asyncio.sleep(0)  # let it send the query
-        # Events up to a forged checkpoint are still checked: an earlier break is named first.
-        forged = forged_at()
-        batch = [r for r in rows if forged is None or r["position"] < forged]
-        accepted = walker.take_spelled(batch)
-        following = await ahead if ahead is not None else []
+        try:
+            if upto != _END:
+                ahead = asyncio.ensure_future(conn.fetch(SPELLED_ROWS, tenant, upto, _END, BATCH))
+                await asyncio.sleep(0)  # let it send the query
+            # Events up to a forged checkpoint are still checked: an earlier break is named first.
+            forged = forged_at()
+            batch = [r for r in rows if forged is None or r["position"] < forged]
+            accepted = walker.take_spelled(batch)
+            following = await ahead if ahead is not None else []
+        except BaseException:
+            # The connection is free again only once the read ahead has ended.
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
+            raise
         if accepted < len(batch):
             start = batch[accepted - 1]["position"] if accepted else after
             for row in await conn.fetch(ROWS, tenant, start, batch[-1]["position"], len(batch) - accepted):

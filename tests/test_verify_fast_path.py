@@ -114,3 +114,34 @@ async def test_small_batches_check_every_event_once(app_client, pool, monkeypatc
     monkeypatch.setattr(audit, "BATCH", batch)
     report = await _verify(app_client, history)
     assert report["ok"] is True and report["checked"] == 17 and report["head"]["position"] == 17
+
+
+async def test_a_walk_that_fails_with_a_batch_read_ahead_leaves_the_connection_usable(
+    pool, settings, database_url, monkeypatch, history
+):
+    """The batch read ahead is waited for (or cancelled) before the error leaves the walk: the
+    error is the walk's own, the transaction ends cleanly and the connection stays in the pool.
+    (One connection: nothing else gives the read ahead time to finish first.)"""
+    from ledger import checkpoints
+    from ledger.database import create_pool
+
+    real, calls = Walker.take_spelled, 0
+
+    def failing(self, rows):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("hashing failed")
+        return real(self, rows)
+
+    monkeypatch.setattr(audit, "BATCH", 4)
+    monkeypatch.setattr(Walker, "take_spelled", failing)
+    one = await create_pool(database_url, settings, min_size=1, max_size=1)
+    try:
+        backend = await one.fetchval("SELECT pg_backend_pid()")
+        with pytest.raises(RuntimeError, match="hashing failed"):
+            await audit.verify_tenant(one, history.name, checkpoints.load_signer(settings).public_key)
+        assert calls == 2
+        assert await one.fetchval("SELECT pg_backend_pid()") == backend  # the same connection, still whole
+    finally:
+        await one.close()
