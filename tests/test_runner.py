@@ -224,17 +224,30 @@ class _Failing:
         await self.inner.write(conn, tenant, records)
 
 
+@pytest.mark.parametrize("connections", [1, 4])
 @pytest.mark.parametrize("where", ["fold", "write"])
-async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_were(pool, where):
+async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_were(
+    pool, database_url, where, connections
+):
+    from ledger.config import Settings
+    from ledger.database import create_pool
+
     tenant = await _tenant_with_incidents(pool, 6, 1)
     projections = list(registry(PolicyStore(pool)).values())
     await catch_up(pool, projections, tenant, wait=True)
     before = await _full_rows(pool, tenant)
-    failing = _Failing(runner.IncidentViews(PolicyStore(pool)), where)
-    with pytest.raises(RuntimeError, match=f"{where} failed"):
-        await rebuild_together(pool, [failing, projections[1]], tenant, 2)
-    assert failing.batches >= 2
+    small = await create_pool(database_url, Settings(), min_size=1, max_size=connections)
+    try:
+        backends = {r[0] for r in [await small.fetchrow("SELECT pg_backend_pid()")]}
+        failing = _Failing(runner.IncidentViews(PolicyStore(small)), where)
+        with pytest.raises(RuntimeError, match=f"{where} failed"):
+            await rebuild_together(small, [failing, runner.AssigneeSpans()], tenant, 2)
+        assert failing.batches >= 2
+        # every connection came back, whole (the first one is the same connection as before)
+        assert small.get_size() - small.get_idle_size() == 0
+        if connections == 1:
+            assert await small.fetchval("SELECT pg_backend_pid()") in backends
+    finally:
+        await small.close()
     assert await _full_rows(pool, tenant) == before
     assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
-    # the pool is whole: every connection came back
-    assert pool.get_size() - pool.get_idle_size() == 0
