@@ -19,7 +19,9 @@ from typing import Any
 import asyncpg
 
 from ledger import checkpoints
-from ledger.chain import ROW_COLUMNS, SPELLED_COLUMNS, Broken, Found, Walker
+from ledger.chain import ROWS_IN_RANGE as ROWS
+from ledger.chain import SPELLED_IN_RANGE as SPELLED_ROWS
+from ledger.chain import Broken, Found, Walker
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
@@ -28,9 +30,6 @@ _END = 2**62
 _HASH_HERE = "SELECT position FROM events WHERE tenant_id = $1 AND hash = $2 LIMIT 1"
 # Only at a break: is the hash (or the event id) another tenant's? One scan, never per row.
 _ELSEWHERE = "SELECT 1 FROM events WHERE tenant_id <> $1 AND (hash = $2 OR id = $3::uuid) LIMIT 1"
-_RANGE = "FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"
-ROWS = f"SELECT {ROW_COLUMNS} {_RANGE}"
-SPELLED_ROWS = f"SELECT {SPELLED_COLUMNS} {_RANGE}"
 CHECKPOINTS_IN = (
     f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
     " WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position"

@@ -24,6 +24,7 @@ offline check can show that a window of events is part of the history the servic
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,12 @@ SPELLED_COLUMNS = (
     + _SPELLED.format("recorded_at", "recorded_at")
     + ", actor, recorded_by, data::text AS data, prev_hash, hash"
 )
+
+
+# A tenant's rows in (after, upto], in position order, at most so many: ordinary or spelled.
+_RANGE = "FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"
+ROWS_IN_RANGE = f"SELECT {ROW_COLUMNS} {_RANGE}"
+SPELLED_IN_RANGE = f"SELECT {SPELLED_COLUMNS} {_RANGE}"
 
 
 @dataclass(frozen=True)
@@ -315,6 +322,24 @@ def check(rows: Iterable[Any], tenant: str) -> tuple[int, Broken | None, tuple[i
         return walker.checked, walker.broken, (walker.position, walker.head)
     coro.close()
     raise RuntimeError("unreachable: a walk without look-ups suspended")
+
+
+async def walk_range(conn: Any, walker: Walker, after: int, upto: int, batch: int = 1000) -> None:
+    """Feed `walker` the tenant's events in (after, upto]: each batch through the fast path, and
+    from the first row it does not accept, the rest of that batch through the full check. Lets
+    other tasks run between batches (a few milliseconds each): this runs beside requests."""
+    while walker.broken is None:
+        rows = await conn.fetch(SPELLED_IN_RANGE, walker.tenant, after, upto, batch)
+        accepted = walker.take_spelled(rows)
+        if accepted < len(rows):
+            start, end = (rows[accepted - 1]["position"] if accepted else after), rows[-1]["position"]
+            for row in await conn.fetch(ROWS_IN_RANGE, walker.tenant, start, end, len(rows) - accepted):
+                if not await walker.feed(row):
+                    break
+        if len(rows) < batch:
+            return
+        after = rows[-1]["position"]
+        await asyncio.sleep(0)
 
 
 async def rows_of(conn: Any, tenant: str, batch: int = 5000, after: int = 0) -> AsyncIterator[Any]:

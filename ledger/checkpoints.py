@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.chain import Walker, rows_of
+from ledger.chain import Walker, walk_range
 from ledger.config import Settings
 from ledger.errors import ActionNotAllowed
 from schemas.events import GENESIS_HASH, rfc3339
@@ -39,6 +39,8 @@ from schemas.events import GENESIS_HASH, rfc3339
 log = structlog.get_logger(__name__)
 
 ALGORITHM = "ed25519"
+# Rows per batch of the walk before signing (it shares the event loop with requests).
+WALK_BATCH = 1000
 KEY_FILE_NAME = "signing-key.pem"
 
 
@@ -191,9 +193,7 @@ async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[d
             )
         walker = Walker.after(tenant, latest["position"], latest["head_hash"]) if latest is not None else Walker(tenant)
         start = latest["position"] if latest is not None else 0
-        async for row in rows_of(conn, tenant, after=start):
-            if row["position"] > position or not await walker.feed(row):
-                break
+        await walk_range(conn, walker, start, position, WALK_BATCH)
         problem = walker.finish(position, head_hash)
         if problem is not None:
             log.error("checkpoint_refused", tenant=tenant, position=problem.position, kind=problem.kind)

@@ -145,3 +145,28 @@ async def test_a_walk_that_fails_with_a_batch_read_ahead_leaves_the_connection_u
         assert await one.fetchval("SELECT pg_backend_pid()") == backend  # the same connection, still whole
     finally:
         await one.close()
+
+
+@pytest.mark.parametrize("batch", [3, 1000])
+async def test_signing_walks_the_new_events_in_batches_and_refuses_a_broken_segment(
+    app_client, pool, monkeypatch, batch
+):
+    from ledger import checkpoints
+
+    monkeypatch.setattr(checkpoints, "WALK_BATCH", batch)
+    tenant = await new_tenant(pool, "sign")
+    await _history(app_client, tenant, incidents=1)  # 4 events
+    first = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
+    assert first.status_code == 201 and first.json()["position"] == 4
+    incident = await pool.fetchval("SELECT id FROM incidents WHERE tenant_id = $1", tenant.name)
+    for n in range(8):  # positions 5..12
+        r = await app_client.post(f"/v1/incidents/{incident}/notes", json={"text": f"n{n}"}, headers=tenant.auth())
+        assert r.status_code == 201
+    actor = await pool.fetchval("SELECT actor FROM events WHERE tenant_id = $1 AND position = 9", tenant.name)
+    await tamper(pool, ("UPDATE events SET actor = 'someone else' WHERE tenant_id = $1 AND position = 9", tenant.name))
+    r = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
+    assert r.status_code == 409 and r.json()["type"] == "urn:crisis-ledger:problem:chain-broken"
+    assert r.json()["detail"].startswith("position 9: changed")
+    await tamper(pool, ("UPDATE events SET actor = $2 WHERE tenant_id = $1 AND position = 9", tenant.name, actor))
+    signed = await app_client.post("/v1/audit/checkpoints", headers=tenant.auth("admin"))
+    assert signed.status_code == 201 and signed.json()["position"] == 12
