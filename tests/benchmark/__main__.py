@@ -218,32 +218,43 @@ async def raw_scan(pool: asyncpg.Pool, tenant: str, max_seconds: float) -> dict[
     return {"rows": rows, "seconds": round(elapsed, 2), "per_second": round(rows / elapsed, 1)}
 
 
-async def feed_lag(base: str, key: str, stop: asyncio.Event, lags: list[float]) -> None:
-    """Follow the live feed; for each event, now - its recorded_at (same machine, same clock)."""
-    host, port = _host_port(base)
-    reader, writer = await asyncio.open_connection(host, port)
-    head = f"GET /v1/events/stream HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {key}\r\n\r\n"
-    writer.write(head.encode())
-    after_head = False
-    decode = msgspec.json.Decoder().decode
-    try:
-        while not stop.is_set():
-            try:
-                line = await asyncio.wait_for(reader.readline(), 0.5)
-            except TimeoutError:
-                continue
-            if not line:
-                return
-            if not after_head:
-                after_head = line in (b"\r\n",)
-                continue
-            # Chunked framing lines are sizes; SSE lines start with a field name.
-            if line.startswith(b"data: "):
-                event = decode(line[6:])
-                recorded = datetime.fromisoformat(event["recorded_at"]).timestamp()
-                lags.append(time.time() - recorded)
-    finally:
-        writer.close()
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+class FeedFollower:
+    """`tests.benchmark.follow` in a process of its own; `lags(start, end)`: the lags (seconds) of
+    the events received between two `time.time()` instants."""
+
+    def __init__(self, base: str, key: str, max_seconds: float) -> None:
+        self.args = (base, key, str(max_seconds))
+        self.received: list[tuple[float, float]] = []
+
+    async def __aenter__(self) -> FeedFollower:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.benchmark.follow",
+            *self.args,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=_CHECKOUT,  # (where `tests` is importable)
+        )
+        self.reading = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            at, lag = line.split()
+            self.received.append((float(at), float(lag)))
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+        await self.proc.wait()
+        await self.reading
+
+    def lags(self, start: float, end: float) -> list[float]:
+        return [lag for at, lag in self.received if start <= at <= end]
 
 
 async def timed(n: int, seconds: float, call: Callable[[], Awaitable[int]]) -> dict[str, Any]:
@@ -348,13 +359,11 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         return "POST", f"/v1/incidents/{iid}/notes", note, headers
 
     await load(base, args.clients, 1, 2000, action)  # warm-up
-    stop, lags = asyncio.Event(), []
-    follower = asyncio.create_task(feed_lag(base, tenants[0][1], stop, lags))
-    await asyncio.sleep(0.5)
-    lags.clear()
-    out["append"] = await load(base, args.clients, seconds, 500_000, action)
-    stop.set()
-    await follower
+    async with FeedFollower(base, tenants[0][1], seconds + 60) as follower:
+        await asyncio.sleep(1)  # (connected and caught up)
+        start = time.time()
+        out["append"] = await load(base, args.clients, seconds, 500_000, action)
+        lags = follower.lags(start, time.time())
     out["feed_lag"] = {
         "events": len(lags),
         "p50_ms": round(percentile(lags, 50) * 1000, 2),
