@@ -21,6 +21,49 @@ SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before go
 
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 
+# The narrow rows the reports read (migration 0009), derived from the incident_views rows of $2
+# by the incident_views projection in the same transaction. States: 0 no target, 1 pending,
+# 2 met, 3 breached, 4 cancelled; 'infinity' is no due time, -1 no elapsed time.
+
+SLA_ROWS_OF = """
+INSERT INTO sla_report_rows
+SELECT v.start_at,
+       coalesce(v.ack_due_at, 'infinity'), coalesce(v.first_due_at, 'infinity'),
+       coalesce(v.resolve_due_at, 'infinity'),
+       CASE WHEN v.status = 'open' AND v.update_next_due_at > v.as_of THEN v.update_next_due_at
+            ELSE 'infinity' END,
+       coalesce(v.ack_elapsed, -1), coalesce(v.first_elapsed, -1), coalesce(v.resolve_elapsed, -1),
+       cardinality(v.update_gap_seconds), cardinality(array_positions(v.update_gap_breached, true)),
+       v.update_unanswered,
+       CASE WHEN v.ack_target IS NULL THEN 0 WHEN v.ack_status = 'pending' THEN 1 WHEN v.ack_status = 'met' THEN 2
+            WHEN v.ack_status = 'breached' THEN 3 ELSE 4 END,
+       CASE WHEN v.first_target IS NULL THEN 0 WHEN v.first_status = 'pending' THEN 1
+            WHEN v.first_status = 'met' THEN 2 WHEN v.first_status = 'breached' THEN 3 ELSE 4 END,
+       CASE WHEN v.resolve_target IS NULL THEN 0 WHEN v.resolve_status = 'pending' THEN 1
+            WHEN v.resolve_status = 'met' THEN 2 WHEN v.resolve_status = 'breached' THEN 3 ELSE 4 END,
+       v.update_target IS NOT NULL,
+       v.incident_id, v.tenant_id, v.severity, v.channel, v.scenario, v.update_gap_seconds
+  FROM incident_views v WHERE v.tenant_id = $1 AND v.incident_id = ANY($2::uuid[])
+"""
+COVERAGE_ROWS_OF = """
+INSERT INTO coverage_report_rows
+SELECT v.start_at, v.as_of, coalesce(v.ack_due_at, 'infinity'),
+       coalesce((v.uncovered_seconds ->> role)::bigint, 0),
+       v.status = 'open', v.missing_at_ack_due IS NOT NULL, coalesce(role = ANY(v.missing_at_ack_due), false),
+       role = ANY(v.missing_roles),
+       v.incident_id, v.tenant_id, role, v.severity, v.channel, v.scenario
+  FROM incident_views v, unnest(v.required_roles) AS role
+ WHERE v.tenant_id = $1 AND v.incident_id = ANY($2::uuid[])
+"""
+DELETE_REPORT_ROWS_OF = """
+WITH sla AS (DELETE FROM sla_report_rows WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[]))
+DELETE FROM coverage_report_rows WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
+"""
+DELETE_REPORT_ROWS = """
+WITH sla AS (DELETE FROM sla_report_rows WHERE tenant_id = $1)
+DELETE FROM coverage_report_rows WHERE tenant_id = $1
+"""
+
 # After `WHERE v.tenant_id = $1` (written out in each statement, where the tenant scoping check
 # sees it): $2 since, $3 until, $4 severity, $5 scenario, $6 channel (NULL = any).
 _FILTERS = """
@@ -42,30 +85,29 @@ END"""
 
 
 def _milestone(p: str) -> str:
-    """A milestone's figures, aggregated straight from its columns (one pass, no unpivoting)."""
-    overdue = f"({p}_status = 'pending' AND {p}_due_at <= $8)"
-    settled = f"{p}_target IS NOT NULL AND {p}_status IN ('met', 'breached')"
+    """A milestone's figures, aggregated straight from its columns (one pass, no unpivoting).
+    Counted: met or breached, or still pending past its due time; sampled: met or breached
+    with an elapsed time."""
+    overdue = f"({p}_state = 1 AND {p}_due <= $8)"
+    settled = f"{p}_state IN (2, 3) AND {p}_elapsed >= 0"
     return f"""
-       count(*) FILTER (WHERE {p}_target IS NOT NULL AND ({p}_status IN ('met', 'breached') OR {overdue}))
-           AS {p}_count,
-       count(*) FILTER (WHERE {p}_target IS NOT NULL AND ({p}_status = 'breached' OR {overdue})) AS {p}_breached,
+       count(*) FILTER (WHERE {p}_state IN (2, 3) OR {overdue}) AS {p}_count,
+       count(*) FILTER (WHERE {p}_state = 3 OR {overdue}) AS {p}_breached,
        percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[]) WITHIN GROUP (ORDER BY {p}_elapsed)
            FILTER (WHERE {settled}) AS {p}_pct,
        max({p}_elapsed) FILTER (WHERE {settled}) AS {p}_max,"""
 
 
-# a running update gap that went overdue after the view's as_of: one more breached sample
-_RUNNING_OVERDUE = "(status = 'open' AND update_next_due_at > as_of AND update_next_due_at <= $8)::int"
-
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
-# and each percentile is one sort (unpivoting the milestones into rows first was 4x slower).
+# and each percentile is one sort (unpivoting the milestones into rows first was 4x slower). A
+# running update gap that went overdue after the view's as_of is one more breached sample.
 SLA_REPORT = f"""
 SELECT {_GROUP_KEY} AS gkey, {_milestone("ack")} {_milestone("first")} {_milestone("resolve")}
-       coalesce(sum(cardinality(update_gap_seconds) + update_unanswered + {_RUNNING_OVERDUE})
-           FILTER (WHERE update_target IS NOT NULL), 0) AS update_count,
-       coalesce(sum(cardinality(array_positions(update_gap_breached, true)) + update_unanswered
-           + {_RUNNING_OVERDUE}) FILTER (WHERE update_target IS NOT NULL), 0) AS update_breached
-  FROM incident_views v WHERE v.tenant_id = $1 {_FILTERS}
+       coalesce(sum(update_gaps + update_unanswered + (update_running_due <= $8)::int)
+           FILTER (WHERE has_update_target), 0) AS update_count,
+       coalesce(sum(update_gaps_breached + update_unanswered + (update_running_due <= $8)::int)
+           FILTER (WHERE has_update_target), 0) AS update_breached
+  FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
  GROUP BY 1 ORDER BY 1 NULLS FIRST
 """
 
@@ -73,23 +115,20 @@ SELECT {_GROUP_KEY} AS gkey, {_milestone("ack")} {_milestone("first")} {_milesto
 SLA_UPDATE_GAPS = f"""
 SELECT {_GROUP_KEY} AS gkey,
        percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[]) WITHIN GROUP (ORDER BY g) AS pct, max(g) AS max
-  FROM incident_views v, unnest(v.update_gap_seconds) AS g
- WHERE v.tenant_id = $1 AND v.update_target IS NOT NULL {_FILTERS}
+  FROM sla_report_rows v, unnest(v.update_gap_seconds) AS g
+ WHERE v.tenant_id = $1 AND v.has_update_target {_FILTERS}
  GROUP BY 1
 """
 
-# $7 now.
+# $7 now. An open incident's missing roles accrue uncovered time after its view's as_of.
 COVERAGE_ROLES = f"""
 SELECT role,
        count(*) AS incidents_requiring,
-       count(*) FILTER (WHERE role = ANY(
-           CASE WHEN missing_at_ack_due IS NOT NULL THEN missing_at_ack_due
-                WHEN status = 'open' AND ack_due_at <= $7 THEN missing_roles
-                ELSE '{{}}'::text[] END)) AS missing_when_ack_due,
-       sum(coalesce((uncovered_seconds ->> role)::bigint, 0)
-           + CASE WHEN status = 'open' AND role = ANY(missing_roles) AND $7 > as_of
-                  THEN floor(extract(epoch FROM $7 - as_of))::bigint ELSE 0 END) AS uncovered_total
-  FROM incident_views v, unnest(v.required_roles) AS role WHERE v.tenant_id = $1 {_FILTERS}
+       count(*) FILTER (WHERE CASE WHEN ack_due_passed THEN missing_when_ack_due
+                                   ELSE is_open AND ack_due <= $7 AND missing_now END) AS missing_when_ack_due,
+       sum(uncovered + CASE WHEN is_open AND missing_now AND $7 > as_of
+                            THEN floor(extract(epoch FROM $7 - as_of))::bigint ELSE 0 END) AS uncovered_total
+  FROM coverage_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
  GROUP BY role ORDER BY role
 """
 

@@ -19,7 +19,14 @@ import structlog
 from ledger.policy_store import PolicyStore
 from ledger.store import EVENT_COLUMNS, event_from_row
 from projections.incident_view import Stream, assignee_spans, stored_row
-from projections.reports import ASSIGNEE_LOAD_ALL, ASSIGNEE_LOAD_OF
+from projections.reports import (
+    ASSIGNEE_LOAD_ALL,
+    ASSIGNEE_LOAD_OF,
+    COVERAGE_ROWS_OF,
+    DELETE_REPORT_ROWS,
+    DELETE_REPORT_ROWS_OF,
+    SLA_ROWS_OF,
+)
 from schemas.events import Event
 
 log = structlog.get_logger(__name__)
@@ -101,6 +108,7 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
     missing_at_ack_due = excluded.missing_at_ack_due
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
+_DERIVE_REPORT_ROWS = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
 DELETE_SPANS_OF = """
 DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
 RETURNING incident_id, assignee, seq, start_at, end_at
@@ -156,7 +164,9 @@ async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequen
 
 
 class IncidentViews:
-    """incident_views: each incident's SLA and coverage figures, for lists, filters and reports."""
+    """incident_views: each incident's SLA and coverage figures, for lists, filters and reports;
+    with them, the narrow rows the reports read (sla_report_rows, coverage_report_rows), derived
+    from the views in SQL in the same transaction."""
 
     name = "incident_views"
 
@@ -176,9 +186,13 @@ class IncidentViews:
         rows = await self.records(conn, tenant, streams)
         if rows:
             await conn.executemany(UPSERT_VIEW, rows)
+            incidents = [row[1] for row in rows]
+            await conn.execute(DELETE_REPORT_ROWS_OF, tenant, incidents)
+            await _derive_report_rows(conn, tenant, incidents)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_VIEWS, tenant)
+        await conn.execute(DELETE_REPORT_ROWS, tenant)
 
     async def prepare(self, conn: asyncpg.Connection, tenant: str) -> None:
         # Every version an event up to the head names is stored by now (written with its event).
@@ -187,6 +201,12 @@ class IncidentViews:
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         if records:
             await conn.copy_records_to_table("incident_views", records=records, columns=VIEW_COLUMNS)
+            await _derive_report_rows(conn, tenant, [row[1] for row in records])
+
+
+async def _derive_report_rows(conn: asyncpg.Connection, tenant: str, incidents: list[Any]) -> None:
+    """The report rows of these incidents, from their (just written) views: one statement."""
+    await conn.execute(_DERIVE_REPORT_ROWS, tenant, incidents)
 
 
 class AssigneeSpans:
