@@ -21,11 +21,11 @@ SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before go
 
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 
-# The narrow rows the reports read (migration 0009), derived from the incident_views rows of $2
-# by the incident_views projection in the same transaction. States: 0 no target, 1 pending,
+# The narrow rows the reports read (migration 0009), derived from the incident_views rows by the
+# incident_views projection in the same transaction. States: 0 no target, 1 pending,
 # 2 met, 3 breached, 4 cancelled; 'infinity' is no due time, -1 no elapsed time.
 
-SLA_ROWS_OF = """
+SLA_ROWS = """
 INSERT INTO sla_report_rows
 SELECT v.start_at,
        coalesce(v.ack_due_at, 'infinity'), coalesce(v.first_due_at, 'infinity'),
@@ -43,9 +43,8 @@ SELECT v.start_at,
             WHEN v.resolve_status = 'met' THEN 2 WHEN v.resolve_status = 'breached' THEN 3 ELSE 4 END,
        v.update_target IS NOT NULL,
        v.incident_id, v.tenant_id, v.severity, v.channel, v.scenario, v.update_gap_seconds
-  FROM incident_views v WHERE v.tenant_id = $1 AND v.incident_id = ANY($2::uuid[])
-"""
-COVERAGE_ROWS_OF = """
+  FROM incident_views v WHERE v.tenant_id = $1"""
+COVERAGE_ROWS = """
 INSERT INTO coverage_report_rows
 SELECT v.start_at, v.as_of, coalesce(v.ack_due_at, 'infinity'),
        coalesce((v.uncovered_seconds ->> role)::bigint, 0),
@@ -53,8 +52,10 @@ SELECT v.start_at, v.as_of, coalesce(v.ack_due_at, 'infinity'),
        role = ANY(v.missing_roles),
        v.incident_id, v.tenant_id, role, v.severity, v.channel, v.scenario
   FROM incident_views v, unnest(v.required_roles) AS role
- WHERE v.tenant_id = $1 AND v.incident_id = ANY($2::uuid[])
-"""
+ WHERE v.tenant_id = $1"""
+# (a tenant's: all of them, as a rebuild writes them; or those of the incidents in $2)
+SLA_ROWS_OF = SLA_ROWS + " AND v.incident_id = ANY($2::uuid[])"
+COVERAGE_ROWS_OF = COVERAGE_ROWS + " AND v.incident_id = ANY($2::uuid[])"
 DELETE_REPORT_ROWS_OF = """
 WITH sla AS (DELETE FROM sla_report_rows WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[]))
 DELETE FROM coverage_report_rows WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])

@@ -22,9 +22,11 @@ from projections.incident_view import Stream, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
     ASSIGNEE_LOAD_OF,
+    COVERAGE_ROWS,
     COVERAGE_ROWS_OF,
     DELETE_REPORT_ROWS,
     DELETE_REPORT_ROWS_OF,
+    SLA_ROWS,
     SLA_ROWS_OF,
 )
 from schemas.events import Event
@@ -108,7 +110,9 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
     missing_at_ack_due = excluded.missing_at_ack_due
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
-_DERIVE_REPORT_ROWS = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
+# A batch's report rows from its views; a rebuild's, all at once at its end (one scan).
+_DERIVE_REPORT_ROWS_OF = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
+_DERIVE_REPORT_ROWS = f"WITH sla AS ({SLA_ROWS}) {COVERAGE_ROWS}"
 DELETE_SPANS_OF = """
 DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
 RETURNING incident_id, assignee, seq, start_at, end_at
@@ -188,7 +192,7 @@ class IncidentViews:
             await conn.executemany(UPSERT_VIEW, rows)
             incidents = [row[1] for row in rows]
             await conn.execute(DELETE_REPORT_ROWS_OF, tenant, incidents)
-            await _derive_report_rows(conn, tenant, incidents)
+            await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, incidents)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_VIEWS, tenant)
@@ -201,12 +205,9 @@ class IncidentViews:
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         if records:
             await conn.copy_records_to_table("incident_views", records=records, columns=VIEW_COLUMNS)
-            await _derive_report_rows(conn, tenant, [row[1] for row in records])
 
-
-async def _derive_report_rows(conn: asyncpg.Connection, tenant: str, incidents: list[Any]) -> None:
-    """The report rows of these incidents, from their (just written) views: one statement."""
-    await conn.execute(_DERIVE_REPORT_ROWS, tenant, incidents)
+    async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
+        await conn.execute(_DERIVE_REPORT_ROWS, tenant)
 
 
 class AssigneeSpans:
