@@ -42,7 +42,8 @@ SELECT v.start_at,
        CASE WHEN v.resolve_target IS NULL THEN 0 WHEN v.resolve_status = 'pending' THEN 1
             WHEN v.resolve_status = 'met' THEN 2 WHEN v.resolve_status = 'breached' THEN 3 ELSE 4 END,
        v.update_target IS NOT NULL,
-       v.incident_id, v.tenant_id, v.severity, v.channel, v.scenario, v.update_gap_seconds
+       v.incident_id, v.tenant_id, v.severity, v.channel, to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW'),
+       v.scenario, v.update_gap_seconds
   FROM incident_views v WHERE v.tenant_id = $1"""
 COVERAGE_ROWS = """
 INSERT INTO coverage_report_rows
@@ -81,7 +82,7 @@ CASE $7::text
     WHEN 'severity' THEN v.severity
     WHEN 'scenario' THEN v.scenario
     WHEN 'channel' THEN v.channel
-    WHEN 'week' THEN to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW')
+    WHEN 'week' THEN v.start_week
 END"""
 
 

@@ -208,7 +208,7 @@ async def test_list_filters_breached_at_risk_missing_role(app_client, scenario):
     assert await ids("missing_role=incident_lead&status=open") == set()
 
 
-async def test_sla_report_matches_independent_figures(app_client, scenario):
+async def test_sla_report_matches_independent_figures(app_client, scenario, pool):
     tenant, *_ = scenario
     r = await app_client.get("/v1/reports/sla", headers=tenant.auth("read"))
     assert r.status_code == 200, r.text
@@ -240,7 +240,10 @@ async def test_sla_report_matches_independent_figures(app_client, scenario):
     only_ig = (await app_client.get("/v1/reports/sla?channel=instagram", headers=tenant.auth("read"))).json()
     assert only_ig["groups"][0]["metrics"]["acknowledge"]["breached"] == 1
     week = (await app_client.get("/v1/reports/sla?group_by=week", headers=tenant.auth("read"))).json()
-    assert all(g["key"].startswith(str(datetime.now(UTC).isocalendar().year)) for g in week["groups"])
+    starts = [r[0] for r in await pool.fetch("SELECT detected_at FROM incidents WHERE tenant_id = $1", tenant.name)]
+    weeks = {f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in (t.astimezone(UTC) for t in starts)}
+    assert [g["key"] for g in week["groups"]] == sorted(weeks)
+    assert sum(g["metrics"]["acknowledge"]["count"] for g in week["groups"]) == 3
     future = iso(datetime.now(UTC) + timedelta(days=1))
     empty = (await app_client.get(f"/v1/reports/sla?since={future}", headers=tenant.auth("read"))).json()
     assert empty["groups"][0]["metrics"]["acknowledge"] == {

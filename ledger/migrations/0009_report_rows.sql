@@ -28,6 +28,7 @@ CREATE TABLE sla_report_rows (
     tenant_id             text        NOT NULL,
     severity              text        NOT NULL,
     channel               text        NOT NULL,
+    start_week            text        NOT NULL,  -- start_at's ISO week in UTC, as reports group it
     scenario              text,
     update_gap_seconds    integer[]   NOT NULL,
     PRIMARY KEY (tenant_id, incident_id)
@@ -69,7 +70,8 @@ SELECT v.start_at,
        CASE WHEN v.resolve_target IS NULL THEN 0 WHEN v.resolve_status = 'pending' THEN 1
             WHEN v.resolve_status = 'met' THEN 2 WHEN v.resolve_status = 'breached' THEN 3 ELSE 4 END,
        v.update_target IS NOT NULL,
-       v.incident_id, v.tenant_id, v.severity, v.channel, v.scenario, v.update_gap_seconds
+       v.incident_id, v.tenant_id, v.severity, v.channel, to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW'),
+       v.scenario, v.update_gap_seconds
   FROM incident_views v;
 
 INSERT INTO coverage_report_rows
