@@ -29,18 +29,24 @@ RECORDED_BY = "system:breach-watch"
 
 TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status = 'open'"
 
-# Pending milestones (and the running update gap) of a tenant's open incidents that are due
-# within the warning window, without a notice of that kind yet. $1 tenant, $2 now, $3 window.
+# Milestones of a tenant's open incidents that are due within the warning window (or overdue),
+# without a notice of that kind yet: pending ones, the running update gap, and ones the view
+# already shows breached and unfulfilled (a later event of the incident, a notice of another
+# milestone included, renders the view as of that event: without these, such a milestone would
+# never get its breach notice). $1 tenant, $2 now, $3 window.
 DUE_SOON = """
 WITH due AS (
     SELECT incident_id, 'acknowledge' AS metric, ack_due_at AS due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND ack_status = 'pending'
+     WHERE tenant_id = $1 AND status = 'open'
+       AND (ack_status = 'pending' OR (ack_status = 'breached' AND ack_met_at IS NULL))
     UNION ALL
     SELECT incident_id, 'first_response', first_due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND first_status = 'pending'
+     WHERE tenant_id = $1 AND status = 'open'
+       AND (first_status = 'pending' OR (first_status = 'breached' AND first_met_at IS NULL))
     UNION ALL
     SELECT incident_id, 'resolve', resolve_due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND resolve_status = 'pending'
+     WHERE tenant_id = $1 AND status = 'open'
+       AND (resolve_status = 'pending' OR (resolve_status = 'breached' AND resolve_met_at IS NULL))
     UNION ALL
     SELECT incident_id, 'update', update_next_due_at FROM incident_views
      WHERE tenant_id = $1 AND status = 'open' AND update_next_due_at IS NOT NULL

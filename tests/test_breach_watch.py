@@ -47,3 +47,32 @@ async def test_notices_are_recorded_once_by_concurrent_watchers(app_client, pool
     view = (await app_client.get(f"/v1/incidents/{late}", headers=tenant.auth("read"))).json()
     assert view["sla"]["acknowledge"]["status"] == "breached"
     assert view["sla"]["first_response"]["status"] == "pending"
+
+
+async def test_a_milestone_overdue_before_a_later_event_still_gets_its_breach_notice(app_client, pool):
+    """An event after the due time (here a note, and the notice of another milestone) renders the
+    incident's view as of that event, showing the milestone breached rather than pending: the watch
+    still records the breach, once; a milestone met late gets none."""
+    tenant = await new_tenant(pool, "later")
+    now = datetime.now(UTC)
+    body = detect_body(severity="sev1", occurred_at=iso(now - timedelta(minutes=40)))
+    noted = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    r = await app_client.post(f"/v1/incidents/{noted}/notes", json={"text": "looking"}, headers=tenant.auth())
+    assert r.status_code == 201
+    late = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    r = await app_client.post(f"/v1/incidents/{late}/acknowledge", json={}, headers=tenant.auth())
+    assert r.status_code == 201  # 35 min after its due time: met late, breached
+    view = (await app_client.get(f"/v1/incidents/{noted}", headers=tenant.auth("read"))).json()
+    assert view["sla"]["acknowledge"]["status"] == "breached"  # in the view: no longer pending
+
+    store, views = EventStore(pool), registry(PolicyStore(pool))["incident_views"]
+    window = timedelta(minutes=1)
+    assert await watch_tenant(pool, store, views, tenant.name, window) == 3
+    assert await _notices(app_client, tenant) == sorted(
+        [
+            (noted, "acknowledge", "breached"),
+            (noted, "first_response", "breached"),
+            (late, "first_response", "breached"),
+        ]
+    )
+    assert await watch_tenant(pool, store, views, tenant.name, window) == 0
