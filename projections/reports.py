@@ -18,6 +18,10 @@ import asyncpg
 
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
+# A report's sorts (its groups, each percentile) take about 10 MB at 100,000 incidents: in memory
+# rather than spilled to disk (measured 5-13% faster grouped reports). Per report connection, for
+# the report's transaction only.
+REPORT_WORK_MEM = "32MB"
 
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 
@@ -200,7 +204,7 @@ async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connec
             # Plans for the filters actually given: after five runs PostgreSQL would switch a
             # prepared report to a generic plan, measured 5x slower (it cannot drop the
             # "$n IS NULL OR ..." filters a report leaves empty).
-            await c.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            await c.execute(f"SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         if len(conns) == 1:
             return [await query(conns[0]) for query in queries]
         snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.reports import in_one_snapshot
+from projections.reports import REPORT_WORK_MEM, in_one_snapshot
 
 
 async def test_the_queries_share_one_snapshot_and_plan_for_the_given_filters(pool):
@@ -12,11 +12,15 @@ async def test_the_queries_share_one_snapshot_and_plan_for_the_given_filters(poo
         lambda c: c.fetchval("SELECT pg_current_snapshot()::text"),
     )
     assert snapshots[0] == snapshots[1]
-    modes = await in_one_snapshot(pool, lambda c: c.fetchval("SHOW plan_cache_mode"))
-    assert modes == ["force_custom_plan"]
-    # Only inside the report's transaction: the pooled connection goes back as it was.
-    async with pool.acquire() as c:
-        assert await c.fetchval("SHOW plan_cache_mode") == "auto"
+    modes = await in_one_snapshot(
+        pool, lambda c: c.fetchval("SHOW plan_cache_mode"), lambda c: c.fetchval("SHOW work_mem")
+    )
+    assert modes == ["force_custom_plan", REPORT_WORK_MEM]
+    # Only inside the report's transaction: the pooled connections go back as they were.
+    for _ in range(pool.get_max_size()):
+        async with pool.acquire() as c:
+            assert await c.fetchval("SHOW plan_cache_mode") == "auto"
+            assert await c.fetchval("SHOW work_mem") != REPORT_WORK_MEM
 
 
 async def test_a_row_committed_meanwhile_is_seen_by_neither_query(pool):
