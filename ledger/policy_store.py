@@ -29,6 +29,9 @@ class PolicyStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self._versions: dict[tuple[str, int], Policy] = {}
+        # Per tenant, the highest version `preload` saw: versions are numbered in turn and never
+        # change, so one up to it that was not stored never will be (no need to ask).
+        self._complete_upto: dict[str, int] = {}
 
     async def current(self, tenant: str, conn: asyncpg.Connection | None = None) -> Policy:
         """The version in force now (version 0: the built-in default plan)."""
@@ -44,6 +47,8 @@ class PolicyStore:
         cached = self._versions.get((tenant, version))
         if cached is not None:
             return cached
+        if version <= self._complete_upto.get(tenant, 0):
+            return DEFAULT_POLICY  # (not stored, as the table would answer)
         row = await (conn or self.pool).fetchrow(POLICY_VERSION, tenant, version)
         if row is None:
             return DEFAULT_POLICY
@@ -51,8 +56,11 @@ class PolicyStore:
 
     async def preload(self, tenant: str, conn: asyncpg.Connection) -> None:
         """Cache every stored version of the tenant's plan (a rebuild folds without reading)."""
+        upto = 0
         for row in await conn.fetch(ALL_VERSIONS, tenant):
             self._remember(tenant, row["version"], row["document"])
+            upto = max(upto, row["version"])
+        self._complete_upto[tenant] = max(upto, self._complete_upto.get(tenant, 0))
 
     async def current_roles(self, tenant: str) -> tuple[int, frozenset[str]]:
         policy = await self.current(tenant)

@@ -251,3 +251,31 @@ async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_w
         await small.close()
     assert await _full_rows(pool, tenant) == before
     assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
+
+
+async def test_a_preloaded_tenant_answers_every_version_up_to_its_newest_without_asking(pool):
+    """A rebuild folds with no connection to spare: after `preload`, a version up to the newest
+    stored one is answered from memory, a missing one (rows deleted) as the table would answer."""
+    import msgspec
+
+    from projections.policy import DEFAULT_POLICY, policy_to_dict
+
+    t = await new_tenant(pool, "pre")
+    custom = policy_to_dict(DEFAULT_POLICY)
+    custom["severities"]["sev1"]["targets"]["acknowledge"] = {"seconds": 60}
+    for version in (1, 3):  # (version 2's row deleted)
+        await pool.execute(
+            "INSERT INTO policies (tenant_id, version, document, position, changed_by, changed_at)"
+            " VALUES ($1, $2::integer, $3::jsonb, $2::bigint, 'test', now())",
+            t.name,
+            version,
+            msgspec.json.encode(custom).decode(),
+        )
+    store = PolicyStore(None)  # type: ignore[arg-type]  (any read through it would fail)
+    async with pool.acquire() as conn:
+        await store.preload(t.name, conn)
+    assert (await store.version(t.name, 3)).severities["sev1"].targets["acknowledge"].seconds == 60
+    assert await store.version(t.name, 2) is DEFAULT_POLICY
+    assert await store.version(t.name, 0) is DEFAULT_POLICY
+    with pytest.raises(AttributeError):  # beyond the newest preloaded: asks the (absent) pool
+        await store.version(t.name, 4)
