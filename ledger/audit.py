@@ -19,9 +19,8 @@ from typing import Any
 import asyncpg
 
 from ledger import checkpoints
-from ledger.chain import ROWS_IN_RANGE as ROWS
 from ledger.chain import SPELLED_IN_RANGE as SPELLED_ROWS
-from ledger.chain import Broken, Found, Walker
+from ledger.chain import Broken, Found, Walker, feed_rest
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
@@ -275,11 +274,7 @@ async def _walk(
                 with contextlib.suppress(BaseException):
                     await ahead
             raise
-        if accepted < len(batch):
-            start = batch[accepted - 1]["position"] if accepted else after
-            for row in await conn.fetch(ROWS, tenant, start, batch[-1]["position"], len(batch) - accepted):
-                if not await walker.feed(row):
-                    break
+        await feed_rest(conn, walker, batch, accepted, after)
         if ahead is None or len(batch) < len(rows):  # the end, or a forged checkpoint
             break
         rows, after = following, upto

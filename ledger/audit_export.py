@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger import checkpoints
-from ledger.audit import CHECKPOINTS_IN, ROWS, problem_dict
-from ledger.chain import Broken, Found, Walker, row_digest
+from ledger.audit import CHECKPOINTS_IN, problem_dict
+from ledger.chain import ROWS_IN_RANGE, Broken, Found, Walker, row_digest
 from schemas.events import GENESIS_HASH, rfc3339
 
 FORMAT = "crisis-ledger-export/1"
@@ -144,7 +144,7 @@ async def export(
     after = first - 1
     while after < through:
         async with pool.acquire() as conn:
-            rows = await conn.fetch(ROWS, tenant, after, through, BATCH)
+            rows = await conn.fetch(ROWS_IN_RANGE, tenant, after, through, BATCH)
             upto = rows[-1]["position"] if len(rows) == BATCH else through
             cps = await conn.fetch(CHECKPOINTS_IN, tenant, after, upto)
         chunk = [_line(_checkpoint(cp, tenant)) for cp in cps]

@@ -324,18 +324,23 @@ def check(rows: Iterable[Any], tenant: str) -> tuple[int, Broken | None, tuple[i
     raise RuntimeError("unreachable: a walk without look-ups suspended")
 
 
+async def feed_rest(conn: Any, walker: Walker, rows: Sequence[Any], accepted: int, after: int) -> None:
+    """After `take_spelled` accepted the first `accepted` of `rows` (read after position `after`):
+    the rest of them read again with the ordinary columns and fed through the full check."""
+    if accepted < len(rows):
+        start, end = (rows[accepted - 1]["position"] if accepted else after), rows[-1]["position"]
+        for row in await conn.fetch(ROWS_IN_RANGE, walker.tenant, start, end, len(rows) - accepted):
+            if not await walker.feed(row):
+                break
+
+
 async def walk_range(conn: Any, walker: Walker, after: int, upto: int, batch: int = 1000) -> None:
     """Feed `walker` the tenant's events in (after, upto]: each batch through the fast path, and
     from the first row it does not accept, the rest of that batch through the full check. Lets
     other tasks run between batches (a few milliseconds each): this runs beside requests."""
     while walker.broken is None:
         rows = await conn.fetch(SPELLED_IN_RANGE, walker.tenant, after, upto, batch)
-        accepted = walker.take_spelled(rows)
-        if accepted < len(rows):
-            start, end = (rows[accepted - 1]["position"] if accepted else after), rows[-1]["position"]
-            for row in await conn.fetch(ROWS_IN_RANGE, walker.tenant, start, end, len(rows) - accepted):
-                if not await walker.feed(row):
-                    break
+        await feed_rest(conn, walker, rows, walker.take_spelled(rows), after)
         if len(rows) < batch:
             return
         after = rows[-1]["position"]

@@ -220,7 +220,7 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
         needed = needed_by.get(severity)
         if needed is None:
             needed = needed_by[severity] = set(required_roles(policy, severity))
-        held_then = {h.role for h in holds if h.since <= a and (h.until is None or a < h.until)}
+        held_then = _held_at(state, a)
         if full_coverage_at is None and needed <= held_then:
             full_coverage_at = a
         if b > a:
