@@ -182,7 +182,7 @@ class Shell:
                         else:
                             self.states.drop(who.tenant, cmd.incident_id)
                     if cached is not None:
-                        continue  # another process moved the incident on: decide on the stored stream
+                        continue  # another process moved it on: decide again on what it missed (or the stream)
                     if if_match is not None:
                         raise VersionConflict(f"the incident is at version {current}, not {if_match}")
                     if isinstance(cmd, Detect):
