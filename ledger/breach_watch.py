@@ -106,7 +106,7 @@ async def record_notice(
         )
         if not isinstance(result, Appended):
             raise _Skip()
-    store.committed(tenant)
+    store.committed(tenant, result.events)
     return True
 
 

@@ -1,30 +1,93 @@
 """Wake-ups on new events: one LISTEN connection per server process, fanned out to local waiters.
 
 A process that commits events wakes its own waiters at once and, a few milliseconds later,
-sends one `NOTIFY ledger_events, '<tenant>'` per tenant that had commits (bursts coalesce) from
+sends its burst of commits as `NOTIFY ledger_events` payloads, one statement per burst, from
 outside the appending transaction: a NOTIFY inside it would take PostgreSQL's database-wide
 notification lock at every commit, serializing the appends of all tenants (measured: -15%
-appends). A notification only says "tenant T has new events"; waiters always read the table for
-what is new. Notifications can be lost (the listener reconnects, the server restarts, a writer
-dies between commit and notify), so every waiter also polls on a timeout.
+appends). A payload says "tenant T has new events", so waiters read the table for what is new.
+
+It also carries, for the events of incidents, what the shell's state cache folds (incident,
+version, type, occurred_at, data; an event too large to carry is named by incident and version
+only): the other processes fold them onto the states they hold (`on_remote`), so that their next
+append on the incident is not a conflict. A cached state stays a guess that the conditional
+append checks. Notifications can be lost (the listener reconnects, the server restarts, a
+writer dies between commit and notify), so every waiter also polls on a timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any, Final
 
 import asyncpg
+import msgspec
 import structlog
+
+from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "ledger_events"
 NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
+# PostgreSQL refuses a payload of 8000 bytes or more; this leaves room to spare.
+PAYLOAD_BYTES: Final = 7_600
 
 Connector = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class Change(msgspec.Struct, frozen=True, array_like=True):
+    """One committed event of an incident, as much of it as a state cache folds."""
+
+    incident_id: uuid.UUID
+    version: int
+    type: str
+    occurred_at: datetime
+    data: msgspec.Raw  # (the event's data as stored: the receiver decodes it for its type)
+
+
+class Payload(msgspec.Struct, frozen=True, array_like=True):
+    """One notification: the sending process, the tenant, its changes, and (incident, version)
+    of the events too large to carry."""
+
+    origin: str
+    tenant: str
+    changes: list[Change]
+    too_large: list[tuple[uuid.UUID, int]]
+
+
+_encode = msgspec.json.Encoder().encode
+_payload = msgspec.json.Decoder(Payload)
+
+
+def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAYLOAD_BYTES) -> list[str]:
+    """One tenant's committed `events` (in commit order) as payloads of at most `limit` bytes."""
+    out: list[str] = []
+    changes: list[Change] = []
+    too_large: list[tuple[uuid.UUID, int]] = []
+    empty = len(_encode(Payload(origin, tenant, [], [])))
+    size = empty
+    for event in events:
+        if event.incident_id is None or event.version is None:
+            continue  # (not an incident's: no state to fold it onto)
+        change = Change(
+            event.incident_id, event.version, event.type, event.occurred_at, msgspec.Raw(_encode(data_dict(event.data)))
+        )
+        item = len(_encode(change)) + 1
+        if size + item > limit and (changes or too_large):
+            out.append(_encode(Payload(origin, tenant, changes, too_large)).decode())
+            changes, too_large, size = [], [], empty
+        if size + item <= limit:
+            changes.append(change)
+            size += item
+        else:
+            too_large.append((event.incident_id, event.version))
+            size += 50
+    out.append(_encode(Payload(origin, tenant, changes, too_large)).decode())
+    return out
 
 
 class Notifier:
@@ -36,8 +99,11 @@ class Notifier:
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         self._everything: set[asyncio.Event] = set()
         self._lost = asyncio.Event()
-        self._dirty: set[str] = set()
+        self._pending: dict[str, list[Event]] = {}
         self._publish = asyncio.Event()
+        self.origin = uuid.uuid4().hex
+        # Told what other processes committed: (tenant, changes, (incident, version) too large to carry).
+        self.on_remote: Callable[[str, list[Change], list[tuple[uuid.UUID, int]]], None] | None = None
         self.closed = False
         self.listening = asyncio.Event()
 
@@ -66,12 +132,29 @@ class Notifier:
                 event.set()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.wake(payload or None)
+        if not payload.startswith("["):  # a bare tenant name (what earlier versions sent)
+            self.wake(payload or None)
+            return
+        try:
+            message = _payload.decode(payload)
+        except msgspec.DecodeError:
+            log.warning("notification_unreadable", payload=payload[:80])
+            self.wake()  # (whoever it was for reads the table)
+            return
+        if message.origin == self.origin:
+            return  # announced here already
+        if self.on_remote is not None and (message.changes or message.too_large):
+            try:
+                self.on_remote(message.tenant, message.changes, message.too_large)
+            except Exception:
+                log.exception("notification_not_applied", tenant=message.tenant)
+        self.wake(message.tenant)
 
-    def announce(self, tenant: str) -> None:
-        """Events of `tenant` were committed by this process: wake its waiters now, the others soon."""
+    def announce(self, tenant: str, events: list[Event] | None = None) -> None:
+        """`events` of `tenant` (None: some events) were committed by this process: wake its
+        waiters now, tell the other processes soon."""
+        self._pending.setdefault(tenant, []).extend(events or ())
         self.wake(tenant)
-        self._dirty.add(tenant)
         self._publish.set()
 
     async def publish(self, pool: asyncpg.Pool, coalesce_s: float = 0.002) -> None:
@@ -80,11 +163,12 @@ class Notifier:
             await self._publish.wait()
             await asyncio.sleep(coalesce_s)
             self._publish.clear()
-            tenants, self._dirty = sorted(self._dirty), set()
-            if not tenants:
+            pending, self._pending = self._pending, {}
+            if not pending:
                 continue
+            messages = [m for tenant, events in sorted(pending.items()) for m in payloads(self.origin, tenant, events)]
             try:
-                await pool.execute(NOTIFY, CHANNEL, tenants)
+                await pool.execute(NOTIFY, CHANNEL, messages)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("notify_failed", error=type(exc).__name__)  # readers' polls cover it
 

@@ -131,7 +131,7 @@ async def change_policy(
             who.name,
             now,
         )
-    store.committed(who.tenant)
+    store.committed(who.tenant, result.events)
     return policy
 
 

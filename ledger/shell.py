@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -26,8 +27,12 @@ from ledger.store import (
     Idempotency,
     Replayed,
     StreamFacts,
+    decode_data,
 )
 from schemas.events import Event, EventData, NewEvent
+
+if TYPE_CHECKING:
+    from ledger.notify import Change
 
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
@@ -61,12 +66,14 @@ class Deduplicated:
 
 
 class States:
-    """The folded state of recently written incidents, as this process last appended them.
+    """The folded state of recently written incidents, as this process last appended them, and
+    moved on by what other processes committed (`learn`, from their notifications).
 
     Saves loading the stream for the next command on the same incident. Never trusted blindly:
     the append is conditional on the version the state was folded to, so a state another
-    process has moved past only costs a Conflict and a reload; and a refusal decided on a cached
-    state is decided again on the stored stream before it is answered. Bounded (LRU).
+    process has moved past only costs a Conflict (which says what was missed); and a refusal
+    decided on a cached state is decided again on the stored stream before it is answered.
+    Bounded (LRU).
     """
 
     def __init__(self, size: int = 20_000) -> None:
@@ -87,6 +94,31 @@ class States:
 
     def drop(self, tenant: str, incident_id: uuid.UUID) -> None:
         self._states.pop((tenant, incident_id), None)
+
+    def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
+        """Events another process committed (ledger.notify): fold each onto the state held of its
+        incident, so that the next append here is not a conflict. A state an event does not follow
+        on directly is dropped (a notification was lost); events of incidents not held are ignored."""
+        for change in changes:
+            key = (tenant, change.incident_id)
+            state = self._states.get(key)
+            if state is None or state.version >= change.version:
+                continue
+            if state.version != change.version - 1:
+                del self._states[key]
+                continue
+            try:
+                data = decode_data(change.type, change.data)
+            except (KeyError, msgspec.DecodeError):  # (a type this version does not know)
+                del self._states[key]
+                continue
+            after = _evolved(state, state.id, [(change.version, change.occurred_at, data)])
+            assert after is not None
+            self._states[key] = after
+        for incident_id, version in too_large:
+            state = self._states.get((tenant, incident_id))
+            if state is not None and state.version < version:
+                del self._states[(tenant, incident_id)]
 
 
 @dataclass

@@ -79,6 +79,11 @@ SELECT request_hash, incident_id, first_position, last_position, status_code
 """
 
 
+def decode_data(event_type: str, raw: bytes | str) -> EventData:
+    """An event's data from its JSON, as stored for `event_type`."""
+    return _DECODERS[event_type].decode(raw)
+
+
 def event_from_row(row: asyncpg.Record) -> Event:
     """Decode one `events` row (selected with EVENT_COLUMNS)."""
     return Event(
@@ -271,13 +276,13 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.group = GroupCommit(pool)
-        # Told the tenant after each committed append (the live feed's wake-ups; see ledger.notify).
-        self.on_append: Callable[[str], None] | None = None
+        # Told the tenant and its events after each committed append (see ledger.notify).
+        self.on_append: Callable[[str, list[Event] | None], None] | None = None
 
-    def committed(self, tenant: str) -> None:
-        """New events of `tenant` are committed: wake whoever follows them."""
+    def committed(self, tenant: str, events: list[Event] | None = None) -> None:
+        """`events` of `tenant` (None: some events) are committed: tell whoever follows them."""
         if self.on_append is not None:
-            self.on_append(tenant)
+            self.on_append(tenant, events)
 
     async def append(
         self,
@@ -350,13 +355,10 @@ class EventStore:
             raise
         assert row is not None
         metrics.APPEND_SECONDS.labels(row["outcome"]).observe(time.perf_counter() - started)
-        if row["outcome"] == "appended":
-            for t in types:
-                metrics.EVENTS_APPENDED.labels(t).inc()
-            if conn is None:  # (in a caller's transaction it is not committed yet: the caller says when)
-                self.committed(tenant)
         match row["outcome"]:
             case "appended":
+                for t in types:
+                    metrics.EVENTS_APPENDED.labels(t).inc()
                 events = [
                     Event(
                         id=ids[i],
@@ -364,7 +366,7 @@ class EventStore:
                         incident_id=incident_id,
                         version=None if incident_id is None else expected_version + i + 1,
                         position=row["first_position"] + i,
-                        occurred_at=e.occurred_at,
+                        occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
                         recorded_at=row["recorded_at"],
                         actor=actor,
                         recorded_by=recorded_by,
@@ -374,6 +376,8 @@ class EventStore:
                     )
                     for i, e in enumerate(new_events)
                 ]
+                if conn is None:  # (in a caller's transaction it is not committed yet: the caller says when)
+                    self.committed(tenant, events)
                 return Appended(events, row["version"], row["status_code"])
             case "replayed":
                 return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])

@@ -1,24 +1,29 @@
 """The shell's per-process cache of folded incidents: it saves a read, and it is never believed blindly.
 
-Two `Shell`s on one database stand for two server processes, each with its own cache.
+Two `Shell`s on one database stand for two server processes, each with its own cache. Each
+process's cache also folds what the others committed, from their notifications (ledger.notify).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
+import msgspec
 import pytest
 
+from ledger import notify
 from ledger.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
 from ledger.errors import ActionNotAllowed, VersionConflict
 from ledger.keys import Principal, Scope
+from ledger.notify import Change
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, Status, fold
 from ledger.shell import Done, Shell, States
-from ledger.store import Conflict, EventStore
-from schemas.events import Channel, NewEvent, Noted, Severity, Visibility
+from ledger.store import Appended, Conflict, EventStore
+from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
 from tests.conftest import new_tenant
 
 
@@ -171,3 +176,136 @@ async def test_the_cache_is_bounded():
     assert states.get("t", made[1].id) is None
     assert states.get("t", made[3].id) is None
     assert [states.get("t", i.id) is not None for i in (made[0], made[2], made[4])] == [True, True, True]
+
+
+# ---------------------------------------------------------------- what other processes committed
+
+
+def _change(event: Event) -> Change:
+    assert event.incident_id is not None and event.version is not None
+    raw = msgspec.json.encode(data_dict(event.data))
+    return Change(event.incident_id, event.version, event.type, event.occurred_at, msgspec.Raw(raw))
+
+
+async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, list[Event]]:
+    who, one, _, incident = await _setup(pool)
+    plus_two = datetime.now(timezone(timedelta(hours=2))) + timedelta(seconds=1)
+    for cmd in (
+        Acknowledge(incident_id=incident, actor="ayse", occurred_at=plus_two),
+        Reply(incident_id=incident, actor="ayse", channel=Channel.X, text="on it ✓", visibility=Visibility.PUBLIC),
+        Note(incident_id=incident, actor="ayse", text="n"),
+        Resolve(incident_id=incident, actor="ayse", summary="done"),
+    ):
+        await one.execute(who, cmd)
+    return who, one, incident, await one.store.read_stream(who.tenant, incident)
+
+
+async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
+    who, _, incident, stored = await _history(pool)
+    states = States()
+    states.put(who.tenant, fold(stored[:1]))
+    states.learn(who.tenant, [_change(e) for e in stored[1:]])
+    learned = states.get(who.tenant, incident)
+    assert learned == fold(stored)
+    assert repr(learned) == repr(fold(stored))  # (responses are built from it)
+
+
+async def test_learning_ignores_what_it_cannot_follow_on_and_drops_what_it_missed(pool):
+    who, _, incident, stored = await _history(pool)
+    t = who.tenant
+    states = States()
+    states.put(t, fold(stored[:2]))
+    states.learn(t, [_change(stored[0]), _change(stored[1])])  # already folded: unchanged
+    assert states.get(t, incident) == fold(stored[:2])
+    states.learn(t, [_change(stored[3])])  # version 3 went missing: the state is no longer a good guess
+    assert states.get(t, incident) is None
+    states.put(t, fold(stored[:2]))
+    states.learn(t, [msgspec.structs.replace(_change(stored[2]), type="from_a_newer_version")])
+    assert states.get(t, incident) is None
+    states.put(t, fold(stored[:2]))
+    states.learn(t, [], too_large=[(incident, 3)])  # named, not carried
+    assert states.get(t, incident) is None
+    states.put(t, fold(stored[:2]))
+    states.learn(t, [_change(e) for e in stored[2:]], too_large=[(incident, 2)])  # (an old one)
+    assert states.get(t, incident) == fold(stored)
+    states.learn(t, [_change(e) for e in stored], too_large=[(uuid.uuid4(), 9)])  # not held: ignored
+    assert states.get(t, incident) == fold(stored)
+
+
+async def test_payloads_stay_under_the_limit_and_carry_every_change_in_order(pool):
+    who, _, incident, stored = await _history(pool)
+    policy = Event(
+        id=uuid.uuid4(), tenant_id=who.tenant, incident_id=None, version=None, position=99,
+        occurred_at=stored[0].occurred_at, recorded_at=stored[0].recorded_at, actor="a", recorded_by="k",
+        data=PolicyChanged(version=2, policy={}), prev_hash="0" * 64, hash="0" * 64,
+    )  # fmt: skip
+    huge = msgspec.structs.replace(stored[2], version=6, data=Noted(text="x" * 9_000))
+    events = [*stored, policy, huge]
+    limit = 700
+    sent = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, events, limit)]
+    assert len(sent) > 1
+    assert all(len(p.encode()) <= limit for p in notify.payloads("me", who.tenant, events, limit))
+    assert all((m.origin, m.tenant) == ("me", who.tenant) for m in sent)
+    assert [c for m in sent for c in m.changes] == [_change(e) for e in stored]  # (no policy: no incident)
+    assert [t for m in sent for t in m.too_large] == [(incident, 6)]
+    only_policy = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, [policy])]
+    assert [(m.changes, m.too_large) for m in only_policy] == [([], [])]  # (still one: it wakes the tenant)
+
+
+async def test_a_notifier_hands_on_other_processes_changes_and_wakes_on_every_kind(pool):
+    async def never() -> asyncpg.Connection:
+        raise AssertionError("not connected in this test")
+
+    async def release(_conn: asyncpg.Connection) -> None:
+        return None
+
+    who, _, _, stored = await _history(pool)
+    here, there = notify.Notifier(never, release), notify.Notifier(never, release)
+    told: list[tuple[str, list[Change]]] = []
+    here.on_remote = lambda tenant, changes, _too_large: told.append((tenant, changes))
+    with here.subscribe(who.tenant) as woken:
+        (own,) = notify.payloads(here.origin, who.tenant, stored)
+        here._on_notify(None, 0, notify.CHANNEL, own)
+        assert not woken.is_set() and told == []  # its own: announced already
+        (theirs,) = notify.payloads(there.origin, who.tenant, stored)
+        here._on_notify(None, 0, notify.CHANNEL, theirs)
+        assert woken.is_set() and told == [(who.tenant, [_change(e) for e in stored])]
+        for payload in (who.tenant, "[not json"):  # a bare tenant (earlier versions); unreadable
+            woken.clear()
+            here._on_notify(None, 0, notify.CHANNEL, payload)
+            assert woken.is_set()
+
+
+async def test_a_process_folds_what_another_committed_and_its_next_append_is_not_a_conflict(pool, database_url):
+    who, one, two, incident = await _setup(pool)
+    await two.execute(who, Note(incident_id=incident, actor="b", text="two holds version 2"))
+    async with notify.running(database_url, pool) as n1, notify.running(database_url, pool) as n2:
+        for shell, notifier in ((one, n1), (two, n2)):
+            shell.store.on_append = notifier.announce
+            notifier.on_remote = shell.states.learn
+            await asyncio.wait_for(notifier.listening.wait(), 10)
+        await one.execute(who, Acknowledge(incident_id=incident, actor="a"))
+        reply = Reply(incident_id=incident, actor="a", channel=Channel.X, text="hi", visibility=Visibility.PUBLIC)
+        await one.execute(who, reply)
+        for _ in range(200):
+            if (held := two.states.get(who.tenant, incident)) is not None and held.version == 4:
+                break
+            await asyncio.sleep(0.025)
+        assert two.states.get(who.tenant, incident) == await _stored(two, who, incident)
+        appends = _count_appends(two)
+        done = await two.execute(who, Note(incident_id=incident, actor="b", text="no conflict"))
+        assert isinstance(done, Done) and done.events[0].version == 5
+        assert appends == [Done]  # one round trip: the state it decided on was current
+
+
+def _count_appends(shell: Shell) -> list[type]:
+    outcomes: list[type] = []
+    append = shell.store.append
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await append(*args, **kwargs)
+        outcomes.append(Done if isinstance(result, Appended) else type(result))
+        return result
+
+    shell.store.append = counting  # type: ignore[method-assign]
+    return outcomes

@@ -180,6 +180,7 @@ def create_app(
         listen_url = url if own else url_of(app.state.pool)
         app.state.notifier = await stack.enter_async_context(notify.running(listen_url, app.state.pool))
         store.on_append = app.state.notifier.announce
+        app.state.notifier.on_remote = app.state.shell.states.learn
         if own_signals:
             before_stop(app.state.notifier.close)
         background = [
