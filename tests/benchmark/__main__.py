@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -343,6 +344,7 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     rng = random.Random(1)
     reply = msgspec.json.encode({"channel": "x", "visibility": "public", "text": "We are looking into it now."})
     note = msgspec.json.encode({"text": "a note of ordinary length"})
+    assignees = itertools.count()
 
     def action(c: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
         t, iid = incidents[rng.randrange(len(incidents))]
@@ -352,7 +354,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
             acknowledged.add(iid)
             return "POST", f"/v1/incidents/{iid}/acknowledge", b"{}", headers
         if roll < 0.3:
-            body = msgspec.json.encode({"role": "social_responder", "assignee": f"p{c}-{i}@brand.example"})
+            # (never one who holds the role already: the warm-up's requests count from 0 too)
+            body = msgspec.json.encode({"role": "social_responder", "assignee": f"p{next(assignees)}@brand.example"})
             return "POST", f"/v1/incidents/{iid}/assignments", body, headers
         if roll < 0.6:
             return "POST", f"/v1/incidents/{iid}/replies", reply, headers
