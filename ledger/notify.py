@@ -50,13 +50,14 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
 
 
 class Payload(msgspec.Struct, frozen=True, array_like=True):
-    """One notification: the sending process, the tenant, its changes, and (incident, version)
-    of the events too large to carry."""
+    """One notification: the sending process, the tenant, its changes, (incident, version) of the
+    events too large to carry, and the types of its events that are no incident's (a policy change)."""
 
     origin: str
     tenant: str
     changes: list[Change]
     too_large: list[tuple[uuid.UUID, int]]
+    tenant_events: list[str]
 
 
 _encode = msgspec.json.Encoder().encode
@@ -68,25 +69,30 @@ def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAY
     out: list[str] = []
     changes: list[Change] = []
     too_large: list[tuple[uuid.UUID, int]] = []
-    empty = len(_encode(Payload(origin, tenant, [], [])))
+    tenant_events: list[str] = []
+    empty = len(_encode(Payload(origin, tenant, [], [], [])))
     size = empty
     for event in events:
         if event.incident_id is None or event.version is None:
-            continue  # (not an incident's: no state to fold it onto)
-        change = Change(
-            event.incident_id, event.version, event.type, event.occurred_at, msgspec.Raw(_encode(data_dict(event.data)))
-        )
-        item = len(_encode(change)) + 1
-        if size + item > limit and (changes or too_large):
-            out.append(_encode(Payload(origin, tenant, changes, too_large)).decode())
-            changes, too_large, size = [], [], empty
-        if size + item <= limit:
+            change: Change | None = None
+            item = len(event.type) + 3
+        else:
+            data = msgspec.Raw(_encode(data_dict(event.data)))
+            change = Change(event.incident_id, event.version, event.type, event.occurred_at, data)
+            item = len(_encode(change)) + 1
+        if size + item > limit and (changes or too_large or tenant_events):
+            out.append(_encode(Payload(origin, tenant, changes, too_large, tenant_events)).decode())
+            changes, too_large, tenant_events, size = [], [], [], empty
+        if change is None:
+            tenant_events.append(event.type)
+            size += item
+        elif size + item <= limit:
             changes.append(change)
             size += item
         else:
-            too_large.append((event.incident_id, event.version))
+            too_large.append((change.incident_id, change.version))
             size += 50
-    out.append(_encode(Payload(origin, tenant, changes, too_large)).decode())
+    out.append(_encode(Payload(origin, tenant, changes, too_large, tenant_events)).decode())
     return out
 
 
@@ -102,8 +108,8 @@ class Notifier:
         self._pending: dict[str, list[Event]] = {}
         self._publish = asyncio.Event()
         self.origin = uuid.uuid4().hex
-        # Told what other processes committed: (tenant, changes, (incident, version) too large to carry).
-        self.on_remote: Callable[[str, list[Change], list[tuple[uuid.UUID, int]]], None] | None = None
+        # Told what other processes committed.
+        self.on_remote: Callable[[Payload], None] | None = None
         self.closed = False
         self.listening = asyncio.Event()
 
@@ -143,9 +149,9 @@ class Notifier:
             return
         if message.origin == self.origin:
             return  # announced here already
-        if self.on_remote is not None and (message.changes or message.too_large):
+        if self.on_remote is not None:
             try:
-                self.on_remote(message.tenant, message.changes, message.too_large)
+                self.on_remote(message)
             except Exception:
                 log.exception("notification_not_applied", tenant=message.tenant)
         self.wake(message.tenant)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
+from typing import Final
 
 import asyncpg
 import msgspec
@@ -22,6 +24,11 @@ SELECT version, document::text AS document FROM policies
 POLICY_VERSION = "SELECT document::text AS document FROM policies WHERE tenant_id = $1 AND version = $2"
 ALL_VERSIONS = "SELECT version, document::text AS document FROM policies WHERE tenant_id = $1"
 
+# How long the version in force, as commands see it, is taken from memory. A change made here
+# or announced by another process's notification (ledger.notify) is seen at once; this bounds a
+# lost notification.
+CURRENT_FOR_S: Final = 1.0
+
 
 class PolicyStore:
     """Reads policies; a version never changes once written, so parsed versions are cached."""
@@ -32,6 +39,9 @@ class PolicyStore:
         # Per tenant, the highest version `preload` saw: versions are numbered in turn and never
         # change, so one up to it that was not stored never will be (no need to ask).
         self._complete_upto: dict[str, int] = {}
+        # Per tenant, when the version in force was read, and that version, for commands.
+        self._in_force: dict[str, tuple[float, int, frozenset[str]]] = {}
+        self._changes: dict[str, int] = {}
 
     async def current(self, tenant: str, conn: asyncpg.Connection | None = None) -> Policy:
         """The version in force now (version 0: the built-in default plan)."""
@@ -63,8 +73,27 @@ class PolicyStore:
         self._complete_upto[tenant] = max(upto, self._complete_upto.get(tenant, 0))
 
     async def current_roles(self, tenant: str) -> tuple[int, frozenset[str]]:
+        """The version in force and its roles, for a command (detect, assign) to decide with.
+
+        From memory for up to CURRENT_FOR_S: a command decided in that window after another
+        process changed the plan without telling this one (a lost notification) uses the
+        previous version, as a command that raced the change would anyway.
+        """
+        held = self._in_force.get(tenant)
+        now = time.monotonic()
+        if held is not None and now - held[0] < CURRENT_FOR_S:
+            return held[1], held[2]
+        changes = self._changes.get(tenant, 0)
         policy = await self.current(tenant)
-        return policy.version, frozenset(policy.roles)
+        roles = frozenset(policy.roles)
+        if self._changes.get(tenant, 0) == changes:  # (else what was read may be older than the change)
+            self._in_force[tenant] = (now, policy.version, roles)
+        return policy.version, roles
+
+    def changed(self, tenant: str) -> None:
+        """The tenant's plan changed (here, or in another process): read it again."""
+        self._in_force.pop(tenant, None)
+        self._changes[tenant] = self._changes.get(tenant, 0) + 1
 
     def _remember(self, tenant: str, version: int, document: str) -> Policy:
         policy = self._versions.get((tenant, version))
@@ -131,6 +160,7 @@ async def change_policy(
             who.name,
             now,
         )
+    policies.changed(who.tenant)
     store.committed(who.tenant, result.events)
     return policy
 

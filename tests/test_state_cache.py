@@ -9,20 +9,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 
 import asyncpg
 import msgspec
 import pytest
 
-from ledger import notify
+from ledger import notify, policy_store
 from ledger.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
 from ledger.errors import ActionNotAllowed, VersionConflict
+from ledger.http.app import _learn
 from ledger.keys import Principal, Scope
 from ledger.notify import Change
-from ledger.policy_store import PolicyStore
+from ledger.policy_store import PolicyStore, change_policy
 from ledger.rules import Incident, Status, fold
 from ledger.shell import Done, Shell, States
 from ledger.store import Appended, Conflict, EventStore
+from projections.policy import DEFAULT_POLICY, policy_to_dict
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
 from tests.conftest import new_tenant
 
@@ -248,8 +251,11 @@ async def test_payloads_stay_under_the_limit_and_carry_every_change_in_order(poo
     assert all((m.origin, m.tenant) == ("me", who.tenant) for m in sent)
     assert [c for m in sent for c in m.changes] == [_change(e) for e in stored]  # (no policy: no incident)
     assert [t for m in sent for t in m.too_large] == [(incident, 6)]
+    assert [t for m in sent for t in m.tenant_events] == ["policy_changed"]
     only_policy = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, [policy])]
-    assert [(m.changes, m.too_large) for m in only_policy] == [([], [])]  # (still one: it wakes the tenant)
+    assert [(m.changes, m.too_large, m.tenant_events) for m in only_policy] == [([], [], ["policy_changed"])]
+    nothing = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, [])]
+    assert [(m.changes, m.too_large, m.tenant_events) for m in nothing] == [([], [], [])]  # (it still wakes)
 
 
 async def test_a_notifier_hands_on_other_processes_changes_and_wakes_on_every_kind(pool):
@@ -262,7 +268,7 @@ async def test_a_notifier_hands_on_other_processes_changes_and_wakes_on_every_ki
     who, _, _, stored = await _history(pool)
     here, there = notify.Notifier(never, release), notify.Notifier(never, release)
     told: list[tuple[str, list[Change]]] = []
-    here.on_remote = lambda tenant, changes, _too_large: told.append((tenant, changes))
+    here.on_remote = lambda message: told.append((message.tenant, message.changes))
     with here.subscribe(who.tenant) as woken:
         (own,) = notify.payloads(here.origin, who.tenant, stored)
         here._on_notify(None, 0, notify.CHANNEL, own)
@@ -282,7 +288,7 @@ async def test_a_process_folds_what_another_committed_and_its_next_append_is_not
     async with notify.running(database_url, pool) as n1, notify.running(database_url, pool) as n2:
         for shell, notifier in ((one, n1), (two, n2)):
             shell.store.on_append = notifier.announce
-            notifier.on_remote = shell.states.learn
+            notifier.on_remote = partial(_learn, shell.states, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         await one.execute(who, Acknowledge(incident_id=incident, actor="a"))
         reply = Reply(incident_id=incident, actor="a", channel=Channel.X, text="hi", visibility=Visibility.PUBLIC)
@@ -309,3 +315,41 @@ def _count_appends(shell: Shell) -> list[type]:
 
     shell.store.append = counting  # type: ignore[method-assign]
     return outcomes
+
+
+async def test_a_plan_change_in_one_process_is_seen_by_the_others_commands_at_once(pool, database_url, monkeypatch):
+    monkeypatch.setattr(policy_store, "CURRENT_FOR_S", 3600.0)  # only the notification can tell two
+    who, one, two, _ = await _setup(pool)
+    admin = Principal(who.tenant, "admin-key", Scope.ADMIN)
+    assert (await two.policies.current_roles(who.tenant))[0] == 0  # two holds version 0 in memory
+    async with notify.running(database_url, pool) as n1, notify.running(database_url, pool) as n2:
+        for shell, notifier in ((one, n1), (two, n2)):
+            shell.store.on_append = notifier.announce
+            notifier.on_remote = partial(_learn, shell.states, shell.policies)
+            await asyncio.wait_for(notifier.listening.wait(), 10)
+        document = policy_to_dict(DEFAULT_POLICY) | {"roles": [*DEFAULT_POLICY.roles, "translator"]}
+        await change_policy(one.store, one.policies, admin, msgspec.json.encode(document), datetime.now(UTC))
+        assert await one.policies.current_roles(who.tenant) == (1, frozenset(document["roles"]))
+        for _ in range(200):
+            if who.tenant not in two.policies._in_force:
+                break
+            await asyncio.sleep(0.025)
+        assert await two.policies.current_roles(who.tenant) == (1, frozenset(document["roles"]))
+
+
+async def test_a_plan_read_that_a_change_overtook_is_not_kept(pool):
+    t = await new_tenant(pool)
+    policies = PolicyStore(pool)
+    read = policies.current
+
+    async def overtaken(tenant, conn=None):  # type: ignore[no-untyped-def]
+        result = await read(tenant, conn)
+        policies.changed(tenant)  # (a notification arrived while the read was out)
+        return result
+
+    policies.current = overtaken  # type: ignore[method-assign]
+    assert (await policies.current_roles(t.name))[0] == 0
+    assert t.name not in policies._in_force
+    policies.current = read  # type: ignore[method-assign]
+    await policies.current_roles(t.name)
+    assert t.name in policies._in_force

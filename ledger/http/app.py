@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -41,11 +42,12 @@ from ledger.logs import request_context
 from ledger.metrics import http_metrics, metrics
 from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
-from ledger.shell import Shell
+from ledger.shell import Shell, States
 from ledger.store import EventStore
 from ledger.webhooks import delivery
 from ledger.webhooks.store import WebhookStore
 from projections.runner import registry, run_forever
+from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
 
@@ -132,9 +134,17 @@ def _json_only(request: Request[Any, Any, Any]) -> None:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(
-            status_code=415, detail=f"send application/json, not {media_type or 'no content type'}"
-        )
+        raise HTTPException(status_code=415, detail=f"send application/json, not {media_type or 'no content type'}")
+
+
+POLICY_CHANGED = PolicyChanged.__struct_config__.tag
+
+
+def _learn(states: States, policies: PolicyStore, message: notify.Payload) -> None:
+    """What another process committed: fold it onto the cached states; a plan change is read again."""
+    states.learn(message.tenant, message.changes, message.too_large)
+    if POLICY_CHANGED in message.tenant_events:
+        policies.changed(message.tenant)
 
 
 def create_app(
@@ -180,14 +190,12 @@ def create_app(
         listen_url = url if own else url_of(app.state.pool)
         app.state.notifier = await stack.enter_async_context(notify.running(listen_url, app.state.pool))
         store.on_append = app.state.notifier.announce
-        app.state.notifier.on_remote = app.state.shell.states.learn
+        app.state.notifier.on_remote = partial(_learn, app.state.shell.states, policies)
         if own_signals:
             before_stop(app.state.notifier.close)
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
-            asyncio.create_task(
-                run_forever(app.state.pool, app.state.projections, app.state.projection_wake)
-            ),
+            asyncio.create_task(run_forever(app.state.pool, app.state.projections, app.state.projection_wake)),
             asyncio.create_task(
                 breach_watch.run_forever(
                     app.state.pool,
