@@ -4,14 +4,17 @@ A server draining its connections on SIGTERM (granian does) waits for every resp
 before it runs the app's lifespan shutdown, and a live feed never ends by itself: without this,
 one open stream would hold a stopping worker until it is killed. So the app, in its startup,
 adds its own step in front of the server's signal handling: close the live streams (clients get
-a clean end of stream and resume elsewhere with Last-Event-ID), then let the server go on.
+a clean end of stream and resume elsewhere with Last-Event-ID), and let the server go on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 import structlog
 
@@ -21,28 +24,30 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def before_stop(callback: Callable[[], None]) -> bool:
-    """Run `callback` first when this process gets SIGTERM or SIGINT, then the handler already there.
+    """Also run `callback` on the running loop when this process gets SIGTERM or SIGINT.
 
-    Works on the running loop's signal handlers (main thread, Unix); returns False where that is
-    not possible, and changes nothing then.
+    The server's own handler stays as it is: the loop (asyncio's or uvloop's) dispatches it from
+    its signal wake-up, whatever Python-level handler is installed, and the handler installed here
+    calls the one it replaces. It only schedules `callback` (a signal handler may interrupt the
+    loop's own code anywhere). A signal nobody handles in Python (its default action, or ignored)
+    is left alone. Returns False, changing nothing, off the main thread.
     """
-    loop = asyncio.get_running_loop()
-    # asyncio keeps a loop's handlers in `_signal_handlers` (sig -> Handle); there is no public
-    # getter, and replacing the server's handler without calling it would stop it from stopping.
-    handlers = getattr(loop, "_signal_handlers", None)
-    if not isinstance(handlers, dict):
+    if threading.current_thread() is not threading.main_thread():
         return False
+    loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
-        previous = handlers.get(sig)
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
 
-        def handler(previous: asyncio.Handle | None = previous, sig: signal.Signals = sig) -> None:
-            log.info("stopping", signal=sig.name)
-            callback()
-            if previous is not None and not previous.cancelled():
-                previous._run()
+        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(_stopping, callback, signum)
+            previous(signum, frame)
 
-        try:
-            loop.add_signal_handler(sig, handler)
-        except (NotImplementedError, RuntimeError, ValueError):
-            return False
+        signal.signal(sig, handler)
     return True
+
+
+def _stopping(callback: Callable[[], None], signum: int) -> None:
+    log.info("stopping", signal=signal.Signals(signum).name)
+    callback()
