@@ -58,7 +58,7 @@ async def _ensure_demo(url: str, data_dir: Path) -> str | None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.http import HTTP1Settings
 
     settings = Settings.from_env()
@@ -83,6 +83,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=port,
             workers=args.workers or settings.workers,
             interface=Interfaces.ASGI,
+            # asyncpg's own choice: its protocol and the loop's transports in C, not in Python.
+            loop=Loops.uvloop,
             log_access=False,
             respawn_failed_workers=True,
             # Bounds the request head (431 past it) and how long a client may take to send it.
