@@ -57,7 +57,8 @@ def granian(target: str, env: dict[str, str], workers: int) -> Iterator[str]:
     """A granian server for `target` on a free port, run as `crisis-ledger serve` runs the service."""
     port = free_port()
     cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--factory",
-           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log", target]  # fmt: skip
+           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+           "--no-access-log", target]  # fmt: skip
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
