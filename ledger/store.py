@@ -170,53 +170,55 @@ class Idempotency:
 
 
 class GroupCommit:
-    """Sends this process's concurrent single-event appends to PostgreSQL together, per tenant.
+    """Sends this process's concurrent single-event appends to PostgreSQL together.
 
-    A tenant's appends serialize on its head row anyway, so each tenant has one lane: an append
-    joins its tenant's queue; if no batch of that tenant is out, one leaves at once (an append
-    alone is never delayed); else it goes with the next batch, which leaves as soon as the one
-    out comes back. Under load one round trip and one commit carry many appends, while tenants
-    proceed in parallel. Each append's outcome is its own: a conflict on one is only that one's.
-    If PostgreSQL refuses a batch (it rolled back), its appends are tried again one by one, so
-    that a bad append only fails itself; if the outcome is unknown (the connection dropped), all
-    of them get the error and none is sent again, as a single append would. An append whose
-    caller gave up before its batch left is not sent.
+    An append joins the process's queue; if no batch is out, one leaves at once (an append alone
+    is never delayed); else it goes with the next batch, which leaves as soon as the one out comes
+    back. Under load one round trip and one commit carry many appends, of every tenant: round
+    trips and commits are what limit appends here, more than the tenants' head rows (one queue per
+    tenant sent about five times as many statements and appended about a quarter less). A batch's rows
+    are sorted by tenant, each tenant's in the order they came, so every batch in every process
+    takes the tenants' head locks in one order: two batches cannot deadlock. Each append's outcome
+    is its own: a conflict on one is only that one's. If PostgreSQL refuses a batch (it rolled
+    back), its appends are tried again one by one, so that a bad append only fails itself; if the
+    outcome is unknown (the connection dropped), all of them get the error and none is sent
+    again, as a single append would. An append whose caller gave up before its batch left is not
+    sent.
     """
 
     def __init__(self, pool: asyncpg.Pool, max_batch: int = 100) -> None:
         self.pool = pool
         self.max_batch = max_batch
-        self._lanes: dict[str, list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]] = {}
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]] = []
+        self._out = False
 
     async def append(self, args: tuple[Any, ...]) -> asyncpg.Record:
-        tenant = args[0]
         future: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
-        lane = self._lanes.get(tenant)
-        if lane is None:  # nothing of this tenant is out: this append leads its lane
-            lane = self._lanes[tenant] = []
-            lane.append((args, future))
-            asyncio.get_running_loop().create_task(self._run(tenant, lane))
-        else:
-            lane.append((args, future))
+        self._queue.append((args, future))
+        if not self._out:  # nothing is out: this append's batch leaves at once
+            self._out = True
+            asyncio.get_running_loop().create_task(self._run())
         return await future
 
-    async def _run(self, tenant: str, lane: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
+    async def _run(self) -> None:
         batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]] = []
         try:
-            while lane:
-                batch = [item for item in lane[: self.max_batch] if not item[1].done()]
-                del lane[: self.max_batch]
+            while self._queue:
+                taken = [item for item in self._queue[: self.max_batch] if not item[1].done()]
+                del self._queue[: self.max_batch]
+                batch = sorted(taken, key=lambda item: item[0][0])  # (by tenant; a stable sort)
                 if batch:
                     await self._send(batch)
         except BaseException as exc:  # cancelled (shutdown): nobody may be left waiting for an answer
-            for _, future in [*batch, *lane]:
+            waiting, self._queue = [*batch, *self._queue], []
+            for _, future in waiting:
                 if isinstance(exc, Exception):
                     _settle(future, exception=exc)
                 else:
                     future.cancel()
             raise
         finally:
-            del self._lanes[tenant]
+            self._out = False
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -55,14 +56,14 @@ def _note(text: str = "n") -> list[NewEvent]:
     return [NewEvent(data=Noted(text=text), occurred_at=datetime.now(UTC), actor="a")]
 
 
-async def test_concurrent_appends_share_statements_and_each_lands_once_in_chain_order(pool):
+async def test_concurrent_appends_of_all_tenants_share_statements_and_each_lands_once_in_chain_order(pool):
     incidents = await _incidents(pool, tenants=3, per_tenant=4)
     store = EventStore(pool)
     counting = CountingPool(pool)
     store.group = GroupCommit(counting)  # type: ignore[arg-type]
     results = await asyncio.gather(*(store.append(t, iid, 1, _note(str(iid)), recorded_by="k") for t, iid in incidents))
     assert all(isinstance(r, Appended) for r in results)
-    assert counting.statements == 3  # one per tenant: a tenant's appends share its statement
+    assert counting.statements == 1  # all twelve, of three tenants: they all came before it left
     for tenant in {t for t, _ in incidents}:
         rows = [r async for r in chain.rows_of(pool, tenant)]
         assert [r["position"] for r in rows] == list(range(1, 9))  # 4 detections, 4 notes, gapless
@@ -180,3 +181,39 @@ async def test_a_batch_whose_outcome_is_unknown_is_not_sent_again(pool):
         "SELECT incident_id, count(*) AS n FROM events WHERE tenant_id = $1 AND type = 'noted' GROUP BY 1", tenant
     )
     assert sorted(r["n"] for r in rows) == [2, 2]  # the warm-up and the lost batch's one, not a third
+
+
+async def test_two_processes_batches_of_many_tenants_never_deadlock(pool):
+    """Batches of two processes, each over every tenant in shuffled order, over and over: each
+    batch takes the tenants' head locks in one order, so none is refused and every append lands."""
+    incidents = await _incidents(pool, tenants=5, per_tenant=2)
+    refused: list[BaseException] = []
+
+    class Watching(CountingPool):
+        async def fetch(self, *args: Any) -> list[asyncpg.Record]:
+            try:
+                return await super().fetch(*args)
+            except asyncpg.PostgresError as exc:  # (a deadlock is refused; its appends would go alone)
+                refused.append(exc)
+                raise
+
+    processes = [EventStore(pool), EventStore(pool)]
+    for store in processes:
+        store.group = GroupCommit(Watching(pool))  # type: ignore[arg-type]
+    versions = dict.fromkeys(incidents, 1)
+    rng = random.Random(7)
+    for _ in range(15):
+        order = incidents[:]
+        rng.shuffle(order)
+        # Each incident gets one append per round, from one of the two processes at random.
+        results = await asyncio.gather(
+            *(rng.choice(processes).append(t, iid, versions[(t, iid)], _note(), recorded_by="k") for t, iid in order)
+        )
+        assert all(isinstance(r, Appended) for r in results), results
+        for (t, iid), r in zip(order, results, strict=True):
+            versions[(t, iid)] = r.version
+    assert refused == []
+    for tenant in {t for t, _ in incidents}:
+        rows = [r async for r in chain.rows_of(pool, tenant)]
+        assert len(rows) == 2 + 2 * 15
+        assert chain.check(rows, tenant)[:2] == (len(rows), None)
