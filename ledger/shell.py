@@ -97,24 +97,30 @@ class States:
 
     def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
         """Events another process committed (ledger.notify): fold each onto the state held of its
-        incident, so that the next append here is not a conflict. A state an event does not follow
-        on directly is dropped (a notification was lost); events of incidents not held are ignored."""
+        incident, so that the next append here is not a conflict, and take in a new incident from
+        its detection, so that the first append here needs no read. A state an event does not
+        follow on directly is dropped (a notification was lost); other events of incidents not
+        held are ignored."""
         for change in changes:
             key = (tenant, change.incident_id)
             state = self._states.get(key)
-            if state is None or state.version >= change.version:
-                continue
-            if state.version != change.version - 1:
+            held = state.version if state is not None else 0
+            if held >= change.version or (state is None and change.version != 1):
+                continue  # (already folded; or another incident's middle, not held here)
+            if held != change.version - 1:
                 del self._states[key]
                 continue
             try:
                 data = decode_data(change.type, change.data)
-            except (KeyError, msgspec.DecodeError):  # (a type this version does not know)
-                del self._states[key]
+                after = _evolved(state, change.incident_id, [(change.version, change.occurred_at, data)])
+            except (KeyError, msgspec.DecodeError, ValueError):  # (a type or a stream this version does not know)
+                self._states.pop(key, None)
                 continue
-            after = _evolved(state, state.id, [(change.version, change.occurred_at, data)])
             assert after is not None
-            self._states[key] = after
+            if state is None:
+                self.put(tenant, after)
+            else:
+                self._states[key] = after
         for incident_id, version in too_large:
             state = self._states.get((tenant, incident_id))
             if state is not None and state.version < version:

@@ -206,7 +206,10 @@ async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, lis
 async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
     who, _, incident, stored = await _history(pool)
     states = States()
-    states.put(who.tenant, fold(stored[:1]))
+    states.learn(who.tenant, [_change(e) for e in stored[1:3]])  # (the middle of an incident not held)
+    assert states.get(who.tenant, incident) is None
+    states.learn(who.tenant, [_change(stored[0])])  # its detection: taken in
+    assert states.get(who.tenant, incident) == fold(stored[:1])
     states.learn(who.tenant, [_change(e) for e in stored[1:]])
     learned = states.get(who.tenant, incident)
     assert learned == fold(stored)
@@ -302,6 +305,18 @@ async def test_a_process_folds_what_another_committed_and_its_next_append_is_not
         done = await two.execute(who, Note(incident_id=incident, actor="b", text="no conflict"))
         assert isinstance(done, Done) and done.events[0].version == 5
         assert appends == [Done]  # one round trip: the state it decided on was current
+        # An incident detected in one: two takes it in from the notification, and needs no read.
+        detect = Detect(incident_id=uuid.uuid4(), actor="a", title="new", severity=Severity.SEV3, channel=Channel.X)
+        fresh = await one.execute(who, detect)
+        assert isinstance(fresh, Done)
+        for _ in range(200):
+            if two.states.get(who.tenant, fresh.incident.id) is not None:
+                break
+            await asyncio.sleep(0.025)
+        reads = _count_reads(two)
+        done = await two.execute(who, Note(incident_id=fresh.incident.id, actor="b", text="first here"))
+        assert isinstance(done, Done) and done.events[0].version == 2
+        assert reads == [] and appends == [Done, Done]
 
 
 def _count_appends(shell: Shell) -> list[type]:
