@@ -53,6 +53,13 @@ INSERT INTO rate_windows (key_hash, window_start, hits) VALUES ($1, date_trunc('
 ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_windows.hits + excluded.hits
 RETURNING hits, window_start, 60 - extract(second FROM now())::integer AS retry_after
 """
+# The same for several keys at once (the periodic report of every key with hits to report).
+COUNT_HITS_OF_KEYS = """
+INSERT INTO rate_windows AS w (key_hash, window_start, hits)
+SELECT k, date_trunc('minute', now()), h FROM unnest($1::bytea[], $2::integer[]) AS u(k, h)
+ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = w.hits + excluded.hits
+RETURNING key_hash, hits, window_start
+"""
 FORGET_OLD_WINDOWS = "DELETE FROM rate_windows WHERE window_start < now() - interval '10 minutes'"
 
 
@@ -104,7 +111,11 @@ class _Window:
     start: float
     shared: int = 0
     pending: int = 0
-    reported_at: float = 0.0
+
+    def learn(self, hits: int, window_start: float) -> None:
+        """The shared total the database answered to a report."""
+        # (max: two reports in flight at once may answer out of order; another minute: its count rules)
+        self.shared = max(self.shared, hits) if window_start == self.start else hits
 
 
 _windows: dict[bytes, _Window] = {}
@@ -140,9 +151,10 @@ async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> P
 async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
     """Count one request; past the limit, RateLimited.
 
-    Hits are reported to the database in batches (every 1% of the limit, or every 200 ms), so
-    the window costs a write per batch rather than per request; a process may let through at
-    most one batch more than the limit before it learns of the others' hits.
+    Hits are reported to the database in batches, so the window costs a write per batch rather
+    than per request: at once when a key's unreported hits reach 1% of the limit, and otherwise
+    by `report_hits_forever`, every REPORT_EVERY_S, for every key in one statement. A process
+    may let through at most one batch more than the limit before it learns of the others' hits.
     """
     wall = time.time()
     minute = wall - wall % 60
@@ -153,16 +165,38 @@ async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
         window = _windows[key_hash] = _Window(minute)
     window.pending += 1
     retry_after = max(1, int(minute + 60 - wall))
-    if window.pending >= max(1, per_minute // 100) or time.monotonic() - window.reported_at > 0.2:
+    if window.pending >= max(1, per_minute // 100):
         sent, window.pending = window.pending, 0
-        window.reported_at = time.monotonic()
         row = await pool.fetchrow(COUNT_HITS, key_hash, sent)
         retry_after = max(1, row["retry_after"])
-        # (max: two reports in flight at once may answer out of order; another minute: its count rules)
-        same = row["window_start"].timestamp() == window.start
-        window.shared = max(window.shared, row["hits"]) if same else row["hits"]
+        window.learn(row["hits"], row["window_start"].timestamp())
     if window.shared + window.pending > per_minute:
         raise RateLimited(f"this key is limited to {per_minute} requests per minute", retry_after=retry_after)
+
+
+REPORT_EVERY_S = 0.2
+
+
+async def report_hits_forever(pool: asyncpg.Pool, every_s: float = REPORT_EVERY_S) -> None:
+    """Report every key's unreported hits, in one statement, every `every_s` (a background task)."""
+    while True:
+        await asyncio.sleep(every_s)
+        due = [(key_hash, window) for key_hash, window in _windows.items() if window.pending]
+        if not due:
+            continue
+        sent = [window.pending for _, window in due]
+        for _, window in due:
+            window.pending = 0
+        try:
+            rows = await pool.fetch(COUNT_HITS_OF_KEYS, [key_hash for key_hash, _ in due], sent)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            for (_, window), hits in zip(due, sent, strict=True):
+                window.pending += hits  # (the next round reports them)
+            continue
+        for row in rows:
+            window = _windows.get(row["key_hash"])
+            if window is not None:
+                window.learn(row["hits"], row["window_start"].timestamp())
 
 
 async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> None:

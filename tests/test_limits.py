@@ -99,3 +99,27 @@ async def test_a_key_revoked_by_another_process_is_refused_within_a_second(pool)
         await asyncio.sleep(keys.KEY_CACHE_SECONDS + 0.1)
         r = await client.get("/v1/events", headers=tenant.auth("read"))
         assert r.status_code == 401, r.text
+
+
+async def test_hits_below_a_batch_reach_the_database_within_a_report_period(pool):
+    """Hits too few for a batch of their own are reported by the periodic report, every key's
+    together, so the other processes count them too."""
+    tenant = await new_tenant(pool, "rlp")
+    async with _client(pool, rate_limit_per_minute=1000) as client:  # (batches of 10)
+        started = time.time() // 60
+        for key, n in (("read", 3), ("write", 2)):
+            for _ in range(n):
+                assert (await client.get("/v1/events?limit=1", headers=tenant.auth(key))).status_code == 200
+        stored: dict[str, int] = {}
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            rows = await pool.fetch(
+                "SELECT k.scope, w.hits FROM rate_windows w JOIN api_keys k USING (key_hash) WHERE k.tenant_id = $1",
+                tenant.name,
+            )
+            stored = {r["scope"]: r["hits"] for r in rows}
+            if sum(stored.values()) >= 5:
+                break
+    if time.time() // 60 != started:  # the minute turned over mid-test: two windows
+        return
+    assert stored == {"read": 3, "write": 2}

@@ -37,7 +37,7 @@ from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
-from ledger.keys import forget_old_windows
+from ledger.keys import forget_old_windows, report_hits_forever
 from ledger.logs import request_context
 from ledger.metrics import http_metrics, metrics
 from ledger.migrate import migrate
@@ -195,6 +195,7 @@ def create_app(
             before_stop(app.state.notifier.close)
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
+            asyncio.create_task(report_hits_forever(app.state.pool)),
             asyncio.create_task(run_forever(app.state.pool, app.state.projections, app.state.projection_wake)),
             asyncio.create_task(
                 breach_watch.run_forever(
