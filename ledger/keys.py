@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import asyncpg
+import structlog
 
 from ledger.errors import InvalidValue, NotFound, RateLimited
+
+log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "clk_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -189,7 +192,8 @@ async def report_hits_forever(pool: asyncpg.Pool, every_s: float = REPORT_EVERY_
             window.pending = 0
         try:
             rows = await pool.fetch(COUNT_HITS_OF_KEYS, [key_hash for key_hash, _ in due], sent)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        except Exception as exc:  # (a database outage, or anything else: this task must go on)
+            log.warning("rate_limit_report_failed", error=type(exc).__name__)
             for (_, window), hits in zip(due, sent, strict=True):
                 window.pending += hits  # (the next round reports them)
             continue
