@@ -46,22 +46,67 @@ def _milestone(m: slas.Milestone | None) -> tuple[Any, ...]:
     return (m.target_seconds, m.status, m.due_at, m.met_at, m.elapsed_seconds)
 
 
-class Stream:
-    """One incident's whole stream, folded at most once however many projections read it."""
+@dataclass(frozen=True)
+class Folded:
+    """An incident's stream folded up to `version`: all its view row and its spans are made of.
+    Events never change, so a fold of a stream's first events stays the fold of those events."""
 
-    def __init__(self, events: Sequence[Event]) -> None:
+    incident_id: Any
+    version: int
+    first: Detected
+    as_of: datetime
+    sla: slas.SlaState
+    coverage: cov.CoverageState
+
+
+class Stream:
+    """One incident's stream, folded at most once however many projections read it: `events` are
+    the events after `base` (a fold of the stream's first events), or all of them without one."""
+
+    def __init__(self, events: Sequence[Event], base: Folded | None = None) -> None:
+        assert events or base is not None
         self.events = events
+        self.base = base
+        self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
 
     @property
     def incident_id(self) -> Any:
-        return self.events[0].incident_id
+        return self.base.incident_id if self.base is not None else self.events[0].incident_id
+
+    @property
+    def first(self) -> Detected:
+        first = self.base.first if self.base is not None else self.events[0].data
+        assert isinstance(first, Detected)
+        return first
+
+    @property
+    def version(self) -> int:
+        if self.events:
+            return self.events[-1].version or 0
+        assert self.base is not None
+        return self.base.version
+
+    @property
+    def as_of(self) -> datetime:
+        if self.base is None:
+            return as_of(self.events)
+        return max(self.base.as_of, as_of(self.events)) if self.events else self.base.as_of
+
+    @property
+    def sla(self) -> slas.SlaState:
+        if self._sla is None:
+            self._sla = slas.fold(self.events, self.base.sla if self.base is not None else slas.INITIAL)
+        return self._sla
 
     @property
     def coverage(self) -> cov.CoverageState:
         if self._coverage is None:
-            self._coverage = cov.fold(self.events)
+            self._coverage = cov.fold(self.events, self.base.coverage if self.base is not None else cov.INITIAL)
         return self._coverage
+
+    def folded(self) -> Folded:
+        return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage)
 
 
 def _stream(events: Stream | Sequence[Event]) -> Stream:
@@ -71,20 +116,17 @@ def _stream(events: Stream | Sequence[Event]) -> Stream:
 def stored_row(tenant: str, stream: Stream | Sequence[Event], policy: Policy) -> tuple[Any, ...]:
     """The `incident_views` row (column order of projections.runner.UPSERT_VIEW)."""
     stream = _stream(stream)
-    events = stream.events
-    first = events[0].data
-    assert isinstance(first, Detected)
-    last = events[-1]
-    at = as_of(events)
-    sla_state = slas.fold(events)
+    first = stream.first
+    at = stream.as_of
+    sla_state = stream.sla
     sla = slas.render(sla_state, policy, at)
     cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update
     return (
         tenant,
-        last.incident_id,
-        last.version,
+        stream.incident_id,
+        stream.version,
         "open" if cov_state.open else "resolved",
         cov_state.severity,
         first.scenario,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ import structlog
 
 from ledger.policy_store import PolicyStore
 from ledger.store import EVENT_COLUMNS, event_from_row
-from projections.incident_view import Stream, assignee_spans, stored_row
+from projections.incident_view import Folded, Stream, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
     ASSIGNEE_LOAD_OF,
@@ -59,9 +60,13 @@ SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER 
 STREAM = f"""
 SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version
 """
-STREAMS = f"""
-SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
- ORDER BY incident_id, version
+# $2 incidents, $3 the version each is folded up to here (0: none): the events after it.
+STREAMS_AFTER = f"""
+SELECT x.* FROM unnest($2::uuid[], $3::integer[]) AS t(wanted, folded_upto)
+ CROSS JOIN LATERAL (
+    SELECT {EVENT_COLUMNS} FROM events
+     WHERE tenant_id = $1 AND incident_id = t.wanted AND version > t.folded_upto
+     ORDER BY version) AS x
 """
 # Tenants where one of the projections is behind the head (or has never run).
 TENANTS_BEHIND = """
@@ -151,20 +156,60 @@ class Projection(Protocol):
     # (for rows that summarize the whole tenant rather than one incident).
 
 
+class FoldCache:
+    """Per process, the folds of the streams the runner last brought views up to date with
+    (bounded, least recently used first out): the next time an incident is touched, only its
+    events after the fold are read and folded, not the whole stream again. A fold is of committed
+    events, which never change, so it stays true whatever happens to the views (a rebuild, a
+    rolled-back batch) or in other processes."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._folds: OrderedDict[tuple[str, Any], Folded] = OrderedDict()
+
+    def get(self, tenant: str, incident_id: Any) -> Folded | None:
+        folded = self._folds.get((tenant, incident_id))
+        if folded is not None:
+            self._folds.move_to_end((tenant, incident_id))
+        return folded
+
+    def put(self, tenant: str, folded: Folded) -> None:
+        key = (tenant, folded.incident_id)
+        held = self._folds.get(key)
+        if held is None or held.version <= folded.version:
+            self._folds[key] = folded
+        self._folds.move_to_end(key)
+        if len(self._folds) > self.size:
+            self._folds.popitem(last=False)
+
+
+FOLDS = FoldCache()
+
+
 async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[Stream]:
-    """The whole streams of the incidents a batch touched, read in one query."""
+    """The streams of the incidents a batch touched, read in one query: the events after the
+    fold this process holds of each (FOLDS), or the whole stream."""
     touched = list(dict.fromkeys(e.incident_id for e in events if e.incident_id is not None))
     if not touched:
         return []
-    streams: list[list[Event]] = []
-    for n, row in enumerate(await conn.fetch(STREAMS, tenant, touched), start=1):
+    bases = [FOLDS.get(tenant, incident_id) for incident_id in touched]
+    after: dict[Any, list[Event]] = {}
+    upto = [base.version if base is not None else 0 for base in bases]
+    for n, row in enumerate(await conn.fetch(STREAMS_AFTER, tenant, touched, upto), start=1):
         if n % (YIELD_EVERY * 10) == 0:
             await asyncio.sleep(0)
         event = event_from_row(row)
-        if not streams or streams[-1][0].incident_id != event.incident_id:
-            streams.append([])
-        streams[-1].append(event)
-    return [Stream(s) for s in streams]
+        after.setdefault(event.incident_id, []).append(event)
+    return [
+        Stream(after.get(incident_id, []), base)
+        for incident_id, base in zip(touched, bases, strict=True)
+        if base is not None or incident_id in after
+    ]
+
+
+def _remember_folds(tenant: str, streams: Sequence[Stream]) -> None:
+    for stream in streams:
+        FOLDS.put(tenant, stream.folded())
 
 
 class IncidentViews:
@@ -180,7 +225,7 @@ class IncidentViews:
     async def records(self, conn: asyncpg.Connection | None, tenant: str, streams: Sequence[Stream]) -> list[Any]:
         rows = []
         for n, stream in enumerate(streams, start=1):
-            policy = await self.policies.version(tenant, getattr(stream.events[0].data, "policy_version", 0), conn)
+            policy = await self.policies.version(tenant, stream.first.policy_version, conn)
             rows.append(stored_row(tenant, stream, policy))
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -263,6 +308,7 @@ async def _advance(conn: asyncpg.Connection, projections: Sequence[Projection], 
         streams = await _touched_streams(conn, tenant, events)
         for projection in projections:
             await projection.apply(conn, tenant, streams)
+        _remember_folds(tenant, streams)
         position = events[-1].position
         if len(rows) < BATCH:
             return position
@@ -298,6 +344,7 @@ async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant
                 streams = await _touched_streams(conn, tenant, events)
                 for r in locked:
                     await by_name[r["projection"]].apply(conn, tenant, streams)
+                _remember_folds(tenant, streams)
                 await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], events[-1].position)
                 applied += len(events)
             if len(rows) < BATCH:
