@@ -350,12 +350,7 @@ async def walk_range(conn: Any, walker: Walker, after: int, upto: int, batch: in
 async def rows_of(conn: Any, tenant: str, batch: int = 5000, after: int = 0) -> AsyncIterator[Any]:
     """Every event row of a tenant in position order, streamed in batches (bounded memory)."""
     while True:
-        rows = await conn.fetch(
-            f"SELECT {ROW_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3",
-            tenant,
-            after,
-            batch,
-        )
+        rows = await conn.fetch(ROWS_IN_RANGE, tenant, after, 2**62, batch)
         for row in rows:
             yield row
         if len(rows) < batch:
