@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -346,3 +346,18 @@ async def test_request_id_is_echoed(app_client):
     assert r.headers["x-request-id"] == "abc-123"
     r = await app_client.get("/healthz", headers={"X-Request-ID": "bad id\twith tab"})
     assert r.headers["x-request-id"] != "bad id\twith tab" and len(r.headers["x-request-id"]) == 32
+
+
+async def test_an_appended_event_answers_its_times_in_utc_as_the_feed_does(app_client, tenant):
+    """PRODUCT: times are RFC 3339 UTC — also in a 201 for an `occurred_at` sent with another offset."""
+    h = tenant.auth()
+    iid = (await app_client.post("/v1/incidents", json=detect_body(), headers=h)).json()["id"]
+    sent = (datetime.now(UTC) + timedelta(seconds=5)).astimezone(timezone(timedelta(hours=2)))
+    body = {"text": "n", "occurred_at": sent.replace(microsecond=123456).isoformat()}
+    r = await app_client.post(f"/v1/incidents/{iid}/notes", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    answered = r.json()
+    assert answered["occurred_at"] == _iso(sent.replace(microsecond=123456))
+    assert answered["recorded_at"].endswith("Z")
+    feed = (await app_client.get("/v1/events?limit=1000", headers=tenant.auth("read"))).json()["items"]
+    assert [e for e in feed if e["id"] == answered["id"]] == [answered]
