@@ -182,6 +182,7 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    from ledger import collector
     from ledger.database import create_pool
     from ledger.policy_store import PolicyStore
     from projections.runner import rebuild_all, registry
@@ -199,7 +200,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             unknown = [n for n in names if n not in projections]
             if unknown:
                 raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
-            return await rebuild_all(pool, projections, names)
+            with collector.fewer_collections():
+                return await rebuild_all(pool, projections, names)
         finally:
             await pool.close()
 

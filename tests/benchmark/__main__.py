@@ -398,12 +398,15 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
         await c.execute("VACUUM (ANALYZE) events, incidents")
 
+    from ledger import collector
     from ledger.policy_store import PolicyStore
     from projections.runner import rebuild_together, registry
 
     projections = registry(PolicyStore(pool))
     t0 = time.perf_counter()
-    await rebuild_together(pool, list(projections.values()), bulk_tenant)
+    # With the collector set as `crisis-ledger projections rebuild` (and the service) sets it.
+    with collector.fewer_collections():
+        await rebuild_together(pool, list(projections.values()), bulk_tenant)
     elapsed = time.perf_counter() - t0
     out["rebuild"] = {
         "events": events,
