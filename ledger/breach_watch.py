@@ -19,14 +19,16 @@ from ledger.commands import RecordSlaNotice
 from ledger.errors import LedgerError
 from ledger.rules import decide, fold
 from ledger.shell import utc_now
-from ledger.store import Appended, EventStore, event_from_row
-from projections.runner import STREAM, Projection, catch_up
+from ledger.store import EVENT_COLUMNS, Appended, EventStore, event_from_row
+from projections.runner import Projection, catch_up
 
 log = structlog.get_logger(__name__)
 
 ACTOR = "breach-watch"
 RECORDED_BY = "system:breach-watch"
 
+# The whole stream, for the decider (inside the notice's transaction, after its claim).
+STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version"
 TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status = 'open'"
 
 # Milestones of a tenant's open incidents that are due within the warning window, without a

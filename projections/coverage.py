@@ -31,7 +31,7 @@ from itertools import pairwise
 import msgspec
 
 from projections.policy import Policy, required_roles
-from schemas.events import Assigned, Detected, Event, Reopened, Resolved, SeverityChanged, Unassigned
+from schemas.events import Assigned, Detected, Happened, Reopened, Resolved, SeverityChanged, Unassigned
 
 _ZERO = timedelta(0)
 
@@ -73,7 +73,7 @@ class CoverageState(msgspec.Struct, frozen=True, kw_only=True):
 INITIAL = CoverageState()
 
 
-def apply(state: CoverageState, event: Event) -> CoverageState:
+def apply(state: CoverageState, event: Happened) -> CoverageState:
     """Fold one event (in recorded order)."""
     at = event.occurred_at.astimezone(UTC)
     data = event.data
@@ -113,13 +113,13 @@ def apply(state: CoverageState, event: Event) -> CoverageState:
             return state
 
 
-def fold(events: Iterable[Event], state: CoverageState = INITIAL) -> CoverageState:
+def fold(events: Iterable[Happened], state: CoverageState = INITIAL) -> CoverageState:
     for event in events:
         state = apply(state, event)
     return state
 
 
-def coverage_of(events: Iterable[Event], policy: Policy, now: datetime) -> Coverage:
+def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Coverage:
     return render(fold(events), policy, now)
 
 

@@ -17,7 +17,7 @@ import msgspec
 from projections import coverage as cov
 from projections import sla as slas
 from projections.policy import Policy
-from schemas.events import Detected, Event
+from schemas.events import Detected, Happened
 
 _METRICS = ("acknowledge", "first_response", "update", "resolve")
 
@@ -28,7 +28,7 @@ class Blocks:
     coverage: dict[str, Any]
 
 
-def blocks(events: Sequence[Event], policy: Policy, now: datetime) -> Blocks:
+def blocks(events: Sequence[Happened], policy: Policy, now: datetime) -> Blocks:
     """The `sla` and `coverage` blocks of the API's incident, at `now`."""
     sla = slas.sla_of(events, policy, now)
     coverage = cov.coverage_of(events, policy, now)
@@ -36,7 +36,7 @@ def blocks(events: Sequence[Event], policy: Policy, now: datetime) -> Blocks:
     return Blocks(sla=sla_dict, coverage=msgspec.to_builtins(coverage))
 
 
-def as_of(events: Sequence[Event]) -> datetime:
+def as_of(events: Sequence[Happened]) -> datetime:
     return max(e.occurred_at for e in events)
 
 
@@ -63,7 +63,7 @@ class Stream:
     """One incident's stream, folded at most once however many projections read it: `events` are
     the events after `base` (a fold of the stream's first events), or all of them without one."""
 
-    def __init__(self, events: Sequence[Event], base: Folded | None = None) -> None:
+    def __init__(self, events: Sequence[Happened], base: Folded | None = None) -> None:
         assert events or base is not None
         self.events = events
         self.base = base
@@ -109,11 +109,11 @@ class Stream:
         return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage)
 
 
-def _stream(events: Stream | Sequence[Event]) -> Stream:
+def _stream(events: Stream | Sequence[Happened]) -> Stream:
     return events if isinstance(events, Stream) else Stream(events)
 
 
-def stored_row(tenant: str, stream: Stream | Sequence[Event], policy: Policy) -> tuple[Any, ...]:
+def stored_row(tenant: str, stream: Stream | Sequence[Happened], policy: Policy) -> tuple[Any, ...]:
     """The `incident_views` row (column order of projections.runner.UPSERT_VIEW)."""
     stream = _stream(stream)
     first = stream.first
@@ -163,7 +163,7 @@ def _missing_at_ack_due(
     return cov.missing_at(state, policy, due) if cov.open_at(state, due) else []
 
 
-def assignee_spans(stream: Stream | Sequence[Event]) -> list[tuple[str, int, datetime, datetime | None]]:
+def assignee_spans(stream: Stream | Sequence[Happened]) -> list[tuple[str, int, datetime, datetime | None]]:
     """Per assignee, the merged spans during which they held any role while the incident was open."""
     state = _stream(stream).coverage
     open_spans = cov.open_intervals(state)

@@ -18,7 +18,7 @@ import asyncpg
 import structlog
 
 from ledger.policy_store import PolicyStore
-from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row
 from projections.incident_view import Folded, Stream, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
@@ -30,7 +30,6 @@ from projections.reports import (
     SLA_ROWS,
     SLA_ROWS_OF,
 )
-from schemas.events import Event
 
 log = structlog.get_logger(__name__)
 
@@ -54,17 +53,15 @@ SAVE_CHECKPOINTS = """
 UPDATE projection_checkpoints SET position = $3, updated_at = now()
  WHERE tenant_id = $1 AND projection = ANY($2::text[])
 """
-EVENTS_AFTER = f"""
-SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3
-"""
-STREAM = f"""
-SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version
+# A batch: which incidents it touched (their streams are read after) and where it ends.
+EVENTS_AFTER = """
+SELECT position, incident_id FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3
 """
 # $2 incidents, $3 the version each is folded up to here (0: none): the events after it.
 STREAMS_AFTER = f"""
 SELECT x.* FROM unnest($2::uuid[], $3::integer[]) AS t(wanted, folded_upto)
  CROSS JOIN LATERAL (
-    SELECT {EVENT_COLUMNS} FROM events
+    SELECT {FOLD_COLUMNS} FROM events
      WHERE tenant_id = $1 AND incident_id = t.wanted AND version > t.folded_upto
      ORDER BY version) AS x
 """
@@ -79,7 +76,7 @@ SELECT t.id FROM tenants t
 # A rebuild reads every stream once, whole and in order (the stream index serves it), up to the
 # head it read: events are never changed, so any later snapshot reads the same rows.
 ALL_STREAMS_UPTO = f"""
-SELECT {EVENT_COLUMNS} FROM events
+SELECT {FOLD_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
@@ -186,19 +183,19 @@ class FoldCache:
 FOLDS = FoldCache()
 
 
-async def _touched_streams(conn: asyncpg.Connection, tenant: str, events: Sequence[Event]) -> list[Stream]:
-    """The streams of the incidents a batch touched, read in one query: the events after the
-    fold this process holds of each (FOLDS), or the whole stream."""
-    touched = list(dict.fromkeys(e.incident_id for e in events if e.incident_id is not None))
+async def _touched_streams(conn: asyncpg.Connection, tenant: str, batch: Sequence[asyncpg.Record]) -> list[Stream]:
+    """The streams of the incidents a batch (EVENTS_AFTER) touched, read in one query: the events
+    after the fold this process holds of each (FOLDS), or the whole stream."""
+    touched = list(dict.fromkeys(r["incident_id"] for r in batch if r["incident_id"] is not None))
     if not touched:
         return []
     bases = [FOLDS.get(tenant, incident_id) for incident_id in touched]
-    after: dict[Any, list[Event]] = {}
+    after: dict[Any, list[StreamEvent]] = {}
     upto = [base.version if base is not None else 0 for base in bases]
     for n, row in enumerate(await conn.fetch(STREAMS_AFTER, tenant, touched, upto), start=1):
         if n % (YIELD_EVERY * 10) == 0:
             await asyncio.sleep(0)
-        event = event_from_row(row)
+        event = stream_event_from_row(row)
         after.setdefault(event.incident_id, []).append(event)
     return [
         Stream(after.get(incident_id, []), base)
@@ -304,12 +301,11 @@ async def _advance(conn: asyncpg.Connection, projections: Sequence[Projection], 
         rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
         if not rows:
             return position
-        events = [event_from_row(r) for r in rows]
-        streams = await _touched_streams(conn, tenant, events)
+        streams = await _touched_streams(conn, tenant, rows)
         for projection in projections:
             await projection.apply(conn, tenant, streams)
         _remember_folds(tenant, streams)
-        position = events[-1].position
+        position = rows[-1]["position"]
         if len(rows) < BATCH:
             return position
 
@@ -340,13 +336,12 @@ async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant
                 rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
                 if not rows:
                     return applied
-                events = [event_from_row(r) for r in rows]
-                streams = await _touched_streams(conn, tenant, events)
+                streams = await _touched_streams(conn, tenant, rows)
                 for r in locked:
                     await by_name[r["projection"]].apply(conn, tenant, streams)
                 _remember_folds(tenant, streams)
-                await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], events[-1].position)
-                applied += len(events)
+                await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], rows[-1]["position"])
+                applied += len(rows)
             if len(rows) < BATCH:
                 return applied
 
@@ -429,7 +424,7 @@ async def _pipeline(
                 return await cursor.fetch(READ_CHUNK)
 
         batch: list[Stream] = []
-        stream: list[Event] = []
+        stream: list[StreamEvent] = []
         cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
         rows = await chunk()
         while rows:
@@ -438,7 +433,7 @@ async def _pipeline(
             await asyncio.sleep(0)  # (lets it send the request)
             try:
                 for row in rows:
-                    event = event_from_row(row)
+                    event = stream_event_from_row(row)
                     if stream and event.incident_id != stream[0].incident_id:
                         batch.append(Stream(stream))
                         stream = []

@@ -56,7 +56,7 @@ from projections.policy import Policy, Target, calendar_of, target_of
 from schemas.events import (
     Acknowledged,
     Detected,
-    Event,
+    Happened,
     Reopened,
     Replied,
     Resolved,
@@ -126,7 +126,7 @@ class SlaState(msgspec.Struct, frozen=True, kw_only=True):
 INITIAL = SlaState()
 
 
-def apply(state: SlaState, event: Event) -> SlaState:
+def apply(state: SlaState, event: Happened) -> SlaState:
     """Fold one event (in recorded order) into the timeline facts."""
     at = event.occurred_at.astimezone(UTC)
     seq = state.seq + 1
@@ -164,13 +164,13 @@ def _add(state: SlaState, fact: Fact) -> SlaState:
     return msgspec.structs.replace(state, facts=(*state.facts, fact), seq=fact.seq)
 
 
-def fold(events: Iterable[Event], state: SlaState = INITIAL) -> SlaState:
+def fold(events: Iterable[Happened], state: SlaState = INITIAL) -> SlaState:
     for event in events:
         state = apply(state, event)
     return state
 
 
-def sla_of(events: Iterable[Event], policy: Policy, now: datetime) -> Sla:
+def sla_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Sla:
     """The SLA block of one incident's events (recorded order) at `now`."""
     return render(fold(events), policy, now)
 

@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -202,6 +202,22 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def type(self) -> str:
         return type_of(self.data)
+
+
+class Happened(Protocol):
+    """What the read side's folds take of an event: its stream, its place there, when, and what.
+    An Event has it; so has the narrower StreamEvent the projections read (ledger/store.py)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def incident_id(self) -> uuid.UUID | None: ...
+    @property
+    def version(self) -> int | None: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def data(self) -> EventData: ...
 
 
 def type_of(data: EventData) -> str:
