@@ -408,49 +408,54 @@ async def _pipeline(
     head: int,
     streams_per_batch: int,
 ) -> None:
-    """Fold the streams up to `head` batch by batch (a producer task, reading on `spare` or on
-    `conn`) and write each batch's records on `conn` while the next one is folded."""
+    """Fold the streams up to `head` chunk by chunk (a producer task, reading on `spare` or on
+    `conn`) and write the records of each `streams_per_batch` streams on `conn` while the next
+    ones are folded."""
     # One connection serves one operation at a time: with no spare, reads and writes take turns.
     turn: contextlib.AbstractAsyncContextManager[Any] = asyncio.Lock() if spare is None else contextlib.nullcontext()
     ready: asyncio.Queue[list[list[Any]] | None] = asyncio.Queue(maxsize=1)
-
-    async def fold(batch: list[Stream]) -> None:
-        records = [await p.records(None, tenant, batch) for p in projections]
-        await ready.put(records)
 
     async def produce(reader: asyncpg.Connection) -> None:
         async def chunk() -> list[Any]:
             async with turn:
                 return await cursor.fetch(READ_CHUNK)
 
-        batch: list[Stream] = []
+        records: list[list[Any]] = [[] for _ in projections]
+        folded = 0
         stream: list[StreamEvent] = []
         cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
         rows = await chunk()
         while rows:
-            # PostgreSQL reads the next chunk while this one is folded.
+            # PostgreSQL reads the next chunk while the streams this one completed are folded
+            # (folded chunk by chunk, not batch by batch: else it would wait idle for the batch).
             following = asyncio.ensure_future(chunk())
             await asyncio.sleep(0)  # (lets it send the request)
             try:
+                completed: list[Stream] = []
                 for row in rows:
                     event = stream_event_from_row(row)
                     if stream and event.incident_id != stream[0].incident_id:
-                        batch.append(Stream(stream))
+                        completed.append(Stream(stream))
                         stream = []
                     stream.append(event)
-                if len(batch) >= streams_per_batch:
-                    await fold(batch)
-                    batch = []
+                for projection, out in zip(projections, records, strict=True):
+                    out.extend(await projection.records(None, tenant, completed))
+                folded += len(completed)
+                if folded >= streams_per_batch:
+                    await ready.put(records)
+                    records, folded = [[] for _ in projections], 0
             except BaseException:
                 following.cancel()
                 with contextlib.suppress(BaseException):
                     await following
                 raise
             rows = await following
-        if stream:
-            batch.append(Stream(stream))
-        if batch:
-            await fold(batch)
+        if stream:  # (the last stream, which no later row completed)
+            for projection, out in zip(projections, records, strict=True):
+                out.extend(await projection.records(None, tenant, [Stream(stream)]))
+            folded += 1
+        if folded:
+            await ready.put(records)
         await ready.put(None)
 
     async def produce_on_spare(reader: asyncpg.Connection) -> None:
