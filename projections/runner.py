@@ -23,11 +23,9 @@ from projections.incident_view import Folded, Stream, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
     ASSIGNEE_LOAD_OF,
-    COVERAGE_ROWS,
     COVERAGE_ROWS_OF,
     DELETE_REPORT_ROWS,
     DELETE_REPORT_ROWS_OF,
-    SLA_ROWS,
     SLA_ROWS_OF,
 )
 
@@ -112,9 +110,8 @@ ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
     missing_at_ack_due = excluded.missing_at_ack_due
 """
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
-# A batch's report rows from its views; a rebuild's, all at once at its end (one scan).
+# A batch's report rows, from its views (a rebuild's batch: while the next one is folded).
 _DERIVE_REPORT_ROWS_OF = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
-_DERIVE_REPORT_ROWS = f"WITH sla AS ({SLA_ROWS}) {COVERAGE_ROWS}"
 DELETE_SPANS_OF = """
 DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
 RETURNING incident_id, assignee, seq, start_at, end_at
@@ -247,9 +244,7 @@ class IncidentViews:
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         if records:
             await conn.copy_records_to_table("incident_views", records=records, columns=VIEW_COLUMNS)
-
-    async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
-        await conn.execute(_DERIVE_REPORT_ROWS, tenant)
+            await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, [row[1] for row in records])
 
 
 class AssigneeSpans:
@@ -374,8 +369,6 @@ async def rebuild_together(
         await conn.execute(ENSURE_CHECKPOINTS, tenant, names)
         async with conn.transaction():
             await conn.fetch(LOCK_CHECKPOINTS, tenant, names)
-            for projection in projections:
-                await projection.reset(conn, tenant)
             head = await conn.fetchval(TENANT_HEAD, tenant) or 0
             for projection in projections:
                 prepare = getattr(projection, "prepare", None)
@@ -408,9 +401,9 @@ async def _pipeline(
     head: int,
     streams_per_batch: int,
 ) -> None:
-    """Fold the streams up to `head` chunk by chunk (a producer task, reading on `spare` or on
-    `conn`) and write the records of each `streams_per_batch` streams on `conn` while the next
-    ones are folded."""
+    """Reset the projections on `conn` and fold the streams up to `head` chunk by chunk (a
+    producer task, reading on `spare` or on `conn`, meanwhile); write the records of each
+    `streams_per_batch` streams on `conn` while the next ones are folded."""
     # One connection serves one operation at a time: with no spare, reads and writes take turns.
     turn: contextlib.AbstractAsyncContextManager[Any] = asyncio.Lock() if spare is None else contextlib.nullcontext()
     ready: asyncio.Queue[list[list[Any]] | None] = asyncio.Queue(maxsize=1)
@@ -423,7 +416,8 @@ async def _pipeline(
         records: list[list[Any]] = [[] for _ in projections]
         folded = 0
         stream: list[StreamEvent] = []
-        cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
+        async with turn:
+            cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
         rows = await chunk()
         while rows:
             # PostgreSQL reads the next chunk while the streams this one completed are folded
@@ -464,6 +458,9 @@ async def _pipeline(
 
     producer = asyncio.ensure_future(produce(conn) if spare is None else produce_on_spare(spare))
     try:
+        async with turn:
+            for projection in projections:
+                await projection.reset(conn, tenant)
         while (records := await _next(ready, producer)) is not None:
             async with turn:
                 for projection, rows in zip(projections, records, strict=True):
