@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import msgspec
 
@@ -38,6 +39,47 @@ def blocks(events: Sequence[Happened], policy: Policy, now: datetime) -> Blocks:
 
 def as_of(events: Sequence[Happened]) -> datetime:
     return max(e.occurred_at for e in events)
+
+
+class ViewRow(msgspec.Struct, frozen=True):
+    """An incident's row in `incident_views`, after its tenant (the statement that writes it gives
+    that). It is sent to PostgreSQL as JSON, one document per batch (projections.runner)."""
+
+    incident_id: UUID
+    version: int
+    status: str
+    severity: str | None
+    scenario: str | None
+    channel: str
+    start_at: datetime | None
+    policy_version: int
+    as_of: datetime
+    ack_target: int | None
+    ack_status: str | None
+    ack_due_at: datetime | None
+    ack_met_at: datetime | None
+    ack_elapsed: int | None
+    first_target: int | None
+    first_status: str | None
+    first_due_at: datetime | None
+    first_met_at: datetime | None
+    first_elapsed: int | None
+    resolve_target: int | None
+    resolve_status: str | None
+    resolve_due_at: datetime | None
+    resolve_met_at: datetime | None
+    resolve_elapsed: int | None
+    update_target: int | None
+    update_status: str | None
+    update_next_due_at: datetime | None
+    update_gap_seconds: list[int]
+    update_gap_breached: list[bool]
+    update_unanswered: int
+    required_roles: list[str]
+    missing_roles: list[str]
+    full_coverage_at: datetime | None
+    uncovered_seconds: dict[str, int]
+    missing_at_ack_due: list[str] | None
 
 
 def _milestone(m: slas.Milestone | None) -> tuple[Any, ...]:
@@ -113,8 +155,8 @@ def _stream(events: Stream | Sequence[Happened]) -> Stream:
     return events if isinstance(events, Stream) else Stream(events)
 
 
-def stored_row(tenant: str, stream: Stream | Sequence[Happened], policy: Policy) -> tuple[Any, ...]:
-    """The `incident_views` row (column order of projections.runner.UPSERT_VIEW)."""
+def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
+    """The incident's `incident_views` row."""
     stream = _stream(stream)
     first = stream.first
     at = stream.as_of
@@ -123,8 +165,7 @@ def stored_row(tenant: str, stream: Stream | Sequence[Happened], policy: Policy)
     cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update
-    return (
-        tenant,
+    return ViewRow(
         stream.incident_id,
         stream.version,
         "open" if cov_state.open else "resolved",
@@ -146,7 +187,7 @@ def stored_row(tenant: str, stream: Stream | Sequence[Happened], policy: Policy)
         list(coverage.required),
         list(coverage.missing),
         coverage.full_coverage_at,
-        msgspec.json.encode(coverage.uncovered_seconds).decode(),
+        coverage.uncovered_seconds,
         _missing_at_ack_due(cov_state, policy, sla.acknowledge, at),
     )
 

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import asyncpg
+import msgspec
 import structlog
 
 from ledger.policy_store import PolicyStore
 from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row
-from projections.incident_view import Folded, Stream, assignee_spans, stored_row
+from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
     ASSIGNEE_LOAD_OF,
@@ -79,36 +80,18 @@ SELECT {FOLD_COLUMNS} FROM events
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
-UPSERT_VIEW = """
-INSERT INTO incident_views (
-    tenant_id, incident_id, version, status, severity, scenario, channel, start_at, policy_version, as_of,
-    ack_target, ack_status, ack_due_at, ack_met_at, ack_elapsed,
-    first_target, first_status, first_due_at, first_met_at, first_elapsed,
-    resolve_target, resolve_status, resolve_due_at, resolve_met_at, resolve_elapsed,
-    update_target, update_status, update_next_due_at, update_gap_seconds, update_gap_breached,
-    update_unanswered, required_roles, missing_roles, full_coverage_at, uncovered_seconds,
-    missing_at_ack_due)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-        $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35::jsonb, $36)
-ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
-    version = excluded.version, status = excluded.status, severity = excluded.severity,
-    scenario = excluded.scenario, channel = excluded.channel, start_at = excluded.start_at,
-    policy_version = excluded.policy_version, as_of = excluded.as_of,
-    ack_target = excluded.ack_target, ack_status = excluded.ack_status, ack_due_at = excluded.ack_due_at,
-    ack_met_at = excluded.ack_met_at, ack_elapsed = excluded.ack_elapsed,
-    first_target = excluded.first_target, first_status = excluded.first_status,
-    first_due_at = excluded.first_due_at, first_met_at = excluded.first_met_at,
-    first_elapsed = excluded.first_elapsed,
-    resolve_target = excluded.resolve_target, resolve_status = excluded.resolve_status,
-    resolve_due_at = excluded.resolve_due_at, resolve_met_at = excluded.resolve_met_at,
-    resolve_elapsed = excluded.resolve_elapsed,
-    update_target = excluded.update_target, update_status = excluded.update_status,
-    update_next_due_at = excluded.update_next_due_at, update_gap_seconds = excluded.update_gap_seconds,
-    update_gap_breached = excluded.update_gap_breached, update_unanswered = excluded.update_unanswered,
-    required_roles = excluded.required_roles, missing_roles = excluded.missing_roles,
-    full_coverage_at = excluded.full_coverage_at, uncovered_seconds = excluded.uncovered_seconds,
-    missing_at_ack_due = excluded.missing_at_ack_due
+_VIEW_FIELDS = ViewRow.__struct_fields__
+# A batch of views in one statement: $2 a JSON array of ViewRows, the tenant from $1. Encoding
+# them is msgspec's work in C; asyncpg's binary encoding of these 36-column rows (for COPY or
+# executemany) took about 20 µs a row, a tenth of a rebuild's Python time, against 3 µs.
+INSERT_VIEWS = f"""
+INSERT INTO incident_views (tenant_id, {", ".join(_VIEW_FIELDS)})
+SELECT $1, {", ".join(_VIEW_FIELDS)} FROM json_populate_recordset(NULL::incident_views, $2::json)
 """
+UPSERT_VIEWS = f"""{INSERT_VIEWS} ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
+    {", ".join(f"{field} = excluded.{field}" for field in _VIEW_FIELDS[1:])}
+"""
+_ENCODER = msgspec.json.Encoder()
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
 # A batch's report rows, from its views (a rebuild's batch: while the next one is folded).
 _DERIVE_REPORT_ROWS_OF = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
@@ -123,7 +106,7 @@ INSERT INTO assignee_load (tenant_id, assignee, incidents, peak) SELECT $1, assi
 """
 DELETE_SPANS = "DELETE FROM assignee_spans WHERE tenant_id = $1"
 SPAN_COLUMNS = ["tenant_id", "incident_id", "assignee", "seq", "start_at", "end_at"]
-VIEW_COLUMNS = [c.strip() for c in UPSERT_VIEW.split("(", 1)[1].split(")", 1)[0].split(",")]
+VIEW_COLUMNS = ["tenant_id", *_VIEW_FIELDS]
 
 
 class Projection(Protocol):
@@ -220,7 +203,7 @@ class IncidentViews:
         rows = []
         for n, stream in enumerate(streams, start=1):
             policy = await self.policies.version(tenant, stream.first.policy_version, conn)
-            rows.append(stored_row(tenant, stream, policy))
+            rows.append(stored_row(stream, policy))
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         return rows
@@ -228,8 +211,8 @@ class IncidentViews:
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
         rows = await self.records(conn, tenant, streams)
         if rows:
-            await conn.executemany(UPSERT_VIEW, rows)
-            incidents = [row[1] for row in rows]
+            await conn.execute(UPSERT_VIEWS, tenant, _ENCODER.encode(rows).decode())
+            incidents = [row.incident_id for row in rows]
             await conn.execute(DELETE_REPORT_ROWS_OF, tenant, incidents)
             await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, incidents)
 
@@ -243,8 +226,8 @@ class IncidentViews:
 
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         if records:
-            await conn.copy_records_to_table("incident_views", records=records, columns=VIEW_COLUMNS)
-            await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, [row[1] for row in records])
+            await conn.execute(INSERT_VIEWS, tenant, _ENCODER.encode(records).decode())
+            await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, [row.incident_id for row in records])
 
 
 class AssigneeSpans:

@@ -442,7 +442,7 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
     assert held is not None and held.version == (await shell.store.read_stream(t.name, iid))[-1].version
     stored = await _views(pool, t.name)
     events = await shell.store.read_stream(t.name, iid)
-    fresh = _normal(stored_row(t.name, events, await policies.version(t.name, 0)))
+    fresh = _normal((t.name, *msgspec.structs.astuple(stored_row(events, await policies.version(t.name, 0)))))
     assert stored == [fresh]
     spans = await _spans(pool, t.name)
     for projection in projections.values():
