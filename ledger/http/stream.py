@@ -60,9 +60,11 @@ async def follow(
         while not notifier.closed:
             woken.clear()
             events = await store.read_feed(tenant, last, batch)
-            for event in events:
-                yield frame(event.position, event.type, _json.encode(event_out(event)))
-                last = event.position
+            if events:
+                # One write for what one read found: a frame per write would put each event of a
+                # burst behind another turn of a busy event loop (and another send to the socket).
+                yield b"".join(frame(e.position, e.type, _json.encode(event_out(e))) for e in events)
+                last = events[-1].position
             now = time.monotonic()
             if now >= next_ping:
                 yield b": ping\n\n"
