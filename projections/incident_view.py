@@ -48,10 +48,10 @@ class ViewRow(msgspec.Struct, frozen=True):
     incident_id: UUID
     version: int
     status: str
-    severity: str | None
+    severity: str
     scenario: str | None
     channel: str
-    start_at: datetime | None
+    start_at: datetime
     policy_version: int
     as_of: datetime
     ack_target: int | None

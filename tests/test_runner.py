@@ -279,3 +279,46 @@ async def test_a_preloaded_tenant_answers_every_version_up_to_its_newest_without
     assert await store.version(t.name, 0) is DEFAULT_POLICY
     with pytest.raises(AttributeError):  # beyond the newest preloaded: asks the (absent) pool
         await store.version(t.name, 4)
+
+
+async def test_a_view_row_reaches_its_columns_as_it_was_built(pool):
+    """The views travel as one JSON document a batch: every column, its NULLs, empty arrays,
+    timestamps to the microsecond and text that needs escaping arrive as the ViewRow had them."""
+    from datetime import UTC, datetime, timedelta
+
+    import msgspec
+
+    from projections.incident_view import ViewRow
+
+    tenant = (await new_tenant(pool, "row")).name
+    at = datetime(2026, 3, 29, 1, 59, 59, 123456, tzinfo=UTC)
+    full = ViewRow(
+        uuid.uuid4(), 7, "open", "sev1", 'a "quoted"\\ scenario: ünïcode ✓', "x", at, 3, at + timedelta(hours=2),
+        900, "met", at + timedelta(minutes=15), at + timedelta(minutes=5), 300,
+        3600, "breached", at + timedelta(hours=1), at + timedelta(hours=1, microseconds=1), 3600,
+        86400, "pending", at + timedelta(days=1), None, None,
+        14400, "pending", at + timedelta(hours=4), [3600, 7200], [False, True], 1,
+        ["incident_lead", "legal"], ["legal"], None, {"incident_lead": 0, "legal": 7200}, ["legal"],
+    )  # fmt: skip
+    sparse = msgspec.structs.replace(
+        full, incident_id=uuid.uuid4(), scenario=None, ack_target=None, ack_status=None,
+        ack_due_at=None, ack_met_at=None, ack_elapsed=None, update_gap_seconds=[], update_gap_breached=[],
+        required_roles=[], missing_roles=[], full_coverage_at=at, uncovered_seconds={}, missing_at_ack_due=None,
+    )  # fmt: skip
+    async with pool.acquire() as conn:
+        await runner.IncidentViews(PolicyStore(pool)).write(conn, tenant, [full, sparse])
+        stored = await conn.fetch(
+            f"SELECT {', '.join(runner.VIEW_COLUMNS)}, uncovered_seconds::text AS uncovered"
+            " FROM incident_views WHERE tenant_id = $1",
+            tenant,
+        )
+    by_id = {r["incident_id"]: r for r in stored}
+    for row in (full, sparse):
+        got = by_id[row.incident_id]
+        assert got["tenant_id"] == tenant
+        for field in ViewRow.__struct_fields__:
+            expected = getattr(row, field)
+            if field == "uncovered_seconds":
+                assert msgspec.json.decode(got["uncovered"]) == expected
+            else:
+                assert got[field] == expected, field
