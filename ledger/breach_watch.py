@@ -4,13 +4,16 @@ Each notice is recorded exactly once, however many server processes watch: the n
 (incident, metric, kind, due time) is inserted into `sla_notices` in the same transaction as the
 event, so a second watcher either waits for the first and finds the row, or rolls back with it.
 A milestone first seen after its due time gets only `breached` (never a late `at_risk`).
+
+A round that finds nothing due in a tenant also asks when the next notice can fall due; until
+then, while the tenant's views stay as they were, the process skips it (`QuietTenants`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -33,7 +36,7 @@ TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status 
 
 # Milestones of a tenant's open incidents that are due within the warning window, without a
 # notice of that kind yet: pending ones and the running update gap. $1 tenant, $2 now, $3 window.
-_DUE = """
+_MILESTONES = """
 WITH due AS (
     SELECT incident_id, 'acknowledge' AS metric, ack_due_at AS due_at FROM incident_views
      WHERE tenant_id = $1 AND status = 'open' AND ({ack})
@@ -43,7 +46,10 @@ WITH due AS (
     UNION ALL
     SELECT incident_id, 'resolve', resolve_due_at FROM incident_views
      WHERE tenant_id = $1 AND status = 'open' AND ({resolve}){update}
-)
+)"""
+_DUE = (
+    _MILESTONES
+    + """
 SELECT d.incident_id, d.metric, d.due_at,
        CASE WHEN d.due_at <= $2 THEN 'breached' ELSE 'at_risk' END AS kind
   FROM due d
@@ -55,16 +61,31 @@ SELECT d.incident_id, d.metric, d.due_at,
  ORDER BY d.due_at
  LIMIT 200
 """
+)
 _UPDATE_GAP = """
     UNION ALL
     SELECT incident_id, 'update', update_next_due_at FROM incident_views
      WHERE tenant_id = $1 AND status = 'open' AND update_next_due_at IS NOT NULL"""
-DUE_SOON = _DUE.format(
-    ack="ack_status = 'pending'",
-    first="first_status = 'pending'",
-    resolve="resolve_status = 'pending'",
-    update=_UPDATE_GAP,
-)
+_PENDING = {
+    "ack": "ack_status = 'pending'",
+    "first": "first_status = 'pending'",
+    "resolve": "resolve_status = 'pending'",
+    "update": _UPDATE_GAP,
+}
+DUE_SOON = _DUE.format(**_PENDING)
+# When a round found nothing due: the instant the next notice can fall due, as long as the views
+# do not change. A pending milestone later than the window enters it (at_risk) at its due time
+# minus the window; one inside it (its at_risk notice recorded) breaches at its due time.
+NEXT_DUE = (
+    _MILESTONES
+    + """
+SELECT min(CASE WHEN d.due_at > $2::timestamptz + $3::interval THEN d.due_at - $3::interval ELSE d.due_at END)
+  FROM due d WHERE d.due_at > $2::timestamptz"""
+).format(**_PENDING)
+# How far the tenant's views are: they change only when this moves.
+VIEWS_POSITION = """
+SELECT position FROM projection_checkpoints WHERE tenant_id = $1 AND projection = 'incident_views'
+"""
 # Milestones the view already shows breached and unfulfilled, without a breach notice: an event
 # recorded after the due time (a notice of another milestone included) renders the view as of
 # that event, where the milestone is no longer pending. Without this it would never get its
@@ -112,6 +133,30 @@ async def record_notice(
     return True
 
 
+class QuietTenants:
+    """Per process: tenants where no notice can fall due before a known instant, as long as their
+    views stay as they were (the incident_views checkpoint where the last full round found
+    nothing). A round skips such a tenant instead of probing every open incident again, which
+    at 10,000 open incidents costs about 30 ms of database time per round and process."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, tuple[int | None, datetime]] = {}
+
+    def quiet(self, tenant: str, position: int | None, now: datetime) -> bool:
+        held = self._until.get(tenant)
+        return held is not None and held[0] == position and now < held[1]
+
+    def remember(self, tenant: str, position: int | None, until: datetime) -> None:
+        self._until[tenant] = (position, until)
+
+    def keep_only(self, tenants: set[str]) -> None:
+        for tenant in self._until.keys() - tenants:
+            del self._until[tenant]
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 class _Skip(Exception):
     """Roll the claim back: the incident changed under us; the next round decides again."""
 
@@ -124,13 +169,20 @@ async def watch_tenant(
     window: timedelta,
     *,
     overdue_too: bool = True,
+    quiet: QuietTenants | None = None,
 ) -> int:
     """Record the tenant's notices now due; `overdue_too`: also for milestones the view already
-    shows breached (see OVERDUE_UNNOTICED)."""
+    shows breached (see OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
+    it quiet after a full round that found nothing."""
     await catch_up(pool, [views], tenant, wait=False)
     now = utc_now()
     recorded = 0
     async with pool.acquire() as conn:
+        position = None
+        if quiet is not None:
+            position = await conn.fetchval(VIEWS_POSITION, tenant)
+            if quiet.quiet(tenant, position, now):
+                return 0
         due = await conn.fetch(DUE_SOON, tenant, now, window)
         if overdue_too:
             due += await conn.fetch(OVERDUE_UNNOTICED, tenant, now, window)
@@ -144,6 +196,9 @@ async def watch_tenant(
             if done:
                 recorded += 1
                 log.info("sla_notice", tenant=tenant, metric=row["metric"], kind=row["kind"])
+        if quiet is not None and overdue_too and not due:
+            # (the position was read first: views changed since then make the next round look)
+            quiet.remember(tenant, position, await conn.fetchval(NEXT_DUE, tenant, now, window) or _NEVER)
     return recorded
 
 
@@ -156,11 +211,14 @@ async def run_forever(
     pool: asyncpg.Pool, store: EventStore, views: Projection, window: timedelta, interval: float
 ) -> None:
     rounds = 0
+    quiet = QuietTenants()
     while True:
         overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
         try:
-            for row in await pool.fetch(TENANTS_WITH_OPEN):
-                await watch_tenant(pool, store, views, row["tenant_id"], window, overdue_too=overdue_too)
+            tenants = [row["tenant_id"] for row in await pool.fetch(TENANTS_WITH_OPEN)]
+            quiet.keep_only(set(tenants))
+            for tenant in tenants:
+                await watch_tenant(pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the watch must outlive database outages

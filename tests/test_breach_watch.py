@@ -78,3 +78,42 @@ async def test_a_milestone_overdue_before_a_later_event_still_gets_its_breach_no
         ]
     )
     assert await watch_tenant(pool, store, views, tenant.name, window) == 0
+
+
+async def test_a_quiet_tenant_is_skipped_until_its_next_notice_or_a_change_of_its_views(app_client, pool, monkeypatch):
+    """After a full round finds nothing, the watch skips the tenant until the next notice can
+    fall due (a milestone entering the window, or breaching inside it) or until its views move;
+    no notice comes late for it."""
+    from ledger import breach_watch
+    from ledger.breach_watch import VIEWS_POSITION, QuietTenants
+
+    tenant = await new_tenant(pool, "quiet")
+    start = datetime.now(UTC)
+    body = detect_body(severity="sev1", occurred_at=iso(start))  # acknowledge due in 5 min
+    first = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    store, views = EventStore(pool), registry(PolicyStore(pool))["incident_views"]
+    window, quiet = timedelta(minutes=1), QuietTenants()
+
+    async def round_at(minutes: float) -> int:
+        monkeypatch.setattr(breach_watch, "utc_now", lambda: start + timedelta(minutes=minutes))
+        return await watch_tenant(pool, store, views, tenant.name, window, quiet=quiet)
+
+    assert await round_at(0) == 0
+    position = await pool.fetchval(VIEWS_POSITION, tenant.name)
+    ack_due = start + timedelta(minutes=5)
+    assert quiet.quiet(tenant.name, position, ack_due - window - timedelta(seconds=1))
+    assert not quiet.quiet(tenant.name, position, ack_due - window)  # it enters the window
+    assert not quiet.quiet(tenant.name, position + 1, start)  # the views moved
+    assert await round_at(3) == 0
+
+    # A new incident, detected 10 minutes ago: its acknowledgement is overdue at once.
+    body = detect_body(severity="sev1", occurred_at=iso(start - timedelta(minutes=10)))
+    second = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    assert await round_at(3) == 1
+    assert await round_at(3.5) == 0
+    assert await round_at(4.5) == 1  # the first one's acknowledgement is at risk
+    assert await round_at(4.9) == 0
+    assert await round_at(5.1) == 1  # and breaches
+    assert await _notices(app_client, tenant) == sorted(
+        [(second, "acknowledge", "breached"), (first, "acknowledge", "at_risk"), (first, "acknowledge", "breached")]
+    )
