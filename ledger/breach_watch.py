@@ -22,7 +22,7 @@ from ledger.commands import RecordSlaNotice
 from ledger.errors import LedgerError
 from ledger.rules import decide, fold
 from ledger.shell import utc_now
-from ledger.store import EVENT_COLUMNS, Appended, EventStore, event_from_row
+from ledger.store import Appended, EventStore
 from projections.runner import Projection, catch_up
 
 log = structlog.get_logger(__name__)
@@ -30,8 +30,6 @@ log = structlog.get_logger(__name__)
 ACTOR = "breach-watch"
 RECORDED_BY = "system:breach-watch"
 
-# The whole stream, for the decider (inside the notice's transaction, after its claim).
-STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version"
 TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status = 'open'"
 
 # Milestones of a tenant's open incidents that are due within the warning window, without a
@@ -117,8 +115,8 @@ async def record_notice(
     async with conn.transaction():
         if await conn.fetchval(CLAIM_NOTICE, tenant, incident_id, metric, kind, due_at) is None:
             return False
-        rows = await conn.fetch(STREAM, tenant, incident_id)
-        state = fold([event_from_row(r) for r in rows])
+        # The whole stream, for the decider (inside the notice's transaction, after its claim).
+        state = fold(await store.read_stream(tenant, incident_id, conn=conn))
         cmd = RecordSlaNotice(incident_id=incident_id, actor=ACTOR, metric=metric, kind=kind, due_at=due_at)
         try:
             new_events = decide(cmd, state, now)

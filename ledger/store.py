@@ -415,9 +415,15 @@ class EventStore:
         raise RuntimeError(f"unexpected append outcome {row['outcome']!r}")  # pragma: no cover
 
     async def read_stream(
-        self, tenant: str, incident_id: uuid.UUID, after: int = 0, limit: int = 1_000_000
+        self,
+        tenant: str,
+        incident_id: uuid.UUID,
+        after: int = 0,
+        limit: int = 1_000_000,
+        conn: asyncpg.Connection | None = None,
     ) -> list[Event]:
-        rows = await self.pool.fetch(READ_STREAM, tenant, incident_id, after, limit)
+        """The incident's events after version `after`; on `conn` (inside its transaction) if given."""
+        rows = await (conn or self.pool).fetch(READ_STREAM, tenant, incident_id, after, limit)
         return [event_from_row(r) for r in rows]
 
     async def read_feed(self, tenant: str, after: int, limit: int) -> list[Event]:
