@@ -42,8 +42,8 @@ def as_of(events: Sequence[Happened]) -> datetime:
 
 
 class ViewRow(msgspec.Struct, frozen=True):
-    """An incident's row in `incident_views`, after its tenant (the statement that writes it gives
-    that). It is sent to PostgreSQL as JSON, one document per batch (projections.runner)."""
+    """An incident's row in `incident_views` but for `tenant_id`, which the writing statement
+    supplies. Sent to PostgreSQL as JSON, one document per batch (projections.runner)."""
 
     incident_id: UUID
     version: int
