@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import asyncpg
 import msgspec
+import structlog
 
 from ledger import metrics
 from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
@@ -29,6 +30,7 @@ from schemas.events import (
 )
 
 _json = msgspec.json.Encoder()
+log = structlog.get_logger(__name__)
 _DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
 
 EVENT_COLUMNS = (
@@ -188,6 +190,9 @@ class Idempotency:
     status_code: int
 
 
+_Queued = tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record], Callable[[asyncpg.Record], None]]
+
+
 class GroupCommit:
     """Sends this process's concurrent single-event appends to PostgreSQL together.
 
@@ -208,19 +213,21 @@ class GroupCommit:
     def __init__(self, pool: asyncpg.Pool, max_batch: int = 100) -> None:
         self.pool = pool
         self.max_batch = max_batch
-        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]] = []
+        self._queue: list[_Queued] = []
         self._out = False
 
-    async def append(self, args: tuple[Any, ...]) -> asyncpg.Record:
+    async def append(self, args: tuple[Any, ...], on_row: Callable[[asyncpg.Record], None]) -> asyncpg.Record:
+        """`on_row` is called with the append's row as soon as its batch is back, before any caller
+        of the batch resumes, and even if this caller has given up meanwhile (the append stands)."""
         future: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
-        self._queue.append((args, future))
+        self._queue.append((args, future, on_row))
         if not self._out:  # nothing is out: this append's batch leaves at once
             self._out = True
             asyncio.get_running_loop().create_task(self._run())
         return await future
 
     async def _run(self) -> None:
-        batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]] = []
+        batch: list[_Queued] = []
         try:
             while self._queue:
                 taken = [item for item in self._queue[: self.max_batch] if not item[1].done()]
@@ -230,7 +237,7 @@ class GroupCommit:
                     await self._send(batch)
         except BaseException as exc:  # cancelled (shutdown): nobody may be left waiting for an answer
             waiting, self._queue = [*batch, *self._queue], []
-            for _, future in waiting:
+            for _, future, _ in waiting:
                 if isinstance(exc, Exception):
                     _settle(future, exception=exc)
                 else:
@@ -239,21 +246,29 @@ class GroupCommit:
         finally:
             self._out = False
 
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record]]]) -> None:
+    async def _send(self, batch: list[_Queued]) -> None:
         try:
             if len(batch) == 1:
                 rows = [await self.pool.fetchrow(APPEND, *batch[0][0])]
             else:
-                rows = await self.pool.fetch(APPEND_BATCH, *_columns([args for args, _ in batch]))
+                rows = await self.pool.fetch(APPEND_BATCH, *_columns([args for args, _, _ in batch]))
         except Exception as exc:
             if len(batch) > 1 and _refused(exc):
                 for item in batch:
                     await self._send([item])
                 return
-            for _, future in batch:  # (outcome unknown, e.g. the connection dropped: never sent twice)
+            for _, future, _ in batch:  # (outcome unknown, e.g. the connection dropped: never sent twice)
                 _settle(future, exception=exc)
             return
-        for (_, future), row in zip(batch, rows, strict=True):
+        # Every row is handed on before any caller resumes: the batch's commits reach the live
+        # feed's followers (and the other processes' notification) one turn of the loop sooner
+        # than through each caller, behind the other callers' responses.
+        for (_, _, on_row), row in zip(batch, rows, strict=True):
+            try:
+                on_row(row)
+            except Exception:
+                log.exception("append_not_announced")  # (followers' polls find it; the append stands)
+        for (_, future, _), row in zip(batch, rows, strict=True):
             _settle(future, row)
 
 
@@ -358,15 +373,43 @@ class EventStore:
             facts.dedup_key if facts else None,
             facts.detected_at if facts else None,
         )
+
+        def appended(row: asyncpg.Record) -> list[Event]:
+            return [
+                Event(
+                    id=ids[i],
+                    tenant_id=tenant,
+                    incident_id=incident_id,
+                    version=None if incident_id is None else expected_version + i + 1,
+                    position=row["first_position"] + i,
+                    occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
+                    recorded_at=row["recorded_at"],
+                    actor=actor,
+                    recorded_by=recorded_by,
+                    data=e.data,
+                    prev_hash=row["prev_hashes"][i],
+                    hash=row["hashes"][i],
+                )
+                for i, e in enumerate(new_events)
+            ]
+
+        announced: list[Event] = []
+
+        def announce(row: asyncpg.Record) -> None:
+            if row["outcome"] == "appended":
+                announced.extend(appended(row))
+                self.committed(tenant, announced)
+
         started = time.perf_counter()
         try:
             if conn is not None:
                 row = await conn.fetchrow(APPEND, *args)
             elif len(new_events) == 1 and (facts is None or facts.dedup_key is None):
                 # (a dedup key can fail the statement on the unique index: those go alone)
-                row = await self.group.append(args)
+                row = await self.group.append(args, announce)
             else:
                 row = await self.pool.fetchrow(APPEND, *args)
+                announce(row)
         except asyncpg.UniqueViolationError as exc:
             metrics.APPEND_SECONDS.labels("refused").observe(time.perf_counter() - started)
             if "incidents_open_dedup" in str(exc):
@@ -380,25 +423,8 @@ class EventStore:
             case "appended":
                 for t in types:
                     metrics.EVENTS_APPENDED.labels(t).inc()
-                events = [
-                    Event(
-                        id=ids[i],
-                        tenant_id=tenant,
-                        incident_id=incident_id,
-                        version=None if incident_id is None else expected_version + i + 1,
-                        position=row["first_position"] + i,
-                        occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
-                        recorded_at=row["recorded_at"],
-                        actor=actor,
-                        recorded_by=recorded_by,
-                        data=e.data,
-                        prev_hash=row["prev_hashes"][i],
-                        hash=row["hashes"][i],
-                    )
-                    for i, e in enumerate(new_events)
-                ]
-                if conn is None:  # (in a caller's transaction it is not committed yet: the caller says when)
-                    self.committed(tenant, events)
+                # (in a caller's transaction it is not committed yet: the caller says when)
+                events = announced or appended(row)
                 return Appended(events, row["version"], row["status_code"])
             case "replayed":
                 return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])

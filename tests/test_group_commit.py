@@ -99,17 +99,60 @@ async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
         return (tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
                 None, None, 201, None, None, None, None, None, None)  # fmt: skip
 
+    handed_on: list[str] = []
     outcomes = await asyncio.gather(
-        group.append(args(incidents[0][1], '{"text": "first"}')),
-        group.append(args(incidents[1][1], '{"text": "second"}')),
-        group.append(args(incidents[2][1], "not json")),
+        group.append(args(incidents[0][1], '{"text": "first"}'), lambda row: handed_on.append(row["outcome"])),
+        group.append(args(incidents[1][1], '{"text": "second"}'), lambda row: handed_on.append(row["outcome"])),
+        group.append(args(incidents[2][1], "not json"), lambda row: handed_on.append(row["outcome"])),
         return_exceptions=True,
     )
     assert [o["outcome"] for o in outcomes[:2]] == ["appended", "appended"]  # type: ignore[index]
     assert isinstance(outcomes[2], asyncpg.InvalidTextRepresentationError)
+    assert handed_on == ["appended", "appended"]  # (the refused one has no row to hand on)
     stored = await pool.fetch("SELECT data::text FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant)
     assert sorted(r["data"] for r in stored) == ['{"text": "first"}', '{"text": "second"}']
     assert store.group is not group
+
+
+async def test_a_batch_is_announced_before_any_of_its_callers_resumes(pool):
+    """The live feed's followers hear of a batch's commits first, not behind its callers' responses."""
+    incidents = await _incidents(pool, tenants=2, per_tenant=2)
+    store = EventStore(pool)
+    store.group = GroupCommit(pool)
+    resumed: list[uuid.UUID] = []
+    seen: list[tuple[list[int], list[uuid.UUID]]] = []
+    store.on_append = lambda tenant, events: seen.append(([e.position for e in events or []], list(resumed)))
+
+    async def append(tenant: str, iid: uuid.UUID) -> None:
+        assert isinstance(await store.append(tenant, iid, 1, _note(), recorded_by="k"), Appended)
+        resumed.append(iid)
+
+    await asyncio.gather(*(append(t, iid) for t, iid in incidents))
+    assert len(seen) == 4 and all(len(positions) == 1 for positions, _ in seen)
+    assert all(not resumed_then for _, resumed_then in seen)  # (all four went in one batch)
+    assert len(resumed) == 4
+
+
+async def test_an_append_whose_caller_gave_up_after_its_batch_left_is_announced(pool):
+    [(tenant, iid)] = await _incidents(pool, tenants=1, per_tenant=1)
+
+    class Slow(CountingPool):
+        async def fetchrow(self, *args: Any) -> asyncpg.Record | None:
+            await asyncio.sleep(0.2)
+            return await self.pool.fetchrow(*args)
+
+    store = EventStore(pool)
+    store.group = GroupCommit(Slow(pool))  # type: ignore[arg-type]
+    announced: list[int] = []
+    store.on_append = lambda tenant, events: announced.extend(e.position for e in events or [])
+    caller = asyncio.create_task(store.append(tenant, iid, 1, _note("stands"), recorded_by="k"))
+    await asyncio.sleep(0.05)  # the batch is out
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.sleep(0.5)
+    stored = await pool.fetch("SELECT position FROM events WHERE tenant_id = $1 AND type = 'noted'", tenant)
+    assert [r["position"] for r in stored] == announced == [2]
 
 
 async def test_an_append_whose_caller_gave_up_before_its_batch_left_is_not_written(pool):
