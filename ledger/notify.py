@@ -6,12 +6,14 @@ outside the appending transaction: a NOTIFY inside it would take PostgreSQL's da
 notification lock at every commit, serializing the appends of all tenants (measured: -15%
 appends). A payload says "tenant T has new events", so waiters read the table for what is new.
 
-It also carries, for the events of incidents, what the shell's state cache folds (incident,
-version, type, occurred_at, data; an event too large to carry is named by incident and version
-only): the other processes fold them onto the states they hold (`on_remote`), so that their next
-append on the incident is not a conflict. A cached state stays a guess that the conditional
-append checks. Notifications can be lost (the listener reconnects, the server restarts, a
-writer dies between commit and notify), so every waiter also polls on a timeout.
+It also carries the events of incidents whole (an event too large to carry is named by incident
+and version only). The other processes fold them onto the states they hold (`on_remote`), so that
+their next append on the incident is not a conflict; a cached state stays a guess that the
+conditional append checks. And a process whose live feed follows the tenant keeps the latest of
+them, with its own commits, so that the feed can send them without reading the table (`recent`).
+Notifications can be lost (the listener reconnects, the server restarts, a writer dies between
+commit and notify), so every waiter also polls on a timeout, and the feed reads the table for
+whatever it does not hold in an unbroken run after the last position it sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from ledger.store import decode_data
 from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)
@@ -35,18 +38,59 @@ CHANNEL = "ledger_events"
 NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
 # PostgreSQL refuses a payload of 8000 bytes or more; this leaves room to spare.
 PAYLOAD_BYTES: Final = 7_600
+# The latest committed events held per tenant that a live feed here follows (see `recent`).
+TAIL_EVENTS: Final = 1_000
 
 Connector = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 class Change(msgspec.Struct, frozen=True, array_like=True):
-    """One committed event of an incident, as much of it as a state cache folds."""
+    """One committed event of an incident: first what a state cache folds, then the rest of it,
+    which a live feed sends. (The rest is None from a process that sent only the first part.)"""
 
     incident_id: uuid.UUID
     version: int
     type: str
     occurred_at: datetime
     data: msgspec.Raw  # (the event's data as stored: the receiver decodes it for its type)
+    id: uuid.UUID | None = None
+    position: int | None = None
+    recorded_at: datetime | None = None
+    actor: str | None = None
+    recorded_by: str | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+    def event(self, tenant: str) -> Event | None:
+        """The whole event, if it came whole and its type is known here."""
+        if (
+            self.id is None
+            or self.position is None
+            or self.recorded_at is None
+            or self.actor is None
+            or self.recorded_by is None
+            or self.prev_hash is None
+            or self.hash is None
+        ):
+            return None
+        try:
+            data = decode_data(self.type, self.data)
+        except (KeyError, msgspec.DecodeError, ValueError):
+            return None
+        return Event(
+            id=self.id,
+            tenant_id=tenant,
+            incident_id=self.incident_id,
+            version=self.version,
+            position=self.position,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            actor=self.actor,
+            recorded_by=self.recorded_by,
+            data=data,
+            prev_hash=self.prev_hash,
+            hash=self.hash,
+        )
 
 
 class Payload(msgspec.Struct, frozen=True, array_like=True):
@@ -78,7 +122,20 @@ def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAY
             item = len(event.type) + 3
         else:
             data = msgspec.Raw(_encode(data_dict(event.data)))
-            change = Change(event.incident_id, event.version, event.type, event.occurred_at, data)
+            change = Change(
+                event.incident_id,
+                event.version,
+                event.type,
+                event.occurred_at,
+                data,
+                event.id,
+                event.position,
+                event.recorded_at,
+                event.actor,
+                event.recorded_by,
+                event.prev_hash,
+                event.hash,
+            )
             item = len(_encode(change)) + 1
         if size + item > limit and (changes or too_large or tenant_events):
             out.append(_encode(Payload(origin, tenant, changes, too_large, tenant_events)).decode())
@@ -104,6 +161,8 @@ class Notifier:
         self._release = release
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         self._everything: set[asyncio.Event] = set()
+        # Per tenant followed here: its latest committed events known here, by position.
+        self._tails: dict[str, dict[int, Event]] = {}
         self._lost = asyncio.Event()
         self._pending: dict[str, list[Event]] = {}
         self._publish = asyncio.Event()
@@ -125,6 +184,30 @@ class Notifier:
             group.discard(event)
             if tenant is not None and not group:
                 self._by_tenant.pop(tenant, None)
+                self._tails.pop(tenant, None)
+
+    def recent(self, tenant: str, after: int, limit: int) -> list[Event]:
+        """Up to `limit` committed events of `tenant` held here that follow position `after` without
+        a gap; empty if the next one is not held (read the table). Held only while a waiter of the
+        tenant's own is subscribed; positions are gapless per tenant, so an unbroken run is all of
+        what was committed after `after` up to its last position."""
+        tail = self._tails.get(tenant)
+        out: list[Event] = []
+        while tail and len(out) < limit and (event := tail.get(after + 1 + len(out))) is not None:
+            out.append(event)
+        return out
+
+    def _hold(self, tenant: str, events: Iterable[Event | None]) -> None:
+        if tenant not in self._by_tenant:
+            return
+        tail = self._tails.setdefault(tenant, {})
+        for event in events:
+            if event is not None:
+                tail[event.position] = event
+        if len(tail) > 2 * TAIL_EVENTS:
+            newest = max(tail)
+            for position in [p for p in tail if p <= newest - TAIL_EVENTS]:
+                del tail[position]
 
     def wake(self, tenant: str | None = None) -> None:
         """Wake the waiters of `tenant` (None: everyone)."""
@@ -154,12 +237,16 @@ class Notifier:
                 self.on_remote(message)
             except Exception:
                 log.exception("notification_not_applied", tenant=message.tenant)
+        if message.tenant in self._by_tenant:
+            self._hold(message.tenant, (change.event(message.tenant) for change in message.changes))
         self.wake(message.tenant)
 
     def announce(self, tenant: str, events: list[Event] | None = None) -> None:
         """`events` of `tenant` (None: some events) were committed by this process: wake its
         waiters now, tell the other processes soon."""
         self._pending.setdefault(tenant, []).extend(events or ())
+        if events:
+            self._hold(tenant, events)
         self.wake(tenant)
         self._publish.set()
 
