@@ -75,8 +75,11 @@ async def follow(
                 next_ping = now + heartbeat_s
             if len(events) == batch:
                 continue
+            # (asyncio.timeout, not wait_for: wait_for runs the wait as a task of its own, and each
+            # task hop is one more turn of a busy event loop between a wake-up and the read)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=max(0.0, min(poll_s, next_ping - now)))
+                async with asyncio.timeout(max(0.0, min(poll_s, next_ping - now))):
+                    await woken.wait()
 
 
 def _start(after: int | None, last_event_id: str | None) -> int:
