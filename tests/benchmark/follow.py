@@ -1,6 +1,6 @@
 """The benchmark's live-feed follower, in a process of its own: the load client's busy event loop
 must not delay the receipts it measures. Follows `GET /v1/events/stream` and prints, per event,
-`<receipt unix time> <seconds since the event's recorded_at>` (same machine, same clock), until
+`<receipt unix time> <position> <seconds since the event's recorded_at>` (same machine, same clock), until
 it is terminated or `max_seconds` pass.
 
     python -m tests.benchmark.follow <base url> <api key> <max seconds>
@@ -36,8 +36,9 @@ async def follow(base: str, key: str, max_seconds: float) -> None:
             # Chunked framing lines are sizes; SSE lines start with a field name.
             if line.startswith(b"data: "):
                 now = time.time()
-                recorded = datetime.fromisoformat(decode(line[6:])["recorded_at"]).timestamp()
-                print(f"{now:.6f} {now - recorded:.6f}", flush=True)
+                event = decode(line[6:])
+                recorded = datetime.fromisoformat(event["recorded_at"]).timestamp()
+                print(f"{now:.6f} {event['position']} {now - recorded:.6f}", flush=True)
     finally:
         writer.close()
 
