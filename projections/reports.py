@@ -90,31 +90,59 @@ CASE $7::text
 END"""
 
 
-def _milestone(p: str) -> str:
+_MILESTONES = ("ack", "first", "resolve")
+_PERCENTILES = "percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[])"
+
+
+def _milestone(p: str, *, collect: bool = False) -> str:
     """A milestone's figures, aggregated straight from its columns (one pass, no unpivoting).
     Counted: met or breached, or still pending past its due time; sampled: met or breached
-    with an elapsed time."""
+    with an elapsed time. `collect`: the samples as an array (`{p}_samples`), not percentiles."""
     overdue = f"({p}_state = 1 AND {p}_due <= $8)"
     settled = f"{p}_state IN (2, 3) AND {p}_elapsed >= 0"
+    if collect:
+        samples = f"array_agg({p}_elapsed) FILTER (WHERE {settled}) AS {p}_samples"
+    else:
+        samples = f"{_PERCENTILES} WITHIN GROUP (ORDER BY {p}_elapsed) FILTER (WHERE {settled}) AS {p}_pct"
     return f"""
        count(*) FILTER (WHERE {p}_state IN (2, 3) OR {overdue}) AS {p}_count,
        count(*) FILTER (WHERE {p}_state = 3 OR {overdue}) AS {p}_breached,
-       percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[]) WITHIN GROUP (ORDER BY {p}_elapsed)
-           FILTER (WHERE {settled}) AS {p}_pct,
+       {samples},
        max({p}_elapsed) FILTER (WHERE {settled}) AS {p}_max,"""
 
+
+_UPDATE_COUNTS = """
+       coalesce(sum(update_gaps + update_unanswered + (update_running_due <= $8)::int)
+           FILTER (WHERE has_update_target), 0) AS update_count,
+       coalesce(sum(update_gaps_breached + update_unanswered + (update_running_due <= $8)::int)
+           FILTER (WHERE has_update_target), 0) AS update_breached"""
 
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
 # and each percentile is one sort (unpivoting the milestones into rows first was 4x slower). A
 # running update gap that went overdue after the view's as_of is one more breached sample.
 SLA_REPORT = f"""
-SELECT {_GROUP_KEY} AS gkey, {_milestone("ack")} {_milestone("first")} {_milestone("resolve")}
-       coalesce(sum(update_gaps + update_unanswered + (update_running_due <= $8)::int)
-           FILTER (WHERE has_update_target), 0) AS update_count,
-       coalesce(sum(update_gaps_breached + update_unanswered + (update_running_due <= $8)::int)
-           FILTER (WHERE has_update_target), 0) AS update_breached
+SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS}
   FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
  GROUP BY 1 ORDER BY 1 NULLS FIRST
+"""
+
+# The same, grouped ($7 not NULL). An ordered-set aggregate (percentile_cont) cannot be computed
+# by hashing, so SLA_REPORT sorts every row, all its columns, by the group key before aggregating.
+# Here the groups are hashed, each collecting its samples into arrays, and each group's
+# percentiles are taken from its arrays: the same figures (the same function over the same
+# values); by week about 150 -> 100 ms over 100,000 incidents, by severity about 125 -> 100 ms.
+# Ungrouped, SLA_REPORT stays faster (about 90 against 105 ms): it sorts nothing but the samples.
+_FROM_SAMPLES = ", ".join(
+    f"{p}_count, {p}_breached, {p}_max, "
+    f"(SELECT {_PERCENTILES} WITHIN GROUP (ORDER BY s) FROM unnest({p}_samples) AS s) AS {p}_pct"
+    for p in _MILESTONES
+)
+SLA_REPORT_GROUPED = f"""
+SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached
+  FROM (SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p, collect=True) for p in _MILESTONES)} {_UPDATE_COUNTS}
+          FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
+         GROUP BY 1) groups
+ ORDER BY 1 NULLS FIRST
 """
 
 # $7 group_by. Each completed update gap is a sample: elapsed seconds from the gap arrays, unnested
@@ -232,7 +260,7 @@ async def sla_report(
 ) -> dict[str, Any]:
     rows, gap_rows = await in_one_snapshot(
         pool,
-        lambda c: c.fetch(SLA_REPORT, *flt.args(tenant), group_by, now),
+        lambda c: c.fetch(SLA_REPORT if group_by is None else SLA_REPORT_GROUPED, *flt.args(tenant), group_by, now),
         lambda c: c.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by),
     )
     gaps = {r["gkey"]: r for r in gap_rows}

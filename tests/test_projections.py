@@ -489,3 +489,48 @@ async def test_coverage_report_filters_the_assignees_to_the_filtered_incidents(a
     assert {r["role"]: r["incidents_requiring"] for r in sev3["roles"]} == {"incident_lead": 1, "social_responder": 1}
     nothing = (await app_client.get("/v1/reports/coverage?channel=tiktok", headers=h)).json()
     assert nothing == {"roles": [], "assignees": []}
+
+
+async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
+    """SLA_REPORT_GROUPED (groups hashed, percentiles from each group's arrays) gives exactly the
+    rows SLA_REPORT gives when it groups (all rows sorted by the group key, then aggregated)."""
+    import random
+
+    from projections.reports import SLA_REPORT, SLA_REPORT_GROUPED
+
+    rng = random.Random(7)
+    tenant = f"grouped-{uuid.uuid4().hex[:8]}"
+    base = datetime(2026, 9, 1, tzinfo=UTC)
+    rows = []
+    for _ in range(600):
+        start = base + timedelta(hours=rng.randrange(24 * 60))
+        dues = [start + timedelta(seconds=rng.choice([60, 600, 3600, 10**6])) for _ in range(4)]
+        iso = start.isocalendar()
+        gaps = [rng.randrange(1, 9000) for _ in range(rng.choice([0, 0, 1, 3]))]
+        rows.append((
+            start, *dues,
+            rng.choice([-1, 0, 5, 300, 7200]), rng.choice([-1, 0, 40, 900]), rng.choice([-1, 3600, 86400]),
+            len(gaps), rng.randrange(2), rng.randrange(2),
+            rng.randrange(5), rng.randrange(5), rng.randrange(5), rng.random() < 0.5,
+            uuid.uuid4(), tenant, rng.choice(["sev1", "sev2", "sev3", "sev4"]),
+            rng.choice(["x", "instagram", "é-mail"]),
+            f"{iso.year}-W{iso.week:02d}", rng.choice([None, "outage", "Ölverschmutzung", "recall"]), gaps,
+        ))  # fmt: skip
+    await pool.copy_records_to_table(
+        "sla_report_rows",
+        records=rows,
+        columns=[
+            "start_at", "ack_due", "first_due", "resolve_due", "update_running_due",
+            "ack_elapsed", "first_elapsed", "resolve_elapsed", "update_gaps", "update_gaps_breached",
+            "update_unanswered", "ack_state", "first_state", "resolve_state", "has_update_target",
+            "incident_id", "tenant_id", "severity", "channel", "start_week", "scenario", "update_gap_seconds",
+        ],
+    )  # fmt: skip
+    now = base + timedelta(days=30)
+    for group_by in ("severity", "scenario", "channel", "week"):
+        for since in (None, base + timedelta(days=20)):
+            args = (tenant, since, None, None, None, None, group_by, now)
+            sorted_rows = [dict(r) for r in await pool.fetch(SLA_REPORT, *args)]
+            hashed_rows = [dict(r) for r in await pool.fetch(SLA_REPORT_GROUPED, *args)]
+            assert len(sorted_rows) > 1
+            assert hashed_rows == sorted_rows, (group_by, since)
