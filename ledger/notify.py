@@ -4,7 +4,8 @@ A process that commits events wakes its own waiters at once and, on the event lo
 sends its burst of commits as `NOTIFY ledger_events` payloads, one statement per burst, from
 outside the appending transaction: a NOTIFY inside it would take PostgreSQL's database-wide
 notification lock at every commit, serializing the appends of all tenants (measured: -15%
-appends). A payload says "tenant T has new events", so waiters read the table for what is new.
+appends). A payload says which tenant has new events, so waiters read the table for what is new
+(or, the live feed, take it from what the payloads carried: below).
 
 It also carries the events of incidents whole (an event too large to carry is named by incident
 and version only). The other processes fold them onto the states they hold (`on_remote`), so that
@@ -38,8 +39,10 @@ CHANNEL = "ledger_events"
 NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
 # PostgreSQL refuses a payload of 8000 bytes or more; this leaves room to spare.
 PAYLOAD_BYTES: Final = 7_600
-# The latest committed events held per tenant that a live feed here follows (see `recent`).
-TAIL_EVENTS: Final = 1_000
+# The latest committed events held per tenant that a live feed here follows (see `recent`): at
+# least this many, at most twice as many. An event whose data would not fit in a notification is
+# not held (the feed reads it from the table), so a tail stays under a few megabytes.
+TAIL_EVENTS: Final = 500
 
 Connector = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -197,12 +200,14 @@ class Notifier:
             out.append(event)
         return out
 
-    def _hold(self, tenant: str, events: Iterable[Event | None]) -> None:
+    def _hold(self, tenant: str, events: Iterable[Event | None], *, measure: bool = False) -> None:
+        """Keep `events` (None: not carried whole) for the tenant's live feeds; `measure`: leave out
+        those whose data would not fit in a notification (what notifications carry already fits)."""
         if tenant not in self._by_tenant:
             return
         tail = self._tails.setdefault(tenant, {})
         for event in events:
-            if event is not None:
+            if event is not None and not (measure and len(_encode(data_dict(event.data))) > PAYLOAD_BYTES):
                 tail[event.position] = event
         if len(tail) > 2 * TAIL_EVENTS:
             newest = max(tail)
@@ -246,7 +251,7 @@ class Notifier:
         waiters now, tell the other processes soon."""
         self._pending.setdefault(tenant, []).extend(events or ())
         if events:
-            self._hold(tenant, events)
+            self._hold(tenant, events, measure=True)
         self.wake(tenant)
         self._publish.set()
 

@@ -19,7 +19,7 @@ from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell
 from ledger.store import EventStore
-from schemas.events import Channel, Event, Severity, Visibility
+from schemas.events import Channel, Event, Noted, Severity, Visibility
 from tests.conftest import new_tenant
 
 _json = msgspec.json.Encoder()
@@ -112,6 +112,17 @@ async def test_recent_is_an_unbroken_run_after_the_position_and_held_only_while_
         assert here.recent(t, 5, 10) == []
         assert here.recent("another-tenant", 0, 10) == []
     assert here.recent(t, 0, 10) == []  # nobody follows it any more: dropped
+
+
+async def test_an_event_too_large_for_a_notification_is_not_held(pool):
+    store = EventStore(pool)
+    who, _, events = await _history(pool, store)
+    here = _notifier()
+    large = msgspec.structs.replace(events[3], data=Noted(text="x" * (notify.PAYLOAD_BYTES + 1)))
+    with here.subscribe(who.tenant):
+        here.announce(who.tenant, [*events[:3], large, events[4]])
+        assert here.recent(who.tenant, 0, 10) == events[:3]  # the feed reads position 4 from the table
+        assert here.recent(who.tenant, 4, 10) == [events[4]]
 
 
 async def test_what_is_held_per_tenant_is_bounded(pool):
