@@ -7,6 +7,7 @@ Each test module then gets a fresh database of its own on that server.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -44,16 +45,38 @@ def server_url() -> Iterator[str]:
         with PostgresContainer("postgres:18-alpine", driver=None) as pg:
             yield pg.get_connection_url()
         return
+    with embedded_server() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def embedded_server(settings: dict[str, str] | None = None) -> Iterator[str]:
+    """An embedded PostgreSQL in a temporary directory, removed afterwards; `settings` are set
+    with ALTER SYSTEM and the server restarted (some, such as track_commit_timestamp, need it)."""
     from pathlib import Path
 
     from ledger.database import start_embedded, stop_embedded
 
     root = Path(tempfile.mkdtemp(prefix="ledger-test-pg-"))
     try:
-        yield start_embedded(root)
+        url = start_embedded(root)
+        if settings:
+            asyncio.run(_alter_system(url, settings))
+            stop_embedded(root)
+            url = start_embedded(root)
+        yield url
     finally:
         stop_embedded(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def _alter_system(url: str, settings: dict[str, str]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for name, value in settings.items():
+            await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")  # (no parameters allowed here)
+    finally:
+        await conn.close()
 
 
 def with_database(url: str, name: str) -> str:

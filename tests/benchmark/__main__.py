@@ -645,29 +645,8 @@ def _database() -> Iterator[str]:
         url = asyncio.run(create(given))
         yield url
         return
-    import shutil
-    import tempfile
-
-    from ledger.database import start_embedded, stop_embedded
-
-    root = Path(tempfile.mkdtemp(prefix="ledger-bench-pg-"))
-    try:
-        server = start_embedded(root)
-        asyncio.run(_set(server, "track_commit_timestamp", "on"))  # (takes effect at the restart)
-        stop_embedded(root)
-        server = start_embedded(root)
+    with pg.embedded_server({"track_commit_timestamp": "on"}) as server:
         yield asyncio.run(create(server))
-    finally:
-        stop_embedded(root)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-async def _set(server: str, name: str, value: str) -> None:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-    finally:
-        await conn.close()
 
 
 if __name__ == "__main__":
