@@ -202,12 +202,16 @@ class Notifier:
 
     def _hold(self, tenant: str, events: Iterable[Event | None], *, measure: bool = False) -> None:
         """Keep `events` (None: not carried whole) for the tenant's live feeds; `measure`: leave out
-        those whose data would not fit in a notification (what notifications carry already fits)."""
+        those whose data would not fit in a notification (what notifications carry already fits).
+        Only incidents' events, as notifications carry: a tenant event's data holds a free-form
+        document (a policy), which the table gives back in jsonb's key order, not the writer's."""
         if tenant not in self._by_tenant:
             return
         tail = self._tails.setdefault(tenant, {})
         for event in events:
-            if event is not None and not (measure and len(_encode(data_dict(event.data))) > PAYLOAD_BYTES):
+            if event is None or event.incident_id is None:
+                continue
+            if not (measure and len(_encode(data_dict(event.data))) > PAYLOAD_BYTES):
                 tail[event.position] = event
         if len(tail) > 2 * TAIL_EVENTS:
             newest = max(tail)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import msgspec
@@ -16,9 +16,10 @@ from ledger.commands import Acknowledge, Detect, Note, Reply, Resolve
 from ledger.http.stream import follow
 from ledger.http.views import event_out
 from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
+from ledger.policy_store import PolicyStore, change_policy
 from ledger.shell import Done, Shell
 from ledger.store import EventStore
+from projections.policy import DEFAULT_POLICY, policy_to_dict
 from schemas.events import Channel, Event, Noted, Severity, Visibility
 from tests.conftest import new_tenant
 
@@ -123,6 +124,28 @@ async def test_an_event_too_large_for_a_notification_is_not_held(pool):
         here.announce(who.tenant, [*events[:3], large, events[4]])
         assert here.recent(who.tenant, 0, 10) == events[:3]  # the feed reads position 4 from the table
         assert here.recent(who.tenant, 4, 10) == [events[4]]
+
+
+async def test_a_policy_change_is_not_held_the_feed_reads_it_as_the_table_orders_it(pool):
+    """A policy document comes back from jsonb with its keys in jsonb's order, not the writer's:
+    only the table's rendering is the feed's."""
+    store = CountingStore(pool)
+    who, _, _ = await _history(pool, store)
+    notifier = _notifier()
+    admin = Principal(who.tenant, "admin-key", Scope.ADMIN)
+    frames = follow(store, notifier, who.tenant, 5, heartbeat_s=3600, poll_s=3600)
+    try:
+        assert await anext(frames) == b"retry: 2000\n\n"
+        store.on_append = notifier.announce
+        document = msgspec.json.encode(policy_to_dict(DEFAULT_POLICY))
+        await change_policy(store, PolicyStore(pool), admin, document, datetime.now(UTC))
+        assert notifier.recent(who.tenant, 5, 10) == []
+        frame = await asyncio.wait_for(anext(frames), 5)
+        (stored,) = await EventStore(pool).read_feed(who.tenant, 5, 10)
+        assert frame == b"id: 6\nevent: policy_changed\ndata: %s\n\n" % _json.encode(event_out(stored))
+        assert store.reads == 1  # (from the table)
+    finally:
+        await frames.aclose()
 
 
 async def test_what_is_held_per_tenant_is_bounded(pool):
