@@ -38,6 +38,7 @@ class Settings:
     log_level: str = "info"
     webhook_allow_private: bool = False
     breach_watch_interval_s: float = 5.0
+    projection_interval_s: float = 1.0
     sla_warning_seconds: int = 300
     rate_limit_per_minute: int = 12_000
     request_timeout_s: float = 15.0
@@ -78,6 +79,7 @@ class Settings:
             log_level=os.environ.get("LEDGER_LOG_LEVEL", "info"),
             webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
             breach_watch_interval_s=_int("LEDGER_BREACH_WATCH_INTERVAL_MS", 5_000) / 1000,
+            projection_interval_s=_int("LEDGER_PROJECTION_INTERVAL_MS", 1_000) / 1000,
             sla_warning_seconds=_int("LEDGER_SLA_WARNING_SECONDS", 300),
             rate_limit_per_minute=_int("LEDGER_RATE_LIMIT_PER_MINUTE", 12_000),
             request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,

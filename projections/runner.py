@@ -480,18 +480,15 @@ async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], na
     return done
 
 
-async def run_forever(
-    pool: asyncpg.Pool,
-    projections: dict[str, Projection],
-    wake: asyncio.Event,
-    interval: float = 0.5,
-    min_gap: float = 0.05,
-) -> None:
-    """The background loop: catch up every tenant that is behind, for every projection.
+async def run_forever(pool: asyncpg.Pool, projections: dict[str, Projection], interval: float) -> None:
+    """The background loop: every `interval` seconds, catch up every tenant that is behind, for
+    every projection.
 
-    Woken by appends, but runs at most every `min_gap` seconds: under load one run applies many
-    events instead of a few round trips per event. (Reads that must see a write catch up
-    themselves, so this delay is never visible to them.)"""
+    Nothing waits on it: a read that must see the views catches up itself (`catch_up_all`), and
+    the breach watch catches up the views it reads. So the interval only bounds how far behind
+    the tables fall between reads and how much a read may have to apply itself. A longer one
+    applies more events per run: a stream touched several times is folded and written once, and
+    each tenant's few statements per run serve more events."""
     names = list(projections)
     while True:
         try:
@@ -501,9 +498,4 @@ async def run_forever(
             raise
         except Exception as exc:  # keep the loop alive through database outages
             log.warning("projection_loop_error", error=type(exc).__name__, detail=str(exc)[:200])
-        wake.clear()
-        try:
-            await asyncio.wait_for(wake.wait(), timeout=interval)
-        except TimeoutError:
-            pass
-        await asyncio.sleep(min_gap)
+        await asyncio.sleep(interval)

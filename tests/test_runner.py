@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -98,6 +99,37 @@ async def test_the_background_run_leaves_out_a_projection_another_process_is_on(
             assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 4}
     await catch_up(pool, projections, tenant, wait=False)
     assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 5}
+
+
+async def test_the_background_loop_catches_up_each_interval_without_being_asked(pool):
+    tenant = await _tenant_with_incidents(pool, 2, 1)
+    projections = registry(PolicyStore(pool))
+    head = await pool.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant)
+
+    async def reaches(position: int) -> bool:
+        for _ in range(500):  # (10 s at most)
+            if await _checkpoints(pool, tenant) == {"incident_views": position, "assignee_spans": position}:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    # A long interval: the first run at start, then nothing until the interval has passed.
+    slow = asyncio.create_task(runner.run_forever(pool, projections, interval=30))
+    try:
+        assert await reaches(head)
+        await _tenant_more(pool, tenant)
+        await asyncio.sleep(0.5)
+        assert await _checkpoints(pool, tenant) == {"incident_views": head, "assignee_spans": head}
+    finally:
+        slow.cancel()
+    # A short one applies the new event on its next run.
+    fast = asyncio.create_task(runner.run_forever(pool, projections, interval=0.05))
+    try:
+        assert await reaches(head + 1)
+        await _tenant_more(pool, tenant)
+        assert await reaches(head + 2)
+    finally:
+        fast.cancel()
 
 
 async def _tenant_more(pool: asyncpg.Pool, tenant: str) -> None:

@@ -181,7 +181,6 @@ def create_app(
         app.state.projections = registry(policies)
         app.state.shell = Shell(store, policies)
         app.state.queries = IncidentQueries(store, policies, app.state.projections)
-        app.state.projection_wake = asyncio.Event()
         app.state.settings = settings
         app.state.signer = checkpoints.load_signer(settings)
         app.state.webhooks = WebhookStore(app.state.pool)
@@ -196,7 +195,7 @@ def create_app(
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(report_hits_forever(app.state.pool)),
-            asyncio.create_task(run_forever(app.state.pool, app.state.projections, app.state.projection_wake)),
+            asyncio.create_task(run_forever(app.state.pool, app.state.projections, settings.projection_interval_s)),
             asyncio.create_task(
                 breach_watch.run_forever(
                     app.state.pool,
