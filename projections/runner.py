@@ -95,10 +95,11 @@ _ENCODER = msgspec.json.Encoder()
 DELETE_VIEWS = "DELETE FROM incident_views WHERE tenant_id = $1"
 # A batch's report rows, from its views (a rebuild's batch: while the next one is folded).
 _DERIVE_REPORT_ROWS_OF = f"WITH sla AS ({SLA_ROWS_OF}) {COVERAGE_ROWS_OF}"
-DELETE_SPANS_OF = """
-DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
-RETURNING incident_id, assignee, seq, start_at, end_at
+SPANS_OF = """
+SELECT incident_id, assignee, seq, start_at, end_at FROM assignee_spans
+ WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
 """
+DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])"
 DELETE_LOAD = "DELETE FROM assignee_load WHERE tenant_id = $1"
 DELETE_LOAD_OF = "DELETE FROM assignee_load WHERE tenant_id = $1 AND assignee = ANY($2::text[])"
 INSERT_LOAD = """
@@ -236,17 +237,22 @@ class AssigneeSpans:
     name = "assignee_spans"
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        before = await conn.fetch(DELETE_SPANS_OF, tenant, [s.incident_id for s in streams])
+        # Most events change no span (notes, replies, notices): only the incidents whose spans
+        # changed are rewritten, and only the whole-tenant figures of the assignees whose spans
+        # changed are recomputed (recomputing one reads all of that assignee's spans).
+        before = await conn.fetch(SPANS_OF, tenant, [s.incident_id for s in streams])
         after = await self.records(conn, tenant, streams)
-        await self.write(conn, tenant, after)
-        # The whole-tenant figures of those whose spans changed (most events change none: notes,
-        # replies, notices); recomputing one reads all of that assignee's spans.
         old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
         new = {span[1:] for span in after}
-        touched = sorted({span[1] for span in old ^ new})
-        if touched:
-            await conn.execute(DELETE_LOAD_OF, tenant, touched)
-            await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
+        changes = old ^ new
+        if not changes:
+            return
+        incidents = {span[0] for span in changes}
+        await conn.execute(DELETE_SPANS_OF, tenant, list(incidents))
+        await self.write(conn, tenant, [span for span in after if span[1] in incidents])
+        touched = sorted({span[1] for span in changes})
+        await conn.execute(DELETE_LOAD_OF, tenant, touched)
+        await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
 
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)

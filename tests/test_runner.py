@@ -151,6 +151,36 @@ async def test_more_events_than_a_batch_are_applied_in_several_transactions(pool
     assert len(spans) == 15
 
 
+async def test_only_incidents_whose_spans_changed_have_them_rewritten(pool):
+    tenant = await _tenant_with_incidents(pool, 3, 2)
+    projections = list(registry(PolicyStore(pool)).values())
+    await catch_up(pool, projections, tenant, wait=True)
+
+    async def versions() -> dict[tuple, str]:
+        # xmin: the transaction that wrote each row (a rewritten row gets a new one)
+        rows = await pool.fetch(
+            "SELECT incident_id, assignee, seq, xmin::text AS x FROM assignee_spans WHERE tenant_id = $1", tenant
+        )
+        return {(r["incident_id"], r["assignee"], r["seq"]): r["x"] for r in rows}
+
+    first = await versions()
+    incidents = sorted({key[0] for key in first})
+    who = Principal(tenant, "write-key", Scope.WRITE)
+    shell = Shell(EventStore(pool), PolicyStore(pool))
+    # A note changes no span; an assignment changes its incident's.
+    await shell.execute(who, c.Note(incident_id=incidents[0], actor="a", text="n"))
+    await shell.execute(who, c.Assign(incident_id=incidents[1], actor="a", role="social_responder", assignee="new"))
+    assert await catch_up(pool, projections, tenant, wait=True) == 2
+    second = await versions()
+    assert len(second) == len(first) + 1
+    for key, written in first.items():
+        assert (second[key] == written) == (key[0] != incidents[1]), key
+    assert await _load(pool, tenant) == await _load_from_spans(pool, tenant)
+    incremental = await _rows(pool, tenant)
+    await rebuild_together(pool, projections, tenant)
+    assert await _rows(pool, tenant) == incremental
+
+
 async def _load(pool: asyncpg.Pool, tenant: str) -> list[tuple]:
     rows = await pool.fetch(
         "SELECT assignee, incidents, peak FROM assignee_load WHERE tenant_id = $1 ORDER BY 1", tenant
