@@ -487,8 +487,8 @@ async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], na
 
 
 async def run_forever(pool: asyncpg.Pool, projections: dict[str, Projection], interval: float) -> None:
-    """The background loop: every `interval` seconds, catch up every tenant that is behind, for
-    every projection.
+    """The background loop: catch up every tenant that is behind, for every projection, then
+    wait `interval` seconds, and again.
 
     Nothing waits on it: a read that must see the views catches up itself (`catch_up_all`), and
     the breach watch catches up the views it reads. So the interval only bounds how far behind
