@@ -148,7 +148,7 @@ SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached
 # $7 group_by. Each completed update gap is a sample: elapsed seconds from the gap arrays, unnested
 # in the select list (a lateral unnest in FROM is a function scan per row: about 1.5x the time).
 SLA_UPDATE_GAPS = f"""
-SELECT gkey, percentile_cont(ARRAY[0.5, 0.9, 0.95]::float8[]) WITHIN GROUP (ORDER BY g) AS pct, max(g) AS max
+SELECT gkey, {_PERCENTILES} WITHIN GROUP (ORDER BY g) AS pct, max(g) AS max
   FROM (SELECT {_GROUP_KEY} AS gkey, unnest(v.update_gap_seconds) AS g
           FROM sla_report_rows v
          WHERE v.tenant_id = $1 AND v.has_update_target {_FILTERS}) gaps
