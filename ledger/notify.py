@@ -64,6 +64,25 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
     prev_hash: str | None = None
     hash: str | None = None
 
+    @classmethod
+    def of(cls, event: Event, data: msgspec.Raw) -> Change:
+        """`event` whole, its data given as encoded for the notification."""
+        assert event.incident_id is not None and event.version is not None
+        return cls(
+            incident_id=event.incident_id,
+            version=event.version,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            data=data,
+            id=event.id,
+            position=event.position,
+            recorded_at=event.recorded_at,
+            actor=event.actor,
+            recorded_by=event.recorded_by,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+        )
+
     def event(self, tenant: str) -> Event | None:
         """The whole event, if it came whole and its type is known here."""
         if (
@@ -125,20 +144,7 @@ def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAY
             item = len(event.type) + 3
         else:
             data = msgspec.Raw(_encode(data_dict(event.data)))
-            change = Change(
-                event.incident_id,
-                event.version,
-                event.type,
-                event.occurred_at,
-                data,
-                event.id,
-                event.position,
-                event.recorded_at,
-                event.actor,
-                event.recorded_by,
-                event.prev_hash,
-                event.hash,
-            )
+            change = Change.of(event, data)
             item = len(_encode(change)) + 1
         if size + item > limit and (changes or too_large or tenant_events):
             out.append(_encode(Payload(origin, tenant, changes, too_large, tenant_events)).decode())

@@ -185,12 +185,7 @@ async def test_the_cache_is_bounded():
 
 
 def _change(event: Event) -> Change:
-    assert event.incident_id is not None and event.version is not None
-    raw = msgspec.json.encode(data_dict(event.data))
-    return Change(
-        event.incident_id, event.version, event.type, event.occurred_at, msgspec.Raw(raw),
-        event.id, event.position, event.recorded_at, event.actor, event.recorded_by, event.prev_hash, event.hash,
-    )  # fmt: skip
+    return Change.of(event, msgspec.Raw(msgspec.json.encode(data_dict(event.data))))
 
 
 async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, list[Event]]:
