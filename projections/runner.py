@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import asyncpg
@@ -99,7 +99,17 @@ SPANS_OF = """
 SELECT incident_id, assignee, seq, start_at, end_at FROM assignee_spans
  WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
 """
-DELETE_SPANS_OF = "DELETE FROM assignee_spans WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])"
+# One statement: delete the spans in $2-$4 (by key), insert or overwrite those in $5-$9.
+CHANGE_SPANS = """
+WITH gone AS (
+    DELETE FROM assignee_spans s USING unnest($2::uuid[], $3::text[], $4::integer[]) AS k(incident_id, assignee, seq)
+     WHERE s.tenant_id = $1 AND s.incident_id = k.incident_id AND s.assignee = k.assignee AND s.seq = k.seq
+)
+INSERT INTO assignee_spans (tenant_id, incident_id, assignee, seq, start_at, end_at)
+SELECT $1, * FROM unnest($5::uuid[], $6::text[], $7::integer[], $8::timestamptz[], $9::timestamptz[])
+    ON CONFLICT (tenant_id, incident_id, assignee, seq)
+    DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at
+"""
 DELETE_LOAD = "DELETE FROM assignee_load WHERE tenant_id = $1"
 DELETE_LOAD_OF = "DELETE FROM assignee_load WHERE tenant_id = $1 AND assignee = ANY($2::text[])"
 INSERT_LOAD = """
@@ -237,19 +247,21 @@ class AssigneeSpans:
     name = "assignee_spans"
 
     async def apply(self, conn: asyncpg.Connection, tenant: str, streams: Sequence[Stream]) -> None:
-        # Most events change no span (notes, replies, notices): only the incidents whose spans
-        # changed are rewritten, and only the whole-tenant figures of the assignees whose spans
-        # changed are recomputed (recomputing one reads all of that assignee's spans).
+        # Most events change no span (notes, replies, notices), and an assignment changes two (the
+        # one it ends, the one it starts): only the spans that changed are written, and only the
+        # whole-tenant figures of their assignees are recomputed (recomputing one reads all of
+        # that assignee's spans).
         before = await conn.fetch(SPANS_OF, tenant, [s.incident_id for s in streams])
         after = await self.records(conn, tenant, streams)
         old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
         new = {span[1:] for span in after}
-        changes = old ^ new
-        if not changes:
+        came = new - old
+        if not came and len(old) == len(new):
             return
-        incidents = {span[0] for span in changes}
-        await conn.execute(DELETE_SPANS_OF, tenant, list(incidents))
-        await self.write(conn, tenant, [span for span in after if span[1] in incidents])
+        kept = {span[:3] for span in came}
+        gone = [span for span in old - new if span[:3] not in kept]  # (the rest are overwritten)
+        await conn.execute(CHANGE_SPANS, tenant, *_columns(gone, 3), *_columns(came, 5))
+        changes = old ^ new
         touched = sorted({span[1] for span in changes})
         await conn.execute(DELETE_LOAD_OF, tenant, touched)
         await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
@@ -272,6 +284,15 @@ class AssigneeSpans:
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         if records:
             await conn.copy_records_to_table("assignee_spans", records=records, columns=SPAN_COLUMNS)
+
+
+def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """The first `width` fields of `rows`, as one list per field (for unnest)."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=False):
+            column.append(value)
+    return columns
 
 
 def registry(policies: PolicyStore) -> dict[str, Projection]:
