@@ -14,6 +14,7 @@ only. It takes no API key; serve it only where your scraper can reach it (see de
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from typing import Any
@@ -42,6 +43,12 @@ APPEND_SECONDS = Histogram(
 )
 EVENTS_APPENDED = Counter("ledger_events_appended_total", "Events appended, by type", ["type"])
 WEBHOOK_ATTEMPTS = Counter("ledger_webhook_attempts_total", "Webhook delivery attempts, by outcome", ["outcome"])
+# A labelled child per label values, looked up once: `labels()` takes a lock and builds the key
+# on every call, and the request path calls it for every request and append. The values are
+# few (routes, methods, statuses, outcomes, event types) and each child is the metric's own.
+request_seconds = functools.lru_cache(maxsize=4096)(REQUEST_SECONDS.labels)
+append_seconds = functools.lru_cache(maxsize=64)(APPEND_SECONDS.labels)
+events_appended = functools.lru_cache(maxsize=64)(EVENTS_APPENDED.labels)
 POOL_SIZE = Gauge(
     "ledger_db_pool_connections", "Database pool connections, by state", ["state"], multiprocess_mode="livesum"
 )
@@ -82,7 +89,7 @@ def http_metrics(app: ASGIApp) -> ASGIApp:
                 pool_seen[0] = started  # (a gauge write per request is costly in multiprocess mode)
                 observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
             route = scope.get("path_template") or "unmatched"
-            REQUEST_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(time.perf_counter() - started)
+            request_seconds(scope.get("method", ""), route, status).observe(time.perf_counter() - started)
 
     return middleware
 

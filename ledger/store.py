@@ -411,18 +411,18 @@ class EventStore:
                 row = await self.pool.fetchrow(APPEND, *args)
                 announce(row)
         except asyncpg.UniqueViolationError as exc:
-            metrics.APPEND_SECONDS.labels("refused").observe(time.perf_counter() - started)
+            metrics.append_seconds("refused").observe(time.perf_counter() - started)
             if "incidents_open_dedup" in str(exc):
                 raise ActionNotAllowed(
                     "another open incident already carries this dedup_key", field="dedup_key"
                 ) from exc
             raise
         assert row is not None
-        metrics.APPEND_SECONDS.labels(row["outcome"]).observe(time.perf_counter() - started)
+        metrics.append_seconds(row["outcome"]).observe(time.perf_counter() - started)
         match row["outcome"]:
             case "appended":
                 for t in types:
-                    metrics.EVENTS_APPENDED.labels(t).inc()
+                    metrics.events_appended(t).inc()
                 # (in a caller's transaction it is not committed yet: the caller says when)
                 events = announced or appended(row)
                 return Appended(events, row["version"], row["status_code"])
