@@ -127,12 +127,45 @@ class States:
                 del self._states[(tenant, incident_id)]
 
 
+class Turns:
+    """Commands on one incident take turns in this process, so each decides on the state the one
+    before it appended (held in States).
+
+    Without turns, concurrent commands on one incident all decide on the same version and leave
+    in the same group-commit batch, where all but the first conflict and decide again, batch
+    after batch: 64 clients adding notes to one incident got about 150 appends/s, and a third
+    of the requests gave up with 409 after MAX_ATTEMPTS. A turn is taken only by commands on an
+    existing incident and held for its decision and its append; other incidents never wait.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, uuid.UUID], tuple[asyncio.Lock, list[int]]] = {}
+
+    def enter(self, tenant: str, incident_id: uuid.UUID) -> asyncio.Lock:
+        """The incident's lock, counted as wanted until `leave` (acquire it after this)."""
+        held = self._held.get((tenant, incident_id))
+        if held is None:
+            held = self._held[(tenant, incident_id)] = (asyncio.Lock(), [0])
+        held[1][0] += 1
+        return held[0]
+
+    def leave(self, tenant: str, incident_id: uuid.UUID) -> None:
+        held = self._held[(tenant, incident_id)]
+        held[1][0] -= 1
+        if not held[1][0]:  # nobody holds or waits for it
+            del self._held[(tenant, incident_id)]
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 @dataclass
 class Shell:
     store: EventStore
     policies: PolicyStore
     clock: Callable[[], datetime] = utc_now
     states: States = field(default_factory=States)
+    turns: Turns = field(default_factory=Turns)
 
     async def execute(
         self,
@@ -148,7 +181,14 @@ class Shell:
             if earlier is not None:
                 return await self.replay(who.tenant, earlier)
         try:
-            return await self._attempt(who, cmd, if_match, idempotency)
+            if isinstance(cmd, Detect):
+                return await self._attempt(who, cmd, if_match, idempotency)
+            lock = self.turns.enter(who.tenant, cmd.incident_id)
+            try:
+                async with lock:
+                    return await self._attempt(who, cmd, if_match, idempotency)
+            finally:
+                self.turns.leave(who.tenant, cmd.incident_id)
         except LedgerError:
             # A twin request with the same key may have committed between our check and our
             # decision, and its effect now makes the rules refuse ours: answer with its result.

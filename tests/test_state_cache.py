@@ -181,6 +181,71 @@ async def test_the_cache_is_bounded():
     assert [states.get("t", i.id) is not None for i in (made[0], made[2], made[4])] == [True, True, True]
 
 
+# ---------------------------------------------------------------- turns on one incident
+
+
+def _count_conflicts(shell: Shell) -> list[int]:
+    conflicts: list[int] = []
+    append = shell.store.append
+
+    async def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await append(*args, **kwargs)
+        if isinstance(result, Conflict):
+            conflicts.append(result.current_version)
+        return result
+
+    shell.store.append = counting  # type: ignore[method-assign]
+    return conflicts
+
+
+async def test_commands_on_one_incident_take_turns_and_never_conflict_with_each_other(pool):
+    who, one, _, incident = await _setup(pool)
+    conflicts = _count_conflicts(one)
+    notes = [Note(incident_id=incident, actor="a", text=f"n{i}") for i in range(40)]
+    done = await asyncio.gather(*(one.execute(who, cmd) for cmd in notes))
+    # Each decided on the state the one before it appended: none went out on a stale version.
+    assert conflicts == []
+    assert sorted(d.events[0].version for d in done) == list(range(2, 42))
+    assert await _versions(pool, who, incident) == list(range(1, 42))
+    assert len(one.turns) == 0
+    assert one.states.get(who.tenant, incident) == await _stored(one, who, incident)
+
+
+async def test_other_incidents_do_not_wait_for_a_turn_and_a_cancelled_waiter_gives_its_turn_up(pool):
+    who, one, _, incident = await _setup(pool)
+    other = (
+        await one.execute(
+            who, Detect(incident_id=uuid.uuid4(), actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
+        )
+    ).incident.id
+    gate, entered = asyncio.Event(), asyncio.Event()
+    append = one.store.append
+
+    async def held(tenant, incident_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if incident_id == incident and not gate.is_set():
+            entered.set()
+            await gate.wait()
+        return await append(tenant, incident_id, *args, **kwargs)
+
+    one.store.append = held  # type: ignore[method-assign]
+    first = asyncio.create_task(one.execute(who, Note(incident_id=incident, actor="a", text="first")))
+    await entered.wait()
+    waiter = asyncio.create_task(one.execute(who, Note(incident_id=incident, actor="a", text="gives up")))
+    # Another incident's command is not held up behind the busy one.
+    elsewhere = await asyncio.wait_for(one.execute(who, Note(incident_id=other, actor="a", text="x")), 5)
+    assert elsewhere.events[0].version == 2
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # waiting for its turn
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    gate.set()
+    assert (await first).events[0].version == 2
+    after = await one.execute(who, Note(incident_id=incident, actor="a", text="next"))
+    assert after.events[0].version == 3  # the cancelled waiter appended nothing
+    assert len(one.turns) == 0
+
+
 # ---------------------------------------------------------------- what other processes committed
 
 
