@@ -392,6 +392,12 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     )
     _say("GET /v1/incidents/{id}", out["get_incident"])
     _say("GET /v1/events page", out["get_feed_page"])
+    # Not a target: every client adding notes to one incident, as in a crisis everyone works on.
+    hot = mine[0]
+    out["append_one_incident"] = await load(
+        base, args.clients, seconds / 2, 100_000, lambda c, i: ("POST", f"/v1/incidents/{hot}/notes", note, auth)
+    )
+    _say("service append, all clients on one incident (notes)", out["append_one_incident"])
 
     # Rebuild, verify, reports: over a bulk-loaded tenant. The rebuild comes first: until it has
     # built the views, the service's runner would be catching up on the tenant in the background.
@@ -585,6 +591,7 @@ def _table(results: dict[str, Any]) -> str:
         ("service: append (ack/assign/reply/note)", s["append"]),
         ("service: GET /v1/incidents/{id}", s["get_incident"]),
         ("service: GET /v1/events page", s["get_feed_page"]),
+        ("service: append, all on one incident (notes)", s["append_one_incident"]),
     ):
         lines.append(f"{label:<46} {fig['per_second']:>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
     lines.append(f"{'baseline: raw scan + msgspec decode (rows)':<46} {s['raw_scan']['per_second']:>10}")
