@@ -20,6 +20,7 @@ import structlog
 
 from ledger.commands import RecordSlaNotice
 from ledger.errors import LedgerError
+from ledger.lead import Lead
 from ledger.rules import decide, fold
 from ledger.shell import utc_now
 from ledger.store import Appended, EventStore
@@ -206,11 +207,21 @@ OVERDUE_EVERY = 12
 
 
 async def run_forever(
-    pool: asyncpg.Pool, store: EventStore, views: Projection, window: timedelta, interval: float
+    pool: asyncpg.Pool,
+    store: EventStore,
+    views: Projection,
+    window: timedelta,
+    interval: float,
+    lead: Lead | None = None,
 ) -> None:
+    """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
+    this process leads (ledger.lead: one process's rounds are enough)."""
     rounds = 0
     quiet = QuietTenants()
     while True:
+        if lead is not None and not await lead.held():
+            await asyncio.sleep(interval)
+            continue
         overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
         try:
             tenants = [row["tenant_id"] for row in await pool.fetch(TENANTS_WITH_OPEN)]

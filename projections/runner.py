@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from ledger.lead import Lead
 from ledger.policy_store import PolicyStore
 from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
@@ -507,9 +508,13 @@ async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], na
     return done
 
 
-async def run_forever(pool: asyncpg.Pool, projections: dict[str, Projection], interval: float) -> None:
+async def run_forever(
+    pool: asyncpg.Pool, projections: dict[str, Projection], interval: float, lead: Lead | None = None
+) -> None:
     """The background loop: catch up every tenant that is behind, for every projection, then
-    wait `interval` seconds, and again.
+    wait `interval` seconds, and again. With `lead`, only while this process leads (ledger.lead):
+    one process's folds (FOLDS) then follow every tenant, instead of each process folding again
+    what the others applied since its own last run.
 
     Nothing waits on it: a read that must see the views catches up itself (`catch_up_all`), and
     the breach watch catches up the views it reads. So the interval only bounds how far behind
@@ -519,8 +524,9 @@ async def run_forever(pool: asyncpg.Pool, projections: dict[str, Projection], in
     names = list(projections)
     while True:
         try:
-            for row in await pool.fetch(TENANTS_BEHIND, names):
-                await catch_up(pool, list(projections.values()), row["id"], wait=False)
+            if lead is None or await lead.held():
+                for row in await pool.fetch(TENANTS_BEHIND, names):
+                    await catch_up(pool, list(projections.values()), row["id"], wait=False)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # keep the loop alive through database outages

@@ -38,6 +38,7 @@ from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import forget_old_windows, report_hits_forever
+from ledger.lead import Lead
 from ledger.logs import request_context
 from ledger.metrics import http_metrics, metrics
 from ledger.migrate import migrate
@@ -192,10 +193,15 @@ def create_app(
         app.state.notifier.on_remote = partial(_learn, app.state.shell.states, policies)
         if own_signals:
             before_stop(app.state.notifier.close)
+        # One process at a time runs the projection runner's and the breach watch's rounds.
+        app.state.lead = Lead(listen_url)
+        stack.push_async_callback(app.state.lead.close)
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(report_hits_forever(app.state.pool)),
-            asyncio.create_task(run_forever(app.state.pool, app.state.projections, settings.projection_interval_s)),
+            asyncio.create_task(
+                run_forever(app.state.pool, app.state.projections, settings.projection_interval_s, app.state.lead)
+            ),
             asyncio.create_task(
                 breach_watch.run_forever(
                     app.state.pool,
@@ -203,6 +209,7 @@ def create_app(
                     app.state.projections["incident_views"],
                     timedelta(seconds=settings.sla_warning_seconds),
                     settings.breach_watch_interval_s,
+                    app.state.lead,
                 )
             ),
             asyncio.create_task(
