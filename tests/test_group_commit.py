@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -16,8 +16,8 @@ from ledger.commands import Detect
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell
-from ledger.store import Appended, Conflict, EventStore, GroupCommit
-from schemas.events import Channel, NewEvent, Noted, Severity
+from ledger.store import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from schemas.events import Channel, Detected, NewEvent, Noted, Severity
 from tests.conftest import new_tenant
 
 
@@ -69,6 +69,44 @@ async def test_concurrent_appends_of_all_tenants_share_statements_and_each_lands
         assert [r["position"] for r in rows] == list(range(1, 9))  # 4 detections, 4 notes, gapless
         checked, problem, _ = chain.check(rows, tenant)  # the chain a batch wrote verifies like any other
         assert (checked, problem) == (8, None)
+
+
+async def test_a_batch_writes_every_argument_as_the_append_gave_it(pool):
+    """Each value of a batched append arrives as it would alone: offsets and microseconds, text
+    that needs escaping, bytes, the stream facts of a detection, NULLs."""
+    [(tenant, iid)] = await _incidents(pool, tenants=1, per_tenant=1)
+    store = EventStore(pool)
+    counting = CountingPool(pool)
+    store.group = GroupCommit(counting)  # type: ignore[arg-type]
+    india = timezone(timedelta(hours=5, minutes=30))
+    at = datetime(2026, 11, 30, 23, 59, 58, 123456, tzinfo=india)
+    text = 'Ünïcødé "quoted" \\ back\nslash 🚀 </script>'
+    new = uuid.uuid4()
+    facts = StreamFacts(status="open", severity="sev1", scenario="outage", channel="x", dedup_key=None, detected_at=at)
+    detect = [NewEvent(data=Detected(title=text, severity=Severity.SEV1, channel=Channel.X), occurred_at=at, actor="ä")]
+    idem = Idempotency("key-ü", bytes(range(32)), 201)
+    results = await asyncio.gather(
+        store.append(tenant, iid, 1, _note("first"), recorded_by="k"),
+        store.append(tenant, new, 0, detect, recorded_by="k ü", facts=facts),
+        # (decided on the version the first makes: a later row of a batch sees what an earlier wrote)
+        store.append(tenant, iid, 2, [NewEvent(data=Noted(text=text), occurred_at=at, actor="b")], recorded_by="k",
+                     idempotency=idem),
+    )  # fmt: skip
+    assert counting.statements == 1  # all three in one batch
+    for result in results:
+        assert isinstance(result, Appended)
+        [event] = result.events
+        [stored] = await store.read_positions(tenant, event.position, event.position)
+        assert stored == event  # what the append answered is what the table holds
+    detected = await pool.fetchrow("SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2", tenant, new)
+    assert (detected["status"], detected["severity"], detected["scenario"], detected["channel"]) == (
+        "open", "sev1", "outage", "x"
+    )  # fmt: skip
+    assert detected["detected_at"] == at and detected["dedup_key"] is None
+    kept = await pool.fetchrow("SELECT * FROM idempotency_keys WHERE tenant_id = $1 AND key = $2", tenant, idem.key)
+    assert kept["request_hash"] == idem.request_hash and kept["status_code"] == 201
+    rows = [r async for r in chain.rows_of(pool, tenant)]
+    assert chain.check(rows, tenant)[:2] == (len(rows), None)
 
 
 async def test_in_one_batch_a_conflict_is_only_that_appends_own(pool):
