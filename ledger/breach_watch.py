@@ -219,11 +219,11 @@ async def run_forever(
     rounds = 0
     quiet = QuietTenants()
     while True:
-        if lead is not None and not await lead.held():
-            await asyncio.sleep(interval)
-            continue
-        overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
         try:
+            if lead is not None and not await lead.held():
+                await asyncio.sleep(interval)
+                continue
+            overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
             tenants = [row["tenant_id"] for row in await pool.fetch(TENANTS_WITH_OPEN)]
             quiet.keep_only(set(tenants))
             for tenant in tenants:
