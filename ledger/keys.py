@@ -114,6 +114,14 @@ class _Window:
     start: float
     shared: int = 0
     pending: int = 0
+    # Every hit this process counted in the window. A report takes the pending hits before its
+    # answer brings them back in `shared`: meanwhile shared + pending leaves them out, and
+    # this process's own count is still exact.
+    counted: int = 0
+
+    def total(self) -> int:
+        """The key's hits in the window as far as this process knows: never fewer than its own."""
+        return max(self.shared + self.pending, self.counted)
 
     def learn(self, hits: int, window_start: float) -> None:
         """The shared total the database answered to a report."""
@@ -167,13 +175,14 @@ async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
             _windows.clear()
         window = _windows[key_hash] = _Window(minute)
     window.pending += 1
+    window.counted += 1
     retry_after = max(1, int(minute + 60 - wall))
     if window.pending >= max(1, per_minute // 100):
         sent, window.pending = window.pending, 0
         row = await pool.fetchrow(COUNT_HITS, key_hash, sent)
         retry_after = max(1, row["retry_after"])
         window.learn(row["hits"], row["window_start"].timestamp())
-    if window.shared + window.pending > per_minute:
+    if window.total() > per_minute:
         raise RateLimited(f"this key is limited to {per_minute} requests per minute", retry_after=retry_after)
 
 
