@@ -99,6 +99,8 @@ class Folded:
     as_of: datetime
     sla: slas.SlaState
     coverage: cov.CoverageState
+    # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
+    sla_replay: slas.Replay | None = None
 
 
 class Stream:
@@ -111,6 +113,7 @@ class Stream:
         self.base = base
         self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
+        self.sla_replay: slas.Replay | None = base.sla_replay if base is not None else None
 
     @property
     def incident_id(self) -> Any:
@@ -148,7 +151,7 @@ class Stream:
         return self._coverage
 
     def folded(self) -> Folded:
-        return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage)
+        return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage, self.sla_replay)
 
 
 def _stream(events: Stream | Sequence[Happened]) -> Stream:
@@ -161,7 +164,7 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
     first = stream.first
     at = stream.as_of
     sla_state = stream.sla
-    sla = slas.render(sla_state, policy, at)
+    sla, stream.sla_replay = slas.render_resuming(sla_state, policy, at, stream.sla_replay)
     cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update

@@ -44,7 +44,7 @@ Interpretation choices (PRODUCT.md, "SLA metrics", is the authority; these fill 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -177,19 +177,59 @@ def sla_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Sla:
 
 def render(state: SlaState, policy: Policy, now: datetime) -> Sla:
     """Measure the timeline facts against `policy` at `now`."""
+    return render_resuming(state, policy, now)[0]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A replay of the first `upto` facts of an incident's SlaState (in recorded order) against
+    `policy`, stopped before the final expiry. `last` is the sort key of the last fact replayed."""
+
+    policy: Policy
+    upto: int
+    last: tuple[datetime, int] | None
+    run: _Run  # (never stepped again: a render resumes from a copy)
+
+
+def _key(fact: Fact) -> tuple[datetime, int]:
+    return (fact.at, fact.seq)
+
+
+def render_resuming(state: SlaState, policy: Policy, now: datetime, resume: Replay | None = None) -> tuple[Sla, Replay]:
+    """`render`, and the replay it ended with, from which the render of a later fold of the same
+    stream may resume.
+
+    A render replays the facts in `occurred_at` order from the detection (facts may be recorded
+    out of that order). With `resume` (a replay of this state's first facts, under this policy)
+    and every newer fact sorting after the last one it replayed, the replay is the same sequence
+    of steps from that point on, so it resumes there: a long incident's render costs its new
+    facts, not all of them. Otherwise it replays them all."""
     if state.start is None or state.initial_severity is None:
         raise ValueError("no detection: an incident's first event is `detected`")
-    run = _Run(policy, state.start, state.initial_severity)
-    for fact in sorted(state.facts, key=lambda f: (f.at, f.seq)):
+    newer = state.facts[resume.upto :] if resume is not None else state.facts
+    if (
+        resume is not None
+        and resume.policy is policy
+        and resume.upto <= len(state.facts)
+        and resume.run.start == state.start
+        and (resume.last is None or all(_key(f) > resume.last for f in newer))
+    ):
+        run, last = resume.run.copy(), resume.last
+    else:
+        run, last, newer = _Run(policy, state.start, state.initial_severity), None, state.facts
+    for fact in sorted(newer, key=_key):
         run.step(fact)
+        last = _key(fact)
+    replay = Replay(policy, len(state.facts), last, run.copy())
     run.expire(now.astimezone(UTC), inclusive=True)
-    return Sla(
+    sla = Sla(
         acknowledge=run.milestone("acknowledge"),
         first_response=run.milestone("first_response"),
         update=run.update_block(),
         resolve=run.milestone("resolve"),
         first_resolved_at=run.first_resolved_at,
     )
+    return sla, replay
 
 
 @dataclass
@@ -229,6 +269,15 @@ class _Run:
         self.gaps: list[_Gap] = []
         self.unanswered: list[datetime] = []
         self.first_resolved_at: datetime | None = None
+
+    def copy(self) -> _Run:
+        """An independent copy (the clocks are mutable; gaps, once appended, are not)."""
+        twin = object.__new__(_Run)
+        twin.__dict__.update(self.__dict__)
+        twin.clocks = {metric: replace(clock) for metric, clock in self.clocks.items()}
+        twin.gaps = list(self.gaps)
+        twin.unanswered = list(self.unanswered)
+        return twin
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -12,9 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from projections import sla as sla_module
 from projections.policy import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
-from projections.sla import INITIAL, Milestone, Sla, apply, render, sla_of
+from projections.sla import INITIAL, Milestone, Sla, apply, render, render_resuming, sla_of
 from schemas.events import (
     Acknowledged,
     Channel,
@@ -545,3 +548,58 @@ def test_fold_is_incremental_and_render_needs_a_detection() -> None:
     assert render(state, DEFAULT_POLICY, m(20)) == sla(events, 20)
     with pytest.raises(ValueError, match="no detection"):
         render(INITIAL, DEFAULT_POLICY, m(20))
+
+
+# -- a render resumed from the previous one's replay -------------------------------------------
+
+_STEPS = st.lists(
+    st.tuples(
+        st.integers(-30, 600),  # minutes after T0: facts are often recorded late, out of order
+        st.sampled_from(["ack", "public", "private", "resolved", "reopened", "sev1", "sev3", "note"]),
+    ),
+    max_size=25,
+)
+_DATA: dict[str, EventData] = {
+    "ack": ACK, "public": PUBLIC, "private": PRIVATE, "resolved": RESOLVED, "reopened": REOPENED,
+    "sev1": sev("sev1"), "sev3": sev("sev3"), "note": Noted(text="n"),
+}  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=_STEPS, now=st.integers(0, 2000), business_hours=st.booleans())
+def test_a_render_resumed_from_the_last_replay_is_the_full_render(steps, now, business_hours) -> None:
+    policy = DEFAULT_POLICY
+    if business_hours:  # (a calendar makes every due time a computation of its own)
+        office = {("sev2", "first_response"): {"seconds": 3600, "calendar": "office"}}
+        office[("sev2", "update")] = {"seconds": 4 * 3600, "calendar": "office"}
+        policy = policy_with(office, OFFICE)
+    events = build((0, detected("sev2")), *((minutes, _DATA[kind]) for minutes, kind in steps))
+    state, replay = INITIAL, None
+    for event in events:  # one render per event, each resuming from the one before
+        state = apply(state, event)
+        resumed, replay = render_resuming(state, policy, m(now), replay)
+        assert resumed == render(state, policy, m(now))
+
+
+def test_a_long_incident_replays_only_its_new_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    events = build((0, detected("sev1")), *((minute, PUBLIC) for minute in range(1, 301)))
+    state, replay = INITIAL, None
+    for event in events:
+        state = apply(state, event)
+    _, replay = render_resuming(state, DEFAULT_POLICY, m(400))
+    steps = []
+    original = sla_module._Run.step
+    monkeypatch.setattr(sla_module._Run, "step", lambda run, fact: (steps.append(fact), original(run, fact)))
+    later = build((0, detected("sev1")), *((minute, PUBLIC) for minute in range(1, 303)))
+    state = apply(apply(state, later[-2]), later[-1])
+    resumed, _ = render_resuming(state, DEFAULT_POLICY, m(400), replay)
+    assert len(steps) == 2  # the two new replies, not all 302
+    steps.clear()
+    assert render(state, DEFAULT_POLICY, m(400)) == resumed
+    assert len(steps) == 302
+    # A fact recorded late that sorts before the last one replayed: everything is replayed again.
+    late = build((0, detected("sev1")), *((minute, PUBLIC) for minute in range(1, 303)), (150.5, ACK))
+    state = apply(state, late[-1])
+    steps.clear()
+    resumed, _ = render_resuming(state, DEFAULT_POLICY, m(400), replay)
+    assert len(steps) == 303 and resumed == render(state, DEFAULT_POLICY, m(400))
