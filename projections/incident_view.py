@@ -164,7 +164,10 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
     first = stream.first
     at = stream.as_of
     sla_state = stream.sla
-    sla, stream.sla_replay = slas.render_resuming(sla_state, policy, at, stream.sla_replay)
+    if stream.base is None:  # (a whole stream: a rebuild's, or a fold not held; nothing to resume)
+        sla = slas.render(sla_state, policy, at)
+    else:  # (the runner extending a fold it keeps: resume its replay, keep the new one with it)
+        sla, stream.sla_replay = slas.render_resuming(sla_state, policy, at, stream.sla_replay)
     cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update

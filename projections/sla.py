@@ -177,7 +177,8 @@ def sla_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Sla:
 
 def render(state: SlaState, policy: Policy, now: datetime) -> Sla:
     """Measure the timeline facts against `policy` at `now`."""
-    return render_resuming(state, policy, now)[0]
+    run, _ = _replay(state, policy, None)
+    return _measure(run, now)
 
 
 @dataclass(frozen=True)
@@ -197,13 +198,20 @@ def _key(fact: Fact) -> tuple[datetime, int]:
 
 def render_resuming(state: SlaState, policy: Policy, now: datetime, resume: Replay | None = None) -> tuple[Sla, Replay]:
     """`render`, and the replay it ended with, from which the render of a later fold of the same
-    stream may resume.
+    stream may resume (keeping it costs a copy of the replay: for folds that are kept).
 
     A render replays the facts in `occurred_at` order from the detection (facts may be recorded
     out of that order). With `resume` (a replay of this state's first facts, under this policy)
     and every newer fact sorting after the last one it replayed, the replay is the same sequence
     of steps from that point on, so it resumes there: a long incident's render costs its new
     facts, not all of them. Otherwise it replays them all."""
+    run, last = _replay(state, policy, resume)
+    replay = Replay(policy, len(state.facts), last, run.copy())
+    return _measure(run, now), replay
+
+
+def _replay(state: SlaState, policy: Policy, resume: Replay | None) -> tuple[_Run, tuple[datetime, int] | None]:
+    """The replay of all of `state`'s facts (from `resume` where it may), and its last sort key."""
     if state.start is None or state.initial_severity is None:
         raise ValueError("no detection: an incident's first event is `detected`")
     newer = state.facts[resume.upto :] if resume is not None else state.facts
@@ -220,16 +228,19 @@ def render_resuming(state: SlaState, policy: Policy, now: datetime, resume: Repl
     for fact in sorted(newer, key=_key):
         run.step(fact)
         last = _key(fact)
-    replay = Replay(policy, len(state.facts), last, run.copy())
+    return run, last
+
+
+def _measure(run: _Run, now: datetime) -> Sla:
+    """The SLA block at `now` of a replay (which this expires: not to be stepped again)."""
     run.expire(now.astimezone(UTC), inclusive=True)
-    sla = Sla(
+    return Sla(
         acknowledge=run.milestone("acknowledge"),
         first_response=run.milestone("first_response"),
         update=run.update_block(),
         resolve=run.milestone("resolve"),
         first_resolved_at=run.first_resolved_at,
     )
-    return sla, replay
 
 
 @dataclass
