@@ -256,14 +256,13 @@ class AssigneeSpans:
         after = await self.records(conn, tenant, streams)
         old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
         new = {span[1:] for span in after}
-        came = new - old
-        if not came and len(old) == len(new):
+        came, went = new - old, old - new
+        if not came and not went:
             return
         kept = {span[:3] for span in came}
-        gone = [span for span in old - new if span[:3] not in kept]  # (the rest are overwritten)
+        gone = [span for span in went if span[:3] not in kept]  # (the rest are overwritten)
         await conn.execute(CHANGE_SPANS, tenant, *_columns(gone, 3), *_columns(came, 5))
-        changes = old ^ new
-        touched = sorted({span[1] for span in changes})
+        touched = sorted({span[1] for span in came | went})
         await conn.execute(DELETE_LOAD_OF, tenant, touched)
         await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_OF), tenant, touched)
 
