@@ -127,6 +127,12 @@ class States:
                 del self._states[(tenant, incident_id)]
 
 
+@dataclass(slots=True)
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wanted: int = 0  # commands holding or waiting for the lock
+
+
 class Turns:
     """Commands on one incident take turns in this process, so each decides on the state the one
     before it appended (held in States).
@@ -139,20 +145,20 @@ class Turns:
     """
 
     def __init__(self) -> None:
-        self._held: dict[tuple[str, uuid.UUID], tuple[asyncio.Lock, list[int]]] = {}
+        self._held: dict[tuple[str, uuid.UUID], _Turn] = {}
 
     def enter(self, tenant: str, incident_id: uuid.UUID) -> asyncio.Lock:
         """The incident's lock, counted as wanted until `leave` (acquire it after this)."""
-        held = self._held.get((tenant, incident_id))
-        if held is None:
-            held = self._held[(tenant, incident_id)] = (asyncio.Lock(), [0])
-        held[1][0] += 1
-        return held[0]
+        turn = self._held.get((tenant, incident_id))
+        if turn is None:
+            turn = self._held[(tenant, incident_id)] = _Turn()
+        turn.wanted += 1
+        return turn.lock
 
     def leave(self, tenant: str, incident_id: uuid.UUID) -> None:
-        held = self._held[(tenant, incident_id)]
-        held[1][0] -= 1
-        if not held[1][0]:  # nobody holds or waits for it
+        turn = self._held[(tenant, incident_id)]
+        turn.wanted -= 1
+        if not turn.wanted:  # nobody holds or waits for it
             del self._held[(tenant, incident_id)]
 
     def __len__(self) -> int:
