@@ -75,48 +75,61 @@ INITIAL = CoverageState()
 
 def apply(state: CoverageState, event: Happened) -> CoverageState:
     """Fold one event (in recorded order)."""
+    return fold((event,), state)
+
+
+def fold(events: Iterable[Happened], state: CoverageState = INITIAL) -> CoverageState:
+    """`apply` over `events`, the holds kept in one list and the tuple built once at the end
+    (building it at every assignment grew a long incident's fold with the square of its holds)."""
+    holds = list(state.holds)
+    changed = False
+    for event in events:
+        state, touched = _next(state, event, holds)
+        changed = changed or touched
+    return msgspec.structs.replace(state, holds=tuple(holds)) if changed else state
+
+
+def _next(state: CoverageState, event: Happened, holds: list[Hold]) -> tuple[CoverageState, bool]:
+    """The state after `event`, but for its holds, which are `holds` (changed in place); and
+    whether they changed. Reads no `state.holds`."""
     at = event.occurred_at.astimezone(UTC)
     data = event.data
     if isinstance(data, Detected):
-        return CoverageState(
+        holds.clear()
+        detected = CoverageState(
             start=at,
             severity=str(data.severity),
             open=True,
             severities=((at, str(data.severity)),),
             lifecycle=((at, True),),
         )
+        return detected, True
     if state.start is None:
-        return state
+        return state, False
     at = max(at, state.start)
     match data:
         case Assigned(role=role, assignee=assignee):
-            hold = Hold(role=role, assignee=assignee, since=at)
-            return msgspec.structs.replace(state, holds=(*state.holds, hold))
+            holds.append(Hold(role=role, assignee=assignee, since=at))
+            return state, True
         case Unassigned(role=role, assignee=assignee):
-            holds = list(state.holds)
             for i in range(len(holds) - 1, -1, -1):
                 h = holds[i]
                 if h.role == role and h.assignee == assignee and h.until is None:
                     holds[i] = msgspec.structs.replace(h, until=max(at, h.since))
-                    return msgspec.structs.replace(state, holds=tuple(holds))
-            return state
+                    return state, True
+            return state, False
         case SeverityChanged(severity=severity):
             eff = max(at, state.severities[-1][0])
-            return msgspec.structs.replace(
+            changed = msgspec.structs.replace(
                 state, severity=str(severity), severities=(*state.severities, (eff, str(severity)))
             )
+            return changed, False
         case Resolved() | Reopened():
             is_open = isinstance(data, Reopened)
             eff = max(at, state.lifecycle[-1][0])
-            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open)))
+            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open))), False
         case _:
-            return state
-
-
-def fold(events: Iterable[Happened], state: CoverageState = INITIAL) -> CoverageState:
-    for event in events:
-        state = apply(state, event)
-    return state
+            return state, False
 
 
 def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Coverage:
@@ -175,6 +188,10 @@ def missing_at(state: CoverageState, policy: Policy, instant: datetime) -> list[
     return [r for r in required_roles(policy, _severity_at(state, instant)) if r not in held]
 
 
+def _instant(change: tuple[datetime, int, str]) -> datetime:
+    return change[0]
+
+
 def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
     """The coverage block at `now`.
 
@@ -202,6 +219,18 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
             instants.add(h.until)
     points = sorted(t for t in instants if t <= now)
 
+    # The holds as changes in time: each starts at `since` and ends at `until`, so that the roles
+    # held at an instant are those of the changes up to it (Hold.holds_at: since <= t < until).
+    # The sweep keeps a count per role (a role can have several holders) instead of asking every
+    # hold at every instant: linear in the holds, not their square.
+    changes = sorted(
+        [(h.since, 1, h.role) for h in holds] + [(h.until, -1, h.role) for h in holds if h.until is not None],
+        key=_instant,
+    )
+    n_changes, change = len(changes), 0
+    holders: dict[str, int] = {}
+    held_then: set[str] = set()
+
     full_coverage_at = None
     uncovered = dict.fromkeys(required, _ZERO)
     lifecycle, severities = state.lifecycle, state.severities
@@ -215,12 +244,19 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
         while sev < n_sev and severities[sev][0] <= a:
             severity = severities[sev][1]
             sev += 1
+        while change < n_changes and changes[change][0] <= a:
+            _, delta, role = changes[change]
+            count = holders[role] = holders.get(role, 0) + delta
+            if count > 0:
+                held_then.add(role)
+            else:
+                held_then.discard(role)
+            change += 1
         if not is_open:
             continue
         needed = needed_by.get(severity)
         if needed is None:
             needed = needed_by[severity] = set(required_roles(policy, severity))
-        held_then = _held_at(state, a)
         if full_coverage_at is None and needed <= held_then:
             full_coverage_at = a
         if b > a:

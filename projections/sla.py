@@ -128,11 +128,31 @@ INITIAL = SlaState()
 
 def apply(state: SlaState, event: Happened) -> SlaState:
     """Fold one event (in recorded order) into the timeline facts."""
+    state, fact = _next(state, event)
+    return state if fact is None else msgspec.structs.replace(state, facts=(*state.facts, fact))
+
+
+def fold(events: Iterable[Happened], state: SlaState = INITIAL) -> SlaState:
+    """`apply` over `events`, the new facts gathered and the tuple built once (applying them
+    one by one would copy the facts at every fact: a long incident's fold grew with its square)."""
+    added: list[Fact] = []
+    for event in events:
+        state, fact = _next(state, event)
+        if isinstance(event.data, Detected):
+            added.clear()  # (a detection starts the facts afresh)
+        if fact is not None:
+            added.append(fact)
+    return msgspec.structs.replace(state, facts=(*state.facts, *added)) if added else state
+
+
+def _next(state: SlaState, event: Happened) -> tuple[SlaState, Fact | None]:
+    """The state after `event` but for the fact it adds (if any), given beside it: the caller
+    appends it. Reads no facts."""
     at = event.occurred_at.astimezone(UTC)
     seq = state.seq + 1
     match event.data:
         case Detected(severity=severity):
-            return SlaState(
+            detected = SlaState(
                 start=at,
                 severity=str(severity),
                 initial_severity=str(severity),
@@ -141,33 +161,24 @@ def apply(state: SlaState, event: Happened) -> SlaState:
                 last_lifecycle_at=at,
                 seq=seq,
             )
+            return detected, None
         case _ if state.start is None:
-            return state
+            return state, None
         case Acknowledged():
-            return _add(state, Fact(at=at, seq=seq, kind="ack", event_id=event.id))
+            return msgspec.structs.replace(state, seq=seq), Fact(at=at, seq=seq, kind="ack", event_id=event.id)
         case Replied(visibility=Visibility.PUBLIC):
-            return _add(state, Fact(at=at, seq=seq, kind="reply", event_id=event.id))
+            return msgspec.structs.replace(state, seq=seq), Fact(at=at, seq=seq, kind="reply", event_id=event.id)
         case SeverityChanged(severity=severity):
             eff = max(at, state.last_severity_at or at)
             fact = Fact(at=eff, seq=seq, kind="severity", event_id=event.id, severity=str(severity))
-            return msgspec.structs.replace(_add(state, fact), severity=str(severity), last_severity_at=eff)
+            return msgspec.structs.replace(state, severity=str(severity), last_severity_at=eff, seq=seq), fact
         case Resolved() | Reopened():
             eff = max(at, state.last_lifecycle_at or at)
             kind: FactKind = "resolved" if isinstance(event.data, Resolved) else "reopened"
             fact = Fact(at=eff, seq=seq, kind=kind, event_id=event.id)
-            return msgspec.structs.replace(_add(state, fact), open=kind == "reopened", last_lifecycle_at=eff)
+            return msgspec.structs.replace(state, open=kind == "reopened", last_lifecycle_at=eff, seq=seq), fact
         case _:
-            return msgspec.structs.replace(state, seq=seq)
-
-
-def _add(state: SlaState, fact: Fact) -> SlaState:
-    return msgspec.structs.replace(state, facts=(*state.facts, fact), seq=fact.seq)
-
-
-def fold(events: Iterable[Happened], state: SlaState = INITIAL) -> SlaState:
-    for event in events:
-        state = apply(state, event)
-    return state
+            return msgspec.structs.replace(state, seq=seq), None
 
 
 def sla_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Sla:

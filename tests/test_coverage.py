@@ -304,3 +304,25 @@ def test_the_sweep_measures_what_the_definition_says(first: str, steps, now: flo
     state = fold(events)
     block = render(state, DEFAULT_POLICY, m(now))
     assert (block.full_coverage_at, block.uncovered_seconds) == _by_definition(state, DEFAULT_POLICY, m(now))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-30, 600), st.integers(0, 4), st.integers(0, 4), st.integers(0, 3)), max_size=20),
+    st.data(),
+)
+def test_a_fold_in_pieces_is_the_fold_event_by_event(steps, data) -> None:
+    events = build((0, detected("sev2")), *((at, _step(kind, role, who)) for at, kind, role, who in steps))
+    one_by_one = INITIAL
+    for event in events:
+        one_by_one = apply(one_by_one, event)
+    cut = data.draw(st.integers(0, len(events)))
+    assert fold(events[cut:], fold(events[:cut])) == one_by_one == fold(events)
+
+
+def test_a_second_detection_starts_the_holds_afresh() -> None:
+    first = build((0, detected("sev4")), (1, assign(RESPONDER)), (2, assign(LEAD)))
+    again = build((3, detected("sev3")), (4, assign(COMMS)))
+    state = fold([*first, *again])
+    assert state == fold(again)
+    assert [h.role for h in state.holds] == [COMMS]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from projections import sla as sla_module
 from projections.policy import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
-from projections.sla import INITIAL, Milestone, Sla, apply, render, render_resuming, sla_of
+from projections.sla import INITIAL, Milestone, Sla, apply, fold, render, render_resuming, sla_of
 from schemas.events import (
     Acknowledged,
     Channel,
@@ -603,3 +603,22 @@ def test_a_long_incident_replays_only_its_new_facts(monkeypatch: pytest.MonkeyPa
     steps.clear()
     resumed, _ = render_resuming(state, DEFAULT_POLICY, m(400), replay)
     assert len(steps) == 303 and resumed == render(state, DEFAULT_POLICY, m(400))
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=_STEPS, data=st.data())
+def test_a_fold_in_pieces_is_the_fold_event_by_event(steps, data) -> None:
+    events = build((0, detected("sev2")), *((minutes, _DATA[kind]) for minutes, kind in steps))
+    one_by_one = INITIAL
+    for event in events:
+        one_by_one = apply(one_by_one, event)
+    cut = data.draw(st.integers(0, len(events)))
+    assert fold(events[cut:], fold(events[:cut])) == one_by_one == fold(events)
+    assert [f.seq for f in one_by_one.facts] == sorted(f.seq for f in one_by_one.facts)
+
+
+def test_a_second_detection_starts_the_facts_afresh() -> None:
+    first = build((0, detected("sev1")), (1, ACK), (2, PUBLIC))
+    again = build((3, detected("sev2")), (4, PUBLIC))
+    state = fold([*first, *again])
+    assert [(f.kind, f.event_id) for f in state.facts] == [("reply", again[1].id)]
