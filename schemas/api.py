@@ -24,7 +24,8 @@ Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^
 Reference = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=_LINE)]
 Role = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-Reach = Annotated[int, Meta(ge=0, le=10**15)]
+# (Litestar leaves a bound of 0 out of the OpenAPI document, as if unset: "extra" puts it back.)
+Reach = Annotated[int, Meta(ge=0, le=10**15, extra_json_schema={"extra": {"minimum": 0}})]
 Instant = Annotated[datetime, Meta(tz=True)]
 
 

@@ -25,3 +25,26 @@ async def test_served_openapi_documents_problem_responses(app_client):
         assert "application/problem+json" in content, status
     params = {p["name"] for p in acknowledge["parameters"]}
     assert {"If-Match", "Idempotency-Key", "incident_id"} <= params
+
+
+def _bounded(node, path=""):
+    """Every schema in the document that has an upper bound, with where it is."""
+    if isinstance(node, dict):
+        if "maximum" in node:
+            yield path, node
+        for key, value in node.items():
+            yield from _bounded(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _bounded(value, f"{path}[{i}]")
+
+
+def test_every_bounded_number_states_its_lower_bound_too():
+    # Each one is validated from both ends (ge / gt); Litestar used to leave a bound of 0 out.
+    document = json.loads(openapi_document())
+    bounded = list(_bounded(document))
+    assert len(bounded) > 10
+    unbounded_below = [path for path, schema in bounded if "minimum" not in schema and "exclusiveMinimum" not in schema]
+    assert unbounded_below == []
+    stream_after = next(s for p, s in bounded if p.startswith("/paths//v1/events/stream/"))
+    assert stream_after["minimum"] == 0

@@ -109,7 +109,10 @@ async def stream_events(
     store: NamedDependency[EventStore],
     notifier: NamedDependency[Notifier],
     settings: NamedDependency[Settings],
-    after: Annotated[int | None, QueryParameter(ge=0, le=2**62, description="Last position seen")] = None,
+    # (schema_extra: Litestar leaves a bound of 0 out of the OpenAPI document of an optional one.)
+    after: Annotated[
+        int | None, QueryParameter(ge=0, le=2**62, description="Last position seen", schema_extra={"minimum": 0})
+    ] = None,
     last_event_id: Annotated[
         str | None, HeaderParameter(name="Last-Event-ID", max_length=64, description="Last position seen")
     ] = None,
