@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import random
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import msgspec
 from ledger.commands import Assign, Command, Detect
 from ledger.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
 from ledger.keys import Principal
+from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, decide, evolve, fold
 from ledger.store import (
@@ -77,23 +77,16 @@ class States:
     """
 
     def __init__(self, size: int = 20_000) -> None:
-        self.size = size
-        self._states: OrderedDict[tuple[str, uuid.UUID], Incident] = OrderedDict()
+        self._states: Lru[tuple[str, uuid.UUID], Incident] = Lru(size)
 
     def get(self, tenant: str, incident_id: uuid.UUID) -> Incident | None:
-        state = self._states.get((tenant, incident_id))
-        if state is not None:
-            self._states.move_to_end((tenant, incident_id))
-        return state
+        return self._states.get((tenant, incident_id))
 
     def put(self, tenant: str, state: Incident) -> None:
-        self._states[(tenant, state.id)] = state
-        self._states.move_to_end((tenant, state.id))
-        if len(self._states) > self.size:
-            self._states.popitem(last=False)
+        self._states.put((tenant, state.id), state)
 
     def drop(self, tenant: str, incident_id: uuid.UUID) -> None:
-        self._states.pop((tenant, incident_id), None)
+        self._states.pop((tenant, incident_id))
 
     def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
         """Events another process committed (ledger.notify): fold each onto the state held of its
@@ -103,28 +96,25 @@ class States:
         held are ignored."""
         for change in changes:
             key = (tenant, change.incident_id)
-            state = self._states.get(key)
+            state = self._states.peek(key)
             held = state.version if state is not None else 0
             if held >= change.version or (state is None and change.version != 1):
                 continue  # (already folded; or another incident's middle, not held here)
             if held != change.version - 1:
-                del self._states[key]
+                self._states.pop(key)
                 continue
             try:
                 data = decode_data(change.type, change.data)
                 after = _evolved(state, change.incident_id, [(change.version, change.occurred_at, data)])
             except (KeyError, msgspec.DecodeError, ValueError):  # (a type or a stream this version does not know)
-                self._states.pop(key, None)
+                self._states.pop(key)
                 continue
             assert after is not None
-            if state is None:
-                self.put(tenant, after)
-            else:
-                self._states[key] = after
+            self._states.put(key, after)  # (written to elsewhere: likely written to here next)
         for incident_id, version in too_large:
-            state = self._states.get((tenant, incident_id))
+            state = self._states.peek((tenant, incident_id))
             if state is not None and state.version < version:
-                del self._states[(tenant, incident_id)]
+                self._states.pop((tenant, incident_id))
 
 
 @dataclass(slots=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ import msgspec
 import structlog
 
 from ledger.lead import Lead
+from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
 from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
@@ -153,23 +153,16 @@ class FoldCache:
     rolled-back batch) or in other processes."""
 
     def __init__(self, size: int = 20_000) -> None:
-        self.size = size
-        self._folds: OrderedDict[tuple[str, Any], Folded] = OrderedDict()
+        self._folds: Lru[tuple[str, Any], Folded] = Lru(size)
 
     def get(self, tenant: str, incident_id: Any) -> Folded | None:
-        folded = self._folds.get((tenant, incident_id))
-        if folded is not None:
-            self._folds.move_to_end((tenant, incident_id))
-        return folded
+        return self._folds.get((tenant, incident_id))
 
     def put(self, tenant: str, folded: Folded) -> None:
+        """Hold `folded`, unless the fold held of its stream is a later one."""
         key = (tenant, folded.incident_id)
-        held = self._folds.get(key)
-        if held is None or held.version <= folded.version:
-            self._folds[key] = folded
-        self._folds.move_to_end(key)
-        if len(self._folds) > self.size:
-            self._folds.popitem(last=False)
+        held = self._folds.peek(key)
+        self._folds.put(key, folded if held is None or held.version <= folded.version else held)
 
 
 FOLDS = FoldCache()

@@ -391,3 +391,26 @@ async def test_a_view_row_reaches_its_columns_as_it_was_built(pool):
                 assert msgspec.json.decode(got["uncovered"]) == expected
             else:
                 assert got[field] == expected, field
+
+
+def test_the_fold_cache_keeps_the_later_fold_and_is_bounded() -> None:
+    from datetime import UTC, datetime
+
+    from projections import coverage, sla
+    from projections.incident_view import Folded
+
+    def folded(incident_id: uuid.UUID, version: int) -> Folded:
+        return Folded(incident_id, version, None, datetime.now(UTC), sla.INITIAL, coverage.INITIAL)  # type: ignore[arg-type]
+
+    cache = runner.FoldCache(size=2)
+    a, b, c_ = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    cache.put("t", folded(a, 3))
+    cache.put("t", folded(a, 2))  # (an earlier fold of the same stream, from a slower reader)
+    assert cache.get("t", a).version == 3
+    cache.put("t", folded(a, 4))
+    assert cache.get("t", a).version == 4
+    cache.put("t", folded(b, 1))
+    assert cache.get("t", a) is not None  # a used last: b is the least recent
+    cache.put("t", folded(c_, 1))
+    assert cache.get("t", b) is None and cache.get("t", a) is not None and cache.get("t", c_) is not None
+    assert cache.get("u", a) is None  # (another tenant's)
