@@ -1,4 +1,4 @@
-"""A bounded map that forgets its least recently used entry first (the per-process caches)."""
+"""A bounded map that forgets its least recently used entries first (the per-process caches)."""
 
 from __future__ import annotations
 
@@ -10,30 +10,40 @@ V = TypeVar("V")
 
 
 class Lru(Generic[K, V]):
+    """At most `size` in total weight (by default each entry weighs 1: `size` entries)."""
+
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: OrderedDict[K, V] = OrderedDict()
+        self.weight = 0
+        self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: K) -> V | None:
         """The entry, now the most recently used; None if not held."""
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
 
     def peek(self, key: K) -> V | None:
         """The entry, its recency unchanged."""
-        return self._entries.get(key)
+        entry = self._entries.get(key)
+        return None if entry is None else entry[0]
 
-    def put(self, key: K, value: V) -> None:
-        """Hold `value` as the most recently used entry, forgetting the least recent beyond `size`."""
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+    def put(self, key: K, value: V, weight: int = 1) -> None:
+        """Hold `value` as the most recently used entry, then forget the least recent ones until
+        the whole weighs at most `size` (an entry heavier than that is not held at all)."""
+        self.pop(key)
+        self._entries[key] = (value, weight)
+        self.weight += weight
+        while self.weight > self.size:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.weight -= dropped
 
     def pop(self, key: K) -> None:
-        self._entries.pop(key, None)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.weight -= entry[1]

@@ -31,8 +31,17 @@ class Blocks:
 
 def blocks(events: Sequence[Happened], policy: Policy, now: datetime) -> Blocks:
     """The `sla` and `coverage` blocks of the API's incident, at `now`."""
-    sla = slas.sla_of(events, policy, now)
-    coverage = cov.coverage_of(events, policy, now)
+    return _blocks(slas.sla_of(events, policy, now), cov.coverage_of(events, policy, now))
+
+
+def stream_blocks(stream: Stream, policy: Policy, now: datetime) -> Blocks:
+    """`blocks` of a stream that may extend a fold held from an earlier read: the SLA render
+    resumes from that fold's replay where it may, and the stream keeps the new replay."""
+    sla, stream.sla_replay = slas.render_resuming(stream.sla, policy, now, stream.sla_replay)
+    return _blocks(sla, cov.render(stream.coverage, policy, now))
+
+
+def _blocks(sla: slas.Sla, coverage: cov.Coverage) -> Blocks:
     sla_dict = {m: msgspec.to_builtins(getattr(sla, m)) for m in _METRICS}
     return Blocks(sla=sla_dict, coverage=msgspec.to_builtins(coverage))
 

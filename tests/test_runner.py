@@ -414,3 +414,18 @@ def test_the_fold_cache_keeps_the_later_fold_and_is_bounded() -> None:
     cache.put("t", folded(c_, 1))
     assert cache.get("t", b) is None and cache.get("t", a) is not None and cache.get("t", c_) is not None
     assert cache.get("u", a) is None  # (another tenant's)
+
+
+def test_an_lru_bounded_by_weight_forgets_the_least_recent_until_it_fits() -> None:
+    from ledger.lru import Lru
+
+    lru: Lru[str, str] = Lru(10)
+    lru.put("a", "A", weight=4)
+    lru.put("b", "B", weight=4)
+    assert lru.get("a") == "A"  # a used last: b is the least recent
+    lru.put("c", "C", weight=4)
+    assert (lru.peek("b"), lru.peek("a"), lru.peek("c"), lru.weight) == (None, "A", "C", 8)
+    lru.put("a", "A2", weight=1)  # (held again: its old weight goes)
+    assert (lru.peek("a"), lru.weight, len(lru)) == ("A2", 5, 2)
+    lru.put("huge", "H", weight=11)  # heavier than the whole: not held, and nothing else either
+    assert (len(lru), lru.weight) == (0, 0)
