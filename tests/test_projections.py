@@ -534,3 +534,27 @@ async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
             hashed_rows = [dict(r) for r in await pool.fetch(SLA_REPORT_GROUPED, *args)]
             assert len(sorted_rows) > 1
             assert hashed_rows == sorted_rows, (group_by, since)
+
+
+async def test_percentiles_read_off_a_sorted_array_are_percentile_conts(pool):
+    """ledger_percentiles(ledger_sorted(a), ...) (migration 0011) gives what percentile_cont gives,
+    to the bit: empty and one-value arrays, duplicates, negatives, sizes that fall between rows."""
+    import random
+
+    rng = random.Random(11)
+    cases = [[], [7], [3, 3, 3], [-5, 10], [2**31 - 1, -(2**31), 0]]
+    cases += [[rng.randrange(-50, 9000) for _ in range(rng.randrange(2, 400))] for _ in range(60)]
+    fractions = [0.5, 0.9, 0.95, 0.0, 1.0, 0.333]
+    for values in cases:
+        expected = await pool.fetchval(
+            "SELECT percentile_cont($2::float8[]) WITHIN GROUP (ORDER BY v) FROM unnest($1::int[]) AS v",
+            values,
+            fractions,
+        )
+        got = await pool.fetchval(
+            "SELECT ledger_percentiles(ledger_sorted($1::int[]), $2::float8[])", values, fractions
+        )
+        assert got == expected, values
+        assert await pool.fetchval("SELECT ledger_sorted($1::int[])", values) == sorted(values)
+    assert await pool.fetchval("SELECT ledger_sorted(NULL::int[])") is None
+    assert await pool.fetchval("SELECT ledger_percentiles(ledger_sorted(NULL::int[]), ARRAY[0.5])") is None
