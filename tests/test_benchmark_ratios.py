@@ -1,0 +1,29 @@
+"""The benchmark's verdicts (not its figures: those are measured, never asserted)."""
+
+from __future__ import annotations
+
+from tests.benchmark.__main__ import _ratios
+
+
+def _results(append_per_s: float, baseline_per_s: float) -> dict:
+    return {
+        "baselines": {"post_insert": {"per_second": baseline_per_s, "p99_ms": 60.0}},
+        "service": {
+            "append": {"per_second": append_per_s, "p99_ms": 90.0},
+            "raw_scan": {"per_second": 100_000.0},
+            "rebuild": {"per_second": 29_990.0},
+            "verify": {"per_second": 50_000.0},
+            "reports": {"sla": {"p99_ms": 150.0}, "coverage": {"p99_ms": 200.0}},
+            "feed_lag": {"p99_ms": 50.0},
+        },
+    }
+
+
+def test_a_target_is_met_on_the_exact_ratio_not_its_rounding():
+    ratios = _ratios(_results(1909.6, 3198.6))  # 0.597: printed 0.597, and not met
+    assert ratios["values"]["append_vs_post_insert"] == 0.597
+    assert ratios["met"]["append_vs_post_insert"] is False
+    assert ratios["met"]["rebuild_vs_scan"] is False  # 0.2999
+    # At the target exactly, a target is met (>= and <=): reports and lag at 200 and 50 ms.
+    assert ratios["met"]["verify_vs_scan"] and ratios["met"]["report_p99_ms"] and ratios["met"]["feed_lag_p99_ms"]
+    assert _ratios(_results(1920.0, 3200.0))["met"]["append_vs_post_insert"] is True  # 0.600
