@@ -35,8 +35,11 @@ class Lru(Generic[K, V]):
 
     def put(self, key: K, value: V, weight: int = 1) -> None:
         """Hold `value` as the most recently used entry, then forget the least recent ones until
-        the whole weighs at most `size` (an entry heavier than that is not held at all)."""
+        the whole weighs at most `size`. An entry heavier than `size` is not held (nor does it
+        push the others out)."""
         self.pop(key)
+        if weight > self.size:
+            return
         self._entries[key] = (value, weight)
         self.weight += weight
         while self.weight > self.size:

@@ -427,5 +427,7 @@ def test_an_lru_bounded_by_weight_forgets_the_least_recent_until_it_fits() -> No
     assert (lru.peek("b"), lru.peek("a"), lru.peek("c"), lru.weight) == (None, "A", "C", 8)
     lru.put("a", "A2", weight=1)  # (held again: its old weight goes)
     assert (lru.peek("a"), lru.weight, len(lru)) == ("A2", 5, 2)
-    lru.put("huge", "H", weight=11)  # heavier than the whole: not held, and nothing else either
-    assert (len(lru), lru.weight) == (0, 0)
+    lru.put("huge", "H", weight=11)  # heavier than the whole: not held, and the others stay
+    assert (lru.peek("huge"), len(lru), lru.weight) == (None, 2, 5)
+    lru.put("a", "A3", weight=11)  # (nor is a held entry kept in its old form)
+    assert (lru.peek("a"), len(lru), lru.weight) == (None, 1, 4)
