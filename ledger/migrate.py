@@ -58,15 +58,12 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     try:
         await conn.execute(CREATE_TABLE)
         done = {
-            r["version"]: r["checksum"]
-            for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+            r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
         }
         for migration in available():
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
-                    raise MigrationError(
-                        f"migration {migration.version}_{migration.name} changed after it was applied"
-                    )
+                    raise MigrationError(f"migration {migration.version}_{migration.name} changed after it was applied")
                 continue
             async with conn.transaction():
                 await conn.execute(migration.sql)

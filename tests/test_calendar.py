@@ -215,9 +215,7 @@ DST_WEEKLY = {
 @settings(max_examples=300, deadline=None)
 @given(
     tz=st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC"]),
-    start=st.datetimes(
-        min_value=datetime(2026, 3, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)
-    ),
+    start=st.datetimes(min_value=datetime(2026, 3, 1), max_value=datetime(2026, 11, 30), timezones=st.just(UTC)),
     seconds=st.integers(min_value=0, max_value=40 * 86400),
     split=st.integers(min_value=0, max_value=40 * 86400),
 )
@@ -230,6 +228,4 @@ def test_properties(tz: str, start: datetime, seconds: int, split: int) -> None:
     assert elapsed_seconds(c, start, due) == seconds
     middle = start + timedelta(seconds=min(split, seconds))
     end = start + timedelta(seconds=seconds)
-    assert elapsed_seconds(c, start, end) == elapsed_seconds(c, start, middle) + elapsed_seconds(
-        c, middle, end
-    )
+    assert elapsed_seconds(c, start, end) == elapsed_seconds(c, start, middle) + elapsed_seconds(c, middle, end)

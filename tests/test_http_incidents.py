@@ -70,9 +70,7 @@ async def test_x_crisis_from_detection_to_resolution(app_client, tenant, pool):
         assert r.headers["etag"] == f'"{version}"'
         assert event["recorded_by"] == "write-key"
         assert event["actor"] == body.get("actor", "write-key")
-    r = await app_client.delete(
-        f"/v1/incidents/{iid}/assignments/incident_lead/ayse@brand.example", headers=h
-    )
+    r = await app_client.delete(f"/v1/incidents/{iid}/assignments/incident_lead/ayse@brand.example", headers=h)
     assert r.status_code == 201 and r.json()["type"] == "unassigned"
 
     r = await app_client.get(f"/v1/incidents/{iid}", headers=tenant.auth("read"))
@@ -102,9 +100,7 @@ async def test_feed_pages_with_next(app_client, tenant):
     r = await app_client.get("/v1/events?limit=2", headers=tenant.auth("read"))
     page = r.json()
     assert [e["position"] for e in page["items"]] == [1, 2] and page["next"] == 2
-    page = (
-        await app_client.get(f"/v1/events?after={page['next']}&limit=2", headers=tenant.auth("read"))
-    ).json()
+    page = (await app_client.get(f"/v1/events?after={page['next']}&limit=2", headers=tenant.auth("read"))).json()
     assert [e["position"] for e in page["items"]] == [3, 4] and page["next"] == 4
     page = (await app_client.get("/v1/events?after=4&limit=2", headers=tenant.auth("read"))).json()
     assert [e["position"] for e in page["items"]] == [5] and page["next"] is None
@@ -137,18 +133,12 @@ async def test_list_filters_and_cursor(app_client, tenant):
 async def test_if_match(app_client, tenant, pool):
     iid = (await _detect(app_client, tenant))["id"]
     h = tenant.auth()
-    r = await app_client.post(
-        f"/v1/incidents/{iid}/notes", json={"text": "a"}, headers={**h, "If-Match": '"1"'}
-    )
+    r = await app_client.post(f"/v1/incidents/{iid}/notes", json={"text": "a"}, headers={**h, "If-Match": '"1"'})
     assert r.status_code == 201 and r.headers["etag"] == '"2"'
     before = await _count_events(pool, tenant)
-    r = await app_client.post(
-        f"/v1/incidents/{iid}/notes", json={"text": "b"}, headers={**h, "If-Match": '"1"'}
-    )
+    r = await app_client.post(f"/v1/incidents/{iid}/notes", json={"text": "b"}, headers={**h, "If-Match": '"1"'})
     assert_problem(r, 412, "version-mismatch")
-    r = await app_client.post(
-        f"/v1/incidents/{iid}/notes", json={"text": "b"}, headers={**h, "If-Match": "nonsense"}
-    )
+    r = await app_client.post(f"/v1/incidents/{iid}/notes", json={"text": "b"}, headers={**h, "If-Match": "nonsense"})
     assert_problem(r, 400, "invalid-parameter")
     assert await _count_events(pool, tenant) == before
 
@@ -206,9 +196,7 @@ async def test_refused_actions_write_nothing(app_client, tenant, pool, action, b
     iid = (await _detect(app_client, tenant))["id"]
     h = tenant.auth()
     await app_client.post(f"/v1/incidents/{iid}/acknowledge", headers=h)
-    await app_client.post(
-        f"/v1/incidents/{iid}/assignments", json={"role": "legal", "assignee": "lawyer"}, headers=h
-    )
+    await app_client.post(f"/v1/incidents/{iid}/assignments", json={"role": "legal", "assignee": "lawyer"}, headers=h)
     before = await _count_events(pool, tenant)
     r = await app_client.post(f"/v1/incidents/{iid}/{action}", json=body, headers=h)
     assert_problem(r, status, kind)
@@ -294,9 +282,7 @@ async def test_keys_and_scopes(app_client, tenant, pool):
     assert_problem(r, 403, "forbidden")
     r = await app_client.post("/v1/incidents", json=detect_body(), headers=tenant.auth("read"))
     assert_problem(r, 403, "forbidden")
-    assert (
-        await app_client.post(f"/v1/incidents/{iid}/acknowledge", headers=tenant.auth("admin"))
-    ).status_code == 201
+    assert (await app_client.post(f"/v1/incidents/{iid}/acknowledge", headers=tenant.auth("admin"))).status_code == 201
 
     from ledger.keys import revoke_key
 
@@ -319,9 +305,7 @@ async def test_tenant_isolation(app_client, tenant, pool):
         assert_problem(await app_client.get(f"/v1/incidents/{iid}/events", headers=h), 404, "not-found")
         r = await app_client.post(f"/v1/incidents/{iid}/notes", json={"text": "x"}, headers=h)
         assert_problem(r, 404, "not-found")
-    assert [i["id"] for i in (await app_client.get("/v1/incidents", headers=h)).json()["items"]] == [
-        mine["id"]
-    ]
+    assert [i["id"] for i in (await app_client.get("/v1/incidents", headers=h)).json()["items"]] == [mine["id"]]
     feed = (await app_client.get("/v1/events", headers=h)).json()["items"]
     assert {e["incident_id"] for e in feed} == {mine["id"]}
     assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1", other.name) == 1

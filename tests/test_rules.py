@@ -307,9 +307,7 @@ def test_assign_with_no_known_roles_is_an_invalid_value() -> None:
 
 
 def test_assign_a_role_already_held_by_that_person_is_not_allowed() -> None:
-    refused(
-        ActionNotAllowed, assign("legal", "deniz"), given(DETECTED, Assigned(role="legal", assignee="deniz"))
-    )
+    refused(ActionNotAllowed, assign("legal", "deniz"), given(DETECTED, Assigned(role="legal", assignee="deniz")))
 
 
 def test_a_second_person_may_hold_the_same_role() -> None:
@@ -319,15 +317,11 @@ def test_a_second_person_may_hold_the_same_role() -> None:
 
 def test_the_same_person_may_hold_another_role() -> None:
     events = given(DETECTED, Assigned(role="legal", assignee="deniz"))
-    assert when(assign("communications", "deniz"), events) == then(
-        Assigned(role="communications", assignee="deniz")
-    )
+    assert when(assign("communications", "deniz"), events) == then(Assigned(role="communications", assignee="deniz"))
 
 
 def test_a_person_may_be_assigned_again_after_being_unassigned() -> None:
-    events = given(
-        DETECTED, Assigned(role="legal", assignee="deniz"), Unassigned(role="legal", assignee="deniz")
-    )
+    events = given(DETECTED, Assigned(role="legal", assignee="deniz"), Unassigned(role="legal", assignee="deniz"))
     assert when(assign("legal", "deniz"), events) == then(Assigned(role="legal", assignee="deniz"))
 
 
@@ -350,17 +344,13 @@ def test_unassign_a_person_who_was_never_assigned_is_not_allowed() -> None:
 
 
 def test_unassign_a_person_from_a_role_they_do_not_hold_is_not_allowed() -> None:
-    events = given(
-        DETECTED, Assigned(role="legal", assignee="deniz"), Assigned(role="communications", assignee="emre")
-    )
+    events = given(DETECTED, Assigned(role="legal", assignee="deniz"), Assigned(role="communications", assignee="emre"))
     refused(ActionNotAllowed, unassign("communications", "deniz"), events)
     refused(ActionNotAllowed, unassign("legal", "emre"), events)
 
 
 def test_unassign_twice_is_not_allowed() -> None:
-    events = given(
-        DETECTED, Assigned(role="legal", assignee="deniz"), Unassigned(role="legal", assignee="deniz")
-    )
+    events = given(DETECTED, Assigned(role="legal", assignee="deniz"), Unassigned(role="legal", assignee="deniz"))
     refused(ActionNotAllowed, unassign("legal", "deniz"), events)
 
 

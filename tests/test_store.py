@@ -107,10 +107,7 @@ async def test_concurrent_requests_with_one_idempotency_key_append_once(pool, sh
     incident = await _detect(shell, who)
     key = Idempotency("same", request_hash("POST", "/ack", b""), 201)
     results = await asyncio.gather(
-        *(
-            shell.execute(who, Acknowledge(incident_id=incident, actor="a"), idempotency=key)
-            for _ in range(10)
-        )
+        *(shell.execute(who, Acknowledge(incident_id=incident, actor="a"), idempotency=key) for _ in range(10))
     )
     ids = {r.events[0].id for r in results}  # type: ignore[union-attr]
     assert len(ids) == 1
@@ -203,9 +200,7 @@ async def test_chain_verifies_and_breaks_when_a_row_is_altered_behind_the_ledger
     checked, problem, (head_position, head_hash) = chain.check(rows, who.tenant)
     assert (checked, problem) == (5, None)
     assert rows[0]["prev_hash"] == "0" * 64
-    stored_head = await pool.fetchrow(
-        "SELECT head_position, head_hash FROM tenants WHERE id = $1", who.tenant
-    )
+    stored_head = await pool.fetchrow("SELECT head_position, head_hash FROM tenants WHERE id = $1", who.tenant)
     assert (head_position, head_hash) == (stored_head["head_position"], stored_head["head_hash"])
 
     # A superuser edits a payload with the guard triggers switched off.

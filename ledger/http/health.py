@@ -24,9 +24,7 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
             async with pool.acquire() as conn:
                 migrated = await is_current(conn)
     except Exception as exc:  # readiness reports any failure to reach the database
-        return Response(
-            Health(status="unavailable", checks={"database": type(exc).__name__}), status_code=503
-        )
+        return Response(Health(status="unavailable", checks={"database": type(exc).__name__}), status_code=503)
     if not migrated:
         return Response(Health(status="unavailable", checks={"migrations": "pending"}), status_code=503)
     return Response(Health(status="ok", checks={"database": "ok", "migrations": "current"}))

@@ -18,9 +18,7 @@ from schemas.api import PolicyChangeOut, PolicyHistoryPage
 
 
 @get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
-async def read_policy(
-    request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]
-) -> dict[str, Any]:
+async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> dict[str, Any]:
     return policy_to_dict(await policies.current(principal_of(request).tenant))
 
 

@@ -58,9 +58,7 @@ HTTP_KINDS: dict[int, tuple[str, str]] = {
 _RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
 
 
-def problem(
-    status: int, kind: str, title: str, detail: str | None = None, **extra: Any
-) -> ProblemDetailsException:
+def problem(status: int, kind: str, title: str, detail: str | None = None, **extra: Any) -> ProblemDetailsException:
     """A problem with a stable `type` per kind; extension members never shadow the standard ones."""
     members = {k: v for k, v in extra.items() if k not in _RESERVED}
     return ProblemDetailsException(
@@ -121,9 +119,7 @@ def _http(exc: HTTPException) -> ProblemDetailsException:
 
 def _database_down(exc: Exception) -> ProblemDetailsException:
     log.warning("database_unavailable", error=type(exc).__name__)
-    p = problem(
-        503, "unavailable", "Service temporarily unavailable", "the database is not reachable; retry shortly"
-    )
+    p = problem(503, "unavailable", "Service temporarily unavailable", "the database is not reachable; retry shortly")
     p.headers = {"Retry-After": "1"}
     return p
 
@@ -137,13 +133,11 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     if isinstance(exc, asyncpg.PostgresError) and str(getattr(exc, "sqlstate", ""))[:2] in {"08", "53", "57"}:
         return _database_down(exc).to_response(request)
     if isinstance(exc, asyncpg.QueryCanceledError):
-        return problem(
-            503, "timeout", "The request took too long", "a database statement timed out"
-        ).to_response(request)
+        return problem(503, "timeout", "The request took too long", "a database statement timed out").to_response(
+            request
+        )
     log.exception("unhandled_error", error=type(exc).__name__)
-    return problem(500, "internal", "Internal server error", "an unexpected error occurred").to_response(
-        request
-    )
+    return problem(500, "internal", "Internal server error", "an unexpected error occurred").to_response(request)
 
 
 def _undecodable(exc: Exception) -> ProblemDetailsException:

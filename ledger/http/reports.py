@@ -24,9 +24,7 @@ Scenario = Annotated[str | None, QueryParameter(max_length=64)]
 GroupBy = Annotated[str | None, QueryParameter(pattern="^(severity|scenario|channel|week)$")]
 
 
-def _filter(
-    since: datetime | None, until: datetime | None, severity: Any, scenario: Any, channel: Any
-) -> ReportFilter:
+def _filter(since: datetime | None, until: datetime | None, severity: Any, scenario: Any, channel: Any) -> ReportFilter:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise problem(400, "invalid-parameter", "A query parameter is invalid", f"{name} needs a time zone (Z)")
