@@ -1,8 +1,8 @@
 """Reading incidents: one by folding its events (always current), lists from the stream table and views.
 
-A single read folds the incident's stream from the fold this process held of it after its
-previous read (`Held`): only the events after that are read and folded, and the SLA render
-resumes. Events never change, so a fold of a stream's first events stays the fold of those
+A read folds an incident's stream from the fold this process held of it after its previous
+read (`Held`; single reads and list pages alike): only the events after that are read and
+folded, and the SLA render resumes. Events never change, so a fold of a stream's first events stays the fold of those
 events: the read is exactly the read of the whole stream, at a cost that follows what was
 appended since, not the incident's length."""
 
@@ -18,7 +18,7 @@ from ledger.errors import NotFound
 from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, evolve, fold
-from ledger.store import EVENT_COLUMNS, EventStore, event_from_row
+from ledger.store import EVENT_COLUMNS, EventStore, event_from_row, streams_after
 from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
 from projections.runner import Projection, catch_up_all
 from schemas.api import StatementOut
@@ -55,11 +55,8 @@ SELECT i.id, i.created_position FROM incidents i
  LIMIT $10
 """
 
-EVENTS_OF_INCIDENTS = f"""
-SELECT {EVENT_COLUMNS} FROM events
- WHERE tenant_id = $1 AND incident_id = ANY($2::uuid[])
- ORDER BY incident_id, version
-"""
+# A page's incidents: each one's events after the version of the fold held of it ($3; 0: all).
+EVENTS_AFTER_HELD = streams_after(EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -129,13 +126,19 @@ class IncidentQueries:
     async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
         """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes):
         those after the fold held from the last read here, or all of them."""
-        key = (tenant, incident_id)
-        held = self.held.get(key)
+        held = self.held.get((tenant, incident_id))
         if held is None:
             events = await self.history(tenant, incident_id)
-            incident, stream, statements = fold(events), Stream(events), tuple(public_statements(events))
         else:
             events = await self.store.read_stream(tenant, incident_id, after=held.version)
+        return await self._extend(tenant, held, events, now)
+
+    async def _extend(self, tenant: str, held: Held | None, events: list[Event], now: datetime) -> IncidentRead:
+        """The read at `now` of the incident `held` folded up to its version, and `events` after
+        it (with no fold held: all of the incident's events). Holds the new fold in its place."""
+        if held is None:
+            incident, stream, statements = fold(events), Stream(events), tuple(public_statements(events))
+        else:
             incident, stream = held.incident, Stream(events, held.fold)
             for event in events:
                 incident = evolve(incident, event)
@@ -143,6 +146,7 @@ class IncidentQueries:
         assert incident is not None
         policy = await self.policies.version(tenant, incident.policy_version)
         read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements))
+        key = (tenant, incident.id)
         again = self.held.peek(key)  # (another read of it may have gone further meanwhile)
         if again is None or again.version <= incident.version:
             self.held.put(key, Held(incident, stream.folded(), statements), weight=incident.version)
@@ -182,9 +186,15 @@ class IncidentQueries:
         )
         page, more = rows[:limit], len(rows) > limit
         ids = [r["id"] for r in page]
+        held = [self.held.get((tenant, iid)) for iid in ids]
+        upto = [h.version if h is not None else 0 for h in held]
         by_incident: dict[uuid.UUID, list[Event]] = defaultdict(list)
-        for row in await self.store.pool.fetch(EVENTS_OF_INCIDENTS, tenant, ids):
+        for row in await self.store.pool.fetch(EVENTS_AFTER_HELD, tenant, ids, upto):
             by_incident[row["incident_id"]].append(event_from_row(row))
-        reads = [await self.render(tenant, by_incident[iid], now) for iid in ids if by_incident[iid]]
+        reads = [
+            replace(await self._extend(tenant, h, by_incident[iid], now), statements=None)
+            for iid, h in zip(ids, held, strict=True)
+            if h is not None or by_incident[iid]
+        ]
         next_cursor = str(page[-1]["created_position"]) if more and page else None
         return reads, next_cursor

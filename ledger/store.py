@@ -59,6 +59,19 @@ SELECT r.* FROM unnest({", ".join(f"${i}::{t}[]" for i, t in enumerate(_BATCH_TY
  ORDER BY a.n
 """
 
+
+def streams_after(columns: str) -> str:
+    """SQL: the events of tenant $1's incidents in $2, each one's after the version at the same
+    place in $3 (0: all of them), in version order; one index range per incident."""
+    return f"""
+SELECT x.* FROM unnest($2::uuid[], $3::integer[]) AS t(wanted, after_version)
+ CROSS JOIN LATERAL (
+    SELECT {columns} FROM events
+     WHERE tenant_id = $1 AND incident_id = t.wanted AND version > t.after_version
+     ORDER BY version) AS x
+"""
+
+
 READ_STREAM = f"""
 SELECT {EVENT_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id = $2 AND version > $3

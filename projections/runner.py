@@ -20,7 +20,7 @@ import structlog
 from ledger.lead import Lead
 from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
-from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row
+from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
@@ -58,13 +58,7 @@ EVENTS_AFTER = """
 SELECT position, incident_id FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3
 """
 # $2 incidents, $3 the version each is folded up to here (0: none): the events after it.
-STREAMS_AFTER = f"""
-SELECT x.* FROM unnest($2::uuid[], $3::integer[]) AS t(wanted, folded_upto)
- CROSS JOIN LATERAL (
-    SELECT {FOLD_COLUMNS} FROM events
-     WHERE tenant_id = $1 AND incident_id = t.wanted AND version > t.folded_upto
-     ORDER BY version) AS x
-"""
+STREAMS_AFTER = streams_after(FOLD_COLUMNS)
 # Tenants where one of the projections is behind the head (or has never run).
 TENANTS_BEHIND = """
 SELECT t.id FROM tenants t

@@ -120,3 +120,51 @@ async def test_a_held_incident_is_still_another_tenants_404(pool):
         await queries.read(stranger.name, iid, datetime.now(UTC))
     with pytest.raises(NotFound):
         await queries.read(owner.name, uuid.uuid4(), datetime.now(UTC))
+
+
+async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool):
+    from ledger import incident_queries
+    from ledger.incident_queries import ListFilter
+
+    rng = random.Random(5)
+    t = await new_tenant(pool)
+    who = Principal(t.name, "write-key", Scope.WRITE)
+    shell, held = Shell(EventStore(pool), PolicyStore(pool)), _queries(pool)
+    detected = datetime.now(UTC) - timedelta(hours=2)
+    incidents = []
+    for _ in range(6):
+        iid = uuid.uuid4()
+        incidents.append(iid)
+        detect = c.Detect(
+            incident_id=iid, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X, occurred_at=detected
+        )
+        await shell.execute(who, detect)
+    asked: list[list[int]] = []
+
+    class Recording:  # (the pool, telling which versions a page asked for)
+        def __getattr__(self, name):
+            return getattr(pool, name)
+
+        async def fetch(self, query, *args, **kwargs):
+            if query == incident_queries.EVENTS_AFTER_HELD:
+                asked.append(list(args[2]))
+            return await pool.fetch(query, *args, **kwargs)
+
+    held.store.pool = Recording()
+    for round_ in range(4):
+        for _ in range(12):
+            try:
+                await shell.execute(who, _command(rng, rng.choice(incidents), detected, datetime.now(UTC)))
+            except ActionNotAllowed:
+                pass
+        if round_ == 0:
+            await held.read(t.name, incidents[0], datetime.now(UTC))  # (one held from a single read)
+        now = datetime.now(UTC) + timedelta(minutes=rng.choice([0, 30, 300]))
+        page, _ = await held.list(t.name, ListFilter(), None, 10, now)
+        fresh, _ = await _queries(pool).list(t.name, ListFilter(), None, 10, now)
+        assert page == fresh and len(page) == 6
+        assert all(r.statements is None for r in page)
+    # The first page read every stream whole but the one held from its read; later pages, each
+    # incident's events after the version listed last.
+    assert asked[0].count(0) == 5 and len(asked) == 4
+    assert all(0 not in a for a in asked[1:])
