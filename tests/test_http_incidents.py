@@ -86,6 +86,8 @@ async def test_x_crisis_from_detection_to_resolution(app_client, tenant, pool):
     assert history[4]["type"] == "replied" and len(history[4]["data"]["text_sha256"]) == 64
     r = await app_client.get(f"/v1/incidents/{iid}/events?after=9", headers=tenant.auth("read"))
     assert [e["version"] for e in r.json()["items"]] == [10, 11]
+    r = await app_client.get(f"/v1/incidents/{iid}/events?after=11", headers=tenant.auth("read"))
+    assert (r.status_code, r.json()) == (200, {"items": [], "next": None})  # past its end: nothing yet
 
     feed = (await app_client.get("/v1/events?after=0&limit=1000", headers=tenant.auth("read"))).json()
     assert [e["position"] for e in feed["items"]] == list(range(1, 12))

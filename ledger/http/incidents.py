@@ -219,7 +219,7 @@ class IncidentController(Controller):
         tenant = principal_of(request).tenant
         events = await store.read_stream(tenant, incident_id, after, limit)
         if not events:
-            await queries.get(tenant, incident_id)  # 404 for an unknown incident, [] past its end
+            await queries.require(tenant, incident_id)  # 404 for an unknown incident, [] past its end
         more = len(events) == limit
         return EventPage(items=[event_out(e) for e in events], next=events[-1].version if more else None)
 
