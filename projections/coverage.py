@@ -79,23 +79,21 @@ def apply(state: CoverageState, event: Happened) -> CoverageState:
 
 
 def fold(events: Iterable[Happened], state: CoverageState = INITIAL) -> CoverageState:
-    """`apply` over `events`, the holds kept in one list and the tuple built once at the end
-    (building it at every assignment grew a long incident's fold with the square of its holds)."""
-    holds = list(state.holds)
-    changed = False
+    """`apply` over `events`, the holds changed in one working list (made at the first change)
+    and the tuple built once at the end (building it at every assignment grew a long
+    incident's fold with the square of its holds)."""
+    holds: list[Hold] | None = None
     for event in events:
-        state, touched = _next(state, event, holds)
-        changed = changed or touched
-    return msgspec.structs.replace(state, holds=tuple(holds)) if changed else state
+        state, holds = _next(state, event, holds)
+    return state if holds is None else msgspec.structs.replace(state, holds=tuple(holds))
 
 
-def _next(state: CoverageState, event: Happened, holds: list[Hold]) -> tuple[CoverageState, bool]:
-    """The state after `event`, but for its holds, which are `holds` (changed in place); and
-    whether they changed. Reads no `state.holds`."""
+def _next(state: CoverageState, event: Happened, holds: list[Hold] | None) -> tuple[CoverageState, list[Hold] | None]:
+    """The state after `event` but for its holds, and the holds: `holds` (the working list, None
+    while the holds are still `state.holds`), changed in place or made from `state.holds`."""
     at = event.occurred_at.astimezone(UTC)
     data = event.data
     if isinstance(data, Detected):
-        holds.clear()
         detected = CoverageState(
             start=at,
             severity=str(data.severity),
@@ -103,33 +101,36 @@ def _next(state: CoverageState, event: Happened, holds: list[Hold]) -> tuple[Cov
             severities=((at, str(data.severity)),),
             lifecycle=((at, True),),
         )
-        return detected, True
+        return detected, []
     if state.start is None:
-        return state, False
+        return state, holds
     at = max(at, state.start)
     match data:
         case Assigned(role=role, assignee=assignee):
+            holds = list(state.holds) if holds is None else holds
             holds.append(Hold(role=role, assignee=assignee, since=at))
-            return state, True
+            return state, holds
         case Unassigned(role=role, assignee=assignee):
-            for i in range(len(holds) - 1, -1, -1):
-                h = holds[i]
+            current = state.holds if holds is None else holds
+            for i in range(len(current) - 1, -1, -1):
+                h = current[i]
                 if h.role == role and h.assignee == assignee and h.until is None:
+                    holds = list(current) if holds is None else holds
                     holds[i] = msgspec.structs.replace(h, until=max(at, h.since))
-                    return state, True
-            return state, False
+                    return state, holds
+            return state, holds
         case SeverityChanged(severity=severity):
             eff = max(at, state.severities[-1][0])
             changed = msgspec.structs.replace(
                 state, severity=str(severity), severities=(*state.severities, (eff, str(severity)))
             )
-            return changed, False
+            return changed, holds
         case Resolved() | Reopened():
             is_open = isinstance(data, Reopened)
             eff = max(at, state.lifecycle[-1][0])
-            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open))), False
+            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open))), holds
         case _:
-            return state, False
+            return state, holds
 
 
 def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Coverage:
