@@ -2,9 +2,9 @@
 
 A read folds an incident's stream from the fold this process held of it after its previous
 read (`Held`; single reads and list pages alike): only the events after that are read and
-folded, and the SLA render resumes. Events never change, so a fold of a stream's first events stays the fold of those
-events: the read is exactly the read of the whole stream, at a cost that follows what was
-appended since, not the incident's length."""
+folded, and the SLA render resumes. Events never change, so a fold of a stream's first events
+stays the fold of those events: the read is exactly the read of the whole stream, at a cost
+that follows what was appended since, not the incident's length."""
 
 from __future__ import annotations
 
@@ -135,9 +135,12 @@ class IncidentQueries:
             events = await self.store.read_stream(tenant, incident_id, after=held.version)
         return await self._extend(tenant, held, events, now)
 
-    async def _extend(self, tenant: str, held: Held | None, events: list[Event], now: datetime) -> IncidentRead:
+    async def _extend(
+        self, tenant: str, held: Held | None, events: list[Event], now: datetime, *, with_statements: bool = True
+    ) -> IncidentRead:
         """The read at `now` of the incident `held` folded up to its version, and `events` after
-        it (with no fold held: all of the incident's events). Holds the new fold in its place."""
+        it (with no fold held: all of the incident's events). Holds the new fold in its place.
+        The statements are kept with it either way; the read lists them `with_statements`."""
         if held is None:
             incident, stream, statements = fold(events), Stream(events), tuple(public_statements(events))
         else:
@@ -147,7 +150,7 @@ class IncidentQueries:
             statements = (*held.statements, *public_statements(events)) if events else held.statements
         assert incident is not None
         policy = await self.policies.version(tenant, incident.policy_version)
-        read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements))
+        read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements) if with_statements else None)
         key = (tenant, incident.id)
         again = self.held.peek(key)  # (another read of it may have gone further meanwhile)
         if again is None or again.version <= incident.version:
@@ -194,7 +197,7 @@ class IncidentQueries:
         for row in await self.store.pool.fetch(EVENTS_AFTER_HELD, tenant, ids, upto):
             by_incident[row["incident_id"]].append(event_from_row(row))
         reads = [
-            replace(await self._extend(tenant, h, by_incident[iid], now), statements=None)
+            await self._extend(tenant, h, by_incident[iid], now, with_statements=False)
             for iid, h in zip(ids, held, strict=True)
             if h is not None or by_incident[iid]
         ]
