@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -62,36 +60,6 @@ def observe_pool(pool: asyncpg.Pool | None, maximum: int) -> None:
     POOL_SIZE.labels("in_use").set(size - idle)
     POOL_SIZE.labels("idle").set(idle)
     POOL_MAX.set(maximum)
-
-
-def http_metrics(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: request latency by route template (never the raw path: ids stay out)."""
-    pool_seen = [0.0]  # when the pool gauges were last written
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") == "/metrics":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, capture)
-        finally:
-            litestar_app = scope.get("litestar_app")
-            if litestar_app is not None and "pool" in litestar_app.state and started > pool_seen[0] + 1.0:
-                pool_seen[0] = started  # (a gauge write per request is costly in multiprocess mode)
-                observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
-            route = scope.get("path_template") or "unmatched"
-            request_seconds(scope.get("method", ""), route, status).observe(time.perf_counter() - started)
-
-    return middleware
 
 
 # From the database: the same answer whichever process is scraped.

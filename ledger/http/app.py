@@ -25,7 +25,7 @@ from ledger.database import create_pool, url_of
 from ledger.http import problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
-from ledger.http.deadline import with_deadline
+from ledger.http.edge import edge
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
@@ -39,8 +39,7 @@ from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import forget_old_windows, report_hits_forever
 from ledger.lead import Lead
-from ledger.logs import request_context
-from ledger.metrics import http_metrics, metrics
+from ledger.metrics import metrics
 from ledger.migrate import migrate
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell, States
@@ -281,11 +280,7 @@ def create_app(
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[
-            request_context,
-            http_metrics,
-            with_deadline(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify")),
-        ],
+        middleware=[edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="crisis-ledger",
