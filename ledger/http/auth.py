@@ -34,12 +34,17 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     principal = await _principal(connection)
     if principal.scope < needed:
         raise Forbidden(f"this needs the {needed.name.lower()} scope; the key has {principal.scope.name.lower()}")
-    connection.state.principal = principal
+    connection.scope[_PRINCIPAL] = principal  # type: ignore[literal-required]
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    principal: Principal = connection.state.principal
+    principal: Principal = connection.scope[_PRINCIPAL]  # type: ignore[literal-required]
     return principal
+
+
+# Where the principal is kept for the handler: a key of the request's own scope. (Not
+# `connection.state`, which builds a new State object around the scope's dict at every access.)
+_PRINCIPAL = "crisis_ledger.principal"
 
 
 # A route's `opt`: the scope its key must have.
