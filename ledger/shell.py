@@ -303,6 +303,9 @@ def _caught_up(
     return _evolved(state, state.id, missed)
 
 
+_NO_ID = uuid.UUID(int=0)  # (evolve reads no event id: a placeholder, made once)
+
+
 def _evolved(
     state: Incident | None, incident_id: uuid.UUID, changes: Iterable[tuple[int, datetime, EventData]]
 ) -> Incident | None:
@@ -311,7 +314,7 @@ def _evolved(
         state = evolve(
             state,
             Event(
-                id=uuid.UUID(int=0),
+                id=_NO_ID,
                 tenant_id="",
                 incident_id=incident_id,
                 version=version,
