@@ -241,7 +241,7 @@ class AssigneeSpans:
         # that assignee's spans).
         before = await conn.fetch(SPANS_OF, tenant, [s.incident_id for s in streams])
         after = await self.records(conn, tenant, streams)
-        old = {(r["incident_id"], r["assignee"], r["seq"], r["start_at"], r["end_at"]) for r in before}
+        old = set(map(tuple, before))  # (SPANS_OF's columns are a span's key and times, in order)
         new = {span[1:] for span in after}
         came, went = new - old, old - new
         if not came and not went:
