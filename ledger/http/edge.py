@@ -23,6 +23,7 @@ import msgspec
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.http.problems import TYPE_BASE
 from ledger.metrics import observe_pool, request_seconds
 
 log = structlog.get_logger(__name__)
@@ -32,13 +33,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 _TIMEOUT_BODY = msgspec.json.encode(
     {
-        "type": "urn:crisis-ledger:problem:timeout",
+        "type": TYPE_BASE + "timeout",
         "title": "The request took too long",
         "status": 503,
         "detail": "the request did not finish within the server's deadline; retry (with an Idempotency-Key for writes)",
     }
 )
-_TIMEOUT_START_HEADERS = ((b"content-type", b"application/problem+json"), (b"retry-after", b"1"))
+_TIMEOUT_HEADERS = ((b"content-type", b"application/problem+json"), (b"retry-after", b"1"))
 
 _POOL_GAUGES_EVERY_S = 1.0  # a gauge write per request is costly in multiprocess mode
 
@@ -89,9 +90,8 @@ def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> object:
                         log.warning("request_deadline_exceeded", path=path, seconds=seconds)
                         if responding:
                             raise
-                        await send_with_id(
-                            {"type": "http.response.start", "status": 503, "headers": [*_TIMEOUT_START_HEADERS]}
-                        )
+                        # (send_with_id makes the headers a new list, with the request id.)
+                        await send_with_id({"type": "http.response.start", "status": 503, "headers": _TIMEOUT_HEADERS})
                         await send_with_id({"type": "http.response.body", "body": _TIMEOUT_BODY})
             finally:
                 duration = time.perf_counter() - started
