@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 
+from ledger.clock import Clock, utc_now
 from ledger.commands import RecordSlaNotice
 from ledger.errors import LedgerError
 from ledger.lead import Lead
 from ledger.rules import decide, fold
-from ledger.shell import utc_now
 from ledger.store import Appended, EventStore
 from projections.runner import Projection, catch_up
 
@@ -169,12 +169,13 @@ async def watch_tenant(
     *,
     overdue_too: bool = True,
     quiet: QuietTenants | None = None,
+    clock: Clock = utc_now,
 ) -> int:
     """Record the tenant's notices now due; `overdue_too`: also for milestones the view already
     shows breached (see OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
     it quiet after a full round that found nothing."""
     await catch_up(pool, [views], tenant, wait=False)
-    now = utc_now()
+    now = clock()
     recorded = 0
     async with pool.acquire() as conn:
         position = None
@@ -213,6 +214,8 @@ async def run_forever(
     window: timedelta,
     interval: float,
     lead: Lead | None = None,
+    *,
+    clock: Clock = utc_now,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
     this process leads (ledger.lead: one process's rounds are enough)."""
@@ -227,7 +230,9 @@ async def run_forever(
             tenants = [row["tenant_id"] for row in await pool.fetch(TENANTS_WITH_OPEN)]
             quiet.keep_only(set(tenants))
             for tenant in tenants:
-                await watch_tenant(pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet)
+                await watch_tenant(
+                    pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet, clock=clock
+                )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the watch must outlive database outages

@@ -6,13 +6,14 @@ import asyncio
 import hashlib
 import random
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
+from ledger.clock import Clock, utc_now
 from ledger.commands import Assign, Command, Detect
 from ledger.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
 from ledger.keys import Principal
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
 MAX_ATTEMPTS = 64
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def request_hash(method: str, path: str, body: bytes) -> bytes:
@@ -159,7 +156,7 @@ class Turns:
 class Shell:
     store: EventStore
     policies: PolicyStore
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
     states: States = field(default_factory=States)
     turns: Turns = field(default_factory=Turns)
 

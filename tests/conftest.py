@@ -18,7 +18,7 @@ from ledger.database import create_pool
 from ledger.http.app import create_app
 from ledger.keys import Scope, create_key
 from ledger.logs import configure
-from tests import pg
+from tests import clock, pg
 
 configure("console", "warning")
 
@@ -63,7 +63,7 @@ async def pool(database_url: str, settings: Settings) -> AsyncIterator[asyncpg.P
 
 @pytest.fixture(scope="module")
 async def app_client(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, pool=pool)
+    app = create_app(settings, pool=pool, clock=clock.now)
     # The transport gets the app itself, not manager.app: asgi-lifespan hands every request the
     # same `scope["state"]` dict, where Litestar caches per-request data (the parsed body).
     async with LifespanManager(app):

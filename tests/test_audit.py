@@ -16,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.audit_export import verify_export
+from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 
 
@@ -405,7 +406,7 @@ async def test_who_did_what_across_incidents(app_client, pool):
         await app_client.get("/v1/audit/events", params={"recorded_by": "write-key"}, headers=tenant.auth("read"))
     ).json()
     assert len(by_key["items"]) == 10
-    future = (datetime.now().astimezone() + timedelta(days=1)).isoformat()
+    future = (clock.now().astimezone() + timedelta(days=1)).isoformat()
     later = (await app_client.get("/v1/audit/events", params={"since": future}, headers=tenant.auth("read"))).json()
     assert later["items"] == []
 

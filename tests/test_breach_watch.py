@@ -9,6 +9,7 @@ from ledger.breach_watch import watch_tenant
 from ledger.policy_store import PolicyStore
 from ledger.store import EventStore
 from projections.runner import registry
+from tests import clock
 from tests.conftest import detect_body, new_tenant
 
 
@@ -23,7 +24,7 @@ async def _notices(app_client, tenant) -> list[tuple[str, str, str]]:
 
 async def test_notices_are_recorded_once_by_concurrent_watchers(app_client, pool):
     tenant = await new_tenant(pool, "watch")
-    now = datetime.now(UTC)
+    now = clock.now()
     body = detect_body(severity="sev1", occurred_at=iso(now - timedelta(minutes=10)))
     late = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
     done = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
@@ -32,13 +33,15 @@ async def test_notices_are_recorded_once_by_concurrent_watchers(app_client, pool
     store = EventStore(pool)
     views = registry(PolicyStore(pool))["incident_views"]
     window = timedelta(minutes=25)  # first response (30 min) falls due in 20 min: at risk
-    counts = await asyncio.gather(*(watch_tenant(pool, store, views, tenant.name, window) for _ in range(4)))
+    counts = await asyncio.gather(
+        *(watch_tenant(pool, store, views, tenant.name, window, clock=clock.now) for _ in range(4))
+    )
     assert sum(counts) == 2
     assert await _notices(app_client, tenant) == sorted(
         [(late, "acknowledge", "breached"), (late, "first_response", "at_risk")]
     )
     # Watching again records nothing new; the notice is an ordinary event of the incident.
-    assert await watch_tenant(pool, store, views, tenant.name, window) == 0
+    assert await watch_tenant(pool, store, views, tenant.name, window, clock=clock.now) == 0
     history = (await app_client.get(f"/v1/incidents/{late}/events", headers=tenant.auth("read"))).json()["items"]
     notice = next(e for e in history if e["type"] == "sla_notice" and e["data"]["kind"] == "breached")
     assert notice["recorded_by"] == "system:breach-watch"
@@ -54,7 +57,7 @@ async def test_a_milestone_overdue_before_a_later_event_still_gets_its_breach_no
     incident's view as of that event, showing the milestone breached rather than pending: the watch
     still records the breach, once; a milestone met late gets none."""
     tenant = await new_tenant(pool, "later")
-    now = datetime.now(UTC)
+    now = clock.now()
     body = detect_body(severity="sev1", occurred_at=iso(now - timedelta(minutes=40)))
     noted = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
     r = await app_client.post(f"/v1/incidents/{noted}/notes", json={"text": "looking"}, headers=tenant.auth())
@@ -68,8 +71,8 @@ async def test_a_milestone_overdue_before_a_later_event_still_gets_its_breach_no
     store, views = EventStore(pool), registry(PolicyStore(pool))["incident_views"]
     window = timedelta(minutes=1)
     # (the rounds in between full ones look at pending milestones only)
-    assert await watch_tenant(pool, store, views, tenant.name, window, overdue_too=False) == 0
-    assert await watch_tenant(pool, store, views, tenant.name, window) == 3
+    assert await watch_tenant(pool, store, views, tenant.name, window, overdue_too=False, clock=clock.now) == 0
+    assert await watch_tenant(pool, store, views, tenant.name, window, clock=clock.now) == 3
     assert await _notices(app_client, tenant) == sorted(
         [
             (noted, "acknowledge", "breached"),
@@ -77,26 +80,25 @@ async def test_a_milestone_overdue_before_a_later_event_still_gets_its_breach_no
             (late, "first_response", "breached"),
         ]
     )
-    assert await watch_tenant(pool, store, views, tenant.name, window) == 0
+    assert await watch_tenant(pool, store, views, tenant.name, window, clock=clock.now) == 0
 
 
 async def test_a_quiet_tenant_is_skipped_until_its_next_notice_or_a_change_of_its_views(app_client, pool, monkeypatch):
     """After a full round finds nothing, the watch skips the tenant until the next notice can
     fall due (a milestone entering the window, or breaching inside it) or until its views move;
     no notice comes late for it."""
-    from ledger import breach_watch
     from ledger.breach_watch import VIEWS_POSITION, QuietTenants
 
     tenant = await new_tenant(pool, "quiet")
-    start = datetime.now(UTC)
+    start = clock.now()
     body = detect_body(severity="sev1", occurred_at=iso(start))  # acknowledge due in 5 min
     first = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
     store, views = EventStore(pool), registry(PolicyStore(pool))["incident_views"]
     window, quiet = timedelta(minutes=1), QuietTenants()
 
     async def round_at(minutes: float) -> int:
-        monkeypatch.setattr(breach_watch, "utc_now", lambda: start + timedelta(minutes=minutes))
-        return await watch_tenant(pool, store, views, tenant.name, window, quiet=quiet)
+        at = start + timedelta(minutes=minutes)
+        return await watch_tenant(pool, store, views, tenant.name, window, quiet=quiet, clock=lambda: at)
 
     assert await round_at(0) == 0
     position = await pool.fetchval(VIEWS_POSITION, tenant.name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import asyncpg
 import msgspec
@@ -21,6 +21,7 @@ from ledger.shell import Done, Shell
 from ledger.store import EventStore
 from projections.policy import DEFAULT_POLICY, policy_to_dict
 from schemas.events import Channel, Event, Noted, Severity, Visibility
+from tests import clock
 from tests.conftest import new_tenant
 
 _json = msgspec.json.Encoder()
@@ -52,7 +53,7 @@ async def _history(pool: asyncpg.Pool, store: EventStore) -> tuple[Principal, Sh
     """A tenant with one incident's life; returns the events as the appends handed them on."""
     t = await new_tenant(pool, "tail")
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell = Shell(store, PolicyStore(pool))
+    shell = Shell(store, PolicyStore(pool), clock.now)
     handed_on: list[Event] = []
     store.on_append = lambda tenant, events: handed_on.extend(events or [])
     done = await shell.execute(
@@ -60,7 +61,7 @@ async def _history(pool: asyncpg.Pool, store: EventStore) -> tuple[Principal, Sh
     )
     assert isinstance(done, Done)
     incident = done.incident.id
-    plus_two = datetime.now(timezone(timedelta(hours=2))) + timedelta(seconds=1)
+    plus_two = clock.now().astimezone(timezone(timedelta(hours=2))) + timedelta(seconds=1)
     for cmd in (
         Acknowledge(incident_id=incident, actor="ayse", occurred_at=plus_two),
         Reply(incident_id=incident, actor="ayse", channel=Channel.X, text='on it ✓ "q"', visibility=Visibility.PUBLIC),
@@ -138,7 +139,7 @@ async def test_a_policy_change_is_not_held_the_feed_reads_it_as_the_table_orders
         assert await anext(frames) == b"retry: 2000\n\n"
         store.on_append = notifier.announce
         document = msgspec.json.encode(policy_to_dict(DEFAULT_POLICY))
-        await change_policy(store, PolicyStore(pool), admin, document, datetime.now(UTC))
+        await change_policy(store, PolicyStore(pool), admin, document, clock.now())
         assert notifier.recent(who.tenant, 5, 10) == []
         frame = await asyncio.wait_for(anext(frames), 5)
         (stored,) = await EventStore(pool).read_feed(who.tenant, 5, 10)

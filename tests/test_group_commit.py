@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -18,6 +18,7 @@ from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell
 from ledger.store import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
 from schemas.events import Channel, Detected, NewEvent, Noted, Severity
+from tests import clock
 from tests.conftest import new_tenant
 
 
@@ -41,7 +42,7 @@ async def _incidents(pool: asyncpg.Pool, tenants: int, per_tenant: int) -> list[
     made = []
     for _ in range(tenants):
         t = await new_tenant(pool, "gc")
-        shell = Shell(EventStore(pool), PolicyStore(pool))
+        shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
         who = Principal(t.name, "write-key", Scope.WRITE)
         for _ in range(per_tenant):
             done = await shell.execute(
@@ -53,7 +54,7 @@ async def _incidents(pool: asyncpg.Pool, tenants: int, per_tenant: int) -> list[
 
 
 def _note(text: str = "n") -> list[NewEvent]:
-    return [NewEvent(data=Noted(text=text), occurred_at=datetime.now(UTC), actor="a")]
+    return [NewEvent(data=Noted(text=text), occurred_at=clock.now(), actor="a")]
 
 
 async def test_concurrent_appends_of_all_tenants_share_statements_and_each_lands_once_in_chain_order(pool):
@@ -133,7 +134,7 @@ async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
     tenant = incidents[0][0]
 
     def args(iid: uuid.UUID, data: str) -> tuple[Any, ...]:
-        now = datetime.now(UTC)
+        now = clock.now()
         return (tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
                 None, None, 201, None, None, None, None, None, None)  # fmt: skip
 
@@ -248,7 +249,7 @@ async def test_a_batch_whose_outcome_is_unknown_is_not_sent_again(pool):
 
     from ledger.commands import Note
 
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     who = Principal(tenant, "write-key", Scope.WRITE)
     for _, iid in incidents:  # (the shell now knows both incidents: the two appends leave together)
         await shell.execute(who, Note(incident_id=iid, actor="a", text="warm"))

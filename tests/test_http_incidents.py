@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tests import clock
 from tests.conftest import detect_body, new_tenant
 
 PROBLEM = "application/problem+json"
@@ -245,7 +246,7 @@ async def test_malformed_and_unsupported_bodies(app_client, tenant, pool, settin
 
 
 async def test_occurred_at_bounds_and_backdated_detection(app_client, tenant):
-    now = datetime.now(UTC)
+    now = clock.now()
     r = await app_client.post(
         "/v1/incidents", json=detect_body(occurred_at=_iso(now - timedelta(days=6))), headers=tenant.auth()
     )
@@ -338,7 +339,7 @@ async def test_an_appended_event_answers_its_times_in_utc_as_the_feed_does(app_c
     """PRODUCT: times are RFC 3339 UTC — also in a 201 for an `occurred_at` sent with another offset."""
     h = tenant.auth()
     iid = (await app_client.post("/v1/incidents", json=detect_body(), headers=h)).json()["id"]
-    sent = (datetime.now(UTC) + timedelta(seconds=5)).astimezone(timezone(timedelta(hours=2)))
+    sent = (clock.now() + timedelta(seconds=5)).astimezone(timezone(timedelta(hours=2)))
     body = {"text": "n", "occurred_at": sent.replace(microsecond=123456).isoformat()}
     r = await app_client.post(f"/v1/incidents/{iid}/notes", json=body, headers=h)
     assert r.status_code == 201, r.text

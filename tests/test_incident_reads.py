@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from ledger.shell import Shell
 from ledger.store import EventStore
 from projections.runner import registry
 from schemas.events import Channel, Severity, Visibility
+from tests import clock
 from tests.conftest import new_tenant
 
 ROLES = ["incident_lead", "social_responder", "communications"]
@@ -56,9 +57,12 @@ async def test_a_read_from_the_held_fold_is_the_read_of_the_whole_stream(pool, s
     rng = random.Random(seed)
     t = await new_tenant(pool)
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell, other = Shell(EventStore(pool), PolicyStore(pool)), Shell(EventStore(pool), PolicyStore(pool))
+    shell, other = (
+        Shell(EventStore(pool), PolicyStore(pool), clock.now),
+        Shell(EventStore(pool), PolicyStore(pool), clock.now),
+    )
     held = _queries(pool)
-    iid, detected = uuid.uuid4(), datetime.now(UTC) - timedelta(hours=3)
+    iid, detected = uuid.uuid4(), clock.now() - timedelta(hours=3)
     await shell.execute(
         who,
         c.Detect(
@@ -68,22 +72,22 @@ async def test_a_read_from_the_held_fold_is_the_read_of_the_whole_stream(pool, s
     reads = 0
     for _ in range(80):
         try:  # (from either of two processes: the read does not care who appended)
-            await rng.choice([shell, other]).execute(who, _command(rng, iid, detected, datetime.now(UTC)))
+            await rng.choice([shell, other]).execute(who, _command(rng, iid, detected, clock.now()))
         except ActionNotAllowed:
             pass
         if rng.random() < 0.5:
-            now = datetime.now(UTC) + timedelta(minutes=rng.choice([0, 5, 90, 600]))
+            now = clock.now() + timedelta(minutes=rng.choice([0, 5, 90, 600]))
             assert await held.read(t.name, iid, now) == await _queries(pool).read(t.name, iid, now)
             reads += 1
     assert reads > 10
-    final = await held.read(t.name, iid, datetime.now(UTC))
+    final = await held.read(t.name, iid, clock.now())
     assert final.incident.version == held.held.peek((t.name, iid)).version > 20
 
 
 async def test_a_second_read_reads_only_the_events_since(pool, monkeypatch):
     t = await new_tenant(pool)
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell, queries = Shell(EventStore(pool), PolicyStore(pool)), _queries(pool)
+    shell, queries = Shell(EventStore(pool), PolicyStore(pool), clock.now), _queries(pool)
     iid = uuid.uuid4()
     await shell.execute(who, c.Detect(incident_id=iid, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X))
     for n in range(5):
@@ -98,12 +102,12 @@ async def test_a_second_read_reads_only_the_events_since(pool, monkeypatch):
         return await read_stream(tenant, incident_id, after, **kwargs)
 
     monkeypatch.setattr(queries.store, "read_stream", recording)
-    first = await queries.read(t.name, iid, datetime.now(UTC))
+    first = await queries.read(t.name, iid, clock.now())
     await shell.execute(
         who, c.Reply(incident_id=iid, actor="a", channel=Channel.X, text="r5", visibility=Visibility.PUBLIC)
     )
-    second = await queries.read(t.name, iid, datetime.now(UTC))
-    third = await queries.read(t.name, iid, datetime.now(UTC))
+    second = await queries.read(t.name, iid, clock.now())
+    third = await queries.read(t.name, iid, clock.now())
     assert asked == [0, 6, 7]
     assert [len(r.statements or []) for r in (first, second, third)] == [5, 6, 6]
     assert second.incident.version == third.incident.version == 7
@@ -111,15 +115,15 @@ async def test_a_second_read_reads_only_the_events_since(pool, monkeypatch):
 
 async def test_a_held_incident_is_still_another_tenants_404(pool):
     owner, stranger = await new_tenant(pool), await new_tenant(pool)
-    shell, queries = Shell(EventStore(pool), PolicyStore(pool)), _queries(pool)
+    shell, queries = Shell(EventStore(pool), PolicyStore(pool), clock.now), _queries(pool)
     iid = uuid.uuid4()
     who = Principal(owner.name, "write-key", Scope.WRITE)
     await shell.execute(who, c.Detect(incident_id=iid, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X))
-    await queries.read(owner.name, iid, datetime.now(UTC))
+    await queries.read(owner.name, iid, clock.now())
     with pytest.raises(NotFound):
-        await queries.read(stranger.name, iid, datetime.now(UTC))
+        await queries.read(stranger.name, iid, clock.now())
     with pytest.raises(NotFound):
-        await queries.read(owner.name, uuid.uuid4(), datetime.now(UTC))
+        await queries.read(owner.name, uuid.uuid4(), clock.now())
 
 
 async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool):
@@ -129,8 +133,8 @@ async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool)
     rng = random.Random(5)
     t = await new_tenant(pool)
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell, held = Shell(EventStore(pool), PolicyStore(pool)), _queries(pool)
-    detected = datetime.now(UTC) - timedelta(hours=2)
+    shell, held = Shell(EventStore(pool), PolicyStore(pool), clock.now), _queries(pool)
+    detected = clock.now() - timedelta(hours=2)
     incidents = []
     for _ in range(6):
         iid = uuid.uuid4()
@@ -154,12 +158,12 @@ async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool)
     for round_ in range(4):
         for _ in range(12):
             try:
-                await shell.execute(who, _command(rng, rng.choice(incidents), detected, datetime.now(UTC)))
+                await shell.execute(who, _command(rng, rng.choice(incidents), detected, clock.now()))
             except ActionNotAllowed:
                 pass
         if round_ == 0:
-            await held.read(t.name, incidents[0], datetime.now(UTC))  # (one held from a single read)
-        now = datetime.now(UTC) + timedelta(minutes=rng.choice([0, 30, 300]))
+            await held.read(t.name, incidents[0], clock.now())  # (one held from a single read)
+        now = clock.now() + timedelta(minutes=rng.choice([0, 30, 300]))
         page, _ = await held.list(t.name, ListFilter(), None, 10, now)
         fresh, _ = await _queries(pool).list(t.name, ListFilter(), None, 10, now)
         assert page == fresh and len(page) == 6

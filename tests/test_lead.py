@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
@@ -19,6 +19,7 @@ from ledger.store import EventStore
 from projections import runner
 from projections.runner import registry
 from schemas.events import Channel, Severity
+from tests import clock
 from tests.conftest import new_tenant
 
 
@@ -65,9 +66,9 @@ async def test_without_a_url_every_process_leads():
 
 async def _tenant_with_overdue_incident(pool: asyncpg.Pool) -> tuple[str, uuid.UUID]:
     t = await new_tenant(pool, "lead")
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     incident = uuid.uuid4()
-    detected = datetime.now(UTC) - timedelta(hours=2)  # its acknowledgement is long overdue
+    detected = clock.now() - timedelta(hours=2)  # its acknowledgement is long overdue
     cmd = Detect(
         incident_id=incident, actor="a", occurred_at=detected, title="t", severity=Severity.SEV1, channel=Channel.X
     )
@@ -94,7 +95,7 @@ async def test_the_background_rounds_wait_while_another_process_leads(database_u
         asyncio.create_task(runner.run_forever(pool, projections, 0.05, mine)),
         asyncio.create_task(
             breach_watch.run_forever(
-                pool, EventStore(pool), projections["incident_views"], timedelta(minutes=5), 0.05, mine
+                pool, EventStore(pool), projections["incident_views"], timedelta(minutes=5), 0.05, mine, clock=clock.now
             )
         ),
     ]

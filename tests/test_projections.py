@@ -20,6 +20,7 @@ from ledger.store import EventStore
 from projections.incident_view import stored_row
 from projections.runner import FOLDS, catch_up_all, rebuild, registry
 from schemas.events import Channel, Severity, Visibility
+from tests import clock
 from tests.conftest import detect_body, new_tenant
 
 VIEW_COLUMNS = (
@@ -114,7 +115,7 @@ class Timeline:
 async def scenario(app_client, pool):
     """Three incidents with hand-worked timelines on the default plan (see each comment)."""
     tenant = await new_tenant(pool, "rep")
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     # A: sev2 on x, 3 h ago. ack +10 m (met, 600 s of 900), leads assigned +5 m and +12 m,
     # public replies +50 m (first response met, 3000 of 3600) and +170 m (one gap of 7200 s, met),
     # resolved +175 m (met, 10500 s). communications never held: uncovered 10500 s.
@@ -178,7 +179,7 @@ async def test_incident_shows_sla_and_coverage(scenario):
 
 
 async def test_read_your_writes(app_client, tenant):
-    t = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=2)).detect(severity="sev1")
+    t = await Timeline(app_client, tenant, clock.now() - timedelta(minutes=2)).detect(severity="sev1")
     await t.at(1, "acknowledge")
     view = await t.get()
     assert view["acknowledged_at"] and view["sla"]["acknowledge"]["status"] == "met"
@@ -244,7 +245,7 @@ async def test_sla_report_matches_independent_figures(app_client, scenario, pool
     weeks = {f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in (t.astimezone(UTC) for t in starts)}
     assert [g["key"] for g in week["groups"]] == sorted(weeks)
     assert sum(g["metrics"]["acknowledge"]["count"] for g in week["groups"]) == 3
-    future = iso(datetime.now(UTC) + timedelta(days=1))
+    future = iso(clock.now() + timedelta(days=1))
     empty = (await app_client.get(f"/v1/reports/sla?since={future}", headers=tenant.auth("read"))).json()
     assert empty["groups"][0]["metrics"]["acknowledge"] == {
         "count": 0,
@@ -359,11 +360,11 @@ async def test_policy_lifecycle(app_client, tenant, pool):
         assert r.json()["type"].endswith("invalid-value")
     assert await pool.fetchval("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.name) == events_before
 
-    old = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=3)).detect(severity="sev1")
+    old = await Timeline(app_client, tenant, clock.now() - timedelta(minutes=3)).detect(severity="sev1")
     r = await app_client.put("/v1/policy", json=custom, headers=tenant.auth("admin"))
     assert r.status_code == 200, r.text
     assert r.json()["version"] == 1 and r.headers["etag"] == '"1"'
-    new = await Timeline(app_client, tenant, datetime.now(UTC) - timedelta(minutes=3)).detect(severity="sev1")
+    new = await Timeline(app_client, tenant, clock.now() - timedelta(minutes=3)).detect(severity="sev1")
     assert (await old.get())["policy_version"] == 0
     new_view = await new.get()
     assert new_view["policy_version"] == 1
@@ -421,8 +422,8 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
     t = await new_tenant(pool, "prop")
     who = Principal(t.name, "write-key", Scope.WRITE)
     policies = PolicyStore(pool)
-    shell = Shell(EventStore(pool), policies)
-    now = datetime.now(UTC)
+    shell = Shell(EventStore(pool), policies, clock.now)
+    now = clock.now()
     start = now - timedelta(minutes=start_minutes)
     iid = uuid.uuid4()
     await shell.execute(
@@ -454,7 +455,7 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
 async def test_business_hours_targets_through_the_api(app_client, pool):
     """A target counted in a calendar: 1 open hour a week, on the weekday two days ago (UTC)."""
     tenant = await new_tenant(pool, "cal")
-    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = (clock.now() - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
     policy = (await app_client.get("/v1/policy", headers=tenant.auth("read"))).json()
     policy["calendars"] = {"one-hour": {"timezone": "UTC", "weekly": {weekday: [["09:00", "10:00"]]}}}

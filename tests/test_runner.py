@@ -16,13 +16,14 @@ from ledger.store import EventStore
 from projections import runner
 from projections.runner import catch_up, rebuild_together, registry
 from schemas.events import Channel, Severity
+from tests import clock
 from tests.conftest import new_tenant
 
 
 async def _tenant_with_incidents(pool: asyncpg.Pool, incidents: int, assigns: int) -> str:
     t = await new_tenant(pool, "run")
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     for _ in range(incidents):
         iid = uuid.uuid4()
         await shell.execute(
@@ -134,7 +135,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
 
 async def _tenant_more(pool: asyncpg.Pool, tenant: str) -> None:
     who = Principal(tenant, "write-key", Scope.WRITE)
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     await shell.execute(
         who, c.Detect(incident_id=uuid.uuid4(), actor="a", title="t", severity=Severity.SEV3, channel=Channel.X)
     )
@@ -166,7 +167,7 @@ async def test_only_the_spans_that_changed_are_rewritten(pool):
     first = await versions()
     incidents = sorted({key[0] for key in first})
     who = Principal(tenant, "write-key", Scope.WRITE)
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     # A note changes no span; an assignment starts its assignee's; an unassignment ends its
     # assignee's. The other spans of the same incidents stay as they were.
     await shell.execute(who, c.Note(incident_id=incidents[0], actor="a", text="n"))
@@ -204,7 +205,7 @@ async def _load_from_spans(pool: asyncpg.Pool, tenant: str) -> list[tuple]:
 async def test_assignee_load_follows_the_spans_through_changes_and_rebuilds(pool):
     t = await new_tenant(pool, "load")
     who = Principal(t.name, "write-key", Scope.WRITE)
-    shell = Shell(EventStore(pool), PolicyStore(pool))
+    shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     projections = list(registry(PolicyStore(pool)).values())
     ids = []
     for _ in range(3):
@@ -394,13 +395,12 @@ async def test_a_view_row_reaches_its_columns_as_it_was_built(pool):
 
 
 def test_the_fold_cache_keeps_the_later_fold_and_is_bounded() -> None:
-    from datetime import UTC, datetime
 
     from projections import coverage, sla
     from projections.incident_view import Folded
 
     def folded(incident_id: uuid.UUID, version: int) -> Folded:
-        return Folded(incident_id, version, None, datetime.now(UTC), sla.INITIAL, coverage.INITIAL)  # type: ignore[arg-type]
+        return Folded(incident_id, version, None, clock.now(), sla.INITIAL, coverage.INITIAL)  # type: ignore[arg-type]
 
     cache = runner.FoldCache(size=2)
     a, b, c_ = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from functools import partial
 
 import asyncpg
@@ -27,11 +27,12 @@ from ledger.shell import Done, Shell, States
 from ledger.store import Appended, Conflict, EventStore
 from projections.policy import DEFAULT_POLICY, policy_to_dict
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
+from tests import clock
 from tests.conftest import new_tenant
 
 
 def _shell(pool: asyncpg.Pool) -> Shell:
-    return Shell(EventStore(pool), PolicyStore(pool))
+    return Shell(EventStore(pool), PolicyStore(pool), clock.now)
 
 
 async def _setup(pool: asyncpg.Pool) -> tuple[Principal, Shell, Shell, uuid.UUID]:
@@ -57,7 +58,7 @@ async def _versions(pool: asyncpg.Pool, who: Principal, incident: uuid.UUID) -> 
 
 async def test_cached_state_is_exactly_the_fold_of_the_stored_stream(pool):
     who, one, _, incident = await _setup(pool)
-    plus_two = datetime.now(timezone(timedelta(hours=2))) + timedelta(seconds=1)
+    plus_two = clock.now().astimezone(timezone(timedelta(hours=2))) + timedelta(seconds=1)
     commands = [
         Acknowledge(incident_id=incident, actor="ayse", occurred_at=plus_two),
         Reply(incident_id=incident, actor="ayse", channel=Channel.X, text="on it", visibility=Visibility.PUBLIC),
@@ -110,13 +111,13 @@ async def test_a_conflict_says_exactly_what_the_caller_missed(pool):
     await one.execute(who, Resolve(incident_id=incident, actor="a", summary="done"))
     stored = await one.store.read_stream(who.tenant, incident)
     conflict = await one.store.append(
-        who.tenant, incident, 1, [NewEvent(data=Noted(text="late"), occurred_at=datetime.now(UTC), actor="a")],
+        who.tenant, incident, 1, [NewEvent(data=Noted(text="late"), occurred_at=clock.now(), actor="a")],
         recorded_by="k",
     )  # fmt: skip
     assert conflict == Conflict(current_version=4)
     assert conflict.missed == tuple((e.version, e.occurred_at, e.data) for e in stored[1:])
     up_to_date = await one.store.append(
-        who.tenant, incident, 4, [NewEvent(data=Noted(text="x"), occurred_at=datetime.now(UTC), actor="a")],
+        who.tenant, incident, 4, [NewEvent(data=Noted(text="x"), occurred_at=clock.now(), actor="a")],
         recorded_by="k",
     )  # fmt: skip
     assert not isinstance(up_to_date, Conflict)
@@ -156,7 +157,7 @@ async def test_a_refusal_that_the_stored_stream_confirms_is_refused_and_writes_n
 
 async def test_the_cache_is_bounded():
     states = States(size=3)
-    t0 = datetime.now(UTC)
+    t0 = clock.now()
     made = [
         Incident(
             id=uuid.uuid4(),
@@ -255,7 +256,7 @@ def _change(event: Event) -> Change:
 
 async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, list[Event]]:
     who, one, _, incident = await _setup(pool)
-    plus_two = datetime.now(timezone(timedelta(hours=2))) + timedelta(seconds=1)
+    plus_two = clock.now().astimezone(timezone(timedelta(hours=2))) + timedelta(seconds=1)
     for cmd in (
         Acknowledge(incident_id=incident, actor="ayse", occurred_at=plus_two),
         Reply(incident_id=incident, actor="ayse", channel=Channel.X, text="on it ✓", visibility=Visibility.PUBLIC),
@@ -406,7 +407,7 @@ async def test_a_plan_change_in_one_process_is_seen_by_the_others_commands_at_on
             notifier.on_remote = partial(_learn, shell.states, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         document = policy_to_dict(DEFAULT_POLICY) | {"roles": [*DEFAULT_POLICY.roles, "translator"]}
-        await change_policy(one.store, one.policies, admin, msgspec.json.encode(document), datetime.now(UTC))
+        await change_policy(one.store, one.policies, admin, msgspec.json.encode(document), clock.now())
         assert await one.policies.current_roles(who.tenant) == (1, frozenset(document["roles"]))
         for _ in range(200):
             if who.tenant not in two.policies._in_force:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -17,12 +16,13 @@ from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell, request_hash
 from ledger.store import Appended, Conflict, EventStore, Idempotency, Replayed
 from schemas.events import Channel, NewEvent, Noted, Severity
+from tests import clock
 from tests.conftest import new_tenant
 
 
 @pytest.fixture(scope="module")
 def shell(pool: asyncpg.Pool) -> Shell:
-    return Shell(EventStore(pool), PolicyStore(pool))
+    return Shell(EventStore(pool), PolicyStore(pool), clock.now)
 
 
 async def _principal(pool: asyncpg.Pool) -> Principal:
@@ -72,7 +72,7 @@ async def test_stale_expected_version_is_refused_and_writes_nothing(pool, shell)
     who = await _principal(pool)
     incident = await _detect(shell, who)
     store = shell.store
-    now = datetime.now(UTC)
+    now = clock.now()
     first = await store.append(
         who.tenant, incident, 1, [NewEvent(data=Noted(text="a"), occurred_at=now, actor="x")], recorded_by="k"
     )
@@ -119,7 +119,7 @@ async def test_store_level_replay_under_the_lock(pool, shell):
     """The append function itself answers a repeated key (the race the pre-check cannot close)."""
     who = await _principal(pool)
     incident = await _detect(shell, who)
-    now = datetime.now(UTC)
+    now = clock.now()
     key = Idempotency("k", b"h" * 32, 201)
     new = [NewEvent(data=Noted(text="a"), occurred_at=now, actor="x")]
     first = await shell.store.append(who.tenant, incident, 1, new, recorded_by="k", idempotency=key)

@@ -4,12 +4,13 @@ batch without changing what it finds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
 from ledger import audit
 from ledger.chain import ROW_COLUMNS, SPELLED_COLUMNS, Walker, check
+from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.test_audit import _history, _verify, tamper
 from tests.test_audit_tamper import SCENARIOS
@@ -30,14 +31,17 @@ async def history(app_client, pool) -> Tenant:
     a client zone far from UTC."""
     tenant = await new_tenant(pool, "fast")
     await _history(app_client, tenant)
-    early = detect_body(title="detected early", occurred_at="2026-11-24T08:00:00Z")
+    # Three days before the service's clock (a detection may be backdated by at most 7 days).
+    day = (clock.now() - timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
+    early = detect_body(title="detected early", occurred_at=day.isoformat())
     r = await app_client.post("/v1/incidents", json=early, headers=tenant.auth())
     assert r.status_code == 201, r.text
     incident = r.json()["id"]
+    far_west = timezone(timedelta(hours=-9, minutes=-30))
     times = [
-        datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
-        datetime(2026, 11, 24, 9, 0, 0, 1, tzinfo=UTC),
-        datetime(2026, 11, 24, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+        day + timedelta(hours=1),
+        day + timedelta(hours=1, microseconds=1),
+        datetime.combine(day.date(), time(23, 59, 59, 999999), far_west),  # (the next day, 09:29:59.999999Z)
     ]
     for at in times:
         body = {"text": "timed note", "occurred_at": at.isoformat()}

@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from ledger import breach_watch, checkpoints, notify
+from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.database import create_pool, url_of
 from ledger.http import problems
@@ -153,11 +154,13 @@ def create_app(
     pool: asyncpg.Pool | None = None,
     *,
     own_signals: bool = False,
+    clock: Clock = utc_now,
 ) -> Litestar:
     """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL.
 
     `own_signals` (for the server process, not for apps embedded in tests): on SIGTERM/SIGINT,
     end the live streams before the server's own handling, so a draining server can stop.
+    `clock`: what time it is for every command, read, report and the breach watch (tests move it).
     """
     url = database_url or settings.database_url
 
@@ -179,7 +182,8 @@ def create_app(
         app.state.policies = policies
         app.state.rate_limit = settings.rate_limit_per_minute
         app.state.projections = registry(policies)
-        app.state.shell = Shell(store, policies)
+        app.state.clock = clock
+        app.state.shell = Shell(store, policies, clock)
         app.state.queries = IncidentQueries(store, policies, app.state.projections)
         app.state.settings = settings
         app.state.signer = checkpoints.load_signer(settings)
@@ -209,6 +213,7 @@ def create_app(
                     timedelta(seconds=settings.sla_warning_seconds),
                     settings.breach_watch_interval_s,
                     app.state.lead,
+                    clock=clock,
                 )
             ),
             asyncio.create_task(
@@ -273,6 +278,7 @@ def create_app(
         dependencies={
             "store": dependency("store"),
             "shell": dependency("shell"),
+            "clock": dependency("clock"),
             "queries": dependency("queries"),
             "policies": dependency("policies"),
             "settings": dependency("settings"),

@@ -13,13 +13,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from ledger import commands as c
+from ledger.clock import Clock
 from ledger.http.auth import READ, WRITE, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import etag, event_out, incident_out
 from ledger.incident_queries import IncidentQueries, ListFilter
 from ledger.keys import Principal
-from ledger.shell import Deduplicated, Done, Shell, request_hash, utc_now
+from ledger.shell import Deduplicated, Done, Shell, request_hash
 from ledger.store import EventStore, Idempotency
 from schemas.api import (
     AcknowledgeBody,
@@ -134,6 +135,7 @@ class IncidentController(Controller):
         self,
         request: Request[Any, Any, Any],
         queries: NamedDependency[IncidentQueries],
+        clock: NamedDependency[Clock],
         status: Annotated[str | None, QueryParameter(pattern="^(open|resolved)$")] = None,
         severity: FromQuery[Severity | None] = None,
         scenario: Annotated[str | None, QueryParameter(max_length=64)] = None,
@@ -157,7 +159,7 @@ class IncidentController(Controller):
             at_risk_within=at_risk_within,
             missing_role=missing_role,
         )
-        reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, utc_now())
+        reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, clock())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)
 
     @get("/{incident_id:uuid}", opt=READ, responses=ERRORS_READ, summary="Read an incident")
@@ -165,6 +167,7 @@ class IncidentController(Controller):
         self,
         request: Request[Any, Any, Any],
         queries: NamedDependency[IncidentQueries],
+        clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
         as_of: Annotated[
             datetime | None,
@@ -179,7 +182,7 @@ class IncidentController(Controller):
                 )
             read = await queries.read_as_of(tenant, incident_id, as_of)
         else:
-            read = await queries.read(tenant, incident_id, utc_now())
+            read = await queries.read(tenant, incident_id, clock())
         out = msgspec.structs.replace(incident_out(read.incident, read.blocks), statements=read.statements)
         return Response(out, headers={"ETag": etag(read.incident.version)})
 
@@ -188,9 +191,10 @@ class IncidentController(Controller):
         self,
         request: Request[Any, Any, Any],
         queries: NamedDependency[IncidentQueries],
+        clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
     ) -> dict[str, Any]:
-        return (await queries.read(principal_of(request).tenant, incident_id, utc_now())).blocks.sla
+        return (await queries.read(principal_of(request).tenant, incident_id, clock())).blocks.sla
 
     @get(
         "/{incident_id:uuid}/coverage",
@@ -202,9 +206,10 @@ class IncidentController(Controller):
         self,
         request: Request[Any, Any, Any],
         queries: NamedDependency[IncidentQueries],
+        clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
     ) -> dict[str, Any]:
-        return (await queries.read(principal_of(request).tenant, incident_id, utc_now())).blocks.coverage
+        return (await queries.read(principal_of(request).tenant, incident_id, clock())).blocks.coverage
 
     @get("/{incident_id:uuid}/events", opt=READ, responses=ERRORS_READ, summary="The incident's history")
     async def history(

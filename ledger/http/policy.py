@@ -12,7 +12,7 @@ from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.policy_store import POLICY_HISTORY, PolicyStore, change_policy
-from ledger.shell import Shell, utc_now
+from ledger.shell import Shell
 from projections.policy import policy_to_dict
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
 
@@ -42,7 +42,7 @@ async def replace_policy(
         policies,
         principal_of(request),
         await request.body(),
-        utc_now(),
+        shell.clock(),
         await idempotency_of(request, idempotency_key, 200),
     )
     return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})

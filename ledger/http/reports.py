@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
+from ledger.clock import Clock
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
-from ledger.shell import utc_now
 from projections.reports import ReportFilter, coverage_report, sla_report
 from projections.runner import catch_up_all
 from schemas.api import CoverageReport, SlaReport
@@ -40,6 +41,7 @@ def _filter(since: datetime | None, until: datetime | None, severity: Any, scena
 @get("/v1/reports/sla", opt=READ, responses=ERRORS_READ, tags=["reports"], summary="SLA compliance")
 async def report_sla(
     request: Request[Any, Any, Any],
+    clock: NamedDependency[Clock],
     since: Since = None,
     until: Until = None,
     severity: FromQuery[Severity | None] = None,
@@ -51,12 +53,13 @@ async def report_sla(
     pool = request.app.state.pool
     await catch_up_all(pool, request.app.state.projections, tenant)
     flt = _filter(since, until, severity, scenario, channel)
-    return msgspec.convert(await sla_report(pool, tenant, flt, group_by, utc_now()), SlaReport)
+    return msgspec.convert(await sla_report(pool, tenant, flt, group_by, clock()), SlaReport)
 
 
 @get("/v1/reports/coverage", opt=READ, responses=ERRORS_READ, tags=["reports"], summary="Role coverage")
 async def report_coverage(
     request: Request[Any, Any, Any],
+    clock: NamedDependency[Clock],
     since: Since = None,
     until: Until = None,
     severity: FromQuery[Severity | None] = None,
@@ -67,4 +70,4 @@ async def report_coverage(
     pool = request.app.state.pool
     await catch_up_all(pool, request.app.state.projections, tenant)
     flt = _filter(since, until, severity, scenario, channel)
-    return msgspec.convert(await coverage_report(pool, tenant, flt, utc_now()), CoverageReport)
+    return msgspec.convert(await coverage_report(pool, tenant, flt, clock()), CoverageReport)
