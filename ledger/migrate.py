@@ -40,18 +40,18 @@ class MigrationError(RuntimeError):
     pass
 
 
-def available() -> list[Migration]:
+def available(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+    for path in sorted(directory.glob("*.sql")):
         number, _, name = path.stem.partition("_")
         found.append(Migration(int(number), name, path.read_text()))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
-        raise MigrationError(f"duplicate migration numbers in {MIGRATIONS_DIR}")
+        raise MigrationError(f"duplicate migration numbers in {directory}")
     return found
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations; return the names applied (empty when up to date)."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -60,7 +60,7 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
         done = {
             r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
         }
-        for migration in available():
+        for migration in available(directory):
             if migration.version in done:
                 if done[migration.version] != migration.checksum:
                     raise MigrationError(f"migration {migration.version}_{migration.name} changed after it was applied")
