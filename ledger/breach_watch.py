@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 
-from ledger.commands import RecordSlaNotice
-from ledger.errors import LedgerError
+from ledger.domain.commands import RecordSlaNotice
+from ledger.domain.errors import LedgerError
+from ledger.domain.rules import decide, fold
 from ledger.lead import Lead
-from ledger.rules import decide, fold
 from ledger.shell import utc_now
 from ledger.store import Appended, EventStore
 from projections.runner import Projection, catch_up

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ledger.chain import Walker, walk_range
 from ledger.config import Settings
-from ledger.errors import ActionNotAllowed
+from ledger.domain.errors import ActionNotAllowed
 from schemas.events import GENESIS_HASH, rfc3339
 
 log = structlog.get_logger(__name__)

@@ -12,7 +12,7 @@ import asyncpg
 
 from ledger.config import Settings
 from ledger.database import embedded_running, start_embedded, stop_embedded
-from ledger.errors import LedgerError
+from ledger.domain.errors import LedgerError
 from ledger.keys import Scope, create_key, revoke_key
 from ledger.logs import configure
 from ledger.migrate import migrate

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.audit_statements import public_statements
-from ledger.errors import NotFound
+from ledger.domain.errors import NotFound
+from ledger.domain.rules import Incident, evolve, fold
 from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
-from ledger.rules import Incident, evolve, fold
 from ledger.store import EVENT_COLUMNS, EventStore, event_from_row, streams_after
 from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
 from projections.runner import Projection, catch_up_all

@@ -14,7 +14,7 @@ from enum import IntEnum
 import asyncpg
 import structlog
 
-from ledger.errors import InvalidValue, NotFound, RateLimited
+from ledger.domain.errors import InvalidValue, NotFound, RateLimited
 
 log = structlog.get_logger(__name__)
 

@@ -9,10 +9,10 @@ from typing import Final
 import asyncpg
 import msgspec
 
-from ledger.errors import InvalidValue
+from ledger.domain.errors import InvalidValue
+from ledger.domain.plan import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
 from ledger.keys import Principal
 from ledger.store import Appended, EventStore, Idempotency, Replayed
-from projections.policy import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
 from schemas.events import NewEvent, PolicyChanged
 
 _json = msgspec.json.Encoder()

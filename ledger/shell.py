@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ledger.commands import Assign, Command, Detect
-from ledger.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
+from ledger.domain.commands import Assign, Command, Detect
+from ledger.domain.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
+from ledger.domain.rules import Incident, decide, evolve, fold
 from ledger.keys import Principal
 from ledger.lru import Lru
 from ledger.policy_store import PolicyStore
-from ledger.rules import Incident, decide, evolve, fold
 from ledger.store import (
     Appended,
     Conflict,

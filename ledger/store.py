@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from ledger import metrics
-from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
+from ledger.domain.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
 from schemas.events import (
     DATA_TYPES,
     Event,

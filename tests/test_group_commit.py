@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from ledger import chain
-from ledger.commands import Detect
+from ledger.domain.commands import Detect
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell
@@ -246,7 +246,7 @@ async def test_a_batch_whose_outcome_is_unknown_is_not_sent_again(pool):
             await self.pool.fetch(*args)  # committed...
             raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
-    from ledger.commands import Note
+    from ledger.domain.commands import Note
 
     shell = Shell(EventStore(pool), PolicyStore(pool))
     who = Principal(tenant, "write-key", Scope.WRITE)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger import commands as c
-from ledger.errors import ActionNotAllowed, NotFound
+from ledger.domain import commands as c
+from ledger.domain.errors import ActionNotAllowed, NotFound
 from ledger.incident_queries import IncidentQueries
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore

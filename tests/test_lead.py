@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from ledger import breach_watch
-from ledger.commands import Detect
+from ledger.domain.commands import Detect
 from ledger.keys import Principal, Scope
 from ledger.lead import Lead
 from ledger.policy_store import PolicyStore

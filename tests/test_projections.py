@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import commands as c
-from ledger.errors import LedgerError
+from ledger.domain import commands as c
+from ledger.domain.errors import LedgerError
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell

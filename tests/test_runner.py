@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 import pytest
 
-from ledger import commands as c
+from ledger.domain import commands as c
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
@@ -327,7 +327,7 @@ async def test_a_preloaded_tenant_answers_every_version_up_to_its_newest_without
     stored one is answered from memory, a missing one (rows deleted) as the table would answer."""
     import msgspec
 
-    from projections.policy import DEFAULT_POLICY, policy_to_dict
+    from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 
     t = await new_tenant(pool, "pre")
     custom = policy_to_dict(DEFAULT_POLICY)

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from ledger import chain
-from ledger.commands import Acknowledge, Detect, Note
-from ledger.errors import IdempotencyKeyReused
+from ledger.domain.commands import Acknowledge, Detect, Note
+from ledger.domain.errors import IdempotencyKeyReused
 from ledger.keys import Principal, Scope
 from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell, request_hash

@@ -13,7 +13,7 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 
 from ledger import audit, audit_export, checkpoints
-from ledger.errors import InvalidValue
+from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
-from ledger.errors import Forbidden, Unauthorized
+from ledger.domain.errors import Forbidden, Unauthorized
 from ledger.keys import Principal, Scope, authenticate
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.rules import Incident
+from ledger.domain.rules import Incident
 from projections.incident_view import Blocks
 from schemas.api import AssignmentOut, EventOut, IncidentOut
 from schemas.events import Event, data_dict

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger.config import Settings
-from ledger.errors import InvalidValue
+from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
