@@ -23,7 +23,7 @@ from ledger.domain.errors import LedgerError
 from ledger.domain.rules import decide, fold
 from ledger.lead import Lead
 from ledger.shell import utc_now
-from ledger.store import Appended, EventStore
+from ledger.store.events import Appended, EventStore
 from projections.runner import Projection, catch_up
 
 log = structlog.get_logger(__name__)

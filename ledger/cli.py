@@ -11,11 +11,11 @@ from pathlib import Path
 import asyncpg
 
 from ledger.config import Settings
-from ledger.database import embedded_running, start_embedded, stop_embedded
 from ledger.domain.errors import LedgerError
-from ledger.keys import Scope, create_key, revoke_key
 from ledger.logs import configure
-from ledger.migrate import migrate
+from ledger.store.database import embedded_running, start_embedded, stop_embedded
+from ledger.store.keys import Scope, create_key, revoke_key
+from ledger.store.migrate import migrate
 
 DEMO_TENANT = "demo"
 DEMO_KEY_NAME = "demo-admin"
@@ -183,8 +183,8 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from ledger import collector
-    from ledger.database import create_pool
-    from ledger.policy_store import PolicyStore
+    from ledger.store.database import create_pool
+    from ledger.store.policies import PolicyStore
     from projections.runner import rebuild_all, registry
 
     settings = Settings.from_env()
@@ -223,7 +223,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     import json
 
     from ledger import audit, checkpoints
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")

@@ -17,8 +17,8 @@ from ledger.audit_statements import public_statements
 from ledger.domain.errors import NotFound
 from ledger.domain.rules import Incident, evolve, fold
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.store import EVENT_COLUMNS, EventStore, event_from_row, streams_after
+from ledger.store.events import EVENT_COLUMNS, EventStore, event_from_row, streams_after
+from ledger.store.policies import PolicyStore
 from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
 from projections.runner import Projection, catch_up_all
 from schemas.api import StatementOut

@@ -16,10 +16,8 @@ import msgspec
 from ledger.domain.commands import Assign, Command, Detect
 from ledger.domain.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
 from ledger.domain.rules import Incident, decide, evolve, fold
-from ledger.keys import Principal
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.store import (
+from ledger.store.events import (
     Appended,
     Conflict,
     DedupHit,
@@ -29,6 +27,8 @@ from ledger.store import (
     StreamFacts,
     decode_data,
 )
+from ledger.store.keys import Principal
+from ledger.store.policies import PolicyStore
 from schemas.events import Event, EventData, NewEvent
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ import structlog
 
 from ledger.lead import Lead
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
+from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
+from ledger.store.policies import PolicyStore
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,

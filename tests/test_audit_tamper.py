@@ -341,7 +341,7 @@ def test_a_renumbered_row_names_where_it_was_chained():
 
 async def test_verify_on_a_one_connection_pool_compares_the_tables_after_the_walk(app_client, pool, database_url):
     from ledger.audit import verify_tenant
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     tenant = await new_tenant(pool, "tam")
     await _history(app_client, tenant, incidents=1)

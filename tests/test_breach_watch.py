@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from ledger.breach_watch import watch_tenant
-from ledger.policy_store import PolicyStore
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.policies import PolicyStore
 from projections.runner import registry
 from tests.conftest import detect_body, new_tenant
 

@@ -16,10 +16,10 @@ from ledger.domain.commands import Acknowledge, Detect, Note, Reply, Resolve
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.http.stream import follow
 from ledger.http.views import event_out
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore, change_policy
 from ledger.shell import Done, Shell
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore, change_policy
 from schemas.events import Channel, Event, Noted, Severity, Visibility
 from tests.conftest import new_tenant
 

@@ -13,10 +13,10 @@ import pytest
 
 from ledger import chain
 from ledger.domain.commands import Detect
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
 from ledger.shell import Done, Shell
-from ledger.store import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.store.events import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Detected, NewEvent, Noted, Severity
 from tests.conftest import new_tenant
 

@@ -12,10 +12,10 @@ import pytest
 from ledger.domain import commands as c
 from ledger.domain.errors import ActionNotAllowed, NotFound
 from ledger.incident_queries import IncidentQueries
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from projections.runner import registry
 from schemas.events import Channel, Severity, Visibility
 from tests.conftest import new_tenant

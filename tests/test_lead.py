@@ -11,11 +11,11 @@ import asyncpg
 
 from ledger import breach_watch
 from ledger.domain.commands import Detect
-from ledger.keys import Principal, Scope
 from ledger.lead import Lead
-from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from projections import runner
 from projections.runner import registry
 from schemas.events import Channel, Severity

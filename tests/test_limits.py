@@ -11,10 +11,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from ledger import keys
 from ledger.config import Settings
-from ledger.database import create_pool
 from ledger.http.app import create_app
+from ledger.store import keys
+from ledger.store.database import create_pool
 from tests.conftest import detect_body, new_tenant
 
 

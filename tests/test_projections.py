@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from projections.incident_view import stored_row
 from projections.runner import FOLDS, catch_up_all, rebuild, registry
 from schemas.events import Channel, Severity, Visibility
@@ -309,7 +309,7 @@ async def test_migration_0009_backfills_the_report_rows_the_projection_derives(a
     await catch_up_all(pool, projections, fresh.name)
     derived = [await _report_rows(pool, t.name) for t in (tenant, fresh)]
     assert all(d[0] and d[1] for d in derived)
-    sql = Path(__file__).parent.parent.joinpath("ledger/migrations/0009_report_rows.sql").read_text()
+    sql = Path(__file__).parent.parent.joinpath("ledger/store/migrations/0009_report_rows.sql").read_text()
     inserts = [s[s.index("INSERT") :] for s in sql.split(";") if "INSERT INTO" in s]
     assert len(inserts) == 2
     async with pool.acquire() as conn:

@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 
 from ledger.domain import commands as c
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
 from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from projections import runner
 from projections.runner import catch_up, rebuild_together, registry
 from schemas.events import Channel, Severity
@@ -250,7 +250,7 @@ async def test_a_rebuild_in_small_batches_on_one_or_two_connections_writes_what_
     """Reading and folding on one connection while the previous batch is written on another (or
     both in turn on a one-connection pool) leaves every row as the incremental runner left it."""
     from ledger.config import Settings
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     tenant = await _tenant_with_incidents(pool, 7, 2)
     projections = list(registry(PolicyStore(pool)).values())
@@ -299,7 +299,7 @@ async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_w
     pool, database_url, where, connections
 ):
     from ledger.config import Settings
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     tenant = await _tenant_with_incidents(pool, 6, 1)
     projections = list(registry(PolicyStore(pool)).values())

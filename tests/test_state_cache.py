@@ -15,17 +15,18 @@ import asyncpg
 import msgspec
 import pytest
 
-from ledger import notify, policy_store
+from ledger import notify
 from ledger.domain.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
 from ledger.domain.errors import ActionNotAllowed, VersionConflict
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.domain.rules import Incident, Status, fold
 from ledger.http.app import _learn
-from ledger.keys import Principal, Scope
 from ledger.notify import Change
-from ledger.policy_store import PolicyStore, change_policy
 from ledger.shell import Done, Shell, States
-from ledger.store import Appended, Conflict, EventStore
+from ledger.store import policies as policy_store
+from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore, change_policy
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
 from tests.conftest import new_tenant
 

@@ -123,7 +123,7 @@ async def test_a_walk_that_fails_with_a_batch_read_ahead_leaves_the_connection_u
     error is the walk's own, the transaction ends cleanly and the connection stays in the pool.
     (One connection: nothing else gives the read ahead time to finish first.)"""
     from ledger import checkpoints
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     real, calls = Walker.take_spelled, 0
 

@@ -21,7 +21,6 @@ from litestar.plugins.problem_details import ProblemDetailsPlugin
 
 from ledger import breach_watch, checkpoints, notify
 from ledger.config import Settings
-from ledger.database import create_pool, url_of
 from ledger.http import problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
@@ -37,15 +36,16 @@ from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.incident_queries import IncidentQueries
-from ledger.keys import forget_old_windows, report_hits_forever
 from ledger.lead import Lead
 from ledger.metrics import metrics
-from ledger.migrate import migrate
-from ledger.policy_store import PolicyStore
 from ledger.shell import Shell, States
-from ledger.store import EventStore
+from ledger.store.database import create_pool, url_of
+from ledger.store.events import EventStore
+from ledger.store.keys import forget_old_windows, report_hits_forever
+from ledger.store.migrate import migrate
+from ledger.store.policies import PolicyStore
+from ledger.store.webhooks import WebhookStore
 from ledger.webhooks import delivery
-from ledger.webhooks.store import WebhookStore
 from projections.runner import registry, run_forever
 from schemas.events import PolicyChanged
 

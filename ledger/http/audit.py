@@ -18,7 +18,7 @@ from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import event_out
-from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.store.events import EVENT_COLUMNS, event_from_row
 from schemas.audit import AuditEventPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerifyOut
 
 Hash = Annotated[str | None, QueryParameter(pattern=r"^[0-9a-f]{64}$", description="The kept checkpoint's hash")]

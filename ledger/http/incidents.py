@@ -18,9 +18,9 @@ from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import etag, event_out, incident_out
 from ledger.incident_queries import IncidentQueries, ListFilter
-from ledger.keys import Principal
 from ledger.shell import Deduplicated, Done, Shell, request_hash, utc_now
-from ledger.store import EventStore, Idempotency
+from ledger.store.events import EventStore, Idempotency
+from ledger.store.keys import Principal
 from schemas.api import (
     AcknowledgeBody,
     AssignBody,

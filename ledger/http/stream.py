@@ -33,7 +33,7 @@ from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
 from ledger.http.views import event_out
 from ledger.notify import Notifier
-from ledger.store import EventStore
+from ledger.store.events import EventStore
 
 BATCH = 500
 _json = msgspec.json.Encoder()

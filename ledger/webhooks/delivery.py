@@ -34,7 +34,7 @@ import structlog
 from ledger import metrics
 from ledger.http.views import event_out
 from ledger.notify import Notifier
-from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.store.events import EVENT_COLUMNS, event_from_row
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
 from schemas.events import Event
@@ -218,7 +218,7 @@ class Worker:
             try:
                 return await self._deliver(conn, tenant, subscription_id)
             finally:
-                # Pooled connections are not reset on release (see ledger.database): the lock
+                # Pooled connections are not reset on release (see ledger.store.database): the lock
                 # must go now, or the connection with it.
                 try:
                     await conn.fetchval(UNLOCK, key)

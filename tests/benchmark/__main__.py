@@ -30,9 +30,9 @@ import httpx
 import msgspec
 
 from ledger.config import Settings
-from ledger.database import create_pool
-from ledger.keys import Scope, create_key
-from ledger.migrate import migrate
+from ledger.store.database import create_pool
+from ledger.store.keys import Scope, create_key
+from ledger.store.migrate import migrate
 from tests import pg
 from tests.benchmark import bulk
 from tests.benchmark.client import Connection, percentile
@@ -410,7 +410,7 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         await c.execute("VACUUM (ANALYZE) events, incidents")
 
     from ledger import collector
-    from ledger.policy_store import PolicyStore
+    from ledger.store.policies import PolicyStore
     from projections.runner import rebuild_together, registry
 
     projections = registry(PolicyStore(pool))
@@ -522,8 +522,8 @@ async def _settle(pool: asyncpg.Pool, tenant: str, deadline_s: float) -> int:
     from datetime import timedelta
 
     from ledger import breach_watch
-    from ledger.policy_store import PolicyStore
-    from ledger.store import EventStore
+    from ledger.store.events import EventStore
+    from ledger.store.policies import PolicyStore
     from projections.runner import registry
 
     views = registry(PolicyStore(pool))["incident_views"]

@@ -11,8 +11,8 @@ import msgspec
 
 from ledger.domain.errors import InvalidValue
 from ledger.domain.plan import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
-from ledger.keys import Principal
-from ledger.store import Appended, EventStore, Idempotency, Replayed
+from ledger.store.events import Appended, EventStore, Idempotency, Replayed
+from ledger.store.keys import Principal
 from schemas.events import NewEvent, PolicyChanged
 
 _json = msgspec.json.Encoder()
