@@ -182,7 +182,7 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from ledger import collector
+    from ledger import gc_tuning
     from ledger.store.database import create_pool
     from ledger.store.policies import PolicyStore
     from projections.runner import rebuild_all, registry
@@ -200,7 +200,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             unknown = [n for n in names if n not in projections]
             if unknown:
                 raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
-            with collector.fewer_collections():
+            with gc_tuning.fewer_collections():
                 return await rebuild_all(pool, projections, names)
         finally:
             await pool.close()
@@ -222,7 +222,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify every tenant's chain (or one), as GET /v1/audit/verify does; exit 1 if any is broken."""
     import json
 
-    from ledger import audit, checkpoints
+    from ledger.audit import checkpoints
+    from ledger.audit import verify as audit
     from ledger.store.database import create_pool
 
     settings = Settings.from_env()
@@ -259,7 +260,7 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
     """Check an export file offline: no database, no server; exit 0 ok, 1 broken, 2 unreadable."""
     import json
 
-    from ledger.audit_export import ExportError, public_key_from, verify_export
+    from ledger.audit.export import ExportError, public_key_from, verify_export
 
     try:
         result = verify_export(Path(args.file), public_key_from(args.public_key))

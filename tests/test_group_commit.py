@@ -11,9 +11,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ledger import chain
+from ledger.audit import chain
 from ledger.domain.commands import Detect
-from ledger.shell import Done, Shell
+from ledger.service.command_runner import Done, Shell
 from ledger.store.events import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ledger.domain import commands as c
 from ledger.domain.errors import LedgerError
-from ledger.shell import Shell
+from ledger.service.command_runner import Shell
 from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore

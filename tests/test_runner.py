@@ -9,10 +9,11 @@ import asyncpg
 import pytest
 
 from ledger.domain import commands as c
-from ledger.shell import Shell
+from ledger.service.command_runner import Shell
 from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
+from ledger.workers import projection_loop
 from projections import runner
 from projections.runner import catch_up, rebuild_together, registry
 from schemas.events import Channel, Severity
@@ -114,7 +115,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
         return False
 
     # A long interval: the first run at start, then nothing until the interval has passed.
-    slow = asyncio.create_task(runner.run_forever(pool, projections, interval=30))
+    slow = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=30))
     try:
         assert await reaches(head)
         await _tenant_more(pool, tenant)
@@ -123,7 +124,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
     finally:
         slow.cancel()
     # A short one applies the new event on its next run.
-    fast = asyncio.create_task(runner.run_forever(pool, projections, interval=0.05))
+    fast = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=0.05))
     try:
         assert await reaches(head + 1)
         await _tenant_more(pool, tenant)

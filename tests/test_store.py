@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from ledger import chain
+from ledger.audit import chain
 from ledger.domain.commands import Acknowledge, Detect, Note
 from ledger.domain.errors import IdempotencyKeyReused
-from ledger.shell import Done, Shell, request_hash
+from ledger.service.command_runner import Done, Shell, request_hash
 from ledger.store.events import Appended, Conflict, EventStore, Idempotency, Replayed
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore

@@ -7,7 +7,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from ledger.domain.errors import Forbidden, Unauthorized
-from ledger.store.keys import Principal, Scope, authenticate
+from ledger.service.access import authenticate
+from ledger.store.keys import Principal, Scope
 
 
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -9,10 +9,10 @@ import msgspec
 from litestar import Request, get
 from litestar.params import FromQuery, QueryParameter
 
+from ledger.clock import utc_now
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
-from ledger.shell import utc_now
 from projections.reports import ReportFilter, coverage_report, sla_report
 from projections.runner import catch_up_all
 from schemas.api import CoverageReport, SlaReport

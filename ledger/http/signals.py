@@ -23,7 +23,7 @@ from ledger.http.auth import WRITE, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_WRITE
 from ledger.http.views import etag, incident_out
-from ledger.shell import Deduplicated, Done, Shell
+from ledger.service.command_runner import Deduplicated, Done, Shell
 from schemas.api import SignalBody, SignalOut
 
 ROUNDS = 5

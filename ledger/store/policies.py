@@ -25,7 +25,7 @@ POLICY_VERSION = "SELECT document::text AS document FROM policies WHERE tenant_i
 ALL_VERSIONS = "SELECT version, document::text AS document FROM policies WHERE tenant_id = $1"
 
 # How long the version in force, as commands see it, is taken from memory. A change made here
-# or announced by another process's notification (ledger.notify) is seen at once; this bounds a
+# or announced by another process's notification (ledger.feed.notifier) is seen at once; this bounds a
 # lost notification.
 CURRENT_FOR_S: Final = 1.0
 

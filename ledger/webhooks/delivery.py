@@ -32,11 +32,11 @@ import msgspec
 import structlog
 
 from ledger import metrics
-from ledger.http.views import event_out
-from ledger.notify import Notifier
+from ledger.feed.notifier import Notifier
 from ledger.store.events import EVENT_COLUMNS, event_from_row
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
+from projections.renders import event_out
 from schemas.events import Event
 
 log = structlog.get_logger(__name__)
