@@ -51,8 +51,8 @@ from uuid import UUID
 
 import msgspec
 
-from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import Policy, Target, calendar_of, target_of
+from ledger.domain.calendar import add_business_seconds, elapsed_seconds
+from ledger.domain.plan import Policy, Target, calendar_of, target_of
 from schemas.events import (
     Acknowledged,
     Detected,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import Calendar
+from ledger.domain.calendar import add_business_seconds, elapsed_seconds
+from ledger.domain.plan import Calendar
 
 H = 3600
 

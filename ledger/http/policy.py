@@ -8,12 +8,12 @@ from litestar import Request, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
+from ledger.domain.plan import policy_to_dict
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
-from ledger.policy_store import POLICY_HISTORY, PolicyStore, change_policy
-from ledger.shell import Shell
-from projections.policy import policy_to_dict
+from ledger.service.command_runner import Shell
+from ledger.store.policies import POLICY_HISTORY, PolicyStore, change_policy
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
 
 
