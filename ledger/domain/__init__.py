@@ -1,0 +1,1 @@
+"""The pure domain: rules, the plan, calendars, reply review. No I/O."""
