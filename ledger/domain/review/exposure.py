@@ -2,6 +2,7 @@
 numbers and e-mail addresses, street addresses. Language-neutral; validated where a checksum exists
 so an order number is not taken for a card.
 """
+# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 

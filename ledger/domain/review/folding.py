@@ -3,6 +3,7 @@
 Every view has exactly the length of the original text, so a match's offsets in a view are the
 finding's offsets in the reply: no offset map to keep in sync.
 """
+# ruff: noqa: RUF001, RUF002, RUF003  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 

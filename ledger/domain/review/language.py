@@ -9,6 +9,7 @@ run time) and it needs no numpy. It costs a 96 MB wheel against py3langid's 5 MB
 rules. A Turkish-only letter (ğ ş ı İ) decides at once: English never uses them and short Turkish
 replies are where detectors hesitate. Undecidable text is English.
 """
+# ruff: noqa: RUF002  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ whole set): recall >= 0.9 and false flags <= 0.1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterable
@@ -115,8 +114,10 @@ def mistakes(outcomes: list[Outcome], split: str | None) -> list[str]:
         if split and o.example.split != split:
             continue
         if (o.verdict == "flagged") != (o.example.expected == "flagged"):
-            lines.append(f"  [{o.example.language} {o.example.split}] expected {o.example.expected}: {o.example.text}"
-                         f"  -> {sorted(o.kinds)}")
+            lines.append(
+                f"  [{o.example.language} {o.example.split}] expected {o.example.expected}: {o.example.text}"
+                f"  -> {sorted(o.kinds)}"
+            )
     return lines
 
 

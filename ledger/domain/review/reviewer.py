@@ -2,6 +2,7 @@
 
 Pure: the patterns are compiled at import, a review reads nothing but its arguments.
 """
+# ruff: noqa: RUF001, RUF002  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from typing import Literal
 
 import msgspec
 
-from ledger.domain.review import english, turkish
 from ledger.domain.review.exposure import exposures
 from ledger.domain.review.folding import en_lower, fold, mask, quoted_spans, tr_lower
 from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
-from ledger.domain.review.rule import PROBLEM_KINDS, Rule
+from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
+from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
@@ -64,13 +65,13 @@ def review(
     """Review a reply before it is posted; `terms` and `allow` are the tenant's own words."""
     lang: LanguageCode = detect(text) if language is None else _language(language)
     public = visibility == "public"
-    book = turkish if lang == "tr" else english
+    book = RULEBOOKS[lang]
     quotes = quoted_spans(text)
     folded = mask(fold(text, lang), quotes)
     cased = mask(tr_lower(text) if lang == "tr" else en_lower(text), quotes)
-    softened = bool(book.EMPATHY.search(folded) or book.NEXT_STEP.search(folded))
+    softened = bool(book.empathy.search(folded) or book.next_step.search(folded))
 
-    found = _rule_findings(text, book.RULES, folded, cased, lang, softened, public)
+    found = _rule_findings(text, book, folded, cased, softened, public)
     found += _shouting(text, mask(text, quotes), allow)
     found += _scare_quotes(text)
     if public:
@@ -94,19 +95,17 @@ def _language(language: str) -> LanguageCode:
     return language  # type: ignore[return-value]
 
 
-def _rule_findings(
-    text: str, rules: Sequence[Rule], folded: str, cased: str, lang: str, softened: bool, public: bool
-) -> list[Finding]:
+def _rule_findings(text: str, book: Rulebook, folded: str, cased: str, softened: bool, public: bool) -> list[Finding]:
     found: list[Finding] = []
-    for rule in rules:
+    for rule in book.rules:
         if (rule.weak and softened) or (rule.kind == "private_data" and not public):
             continue
         view = cased if rule.cased else folded
         for match in rule.pattern.finditer(view):
             start, end = _hit_span(match)
-            if start == end or (rule.negatable and _negated(view, match.start(), end, lang)):
+            if start == end or (rule.negatable and _negated(book, view, match.start(), end)):
                 continue
-            if rule.dm_ok and _sentence_moves_to_dm(folded, start, end, lang):
+            if rule.dm_ok and _sentence_moves_to_dm(book, folded, start, end):
                 continue
             found.append(_finding(text, rule.kind, start, end, rule.message))
     return found
@@ -119,18 +118,18 @@ def _hit_span(match: re.Match[str]) -> tuple[int, int]:
     return match.span()
 
 
-def _negated(view: str, start: int, end: int, lang: str) -> bool:
+def _negated(book: Rulebook, view: str, start: int, end: int) -> bool:
     """English negates before ("not your fault"), Turkish after ("sizin hatanız değil")."""
-    if lang == "tr":
-        return bool(turkish.NEGATION_AFTER.match(view, end, min(len(view), end + 20)))
-    return bool(english.NEGATION_BEFORE.search(view[max(0, start - 30) : start]))
+    if book.negation_after:
+        return bool(book.negation.match(view, end, min(len(view), end + 20)))
+    return bool(book.negation.search(view[max(0, start - 30) : start]))
 
 
-def _sentence_moves_to_dm(folded: str, start: int, end: int, lang: str) -> bool:
+def _sentence_moves_to_dm(book: Rulebook, folded: str, start: int, end: int) -> bool:
     before = [m.end() for m in _SENTENCE_END.finditer(folded, 0, start)]
     after = _SENTENCE_END.search(folded, end)
     sentence = folded[before[-1] if before else 0 : after.start() if after else len(folded)]
-    return bool((turkish if lang == "tr" else english).DIRECT_MESSAGE.search(sentence))
+    return bool(book.direct_message.search(sentence))
 
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:
@@ -144,7 +143,8 @@ _SHOUTING = {
 }
 _EXPOSED = {
     "en": "“{{excerpt}}” writes out a {what} in public; remove it and continue by direct message.",
-    "tr": "“{{excerpt}}” herkese açık yanıtta kişisel veri ({what}); silin ve DM'den devam edin. (Personal data in public.)",
+    "tr": "“{{excerpt}}” herkese açık yanıtta kişisel veri ({what}); silin ve DM'den devam edin. "
+    "(Personal data in public.)",
 }
 
 
@@ -207,10 +207,10 @@ _ADVICE = {
 }
 
 
-def _advice(text: str, folded: str, book: object, lang: str, public: bool, severity: str | None) -> list[Finding]:
+def _advice(text: str, folded: str, book: Rulebook, lang: str, public: bool, severity: str | None) -> list[Finding]:
     advice: list[Finding] = []
-    if public and severity in SEVERE and not book.EMPATHY.search(folded):  # type: ignore[attr-defined]
+    if public and severity in SEVERE and not book.empathy.search(folded):
         advice.append(_finding(text, "no_empathy", 0, len(text), _ADVICE[lang, "no_empathy"], "advice"))
-    if not book.NEXT_STEP.search(folded):  # type: ignore[attr-defined]
+    if not book.next_step.search(folded):
         advice.append(_finding(text, "no_next_step", 0, len(text), _ADVICE[lang, "no_next_step"], "advice"))
     return advice

@@ -1,4 +1,5 @@
 """One review rule: a precompiled pattern, the kind it finds and the reason a person can act on."""
+# ruff: noqa: RUF002  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ def rule(
 def words(*alternatives: str) -> str:
     """A non-capturing alternation of regex fragments, whole words only."""
     return r"\b(?:" + "|".join(alternatives) + r")\b"
+
 
 # Eye-rolls, smirks, upside-down faces, clowns and facepalms read as mockery in any language.
 SARCASTIC_EMOJI = r"[🙄🙃😏😒🤡🤦🥱🤭]"

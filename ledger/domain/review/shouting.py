@@ -3,6 +3,7 @@
 Read from the original text (case matters here), with quotations masked. `str.isupper` treats
 "İ", "Ş", "Ğ" as capitals, so Turkish shouting ("SİZİN HATANIZ") counts like English.
 """
+# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
