@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -27,6 +27,8 @@ Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][
 # (Litestar leaves a bound of 0 out of the OpenAPI document, as if unset: "extra" puts it back.)
 Reach = Annotated[int, Meta(ge=0, le=10**15, extra_json_schema={"extra": {"minimum": 0}})]
 Instant = Annotated[datetime, Meta(tz=True)]
+Language = Literal["en", "tr"]
+TemplateId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
 class _Write(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +68,37 @@ class ReplyBody(_Write, kw_only=True, forbid_unknown_fields=True):
     url: Url | None = None
     approved_by: Name | None = None
     drafted_by: Name | None = None
+    language: Language | None = None
+    template_id: TemplateId | None = None
+
+
+class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A draft to review (`POST /v1/replies/review`): nothing is written."""
+
+    text: Text
+    channel: Channel = Channel.X
+    visibility: Visibility = Visibility.PUBLIC
+    language: Language | None = None
+    incident_id: uuid.UUID | None = None
+
+
+class FindingOut(msgspec.Struct, kw_only=True):
+    kind: str
+    level: Literal["problem", "advice"]
+    start: int
+    end: int
+    excerpt: str
+    message: str
+
+
+class ReviewOut(msgspec.Struct, kw_only=True):
+    verdict: Literal["ok", "flagged"]
+    language: Language
+    weighted_length: int
+    fits: bool
+    findings: list[FindingOut]
+    rules: str
+    require_approval: bool
 
 
 class SeverityBody(_Write, kw_only=True, forbid_unknown_fields=True):

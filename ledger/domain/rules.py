@@ -28,7 +28,8 @@ from ledger.domain.commands import (
     Resolve,
     Unassign,
 )
-from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound
+from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
+from ledger.domain.review import RULES_VERSION, review
 from schemas.events import (
     Acknowledged,
     Assigned,
@@ -43,6 +44,7 @@ from schemas.events import (
     PolicyChanged,
     Reopened,
     Replied,
+    ReplyReview,
     Resolved,
     Severity,
     SeverityChanged,
@@ -188,6 +190,8 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
                 approved_by=cmd.approved_by,
                 drafted_by=cmd.drafted_by,
                 text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
+                review=_reviewed(cmd, state),
+                template_id=cmd.template_id,
             )
         case ChangeSeverity(), Incident():
             if cmd.severity == state.severity:
@@ -266,3 +270,40 @@ def fold(events: list[Event]) -> Incident | None:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:
+    """The reply's review, recorded on its event; a flagged public reply needs `approved_by`
+    when the plan says so (PRODUCT.md "Reply review")."""
+    if cmd.template_id is not None and cmd.template_id not in cmd.holding_ids:
+        raise InvalidValue(f"no holding statement {cmd.template_id!r} in the plan in force", field="template_id")
+    plan = cmd.review_plan
+    try:
+        found = review(
+            cmd.text,
+            channel=str(cmd.channel),
+            visibility=str(cmd.visibility),
+            language=cmd.language,
+            severity=str(state.severity),
+            terms=plan.terms,
+            allow=plan.allow,
+        )
+    except ValueError as exc:
+        raise InvalidValue(str(exc), field="language") from exc
+    problems = [f for f in found.findings if f.level == "problem"]
+    public = cmd.visibility == Visibility.PUBLIC
+    if problems and public and plan.require_approval_when_flagged and not cmd.approved_by:
+        kinds = ", ".join(sorted({f.kind for f in problems}))
+        raise ReplyFlagged(
+            f"the review flagged this public reply ({kinds}); change it, or send it with approved_by",
+            language=found.language,
+            findings=[msgspec.to_builtins(f) for f in found.findings],
+            rules=RULES_VERSION,
+        )
+    return ReplyReview(
+        verdict=found.verdict,
+        kinds=sorted({f.kind for f in problems}),
+        advice=sorted({f.kind for f in found.findings if f.level == "advice"}),
+        language=found.language,
+        rules=RULES_VERSION,
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ledger.clock import Clock, utc_now
-from ledger.domain.commands import Assign, Command, Detect
+from ledger.domain.commands import Assign, Command, Detect, Reply
 from ledger.domain.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
 from ledger.domain.rules import Incident, decide, evolve, fold
 from ledger.lru import Lru
@@ -280,6 +280,10 @@ class Shell:
             case Assign():
                 _, roles = await self.policies.current_roles(tenant)
                 return msgspec.structs.replace(cmd, known_roles=roles)
+            case Reply():
+                plan = await self.policies.in_force(tenant)
+                ids = frozenset(s.id for s in plan.holding_statements)
+                return msgspec.structs.replace(cmd, review_plan=plan.reply_review, holding_ids=ids)
         return cmd
 
 
