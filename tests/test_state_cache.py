@@ -16,12 +16,12 @@ import msgspec
 import pytest
 
 from ledger import notify, policy_store
-from ledger.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
+from ledger.commands import Acknowledge, ChangePolicy, Detect, Note, Reopen, Reply, Resolve
 from ledger.errors import ActionNotAllowed, VersionConflict
 from ledger.http.app import _learn
 from ledger.keys import Principal, Scope
 from ledger.notify import Change
-from ledger.policy_store import PolicyStore, change_policy
+from ledger.policy_store import PolicyStore
 from ledger.rules import Incident, Status, fold
 from ledger.shell import Done, Shell, States
 from ledger.store import Appended, Conflict, EventStore
@@ -407,7 +407,7 @@ async def test_a_plan_change_in_one_process_is_seen_by_the_others_commands_at_on
             notifier.on_remote = partial(_learn, shell.states, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         document = policy_to_dict(DEFAULT_POLICY) | {"roles": [*DEFAULT_POLICY.roles, "translator"]}
-        await change_policy(one.store, one.policies, admin, msgspec.json.encode(document), clock.now())
+        await one.change_policy(admin, ChangePolicy(actor=admin.name, document=document))
         assert await one.policies.current_roles(who.tenant) == (1, frozenset(document["roles"]))
         for _ in range(200):
             if who.tenant not in two.policies._in_force:
