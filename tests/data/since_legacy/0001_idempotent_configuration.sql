@@ -1,3 +1,4 @@
+-- Made to 0001_baseline in place: the old chain plus this builds the schema the baseline builds.
 -- Writes of configuration (webhook subscriptions) append no event: they are not crisis facts, and
 -- an event would move every feed position after it. They keep their Idempotency-Key in the same
 -- table as every other write, with the answer they gave (`response`, the JSON body) in place of
