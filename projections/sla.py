@@ -53,6 +53,8 @@ import msgspec
 
 from projections.calendar import add_business_seconds, elapsed_seconds
 from projections.policy import Policy, Target, calendar_of, target_of
+from schemas.blocks import Milestone, SlaBlock, UpdateBlock
+from schemas.blocks import MilestoneStatus as Status
 from schemas.events import (
     Acknowledged,
     Detected,
@@ -64,42 +66,25 @@ from schemas.events import (
     Visibility,
 )
 
-Status = Literal["pending", "met", "breached", "cancelled"]
 FactKind = Literal["severity", "ack", "reply", "resolved", "reopened"]
 
 
-class Milestone(msgspec.Struct, frozen=True, kw_only=True):
-    target_seconds: int
-    calendar: str | None
-    due_at: datetime | None
-    status: Status
-    met_at: datetime | None
-    breached_at: datetime | None
-    elapsed_seconds: int | None
-    met_by_event_id: UUID | None
-
-
-class UpdateBlock(msgspec.Struct, frozen=True, kw_only=True):
-    target_seconds: int
-    calendar: str | None
-    status: Status
-    due_at: datetime | None
-    breached_at: datetime | None
-    next_due_at: datetime | None
-    gaps: int
-    breaches: int
-    max_gap_seconds: int | None
-    gap_seconds: list[int]
-    gap_breached: list[bool]
-    unanswered_breaches: int
-
-
 class Sla(msgspec.Struct, frozen=True, kw_only=True):
+    """The measured milestones (the API's block: `block()`) and the first resolution."""
+
     acknowledge: Milestone | None
     first_response: Milestone | None
     update: UpdateBlock | None
     resolve: Milestone | None
     first_resolved_at: datetime | None = None
+
+    def block(self) -> SlaBlock:
+        return SlaBlock(
+            acknowledge=self.acknowledge,
+            first_response=self.first_response,
+            update=self.update,
+            resolve=self.resolve,
+        )
 
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True):

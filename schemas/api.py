@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from schemas.blocks import CoverageBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
 
 # Free text may hold tabs and line breaks, never other control characters (nor NUL, which
@@ -156,8 +157,8 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     policy_version: int
     dedup_key: str | None
     assignments: list[AssignmentOut]
-    sla: dict[str, Any] | None = None
-    coverage: dict[str, Any] | None = None
+    sla: SlaBlock | None = None
+    coverage: CoverageBlock | None = None
     # GET /v1/incidents/{id} only (also with as_of): what had been said publicly, in recorded order.
     statements: list[StatementOut] | None = None
 
