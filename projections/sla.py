@@ -52,7 +52,7 @@ from uuid import UUID
 import msgspec
 
 from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import Policy, Target, calendar_of, target_of
+from projections.policy import Policy, calendar_of, target_of
 from schemas.blocks import Milestone, SlaBlock, UpdateBlock
 from schemas.blocks import MilestoneStatus as Status
 from schemas.events import (
@@ -65,6 +65,7 @@ from schemas.events import (
     SeverityChanged,
     Visibility,
 )
+from schemas.policy import Target
 
 FactKind = Literal["severity", "ack", "reply", "resolved", "reopened"]
 

@@ -11,6 +11,7 @@ from msgspec import Meta
 
 from schemas.blocks import CoverageBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
+from schemas.policy import Policy
 
 # Free text may hold tabs and line breaks, never other control characters (nor NUL, which
 # PostgreSQL's jsonb cannot store). Names and identifiers hold no control characters at all.
@@ -200,7 +201,7 @@ class PolicyChangeOut(msgspec.Struct, kw_only=True):
     changed_by: str
     recorded_by: str
     changed_at: datetime
-    policy: dict[str, Any]
+    policy: Policy
 
 
 class PolicyHistoryPage(msgspec.Struct, kw_only=True):

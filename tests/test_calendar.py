@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import Calendar
+from schemas.policy import Calendar
 
 H = 3600
 

@@ -13,13 +13,13 @@ from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.policy_store import POLICY_HISTORY, PolicyStore, change_policy
 from ledger.shell import Shell
-from projections.policy import policy_to_dict
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
+from schemas.policy import Policy
 
 
 @get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
-async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> dict[str, Any]:
-    return policy_to_dict(await policies.current(principal_of(request).tenant))
+async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> Policy:
+    return await policies.current(principal_of(request).tenant)
 
 
 @put(
@@ -35,7 +35,7 @@ async def replace_policy(
     policies: NamedDependency[PolicyStore],
     data: JSONBody[dict[str, Any]],
     idempotency_key: IdempotencyKey = "",
-) -> Response[dict[str, Any]]:
+) -> Response[Policy]:
     """The body is a whole policy document (its `version` is ignored: the server assigns it)."""
     policy = await change_policy(
         shell.store,
@@ -45,7 +45,7 @@ async def replace_policy(
         shell.clock(),
         await idempotency_of(request, idempotency_key, 200),
     )
-    return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
 
 
 @get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
@@ -69,7 +69,7 @@ async def policy_history(
                 changed_by=r["changed_by"],
                 recorded_by=r["recorded_by"],
                 changed_at=r["changed_at"],
-                policy=policy_to_dict(policy),
+                policy=policy,
             )
         )
     return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
