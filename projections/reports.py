@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaReport
+from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaMetrics, SlaReport
 
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
@@ -24,8 +24,6 @@ SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before go
 # rather than spilled to disk (measured 5-13% faster grouped reports). Per report connection, for
 # the report's transaction only.
 REPORT_WORK_MEM = "32MB"
-
-METRICS = ("acknowledge", "first_response", "update", "resolve")
 
 # The narrow rows the reports read (migration 0009), derived from the incident_views rows by the
 # incident_views projection in the same transaction. States: 0 no target, 1 pending,
@@ -261,20 +259,21 @@ async def sla_report(
     groups: list[SlaGroup] = []
     for row in rows:
         update = gaps.get(row["gkey"])
-        figures = {
-            "acknowledge": (row["ack_count"], row["ack_breached"], row["ack_pct"], row["ack_max"]),
-            "first_response": (row["first_count"], row["first_breached"], row["first_pct"], row["first_max"]),
-            "update": (
+        metrics = SlaMetrics(
+            acknowledge=_metric(row["ack_count"], row["ack_breached"], row["ack_pct"], row["ack_max"]),
+            first_response=_metric(row["first_count"], row["first_breached"], row["first_pct"], row["first_max"]),
+            update=_metric(
                 row["update_count"],
                 row["update_breached"],
                 update["pct"] if update else None,
                 update["max"] if update else None,
             ),
-            "resolve": (row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
-        }
-        groups.append(SlaGroup(key=row["gkey"], metrics={metric: _metric(*figures[metric]) for metric in METRICS}))
+            resolve=_metric(row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
+        )
+        groups.append(SlaGroup(key=row["gkey"], metrics=metrics))
     if group_by is None and not groups:
-        groups.append(SlaGroup(key=None, metrics=dict.fromkeys(METRICS, _EMPTY)))
+        empty = SlaMetrics(acknowledge=_EMPTY, first_response=_EMPTY, update=_EMPTY, resolve=_EMPTY)
+        groups.append(SlaGroup(key=None, metrics=empty))
     return SlaReport(groups=groups)
 
 

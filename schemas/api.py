@@ -220,9 +220,16 @@ class MetricFigures(msgspec.Struct, kw_only=True):
     max: int | None
 
 
+class SlaMetrics(msgspec.Struct, kw_only=True):
+    acknowledge: MetricFigures
+    first_response: MetricFigures
+    update: MetricFigures
+    resolve: MetricFigures
+
+
 class SlaGroup(msgspec.Struct, kw_only=True):
-    key: str | None
-    metrics: dict[str, MetricFigures]
+    key: Annotated[str | None, Meta(description="The group's severity, scenario, channel or ISO week; null: ungrouped")]
+    metrics: SlaMetrics
 
 
 class SlaReport(msgspec.Struct, kw_only=True):
