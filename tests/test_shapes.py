@@ -3,7 +3,8 @@
 tests/golden/*.json hold the documents the service rendered for seeded random histories
 (tests/shapes_corpus.py: every severity, escalations, resolutions and reopens, backdated facts,
 a business-hours calendar) when `sla`, `coverage` and the policy were still built as dicts
-(recorded at 5919fe7). Each is compared here, decoded, with what the Structs encode now."""
+(recorded at 5919fe7). Each is compared here, decoded, with what the Structs encode now, and the
+policy endpoints' answers with the recorded policies. (The reports: tests/test_projections.py.)"""
 
 from __future__ import annotations
 
@@ -99,3 +100,16 @@ def test_policies_encode_as_the_dict_renderer_did() -> None:
     assert recorded["default"]["calendars"] == {} and recorded["default"]["version"] == 0
     assert recorded["default"]["severities"]["sev3"]["targets"]["update"] is None
     assert msgspec.json.decode(msgspec.json.encode(DEFAULT_POLICY)) == recorded["default"]
+
+
+async def test_the_policy_endpoints_answer_the_recorded_documents(app_client, tenant) -> None:
+    recorded = json.loads((GOLDEN / "policies.json").read_text())
+    read = await app_client.get("/v1/policy", headers=tenant.auth("read"))
+    assert read.status_code == 200 and read.json() == recorded["default"]
+    custom = {k: v for k, v in recorded["business_hours"].items() if k != "version"}
+    put = await app_client.put("/v1/policy", json=custom, headers=tenant.auth("admin"))
+    assert put.status_code == 200, put.text
+    assert put.json() == {**recorded["business_hours"], "version": 1}
+    assert (await app_client.get("/v1/policy", headers=tenant.auth("read"))).json() == put.json()
+    (item,) = (await app_client.get("/v1/policy/history", headers=tenant.auth("read"))).json()["items"]
+    assert item["policy"] == put.json()
