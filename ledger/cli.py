@@ -15,7 +15,7 @@ from ledger.database import embedded_running, start_embedded, stop_embedded
 from ledger.errors import LedgerError
 from ledger.keys import Scope, create_key, revoke_key
 from ledger.logs import configure
-from ledger.migrate import migrate
+from ledger.migrate import MigrationError, migrate
 
 DEMO_TENANT = "demo"
 DEMO_KEY_NAME = "demo-admin"
@@ -341,7 +341,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except MigrationError as exc:
+        # A message that says what to do (e.g. recreate a database from before the baseline), not a traceback.
+        print(f"crisis-ledger: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

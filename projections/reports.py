@@ -25,8 +25,8 @@ SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before go
 # the report's transaction only.
 REPORT_WORK_MEM = "32MB"
 
-# The narrow rows the reports read (migration 0009), derived from the incident_views rows by the
-# incident_views projection in the same transaction. States: 0 no target, 1 pending,
+# The narrow rows the reports read (tables of the baseline migration), derived from the
+# incident_views rows by the incident_views projection in the same transaction. States: 0 no target, 1 pending,
 # 2 met, 3 breached, 4 cancelled; 'infinity' is no due time, -1 no elapsed time.
 
 SLA_ROWS = """
@@ -130,7 +130,7 @@ SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPD
 # The same, grouped ($7 not NULL). An ordered-set aggregate (percentile_cont) cannot be computed
 # by hashing, so SLA_REPORT sorts every row, all its columns, by the group key before aggregating.
 # Here the groups are hashed, each collecting its samples into arrays, and each group's
-# percentiles are read off its sorted arrays (`ledger_percentiles`, migration 0011: the figures
+# percentiles are read off its sorted arrays (`ledger_percentiles`, baseline migration: the figures
 # percentile_cont gives, to the bit). By week about 150 -> 100 ms over 100,000 incidents with
 # percentile_cont over the unnested arrays, by severity about 125 -> 100 ms; sorting each array
 # with array_sort (PostgreSQL 18) took about a fifth off that. Ungrouped, SLA_REPORT stays: it

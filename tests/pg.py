@@ -84,15 +84,20 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-async def create_database(server: str, prefix: str = "t") -> str:
-    """A new, migrated database on `server`; returns its URL."""
+async def create_empty_database(server: str, prefix: str = "t") -> str:
+    """A new database on `server`, not migrated; returns its URL."""
     name = f"{prefix}_{secrets.token_hex(6)}"
     conn = await asyncpg.connect(server)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = with_database(server, name)
+    return with_database(server, name)
+
+
+async def create_database(server: str, prefix: str = "t") -> str:
+    """A new, migrated database on `server`; returns its URL."""
+    url = await create_empty_database(server, prefix)
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)

@@ -295,37 +295,6 @@ async def test_rebuild_is_identical_to_the_incremental_model(app_client, scenari
     assert after == before
 
 
-async def test_migration_0009_backfills_the_report_rows_the_projection_derives(app_client, scenario, pool):
-    """The migration restates the projection's mapping from views to report rows: run its
-    backfill over the views here (in a transaction rolled back) and get the same rows."""
-    from pathlib import Path
-
-    tenant, *_ = scenario
-    # and a tenant whose incidents are untouched: nothing met, nothing due yet, no elapsed times
-    fresh = await new_tenant(pool, "fresh")
-    for severity in ("sev1", "sev4"):
-        r = await app_client.post("/v1/incidents", json=detect_body(severity=severity), headers=fresh.auth())
-        assert r.status_code == 201
-    projections = registry(PolicyStore(pool))
-    await catch_up_all(pool, projections, tenant.name)
-    await catch_up_all(pool, projections, fresh.name)
-    derived = [await _report_rows(pool, t.name) for t in (tenant, fresh)]
-    assert all(d[0] and d[1] for d in derived)
-    sql = Path(__file__).parent.parent.joinpath("ledger/migrations/0009_report_rows.sql").read_text()
-    inserts = [s[s.index("INSERT") :] for s in sql.split(";") if "INSERT INTO" in s]
-    assert len(inserts) == 2
-    async with pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        try:
-            await conn.execute("DELETE FROM sla_report_rows; DELETE FROM coverage_report_rows")
-            for statement in inserts:
-                await conn.execute(statement)
-            assert [await _report_rows(conn, t.name) for t in (tenant, fresh)] == derived
-        finally:
-            await tx.rollback()
-
-
 async def test_policy_lifecycle(app_client, tenant, pool):
     r = await app_client.get("/v1/policy", headers=tenant.auth("read"))
     default = r.json()
@@ -539,7 +508,7 @@ async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
 
 
 async def test_percentiles_read_off_a_sorted_array_are_percentile_conts(pool):
-    """ledger_percentiles(ledger_sorted(a), ...) (migration 0011) gives what percentile_cont gives,
+    """ledger_percentiles(ledger_sorted(a), ...) (the baseline migration) gives what percentile_cont gives,
     to the bit: empty and one-value arrays, duplicates, negatives, sizes that fall between rows."""
     import random
 
