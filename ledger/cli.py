@@ -11,11 +11,11 @@ from pathlib import Path
 import asyncpg
 
 from ledger.config import Settings
-from ledger.database import embedded_running, start_embedded, stop_embedded
-from ledger.errors import LedgerError
-from ledger.keys import Scope, create_key, revoke_key
+from ledger.domain.errors import LedgerError
 from ledger.logs import configure
-from ledger.migrate import MigrationError, migrate
+from ledger.store.database import embedded_running, start_embedded, stop_embedded
+from ledger.store.keys import Scope, create_key, revoke_key
+from ledger.store.migrate import MigrationError, migrate
 
 DEMO_TENANT = "demo"
 DEMO_KEY_NAME = "demo-admin"
@@ -182,9 +182,9 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from ledger import collector
-    from ledger.database import create_pool
-    from ledger.policy_store import PolicyStore
+    from ledger import gc_tuning
+    from ledger.store.database import create_pool
+    from ledger.store.policies import PolicyStore
     from projections.runner import rebuild_all, registry
 
     settings = Settings.from_env()
@@ -200,7 +200,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             unknown = [n for n in names if n not in projections]
             if unknown:
                 raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
-            with collector.fewer_collections():
+            with gc_tuning.fewer_collections():
                 return await rebuild_all(pool, projections, names)
         finally:
             await pool.close()
@@ -224,8 +224,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     import msgspec
 
-    from ledger import audit, checkpoints
-    from ledger.database import create_pool
+    from ledger.audit import checkpoints
+    from ledger.audit import verify as audit
+    from ledger.store.database import create_pool
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")
@@ -261,7 +262,7 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
     """Check an export file offline: no database, no server; exit 0 ok, 1 broken, 2 unreadable."""
     import json
 
-    from ledger.audit_export import ExportError, public_key_from, verify_export
+    from ledger.audit.export import ExportError, public_key_from, verify_export
 
     try:
         result = verify_export(Path(args.file), public_key_from(args.public_key))

@@ -30,7 +30,7 @@ from itertools import pairwise
 
 import msgspec
 
-from projections.policy import Policy, required_roles
+from ledger.domain.plan import Policy, required_roles
 from schemas.blocks import CoverageBlock
 from schemas.events import Assigned, Detected, Happened, Reopened, Resolved, SeverityChanged, Unassigned
 

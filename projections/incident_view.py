@@ -15,9 +15,9 @@ from uuid import UUID
 
 import msgspec
 
+from ledger.domain.plan import Policy
 from projections import coverage as cov
 from projections import sla as slas
-from projections.policy import Policy
 from schemas.blocks import CoverageBlock, Milestone, SlaBlock
 from schemas.events import Detected, Happened
 

@@ -1,4 +1,5 @@
-"""Running projections: per-tenant checkpoints, catch-up, rebuild, and the background loop.
+"""Running projections: per-tenant checkpoints, catch-up and rebuild.
+(Their background loop: ledger.workers.projection_loop.)
 
 A projection turns a batch of a tenant's events into read-model rows. Its checkpoint row is
 locked for the batch and advanced in the same transaction as the rows it wrote, so each event is
@@ -17,10 +18,9 @@ import asyncpg
 import msgspec
 import structlog
 
-from ledger.lead import Lead
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.store import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
+from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
+from ledger.store.policies import PolicyStore
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
@@ -492,29 +492,3 @@ async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], na
     for name in names:
         log.info("projection_rebuilt", projection=name, tenants=len(tenants))
     return done
-
-
-async def run_forever(
-    pool: asyncpg.Pool, projections: dict[str, Projection], interval: float, lead: Lead | None = None
-) -> None:
-    """The background loop: catch up every tenant that is behind, for every projection, then
-    wait `interval` seconds, and again. With `lead`, only while this process leads (ledger.lead):
-    one process's folds (FOLDS) then follow every tenant, instead of each process folding again
-    what the others applied since its own last run.
-
-    Nothing waits on it: a read that must see the views catches up itself (`catch_up_all`), and
-    the breach watch catches up the views it reads. So the interval only bounds how far behind
-    the tables fall between reads and how much a read may have to apply itself. A longer one
-    applies more events per run: a stream touched several times is folded and written once, and
-    each tenant's few statements per run serve more events."""
-    names = list(projections)
-    while True:
-        try:
-            if lead is None or await lead.held():
-                for row in await pool.fetch(TENANTS_BEHIND, names):
-                    await catch_up(pool, list(projections.values()), row["id"], wait=False)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # keep the loop alive through database outages
-            log.warning("projection_loop_error", error=type(exc).__name__, detail=str(exc)[:200])
-        await asyncio.sleep(interval)

@@ -51,8 +51,8 @@ from uuid import UUID
 
 import msgspec
 
-from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import Policy, calendar_of, target_of
+from ledger.domain.calendar import add_business_seconds, elapsed_seconds
+from ledger.domain.plan import Policy, calendar_of, target_of
 from schemas.blocks import Milestone, SlaBlock, UpdateBlock
 from schemas.blocks import MilestoneStatus as Status
 from schemas.events import (

@@ -206,7 +206,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 
 class Happened(Protocol):
     """What the read side's folds take of an event: its stream, its place there, when, and what.
-    An Event has it; so has the narrower StreamEvent the projections read (ledger/store.py)."""
+    An Event has it; so has the narrower StreamEvent the projections read (ledger/store/events.py)."""
 
     @property
     def id(self) -> uuid.UUID: ...

@@ -14,10 +14,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from ledger.config import Settings
-from ledger.database import create_pool
 from ledger.http.app import create_app
-from ledger.keys import Scope, create_key
 from ledger.logs import configure
+from ledger.store.database import create_pool
+from ledger.store.keys import Scope, create_key
 from tests import clock, pg
 
 configure("console", "warning")

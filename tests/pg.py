@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from ledger.migrate import migrate
+from ledger.store.migrate import migrate
 
 
 def _docker_answers() -> bool:
@@ -55,7 +55,7 @@ def embedded_server(settings: dict[str, str] | None = None) -> Iterator[str]:
     with ALTER SYSTEM and the server restarted (some, such as track_commit_timestamp, need it)."""
     from pathlib import Path
 
-    from ledger.database import start_embedded, stop_embedded
+    from ledger.store.database import start_embedded, stop_embedded
 
     root = Path(tempfile.mkdtemp(prefix="ledger-test-pg-"))
     try:

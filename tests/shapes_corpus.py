@@ -9,7 +9,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from projections.policy import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
+from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from schemas.events import (
     Acknowledged,
     Assigned,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ledger.keys import revoke_key
+from ledger.store.keys import revoke_key
 from tests.conftest import Tenant, detect_body, new_tenant
 
 Setup = Callable[[Any, Tenant], Awaitable[dict[str, str]]]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit_export import verify_export
+from ledger.audit.export import verify_export
 from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 
@@ -189,7 +189,7 @@ async def test_an_event_copied_from_another_tenant_is_foreign(app_client, pool, 
 async def test_a_consistently_rehashed_rewrite_is_caught_by_the_signed_checkpoint(app_client, pool, tmp_path):
     """The attacker changes an event and recomputes every later hash and the head: the chain is
     self-consistent, but the signed checkpoint pins the old hash."""
-    from ledger.chain import row_hash, rows_of
+    from ledger.audit.chain import row_hash, rows_of
 
     tenant = await new_tenant(pool, "aud")
     await _history(app_client, tenant)

@@ -17,9 +17,9 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import checkpoints
-from ledger.audit_export import verify_export
-from ledger.chain import check, moved_from, row_hash
+from ledger.audit import checkpoints
+from ledger.audit.chain import check, moved_from, row_hash
+from ledger.audit.export import verify_export
 from ledger.config import Settings
 from tests.conftest import detect_body, new_tenant
 from tests.test_audit import _export, _history, _public_key, _verify, tamper
@@ -258,7 +258,7 @@ async def _incident_of(pool, tenant) -> str:
 
 
 async def test_checkpoints_of_an_earlier_key_count_after_a_rotation(app_client, pool):
-    from ledger.audit import verify_tenant
+    from ledger.audit.verify import verify_tenant
 
     tenant = await new_tenant(pool, "tam")
     await _history(app_client, tenant, incidents=1)
@@ -341,8 +341,8 @@ def test_a_renumbered_row_names_where_it_was_chained():
 
 
 async def test_verify_on_a_one_connection_pool_compares_the_tables_after_the_walk(app_client, pool, database_url):
-    from ledger.audit import verify_tenant
-    from ledger.database import create_pool
+    from ledger.audit.verify import verify_tenant
+    from ledger.store.database import create_pool
 
     tenant = await new_tenant(pool, "tam")
     await _history(app_client, tenant, incidents=1)

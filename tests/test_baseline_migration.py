@@ -1,6 +1,6 @@
 """The baseline migration builds exactly the schema the eleven migrations it replaced built.
 
-One fresh database is migrated with ledger/migrations/ (the baseline), another with the old chain
+One fresh database is migrated with ledger/store/migrations/ (the baseline), another with the old chain
 kept in tests/data/legacy_migrations/, both by the same migrator; then their schemas are read from
 the catalogs and compared section by section. A few deliberate alterations show that each section
 would catch a difference.
@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ledger.migrate import MIGRATIONS_DIR, available, migrate
+from ledger.store.migrate import MIGRATIONS_DIR, available, migrate
 from tests import pg
 
 LEGACY = Path(__file__).parent / "data" / "legacy_migrations"

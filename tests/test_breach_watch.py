@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from ledger.breach_watch import watch_tenant
-from ledger.policy_store import PolicyStore
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from ledger.store.policies import PolicyStore
+from ledger.workers.breach_watch import watch_tenant
 from projections.runner import registry
 from tests import clock
 from tests.conftest import detect_body, new_tenant
@@ -87,7 +87,7 @@ async def test_a_quiet_tenant_is_skipped_until_its_next_notice_or_a_change_of_it
     """After a full round finds nothing, the watch skips the tenant until the next notice can
     fall due (a milestone entering the window, or breaching inside it) or until its views move;
     no notice comes late for it."""
-    from ledger.breach_watch import VIEWS_POSITION, QuietTenants
+    from ledger.workers.breach_watch import VIEWS_POSITION, QuietTenants
 
     tenant = await new_tenant(pool, "quiet")
     start = clock.now()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.calendar import add_business_seconds, elapsed_seconds
+from ledger.domain.calendar import add_business_seconds, elapsed_seconds
 from schemas.policy import Calendar
 
 H = 3600

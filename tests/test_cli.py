@@ -10,7 +10,7 @@ import sys
 
 import asyncpg
 
-from ledger.migrate import available
+from ledger.store.migrate import available
 from tests import pg
 
 

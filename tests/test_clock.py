@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger.commands import Acknowledge, Detect
-from ledger.errors import InvalidValue
-from ledger.rules import MAX_BACKDATE_DETECTION, MAX_FUTURE, decide, fold
-from projections.calendar import add_business_seconds, elapsed_seconds
-from projections.policy import DEFAULT_POLICY, parse_policy, policy_to_dict
+from ledger.domain.calendar import add_business_seconds, elapsed_seconds
+from ledger.domain.commands import Acknowledge, Detect
+from ledger.domain.errors import InvalidValue
+from ledger.domain.plan import DEFAULT_POLICY, parse_policy, policy_to_dict
+from ledger.domain.rules import MAX_BACKDATE_DETECTION, MAX_FUTURE, decide, fold
 from projections.sla import sla_of
 from schemas.events import Channel, Event, Severity
 from tests import clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ledger import chain
+from ledger.audit import chain
 from tests.conftest import detect_body
 
 CLIENTS = 50

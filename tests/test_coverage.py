@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.domain.plan import DEFAULT_POLICY
 from projections.coverage import (
     INITIAL,
     Assignment,
@@ -25,7 +26,6 @@ from projections.coverage import (
     missing_at,
     render,
 )
-from projections.policy import DEFAULT_POLICY
 from schemas.blocks import CoverageBlock
 from schemas.events import (
     Assigned,
@@ -253,8 +253,8 @@ def _by_definition(state, policy, now: datetime) -> tuple:
     """`full_coverage_at` and `uncovered_seconds` straight from the definition: at each instant
     at which anything changed, ask again whether the incident was open, which roles its severity
     then required and who held them."""
+    from ledger.domain.plan import required_roles
     from projections.coverage import _held_at, _severity_at, open_at
-    from projections.policy import required_roles
 
     required = required_roles(policy, state.severity)
     instants = {state.start, *(at for at, _ in state.severities), *(at for at, _ in state.lifecycle)}

@@ -7,7 +7,7 @@ from collections import Counter
 
 import httpx
 
-from ledger import chain
+from ledger.audit import chain
 from tests.conftest import detect_body, new_tenant
 from tests.processes import ServerProcess
 

@@ -11,15 +11,15 @@ from datetime import timedelta, timezone
 import asyncpg
 import msgspec
 
-from ledger import notify
-from ledger.commands import Acknowledge, Detect, Note, Reply, Resolve
+from ledger.domain.commands import Acknowledge, Detect, Note, Reply, Resolve
+from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
+from ledger.feed import notifier as notify
 from ledger.http.stream import follow
-from ledger.http.views import event_out
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore, change_policy
-from ledger.shell import Done, Shell
-from ledger.store import EventStore
-from projections.policy import DEFAULT_POLICY, policy_to_dict
+from ledger.service.command_runner import Done, Shell
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore, change_policy
+from projections.renders import event_out
 from schemas.events import Channel, Event, Noted, Severity, Visibility
 from tests import clock
 from tests.conftest import new_tenant

@@ -11,12 +11,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from ledger import chain
-from ledger.commands import Detect
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
-from ledger.shell import Done, Shell
-from ledger.store import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.audit import chain
+from ledger.domain.commands import Detect
+from ledger.service.command_runner import Done, Shell
+from ledger.store.events import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Detected, NewEvent, Noted, Severity
 from tests import clock
 from tests.conftest import new_tenant
@@ -247,7 +247,7 @@ async def test_a_batch_whose_outcome_is_unknown_is_not_sent_again(pool):
             await self.pool.fetch(*args)  # committed...
             raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
 
-    from ledger.commands import Note
+    from ledger.domain.commands import Note
 
     shell = Shell(EventStore(pool), PolicyStore(pool), clock.now)
     who = Principal(tenant, "write-key", Scope.WRITE)

@@ -287,7 +287,7 @@ async def test_keys_and_scopes(app_client, tenant, pool):
     assert_problem(r, 403, "forbidden")
     assert (await app_client.post(f"/v1/incidents/{iid}/acknowledge", headers=tenant.auth("admin"))).status_code == 201
 
-    from ledger.keys import revoke_key
+    from ledger.store.keys import revoke_key
 
     async with pool.acquire() as conn:
         await revoke_key(conn, tenant.name, "read-key")

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ledger import commands as c
-from ledger.errors import ActionNotAllowed, NotFound
-from ledger.incident_queries import IncidentQueries
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
-from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.domain import commands as c
+from ledger.domain.errors import ActionNotAllowed, NotFound
+from ledger.service.command_runner import Shell
+from ledger.service.incident_reads import IncidentReader
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from projections.runner import registry
 from schemas.events import Channel, Severity, Visibility
 from tests import clock
@@ -25,9 +25,9 @@ ROLES = ["incident_lead", "social_responder", "communications"]
 PEOPLE = ["ayse", "mehmet"]
 
 
-def _queries(pool) -> IncidentQueries:
+def _queries(pool) -> IncidentReader:
     policies = PolicyStore(pool)
-    return IncidentQueries(EventStore(pool), policies, registry(policies))
+    return IncidentReader(EventStore(pool), policies, registry(policies))
 
 
 def _command(rng: random.Random, iid: uuid.UUID, detected: datetime, now: datetime) -> c.Command:
@@ -127,8 +127,8 @@ async def test_a_held_incident_is_still_another_tenants_404(pool):
 
 
 async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool):
-    from ledger import incident_queries
-    from ledger.incident_queries import ListFilter
+    from ledger.service import incident_reads as incident_queries
+    from ledger.service.incident_reads import ListFilter
 
     rng = random.Random(5)
     t = await new_tenant(pool)

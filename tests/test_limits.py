@@ -11,10 +11,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from ledger import keys
 from ledger.config import Settings
-from ledger.database import create_pool
 from ledger.http.app import create_app
+from ledger.service import access
+from ledger.store import keys
+from ledger.store.database import create_pool
 from tests.conftest import detect_body, new_tenant
 
 
@@ -101,12 +102,12 @@ async def test_hits_on_their_way_to_the_database_still_count_against_the_limit()
     wall = time.time()
     minute = wall - wall % 60
     # 1,000 counted here; the last 9 taken by a report still on its way, 991 answered before.
-    keys._windows[key] = keys._Window(minute, shared=991, pending=0, counted=1000)
+    access._windows[key] = access._Window(minute, shared=991, pending=0, counted=1000)
     try:
-        with pytest.raises(keys.RateLimited):
-            await keys._count(None, key, 1000)  # type: ignore[arg-type]  # (below a batch: no database)
+        with pytest.raises(access.RateLimited):
+            await access._count(None, key, 1000)  # type: ignore[arg-type]  # (below a batch: no database)
     finally:
-        keys._windows.pop(key, None)
+        access._windows.pop(key, None)
 
 
 async def test_a_key_revoked_by_another_process_is_refused_within_a_second(pool):

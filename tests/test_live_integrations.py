@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from ledger.keys import revoke_key
+from ledger.store.keys import revoke_key
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.processes import ServerProcess
 from tests.webhook_receiver import Receiver, wait_until

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ledger.migrate import MIGRATIONS_DIR, MigrationError, available, is_current, migrate
+from ledger.store.migrate import MIGRATIONS_DIR, MigrationError, available, is_current, migrate
 from tests import pg
 
 LEGACY = Path(__file__).parent / "data" / "legacy_migrations"

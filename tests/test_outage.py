@@ -15,9 +15,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from ledger.config import Settings
-from ledger.database import create_pool, start_embedded, stop_embedded
 from ledger.http.app import create_app
-from ledger.migrate import migrate
+from ledger.store.database import create_pool, start_embedded, stop_embedded
+from ledger.store.migrate import migrate
 from tests.conftest import detect_body, new_tenant
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from projections.policy import (
+from ledger.domain.plan import (
     DEFAULT_POLICY,
     Calendar,
     PolicyInvalid,

@@ -40,7 +40,7 @@ async def test_a_row_committed_meanwhile_is_seen_by_neither_query(pool):
 
 async def test_with_no_spare_connection_the_queries_run_one_after_another(database_url):
     from ledger.config import Settings
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     single = await create_pool(database_url, Settings(), min_size=1, max_size=1)
     try:

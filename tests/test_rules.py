@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from ledger.commands import (
+from ledger.domain.commands import (
     Acknowledge,
     Assign,
     ChangeSeverity,
@@ -28,8 +28,8 @@ from ledger.commands import (
     Resolve,
     Unassign,
 )
-from ledger.errors import ActionNotAllowed, InvalidValue, LedgerError, NotFound
-from ledger.rules import Assignment, Incident, Status, decide, evolve, fold, x_weighted_length
+from ledger.domain.errors import ActionNotAllowed, InvalidValue, LedgerError, NotFound
+from ledger.domain.rules import Assignment, Incident, Status, decide, evolve, fold, x_weighted_length
 from schemas.events import (
     Acknowledged,
     Assigned,

@@ -8,11 +8,12 @@ import uuid
 import asyncpg
 import pytest
 
-from ledger import commands as c
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
-from ledger.shell import Shell
-from ledger.store import EventStore
+from ledger.domain import commands as c
+from ledger.service.command_runner import Shell
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
+from ledger.workers import projection_loop
 from projections import runner
 from projections.runner import catch_up, rebuild_together, registry
 from schemas.events import Channel, Severity
@@ -115,7 +116,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
         return False
 
     # A long interval: the first run at start, then nothing until the interval has passed.
-    slow = asyncio.create_task(runner.run_forever(pool, projections, interval=30))
+    slow = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=30))
     try:
         assert await reaches(head)
         await _tenant_more(pool, tenant)
@@ -124,7 +125,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
     finally:
         slow.cancel()
     # A short one applies the new event on its next run.
-    fast = asyncio.create_task(runner.run_forever(pool, projections, interval=0.05))
+    fast = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=0.05))
     try:
         assert await reaches(head + 1)
         await _tenant_more(pool, tenant)
@@ -251,7 +252,7 @@ async def test_a_rebuild_in_small_batches_on_one_or_two_connections_writes_what_
     """Reading and folding on one connection while the previous batch is written on another (or
     both in turn on a one-connection pool) leaves every row as the incremental runner left it."""
     from ledger.config import Settings
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     tenant = await _tenant_with_incidents(pool, 7, 2)
     projections = list(registry(PolicyStore(pool)).values())
@@ -300,7 +301,7 @@ async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_w
     pool, database_url, where, connections
 ):
     from ledger.config import Settings
-    from ledger.database import create_pool
+    from ledger.store.database import create_pool
 
     tenant = await _tenant_with_incidents(pool, 6, 1)
     projections = list(registry(PolicyStore(pool)).values())
@@ -328,7 +329,7 @@ async def test_a_preloaded_tenant_answers_every_version_up_to_its_newest_without
     stored one is answered from memory, a missing one (rows deleted) as the table would answer."""
     import msgspec
 
-    from projections.policy import DEFAULT_POLICY, policy_to_dict
+    from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 
     t = await new_tenant(pool, "pre")
     custom = policy_to_dict(DEFAULT_POLICY)

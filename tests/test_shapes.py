@@ -15,10 +15,10 @@ from typing import Any
 import msgspec
 from litestar.serialization import encode_json
 
+from ledger.domain.plan import DEFAULT_POLICY, Policy
+from ledger.domain.rules import fold
 from ledger.http.views import incident_out
-from ledger.rules import fold
 from projections.incident_view import blocks
-from projections.policy import DEFAULT_POLICY, Policy
 from schemas.api import IncidentOut
 from schemas.blocks import CoverageBlock, SlaBlock
 from tests.shapes_corpus import business_hours_policy, history

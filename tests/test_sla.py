@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from projections import sla as sla_module
-from projections.policy import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from projections.sla import INITIAL, Sla, apply, fold, render, render_resuming, sla_of
 from schemas.blocks import Milestone
 from schemas.events import (

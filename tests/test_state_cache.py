@@ -1,7 +1,7 @@
 """The shell's per-process cache of folded incidents: it saves a read, and it is never believed blindly.
 
 Two `Shell`s on one database stand for two server processes, each with its own cache. Each
-process's cache also folds what the others committed, from their notifications (ledger.notify).
+process's cache also folds what the others committed, from their notifications (ledger.feed.notifier).
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ import asyncpg
 import msgspec
 import pytest
 
-from ledger import notify, policy_store
-from ledger.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
-from ledger.errors import ActionNotAllowed, VersionConflict
+from ledger.domain.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
+from ledger.domain.errors import ActionNotAllowed, VersionConflict
+from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
+from ledger.domain.rules import Incident, Status, fold
+from ledger.feed import notifier as notify
+from ledger.feed.notifier import Change
 from ledger.http.app import _learn
-from ledger.keys import Principal, Scope
-from ledger.notify import Change
-from ledger.policy_store import PolicyStore, change_policy
-from ledger.rules import Incident, Status, fold
-from ledger.shell import Done, Shell, States
-from ledger.store import Appended, Conflict, EventStore
-from projections.policy import DEFAULT_POLICY, policy_to_dict
+from ledger.service.command_runner import Done, Shell, StateCache
+from ledger.store import policies as policy_store
+from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore, change_policy
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
 from tests import clock
 from tests.conftest import new_tenant
@@ -156,7 +157,7 @@ async def test_a_refusal_that_the_stored_stream_confirms_is_refused_and_writes_n
 
 
 async def test_the_cache_is_bounded():
-    states = States(size=3)
+    states = StateCache(size=3)
     t0 = clock.now()
     made = [
         Incident(
@@ -269,7 +270,7 @@ async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, lis
 
 async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
     who, _, incident, stored = await _history(pool)
-    states = States()
+    states = StateCache()
     states.learn(who.tenant, [_change(e) for e in stored[1:3]])  # (the middle of an incident not held)
     assert states.get(who.tenant, incident) is None
     states.learn(who.tenant, [_change(stored[0])])  # its detection: taken in
@@ -283,7 +284,7 @@ async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
 async def test_learning_ignores_what_it_cannot_follow_on_and_drops_what_it_missed(pool):
     who, _, incident, stored = await _history(pool)
     t = who.tenant
-    states = States()
+    states = StateCache()
     states.put(t, fold(stored[:2]))
     states.learn(t, [_change(stored[0]), _change(stored[1])])  # already folded: unchanged
     assert states.get(t, incident) == fold(stored[:2])

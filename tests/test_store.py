@@ -8,13 +8,13 @@ import uuid
 import asyncpg
 import pytest
 
-from ledger import chain
-from ledger.commands import Acknowledge, Detect, Note
-from ledger.errors import IdempotencyKeyReused
-from ledger.keys import Principal, Scope
-from ledger.policy_store import PolicyStore
-from ledger.shell import Done, Shell, request_hash
-from ledger.store import Appended, Conflict, EventStore, Idempotency, Replayed
+from ledger.audit import chain
+from ledger.domain.commands import Acknowledge, Detect, Note
+from ledger.domain.errors import IdempotencyKeyReused
+from ledger.service.command_runner import Done, Shell, request_hash
+from ledger.store.events import Appended, Conflict, EventStore, Idempotency, Replayed
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
 from schemas.events import Channel, NewEvent, Noted, Severity
 from tests import clock
 from tests.conftest import new_tenant

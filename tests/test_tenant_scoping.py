@@ -29,10 +29,13 @@ BY_KEY = {"rate_windows"}
 # view: it reads across tenants and then works tenant by tenant, or it never leaves aggregates.
 CROSS_TENANT = {
     (
-        "ledger/breach_watch.py",
+        "ledger/workers/breach_watch.py",
         "SELECT DISTINCT tenant_id FROM incident_views",
     ): "work list: tenants with open incidents",
-    ("ledger/checkpoints.py", "SELECT t.id FROM tenants t WHERE t.head_position"): "work list: heads not yet signed",
+    (
+        "ledger/audit/checkpoints.py",
+        "SELECT t.id FROM tenants t WHERE t.head_position",
+    ): "work list: heads not yet signed",
     ("ledger/cli.py", "SELECT id FROM tenants"): "operator command: verify every tenant",
     ("ledger/webhooks/delivery.py", "SELECT s.tenant_id, s.id FROM webhook_subscriptions"): "work list: due webhooks",
     (
@@ -43,7 +46,10 @@ CROSS_TENANT = {
     ("ledger/metrics.py", "SELECT p.projection, sum(greatest"): "metrics: an aggregate, no tenant in it",
     ("ledger/metrics.py", "SELECT coalesce(sum(greatest(t.head_position"): "metrics: an aggregate",
     ("ledger/metrics.py", "SELECT kind, count(*)::bigint AS n FROM sla_notices"): "metrics: an aggregate",
-    ("ledger/audit.py", "SELECT 1 FROM events WHERE tenant_id <> $1"): "verify: is a broken row another tenant's?",
+    (
+        "ledger/audit/verify.py",
+        "SELECT 1 FROM events WHERE tenant_id <> $1",
+    ): "verify: is a broken row another tenant's?",
 }
 
 _SQL = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.I)

@@ -8,8 +8,8 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from ledger import audit
-from ledger.chain import ROW_COLUMNS, SPELLED_COLUMNS, Walker, check
+from ledger.audit import verify as audit
+from ledger.audit.chain import ROW_COLUMNS, SPELLED_COLUMNS, Walker, check
 from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.test_audit import _history, _verify, tamper
@@ -126,8 +126,8 @@ async def test_a_walk_that_fails_with_a_batch_read_ahead_leaves_the_connection_u
     """The batch read ahead is waited for (or cancelled) before the error leaves the walk: the
     error is the walk's own, the transaction ends cleanly and the connection stays in the pool.
     (One connection: nothing else gives the read ahead time to finish first.)"""
-    from ledger import checkpoints
-    from ledger.database import create_pool
+    from ledger.audit import checkpoints
+    from ledger.store.database import create_pool
 
     real, calls = Walker.take_spelled, 0
 
@@ -155,7 +155,7 @@ async def test_a_walk_that_fails_with_a_batch_read_ahead_leaves_the_connection_u
 async def test_signing_walks_the_new_events_in_batches_and_refuses_a_broken_segment(
     app_client, pool, monkeypatch, batch
 ):
-    from ledger import checkpoints
+    from ledger.audit import checkpoints
 
     monkeypatch.setattr(checkpoints, "WALK_BATCH", batch)
     tenant = await new_tenant(pool, "sign")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.rules import surely_fits_on_x, x_weighted_length
+from ledger.domain.rules import surely_fits_on_x, x_weighted_length
 
 _URLISH = st.sampled_from(["a.co", "x.com/a", "https://t.co/x", "b.io", "example.com", ".", " ", "a", "Z", "9", "\n"])
 

@@ -19,10 +19,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 
-from ledger import breach_watch, checkpoints, notify
+from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
-from ledger.database import create_pool, url_of
+from ledger.feed import notifier
 from ledger.http import problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
@@ -37,17 +37,19 @@ from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
-from ledger.incident_queries import IncidentQueries
-from ledger.keys import forget_old_windows, report_hits_forever
-from ledger.lead import Lead
 from ledger.metrics import metrics
-from ledger.migrate import migrate
-from ledger.policy_store import PolicyStore
-from ledger.shell import Shell, States
-from ledger.store import EventStore
+from ledger.service.access import forget_old_windows, report_hits_forever
+from ledger.service.command_runner import Shell, StateCache
+from ledger.service.incident_reads import IncidentReader
+from ledger.store.database import create_pool, url_of
+from ledger.store.events import EventStore
+from ledger.store.migrate import migrate
+from ledger.store.policies import PolicyStore
+from ledger.store.webhooks import WebhookStore
 from ledger.webhooks import delivery
-from ledger.webhooks.store import WebhookStore
-from projections.runner import registry, run_forever
+from ledger.workers import breach_watch, projection_loop
+from ledger.workers.leader import Leader
+from projections.runner import registry
 from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
@@ -141,7 +143,7 @@ def _json_only(request: Request[Any, Any, Any]) -> None:
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
 
 
-def _learn(states: States, policies: PolicyStore, message: notify.Payload) -> None:
+def _learn(states: StateCache, policies: PolicyStore, message: notifier.Payload) -> None:
     """What another process committed: fold it onto the cached states; a plan change is read again."""
     states.learn(message.tenant, message.changes, message.too_large)
     if POLICY_CHANGED in message.tenant_events:
@@ -184,26 +186,28 @@ def create_app(
         app.state.projections = registry(policies)
         app.state.clock = clock
         app.state.shell = Shell(store, policies, clock)
-        app.state.queries = IncidentQueries(store, policies, app.state.projections)
+        app.state.queries = IncidentReader(store, policies, app.state.projections)
         app.state.settings = settings
         app.state.signer = checkpoints.load_signer(settings)
         app.state.webhooks = WebhookStore(app.state.pool)
         app.state.webhook_wake = asyncio.Event()
         # One LISTEN connection per process wakes the live feeds and the webhook worker.
         listen_url = url if own else url_of(app.state.pool)
-        app.state.notifier = await stack.enter_async_context(notify.running(listen_url, app.state.pool))
+        app.state.notifier = await stack.enter_async_context(notifier.running(listen_url, app.state.pool))
         store.on_append = app.state.notifier.announce
         app.state.notifier.on_remote = partial(_learn, app.state.shell.states, policies)
         if own_signals:
             before_stop(app.state.notifier.close)
         # One process at a time runs the projection runner's and the breach watch's rounds.
-        app.state.lead = Lead(listen_url)
+        app.state.lead = Leader(listen_url)
         stack.push_async_callback(app.state.lead.close)
         background = [
             asyncio.create_task(forget_old_windows(app.state.pool)),
             asyncio.create_task(report_hits_forever(app.state.pool)),
             asyncio.create_task(
-                run_forever(app.state.pool, app.state.projections, settings.projection_interval_s, app.state.lead)
+                projection_loop.run_forever(
+                    app.state.pool, app.state.projections, settings.projection_interval_s, app.state.lead
+                )
             ),
             asyncio.create_task(
                 breach_watch.run_forever(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
-from ledger import collector
+from ledger import gc_tuning
 from ledger.config import Settings
 from ledger.http.app import create_app
 from ledger.logs import configure
@@ -14,5 +14,5 @@ def create() -> Litestar:
     settings = Settings.from_env()
     configure(settings.log_format, settings.log_level)
     app = create_app(settings, own_signals=True)
-    collector.tune_process()
+    gc_tuning.tune_process()
     return app

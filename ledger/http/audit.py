@@ -12,13 +12,15 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from ledger import audit, audit_export, checkpoints
-from ledger.errors import InvalidValue
+from ledger.audit import checkpoints
+from ledger.audit import export as audit_export
+from ledger.audit import verify as audit
+from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
-from ledger.http.views import event_out
-from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.store.events import EVENT_COLUMNS, event_from_row
+from projections.renders import event_out
 from schemas.audit import AuditEventPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerifyOut
 
 Hash = Annotated[str | None, QueryParameter(pattern=r"^[0-9a-f]{64}$", description="The kept checkpoint's hash")]

@@ -6,8 +6,9 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
-from ledger.errors import Forbidden, Unauthorized
-from ledger.keys import Principal, Scope, authenticate
+from ledger.domain.errors import Forbidden, Unauthorized
+from ledger.service.access import authenticate
+from ledger.store.keys import Principal, Scope
 
 
 async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

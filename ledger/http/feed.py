@@ -10,8 +10,8 @@ from litestar.params import QueryParameter
 
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
-from ledger.http.views import event_out
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from projections.renders import event_out
 from schemas.api import EventPage
 
 

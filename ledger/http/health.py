@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from ledger.migrate import is_current
+from ledger.store.migrate import is_current
 from schemas.api import Health
 
 

@@ -12,16 +12,17 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
-from ledger import commands as c
 from ledger.clock import Clock
+from ledger.domain import commands as c
 from ledger.http.auth import READ, WRITE, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
-from ledger.http.views import etag, event_out, incident_out
-from ledger.incident_queries import IncidentQueries, ListFilter
-from ledger.keys import Principal
-from ledger.shell import Deduplicated, Done, Shell, request_hash
-from ledger.store import EventStore, Idempotency
+from ledger.http.views import etag, incident_out
+from ledger.service.command_runner import Deduplicated, Done, Shell, request_hash
+from ledger.service.incident_reads import IncidentReader, ListFilter
+from ledger.store.events import EventStore, Idempotency
+from ledger.store.keys import Principal
+from projections.renders import event_out
 from schemas.api import (
     AcknowledgeBody,
     AssignBody,
@@ -135,7 +136,7 @@ class IncidentController(Controller):
     async def list_incidents(
         self,
         request: Request[Any, Any, Any],
-        queries: NamedDependency[IncidentQueries],
+        queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         status: Annotated[str | None, QueryParameter(pattern="^(open|resolved)$")] = None,
         severity: FromQuery[Severity | None] = None,
@@ -167,7 +168,7 @@ class IncidentController(Controller):
     async def read(
         self,
         request: Request[Any, Any, Any],
-        queries: NamedDependency[IncidentQueries],
+        queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
         as_of: Annotated[
@@ -191,7 +192,7 @@ class IncidentController(Controller):
     async def read_sla(
         self,
         request: Request[Any, Any, Any],
-        queries: NamedDependency[IncidentQueries],
+        queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
     ) -> SlaBlock:
@@ -206,7 +207,7 @@ class IncidentController(Controller):
     async def read_coverage(
         self,
         request: Request[Any, Any, Any],
-        queries: NamedDependency[IncidentQueries],
+        queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
     ) -> CoverageBlock:
@@ -217,7 +218,7 @@ class IncidentController(Controller):
         self,
         request: Request[Any, Any, Any],
         store: NamedDependency[EventStore],
-        queries: NamedDependency[IncidentQueries],
+        queries: NamedDependency[IncidentReader],
         incident_id: FromPath[uuid.UUID],
         after: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 1000,

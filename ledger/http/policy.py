@@ -11,8 +11,8 @@ from litestar.params import JSONBody, QueryParameter
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
-from ledger.policy_store import POLICY_HISTORY, PolicyStore, change_policy
-from ledger.shell import Shell
+from ledger.service.command_runner import Shell
+from ledger.store.policies import POLICY_HISTORY, PolicyStore, change_policy
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
 from schemas.policy import Policy
 

@@ -10,7 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException
 
-from ledger.errors import (
+from ledger.domain.errors import (
     ActionNotAllowed,
     Forbidden,
     IdempotencyKeyReused,

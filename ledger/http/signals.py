@@ -17,13 +17,13 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from ledger import commands as c
-from ledger.errors import ActionNotAllowed, NotFound
+from ledger.domain import commands as c
+from ledger.domain.errors import ActionNotAllowed, NotFound
 from ledger.http.auth import WRITE, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_WRITE
 from ledger.http.views import etag, incident_out
-from ledger.shell import Deduplicated, Done, Shell
+from ledger.service.command_runner import Deduplicated, Done, Shell
 from schemas.api import SignalBody, SignalOut
 
 ROUNDS = 5

@@ -28,12 +28,12 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from ledger.config import Settings
+from ledger.feed.notifier import Notifier
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
-from ledger.http.views import event_out
-from ledger.notify import Notifier
-from ledger.store import EventStore
+from ledger.store.events import EventStore
+from projections.renders import event_out
 
 BATCH = 500
 _json = msgspec.json.Encoder()

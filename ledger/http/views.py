@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
-from ledger.rules import Incident
+from ledger.domain.rules import Incident
 from projections.incident_view import Blocks
-from schemas.api import AssignmentOut, EventOut, IncidentOut
-from schemas.events import Event, data_dict
-
-
-def event_out(event: Event) -> EventOut:
-    return EventOut(
-        id=event.id,
-        incident_id=event.incident_id,
-        type=event.type,
-        version=event.version,
-        position=event.position,
-        occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at,
-        actor=event.actor,
-        recorded_by=event.recorded_by,
-        data=data_dict(event.data),
-        prev_hash=event.prev_hash,
-        hash=event.hash,
-    )
+from schemas.api import AssignmentOut, IncidentOut
 
 
 def incident_out(incident: Incident, blocks: Blocks | None = None) -> IncidentOut:

@@ -12,13 +12,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger.config import Settings
-from ledger.errors import InvalidValue
+from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
+from ledger.store.webhooks import WebhookStore
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import resolve
-from ledger.webhooks.store import WebhookStore
 from schemas.events import EventData
 from schemas.webhooks import (
     DeliveryPage,

@@ -32,11 +32,11 @@ import msgspec
 import structlog
 
 from ledger import metrics
-from ledger.http.views import event_out
-from ledger.notify import Notifier
-from ledger.store import EVENT_COLUMNS, event_from_row
+from ledger.feed.notifier import Notifier
+from ledger.store.events import EVENT_COLUMNS, event_from_row
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
+from projections.renders import event_out
 from schemas.events import Event
 
 log = structlog.get_logger(__name__)
@@ -218,7 +218,7 @@ class Worker:
             try:
                 return await self._deliver(conn, tenant, subscription_id)
             finally:
-                # Pooled connections are not reset on release (see ledger.database): the lock
+                # Pooled connections are not reset on release (see ledger.store.database): the lock
                 # must go now, or the connection with it.
                 try:
                     await conn.fetchval(UNLOCK, key)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ledger.errors import InvalidValue
+from ledger.domain.errors import InvalidValue
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

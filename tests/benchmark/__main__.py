@@ -30,9 +30,9 @@ import httpx
 import msgspec
 
 from ledger.config import Settings
-from ledger.database import create_pool
-from ledger.keys import Scope, create_key
-from ledger.migrate import migrate
+from ledger.store.database import create_pool
+from ledger.store.keys import Scope, create_key
+from ledger.store.migrate import migrate
 from tests import pg
 from tests.benchmark import bulk
 from tests.benchmark.client import Connection, percentile
@@ -409,14 +409,14 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
         await c.execute("VACUUM (ANALYZE) events, incidents")
 
-    from ledger import collector
-    from ledger.policy_store import PolicyStore
+    from ledger import gc_tuning
+    from ledger.store.policies import PolicyStore
     from projections.runner import rebuild_together, registry
 
     projections = registry(PolicyStore(pool))
     t0 = time.perf_counter()
     # With the collector set as `crisis-ledger projections rebuild` (and the service) sets it.
-    with collector.fewer_collections():
+    with gc_tuning.fewer_collections():
         await rebuild_together(pool, list(projections.values()), bulk_tenant)
     elapsed = time.perf_counter() - t0
     out["rebuild"] = {
@@ -433,7 +433,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     _say("bulk tenant settled (SLA notices the breach watch would have recorded)", out["bulk_settle"])
     # And the head signed, as the service's periodic checkpoint task would have done (else it
     # walks the whole tenant in a service worker while the reports below are measured).
-    from ledger import audit, checkpoints
+    from ledger.audit import checkpoints
+    from ledger.audit import verify as audit
 
     signer = checkpoints.load_signer(Settings(signing_key=os.environ.get("LEDGER_SIGNING_KEY") or _seed()))
     t0 = time.perf_counter()
@@ -521,9 +522,9 @@ async def _settle(pool: asyncpg.Pool, tenant: str, deadline_s: float) -> int:
     not measured while the service's breach watch is still catching up on them."""
     from datetime import timedelta
 
-    from ledger import breach_watch
-    from ledger.policy_store import PolicyStore
-    from ledger.store import EventStore
+    from ledger.store.events import EventStore
+    from ledger.store.policies import PolicyStore
+    from ledger.workers import breach_watch
     from projections.runner import registry
 
     views = registry(PolicyStore(pool))["incident_views"]

@@ -100,7 +100,7 @@ def rows(tenant: str, incidents: int, seed: int = 7) -> Iterator[tuple[list[tupl
 
 async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 5000) -> int:
     """Write `incidents` incidents (10 events each) for a new `tenant`; returns the events written."""
-    from ledger.database import url_of
+    from ledger.store.database import url_of
 
     url = url_of(pool)
     assert url is not None

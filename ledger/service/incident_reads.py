@@ -1,7 +1,7 @@
 """Reading incidents: one by folding its events (always current), lists from the stream table and views.
 
 A read folds an incident's stream from the fold this process held of it after its previous
-read (`Held`; single reads and list pages alike): only the events after that are read and
+read (`HeldRead`; single reads and list pages alike): only the events after that are read and
 folded, and the SLA render resumes. Events never change, so a fold of a stream's first events
 stays the fold of those events: the read is exactly the read of the whole stream, at a cost
 that follows what was appended since, not the incident's length."""
@@ -13,13 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ledger.audit_statements import public_statements
-from ledger.errors import NotFound
+from ledger.domain.errors import NotFound
+from ledger.domain.rules import Incident, evolve, fold
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.rules import Incident, evolve, fold
-from ledger.store import EVENT_COLUMNS, EventStore, event_from_row, streams_after
+from ledger.store.events import EVENT_COLUMNS, EventStore, event_from_row, streams_after
+from ledger.store.policies import PolicyStore
 from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
+from projections.provenance import public_statements
 from projections.runner import Projection, catch_up_all
 from schemas.api import StatementOut
 from schemas.events import Event
@@ -88,7 +88,7 @@ HELD_EVENTS = 50_000
 
 
 @dataclass(frozen=True)
-class Held:
+class HeldRead:
     """An incident as a read here last folded it: its state, its SLA and coverage fold (with the
     SLA replay), and its public statements, all up to `version`."""
 
@@ -101,7 +101,7 @@ class Held:
         return self.incident.version
 
 
-class IncidentQueries:
+class IncidentReader:
     def __init__(
         self, store: EventStore, policies: PolicyStore, projections: dict[str, Projection], held: int = HELD_EVENTS
     ) -> None:
@@ -110,7 +110,7 @@ class IncidentQueries:
         self.projections = projections
         # The incidents read last, bounded by the events they were folded from (a fold holds an
         # incident's timeline and statements: memory grows with its length, not per incident).
-        self.held: Lru[tuple[str, uuid.UUID], Held] = Lru(held)
+        self.held: Lru[tuple[str, uuid.UUID], HeldRead] = Lru(held)
 
     async def history(self, tenant: str, incident_id: uuid.UUID) -> list[Event]:
         events = await self.store.read_stream(tenant, incident_id)
@@ -136,7 +136,7 @@ class IncidentQueries:
         return await self._extend(tenant, held, events, now)
 
     async def _extend(
-        self, tenant: str, held: Held | None, events: list[Event], now: datetime, *, with_statements: bool = True
+        self, tenant: str, held: HeldRead | None, events: list[Event], now: datetime, *, with_statements: bool = True
     ) -> IncidentRead:
         """The read at `now` of the incident `held` folded up to its version, and `events` after
         it (with no fold held: all of the incident's events). Holds the new fold in its place.
@@ -154,7 +154,7 @@ class IncidentQueries:
         key = (tenant, incident.id)
         again = self.held.peek(key)  # (another read of it may have gone further meanwhile)
         if again is None or again.version <= incident.version:
-            self.held.put(key, Held(incident, stream.folded(), statements), weight=incident.version)
+            self.held.put(key, HeldRead(incident, stream.folded(), statements), weight=incident.version)
         return read
 
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:

@@ -1,4 +1,4 @@
-"""Audit: verify a tenant's history in the database (the export and its offline check: `ledger.audit_export`).
+"""Audit: verify a tenant's history in the database (the export and its offline check: `ledger.audit.export`).
 
 Verify reads one snapshot: the tenant's head row, its events in position order batch by batch
 (bounded memory), the signed checkpoints of each batch's positions, and then the tables kept
@@ -18,9 +18,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from ledger import checkpoints
-from ledger.chain import SPELLED_IN_RANGE as SPELLED_ROWS
-from ledger.chain import Broken, Found, Walker, feed_rest
+from ledger.audit import checkpoints
+from ledger.audit.chain import SPELLED_IN_RANGE as SPELLED_ROWS
+from ledger.audit.chain import Broken, Found, Walker, feed_rest
 from schemas.audit import ChainPosition, ChainProblem, VerifyOut
 from schemas.events import GENESIS_HASH
 

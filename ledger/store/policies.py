@@ -9,10 +9,10 @@ from typing import Final
 import asyncpg
 import msgspec
 
-from ledger.errors import InvalidValue
-from ledger.keys import Principal
-from ledger.store import Appended, EventStore, Idempotency, Replayed
-from projections.policy import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.errors import InvalidValue
+from ledger.domain.plan import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
+from ledger.store.events import Appended, EventStore, Idempotency, Replayed
+from ledger.store.keys import Principal
 from schemas.events import NewEvent, PolicyChanged
 
 _json = msgspec.json.Encoder()
@@ -25,7 +25,7 @@ POLICY_VERSION = "SELECT document::text AS document FROM policies WHERE tenant_i
 ALL_VERSIONS = "SELECT version, document::text AS document FROM policies WHERE tenant_id = $1"
 
 # How long the version in force, as commands see it, is taken from memory. A change made here
-# or announced by another process's notification (ledger.notify) is seen at once; this bounds a
+# or announced by another process's notification (ledger.feed.notifier) is seen at once; this bounds a
 # lost notification.
 CURRENT_FOR_S: Final = 1.0
 

@@ -1,5 +1,5 @@
 """One process at a time runs the background rounds (projection runner, breach watch); another
-takes over when it goes. Each `Lead` here stands for one server process."""
+takes over when it goes. Each `Leader` here stands for one server process."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ from datetime import timedelta
 
 import asyncpg
 
-from ledger import breach_watch
-from ledger.commands import Detect
-from ledger.keys import Principal, Scope
-from ledger.lead import Lead
-from ledger.policy_store import PolicyStore
-from ledger.shell import Shell
-from ledger.store import EventStore
-from projections import runner
+from ledger.domain.commands import Detect
+from ledger.service.command_runner import Shell
+from ledger.store.events import EventStore
+from ledger.store.keys import Principal, Scope
+from ledger.store.policies import PolicyStore
+from ledger.workers import breach_watch, projection_loop
+from ledger.workers.leader import Leader
 from projections.runner import registry
 from schemas.events import Channel, Severity
 from tests import clock
@@ -32,7 +31,7 @@ async def _eventually(check, seconds: float = 10) -> bool:  # type: ignore[no-un
 
 
 async def test_one_process_leads_and_another_takes_over_when_it_gives_up(database_url):
-    one, two = Lead(database_url), Lead(database_url)
+    one, two = Leader(database_url), Leader(database_url)
     try:
         assert await one.held()
         assert not await two.held()
@@ -47,7 +46,7 @@ async def test_one_process_leads_and_another_takes_over_when_it_gives_up(databas
 
 
 async def test_a_lead_whose_connection_dies_passes_to_another(database_url, pool):
-    one, two = Lead(database_url), Lead(database_url)
+    one, two = Leader(database_url), Leader(database_url)
     try:
         assert await one.held()
         assert one._conn is not None
@@ -61,7 +60,7 @@ async def test_a_lead_whose_connection_dies_passes_to_another(database_url, pool
 
 
 async def test_without_a_url_every_process_leads():
-    assert await Lead(None).held()
+    assert await Leader(None).held()
 
 
 async def _tenant_with_overdue_incident(pool: asyncpg.Pool) -> tuple[str, uuid.UUID]:
@@ -79,7 +78,7 @@ async def _tenant_with_overdue_incident(pool: asyncpg.Pool) -> tuple[str, uuid.U
 async def test_the_background_rounds_wait_while_another_process_leads(database_url, pool):
     tenant, _ = await _tenant_with_overdue_incident(pool)
     projections = registry(PolicyStore(pool))
-    other, mine = Lead(database_url), Lead(database_url)
+    other, mine = Leader(database_url), Leader(database_url)
     assert await other.held()
 
     async def applied() -> bool:
@@ -92,7 +91,7 @@ async def test_the_background_rounds_wait_while_another_process_leads(database_u
         return bool(await pool.fetchval("SELECT count(*) FROM sla_notices WHERE tenant_id = $1", tenant))
 
     tasks = [
-        asyncio.create_task(runner.run_forever(pool, projections, 0.05, mine)),
+        asyncio.create_task(projection_loop.run_forever(pool, projections, 0.05, mine)),
         asyncio.create_task(
             breach_watch.run_forever(
                 pool, EventStore(pool), projections["incident_views"], timedelta(minutes=5), 0.05, mine, clock=clock.now

@@ -29,9 +29,9 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger import checkpoints
-from ledger.audit import CHECKPOINTS_IN, problem_dict
-from ledger.chain import ROWS_IN_RANGE, Broken, Found, Walker, row_digest
+from ledger.audit import checkpoints
+from ledger.audit.chain import ROWS_IN_RANGE, Broken, Found, Walker, row_digest
+from ledger.audit.verify import CHECKPOINTS_IN, problem_dict
 from schemas.events import GENESIS_HASH, rfc3339
 
 FORMAT = "crisis-ledger-export/1"

@@ -30,7 +30,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from ledger.store import decode_data
+from ledger.store.events import decode_data
 from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)

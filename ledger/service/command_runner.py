@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ledger.clock import Clock, utc_now
-from ledger.commands import Assign, Command, Detect
-from ledger.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
-from ledger.keys import Principal
+from ledger.domain.commands import Assign, Command, Detect
+from ledger.domain.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
+from ledger.domain.rules import Incident, decide, evolve, fold
 from ledger.lru import Lru
-from ledger.policy_store import PolicyStore
-from ledger.rules import Incident, decide, evolve, fold
-from ledger.store import (
+from ledger.store.events import (
     Appended,
     Conflict,
     DedupHit,
@@ -30,10 +28,12 @@ from ledger.store import (
     StreamFacts,
     decode_data,
 )
+from ledger.store.keys import Principal
+from ledger.store.policies import PolicyStore
 from schemas.events import Event, EventData, NewEvent
 
 if TYPE_CHECKING:
-    from ledger.notify import Change
+    from ledger.feed.notifier import Change
 
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
@@ -62,7 +62,7 @@ class Deduplicated:
     incident_id: uuid.UUID
 
 
-class States:
+class StateCache:
     """The folded state of recently written incidents, as this process last appended them, and
     moved on by what other processes committed (`learn`, from their notifications).
 
@@ -86,7 +86,7 @@ class States:
         self._states.pop((tenant, incident_id))
 
     def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
-        """Events another process committed (ledger.notify): fold each onto the state held of its
+        """Events another process committed (ledger.feed.notifier): fold each onto the state held of its
         incident, so that the next append here is not a conflict, and take in a new incident from
         its detection, so that the first append here needs no read. A state an event does not
         follow on directly is dropped (a notification was lost); other events of incidents not
@@ -120,9 +120,9 @@ class _Turn:
     wanted: int = 0  # commands holding or waiting for the lock
 
 
-class Turns:
+class IncidentLocks:
     """Commands on one incident take turns in this process, so each decides on the state the one
-    before it appended (held in States).
+    before it appended (held in StateCache).
 
     Without turns, concurrent commands on one incident all decide on the same version and leave
     in the same group-commit batch, where all but the first conflict and decide again, batch
@@ -157,8 +157,8 @@ class Shell:
     store: EventStore
     policies: PolicyStore
     clock: Clock = utc_now
-    states: States = field(default_factory=States)
-    turns: Turns = field(default_factory=Turns)
+    states: StateCache = field(default_factory=StateCache)
+    turns: IncidentLocks = field(default_factory=IncidentLocks)
 
     async def execute(
         self,

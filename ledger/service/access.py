@@ -1,110 +1,28 @@
-"""API keys and tenants: keys are random, shown once, stored as sha256, looked up by that hash."""
+"""Who is calling and how often: a presented API key becomes a Principal, and each key's
+requests are counted against its per-minute limit (shared by all processes through the database).
+The key rows themselves: ledger.store.keys."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import re
-import secrets
 import time
 from dataclasses import dataclass
-from enum import IntEnum
 
 import asyncpg
 import structlog
 
-from ledger.errors import InvalidValue, NotFound, RateLimited
+from ledger.domain.errors import RateLimited
+from ledger.store.keys import (
+    COUNT_HITS,
+    COUNT_HITS_OF_KEYS,
+    FORGET_OLD_WINDOWS,
+    KEY_PREFIX,
+    Principal,
+    digest,
+    find_key,
+)
 
 log = structlog.get_logger(__name__)
-
-KEY_PREFIX = "clk_"
-TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9@._+-]{0,127}$")
-
-
-class Scope(IntEnum):
-    """Ordered: each scope includes the ones below it."""
-
-    READ = 1
-    WRITE = 2
-    ADMIN = 3
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the key's tenant, name and scope."""
-
-    tenant: str
-    name: str
-    scope: Scope
-
-
-CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
-INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
-REVOKE_KEY = """
-UPDATE api_keys SET revoked_at = now()
- WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
-RETURNING key_hash
-"""
-LOOKUP_KEY = """
-SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
-"""
-# Adds a process's hits since its last report to the key's current window; answers the total.
-COUNT_HITS = """
-INSERT INTO rate_windows (key_hash, window_start, hits) VALUES ($1, date_trunc('minute', now()), $2)
-ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = rate_windows.hits + excluded.hits
-RETURNING hits, window_start, 60 - extract(second FROM now())::integer AS retry_after
-"""
-# The same for several keys at once (the periodic report of every key with hits to report).
-COUNT_HITS_OF_KEYS = """
-INSERT INTO rate_windows AS w (key_hash, window_start, hits)
-SELECT k, date_trunc('minute', now()), h FROM unnest($1::bytea[], $2::integer[]) AS u(k, h)
-ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = w.hits + excluded.hits
-RETURNING key_hash, hits, window_start
-"""
-FORGET_OLD_WINDOWS = "DELETE FROM rate_windows WHERE window_start < now() - interval '10 minutes'"
-
-
-def digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def new_token() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope) -> str:
-    """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
-    if not TENANT_PATTERN.match(tenant):
-        raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
-    if not NAME_PATTERN.match(name):
-        raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
-    token = new_token()
-    async with conn.transaction():
-        await conn.execute(CREATE_TENANT, tenant)
-        try:
-            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower())
-        except asyncpg.UniqueViolationError as exc:
-            raise InvalidValue(f"tenant {tenant} already has an active key named {name}") from exc
-    return token
-
-
-async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
-    """Revoke the tenant's active key(s) of that name; return how many."""
-    rows = await conn.fetch(REVOKE_KEY, tenant, name)
-    for row in rows:
-        _found.pop(bytes(row["key_hash"]), None)
-    if not rows:
-        raise NotFound(f"tenant {tenant} has no active key named {name}")
-    return len(rows)
-
-
-# A found key is trusted for this long without asking the database again: a key is looked up
-# once per second per process instead of once per request. `revoke_key` forgets it at once in
-# its own process; other processes refuse it within this time.
-KEY_CACHE_SECONDS = 1.0
-_found: dict[bytes, tuple[Principal, float]] = {}
 
 
 @dataclass
@@ -141,19 +59,9 @@ async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> P
     if not token.startswith(KEY_PREFIX) or len(token) > 200:
         return None
     presented = digest(token)
-    now = time.monotonic()
-    found = _found.get(presented)
-    if found is not None and found[1] > now:
-        principal = found[0]
-    else:
-        row = await pool.fetchrow(LOOKUP_KEY, presented)
-        if row is None or not hmac.compare_digest(row["key_hash"], presented):
-            _found.pop(presented, None)
-            return None
-        principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
-        if len(_found) > 10_000:
-            _found.clear()
-        _found[presented] = (principal, now + KEY_CACHE_SECONDS)
+    principal = await find_key(pool, presented)
+    if principal is None:
+        return None
     if per_minute > 0:
         await _count(pool, presented, per_minute)
     return principal

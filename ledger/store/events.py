@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from ledger import metrics
-from ledger.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
+from ledger.domain.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
 from schemas.events import (
     DATA_TYPES,
     Event,
@@ -325,7 +325,7 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.group = GroupCommit(pool)
-        # Told the tenant and its events after each committed append (see ledger.notify).
+        # Told the tenant and its events after each committed append (see ledger.feed.notifier).
         self.on_append: Callable[[str, list[Event] | None], None] | None = None
 
     def committed(self, tenant: str, events: list[Event] | None = None) -> None:

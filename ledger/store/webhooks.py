@@ -7,7 +7,7 @@ from typing import Final
 
 import asyncpg
 
-from ledger.errors import NotFound
+from ledger.domain.errors import NotFound
 from schemas.webhooks import DeliveryOut, WebhookCreated, WebhookOut
 
 SUBSCRIPTION_COLUMNS: Final = (

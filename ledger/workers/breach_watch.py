@@ -19,11 +19,11 @@ import asyncpg
 import structlog
 
 from ledger.clock import Clock, utc_now
-from ledger.commands import RecordSlaNotice
-from ledger.errors import LedgerError
-from ledger.lead import Lead
-from ledger.rules import decide, fold
-from ledger.store import Appended, EventStore
+from ledger.domain.commands import RecordSlaNotice
+from ledger.domain.errors import LedgerError
+from ledger.domain.rules import decide, fold
+from ledger.store.events import Appended, EventStore
+from ledger.workers.leader import Leader
 from projections.runner import Projection, catch_up
 
 log = structlog.get_logger(__name__)
@@ -213,12 +213,12 @@ async def run_forever(
     views: Projection,
     window: timedelta,
     interval: float,
-    lead: Lead | None = None,
+    lead: Leader | None = None,
     *,
     clock: Clock = utc_now,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
-    this process leads (ledger.lead: one process's rounds are enough)."""
+    this process leads (ledger.workers.leader: one process's rounds are enough)."""
     rounds = 0
     quiet = QuietTenants()
     while True:

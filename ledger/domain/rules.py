@@ -14,7 +14,7 @@ from enum import StrEnum
 import msgspec
 from twitter_text import parse_tweet
 
-from ledger.commands import (
+from ledger.domain.commands import (
     Acknowledge,
     Assign,
     ChangeSeverity,
@@ -28,7 +28,7 @@ from ledger.commands import (
     Resolve,
     Unassign,
 )
-from ledger.errors import ActionNotAllowed, InvalidValue, NotFound
+from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound
 from schemas.events import (
     Acknowledged,
     Assigned,

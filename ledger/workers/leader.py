@@ -29,7 +29,7 @@ KEY = 0x636C6564
 TRY_LEAD = "SELECT pg_try_advisory_lock($1)"
 
 
-class Lead:
+class Leader:
     """Whether this process leads: a session-level advisory lock, held on a connection of its own
     for as long as that connection lives. Without a URL to connect to (an app given a pool
     whose URL is not known), every process leads, as if there were no lock."""

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from projections.policy import WEEKDAYS
+from ledger.domain.plan import WEEKDAYS
 from schemas.policy import Calendar
 
 # A calendar validated by parse_policy opens at least once a week; this guard only stops a

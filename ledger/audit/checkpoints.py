@@ -32,9 +32,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger.chain import Walker, walk_range
+from ledger.audit.chain import Walker, walk_range
 from ledger.config import Settings
-from ledger.errors import ActionNotAllowed
+from ledger.domain.errors import ActionNotAllowed
 from schemas.audit import CheckpointOut
 from schemas.events import GENESIS_HASH, rfc3339
 

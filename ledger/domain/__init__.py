@@ -1,0 +1,2 @@
+"""The domain: commands, the incident decider, the emergency plan and calendars, errors. Pure: no I/O;
+imports only ledger.domain, schemas and pure libraries."""
