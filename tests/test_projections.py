@@ -19,6 +19,7 @@ from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from projections.incident_view import stored_row
 from projections.runner import FOLDS, catch_up_all, rebuild, registry
+from schemas.api import CoverageReport, SlaReport
 from schemas.events import Channel, Severity, Visibility
 from tests import clock
 from tests.conftest import detect_body, new_tenant
@@ -528,3 +529,21 @@ async def test_percentiles_read_off_a_sorted_array_are_percentile_conts(pool):
         assert await pool.fetchval("SELECT ledger_sorted($1::int[])", values) == sorted(values)
     assert await pool.fetchval("SELECT ledger_sorted(NULL::int[])") is None
     assert await pool.fetchval("SELECT ledger_percentiles(ledger_sorted(NULL::int[]), ARRAY[0.5])") is None
+
+
+async def test_reports_spell_their_numbers_as_the_typed_conversion_did(app_client, scenario):
+    # The reports were dicts converted to SlaReport/CoverageReport by the handler (which turns an
+    # int into a float where the field is a float); they are built as the Structs now. A body that
+    # survives that conversion unchanged, byte for byte, is the one the old path answered.
+    tenant, *_ = scenario
+    for path, kind in (
+        ("/v1/reports/sla", SlaReport),
+        ("/v1/reports/sla?group_by=severity", SlaReport),
+        ("/v1/reports/sla?group_by=week", SlaReport),
+        ("/v1/reports/sla?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z", SlaReport),
+        ("/v1/reports/coverage", CoverageReport),
+    ):
+        body = (await app_client.get(path, headers=tenant.auth("read"))).content
+        assert msgspec.json.encode(msgspec.convert(msgspec.json.decode(body), kind)) == body, path
+    body = (await app_client.get("/v1/reports/sla", headers=tenant.auth("read"))).content
+    assert b'"p50":3000.0' in body  # first_response: one sample, a float like every percentile

@@ -9,22 +9,20 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from ledger.domain import commands as c
-from ledger.domain.plan import policy_to_dict
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
 from ledger.store.policies import POLICY_HISTORY, PolicyStore
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
+from schemas.policy import Policy
 
 
 @get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
-async def read_policy(
-    request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]
-) -> Response[dict[str, Any]]:
+async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> Response[Policy]:
     """`ETag` is the version: send it back as `If-Match` to replace exactly this version."""
     policy = await policies.current(principal_of(request).tenant)
-    return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
 
 
 PolicyIfMatch = Annotated[
@@ -51,7 +49,7 @@ async def replace_policy(
     data: JSONBody[dict[str, Any]],
     if_match: PolicyIfMatch = "",
     idempotency_key: IdempotencyKey = "",
-) -> Response[dict[str, Any]]:
+) -> Response[Policy]:
     """The body is a whole policy document (its `version` is ignored: the server assigns it), and
     may carry `actor` (who changed the plan; default: the key's name), which is not part of it."""
     who = principal_of(request)
@@ -63,7 +61,7 @@ async def replace_policy(
         if_match=parse_if_match(if_match),
         idempotency=await idempotency_of(request, idempotency_key, 200),
     )
-    return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
 
 
 @get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
@@ -87,7 +85,7 @@ async def policy_history(
                 changed_by=r["changed_by"],
                 recorded_by=r["recorded_by"],
                 changed_at=r["changed_at"],
-                policy=policy_to_dict(policy),
+                policy=policy,
             )
         )
     return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
