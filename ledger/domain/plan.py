@@ -1,6 +1,7 @@
 """The emergency plan: role catalogue, required roles and SLA targets per severity, calendars.
 
-The document is the one `GET`/`PUT /v1/policy` speaks (PRODUCT.md, "Policy document").
+The document is the one `GET`/`PUT /v1/policy` speaks (PRODUCT.md, "Policy document"); its
+shape is `schemas.policy.Policy`.
 `parse_policy` is the only way in from the outside: it decodes strictly and then checks every
 cross-reference, collecting all problems into one `PolicyInvalid`.
 """
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from ledger.domain.review.rule import PROBLEM_KINDS
+from schemas.policy import Calendar, HoldingStatement, Policy, ReplyReviewPlan, SeverityPlan, Target
 
 SEVERITIES: Final = ("sev1", "sev2", "sev3", "sev4")
 METRICS: Final = ("acknowledge", "first_response", "update", "resolve")
@@ -30,53 +32,6 @@ _MAX_TERMS: Final = 500
 _MAX_TERM_CHARS: Final = 200
 _MAX_STATEMENTS: Final = 200
 _MAX_STATEMENT_CHARS: Final = 20_000
-
-
-class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """An SLA target: a budget of seconds, counted around the clock or in a named calendar."""
-
-    seconds: int
-    calendar: str | None = None
-
-
-class Calendar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Business hours: weekly local opening intervals (`"HH:MM"`, end may be `"24:00"`) and holidays."""
-
-    timezone: str
-    weekly: dict[str, list[tuple[str, str]]]
-    holidays: list[str] = []
-
-
-class SeverityPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    required_roles: list[str]
-    targets: dict[str, Target | None]
-
-
-class ReplyReviewPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """How replies are reviewed: whether a flagged public reply needs `approved_by`, and the
-    tenant's own words — `terms` added to the built-in lists per kind, `allow` removed from them."""
-
-    require_approval_when_flagged: bool = True
-    terms: dict[str, list[str]] = {}
-    allow: list[str] = []
-
-
-class HoldingStatement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A pre-approved first statement for a scenario, in a language; replies may name it (`template_id`)."""
-
-    id: str
-    text: str
-    language: str = "en"
-    scenario: str | None = None
-
-
-class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    version: int
-    roles: list[str]
-    severities: dict[str, SeverityPlan]
-    calendars: dict[str, Calendar] = {}
-    reply_review: ReplyReviewPlan = ReplyReviewPlan()
-    holding_statements: list[HoldingStatement] = []
 
 
 class PolicyInvalid(ValueError):

@@ -22,6 +22,7 @@ from ledger.domain.errors import (
     Unauthorized,
     Unavailable,
     VersionConflict,
+    WebhookDisabled,
 )
 
 log = structlog.get_logger(__name__)
@@ -31,6 +32,7 @@ TYPE_BASE = "urn:crisis-ledger:problem:"
 STATUS_OF: dict[type[LedgerError], int] = {
     NotFound: 404,
     ActionNotAllowed: 409,
+    WebhookDisabled: 409,
     InvalidValue: 422,
     ReplyFlagged: 422,
     VersionConflict: 412,
