@@ -57,5 +57,5 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     roles: list[str]
     severities: dict[str, SeverityPlan]
     calendars: dict[str, Calendar] = {}
-    reply_review: ReplyReviewPlan = ReplyReviewPlan()
+    reply_review: ReplyReviewPlan = msgspec.field(default_factory=ReplyReviewPlan)
     holding_statements: list[HoldingStatement] = []
