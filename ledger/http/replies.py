@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from ledger.clock import Clock
 from ledger.http.auth import READ, principal_of
-from ledger.http.openapi import ERRORS_READ
+from ledger.http.openapi import ERRORS_READ_BODY
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.reply_review import review_draft
 from ledger.store.policies import PolicyStore
@@ -21,7 +21,7 @@ from schemas.api import ReviewBody, ReviewOut
     "/v1/replies/review",
     opt=READ,
     status_code=200,
-    responses=ERRORS_READ,
+    responses=ERRORS_READ_BODY,
     tags=["replies"],
     summary="Review a draft reply: findings with spans and reasons, language, X's weighted length",
 )
