@@ -21,7 +21,7 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.2"
+RULES_VERSION = "2026-12-06.3"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -29,6 +29,13 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _SCARE_QUOTED = re.compile(
     r"[\"“‘'](?:issue|problem|complaint|expert|experience|emergency|outage|customer|feedback|concern|"
     r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']",
+    re.IGNORECASE,
+)
+# A short quotation of "your" thing ("your 'emergency'", Turkish "'acil durumunuz'") quotes the
+# customer's own claim back at them with raised eyebrows.
+_SCARE_QUOTED_POSSESSIVE = re.compile(
+    r"\byour\s+(?P<quoted>[\"“‘'][\w-]+(?:\s[\w-]+)?[\"”’'])"
+    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])",
     re.IGNORECASE,
 )
 
@@ -155,7 +162,9 @@ def _shouting(text: str, cased_masked: str, allow: Sequence[str]) -> list[Findin
 
 def _scare_quotes(text: str) -> list[Finding]:
     message = "“{excerpt}” in scare quotes doubts the customer's word; take the concern at face value."
-    return [_finding(text, "sarcasm", *m.span(), message) for m in _SCARE_QUOTED.finditer(text)]
+    found = [m.span() for m in _SCARE_QUOTED.finditer(text)]
+    found += [m.span(m.lastgroup or 0) for m in _SCARE_QUOTED_POSSESSIVE.finditer(text)]
+    return [_finding(text, "sarcasm", start, end, message) for start, end in found]
 
 
 def _tenant_terms(text: str, folded: str, lang: str, terms: Mapping[str, Sequence[str]]) -> list[Finding]:
