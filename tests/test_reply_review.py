@@ -114,7 +114,7 @@ def test_the_customers_quoted_words_are_not_the_brands() -> None:
 
 
 def test_tenant_terms_add_words_per_kind_with_turkish_suffixes() -> None:
-    text = "Rakiplerimiz gibi yapmayacağız."
+    text = "Rakiplerimiz gibi yapmayacağız; iadeniz bugün yapılacak, DM'den takip edebilirsiniz."
     assert review(text, language="tr").verdict == "ok"
     result = review(text, language="tr", terms={"aggressive": ["rakip"]})
     term = next(f for f in result.findings if f.kind == "aggressive")
@@ -211,20 +211,30 @@ def test_fast_weighted_length_agrees_with_parse_tweet(text: str) -> None:
 
 
 def test_advice_kinds_follow_severity_and_visibility() -> None:
-    bare = "The app is back."
-    severe = review(bare, language="en", severity="sev1")
-    advice = {f.kind for f in severe.findings if f.level == "advice"}
-    assert advice == {"no_empathy", "no_next_step"}
+    sorry_only = "We're so sorry about this morning."
+    assert {f.kind for f in review(sorry_only, language="en", severity="sev1").findings} == {"no_next_step"}
+    next_only = "The app is back and a full report follows tomorrow."
+    severe = review(next_only, language="en", severity="sev1")
+    assert {f.kind for f in severe.findings} == {"no_empathy"}
     assert severe.verdict == "ok"  # advice never flags
-    assert {f.kind for f in review(bare, language="en", severity="sev3").findings} == {"no_next_step"}
-    assert {f.kind for f in review(bare, language="en", severity="sev1", visibility="private").findings} == {
-        "no_next_step"
-    }
+    assert review(next_only, language="en", severity="sev3").findings == []
+    assert review(next_only, language="en", severity="sev1", visibility="private").findings == []
     kind_reply = "We're sorry. The app is back and we'll post a full report tomorrow."
     assert review(kind_reply, language="en", severity="sev1").findings == []
-    turkish = review("Uygulama çalışıyor.", language="tr", severity="sev2")
-    assert {f.kind for f in turkish.findings} == {"no_empathy", "no_next_step"}
+    turkish = review("Uygulama yeniden açıldı, ayrıntılar yarın paylaşılacak.", language="tr", severity="sev2")
+    assert {f.kind for f in turkish.findings} == {"no_empathy"}
+    assert {f.kind for f in review("Çok üzgünüz.", language="tr", severity="sev2").findings} == {"no_next_step"}
     assert review("Özür dileriz, ekibimiz inceliyor.", language="tr", severity="sev2").findings == []
+
+
+def test_a_reply_with_neither_acknowledgement_nor_next_step_reads_as_a_brush_off() -> None:
+    for text, language in [("Okay, and? Prices go up.", "en"), ("Eee? Fiyatlar artar.", "tr")]:
+        result = review(text, language=language)
+        assert result.verdict == "flagged"
+        (finding,) = [f for f in result.findings if f.level == "problem"]
+        assert (finding.kind, finding.start, finding.end) == ("dismissive", 0, len(text))
+    assert review("👍", language="en").verdict == "ok"
+    assert review("Okay, and? Prices go up.", language="en", allow=["prices go up"]).verdict == "ok"
 
 
 def test_private_data_counts_in_public_replies_only() -> None:

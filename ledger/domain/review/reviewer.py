@@ -21,11 +21,12 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.3"
+RULES_VERSION = "2026-12-06.4"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_HAS_WORD = re.compile(r"[^\W\d_]{2}")
 _SCARE_QUOTED = re.compile(
     r"[\"“‘'](?:issue|problem|complaint|expert|experience|emergency|outage|customer|feedback|concern|"
     r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']",
@@ -85,6 +86,8 @@ def review(
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
     problems = _without_allowed(_deduplicated(found), folded, lang, allow)
+    if not problems and not softened and _HAS_WORD.search(folded):
+        problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
     advice = _advice(text, folded, book, lang, public, severity)
     weighted = weighted_length(text)
     return Review(
@@ -204,6 +207,14 @@ def _without_allowed(found: list[Finding], folded: str, lang: str, allow: Sequen
     return [f for f in found if not any(s < f.end and f.start < e for s, e in spans)]
 
 
+# A reply that neither acknowledges the concern nor says what happens next reads as a brush-off to
+# someone who complained, whatever its words: the one finding that judges the reply as a whole.
+_BRUSH_OFF = {
+    "en": "The reply neither acknowledges the concern nor says what happens next; to someone who complained it "
+    "reads as a brush-off. Acknowledge the problem and add a next step.",
+    "tr": "Yanıt ne kaygıyı kabul ediyor ne de bundan sonra ne olacağını söylüyor; şikâyet eden biri için başından "
+    "savmak gibi okunur. Sorunu kabul edin ve bir sonraki adımı ekleyin. (Reads as a brush-off.)",
+}
 _ADVICE = {
     ("en", "no_empathy"): "A public reply on a severe incident should acknowledge the problem or apologise before "
     "anything else.",
