@@ -21,12 +21,11 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.4"
+RULES_VERSION = "2026-12-06.5"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
-_HAS_WORD = re.compile(r"[^\W\d_]{2}")
 _SCARE_QUOTED = re.compile(
     r"[\"“‘'](?:issue|problem|complaint|expert|experience|emergency|outage|customer|feedback|concern|"
     r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']",
@@ -86,7 +85,7 @@ def review(
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
     problems = _without_allowed(_deduplicated(found), folded, lang, allow)
-    if not problems and not softened and _HAS_WORD.search(folded):
+    if not problems and not softened and book.reactive.search(folded):
         problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
     advice = _advice(text, folded, book, lang, public, severity)
     weighted = weighted_length(text)
