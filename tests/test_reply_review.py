@@ -267,9 +267,10 @@ def test_a_typical_reply_reviews_well_under_a_millisecond() -> None:
     review(text)
     best = float("inf")
     for _ in range(5):
-        started = time.perf_counter()
+        # CPU time of this process: other work on a shared machine does not count against the review.
+        started = time.process_time()
         for _ in range(200):
             review(text, severity="sev2")
-        best = min(best, (time.perf_counter() - started) / 200)
-    # ~0.3 ms on an idle 2-core machine; the bound leaves room for a busy CI box.
+        best = min(best, (time.process_time() - started) / 200)
+    # ~0.4 ms on this 2-core machine; the bound leaves room for a slower CI box.
     assert best < 0.002

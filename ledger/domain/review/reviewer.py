@@ -21,7 +21,7 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.6"
+RULES_VERSION = "2026-12-06.7"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -170,7 +170,7 @@ def _scare_quotes(text: str) -> list[Finding]:
 
 
 def _tenant_terms(text: str, folded: str, lang: str, terms: Mapping[str, Sequence[str]]) -> list[Finding]:
-    """The tenant's own words per kind; Turkish terms take suffixes ("rakip" finds "rakibimiz" no, "rakipler" yes)."""
+    """The tenant's own words per kind; a Turkish term also finds its suffixed forms ("rakip", "rakipler")."""
     found: list[Finding] = []
     for kind, words in terms.items():
         if kind not in PROBLEM_KINDS:
