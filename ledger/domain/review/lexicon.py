@@ -25,6 +25,7 @@ class Rulebook(NamedTuple):
     empathy: re.Pattern[str]
     next_step: re.Pattern[str]
     direct_message: re.Pattern[str]
+    reactive: re.Pattern[str]
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -89,6 +90,7 @@ def load(code: str) -> Rulebook:
         empathy=_marker(markers, "empathy"),
         next_step=_marker(markers, "next_step"),
         direct_message=_marker(markers, "direct_message"),
+        reactive=_marker(markers, "reactive"),
         negation=re.compile(data["negation"]),
         negation_after=data["negation_after"],
     )

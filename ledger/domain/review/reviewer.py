@@ -21,7 +21,7 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.1"
+RULES_VERSION = "2026-12-06.8"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -29,6 +29,13 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _SCARE_QUOTED = re.compile(
     r"[\"“‘'](?:issue|problem|complaint|expert|experience|emergency|outage|customer|feedback|concern|"
     r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']",
+    re.IGNORECASE,
+)
+# A short quotation of "your" thing ("your 'emergency'", Turkish "'acil durumunuz'") quotes the
+# customer's own claim back at them with raised eyebrows.
+_SCARE_QUOTED_POSSESSIVE = re.compile(
+    r"\byour\s+(?P<quoted>[\"“‘'][\w-]+(?:\s[\w-]+)?[\"”’'])"
+    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])",
     re.IGNORECASE,
 )
 
@@ -78,6 +85,8 @@ def review(
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
     problems = _without_allowed(_deduplicated(found), folded, lang, allow)
+    if not problems and not softened and book.reactive.search(folded):
+        problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
     advice = _advice(text, folded, book, lang, public, severity)
     weighted = weighted_length(text)
     return Review(
@@ -155,11 +164,13 @@ def _shouting(text: str, cased_masked: str, allow: Sequence[str]) -> list[Findin
 
 def _scare_quotes(text: str) -> list[Finding]:
     message = "“{excerpt}” in scare quotes doubts the customer's word; take the concern at face value."
-    return [_finding(text, "sarcasm", *m.span(), message) for m in _SCARE_QUOTED.finditer(text)]
+    found = [m.span() for m in _SCARE_QUOTED.finditer(text)]
+    found += [m.span(m.lastgroup or 0) for m in _SCARE_QUOTED_POSSESSIVE.finditer(text)]
+    return [_finding(text, "sarcasm", start, end, message) for start, end in found]
 
 
 def _tenant_terms(text: str, folded: str, lang: str, terms: Mapping[str, Sequence[str]]) -> list[Finding]:
-    """The tenant's own words per kind; Turkish terms take suffixes ("rakip" finds "rakibimiz" no, "rakipler" yes)."""
+    """The tenant's own words per kind; a Turkish term also finds its suffixed forms ("rakip", "rakipler")."""
     found: list[Finding] = []
     for kind, words in terms.items():
         if kind not in PROBLEM_KINDS:
@@ -195,6 +206,14 @@ def _without_allowed(found: list[Finding], folded: str, lang: str, allow: Sequen
     return [f for f in found if not any(s < f.end and f.start < e for s, e in spans)]
 
 
+# A reply that neither acknowledges the concern nor says what happens next reads as a brush-off to
+# someone who complained, whatever its words: the one finding that judges the reply as a whole.
+_BRUSH_OFF = {
+    "en": "The reply neither acknowledges the concern nor says what happens next; to someone who complained it "
+    "reads as a brush-off. Acknowledge the problem and add a next step.",
+    "tr": "Yanıt ne kaygıyı kabul ediyor ne de bundan sonra ne olacağını söylüyor; şikâyet eden biri için başından "
+    "savmak gibi okunur. Sorunu kabul edin ve bir sonraki adımı ekleyin. (Reads as a brush-off.)",
+}
 _ADVICE = {
     ("en", "no_empathy"): "A public reply on a severe incident should acknowledge the problem or apologise before "
     "anything else.",
