@@ -310,7 +310,7 @@ async def test_migration_0009_backfills_the_report_rows_the_projection_derives(a
     await catch_up_all(pool, projections, fresh.name)
     derived = [await _report_rows(pool, t.name) for t in (tenant, fresh)]
     assert all(d[0] and d[1] for d in derived)
-    sql = Path(__file__).parent.parent.joinpath("ledger/store/migrations/0009_report_rows.sql").read_text()
+    sql = Path(__file__).parent.parent.joinpath("tests/data/legacy_migrations/0009_report_rows.sql").read_text()
     inserts = [s[s.index("INSERT") :] for s in sql.split(";") if "INSERT INTO" in s]
     assert len(inserts) == 2
     async with pool.acquire() as conn:
