@@ -13,7 +13,6 @@ import asyncpg
 from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.logs import configure
-from ledger.store.audit import tenants_to_verify
 from ledger.store.database import embedded_running, start_embedded, stop_embedded
 from ledger.store.keys import Scope, create_key, revoke_key, tenant_exists
 from ledger.store.migrate import MigrationError, migrate
@@ -225,6 +224,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
+    from ledger.store.audit import tenants_to_verify
     from ledger.store.database import create_pool
 
     settings = Settings.from_env()
