@@ -222,6 +222,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Verify every tenant's chain (or one), as GET /v1/audit/verify does; exit 1 if any is broken."""
     import json
 
+    import msgspec
+
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
     from ledger.store.database import create_pool
@@ -241,7 +243,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             reports = []
             for tenant in tenants:
                 report = await audit.verify_tenant(pool, tenant, signer.public_key, trusted_keys=signer.trusted)
-                reports.append({"tenant": tenant, **report.as_dict()})
+                reports.append({"tenant": tenant, **msgspec.to_builtins(report)})
             return reports
         finally:
             await pool.close()

@@ -31,6 +31,7 @@ from itertools import pairwise
 import msgspec
 
 from ledger.domain.plan import Policy, required_roles
+from schemas.blocks import CoverageBlock
 from schemas.events import Assigned, Detected, Happened, Reopened, Resolved, SeverityChanged, Unassigned
 
 _ZERO = timedelta(0)
@@ -40,13 +41,6 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     assignee: str
     since: datetime
-
-
-class Coverage(msgspec.Struct, frozen=True, kw_only=True):
-    required: list[str]
-    missing: list[str]
-    full_coverage_at: datetime | None
-    uncovered_seconds: dict[str, int]
 
 
 class Hold(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,7 +127,7 @@ def _next(state: CoverageState, event: Happened, holds: list[Hold] | None) -> tu
             return state, holds
 
 
-def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Coverage:
+def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> CoverageBlock:
     return render(fold(events), policy, now)
 
 
@@ -193,7 +187,7 @@ def _instant(change: tuple[datetime, int, str]) -> datetime:
     return change[0]
 
 
-def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
+def render(state: CoverageState, policy: Policy, now: datetime) -> CoverageBlock:
     """The coverage block at `now`.
 
     One sweep over the instants at which anything changed, up to `now`: between two of them
@@ -264,7 +258,7 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> Coverage:
             for role in required:
                 if role in needed and role not in held_then:
                     uncovered[role] += b - a
-    return Coverage(
+    return CoverageBlock(
         required=required,
         missing=missing,
         full_coverage_at=full_coverage_at,

@@ -18,15 +18,14 @@ import msgspec
 from ledger.domain.plan import Policy
 from projections import coverage as cov
 from projections import sla as slas
+from schemas.blocks import CoverageBlock, Milestone, SlaBlock
 from schemas.events import Detected, Happened
-
-_METRICS = ("acknowledge", "first_response", "update", "resolve")
 
 
 @dataclass(frozen=True)
 class Blocks:
-    sla: dict[str, Any]
-    coverage: dict[str, Any]
+    sla: SlaBlock
+    coverage: CoverageBlock
 
 
 def blocks(events: Sequence[Happened], policy: Policy, now: datetime) -> Blocks:
@@ -41,9 +40,8 @@ def stream_blocks(stream: Stream, policy: Policy, now: datetime) -> Blocks:
     return _blocks(sla, cov.render(stream.coverage, policy, now))
 
 
-def _blocks(sla: slas.Sla, coverage: cov.Coverage) -> Blocks:
-    sla_dict = {m: msgspec.to_builtins(getattr(sla, m)) for m in _METRICS}
-    return Blocks(sla=sla_dict, coverage=msgspec.to_builtins(coverage))
+def _blocks(sla: slas.Sla, coverage: CoverageBlock) -> Blocks:
+    return Blocks(sla=sla.block(), coverage=coverage)
 
 
 def as_of(events: Sequence[Happened]) -> datetime:
@@ -91,7 +89,7 @@ class ViewRow(msgspec.Struct, frozen=True):
     missing_at_ack_due: list[str] | None
 
 
-def _milestone(m: slas.Milestone | None) -> tuple[Any, ...]:
+def _milestone(m: Milestone | None) -> tuple[Any, ...]:
     if m is None:
         return (None, None, None, None, None)
     return (m.target_seconds, m.status, m.due_at, m.met_at, m.elapsed_seconds)
@@ -208,7 +206,7 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
 
 
 def _missing_at_ack_due(
-    state: cov.CoverageState, policy: Policy, ack: slas.Milestone | None, at: datetime
+    state: cov.CoverageState, policy: Policy, ack: Milestone | None, at: datetime
 ) -> list[str] | None:
     """Roles missing when the acknowledgement target passed; None while it is still ahead."""
     if ack is None or ack.due_at is None:

@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaMetrics, SlaReport
+
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
 # A report's sorts (its groups, each percentile) take about 10 MB at 100,000 incidents: in memory
 # rather than spilled to disk (measured 5-13% faster grouped reports). Per report connection, for
 # the report's transaction only.
 REPORT_WORK_MEM = "32MB"
-
-METRICS = ("acknowledge", "first_response", "update", "resolve")
 
 # The narrow rows the reports read (tables of the baseline migration), derived from the
 # incident_views rows by the incident_views projection in the same transaction. States: 0 no target, 1 pending,
@@ -244,66 +244,50 @@ async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connec
         return list(await asyncio.gather(*(query(c) for query, c in zip(queries, conns, strict=True))))
 
 
-def _empty_metric() -> dict[str, Any]:
-    return {
-        "count": 0,
-        "met": 0,
-        "breached": 0,
-        "compliance": None,
-        "p50": None,
-        "p90": None,
-        "p95": None,
-        "max": None,
-    }
+_EMPTY = MetricFigures(count=0, met=0, breached=0, compliance=None, p50=None, p90=None, p95=None, max=None)
 
 
 async def sla_report(
     pool: asyncpg.Pool, tenant: str, flt: ReportFilter, group_by: str | None, now: datetime
-) -> dict[str, Any]:
+) -> SlaReport:
     rows, gap_rows = await in_one_snapshot(
         pool,
         lambda c: c.fetch(SLA_REPORT if group_by is None else SLA_REPORT_GROUPED, *flt.args(tenant), group_by, now),
         lambda c: c.fetch(SLA_UPDATE_GAPS, *flt.args(tenant), group_by),
     )
     gaps = {r["gkey"]: r for r in gap_rows}
-    groups: dict[Any, dict[str, Any]] = {}
+    groups: list[SlaGroup] = []
     for row in rows:
         update = gaps.get(row["gkey"])
-        figures = {
-            "acknowledge": (row["ack_count"], row["ack_breached"], row["ack_pct"], row["ack_max"]),
-            "first_response": (row["first_count"], row["first_breached"], row["first_pct"], row["first_max"]),
-            "update": (
+        metrics = SlaMetrics(
+            acknowledge=_metric(row["ack_count"], row["ack_breached"], row["ack_pct"], row["ack_max"]),
+            first_response=_metric(row["first_count"], row["first_breached"], row["first_pct"], row["first_max"]),
+            update=_metric(
                 row["update_count"],
                 row["update_breached"],
                 update["pct"] if update else None,
                 update["max"] if update else None,
             ),
-            "resolve": (row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
-        }
-        groups[row["gkey"]] = {metric: _metric(*figures[metric]) for metric in METRICS}
+            resolve=_metric(row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
+        )
+        groups.append(SlaGroup(key=row["gkey"], metrics=metrics))
     if group_by is None and not groups:
-        groups[None] = {m: _empty_metric() for m in METRICS}
-    return {"groups": [{"key": key, "metrics": metrics} for key, metrics in groups.items()]}
+        empty = SlaMetrics(acknowledge=_EMPTY, first_response=_EMPTY, update=_EMPTY, resolve=_EMPTY)
+        groups.append(SlaGroup(key=None, metrics=empty))
+    return SlaReport(groups=groups)
 
 
-def _metric(count: int, breached: int, pct: list[float] | None, longest: int | None) -> dict[str, Any]:
+def _metric(count: int, breached: int, pct: list[float] | None, longest: int | None) -> MetricFigures:
     if not count:
-        return _empty_metric()
-    pct = pct or [None, None, None]
+        return _EMPTY
+    p50, p90, p95 = pct or (None, None, None)
     met = count - breached
-    return {
-        "count": count,
-        "met": met,
-        "breached": breached,
-        "compliance": met / count,
-        "p50": pct[0],
-        "p90": pct[1],
-        "p95": pct[2],
-        "max": longest,
-    }
+    return MetricFigures(
+        count=count, met=met, breached=breached, compliance=met / count, p50=p50, p90=p90, p95=p95, max=longest
+    )
 
 
-async def coverage_report(pool: asyncpg.Pool, tenant: str, flt: ReportFilter, now: datetime) -> dict[str, Any]:
+async def coverage_report(pool: asyncpg.Pool, tenant: str, flt: ReportFilter, now: datetime) -> CoverageReport:
     if flt == ReportFilter():
         assignees_query, assignees_args = COVERAGE_ASSIGNEES_ALL, (tenant,)
     else:
@@ -313,19 +297,19 @@ async def coverage_report(pool: asyncpg.Pool, tenant: str, flt: ReportFilter, no
         lambda c: c.fetch(COVERAGE_ROLES, *flt.args(tenant), now),
         lambda c: c.fetch(assignees_query, *assignees_args),
     )
-    return {
-        "roles": [
-            {
-                "role": r["role"],
-                "incidents_requiring": r["incidents_requiring"],
-                "missing_when_ack_due": r["missing_when_ack_due"],
-                "uncovered_seconds_total": int(r["uncovered_total"]),
-                "uncovered_seconds_mean": int(r["uncovered_total"]) / r["incidents_requiring"],
-            }
+    return CoverageReport(
+        roles=[
+            RoleCoverage(
+                role=r["role"],
+                incidents_requiring=r["incidents_requiring"],
+                missing_when_ack_due=r["missing_when_ack_due"],
+                uncovered_seconds_total=int(r["uncovered_total"]),
+                uncovered_seconds_mean=int(r["uncovered_total"]) / r["incidents_requiring"],
+            )
             for r in roles
         ],
-        "assignees": [
-            {"assignee": a["assignee"], "incidents": a["incidents"], "peak_concurrent_open": a["peak"]}
+        assignees=[
+            AssigneeLoad(assignee=a["assignee"], incidents=a["incidents"], peak_concurrent_open=a["peak"])
             for a in assignees
         ],
-    }
+    )

@@ -53,7 +53,9 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.calendar import add_business_seconds, elapsed_seconds
-from ledger.domain.plan import Policy, Target, calendar_of, target_of
+from ledger.domain.plan import Policy, calendar_of, target_of
+from schemas.blocks import Milestone, SlaBlock, UpdateBlock
+from schemas.blocks import MilestoneStatus as Status
 from schemas.events import (
     Acknowledged,
     Detected,
@@ -64,43 +66,27 @@ from schemas.events import (
     SeverityChanged,
     Visibility,
 )
+from schemas.policy import Target
 
-Status = Literal["pending", "met", "breached", "cancelled"]
 FactKind = Literal["severity", "ack", "reply", "resolved", "reopened"]
 
 
-class Milestone(msgspec.Struct, frozen=True, kw_only=True):
-    target_seconds: int
-    calendar: str | None
-    due_at: datetime | None
-    status: Status
-    met_at: datetime | None
-    breached_at: datetime | None
-    elapsed_seconds: int | None
-    met_by_event_id: UUID | None
-
-
-class UpdateBlock(msgspec.Struct, frozen=True, kw_only=True):
-    target_seconds: int
-    calendar: str | None
-    status: Status
-    due_at: datetime | None
-    breached_at: datetime | None
-    next_due_at: datetime | None
-    gaps: int
-    breaches: int
-    max_gap_seconds: int | None
-    gap_seconds: list[int]
-    gap_breached: list[bool]
-    unanswered_breaches: int
-
-
 class Sla(msgspec.Struct, frozen=True, kw_only=True):
+    """The measured milestones (the API's block: `block()`) and the first resolution."""
+
     acknowledge: Milestone | None
     first_response: Milestone | None
     update: UpdateBlock | None
     resolve: Milestone | None
     first_resolved_at: datetime | None = None
+
+    def block(self) -> SlaBlock:
+        return SlaBlock(
+            acknowledge=self.acknowledge,
+            first_response=self.first_response,
+            update=self.update,
+            resolve=self.resolve,
+        )
 
 
 class Fact(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from schemas.blocks import CoverageBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
+from schemas.policy import Policy
 
 # Free text may hold tabs and line breaks, never other control characters (nor NUL, which
 # PostgreSQL's jsonb cannot store). Names and identifiers hold no control characters at all.
@@ -156,8 +158,8 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     policy_version: int
     dedup_key: str | None
     assignments: list[AssignmentOut]
-    sla: dict[str, Any] | None = None
-    coverage: dict[str, Any] | None = None
+    sla: SlaBlock | None = None
+    coverage: CoverageBlock | None = None
     # GET /v1/incidents/{id} only (also with as_of): what had been said publicly, in recorded order.
     statements: list[StatementOut] | None = None
 
@@ -199,7 +201,7 @@ class PolicyChangeOut(msgspec.Struct, kw_only=True):
     changed_by: str
     recorded_by: str
     changed_at: datetime
-    policy: dict[str, Any]
+    policy: Policy
 
 
 class PolicyHistoryPage(msgspec.Struct, kw_only=True):
@@ -218,9 +220,16 @@ class MetricFigures(msgspec.Struct, kw_only=True):
     max: int | None
 
 
+class SlaMetrics(msgspec.Struct, kw_only=True):
+    acknowledge: MetricFigures
+    first_response: MetricFigures
+    update: MetricFigures
+    resolve: MetricFigures
+
+
 class SlaGroup(msgspec.Struct, kw_only=True):
-    key: str | None
-    metrics: dict[str, MetricFigures]
+    key: Annotated[str | None, Meta(description="The group's severity, scenario, channel or ISO week; null: ungrouped")]
+    metrics: SlaMetrics
 
 
 class SlaReport(msgspec.Struct, kw_only=True):

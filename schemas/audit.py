@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
@@ -14,10 +15,15 @@ class ChainPosition(msgspec.Struct, kw_only=True):
     hash: str
 
 
+ProblemKind = Literal["changed", "missing", "reordered", "foreign"]
+
+
 class ChainProblem(msgspec.Struct, kw_only=True):
+    """The first place the chain does not verify (docs/audit.md says what each kind means)."""
+
     position: int
     event_id: str | None
-    kind: str  # changed | missing | reordered | foreign
+    kind: ProblemKind
     detail: str
 
 

@@ -13,6 +13,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -276,7 +277,7 @@ async def test_racing_signers_leave_one_checkpoint_per_position(app_client, pool
     signer = checkpoints.load_signer(settings)
     results = await asyncio.gather(*[checkpoints.checkpoint(pool, signer, tenant.name) for _ in range(6)])
     assert sum(new for _, new in results) == 1
-    assert len({json.dumps(cp, default=str) for cp, _ in results}) == 1
+    assert len({msgspec.json.encode(cp) for cp, _ in results}) == 1
     count = await pool.fetchval("SELECT count(*) FROM audit_checkpoints WHERE tenant_id = $1", tenant.name)
     assert count == 1
 
@@ -352,7 +353,7 @@ async def test_verify_on_a_one_connection_pool_compares_the_tables_after_the_wal
     finally:
         await small.close()
     assert report.ok is False and report.problem is not None
-    assert (report.problem["position"], report.problem["kind"]) == (4, "changed")
+    assert (report.problem.position, report.problem.kind) == (4, "changed")
 
 
 async def test_a_deleted_tenant_row_is_missing_and_the_command_still_finds_the_tenant(app_client, pool, database_url):

@@ -1,7 +1,9 @@
-"""The baseline migration builds exactly the schema the eleven migrations it replaced built.
+"""The baseline migration builds exactly the schema the eleven migrations it replaced built, plus
+the changes made to it since (before the first release the baseline is edited in place).
 
 One fresh database is migrated with ledger/store/migrations/ (the baseline), another with the old chain
-kept in tests/data/legacy_migrations/, both by the same migrator; then their schemas are read from
+kept in tests/data/legacy_migrations/, both by the same migrator, and then given each change made
+to the baseline since (tests/data/since_legacy/, in order); then their schemas are read from
 the catalogs and compared section by section. A few deliberate alterations show that each section
 would catch a difference.
 """
@@ -18,6 +20,7 @@ from ledger.store.migrate import MIGRATIONS_DIR, available, migrate
 from tests import pg
 
 LEGACY = Path(__file__).parent / "data" / "legacy_migrations"
+SINCE_LEGACY = Path(__file__).parent / "data" / "since_legacy"
 
 # Each section: rows that identify and define one kind of object in the public schema, in an order
 # that does not depend on creation order (OIDs differ between the two databases).
@@ -120,6 +123,8 @@ async def baseline(pg_server: str) -> AsyncIterator[asyncpg.Connection]:
 async def legacy(pg_server: str) -> AsyncIterator[asyncpg.Connection]:
     url = await _migrated(pg_server, LEGACY)
     conn = await asyncpg.connect(url)
+    for change in sorted(SINCE_LEGACY.glob("*.sql")):
+        await conn.execute(change.read_text())
     yield conn
     await conn.close()
     await pg.drop_database(pg_server, url)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.calendar import add_business_seconds, elapsed_seconds
-from ledger.domain.plan import Calendar
+from schemas.policy import Calendar
 
 H = 3600
 

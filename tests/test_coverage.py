@@ -19,7 +19,6 @@ from ledger.domain.plan import DEFAULT_POLICY
 from projections.coverage import (
     INITIAL,
     Assignment,
-    Coverage,
     apply,
     assignments_of,
     coverage_of,
@@ -27,6 +26,7 @@ from projections.coverage import (
     missing_at,
     render,
 )
+from schemas.blocks import CoverageBlock
 from schemas.events import (
     Assigned,
     Channel,
@@ -85,14 +85,14 @@ def build(*steps: tuple[float, EventData]) -> list[Event]:
     ]
 
 
-def cov(events: list[Event], now: float) -> Coverage:
+def cov(events: list[Event], now: float) -> CoverageBlock:
     return coverage_of(events, DEFAULT_POLICY, m(now))
 
 
 def test_single_role_covered_after_ten_minutes() -> None:
     events = build((0, detected("sev4")), (10, assign(RESPONDER, "bob")))
     # Responder unheld from 0 to 10 = 600 s.
-    assert cov(events, 30) == Coverage(
+    assert cov(events, 30) == CoverageBlock(
         required=[RESPONDER], missing=[], full_coverage_at=m(10), uncovered_seconds={RESPONDER: 600}
     )
     assert assignments_of(fold(events)) == [Assignment(role=RESPONDER, assignee="bob", since=m(10))]
@@ -140,7 +140,7 @@ def test_escalation_adds_roles_from_its_occurred_at_and_keeps_full_coverage_at()
     )
     # Communications required from 30, held from 50: 1200 s. Full coverage at 0 is kept.
     c = cov(events, 60)
-    assert c == Coverage(
+    assert c == CoverageBlock(
         required=[LEAD, RESPONDER, COMMS],
         missing=[],
         full_coverage_at=m(0),
@@ -154,7 +154,9 @@ def test_de_escalation_drops_roles_from_required() -> None:
     events = build((0, detected("sev1")), (10, sev("sev4")), (15, assign(RESPONDER)))
     c = cov(events, 20)
     # Only social_responder is required now; it was unheld 0-15 = 900 s.
-    assert c == Coverage(required=[RESPONDER], missing=[], full_coverage_at=m(15), uncovered_seconds={RESPONDER: 900})
+    assert c == CoverageBlock(
+        required=[RESPONDER], missing=[], full_coverage_at=m(15), uncovered_seconds={RESPONDER: 900}
+    )
 
 
 def test_resolved_incident_counts_missing_as_at_resolution() -> None:
@@ -223,7 +225,9 @@ def test_unassignment_backdated_before_its_assignment_empties_the_hold() -> None
 def test_roles_not_required_do_not_matter() -> None:
     events = build((0, detected("sev4")), (1, assign("customer_support")), (2, assign(RESPONDER)))
     c = cov(events, 3)
-    assert c == Coverage(required=[RESPONDER], missing=[], full_coverage_at=m(2), uncovered_seconds={RESPONDER: 120})
+    assert c == CoverageBlock(
+        required=[RESPONDER], missing=[], full_coverage_at=m(2), uncovered_seconds={RESPONDER: 120}
+    )
 
 
 def test_fold_is_incremental_and_render_needs_a_detection() -> None:

@@ -11,14 +11,14 @@ from datetime import timedelta, timezone
 import asyncpg
 import msgspec
 
-from ledger.domain.commands import Acknowledge, Detect, Note, Reply, Resolve
+from ledger.domain.commands import Acknowledge, ChangePolicy, Detect, Note, Reply, Resolve
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.feed import notifier as notify
 from ledger.http.stream import follow
 from ledger.service.command_runner import Done, Shell
 from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
-from ledger.store.policies import PolicyStore, change_policy
+from ledger.store.policies import PolicyStore
 from projections.renders import event_out
 from schemas.events import Channel, Event, Noted, Severity, Visibility
 from tests import clock
@@ -138,8 +138,10 @@ async def test_a_policy_change_is_not_held_the_feed_reads_it_as_the_table_orders
     try:
         assert await anext(frames) == b"retry: 2000\n\n"
         store.on_append = notifier.announce
-        document = msgspec.json.encode(policy_to_dict(DEFAULT_POLICY))
-        await change_policy(store, PolicyStore(pool), admin, document, clock.now())
+        document = policy_to_dict(DEFAULT_POLICY)
+        await Shell(store, PolicyStore(pool), clock.now).change_policy(
+            admin, ChangePolicy(actor=admin.name, document=document)
+        )
         assert notifier.recent(who.tenant, 5, 10) == []
         frame = await asyncio.wait_for(anext(frames), 5)
         (stored,) = await EventStore(pool).read_feed(who.tenant, 5, 10)

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from projections import sla as sla_module
-from projections.sla import INITIAL, Milestone, Sla, apply, fold, render, render_resuming, sla_of
+from projections.sla import INITIAL, Sla, apply, fold, render, render_resuming, sla_of
+from schemas.blocks import Milestone
 from schemas.events import (
     Acknowledged,
     Channel,

@@ -15,7 +15,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from ledger.domain.commands import Acknowledge, Detect, Note, Reopen, Reply, Resolve
+from ledger.domain.commands import Acknowledge, ChangePolicy, Detect, Note, Reopen, Reply, Resolve
 from ledger.domain.errors import ActionNotAllowed, VersionConflict
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.domain.rules import Incident, Status, fold
@@ -26,7 +26,7 @@ from ledger.service.command_runner import Done, Shell, StateCache
 from ledger.store import policies as policy_store
 from ledger.store.events import Appended, Conflict, EventStore
 from ledger.store.keys import Principal, Scope
-from ledger.store.policies import PolicyStore, change_policy
+from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict
 from tests import clock
 from tests.conftest import new_tenant
@@ -408,7 +408,7 @@ async def test_a_plan_change_in_one_process_is_seen_by_the_others_commands_at_on
             notifier.on_remote = partial(_learn, shell.states, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         document = policy_to_dict(DEFAULT_POLICY) | {"roles": [*DEFAULT_POLICY.roles, "translator"]}
-        await change_policy(one.store, one.policies, admin, msgspec.json.encode(document), clock.now())
+        await one.change_policy(admin, ChangePolicy(actor=admin.name, document=document))
         assert await one.policies.current_roles(who.tenant) == (1, frozenset(document["roles"]))
         for _ in range(200):
             if who.tenant not in two.policies._in_force:

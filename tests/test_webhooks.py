@@ -92,6 +92,67 @@ async def test_webhooks_need_the_admin_scope_and_stay_in_their_tenant(app_client
     assert (await app_client.get("/v1/webhooks", headers=other.auth("admin"))).json()["items"] == []
 
 
+async def test_a_retried_subscription_with_its_idempotency_key_creates_one(app_client, pool):
+    """Stripe-style: the retry answers the first 201 itself, secret included (only to an admin key
+    of the tenant, which could read the same key's answer the first time)."""
+    tenant = await new_tenant(pool, "wh")
+    headers = {**tenant.auth("admin"), "Idempotency-Key": "subscribe-1"}
+    body = {"url": "http://127.0.0.1:9/hook", "event_types": ["replied"]}
+    answers = await asyncio.gather(*(app_client.post("/v1/webhooks", json=body, headers=headers) for _ in range(6)))
+    first = answers[0]
+    assert first.status_code == 201, first.text
+    answers.append(await app_client.post("/v1/webhooks", json=body, headers=headers))
+    for again in answers:
+        assert again.status_code == 201
+        assert again.json() == first.json() and again.json()["secret"].startswith("whsec_")
+        assert again.headers["location"] == first.headers["location"]
+    listed = (await app_client.get("/v1/webhooks", headers=tenant.auth("admin"))).json()["items"]
+    assert [w["id"] for w in listed] == [first.json()["id"]]
+    feed = (await app_client.get("/v1/events", headers=tenant.auth("read"))).json()["items"]
+    assert feed == []  # (configuration, not a crisis fact: no event, no feed position)
+
+    reused = await app_client.post("/v1/webhooks", json={**body, "event_types": ["*"]}, headers=headers)
+    assert reused.status_code == 422 and reused.json()["type"].endswith("idempotency-key-reused")
+    detect = await app_client.post("/v1/incidents", json=detect_body(), headers={**headers, **tenant.auth()})
+    assert detect.status_code == 422 and detect.json()["type"].endswith("idempotency-key-reused")
+    assert len((await app_client.get("/v1/webhooks", headers=tenant.auth("admin"))).json()["items"]) == 1
+
+
+async def test_the_other_webhook_writes_honour_the_idempotency_key(app_client, pool):
+    tenant = await new_tenant(pool, "wh")
+    admin = tenant.auth("admin")
+    created = (await app_client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/a"}, headers=admin)).json()
+    path = f"/v1/webhooks/{created['id']}"
+    disable = {**admin, "Idempotency-Key": "disable-1"}
+    first = await app_client.patch(path, json={"enabled": False}, headers=disable)
+    assert first.status_code == 200 and first.json()["disabled_reason"] == "disabled by admin-key"
+    enabled = await app_client.patch(path, json={"enabled": True}, headers=admin)
+    assert enabled.json()["enabled"] is True
+    again = await app_client.patch(path, json={"enabled": False}, headers=disable)
+    assert again.status_code == 200 and again.json() == first.json()  # (the first answer, not a second disable)
+    assert (await app_client.get(path, headers=admin)).json()["enabled"] is True
+
+    gone = {**admin, "Idempotency-Key": "delete-1"}
+    assert (await app_client.delete(path, headers=gone)).status_code == 204
+    assert (await app_client.delete(path, headers=gone)).status_code == 204  # (a retry, not a 404)
+    assert (await app_client.delete(path, headers=admin)).status_code == 404
+
+
+async def test_redelivery_of_a_disabled_subscription_is_409_and_writes_nothing(app_client, pool):
+    tenant = await new_tenant(pool, "wh")
+    admin = tenant.auth("admin")
+    created = (
+        await app_client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/a", "enabled": False}, headers=admin)
+    ).json()
+    r = await app_client.post(
+        f"/v1/webhooks/{created['id']}/redeliver", json={"after": 0}, headers={**admin, "Idempotency-Key": "r-1"}
+    )
+    assert r.status_code == 409
+    assert r.json()["type"].endswith("webhook-disabled") and r.json()["title"] == "The webhook is disabled"
+    key = await pool.fetchval("SELECT key FROM idempotency_keys WHERE tenant_id = $1 AND key = 'r-1'", tenant.name)
+    assert key is None  # (a refused write keeps no key: the same request may be retried once enabled)
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -34,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.audit.chain import Walker, walk_range
 from ledger.config import Settings
 from ledger.domain.errors import ActionNotAllowed
+from schemas.audit import CheckpointOut
 from schemas.events import GENESIS_HASH, rfc3339
 
 log = structlog.get_logger(__name__)
@@ -135,17 +137,23 @@ def signature_ok(public_key_b64: str, checkpoint: dict[str, Any]) -> bool:
     return True
 
 
+def checkpoint_out(row: Any, tenant: str) -> CheckpointOut:
+    """A stored checkpoint row as the API answers it."""
+    return CheckpointOut(
+        tenant=tenant,
+        position=row["position"],
+        head_hash=row["head_hash"],
+        signed_at=row["signed_at"],
+        algorithm=ALGORITHM,
+        key_id=row["key_id"],
+        public_key=row["public_key"],
+        signature=row["signature"],
+    )
+
+
 def as_dict(row: Any, tenant: str) -> dict[str, Any]:
-    return {
-        "tenant": tenant,
-        "position": row["position"],
-        "head_hash": row["head_hash"],
-        "signed_at": row["signed_at"],
-        "algorithm": ALGORITHM,
-        "key_id": row["key_id"],
-        "public_key": row["public_key"],
-        "signature": row["signature"],
-    }
+    """`checkpoint_out` as a dict (times stay datetimes): what the export writes and `signature_ok` reads."""
+    return msgspec.structs.asdict(checkpoint_out(row, tenant))
 
 
 COLUMNS = "position, head_hash, signed_at, key_id, public_key, signature"
@@ -176,14 +184,14 @@ class ChainBroken(ActionNotAllowed):
     title = "The chain does not verify; nothing was signed"
 
 
-async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[dict[str, Any], bool]:
+async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[CheckpointOut, bool]:
     """Sign the tenant's current head (if not signed yet); (the checkpoint, True if new)."""
     async with pool.acquire() as conn:
         head = await conn.fetchrow(HEAD, tenant)
         position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
         existing = await conn.fetchrow(AT, tenant, position)
         if existing is not None:
-            return as_dict(existing, tenant), False
+            return checkpoint_out(existing, tenant), False
         latest = await conn.fetchrow(LATEST, tenant)
         if latest is not None and not _trusted(signer, as_dict(latest, tenant)):
             # Never build on a checkpoint the service did not sign: the chain up to it is unproven.
@@ -204,7 +212,7 @@ async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[d
         signature = signer.sign(message(tenant, position, head_hash, signed_at))
         await conn.execute(INSERT, tenant, position, head_hash, signed_at, signer.key_id, signer.public_key, signature)
         row = await conn.fetchrow(AT, tenant, position)
-        return as_dict(row, tenant), row["signature"] == signature
+        return checkpoint_out(row, tenant), row["signature"] == signature
 
 
 def _trusted(signer: Signer, cp: dict[str, Any]) -> bool:

@@ -13,14 +13,15 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from ledger.audit import checkpoints
 from ledger.audit.chain import SPELLED_IN_RANGE as SPELLED_ROWS
 from ledger.audit.chain import Broken, Found, Walker, feed_rest
+from schemas.audit import ChainPosition, ChainProblem, VerifyOut
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
@@ -130,22 +131,26 @@ SELECT source, seen FROM (
 """
 
 
-@dataclass
-class Report:
-    ok: bool
-    checked: int
-    head: dict[str, Any]
-    problem: dict[str, Any] | None
-    checkpoints_verified: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def chain_problem(broken: Broken | None) -> ChainProblem | None:
+    if broken is None:
+        return None
+    return ChainProblem(position=broken.position, event_id=broken.event_id, kind=broken.kind, detail=broken.detail)
 
 
 def problem_dict(broken: Broken | None) -> dict[str, Any] | None:
-    if broken is None:
-        return None
-    return {"position": broken.position, "event_id": broken.event_id, "kind": broken.kind, "detail": broken.detail}
+    """`chain_problem` as the offline export check reports it (a dict beside its other findings)."""
+    problem = chain_problem(broken)
+    return None if problem is None else msgspec.to_builtins(problem)
+
+
+def _refused(position: int, head_hash: str, problem: Broken) -> VerifyOut:
+    return VerifyOut(
+        ok=False,
+        checked=0,
+        head=ChainPosition(position=position, hash=head_hash),
+        problem=chain_problem(problem),
+        checkpoints_verified=0,
+    )
 
 
 def uuid_or_nil(value: str) -> str:
@@ -162,7 +167,7 @@ async def verify_tenant(
     *,
     expect: tuple[int, str] | None = None,
     trusted_keys: frozenset[str] = frozenset(),
-) -> Report:
+) -> VerifyOut:
     """Recompute the tenant's chain from the stored rows; also check the signed checkpoints and,
     given `expect` = an auditor's kept (position, hash), that today's history extends it.
     `trusted_keys`: earlier public keys whose checkpoints still count (after a key rotation)."""
@@ -198,10 +203,10 @@ async def verify_tenant(
             stored = await conn.fetchrow(checkpoints.AT, tenant, expect[0])
             if stored is not None and stored["head_hash"] != expect[1]:
                 problem = Broken(expect[0], None, "changed", "the given checkpoint differs from the one stored here")
-                return Report(False, 0, {"position": head_position, "hash": head_hash}, problem_dict(problem))
+                return _refused(head_position, head_hash, problem)
             if expect[0] == 0 and expect[1] != GENESIS_HASH:
                 problem = Broken(0, None, "changed", "position 0 is the genesis hash (64 zeros)")
-                return Report(False, 0, {"position": head_position, "hash": head_hash}, problem_dict(problem))
+                return _refused(head_position, head_hash, problem)
             if expect[0] > 0:
                 walker.anchors[expect[0]] = expect[1]
         # The tables kept beside the events are compared on a second connection in the same
@@ -229,12 +234,12 @@ async def verify_tenant(
             if side is not None and not side.done():
                 side.cancel()
                 await asyncio.gather(side, return_exceptions=True)
-    return Report(
-        problem is None,
-        walker.checked,
-        {"position": walker.position, "hash": walker.head},
-        problem_dict(problem),
-        verified,
+    return VerifyOut(
+        ok=problem is None,
+        checked=walker.checked,
+        head=ChainPosition(position=walker.position, hash=walker.head),
+        problem=chain_problem(problem),
+        checkpoints_verified=verified,
     )
 
 

@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ledger.domain.plan import WEEKDAYS, Calendar
+from ledger.domain.plan import WEEKDAYS
+from schemas.policy import Calendar
 
 # A calendar validated by parse_policy opens at least once a week; this guard only stops a
 # hand-built calendar whose every opening day is a holiday (or lies in a DST gap) from looping.

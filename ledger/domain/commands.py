@@ -1,9 +1,10 @@
-"""Commands: what a client asks the ledger to do to one incident. Built by the HTTP shell."""
+"""Commands: what a client asks the ledger to do, to one incident or to the tenant's plan. Built by the HTTP shell."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -98,3 +99,25 @@ Command = (
     | Reopen
     | RecordSlaNotice
 )
+
+
+class Signal(msgspec.Struct, frozen=True, kw_only=True):
+    """A listening tool's signal: more of the open incident with its dedup_key, or a new incident."""
+
+    actor: str
+    occurred_at: datetime | None = None
+    dedup_key: str
+    title: str
+    severity: Severity
+    channel: Channel
+    scenario: str | None = None
+    source_url: str | None = None
+    summary: str | None = None
+    reach: int | None = None
+
+
+class ChangePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """Replace the tenant's plan with `document` (as sent, without `actor`; its `version` is ignored)."""
+
+    actor: str
+    document: dict[str, Any]

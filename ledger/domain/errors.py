@@ -43,6 +43,19 @@ class VersionConflict(LedgerError):
     title = "The incident is not at the version given in If-Match"
 
 
+class PolicyVersionConflict(VersionConflict):
+    """`If-Match` on PUT /v1/policy named a version the plan is no longer at (412)."""
+
+    title = "The policy is not at the version given in If-Match"
+
+
+class WebhookDisabled(LedgerError):
+    """Redelivery asked of a disabled webhook subscription (409)."""
+
+    kind = "webhook-disabled"
+    title = "The webhook is disabled"
+
+
 class IdempotencyKeyReused(LedgerError):
     """The same Idempotency-Key was sent with a different request (422)."""
 

@@ -1,6 +1,7 @@
 """The emergency plan: role catalogue, required roles and SLA targets per severity, calendars.
 
-The document is the one `GET`/`PUT /v1/policy` speaks (PRODUCT.md, "Policy document").
+The document is the one `GET`/`PUT /v1/policy` speaks (PRODUCT.md, "Policy document"); its
+shape is `schemas.policy.Policy`.
 `parse_policy` is the only way in from the outside: it decodes strictly and then checks every
 cross-reference, collecting all problems into one `PolicyInvalid`.
 """
@@ -15,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from schemas.policy import Calendar, Policy, SeverityPlan, Target
+
 SEVERITIES: Final = ("sev1", "sev2", "sev3", "sev4")
 METRICS: Final = ("acknowledge", "first_response", "update", "resolve")
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -22,33 +25,6 @@ WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ROLE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM_RE: Final = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """An SLA target: a budget of seconds, counted around the clock or in a named calendar."""
-
-    seconds: int
-    calendar: str | None = None
-
-
-class Calendar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Business hours: weekly local opening intervals (`"HH:MM"`, end may be `"24:00"`) and holidays."""
-
-    timezone: str
-    weekly: dict[str, list[tuple[str, str]]]
-    holidays: list[str] = []
-
-
-class SeverityPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    required_roles: list[str]
-    targets: dict[str, Target | None]
-
-
-class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    version: int
-    roles: list[str]
-    severities: dict[str, SeverityPlan]
-    calendars: dict[str, Calendar] = {}
 
 
 class PolicyInvalid(ValueError):

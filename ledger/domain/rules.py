@@ -1,4 +1,5 @@
-"""The incident's rules as a decider: `decide(command, state, now)` and `evolve(state, event)`.
+"""The incident's rules as a decider: `decide(command, state, now)` and `evolve(state, event)`;
+beside them the two other writes' rules: where a signal goes, and a change of the tenant's plan.
 
 Pure: no I/O, no clock reads, no HTTP. `now` is an argument. The rules apply in recorded order;
 `occurred_at` only has to lie within its bounds (facts are often reported late).
@@ -17,6 +18,7 @@ from twitter_text import parse_tweet
 from ledger.domain.commands import (
     Acknowledge,
     Assign,
+    ChangePolicy,
     ChangeSeverity,
     Command,
     Detect,
@@ -26,9 +28,12 @@ from ledger.domain.commands import (
     Reopen,
     Reply,
     Resolve,
+    Signal,
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound
+from ledger.domain.plan import PolicyInvalid, parse_policy, policy_to_dict
+from schemas.api import Name
 from schemas.events import (
     Acknowledged,
     Assigned,
@@ -266,3 +271,50 @@ def fold(events: list[Event]) -> Incident | None:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def merge_or_detect(signal: Signal, open_incident: uuid.UUID | None, new_id: uuid.UUID) -> Detect | ReceiveSignal:
+    """What a signal asks for: more of the open incident that carries its dedup_key, else a new
+    incident (`new_id`). Which incident is open with the key is the store's to say, atomically
+    (its unique index on open dedup keys); if that incident is resolved before the signal is
+    appended, `decide` refuses the ReceiveSignal and the signal is routed again."""
+    if open_incident is not None:
+        return ReceiveSignal(
+            incident_id=open_incident,
+            actor=signal.actor,
+            occurred_at=signal.occurred_at,
+            source_url=signal.source_url,
+            reach=signal.reach,
+            summary=signal.summary,
+        )
+    return Detect(
+        incident_id=new_id,
+        actor=signal.actor,
+        occurred_at=signal.occurred_at,
+        title=signal.title,
+        severity=signal.severity,
+        channel=signal.channel,
+        scenario=signal.scenario,
+        source_url=signal.source_url,
+        summary=signal.summary,
+        reach=signal.reach,
+        dedup_key=signal.dedup_key,
+    )
+
+
+def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> list[NewEvent]:
+    """The policy_changed event that makes `cmd.document` the plan after `current_version`, or
+    InvalidValue listing every problem of the document. The plan takes effect when it is
+    recorded (the version in force is the latest recorded), so it occurred `now`."""
+    try:
+        actor = msgspec.convert(cmd.actor, Name)
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"actor: {exc}", field="actor") from exc
+    version = current_version + 1
+    try:
+        policy = parse_policy(cmd.document, version)
+    except PolicyInvalid as exc:
+        raise InvalidValue(
+            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
+        ) from exc
+    return [NewEvent(data=PolicyChanged(version=version, policy=policy_to_dict(policy)), occurred_at=now, actor=actor)]

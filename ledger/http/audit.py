@@ -74,10 +74,9 @@ class AuditController(Controller):
             raise InvalidValue("a kept checkpoint is given as both position and hash", field="position")
         expect = (position, hash) if position is not None and hash is not None else None
         pool: asyncpg.Pool = request.app.state.pool
-        report = await audit.verify_tenant(
+        return await audit.verify_tenant(
             pool, principal_of(request).tenant, signer.public_key, expect=expect, trusted_keys=signer.trusted
         )
-        return _convert(report.as_dict(), VerifyOut)
 
     @get("/public-key", opt=READ, responses=ERRORS_READ, summary="The Ed25519 key checkpoints are signed with")
     async def public_key(self, signer: NamedDependency[checkpoints.Signer]) -> PublicKeyOut:
@@ -89,7 +88,7 @@ class AuditController(Controller):
     ) -> CheckpointPage:
         tenant = principal_of(request).tenant
         rows = await request.app.state.pool.fetch(checkpoints.LIST, tenant, int(cursor) if cursor else 2**62, limit + 1)
-        items = [_convert(checkpoints.as_dict(r, tenant), CheckpointOut) for r in rows[:limit]]
+        items = [checkpoints.checkpoint_out(r, tenant) for r in rows[:limit]]
         return CheckpointPage(items=items, next=str(items[-1].position) if len(rows) > limit else None)
 
     @post(
@@ -103,7 +102,7 @@ class AuditController(Controller):
         self, request: Request[Any, Any, Any], signer: NamedDependency[checkpoints.Signer]
     ) -> Response[CheckpointOut]:
         cp, new = await checkpoints.checkpoint(request.app.state.pool, signer, principal_of(request).tenant)
-        return Response(_convert(cp, CheckpointOut), status_code=201 if new else 200)
+        return Response(cp, status_code=201 if new else 200)
 
     @get(
         "/export",
@@ -153,9 +152,3 @@ class AuditController(Controller):
         )
         items = [event_out(event_from_row(r)) for r in rows[:limit]]
         return AuditEventPage(items=items, next=str(items[-1].position) if len(rows) > limit else None)
-
-
-def _convert(value: dict[str, Any], kind: type) -> Any:
-    import msgspec
-
-    return msgspec.convert(value, kind)

@@ -38,6 +38,7 @@ from schemas.api import (
     SeverityBody,
     UnassignBody,
 )
+from schemas.blocks import CoverageBlock, SlaBlock
 from schemas.events import Channel, Severity
 
 # Declared `str` and not required, defaulting to "" (rather than `str | None`), so the document
@@ -194,7 +195,7 @@ class IncidentController(Controller):
         queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
-    ) -> dict[str, Any]:
+    ) -> SlaBlock:
         return (await queries.read(principal_of(request).tenant, incident_id, clock())).blocks.sla
 
     @get(
@@ -209,7 +210,7 @@ class IncidentController(Controller):
         queries: NamedDependency[IncidentReader],
         clock: NamedDependency[Clock],
         incident_id: FromPath[uuid.UUID],
-    ) -> dict[str, Any]:
+    ) -> CoverageBlock:
         return (await queries.read(principal_of(request).tenant, incident_id, clock())).blocks.coverage
 
     @get("/{incident_id:uuid}/events", opt=READ, responses=ERRORS_READ, summary="The incident's history")

@@ -6,20 +6,34 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, put
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
-from ledger.domain.plan import policy_to_dict
+from ledger.domain import commands as c
 from ledger.http.auth import ADMIN, READ, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of
+from ledger.http.incidents import IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
-from ledger.store.policies import POLICY_HISTORY, PolicyStore, change_policy
+from ledger.store.policies import POLICY_HISTORY, PolicyStore
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
+from schemas.policy import Policy
 
 
 @get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
-async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> dict[str, Any]:
-    return policy_to_dict(await policies.current(principal_of(request).tenant))
+async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> Response[Policy]:
+    """`ETag` is the version: send it back as `If-Match` to replace exactly this version."""
+    policy = await policies.current(principal_of(request).tenant)
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
+
+
+PolicyIfMatch = Annotated[
+    str,
+    HeaderParameter(
+        required=False,
+        name="If-Match",
+        description='Replace the plan only if it is at this version, e.g. "3" (else 412).',
+        pattern=r'^(|\*|(W/)?"?[0-9]{1,9}"?)$',
+    ),
+]
 
 
 @put(
@@ -32,20 +46,22 @@ async def read_policy(request: Request[Any, Any, Any], policies: NamedDependency
 async def replace_policy(
     request: Request[Any, Any, Any],
     shell: NamedDependency[Shell],
-    policies: NamedDependency[PolicyStore],
     data: JSONBody[dict[str, Any]],
+    if_match: PolicyIfMatch = "",
     idempotency_key: IdempotencyKey = "",
-) -> Response[dict[str, Any]]:
-    """The body is a whole policy document (its `version` is ignored: the server assigns it)."""
-    policy = await change_policy(
-        shell.store,
-        policies,
-        principal_of(request),
-        await request.body(),
-        shell.clock(),
-        await idempotency_of(request, idempotency_key, 200),
+) -> Response[Policy]:
+    """The body is a whole policy document (its `version` is ignored: the server assigns it), and
+    may carry `actor` (who changed the plan; default: the key's name), which is not part of it."""
+    who = principal_of(request)
+    document = dict(data)
+    actor = document.pop("actor", None)
+    policy = await shell.change_policy(
+        who,
+        c.ChangePolicy(actor=who.name if actor is None else actor, document=document),
+        if_match=parse_if_match(if_match),
+        idempotency=await idempotency_of(request, idempotency_key, 200),
     )
-    return Response(policy_to_dict(policy), headers={"ETag": f'"{policy.version}"'})
+    return Response(policy, headers={"ETag": f'"{policy.version}"'})
 
 
 @get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
@@ -69,7 +85,7 @@ async def policy_history(
                 changed_by=r["changed_by"],
                 recorded_by=r["recorded_by"],
                 changed_at=r["changed_at"],
-                policy=policy_to_dict(policy),
+                policy=policy,
             )
         )
     return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)

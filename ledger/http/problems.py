@@ -21,6 +21,7 @@ from ledger.domain.errors import (
     Unauthorized,
     Unavailable,
     VersionConflict,
+    WebhookDisabled,
 )
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,7 @@ TYPE_BASE = "urn:crisis-ledger:problem:"
 STATUS_OF: dict[type[LedgerError], int] = {
     NotFound: 404,
     ActionNotAllowed: 409,
+    WebhookDisabled: 409,
     InvalidValue: 422,
     VersionConflict: 412,
     IdempotencyKeyReused: 422,

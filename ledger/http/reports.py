@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
@@ -53,7 +52,7 @@ async def report_sla(
     pool = request.app.state.pool
     await catch_up_all(pool, request.app.state.projections, tenant)
     flt = _filter(since, until, severity, scenario, channel)
-    return msgspec.convert(await sla_report(pool, tenant, flt, group_by, clock()), SlaReport)
+    return await sla_report(pool, tenant, flt, group_by, clock())
 
 
 @get("/v1/reports/coverage", opt=READ, responses=ERRORS_READ, tags=["reports"], summary="Role coverage")
@@ -70,4 +69,4 @@ async def report_coverage(
     pool = request.app.state.pool
     await catch_up_all(pool, request.app.state.projections, tenant)
     flt = _filter(since, until, severity, scenario, channel)
-    return msgspec.convert(await coverage_report(pool, tenant, flt, clock()), CoverageReport)
+    return await coverage_report(pool, tenant, flt, clock())

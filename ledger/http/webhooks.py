@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import typing
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger.config import Settings
-from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, principal_of
+from ledger.http.incidents import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
-from ledger.http.problems import problem
+from ledger.service.command_runner import Shell
 from ledger.store.webhooks import WebhookStore
-from ledger.webhooks import signing
+from ledger.webhooks import rules, signing
 from ledger.webhooks.ssrf import resolve
-from schemas.events import EventData
 from schemas.webhooks import (
     DeliveryPage,
     RedeliverBody,
@@ -30,22 +29,8 @@ from schemas.webhooks import (
     WebhookPatch,
 )
 
-EVENT_TYPES = frozenset(cls.__struct_config__.tag for cls in typing.get_args(EventData))
 Cursor = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,18}$", description="`next` of the previous page")]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-
-
-def _event_types(types: list[str] | None) -> list[str] | None:
-    """Known event types (or `*`), deduplicated in the order given; 422 for anything else."""
-    if types is None:
-        return None
-    unknown = sorted({t for t in types if t != "*" and t not in EVENT_TYPES})
-    if unknown:
-        raise InvalidValue(
-            f"unknown event type(s): {', '.join(unknown)}; known: *, {', '.join(sorted(EVENT_TYPES))}",
-            field="event_types",
-        )
-    return ["*"] if "*" in types else list(dict.fromkeys(types))
 
 
 def _wake(request: Request[Any, Any, Any]) -> None:
@@ -60,19 +45,35 @@ class WebhookController(Controller):
     tags = ["webhooks"]
     opt = ADMIN
 
-    @post("/", status_code=201, responses=ERRORS_WRITE, summary="Subscribe (the answer alone shows the secret)")
+    @post(
+        "/",
+        status_code=201,
+        responses=ERRORS_WRITE,
+        summary="Subscribe (the answer alone shows the secret; a retry with its Idempotency-Key shows it again)",
+    )
     async def create_webhook(
         self,
         request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
         webhooks: NamedDependency[WebhookStore],
         settings: NamedDependency[Settings],
         data: JSONBody[WebhookBody],
+        idempotency_key: IdempotencyKey = "",
     ) -> Response[WebhookCreated]:
-        types = _event_types(data.event_types)
+        who = principal_of(request)
+
+        types = rules.event_types(data.event_types)
         assert types is not None
-        await resolve(data.url, allow_private=settings.webhook_allow_private)
-        created = await webhooks.create(
-            principal_of(request).tenant, data.url, types, data.enabled, signing.new_secret()
+
+        async def subscribe(conn: asyncpg.Connection) -> WebhookCreated:
+            return await webhooks.create(who.tenant, data.url, types, data.enabled, signing.new_secret(), conn)
+
+        created = await shell.configure(
+            who,
+            subscribe,
+            WebhookCreated,
+            vet=lambda: resolve(data.url, allow_private=settings.webhook_allow_private),
+            idempotency=await idempotency_of(request, idempotency_key),
         )
         _wake(request)
         return Response(created, status_code=201, headers={"Location": f"/v1/webhooks/{created.id}"})
@@ -105,21 +106,34 @@ class WebhookController(Controller):
     async def update_webhook(
         self,
         request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
         webhooks: NamedDependency[WebhookStore],
         settings: NamedDependency[Settings],
         webhook_id: FromPath[uuid.UUID],
         data: JSONBody[WebhookPatch],
+        idempotency_key: IdempotencyKey = "",
     ) -> WebhookOut:
         who = principal_of(request)
-        if data.url is not None:
-            await resolve(data.url, allow_private=settings.webhook_allow_private)
-        updated = await webhooks.update(
-            who.tenant,
-            webhook_id,
-            url=data.url,
-            event_types=_event_types(data.event_types),
-            enabled=data.enabled,
-            by=who.name,
+
+        types = rules.event_types(data.event_types)
+
+        async def vet() -> None:
+            if data.url is not None:
+                await resolve(data.url, allow_private=settings.webhook_allow_private)
+
+        async def change(conn: asyncpg.Connection) -> WebhookOut:
+            return await webhooks.update(
+                who.tenant,
+                webhook_id,
+                url=data.url,
+                event_types=types,
+                enabled=data.enabled,
+                disabled_reason=rules.disabled_reason(who.name),
+                conn=conn,
+            )
+
+        updated = await shell.configure(
+            who, change, WebhookOut, vet=vet, idempotency=await idempotency_of(request, idempotency_key, 200)
         )
         _wake(request)
         return updated
@@ -128,10 +142,17 @@ class WebhookController(Controller):
     async def delete_webhook(
         self,
         request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
         webhooks: NamedDependency[WebhookStore],
         webhook_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyKey = "",
     ) -> None:
-        await webhooks.delete(principal_of(request).tenant, webhook_id)
+        who = principal_of(request)
+
+        async def remove(conn: asyncpg.Connection) -> None:
+            await webhooks.delete(who.tenant, webhook_id, conn)
+
+        await shell.configure(who, remove, type(None), idempotency=await idempotency_of(request, idempotency_key, 204))
 
     @get(
         "/{webhook_id:uuid}/deliveries",
@@ -160,19 +181,20 @@ class WebhookController(Controller):
     async def redeliver(
         self,
         request: Request[Any, Any, Any],
+        shell: NamedDependency[Shell],
         webhooks: NamedDependency[WebhookStore],
         webhook_id: FromPath[uuid.UUID],
         data: JSONBody[RedeliverBody],
+        idempotency_key: IdempotencyKey = "",
     ) -> WebhookOut:
-        tenant = principal_of(request).tenant
-        current = await webhooks.get(tenant, webhook_id)
-        if not current.enabled:
-            raise problem(
-                409,
-                "webhook-disabled",
-                "The webhook is disabled",
-                "enable it (PATCH with enabled: true) to deliver; it resumes where it stopped",
-            )
-        rewound = await webhooks.rewind(tenant, webhook_id, data.after)
+        who = principal_of(request)
+
+        async def rewind(conn: asyncpg.Connection) -> WebhookOut:
+            rules.check_redeliverable(await webhooks.get(who.tenant, webhook_id, conn))
+            return await webhooks.rewind(who.tenant, webhook_id, data.after, conn)
+
+        rewound = await shell.configure(
+            who, rewind, WebhookOut, idempotency=await idempotency_of(request, idempotency_key, 200)
+        )
         _wake(request)
         return rewound

@@ -1,22 +1,34 @@
-"""The imperative shell: load → fold → decide → append, for one command on one incident."""
+"""The imperative shell: load → fold → decide → append, for one command on one incident; and the
+same path, with the same Idempotency-Key and If-Match, for signals, policy changes and the
+configuration writes that append no event (webhook subscriptions)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+import asyncpg
 import msgspec
 
 from ledger.clock import Clock, utc_now
-from ledger.domain.commands import Assign, Command, Detect
-from ledger.domain.errors import ActionNotAllowed, LedgerError, NotFound, VersionConflict
-from ledger.domain.rules import Incident, decide, evolve, fold
+from ledger.domain.commands import Assign, ChangePolicy, Command, Detect, Signal
+from ledger.domain.errors import (
+    ActionNotAllowed,
+    IdempotencyKeyReused,
+    LedgerError,
+    NotFound,
+    PolicyVersionConflict,
+    VersionConflict,
+)
+from ledger.domain.plan import Policy
+from ledger.domain.rules import Incident, decide, decide_policy, evolve, fold, merge_or_detect
 from ledger.lru import Lru
 from ledger.store.events import (
     Appended,
@@ -29,7 +41,7 @@ from ledger.store.events import (
     decode_data,
 )
 from ledger.store.keys import Principal
-from ledger.store.policies import PolicyStore
+from ledger.store.policies import PolicyStore, append_change, policy_at
 from schemas.events import Event, EventData, NewEvent
 
 if TYPE_CHECKING:
@@ -38,6 +50,12 @@ if TYPE_CHECKING:
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
 MAX_ATTEMPTS = 64
+# A signal whose open incident is resolved between the store naming it and the append is routed
+# again; bounded for an incident that keeps being resolved and reopened.
+SIGNAL_ROUNDS = 5
+
+T = TypeVar("T")
+_answers = msgspec.json.Encoder()
 
 
 def request_hash(method: str, path: str, body: bytes) -> bytes:
@@ -60,6 +78,14 @@ class Deduplicated:
     """A detection whose dedup_key already belongs to an open incident."""
 
     incident_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Signalled:
+    """Where a signal went: a new incident (`created`) or more of the open one with its dedup_key."""
+
+    done: Done
+    created: bool
 
 
 class StateCache:
@@ -169,11 +195,8 @@ class Shell:
         idempotency: Idempotency | None = None,
     ) -> Done | Deduplicated:
         """Carry out `cmd` for `who`; replays an earlier result for a repeated Idempotency-Key."""
-        if idempotency is not None:
-            earlier = await self.store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
-            if earlier is not None:
-                return await self.replay(who.tenant, earlier)
-        try:
+
+        async def write() -> Done | Deduplicated:
             if isinstance(cmd, Detect):
                 return await self._attempt(who, cmd, if_match, idempotency)
             lock = self.turns.enter(who.tenant, cmd.incident_id)
@@ -182,14 +205,113 @@ class Shell:
                     return await self._attempt(who, cmd, if_match, idempotency)
             finally:
                 self.turns.leave(who.tenant, cmd.incident_id)
+
+        return await self.once(who.tenant, idempotency, write, lambda earlier: self.replay(who.tenant, earlier))
+
+    async def once(
+        self,
+        tenant: str,
+        idempotency: Idempotency | None,
+        write: Callable[[], Awaitable[T]],
+        replay: Callable[[Replayed], Awaitable[T]],
+    ) -> T:
+        """Idempotency-Key, for every write: a request whose key was used with the same request is
+        answered by `replay` of the first one's result, writing nothing; with another request it
+        is refused (IdempotencyKeyReused). `write` records the key with what it writes, atomically."""
+        if idempotency is not None:
+            earlier = await self.store.idempotent(tenant, idempotency.key, idempotency.request_hash)
+            if earlier is not None:
+                return await replay(earlier)
+        try:
+            return await write()
         except LedgerError:
             # A twin request with the same key may have committed between our check and our
             # decision, and its effect now makes the rules refuse ours: answer with its result.
             if idempotency is not None:
-                earlier = await self.store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
+                earlier = await self.store.idempotent(tenant, idempotency.key, idempotency.request_hash)
                 if earlier is not None:
-                    return await self.replay(who.tenant, earlier)
+                    return await replay(earlier)
             raise
+
+    async def signal(self, who: Principal, signal: Signal, *, idempotency: Idempotency | None = None) -> Signalled:
+        """Route a signal (ledger.rules.merge_or_detect) and carry out where it goes. A retry with
+        the same Idempotency-Key is answered as the first was (a detection 201, an addition 200)."""
+        added = None if idempotency is None else dataclasses.replace(idempotency, status_code=200)
+        for _ in range(SIGNAL_ROUNDS):
+            detect = merge_or_detect(signal, None, uuid.uuid4())
+            result = await self.execute(who, detect, idempotency=idempotency)
+            if isinstance(result, Deduplicated):  # the store names the open incident with the key
+                more = merge_or_detect(signal, result.incident_id, detect.incident_id)
+                try:
+                    result = await self.execute(who, more, idempotency=added)
+                except (ActionNotAllowed, NotFound):
+                    continue  # resolved (or gone) since the store named it: route again
+                assert isinstance(result, Done)
+                return Signalled(result, created=result.replayed and result.status_code == 201)
+            return Signalled(result, created=not result.replayed or result.status_code == 201)
+        raise ActionNotAllowed("the incident with this dedup_key keeps changing state; try again")
+
+    async def change_policy(
+        self,
+        who: Principal,
+        cmd: ChangePolicy,
+        *,
+        if_match: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Policy:
+        """Make `cmd.document` the tenant's plan (ledger.rules.decide_policy); If-Match names the
+        version it must replace (else 412), and without it the last writer wins."""
+
+        async def write() -> Policy:
+            for _ in range(MAX_ATTEMPTS):
+                current = (await self.policies.current(who.tenant)).version
+                if if_match is not None and current != if_match:
+                    raise PolicyVersionConflict(f"the policy is at version {current}, not {if_match}")
+                (event,) = decide_policy(cmd, current, self.clock())
+                result = await append_change(
+                    self.store, self.policies, who.tenant, current, event, recorded_by=who.name, idempotency=idempotency
+                )
+                match result:
+                    case Appended():
+                        return await self.policies.version(who.tenant, current + 1)
+                    case Replayed():
+                        return await replay(result)
+            raise ActionNotAllowed("the policy is changing too fast to replace; try again")
+
+        async def replay(earlier: Replayed) -> Policy:
+            assert earlier.first_position is not None
+            return await policy_at(self.policies, who.tenant, earlier.first_position)
+
+        return await self.once(who.tenant, idempotency, write, replay)
+
+    async def configure(
+        self,
+        who: Principal,
+        change: Callable[[asyncpg.Connection], Awaitable[T]],
+        answer: type[T],
+        *,
+        vet: Callable[[], Awaitable[object]] | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> T:
+        """A write of configuration, which appends no event (webhook subscriptions): `change` runs in
+        one transaction with its Idempotency-Key, kept with its answer, which a retry gets again.
+        `vet`: checks without the database, perhaps slow (DNS), made before the transaction."""
+
+        async def write() -> T:
+            if vet is not None:
+                await vet()
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                result = await change(conn)
+                if idempotency is not None:
+                    await self.store.remember_answer(conn, who.tenant, idempotency, _answers.encode(result))
+            return result
+
+        async def replay(earlier: Replayed) -> T:
+            if earlier.response is None:  # (the key was used by a write of another kind)
+                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+            return msgspec.json.decode(earlier.response, type=answer)
+
+        return await self.once(who.tenant, idempotency, write, replay)
 
     async def _attempt(
         self, who: Principal, cmd: Command, if_match: int | None, idempotency: Idempotency | None
@@ -263,6 +385,8 @@ class Shell:
 
     async def replay(self, tenant: str, earlier: Replayed) -> Done:
         """The result of an earlier request, rebuilt from the (immutable) events it appended."""
+        if earlier.first_position is None or earlier.last_position is None:  # (a key used by a configuration write)
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
         events = await self.store.read_positions(tenant, earlier.first_position, earlier.last_position)
         assert earlier.incident_id is not None and events
         last_version = events[-1].version or 0

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Final
 
 import asyncpg
 import msgspec
 
-from ledger.domain.errors import InvalidValue
-from ledger.domain.plan import DEFAULT_POLICY, Policy, PolicyInvalid, parse_policy, policy_to_dict
-from ledger.store.events import Appended, EventStore, Idempotency, Replayed
-from ledger.store.keys import Principal
+from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy
+from ledger.store.events import Appended, Conflict, EventStore, Idempotency, Replayed
 from schemas.events import NewEvent, PolicyChanged
 
 _json = msgspec.json.Encoder()
@@ -120,51 +117,48 @@ SELECT version FROM policies WHERE tenant_id = $1 AND position = $2
 """
 
 
-async def change_policy(
+async def append_change(
     store: EventStore,
     policies: PolicyStore,
-    who: Principal,
-    raw: bytes,
-    now: datetime,
+    tenant: str,
+    current_version: int,
+    event: NewEvent,
+    *,
+    recorded_by: str,
     idempotency: Idempotency | None = None,
-) -> Policy:
-    """Validate and record a new version of the tenant's plan: a policy_changed event and its row, atomically."""
+) -> Appended | Replayed | Conflict:
+    """Record a policy_changed event decided on `current_version` and its row, in one transaction;
+    Conflict if the plan is no longer at that version (decide again, or 412 for If-Match)."""
+    assert isinstance(event.data, PolicyChanged)
     async with store.pool.acquire() as conn, conn.transaction():
-        if idempotency is not None:
-            earlier = await store.idempotent(who.tenant, idempotency.key, idempotency.request_hash)
-            if earlier is not None:
-                return await _policy_at(policies, conn, who.tenant, earlier.first_position)
         # Serialize policy versions of the tenant (the append takes this lock again, harmlessly).
-        await conn.execute(LOCK_TENANT, who.tenant)
-        version = await conn.fetchval(LATEST_VERSION, who.tenant) + 1
-        try:
-            policy = parse_policy(raw, version)
-        except PolicyInvalid as exc:
-            raise InvalidValue(
-                "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
-            ) from exc
-        document = policy_to_dict(policy)
-        event = NewEvent(data=PolicyChanged(version=version, policy=document), occurred_at=now, actor=who.name)
+        await conn.execute(LOCK_TENANT, tenant)
+        latest = await conn.fetchval(LATEST_VERSION, tenant)
+        if latest != current_version:
+            return Conflict(latest)
         result = await store.append(
-            who.tenant, None, 0, [event], recorded_by=who.name, idempotency=idempotency, conn=conn
+            tenant, None, 0, [event], recorded_by=recorded_by, idempotency=idempotency, conn=conn
         )
-        if isinstance(result, Replayed):
-            return await _policy_at(policies, conn, who.tenant, result.first_position)
-        assert isinstance(result, Appended)
-        await conn.execute(
-            INSERT_POLICY,
-            who.tenant,
-            version,
-            _json.encode(document).decode(),
-            result.events[0].position,
-            who.name,
-            now,
-        )
-    policies.changed(who.tenant)
-    store.committed(who.tenant, result.events)
-    return policy
+        if isinstance(result, Appended):
+            # The row restates the event (ledger.audit checks that they agree): who, when, what.
+            await conn.execute(
+                INSERT_POLICY,
+                tenant,
+                event.data.version,
+                _json.encode(event.data.policy).decode(),
+                result.events[0].position,
+                event.actor,
+                event.occurred_at,
+            )
+    assert isinstance(result, Appended | Replayed)  # (no stream: no conflict, no dedup)
+    if isinstance(result, Appended):
+        policies.changed(tenant)
+        store.committed(tenant, result.events)
+    return result
 
 
-async def _policy_at(policies: PolicyStore, conn: asyncpg.Connection, tenant: str, position: int) -> Policy:
-    version = await conn.fetchval(POLICY_AT_POSITION, tenant, position)
-    return await policies.version(tenant, version, conn)
+async def policy_at(policies: PolicyStore, tenant: str, position: int) -> Policy:
+    """The version recorded by the policy_changed event at `position` (an Idempotency-Key's replay)."""
+    async with policies.pool.acquire() as conn:
+        version = await conn.fetchval(POLICY_AT_POSITION, tenant, position)
+        return await policies.version(tenant, version, conn)

@@ -33,7 +33,7 @@ READ_SUBSCRIPTION = f"""
 SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2
 """
 
-# $3 url, $4 event types, $5 enabled (each null = unchanged), $6 who disables.
+# $3 url, $4 event types, $5 enabled (each null = unchanged), $6 why, if this disables it.
 # Enabling a disabled subscription, or pointing it elsewhere, starts its retries afresh; the
 # cursor stays, so the receiver gets everything it missed, in order.
 UPDATE_SUBSCRIPTION = f"""
@@ -121,14 +121,25 @@ def _found(row: asyncpg.Record | None, subscription_id: uuid.UUID) -> asyncpg.Re
 
 
 class WebhookStore:
-    """Tenant-scoped subscription CRUD and the delivery log."""
+    """Tenant-scoped subscription CRUD and the delivery log. A write runs on `conn` when given (the
+    shell's transaction, which keeps its Idempotency-Key with it: ledger.shell.Shell.configure)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def create(self, tenant: str, url: str, event_types: list[str], enabled: bool, secret: str) -> WebhookCreated:
+    async def create(
+        self,
+        tenant: str,
+        url: str,
+        event_types: list[str],
+        enabled: bool,
+        secret: str,
+        conn: asyncpg.Connection | None = None,
+    ) -> WebhookCreated:
         row = _found(
-            await self.pool.fetchrow(INSERT_SUBSCRIPTION, tenant, uuid.uuid4(), url, event_types, enabled, secret),
+            await (conn or self.pool).fetchrow(
+                INSERT_SUBSCRIPTION, tenant, uuid.uuid4(), url, event_types, enabled, secret
+            ),
             uuid.UUID(int=0),
         )
         out = subscription_out(row)
@@ -139,8 +150,8 @@ class WebhookStore:
         more = len(rows) == limit
         return [subscription_out(r) for r in rows], str(rows[-1]["seq"]) if more else None
 
-    async def get(self, tenant: str, subscription_id: uuid.UUID) -> WebhookOut:
-        row = await self.pool.fetchrow(READ_SUBSCRIPTION, tenant, subscription_id)
+    async def get(self, tenant: str, subscription_id: uuid.UUID, conn: asyncpg.Connection | None = None) -> WebhookOut:
+        row = await (conn or self.pool).fetchrow(READ_SUBSCRIPTION, tenant, subscription_id)
         return subscription_out(_found(row, subscription_id))
 
     async def update(
@@ -151,18 +162,23 @@ class WebhookStore:
         url: str | None,
         event_types: list[str] | None,
         enabled: bool | None,
-        by: str,
+        disabled_reason: str,
+        conn: asyncpg.Connection | None = None,
     ) -> WebhookOut:
-        row = await self.pool.fetchrow(
-            UPDATE_SUBSCRIPTION, tenant, subscription_id, url, event_types, enabled, f"disabled by {by}"
+        """`disabled_reason` is recorded only if this disables an enabled subscription."""
+        row = await (conn or self.pool).fetchrow(
+            UPDATE_SUBSCRIPTION, tenant, subscription_id, url, event_types, enabled, disabled_reason
         )
         return subscription_out(_found(row, subscription_id))
 
-    async def delete(self, tenant: str, subscription_id: uuid.UUID) -> None:
-        _found(await self.pool.fetchrow(DELETE_SUBSCRIPTION, tenant, subscription_id), subscription_id)
+    async def delete(self, tenant: str, subscription_id: uuid.UUID, conn: asyncpg.Connection | None = None) -> None:
+        row = await (conn or self.pool).fetchrow(DELETE_SUBSCRIPTION, tenant, subscription_id)
+        _found(row, subscription_id)
 
-    async def rewind(self, tenant: str, subscription_id: uuid.UUID, after: int) -> WebhookOut:
-        row = await self.pool.fetchrow(REWIND, tenant, subscription_id, after)
+    async def rewind(
+        self, tenant: str, subscription_id: uuid.UUID, after: int, conn: asyncpg.Connection | None = None
+    ) -> WebhookOut:
+        row = await (conn or self.pool).fetchrow(REWIND, tenant, subscription_id, after)
         return subscription_out(_found(row, subscription_id))
 
     async def deliveries(

@@ -439,7 +439,7 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     signer = checkpoints.load_signer(Settings(signing_key=os.environ.get("LEDGER_SIGNING_KEY") or _seed()))
     t0 = time.perf_counter()
     signed, _ = await checkpoints.checkpoint(pool, signer, bulk_tenant)
-    out["bulk_checkpoint"] = {"position": signed["position"], "seconds": round(time.perf_counter() - t0, 1)}
+    out["bulk_checkpoint"] = {"position": signed.position, "seconds": round(time.perf_counter() - t0, 1)}
     _say("bulk tenant's head signed (the periodic checkpoint task's work)", out["bulk_checkpoint"])
     # What autovacuum would have done by now on a database that grew to this size over time.
     t0 = time.perf_counter()

@@ -142,15 +142,19 @@ CREATE TABLE policies (
 );
 
 -- What an Idempotency-Key's first request appended and answered; a retry gets the same answer.
+-- Writes of configuration (webhook subscriptions) append no event: they are not crisis facts, and
+-- an event would move every feed position after it. They keep their key here too, with the answer
+-- they gave (`response`, the JSON body) in place of the feed positions they do not have.
 CREATE TABLE idempotency_keys (
     tenant_id       text        NOT NULL,
     key             text        NOT NULL,
     request_hash    bytea       NOT NULL,
     incident_id     uuid,
-    first_position  bigint      NOT NULL,
-    last_position   bigint      NOT NULL,
+    first_position  bigint,
+    last_position   bigint,
     status_code     integer     NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
+    response        bytea,
     PRIMARY KEY (tenant_id, key)
 );
 

@@ -1,0 +1,41 @@
+"""The emergency plan's document, as `GET`/`PUT /v1/policy` speak it and the ledger stores it.
+
+The rules that use it (defaults, targets, validation) are in projections/policy.py; a document
+from outside gets in only through its `parse_policy`, which checks every cross-reference.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An SLA target: a budget of seconds, counted around the clock or in a named calendar."""
+
+    seconds: int
+    calendar: str | None = None
+
+
+class Calendar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Business hours: weekly local opening intervals (`"HH:MM"`, end may be `"24:00"`) and holidays."""
+
+    timezone: str
+    weekly: dict[str, list[tuple[str, str]]]
+    holidays: list[str] = []
+
+
+class SeverityPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One severity's plan: the roles it requires, in order, and a target (or null) per SLA metric."""
+
+    required_roles: list[str]
+    targets: dict[str, Target | None]
+
+
+class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The plan: role catalogue, one plan per severity (sev1..sev4), named business-hours calendars.
+    `version` is assigned by the server (0: the built-in default)."""
+
+    version: int
+    roles: list[str]
+    severities: dict[str, SeverityPlan]
+    calendars: dict[str, Calendar] = {}
