@@ -199,7 +199,7 @@ class Walker:
         exactly what the walk expects (next position, linked, hash recomputed, anchor and version
         in order); return how many were accepted. The first row not accepted has to be `feed`
         with the ordinary columns, which tells what is wrong (or accepts it after all: only the
-        spelling differed). Accepts nothing `feed` would refuse; about twice as fast."""
+        spelling differed). Accepts nothing `feed` would refuse; it exists because verify's speed is a target."""
         if self.broken is not None:
             return 0
         tenant, anchors, versions, windowed = self.tenant, self.anchors, self.versions, self.windowed
