@@ -103,28 +103,7 @@ async def export(
     except checkpoints.ChainBroken:
         pass  # exported anyway: the offline check will name the break
     async with pool.acquire() as conn:
-        head = await conn.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant) or 0
-        first = 1
-        if since is not None:
-            found = await conn.fetchval(_FIRST_SINCE, tenant, since)
-            first = found if found is not None else head + 1
-        last = head
-        if until is not None:
-            found = await conn.fetchval(_LAST_BEFORE, tenant, until)
-            last = min(head, found if found is not None else 0)
-        last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
-        if first == 1:
-            anchor = GENESIS_HASH
-        elif first <= last:
-            anchor = await conn.fetchval(_PREV_HASH_AT, tenant, first) or ""
-        else:
-            anchor = await conn.fetchval(_HASH_AT, tenant, last) or ""
-        # The signed checkpoint the file runs to (see the module docstring).
-        if until is None:
-            bound = await conn.fetchrow(checkpoints.LATEST, tenant)
-        else:
-            bound = await conn.fetchrow(_FIRST_AT_OR_AFTER, tenant, last)
-    through = max(last, bound["position"]) if bound is not None else last
+        first, last, anchor, through = await _window(conn, tenant, since, until)
     yield _line(
         {
             "kind": "header",
@@ -141,6 +120,41 @@ async def export(
             "key_id": signer.key_id,
         }
     )
+    async for chunk in _records(pool, tenant, first, last, through):
+        yield chunk
+
+
+async def _window(
+    conn: asyncpg.Connection, tenant: str, since: datetime | None, until: datetime | None
+) -> tuple[int, int, str, int]:
+    """The positions recorded in [since, until) as (first, last), the hash before the first, and
+    the position of the signed checkpoint the file runs to (see the module docstring)."""
+    head = await conn.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant) or 0
+    first = 1
+    if since is not None:
+        found = await conn.fetchval(_FIRST_SINCE, tenant, since)
+        first = found if found is not None else head + 1
+    last = head
+    if until is not None:
+        found = await conn.fetchval(_LAST_BEFORE, tenant, until)
+        last = min(head, found if found is not None else 0)
+    last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
+    if first == 1:
+        anchor = GENESIS_HASH
+    elif first <= last:
+        anchor = await conn.fetchval(_PREV_HASH_AT, tenant, first) or ""
+    else:
+        anchor = await conn.fetchval(_HASH_AT, tenant, last) or ""
+    if until is None:
+        bound = await conn.fetchrow(checkpoints.LATEST, tenant)
+    else:
+        bound = await conn.fetchrow(_FIRST_AT_OR_AFTER, tenant, last)
+    through = max(last, bound["position"]) if bound is not None else last
+    return first, last, anchor, through
+
+
+async def _records(pool: asyncpg.Pool, tenant: str, first: int, last: int, through: int) -> AsyncIterator[bytes]:
+    """The checkpoint, event and link lines from `first` to `through`, batch by batch, then the end line."""
     events = links = 0
     after = first - 1
     while after < through:
