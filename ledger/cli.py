@@ -185,7 +185,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from ledger import gc_tuning
     from ledger.store.database import create_pool
     from ledger.store.policies import PolicyStore
-    from projections.runner import rebuild_all, registry
+    from projections.rebuild import rebuild_all
+    from projections.runner import registry
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")
