@@ -30,9 +30,10 @@ from ledger.http.edge import edge
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
-from ledger.http.policy import policy_history, read_policy, replace_policy
+from ledger.http.policy import policy_history, policy_what_if, read_policy, replace_policy
 from ledger.http.problems import problem
 from ledger.http.reports import report_coverage, report_sla
+from ledger.http.review import read_review
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
@@ -265,6 +266,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             IncidentController,
+            read_review,
             read_feed,
             stream_events,
             receive_signal,
@@ -273,6 +275,7 @@ def create_app(
             read_policy,
             replace_policy,
             policy_history,
+            policy_what_if,
             report_sla,
             report_coverage,
             healthz,
