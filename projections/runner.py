@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import asyncpg
@@ -74,6 +74,7 @@ SELECT {FOLD_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
+EVENTS_IN_LEDGER = "SELECT coalesce(sum(head_position), 0)::bigint FROM tenants"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 _VIEW_FIELDS = ViewRow.__struct_fields__
 # A batch of views in one statement: $2 a JSON array of ViewRows, the tenant from $1. Encoding
@@ -348,7 +349,11 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> in
 
 
 async def rebuild_together(
-    pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, streams_per_batch: int = 2000
+    pool: asyncpg.Pool,
+    projections: Sequence[Projection],
+    tenant: str,
+    streams_per_batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Recompute a tenant's rows of several projections in one transaction, reading each stream once.
 
@@ -376,7 +381,7 @@ async def rebuild_together(
             except TimeoutError:
                 spare = None
             try:
-                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch)
+                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch, progress)
             finally:
                 if spare is not None:
                     await pool.release(spare)
@@ -397,6 +402,7 @@ async def _pipeline(
     tenant: str,
     head: int,
     streams_per_batch: int,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Reset the projections on `conn` and fold the streams up to `head` chunk by chunk (a
     producer task, reading on `spare` or on `conn`, meanwhile); write the records of each
@@ -432,6 +438,8 @@ async def _pipeline(
                 for projection, out in zip(projections, records, strict=True):
                     out.extend(await projection.records(None, tenant, completed))
                 folded += len(completed)
+                if progress is not None:
+                    progress(len(rows))
                 if folded >= streams_per_batch:
                     await ready.put(records)
                     records, folded = [[] for _ in projections], 0
@@ -482,11 +490,22 @@ async def _next(ready: asyncio.Queue[Any], producer: asyncio.Future[None]) -> An
     return None
 
 
-async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]) -> dict[str, int]:
+async def events_in_ledger(pool: asyncpg.Pool) -> int:
+    """How many events all tenants have (what a rebuild or a verify of everything goes through)."""
+    return int(await pool.fetchval(EVENTS_IN_LEDGER))
+
+
+async def rebuild_all(
+    pool: asyncpg.Pool,
+    projections: dict[str, Projection],
+    names: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, int]:
+    """Rebuild `names` for every tenant; `progress(n)` is told of each n events folded."""
     tenants = [r["id"] for r in await pool.fetch(ALL_TENANTS)]
     done = dict.fromkeys(names, 0)
     for tenant in tenants:
-        position = await rebuild_together(pool, [projections[name] for name in names], tenant)
+        position = await rebuild_together(pool, [projections[name] for name in names], tenant, progress=progress)
         for name in names:
             done[name] += position
     for name in names:

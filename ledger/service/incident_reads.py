@@ -191,8 +191,10 @@ class IncidentReader:
         with `as_of` the events recorded by then measured then (as `read_as_of` reads them)."""
         if as_of is None:
             # Whole seconds: two requests within a second give the same document even while
-            # clocks run (every figure it shows is in whole seconds anyway).
-            events, at = await self.history(tenant, incident_id), now.replace(microsecond=0)
+            # clocks run (every figure it shows is in whole seconds anyway). Never before the
+            # last fact (an occurred_at may lie a little ahead): as the stored views measure.
+            events = await self.history(tenant, incident_id)
+            at = max(now.replace(microsecond=0), max(e.occurred_at for e in events))
         else:
             events, at = await self.known_at(tenant, incident_id, as_of), as_of
         incident = fold(events)
