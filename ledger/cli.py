@@ -280,11 +280,19 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
     from ledger.audit.export import ExportError, public_key_from, verify_export
 
     try:
-        result = verify_export(Path(args.file), public_key_from(args.public_key))
+        with Progress("verify-export", 0, "events") as bar:
+
+            def tick(done: int, total: int) -> None:
+                bar.total = total
+                bar.advance(done - bar.done)
+
+            result = verify_export(Path(args.file), public_key_from(args.public_key), tick)
     except (OSError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2, default=str))
+    verdict = "intact" if result["ok"] else f"BROKEN: {result.get('problem')}"
+    summary(f"Checked {result['checked']:,} events of tenant {result['tenant']}'s export offline: {verdict}.")
     return 0 if result["ok"] else 1
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,9 @@ def public_key_from(value: str) -> str:
     return text
 
 
+PROGRESS_EVERY = 1000
+
+
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
@@ -208,8 +211,9 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, obj
 
 
-def verify_export(path: Path, public_key: str) -> dict[str, Any]:
-    """Check an export with nothing but the file and the service's public key."""
+def verify_export(path: Path, public_key: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Check an export with nothing but the file and the service's public key; `progress(done,
+    total)` is told every PROGRESS_EVERY events checked (of the header's count)."""
     lines = _lines(path)
     _, header = next(lines, (0, None))
     if header is None or header.get("kind") != "header" or header.get("format") != FORMAT:
@@ -252,6 +256,9 @@ def verify_export(path: Path, public_key: str) -> dict[str, Any]:
         problem = Broken(1, None, "changed", "an export from position 1 must start from the genesis hash")
     end: dict[str, Any] | None = None
     events = links = 0
+    expected = max(0, last - first + 1)
+    if progress is not None:
+        progress(0, expected)
     for number, obj in lines if problem is None else ():
         kind = obj["kind"]
         try:
@@ -286,6 +293,8 @@ def verify_export(path: Path, public_key: str) -> dict[str, Any]:
                     problem = walker.broken
                     break
                 events, links = events + (kind == "event"), links + (kind == "link")
+                if progress is not None and kind == "event" and events % PROGRESS_EVERY == 0:
+                    progress(events, expected)
                 if signed:
                     result["covered_up_to"] = position
             elif kind == "end":
@@ -295,6 +304,8 @@ def verify_export(path: Path, public_key: str) -> dict[str, Any]:
             at = obj.get("position") if isinstance(obj.get("position"), int) else walker.position + 1
             problem = Broken(at, None, "changed", f"line {number}: a malformed {kind} record ({exc!r})")
             break
+    if progress is not None:
+        progress(events, expected)
     if problem is None:
         if end is None:
             problem = Broken(walker.position + 1, None, "missing", "the file ends without its end record (cut short)")
