@@ -210,7 +210,8 @@ def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]])
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from ledger import gc_tuning
     from ledger.store.policies import PolicyStore
-    from projections.runner import events_in_ledger, rebuild_all, registry
+    from projections.rebuild import events_in_ledger, rebuild_all
+    from projections.runner import registry
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")
@@ -243,7 +244,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
-    from projections.runner import events_in_ledger
+    from projections.rebuild import events_in_ledger
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")

@@ -43,8 +43,9 @@ Interpretation choices (PRODUCT.md, "SLA metrics", is the authority; these fill 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -252,12 +253,6 @@ class _Clock:
     breached_at: datetime | None = None
     met_by: UUID | None = None
 
-    def copy(self) -> _Clock:
-        """A copy (dataclasses.replace does the same at three times the cost; renders copy often)."""
-        twin = object.__new__(_Clock)
-        twin.__dict__.update(self.__dict__)
-        return twin
-
 
 @dataclass
 class _Gap:
@@ -286,9 +281,8 @@ class _Run:
 
     def copy(self) -> _Run:
         """An independent copy (the clocks are mutable; gaps, once appended, are not)."""
-        twin = object.__new__(_Run)
-        twin.__dict__.update(self.__dict__)
-        twin.clocks = {metric: clock.copy() for metric, clock in self.clocks.items()}
+        twin = copy.copy(self)
+        twin.clocks = {metric: replace(clock) for metric, clock in self.clocks.items()}
         twin.gaps = list(self.gaps)
         twin.unanswered = list(self.unanswered)
         return twin

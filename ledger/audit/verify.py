@@ -202,27 +202,10 @@ async def verify_tenant(
         if newest is not None:
             take(newest)
         if expect is not None:
-            stored = await conn.fetchrow(checkpoints.AT, tenant, expect[0])
-            if stored is not None and stored["head_hash"] != expect[1]:
-                problem = Broken(expect[0], None, "changed", "the given checkpoint differs from the one stored here")
-                return _refused(head_position, head_hash, problem)
-            if expect[0] == 0 and expect[1] != GENESIS_HASH:
-                problem = Broken(0, None, "changed", "position 0 is the genesis hash (64 zeros)")
-                return _refused(head_position, head_hash, problem)
-            if expect[0] > 0:
-                walker.anchors[expect[0]] = expect[1]
-        # The tables kept beside the events are compared on a second connection in the same
-        # snapshot while this one walks the chain (the database aggregates, Python hashes).
-        # Only an idle connection is taken: waiting for one while holding this one could deadlock
-        # a busy pool; without one the comparison runs here after the walk.
-        side: asyncio.Task[Broken | None] | None = None
-        try:
-            spare = await pool.acquire(timeout=0.05)
-        except TimeoutError:
-            spare = None
-        if spare is not None:
-            snapshot = await conn.fetchval(_EXPORT_SNAPSHOT)
-            side = asyncio.create_task(_derived_in(pool, spare, snapshot, tenant, head_position))
+            refused = await _expected(conn, tenant, expect, walker)
+            if refused is not None:
+                return _refused(head_position, head_hash, refused)
+        side = await _side_check(pool, conn, tenant, head_position)
         try:
             problem = await _walk(conn, tenant, walker, newest, take, lambda: forged, progress)
             if problem is None and head is None and walker.position > 0:
@@ -243,6 +226,34 @@ async def verify_tenant(
         problem=chain_problem(problem),
         checkpoints_verified=verified,
     )
+
+
+async def _expected(conn: asyncpg.Connection, tenant: str, expect: tuple[int, str], walker: Walker) -> Broken | None:
+    """An auditor's kept (position, hash): a problem if it contradicts what is stored, else an
+    anchor the chain must pass through."""
+    stored = await conn.fetchrow(checkpoints.AT, tenant, expect[0])
+    if stored is not None and stored["head_hash"] != expect[1]:
+        return Broken(expect[0], None, "changed", "the given checkpoint differs from the one stored here")
+    if expect[0] == 0 and expect[1] != GENESIS_HASH:
+        return Broken(0, None, "changed", "position 0 is the genesis hash (64 zeros)")
+    if expect[0] > 0:
+        walker.anchors[expect[0]] = expect[1]
+    return None
+
+
+async def _side_check(
+    pool: asyncpg.Pool, conn: asyncpg.Connection, tenant: str, head_position: int
+) -> asyncio.Task[Broken | None] | None:
+    """The tables kept beside the events, compared on a second connection in `conn`'s snapshot
+    while `conn` walks the chain (the database aggregates, Python hashes). Only an idle
+    connection is taken: waiting for one while holding `conn` could deadlock a busy pool; without
+    one (None) the comparison runs on `conn` after the walk."""
+    try:
+        spare = await pool.acquire(timeout=0.05)
+    except TimeoutError:
+        return None
+    snapshot = await conn.fetchval(_EXPORT_SNAPSHOT)
+    return asyncio.create_task(_derived_in(pool, spare, snapshot, tenant, head_position))
 
 
 async def _walk(

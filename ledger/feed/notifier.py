@@ -3,9 +3,9 @@
 A process that commits events wakes its own waiters at once and, on the event loop's next turn,
 sends its burst of commits as `NOTIFY ledger_events` payloads, one statement per burst, from
 outside the appending transaction: a NOTIFY inside it would take PostgreSQL's database-wide
-notification lock at every commit, serializing the appends of all tenants (measured: -15%
-appends). A payload says which tenant has new events, so waiters read the table for what is new
-(or, the live feed, take it from what the payloads carried: below).
+notification lock at every commit, serializing the appends of all tenants. A payload says which
+tenant has new events, so waiters read the table for what is new (or, the live feed, take it
+from what the payloads carried: below).
 
 It also carries the events of incidents whole (an event too large to carry is named by incident
 and version only). The other processes fold them onto the states they hold (`on_remote`), so that
@@ -269,7 +269,7 @@ class Notifier:
         """Send the announced tenants' notifications, one statement per burst, until closed. A burst
         is what was announced since the last statement: a group-commit batch announces all its
         appends before this task's turn, and more gather while a statement is on its way.
-        (Waiting 2 ms for more, as this did, delayed every other process's feeds by as much.)"""
+        It never waits for more: a wait would delay every other process's feeds by as much."""
         while not self.closed:
             await self._publish.wait()
             self._publish.clear()

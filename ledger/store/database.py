@@ -61,8 +61,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     """What a released connection needs before its next use: no open transaction.
 
     asyncpg's default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
-    on every release — a round trip per acquire, several per request (measured: 14% of a
-    worker's CPU under append load). The service leaves no session state on pooled
+    on every release — a round trip per acquire, several per request. The service leaves no session state on pooled
     connections: it sets nothing, LISTENs on a connection of its own, declares no cursors
     outside transactions, and the one session lock it takes (webhook delivery) is released by
     the code that took it, or the connection is closed.

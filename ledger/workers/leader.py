@@ -9,9 +9,8 @@ Correctness never depends on it: every projection batch and every SLA notice is 
 with several processes at once (checkpoint row locks, `sla_notices` keys), and reads catch the
 views up themselves. It saves repeated work. Each process folds an incident's stream from the
 fold it holds in memory (`projections.runner.FOLDS`); when the runs went to whichever process
-came first, each folded again what the other had applied since its own last run: under the
-benchmark's append load the runner read and folded about 1.55 events per event appended. And
-every process's breach watch probed every tenant.
+came first, each folded again what the other had applied since its own last run, and every
+process's breach watch probed every tenant.
 """
 
 from __future__ import annotations
