@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 from ledger.domain.plan import DEFAULT_POLICY
 from ledger.store.events import EventStore
 from projections import coverage as cov
-from projections.postmortem import escape, fenced
+from projections.incident_view import blocks
+from projections.postmortem import escape, fenced, review
+from schemas.events import Channel, Detected, Event, Replied, Severity, Visibility
 from tests import clock
 from tests.conftest import detect_body
 
@@ -168,7 +171,7 @@ async def test_the_review_has_every_section_and_the_facts(app_client, tenant, po
     assert all(row[5] == "claimed" for row in timeline)
 
     # The gaps listed add up to the block's uncovered seconds, role by role.
-    events = await EventStore(pool).read_stream(tenant.name, __import__("uuid").UUID(iid))
+    events = await EventStore(pool).read_stream(tenant.name, uuid.UUID(iid))
     state = cov.fold(events)
     block = cov.render(state, DEFAULT_POLICY, clock.now())
     spans = cov.uncovered_spans(state, DEFAULT_POLICY, clock.now())
@@ -254,3 +257,68 @@ def test_escape_and_fence_make_client_text_inert():
     assert escape("<script>") == "\\<script\\>" and escape("# h") == "\\# h" and escape("a\nb") == "a ↵ b"
     assert escape(None) == "—" and escape("") == "—"
     assert fenced("a ```` b") == "`````text\na ```` b\n`````"
+
+
+class _ReviewedReply(Replied, tag="replied_reviewed"):
+    """A reply as the reply review records it (`data.review`), which this branch's events lack."""
+
+    review: dict | None = None
+
+
+class _VerifiedEvent(Event, kw_only=True):
+    """An event as recorded once the actor can be verified (`actor_verified`)."""
+
+    actor_verified: bool = False
+
+
+def _event(version: int, data, at: datetime, *, verified: bool = False) -> Event:
+    return _VerifiedEvent(
+        id=uuid.uuid4(),
+        tenant_id="t",
+        incident_id=INCIDENT,
+        version=version,
+        position=version,
+        occurred_at=at,
+        recorded_at=at,
+        actor="ayse",
+        recorded_by="key",
+        data=data,
+        prev_hash="0" * 64,
+        hash="0" * 64,
+        actor_verified=verified,
+    )
+
+
+INCIDENT = uuid.uuid4()
+
+
+def test_a_review_verdict_and_verified_actors_are_shown_when_recorded():
+    t0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # (a pure render: no clock is involved)
+    verdict = {
+        "verdict": "flagged",
+        "kinds": ["blame", "<b>x</b>"],
+        "advice": ["Say sorry | first"],
+        "language": "en",
+        "rules": "r7",
+    }
+    events = [
+        _event(1, Detected(title="Fire", severity=Severity.SEV2, channel=Channel.X), t0),
+        _event(
+            2,
+            _ReviewedReply(channel=Channel.X, text="Sorry.", visibility=Visibility.PUBLIC, review=verdict),
+            t0 + timedelta(minutes=5),
+            verified=True,
+        ),
+        _event(3, Replied(channel=Channel.X, text="More.", visibility=Visibility.PUBLIC), t0 + timedelta(minutes=9)),
+    ]
+    now = t0 + timedelta(hours=1)
+    md = review(events, DEFAULT_POLICY, blocks(events, DEFAULT_POLICY, now), now)
+    assert md == review(events, DEFAULT_POLICY, blocks(events, DEFAULT_POLICY, now), now)  # (pure)
+    statements = _section(md, "Public statements")
+    assert "| Review verdict | flagged |" in statements and "| Review found | blame, \\<b\\>x\\</b\\> |" in statements
+    assert "| Review advice | Say sorry \\| first |" in statements and "| Review rules | r7 |" in statements
+    assert "| Posted by | ayse (verified) |" in statements and "| Posted by | ayse (claimed) |" in statements
+    assert statements.count("| Review verdict | not reviewed |") == 1
+    timeline = _tables(_section(md, "Timeline"))[0][2:]
+    assert [row[5] for row in timeline] == ["claimed", "verified", "claimed"]
+    assert all(len(t[0]) == len(row) for t in _tables(md) for row in t)
