@@ -16,13 +16,12 @@ from ledger.config import Settings
 from ledger.domain.errors import LedgerError, NotFound
 from ledger.logs import configure
 from ledger.store.database import embedded_running, start_embedded, stop_embedded
-from ledger.store.keys import Scope, create_key, revoke_key
+from ledger.store.keys import Scope, create_key, revoke_key, tenant_exists
 from ledger.store.migrate import MigrationError, migrate
 from ledger.terminal import Progress, summary
 
 DEMO_TENANT = "demo"
 T = TypeVar("T")
-HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 DEMO_KEY_NAME = "demo-admin"
 
 
@@ -50,7 +49,7 @@ async def _ensure_demo(url: str, data_dir: Path) -> str | None:
     """On the embedded database's first start: a `demo` tenant and an admin key (returned once)."""
     conn = await _connect(url)
     try:
-        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", DEMO_TENANT):
+        if await tenant_exists(conn, DEMO_TENANT):
             return None
         key = await create_key(conn, DEMO_TENANT, DEMO_KEY_NAME, Scope.ADMIN)
     finally:
@@ -244,6 +243,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
+    from ledger.store.audit import HEAD_POSITION, tenants_to_verify
     from projections.rebuild import events_in_ledger
 
     settings = Settings.from_env()
@@ -251,10 +251,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     async def run(pool: asyncpg.Pool) -> list[dict[str, object]]:
         signer = checkpoints.load_signer(settings)
-        # Tenants with events but no tenants row are verified too (a deleted head row is a finding).
-        every = "SELECT id FROM tenants UNION SELECT DISTINCT tenant_id FROM events ORDER BY 1"
-        tenants = [args.tenant] if args.tenant else [r["id"] for r in await pool.fetch(every)]
-        total = await (pool.fetchval(HEAD, args.tenant) if args.tenant else events_in_ledger(pool))
+        tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
+        total = await (pool.fetchval(HEAD_POSITION, args.tenant) if args.tenant else events_in_ledger(pool))
         reports = []
         with Progress("verify", total or 0, "events") as bar:
             for tenant in tenants:

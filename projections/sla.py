@@ -15,7 +15,8 @@ Interpretation choices (PRODUCT.md, "SLA metrics", is the authority; these fill 
 - Ties at the same instant are replayed in recorded order.
 - A due time is an instant. A fulfilment at exactly `due_at` is met, after it breached. A pending
   milestone is breached (`breached_at = due_at`) as soon as the replay passes its due time, and at
-  `render` when `due_at <= now`.
+  `render` when `due_at <= now`. This module is the authority; the queries over stored views
+  apply the same rule in SQL, written once in `projections/view_queries.py` (`past_due`, `overdue`).
 - Escalation (any `severity_changed`): pending milestones and the running update gap take the new
   target (`start + target`, added in the target's calendar); if the new due is not after the
   change, they breach at once with `breached_at` = the change's `occurred_at`. Settled milestones

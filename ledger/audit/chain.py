@@ -33,31 +33,10 @@ from typing import Any
 
 import msgspec
 
+from ledger.store.audit import ROWS_IN_RANGE, SPELLED_IN_RANGE
 from schemas.events import GENESIS_HASH, body_digest, link_hash, rfc3339, spelled_digest, spelled_link_hash
 
 _decode = msgspec.json.Decoder()
-
-ROW_COLUMNS = (
-    "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
-    " recorded_by, data::text AS data, prev_hash, hash"
-)
-
-# The same row with the hash inputs spelled by PostgreSQL, on its own core: ids as text and both
-# times as `ledger_append` spells `recorded_at` (what `rfc3339` spells). `Walker.take_spelled`.
-_SPELLED = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS {}"""
-SPELLED_COLUMNS = (
-    "tenant_id, position, id::text AS id, incident_id::text AS incident_id, version, type, "
-    + _SPELLED.format("occurred_at", "occurred_at")
-    + ", "
-    + _SPELLED.format("recorded_at", "recorded_at")
-    + ", actor, recorded_by, data::text AS data, prev_hash, hash"
-)
-
-
-# A tenant's rows in (after, upto], in position order, at most so many: ordinary or spelled.
-_RANGE = "FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"
-ROWS_IN_RANGE = f"SELECT {ROW_COLUMNS} {_RANGE}"
-SPELLED_IN_RANGE = f"SELECT {SPELLED_COLUMNS} {_RANGE}"
 
 
 @dataclass(frozen=True)

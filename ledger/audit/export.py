@@ -31,26 +31,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.audit import checkpoints
-from ledger.audit.chain import ROWS_IN_RANGE, Broken, Found, Walker, row_digest
-from ledger.audit.verify import CHECKPOINTS_IN, problem_dict
+from ledger.audit.chain import Broken, Found, Walker, row_digest
+from ledger.audit.verify import problem_dict
+from ledger.store.audit import (
+    CHECKPOINTS_IN,
+    FIRST_CHECKPOINT_AT_OR_AFTER,
+    FIRST_SINCE,
+    HASH_AT,
+    HEAD_POSITION,
+    LAST_BEFORE,
+    LATEST_CHECKPOINT,
+    PREV_HASH_AT,
+    ROWS_IN_RANGE,
+)
 from schemas.events import GENESIS_HASH, rfc3339
 
 FORMAT = "crisis-ledger-export/1"
 BATCH = 2000
 
-_FIRST_SINCE = """
-SELECT position FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, position LIMIT 1
-"""
-_LAST_BEFORE = """
-SELECT position FROM events WHERE tenant_id = $1 AND recorded_at < $2
- ORDER BY recorded_at DESC, position DESC LIMIT 1
-"""
-_PREV_HASH_AT = "SELECT prev_hash FROM events WHERE tenant_id = $1 AND position = $2"
-_HASH_AT = "SELECT hash FROM events WHERE tenant_id = $1 AND position = $2"
-_FIRST_AT_OR_AFTER = (
-    f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
-    " WHERE tenant_id = $1 AND position >= $2 ORDER BY position LIMIT 1"
-)
 
 _encode = msgspec.json.Encoder()
 
@@ -129,26 +127,26 @@ async def _window(
 ) -> tuple[int, int, str, int]:
     """The positions recorded in [since, until) as (first, last), the hash before the first, and
     the position of the signed checkpoint the file runs to (see the module docstring)."""
-    head = await conn.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant) or 0
+    head = await conn.fetchval(HEAD_POSITION, tenant) or 0
     first = 1
     if since is not None:
-        found = await conn.fetchval(_FIRST_SINCE, tenant, since)
+        found = await conn.fetchval(FIRST_SINCE, tenant, since)
         first = found if found is not None else head + 1
     last = head
     if until is not None:
-        found = await conn.fetchval(_LAST_BEFORE, tenant, until)
+        found = await conn.fetchval(LAST_BEFORE, tenant, until)
         last = min(head, found if found is not None else 0)
     last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
     if first == 1:
         anchor = GENESIS_HASH
     elif first <= last:
-        anchor = await conn.fetchval(_PREV_HASH_AT, tenant, first) or ""
+        anchor = await conn.fetchval(PREV_HASH_AT, tenant, first) or ""
     else:
-        anchor = await conn.fetchval(_HASH_AT, tenant, last) or ""
+        anchor = await conn.fetchval(HASH_AT, tenant, last) or ""
     if until is None:
-        bound = await conn.fetchrow(checkpoints.LATEST, tenant)
+        bound = await conn.fetchrow(LATEST_CHECKPOINT, tenant)
     else:
-        bound = await conn.fetchrow(_FIRST_AT_OR_AFTER, tenant, last)
+        bound = await conn.fetchrow(FIRST_CHECKPOINT_AT_OR_AFTER, tenant, last)
     through = max(last, bound["position"]) if bound is not None else last
     return first, last, anchor, through
 

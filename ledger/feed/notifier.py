@@ -30,13 +30,13 @@ import asyncpg
 import msgspec
 import structlog
 
+from ledger.store.coordination import notify, ping
 from ledger.store.events import decode_data
 from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "ledger_events"
-NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
 # PostgreSQL refuses a payload of 8000 bytes or more; this leaves room to spare.
 PAYLOAD_BYTES: Final = 7_600
 # The latest committed events held per tenant that a live feed here follows (see `recent`): at
@@ -278,7 +278,7 @@ class Notifier:
                 continue
             messages = [m for tenant, events in sorted(pending.items()) for m in payloads(self.origin, tenant, events)]
             try:
-                await pool.execute(NOTIFY, CHANNEL, messages)
+                await notify(pool, CHANNEL, messages)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("notify_failed", error=type(exc).__name__)  # readers' polls cover it
 
@@ -323,7 +323,7 @@ class Notifier:
                 await asyncio.wait_for(self._lost.wait(), timeout=every_s)
             if self._lost.is_set() or conn.is_closed():
                 return
-            await conn.execute("SELECT 1", timeout=every_s)
+            await ping(conn, every_s)
 
     def close(self) -> None:
         """Shutdown: waiters see `closed` on their next wake-up, which this gives them now."""

@@ -21,11 +21,12 @@ import contextlib
 import asyncpg
 import structlog
 
+from ledger.store.coordination import try_lock
+
 log = structlog.get_logger(__name__)
 
 # pg_try_advisory_lock's key for "the process that runs the background rounds" ('cled').
 KEY = 0x636C6564
-TRY_LEAD = "SELECT pg_try_advisory_lock($1)"
 
 
 class Leader:
@@ -51,7 +52,7 @@ class Leader:
                         self.url, timeout=10, server_settings={"application_name": "crisis-ledger-lead"}
                     )
                 if not self._held:
-                    self._held = bool(await self._conn.fetchval(TRY_LEAD, KEY, timeout=10))
+                    self._held = await try_lock(self._conn, KEY, wait_s=10)
                     if self._held:
                         log.info("background_lead_taken")
                 return self._held
