@@ -34,7 +34,7 @@ from ledger.domain.commands import (
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
 from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
-from ledger.domain.review import RULES_VERSION, review
+from ledger.domain.review import RULES_VERSION, judge
 from schemas.api import Name
 from schemas.events import (
     Acknowledged,
@@ -351,9 +351,8 @@ def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:
         raise InvalidValue(f"no holding statement {cmd.template_id!r} in the plan in force", field="template_id")
     plan = cmd.review_plan
     try:
-        found = review(
+        found = judge(
             cmd.text,
-            channel=str(cmd.channel),
             visibility=str(cmd.visibility),
             language=cmd.language,
             severity=str(state.severity),

@@ -56,6 +56,11 @@ def en_lower(text: str) -> str:
     return text.translate(_DOTTED_ONLY).lower()
 
 
+def ascii_fold(text: str) -> str:
+    """Turkish letters folded to ASCII (the text already lower-cased)."""
+    return text.translate(_ASCII_FOLD)
+
+
 def fold(text: str, language: str) -> str:
     """The view patterns match against: lower-cased for the language, Turkish letters folded to ASCII."""
     lowered = tr_lower(text) if language == "tr" else en_lower(text)

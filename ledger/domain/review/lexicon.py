@@ -13,19 +13,25 @@ import tomllib
 from importlib import resources
 from typing import Any, NamedTuple
 
-from ledger.domain.review.rule import SARCASTIC_EMOJI, Rule, rule, words
+from ledger.domain.review.prefilter import PatternSet, alternatives
+from ledger.domain.review.rule import SARCASTIC_EMOJI, Rule, words
 
 VADER_INSULT_VALENCE = -2.0
 
 
 class Rulebook(NamedTuple):
-    """One language's rules and markers; `negation` looks before a match, or after it in Turkish."""
+    """One language's rules and markers; `negation` looks before a match, or after it in Turkish.
+
+    `patterns` holds every rule's patterns (each phrase its own, so that each has its own anchors),
+    with the index of its rule in `rules` as payload.
+    """
 
     rules: tuple[Rule, ...]
-    empathy: re.Pattern[str]
-    next_step: re.Pattern[str]
-    direct_message: re.Pattern[str]
-    reactive: re.Pattern[str]
+    patterns: PatternSet[int]
+    empathy: PatternSet[None]
+    next_step: PatternSet[None]
+    direct_message: PatternSet[None]
+    reactive: PatternSet[None]
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -66,9 +72,10 @@ def _expand(pattern: str, vocabulary: dict[str, str]) -> str:
     return pattern
 
 
-def _marker(markers: dict[str, Any], name: str) -> re.Pattern[str]:
+def _marker(markers: dict[str, Any], name: str) -> PatternSet[None]:
     extra = markers.get(f"{name}_pattern")
-    return re.compile(words(*markers[name]) + (f"|{extra}" if extra else ""))
+    regexes = [words(phrase) for phrase in markers[name]] + (alternatives(extra) if extra else [])
+    return PatternSet((None, regex) for regex in regexes)
 
 
 def load(code: str) -> Rulebook:
@@ -76,17 +83,20 @@ def load(code: str) -> Rulebook:
     text = resources.files(__package__).joinpath(f"lexicons/{code}.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     vocabulary = _vocabulary(data)
-    rules = []
+    rules: list[Rule] = []
+    patterns: list[tuple[int, str]] = []
     for entry in data["rules"]:
         if "phrases" in entry:
-            regex = words(*entry["phrases"])
+            regexes = [words(_expand(phrase, vocabulary)) for phrase in entry["phrases"]]
         else:
-            regex = _expand(_joined(entry["pattern"]), vocabulary)
+            regexes = alternatives(_expand(_joined(entry["pattern"]), vocabulary))
         flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased") if k in entry}
-        rules.append(rule(entry["kind"], regex, entry["message"], **flags))
+        patterns += [(len(rules), regex) for regex in regexes]
+        rules.append(Rule(entry["kind"], entry["message"], **flags))
     markers = data["markers"]
     return Rulebook(
         rules=tuple(rules),
+        patterns=PatternSet(patterns),
         empathy=_marker(markers, "empathy"),
         next_step=_marker(markers, "next_step"),
         direct_message=_marker(markers, "direct_message"),

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import msgspec
 
 from ledger.domain.review.exposure import exposures
-from ledger.domain.review.folding import en_lower, fold, mask, quoted_spans, tr_lower
+from ledger.domain.review.folding import ascii_fold, en_lower, fold, mask, quoted_spans, tr_lower
 from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
 from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
+from ledger.domain.review.prefilter import Words, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
@@ -59,6 +60,14 @@ class Review(msgspec.Struct, frozen=True):
     findings: list[Finding]
 
 
+class Judgement(msgspec.Struct, frozen=True):
+    """The review without X's weighted length: what the rules record on a reply."""
+
+    verdict: Literal["ok", "flagged"]
+    language: LanguageCode
+    findings: list[Finding]
+
+
 def review(
     text: str,
     *,
@@ -70,32 +79,59 @@ def review(
     allow: Sequence[str] = (),
 ) -> Review:
     """Review a reply before it is posted; `terms` and `allow` are the tenant's own words."""
+    found = judge(text, visibility=visibility, language=language, severity=severity, terms=terms, allow=allow)
+    weighted = weighted_length(text)
+    return Review(
+        verdict=found.verdict,
+        language=found.language,
+        weighted_length=weighted,
+        fits=weighted <= X_WEIGHTED_LIMIT if channel == "x" and visibility == "public" else True,
+        findings=found.findings,
+    )
+
+
+def judge(
+    text: str,
+    *,
+    visibility: str = "public",
+    language: str | None = None,
+    severity: str | None = None,
+    terms: Mapping[str, Sequence[str]] | None = None,
+    allow: Sequence[str] = (),
+) -> Judgement:
+    """The verdict and findings of `review`, without X's weighted length (which URLs make slow to
+    count, and which the rules check on their own)."""
     lang: LanguageCode = detect(text) if language is None else _language(language)
     public = visibility == "public"
     book = RULEBOOKS[lang]
     quotes = quoted_spans(text)
-    folded = mask(fold(text, lang), quotes)
     cased = mask(tr_lower(text) if lang == "tr" else en_lower(text), quotes)
-    softened = bool(book.empathy.search(folded) or book.next_step.search(folded))
+    folded = ascii_fold(cased)
+    words = words_of(folded)
+    empathy = book.empathy.search(folded, words) is not None
+    next_step = book.next_step.search(folded, words) is not None
+    softened = empathy or next_step
 
-    found = _rule_findings(text, book, folded, cased, softened, public)
+    found = _rule_findings(text, book, _Views(folded, cased, words), softened, public)
     found += _shouting(text, mask(text, quotes), allow)
-    found += _scare_quotes(text)
+    found += _scare_quotes(text) if quotes else []  # (a scare quote is a quotation: none, none to find)
     if public:
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
     problems = _without_allowed(_deduplicated(found), folded, lang, allow)
-    if not problems and not softened and book.reactive.search(folded):
+    if not problems and not softened and book.reactive.search(folded, words):
         problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
-    advice = _advice(text, folded, book, lang, public, severity)
-    weighted = weighted_length(text)
-    return Review(
-        verdict="flagged" if problems else "ok",
-        language=lang,
-        weighted_length=weighted,
-        fits=weighted <= X_WEIGHTED_LIMIT if channel == "x" and public else True,
-        findings=problems + advice,
-    )
+    advice = _advice(text, lang, public, severity, empathy=empathy, next_step=next_step)
+    return Judgement(verdict="flagged" if problems else "ok", language=lang, findings=problems + advice)
+
+
+class _Views(NamedTuple):
+    """The reply lower-cased (`cased`) and folded to ASCII (`folded`), quotations masked; `words` are
+    where the folded words start, by key (prefilter.py)."""
+
+    folded: str
+    cased: str
+    words: Words
 
 
 def _language(language: str) -> LanguageCode:
@@ -104,17 +140,18 @@ def _language(language: str) -> LanguageCode:
     return language  # type: ignore[return-value]
 
 
-def _rule_findings(text: str, book: Rulebook, folded: str, cased: str, softened: bool, public: bool) -> list[Finding]:
+def _rule_findings(text: str, book: Rulebook, views: _Views, softened: bool, public: bool) -> list[Finding]:
     found: list[Finding] = []
-    for rule in book.rules:
+    for unit in book.patterns.candidates(views.folded, views.words):
+        rule = book.rules[unit.payload]
         if (rule.weak and softened) or (rule.kind == "private_data" and not public):
             continue
-        view = cased if rule.cased else folded
-        for match in rule.pattern.finditer(view):
+        view = views.cased if rule.cased else views.folded
+        for match in unit.finditer(view):
             start, end = _hit_span(match)
             if start == end or (rule.negatable and _negated(book, view, match.start(), end)):
                 continue
-            if rule.dm_ok and _sentence_moves_to_dm(book, folded, start, end):
+            if rule.dm_ok and _sentence_moves_to_dm(book, views, start, end):
                 continue
             found.append(_finding(text, rule.kind, start, end, rule.message))
     return found
@@ -134,11 +171,12 @@ def _negated(book: Rulebook, view: str, start: int, end: int) -> bool:
     return bool(book.negation.search(view[max(0, start - 30) : start]))
 
 
-def _sentence_moves_to_dm(book: Rulebook, folded: str, start: int, end: int) -> bool:
+def _sentence_moves_to_dm(book: Rulebook, views: _Views, start: int, end: int) -> bool:
+    folded = views.folded
     before = [m.end() for m in _SENTENCE_END.finditer(folded, 0, start)]
     after = _SENTENCE_END.search(folded, end)
-    sentence = folded[before[-1] if before else 0 : after.start() if after else len(folded)]
-    return bool(book.direct_message.search(sentence))
+    lo, hi = before[-1] if before else 0, after.start() if after else len(folded)
+    return book.direct_message.search(folded, views.words, lo, hi) is not None
 
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:
@@ -226,10 +264,12 @@ _ADVICE = {
 }
 
 
-def _advice(text: str, folded: str, book: Rulebook, lang: str, public: bool, severity: str | None) -> list[Finding]:
+def _advice(
+    text: str, lang: str, public: bool, severity: str | None, *, empathy: bool, next_step: bool
+) -> list[Finding]:
     advice: list[Finding] = []
-    if public and severity in SEVERE and not book.empathy.search(folded):
+    if public and severity in SEVERE and not empathy:
         advice.append(_finding(text, "no_empathy", 0, len(text), _ADVICE[lang, "no_empathy"], "advice"))
-    if not book.next_step.search(folded):
+    if not next_step:
         advice.append(_finding(text, "no_next_step", 0, len(text), _ADVICE[lang, "no_next_step"], "advice"))
     return advice

@@ -1,0 +1,111 @@
+"""Reply review speed: the prefilter (ledger/domain/review/prefilter.py) never hides a match, and a
+typical reply is reviewed within its CPU budget. No database needed."""
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ledger.domain.review import judge
+from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
+from ledger.domain.review.lexicon import RULEBOOKS
+from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
+from ledger.domain.review.quality import DEFAULT_DATA, load
+
+EXAMPLES = load(DEFAULT_DATA)
+
+
+def _views(text: str, language: str) -> tuple[str, str]:
+    cased = mask(tr_lower(text) if language == "tr" else en_lower(text), quoted_spans(text))
+    return ascii_fold(cased), cased
+
+
+def _sets(language: str) -> dict[str, PatternSet[object]]:
+    book = RULEBOOKS[language]
+    return {
+        "patterns": book.patterns,  # type: ignore[dict-item]
+        "empathy": book.empathy,  # type: ignore[dict-item]
+        "next_step": book.next_step,  # type: ignore[dict-item]
+        "reactive": book.reactive,  # type: ignore[dict-item]
+        "direct_message": book.direct_message,  # type: ignore[dict-item]
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_the_prefilter_finds_every_match_a_full_scan_finds(language: str) -> None:
+    """Every pattern of every rulebook over every labelled reply (both languages' replies, so that
+    unfamiliar words are seen too): a match of a full scan is a match the prefilter yields."""
+    checked = 0
+    for example in EXAMPLES:
+        folded, cased = _views(example.text, language)
+        words = words_of(folded)
+        for name, patterns in _sets(language).items():
+            candidates = {id(unit) for unit in patterns.candidates(folded, words)}
+            for unit in patterns.units:
+                cased_rule = name == "patterns" and RULEBOOKS[language].rules[unit.payload].cased  # type: ignore[index]
+                view = cased if cased_rule else folded
+                full = {m.span() for m in unit.pattern.finditer(view)}
+                if not full:
+                    continue
+                checked += 1
+                assert id(unit) in candidates, (name, unit.pattern.pattern, example.text)
+                assert full <= {m.span() for m in unit.finditer(view)}, (name, unit.pattern.pattern, example.text)
+    assert checked > 500
+
+
+def test_requirements_of_hand_made_patterns() -> None:
+    calm = requirement(r"\b(?:calm(?:s|ed)? down|chill out)\b")
+    assert calm.keys == frozenset({"cal", "chi"}) and calm.start == frozenset({"cal", "chi"})
+    suffix = requirement(r"\b\w+m[ae]l[iu]ydiniz\b")
+    assert suffix.keys is None and suffix.needles == frozenset({"maliydiniz", "meliydiniz", "maluydiniz", "meluydiniz"})
+    late = requirement(r"\b(?:you|u) (?:should|could)(?:'ve| have) (?:read|checked)\b")
+    assert late.start == frozenset({"you", "u"}) and late.keys is not None
+    emoji = requirement("[🙄🙃]")
+    assert emoji.needles == frozenset({"🙄", "🙃"})
+    assert alternatives(r"a|b(c|d)|[|]|\|e") == ["a", "b(c|d)", "[|]", r"\|e"]
+
+
+def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
+    patterns = PatternSet([(0, r"\bsorry you feel\b")])
+    (unit,) = patterns.units
+    assert unit.start == frozenset({"sor"})
+    view = "we're sorry you feel that way; unsorry you feel"
+    assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
+    assert list(patterns.candidates("nothing here", words_of("nothing here"))) == []
+
+
+TYPICAL = {
+    "en": [
+        "We're really sorry about the delay with your order, Sam. Our warehouse team had a system outage this "
+        "morning; your parcel ships today. DM us your order number and we'll send tracking details.",
+        "Thanks for flagging this, Priya. The checkout bug is fixed as of 14:20 and any double charges will be "
+        "reversed automatically within three working days.",
+        "We understand how frustrating it is to wait on hold. Our phone lines are busy after the storm, so "
+        "please message us here with your account number and we'll call you back.",
+    ],
+    "tr": [
+        "Yaşadığınız gecikme için çok özür dileriz. Kargonuz bugün yola çıkacak; sipariş numaranızı DM'den "
+        "iletirseniz takip bilgisini hemen paylaşalım.",
+        "Haber verdiğiniz için teşekkürler Ayşe Hanım. Ödeme sayfasındaki hata 14.20 itibarıyla giderildi, "
+        "çift çekilen tutarlar üç iş günü içinde iade edilecek.",
+        "Bekleme süresinin uzun olması can sıkıcı, haklısınız. Fırtına nedeniyle hatlarımız yoğun; müşteri "
+        "numaranızı buradan yazarsanız sizi biz arayalım.",
+    ],
+}
+BUDGET_US = 120  # CPU per judgement: twice the measured target, for a machine shared with other work
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_a_typical_reply_is_judged_within_budget(language: str) -> None:
+    texts = TYPICAL[language]
+    assert all(120 <= len(t) <= 200 for t in texts)
+    best = float("inf")
+    for _ in range(7):
+        started = time.process_time()
+        for _ in range(30):
+            for text in texts:
+                judge(text, severity="sev2")
+        best = min(best, (time.process_time() - started) / (30 * len(texts)) * 1e6)
+    assert best < BUDGET_US, f"{best:.0f} µs"
