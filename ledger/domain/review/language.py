@@ -20,6 +20,7 @@ of them (most whole replies) and was never wrong; what it leaves undecided goes 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Literal
 
 from lingua import Language, LanguageDetectorBuilder
@@ -54,11 +55,12 @@ _DETECTOR = (
 )
 
 
-def detect(text: str) -> LanguageCode:
-    """English or Turkish; English when the text gives no sign either way."""
+def detect(text: str, words: Iterable[str] | None = None) -> LanguageCode:
+    """English or Turkish; English when the text gives no sign either way. `words`: the text's
+    words, lower-cased and folded to ASCII, when the caller has them already."""
     if _TURKISH_LETTERS.search(text):
         return "tr"
-    quick = _by_function_words(text)
+    quick = _by_function_words(_words(text) if words is None else words)
     if quick is not None:
         return quick
     sample = text if len(text) <= DETECTION_PREFIX else text[:DETECTION_PREFIX].rsplit(" ", 1)[0]
@@ -66,10 +68,13 @@ def detect(text: str) -> LanguageCode:
     return "tr" if _DETECTOR.detect_language_of(sample) == Language.TURKISH else "en"
 
 
-def _by_function_words(text: str) -> LanguageCode | None:
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().translate(_FOLD_FOR_WORDS))
+
+
+def _by_function_words(words: Iterable[str]) -> LanguageCode | None:
     """English or Turkish when the commonest words say so unambiguously, else None."""
-    words = set(_WORD.findall(text.lower().translate(_FOLD_FOR_WORDS)))
-    english, turkish = len(words & _ENGLISH_WORDS), len(words & _TURKISH_WORDS)
+    english, turkish = len(_ENGLISH_WORDS.intersection(words)), len(_TURKISH_WORDS.intersection(words))
     if english >= QUICK_MIN_WORDS and not turkish:
         return "en"
     if turkish >= QUICK_MIN_WORDS and not english:

@@ -20,7 +20,7 @@ running every pattern over every reply finds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import reduce
 from operator import or_
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -31,7 +31,7 @@ from ledger.domain.review.folding import ascii_fold
 
 KEY_LENGTH = 3  # Turkish stems are often three letters ("yaz-", "oku-", "ver-"); four made them unkeyable
 MIN_NEEDLE = 2  # a shorter literal is in most replies (but a lone "@" or "?" is worth a check)
-MAX_NEEDLES = 8  # more alternatives cost more to check than the pattern
+MAX_NEEDLES = 12  # more alternatives cost more to check than the pattern
 LEVELS = 3  # key sets kept per pattern, all of which a reply must meet
 MAX_RARE = 16  # non-ASCII needles (emoji) are checked only in a view that is not all ASCII
 _TOKEN = re.compile(r"\w+")
@@ -62,9 +62,14 @@ def key(word: str) -> str:
 Words = frozenset[str]  # the keys of a view's words
 
 
-def words_of(view: str) -> Words:
-    """The keys of the words of a (folded) view of the reply."""
-    return frozenset([word[:KEY_LENGTH] for word in _TOKEN.findall(view)])
+def tokens_of(view: str) -> list[str]:
+    """The words of a view, as the prefilter reads them."""
+    return _TOKEN.findall(view)
+
+
+def words_of(view: str, tokens: list[str] | None = None) -> Words:
+    """The keys of the words of a (folded) view of the reply (whose `tokens` may be given)."""
+    return frozenset([word[:KEY_LENGTH] for word in (_TOKEN.findall(view) if tokens is None else tokens)])
 
 
 def _cost(keys: Keys) -> float:
@@ -224,7 +229,8 @@ def _walk(
             w.ws = False
             w.beginning = False
             continue
-        if op not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT, sre.BRANCH, sre.SUBPATTERN):
+        repeated_literal = op in _REPEATS and _repeated_literal(av)
+        if op not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT, sre.BRANCH, sre.SUBPATTERN) and not repeated_literal:
             w.end_literal()  # (zero-width, the literal goes on; into a branch, it goes on in each alternative)
         if op is sre.AT:
             if av in (sre.AT_BOUNDARY, sre.AT_END, sre.AT_END_STRING):
@@ -253,7 +259,14 @@ def _walk(
             w.run, w.lits = None, {""}
             w.group(found, required=True, first=first)
             w.ws = all(f.ws for f in found)
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        elif repeated_literal:
+            # "u+" in "fu+ck": the literal holds the first "u" and then goes on from the last one.
+            w.cut()
+            w.ws = False
+            w.lits = {lit + chr(av[2][0][1]) for lit in w.lits}
+            w.end_literal()
+            w.lits = {chr(av[2][0][1])}
+        elif op in _REPEATS:
             low, _, inner = av
             w.end_word() if _starts_nonword(items[index:], ends_word) else w.cut()
             found = _walk(inner, w.ws, False)
@@ -275,6 +288,14 @@ def _walk(
         needles=max(needles, key=_needle_strength) if needles else None,
         ws=w.ws,
     )
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+def _repeated_literal(av: Any) -> bool:
+    """A repeat of one literal character, at least once ("u+")."""
+    return bool(av[0] >= 1 and len(av[2]) == 1 and av[2][0][0] is sre.LITERAL)
 
 
 def _needle_strength(needles: Keys) -> tuple[int, int]:
@@ -323,16 +344,19 @@ class Unit(NamedTuple, Generic[Payload]):
     needles: tuple[str, ...]  # a view must hold one of these substrings
     rare: bool  # the needles are non-ASCII characters: an ASCII view holds none of them
 
-    def finditer(self, view: str, lo: int = 0, hi: int | None = None) -> Iterator[re.Match[str]]:
-        """Matches within view[lo:hi] (the view beyond counts as its end, as for a slice)."""
+    def finditer(
+        self, view: str, words: Words | None = None, lo: int = 0, hi: int | None = None
+    ) -> Iterator[re.Match[str]]:
+        """Matches within view[lo:hi] (the view beyond counts as its end, as for a slice); `words`,
+        the view's keys, spare looking for start keys the view has not."""
         hi = len(view) if hi is None else hi
         if self.start:
-            return self._at_starts(view, lo, hi)
+            return self._at_starts(view, self.start if words is None else self.start.intersection(words), lo, hi)
         return self.pattern.finditer(view, lo, hi)
 
-    def _at_starts(self, view: str, lo: int, hi: int) -> Iterator[re.Match[str]]:
+    def _at_starts(self, view: str, keys: Iterable[str], lo: int, hi: int) -> Iterator[re.Match[str]]:
         match, find = self.pattern.match, view.find
-        for k in self.start:
+        for k in keys:
             at = find(k, lo, hi)
             while at != -1:
                 if at == 0 or not (view[at - 1].isalnum() or view[at - 1] == "_"):  # (a word starts there)
@@ -377,28 +401,33 @@ class PatternSet(Generic[Payload]):
                         by_key[k] = by_key.get(k, 0) | bit
                 else:
                     levels[level] = (by_key, free | bit)
-        self.levels = tuple(_Level(by_key, free) for by_key, free in levels)
-        self.keys = frozenset(k for level in self.levels for k in level.by_key)
+        self.keys = frozenset(k for by_key, _ in levels for k in by_key)
+        # (every level maps every key, to 0 where it has no unit: one C-level map() per level)
+        self.levels = tuple(_Level({k: by_key.get(k, 0) for k in self.keys}, free) for by_key, free in levels)
 
-    def candidates(self, view: str, words: Words) -> Iterator[Unit[Payload]]:
-        """The units that could match `view` (whose words are `words`), in the order they were given."""
+    def possible(self, words: Words) -> int:
+        """The bitmask of the units whose keys the reply's words meet (bit i: units[i])."""
         hits = self.keys.intersection(words)
         found = -1
         for level in self.levels:
-            by_key = level.by_key
-            found &= reduce(or_, [by_key[k] for k in hits if k in by_key], level.free)
+            found &= reduce(or_, map(level.by_key.__getitem__, hits), level.free)
+        return found
+
+    def mask(self, keep: Callable[[Payload], bool]) -> int:
+        """The bitmask of the units whose payload `keep` accepts."""
+        return reduce(or_, (1 << i for i, unit in enumerate(self.units) if keep(unit.payload)), 0)
+
+    def candidates(self, view: str, possible: int) -> Iterator[Unit[Payload]]:
+        """The units of `possible` whose needles `view` holds, in the order they were given."""
         holds, ascii_only = view.__contains__, view.isascii()
-        while found:
-            low = found & -found
+        while possible:
+            low = possible & -possible
             unit = self.units[low.bit_length() - 1]
             if not unit.needles or (not (unit.rare and ascii_only) and any(map(holds, unit.needles))):
                 yield unit
-            found ^= low
+            possible ^= low
 
-    def search(self, view: str, words: Words, lo: int = 0, hi: int | None = None) -> re.Match[str] | None:
-        """A match within view[lo:hi] of a unit that could match, or None."""
-        for unit in self.candidates(view, words):
-            found = next(unit.finditer(view, lo, hi), None)
-            if found:
-                return found
-        return None
+    def search(self, view: str, words: Words, lo: int = 0, hi: int | None = None) -> bool:
+        """Whether a unit matches within view[lo:hi]."""
+        units = self.candidates(view, self.possible(words))
+        return any(next(unit.finditer(view, words, lo, hi), None) for unit in units)

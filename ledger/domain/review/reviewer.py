@@ -2,12 +2,12 @@
 
 Pure: the patterns are compiled at import, a review reads nothing but its arguments.
 """
-# ruff: noqa: RUF001, RUF002  (Turkish letters and typographic quotes are the subject here)
+# ruff: noqa: RUF001, RUF002, RUF003  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import msgspec
@@ -16,7 +16,7 @@ from ledger.domain.review.exposure import exposures
 from ledger.domain.review.folding import ascii_fold, en_lower, fold, mask, quoted_spans, tr_lower
 from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
 from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
-from ledger.domain.review.prefilter import Words, words_of
+from ledger.domain.review.prefilter import Unit, Words, tokens_of, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
@@ -101,18 +101,23 @@ def judge(
 ) -> Judgement:
     """The verdict and findings of `review`, without X's weighted length (which URLs make slow to
     count, and which the rules check on their own)."""
-    lang: LanguageCode = detect(text) if language is None else _language(language)
+    quotes = quoted_spans(text)
+    cased = mask(en_lower(text), quotes)
+    folded = ascii_fold(cased)  # (the same for both languages: "I" folds to "i" through "ı" too)
+    tokens = tokens_of(folded)
+    lang: LanguageCode = detect(text, tokens) if language is None else _language(language)
+    if lang == "tr":
+        cased = mask(tr_lower(text), quotes)
     public = visibility == "public"
     book = RULEBOOKS[lang]
-    quotes = quoted_spans(text)
-    cased = mask(tr_lower(text) if lang == "tr" else en_lower(text), quotes)
-    folded = ascii_fold(cased)
-    words = words_of(folded)
-    empathy = book.empathy.search(folded, words) is not None
-    next_step = book.next_step.search(folded, words) is not None
+    words = words_of(folded, tokens)
+    possible = book.scan.possible(words)
+    empathy = _any_match(book.scan.candidates(folded, possible & book.empathy_bits), folded, words)
+    next_step = _any_match(book.scan.candidates(folded, possible & book.next_step_bits), folded, words)
     softened = empathy or next_step
 
-    found = _rule_findings(text, book, _Views(folded, cased, words), softened, public)
+    candidates = book.scan.candidates(folded, possible & book.rule_bits)
+    found = _rule_findings(text, book, candidates, _Views(folded, cased, words), softened, public)
     found += _shouting(text, mask(text, quotes), allow)
     found += _scare_quotes(text) if quotes else []  # (a scare quote is a quotation: none, none to find)
     if public:
@@ -140,14 +145,20 @@ def _language(language: str) -> LanguageCode:
     return language  # type: ignore[return-value]
 
 
-def _rule_findings(text: str, book: Rulebook, views: _Views, softened: bool, public: bool) -> list[Finding]:
+def _any_match(units: Iterable[Unit[int]], view: str, words: Words) -> bool:
+    return any(next(unit.finditer(view, words), None) for unit in units)
+
+
+def _rule_findings(
+    text: str, book: Rulebook, candidates: Iterable[Unit[int]], views: _Views, softened: bool, public: bool
+) -> list[Finding]:
     found: list[Finding] = []
-    for unit in book.patterns.candidates(views.folded, views.words):
+    for unit in candidates:
         rule = book.rules[unit.payload]
         if (rule.weak and softened) or (rule.kind == "private_data" and not public):
             continue
         view = views.cased if rule.cased else views.folded
-        for match in unit.finditer(view):
+        for match in unit.finditer(view, views.words):
             start, end = _hit_span(match)
             if start == end or (rule.negatable and _negated(book, view, match.start(), end)):
                 continue
@@ -176,7 +187,7 @@ def _sentence_moves_to_dm(book: Rulebook, views: _Views, start: int, end: int) -
     before = [m.end() for m in _SENTENCE_END.finditer(folded, 0, start)]
     after = _SENTENCE_END.search(folded, end)
     lo, hi = before[-1] if before else 0, after.start() if after else len(folded)
-    return book.direct_message.search(folded, views.words, lo, hi) is not None
+    return book.direct_message.search(folded, views.words, lo, hi)
 
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:
