@@ -22,7 +22,7 @@ from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.8"
+RULES_VERSION = "2026-12-06.9"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
