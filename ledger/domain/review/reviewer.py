@@ -19,10 +19,11 @@ from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
 from ledger.domain.review.prefilter import Unit, Words, tokens_of, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
+from ledger.domain.review.terse import terse_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.9"
+RULES_VERSION = "2026-12-06.10"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -118,7 +119,9 @@ def judge(
 
     candidates = book.scan.candidates(folded, possible & book.rule_bits)
     found = _rule_findings(text, book, candidates, _Views(folded, cased, words), softened, public)
-    found += _shouting(text, mask(text, quotes), allow)
+    masked = mask(text, quotes)
+    found += _shouting(text, masked, allow, glad=empathy)
+    found += [_finding(text, "dismissive", s, e, _TERSE[lang, why]) for s, e, why in terse_spans(masked)]
     found += _scare_quotes(text) if quotes else []  # (a scare quote is a quotation: none, none to find)
     if public:
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
@@ -195,6 +198,17 @@ def _finding(text: str, kind: str, start: int, end: int, message: str, level: st
     return Finding(kind, level, start, end, excerpt, message.format(excerpt=excerpt.strip()))  # type: ignore[arg-type]
 
 
+_TERSE = {
+    ("en", "stops"): "“{excerpt}”: a full stop after every word reads as exasperation.",
+    (
+        "en",
+        "echo",
+    ): "“{excerpt}” repeats a figure back at the customer to make it small; acknowledge what it cost them.",
+    ("tr", "stops"): "“{excerpt}”: her kelimeden sonra nokta bıkkınlık gibi okunur. (Reads as exasperation.)",
+    ("tr", "echo"): "“{excerpt}” bir sayıyı müşteriye küçümseyerek geri tekrarlıyor; ona neye mal olduğunu kabul edin. "
+    "(Echoes a figure back to make it small.)",
+}
+_WARM_EXCLAMATIONS = frozenset({"!!", "！！"})
 _SHOUTING = {
     "caps": "“{excerpt}” in capitals reads as shouting; write it in normal case.",
     "punctuation": "“{excerpt}”: repeated ! or ? reads as shouting or exasperation; one is enough.",
@@ -206,9 +220,14 @@ _EXPOSED = {
 }
 
 
-def _shouting(text: str, cased_masked: str, allow: Sequence[str]) -> list[Finding]:
+def _shouting(text: str, cased_masked: str, allow: Sequence[str], *, glad: bool) -> list[Finding]:
+    """Capitals and runs of `!`/`?`; a plain "!!" in a reply that acknowledges or thanks ("Good catch!!")
+    is warmth, not a raised voice."""
     allowed = frozenset(word.casefold() for word in allow)
-    return [_finding(text, "shouting", s, e, _SHOUTING[why]) for s, e, why in shouting_spans(cased_masked, allowed)]
+    spans = shouting_spans(cased_masked, allowed)
+    if glad:
+        spans = [(s, e, why) for s, e, why in spans if text[s:e] not in _WARM_EXCLAMATIONS]
+    return [_finding(text, "shouting", s, e, _SHOUTING[why]) for s, e, why in spans]
 
 
 def _scare_quotes(text: str) -> list[Finding]:
