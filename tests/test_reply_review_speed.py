@@ -1,10 +1,7 @@
 """Reply review speed: the prefilter (ledger/domain/review/prefilter.py) never hides a match, and a
 typical reply is reviewed within its CPU budget. No database needed."""
-# ruff: noqa: RUF001
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -12,7 +9,7 @@ from ledger.domain.review import judge
 from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
 from ledger.domain.review.lexicon import RULEBOOKS
 from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
-from ledger.domain.review.quality import DEFAULT_DATA, load
+from ledger.domain.review.quality import DEFAULT_DATA, TYPICAL_REPLIES, load, speed
 
 EXAMPLES = load(DEFAULT_DATA)
 
@@ -76,36 +73,15 @@ def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
     assert patterns.possible(words_of("nothing here")) == 0
 
 
-TYPICAL = {
-    "en": [
-        "We're really sorry about the delay with your order, Sam. Our warehouse team had a system outage this "
-        "morning; your parcel ships today. DM us your order number and we'll send tracking details.",
-        "Thanks for flagging this, Priya. The checkout bug is fixed as of 14:20 and any double charges will be "
-        "reversed automatically within three working days.",
-        "We understand how frustrating it is to wait on hold. Our phone lines are busy after the storm, so "
-        "please message us here with your account number and we'll call you back.",
-    ],
-    "tr": [
-        "Yaşadığınız gecikme için çok özür dileriz. Kargonuz bugün yola çıkacak; sipariş numaranızı DM'den "
-        "iletirseniz takip bilgisini hemen paylaşalım.",
-        "Haber verdiğiniz için teşekkürler Ayşe Hanım. Ödeme sayfasındaki hata 14.20 itibarıyla giderildi, "
-        "çift çekilen tutarlar üç iş günü içinde iade edilecek.",
-        "Bekleme süresinin uzun olması can sıkıcı, haklısınız. Fırtına nedeniyle hatlarımız yoğun; müşteri "
-        "numaranızı buradan yazarsanız sizi biz arayalım.",
-    ],
-}
-BUDGET_US = 120  # CPU per judgement: twice the measured target, for a machine shared with other work
+# CPU per judgement: the target is 60 µs (docs/reply-review.md); the test allows for a machine
+# shared with other work (measured at 1.5-2 times the quiet figure here) and fails on a regression
+# to the ~0.5 ms every pattern over every reply cost.
+BUDGET_US = 150
 
 
 @pytest.mark.parametrize("language", ["en", "tr"])
 def test_a_typical_reply_is_judged_within_budget(language: str) -> None:
-    texts = TYPICAL[language]
+    texts = TYPICAL_REPLIES[language]
     assert all(120 <= len(t) <= 200 for t in texts)
-    best = float("inf")
-    for _ in range(7):
-        started = time.process_time()
-        for _ in range(30):
-            for text in texts:
-                judge(text, severity="sev2")
-        best = min(best, (time.process_time() - started) / (30 * len(texts)) * 1e6)
-    assert best < BUDGET_US, f"{best:.0f} µs"
+    assert all(judge(t).verdict == "ok" and judge(t).language == language for t in texts)
+    assert speed(texts, repeat=20) < BUDGET_US

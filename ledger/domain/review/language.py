@@ -45,7 +45,7 @@ _TURKISH_WORDS = frozenset(
     bir icin bu degil kadar cok ozur yok sizin ama sizi ne gibi bizim bugun merhaba sey tum misiniz
     lutfen hic yarin daha bunu da de siz biz bize bizi bizden sizden olarak hemen tesekkurler tesekkur
     dileriz ederiz var mi mu zaten neden sonra ile ki sen sana seni senin veya ancak artik hala iyi simdi
-    tekrar
+    tekrar hayir evet nasil burada yeni icinde uzere gore kargo siparis hesabiniz bilgi
     """.split()
 )
 _FOLD_FOR_WORDS = str.maketrans("çöüÇÖÜâîû", "coucouaiu")
@@ -75,7 +75,7 @@ def _words(text: str) -> list[str]:
 def _by_function_words(words: Iterable[str]) -> LanguageCode | None:
     """English or Turkish when the commonest words say so unambiguously, else None."""
     english, turkish = len(_ENGLISH_WORDS.intersection(words)), len(_TURKISH_WORDS.intersection(words))
-    if english >= QUICK_MIN_WORDS and not turkish:
+    if english >= QUICK_MIN_WORDS and not turkish:  # (a proper name or one loanword is no sign)
         return "en"
     if turkish >= QUICK_MIN_WORDS and not english:
         return "tr"

@@ -23,7 +23,7 @@ from ledger.domain.review.terse import terse_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.10"
+RULES_VERSION = "2026-12-06.11"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -37,9 +37,16 @@ _SCARE_QUOTED = re.compile(
 # customer's own claim back at them with raised eyebrows.
 _SCARE_QUOTED_POSSESSIVE = re.compile(
     r"\byour\s+(?P<quoted>[\"“‘'][\w-]+(?:\s[\w-]+)?[\"”’'])"
-    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])",
+    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])"
+    # A word of the customer's quoted back as what someone "was" ("the engineer was 'rude'"), or
+    # reported with the Turkish hearsay suffix ("'kaba'ymış"): the claim doubted with raised eyebrows.
+    r"|\b(?:was|is|were|being|so|very|supposedly|allegedly)\s+(?P<quoted3>[\"“‘'][\w-]+[\"”’'])"
+    r"|(?P<quoted4>['‘][\w-]+['’](?:ym[ıiuü]ş|[ıiuü]m[ıiuü]ş|ym[ıiuü]ş[sş][ıiuü]n)\w*)",
     re.IGNORECASE,
 )
+
+
+_HEARSAY_QUOTE = re.compile(r"'(?:y?m[iu]s|[iu]m[iu]s)")
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -122,7 +129,8 @@ def judge(
     masked = mask(text, quotes)
     found += _shouting(text, masked, allow, glad=empathy)
     found += [_finding(text, "dismissive", s, e, _TERSE[lang, why]) for s, e, why in terse_spans(masked)]
-    found += _scare_quotes(text) if quotes else []  # (a scare quote is a quotation: none, none to find)
+    if quotes or _HEARSAY_QUOTE.search(folded):  # (a scare quote is a quotation, or hearsay on a quoted word)
+        found += _scare_quotes(text)
     if public:
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
