@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from schemas.blocks import CoverageBlock, SlaBlock
+from schemas.blocks import CoverageBlock, ReachBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
 from schemas.policy import Policy
 
@@ -191,6 +191,7 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     policy_version: int
     dedup_key: str | None
     assignments: list[AssignmentOut]
+    reach: ReachBlock
     sla: SlaBlock | None = None
     coverage: CoverageBlock | None = None
     # GET /v1/incidents/{id} only (also with as_of): what had been said publicly, in recorded order.
@@ -260,9 +261,18 @@ class SlaMetrics(msgspec.Struct, kw_only=True):
     resolve: MetricFigures
 
 
+class ReachFigures(msgspec.Struct, kw_only=True):
+    """The peak reach of a group's incidents (those with a reach given)."""
+
+    incidents: Annotated[int, Meta(description="Incidents of the group with a reach given")]
+    peak_max: Annotated[int | None, Meta(description="The highest peak reach; null: no reach given")]
+    peak_p50: Annotated[float | None, Meta(description="The median peak reach (as percentile_cont interpolates)")]
+
+
 class SlaGroup(msgspec.Struct, kw_only=True):
     key: Annotated[str | None, Meta(description="The group's severity, scenario, channel or ISO week; null: ungrouped")]
     metrics: SlaMetrics
+    reach: ReachFigures
 
 
 class SlaReport(msgspec.Struct, kw_only=True):

@@ -32,7 +32,7 @@ VIEW_COLUMNS = (
     " resolve_target, resolve_status, resolve_due_at, resolve_met_at, resolve_elapsed,"
     " update_target, update_status, update_next_due_at, update_gap_seconds, update_gap_breached,"
     " update_unanswered, required_roles, missing_roles, full_coverage_at, uncovered_seconds::text,"
-    " missing_at_ack_due"
+    " missing_at_ack_due, peak_reach, latest_reach, escalation_due"
 )
 
 

@@ -295,6 +295,7 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 settings.breach_watch_interval_s,
                 state.lead,
                 clock=clock,
+                policies=state.policies,
             )
         ),
         asyncio.create_task(checkpoints.run_forever(state.pool, state.signer, settings.checkpoint_interval_s)),
