@@ -150,7 +150,12 @@ class IncidentController(Controller):
         missing_role: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] = None,
         min_reach: Annotated[
             int | None,
-            QueryParameter(ge=0, le=10**15, description="Only incidents whose peak reach is at least this"),
+            QueryParameter(
+                ge=0,
+                le=10**15,
+                description="Only incidents whose peak reach is at least this",
+                schema_extra={"minimum": 0},  # (Litestar leaves a bound of 0 out)
+            ),
         ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
