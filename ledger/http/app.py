@@ -23,7 +23,7 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import problems
+from ledger.http import problems, web
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
 from ledger.http.edge import edge
@@ -278,7 +278,10 @@ def create_app(
             healthz,
             readyz,
             metrics,
+            web.router(),
+            web.static_router(),
         ],
+        template_config=web.template_config(),
         dependencies={
             "store": dependency("store"),
             "shell": dependency("shell"),
@@ -294,7 +297,9 @@ def create_app(
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))],
+        middleware=[
+            edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/live"))
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="crisis-ledger",
