@@ -53,7 +53,7 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_the_board_lists_open_i
     token = _CSRF.search(page.text).group(1)
     signed = await web.post("/login", data={"api_key": tenant.keys["write"], "csrf": token})
     assert signed.status_code == 303
-    cookie = [c for c in signed.headers.get_list("set-cookie") if c.startswith("ledger_session=")][0]
+    cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("ledger_session="))
     assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/;" in cookie
     assert "Secure" not in cookie  # (plain http here; over https it is Secure)
     assert "Max-Age=43200" in cookie
@@ -112,9 +112,7 @@ async def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(web, 
 async def test_an_action_goes_through_the_shell_and_the_page_shows_it(web, tenant):
     incident = await detect(web, tenant, severity="sev2")
     csrf = await sign_in(web, tenant.keys["write"])
-    done = await web.post(
-        f"/incidents/{incident['id']}/actions/acknowledge", data={"csrf": csrf, "version": "1"}
-    )
+    done = await web.post(f"/incidents/{incident['id']}/actions/acknowledge", data={"csrf": csrf, "version": "1"})
     assert done.status_code == 303 and done.headers["location"].endswith("?done=acknowledge")
     events = (await web.get(f"/v1/incidents/{incident['id']}/events", headers=tenant.auth())).json()["items"]
     assert [e["type"] for e in events] == ["detected", "acknowledged"]
@@ -157,7 +155,9 @@ async def test_the_composer_counts_xs_weighted_length(web, tenant):
     incident = await detect(web, tenant)
     csrf = await sign_in(web, tenant.keys["write"])
     url = f"/incidents/{incident['id']}/draft"
-    counted = await web.post(url, json={"text": "日本 https://example.com/a/very/long/path"}, headers={"X-CSRF-Token": csrf})
+    counted = await web.post(
+        url, json={"text": "日本 https://example.com/a/very/long/path"}, headers={"X-CSRF-Token": csrf}
+    )
     assert counted.status_code == 200
     assert counted.json() == {"weighted_length": 4 + 1 + 23, "limit": 280, "counted": True, "over": False}
     over = await web.post(url, json={"text": "a" * 281}, headers={"X-CSRF-Token": csrf})
@@ -175,9 +175,7 @@ async def test_a_read_session_sees_no_action_controls_and_cannot_act(web, tenant
     assert page.status_code == 200
     assert re.findall(r"<button[^>]*>([^<]*)</button>", page.text) == ["Sign out"]
     assert "<textarea" not in page.text and "/actions/" not in page.text
-    refused = await web.post(
-        f"/incidents/{incident['id']}/actions/acknowledge", data={"csrf": csrf, "version": "1"}
-    )
+    refused = await web.post(f"/incidents/{incident['id']}/actions/acknowledge", data={"csrf": csrf, "version": "1"})
     assert refused.status_code == 403 and "write scope" in refused.text
     assert (await web.get(f"/v1/incidents/{incident['id']}", headers=tenant.auth())).json()["version"] == 1
 
@@ -264,7 +262,7 @@ async def test_the_reports_page_draws_svg_charts_and_csv_downloads_are_neutralis
     await sign_in(web, tenant.keys["read"])
     page = await web.get("/reports")
     assert page.status_code == 200
-    assert page.text.count('<svg viewBox=') == 5 and "SLA compliance per week" in page.text
+    assert page.text.count("<svg viewBox=") == 5 and "SLA compliance per week" in page.text
     assert "<script" not in page.text.split("</head>")[1]  # (the charts need no script)
     sla = await web.get("/reports/sla.csv")
     assert sla.headers["content-type"].startswith("text/csv")
@@ -272,7 +270,7 @@ async def test_the_reports_page_draws_svg_charts_and_csv_downloads_are_neutralis
     assert rows[0][:3] == ["week", "metric", "count"]
     assert any(r[1] == "acknowledge" and r[2] == "1" and r[3] == "1" for r in rows[1:])
     coverage = await web.get("/reports/coverage.csv")
-    assert list(csv.reader(io.StringIO(coverage.text)))[0][0] == "role"
+    assert next(iter(csv.reader(io.StringIO(coverage.text))))[0] == "role"
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised():
