@@ -321,3 +321,41 @@ async def test_every_asset_is_served_here_and_the_script_is_small(web):
     assert len(script.content) < 150 * 1024
     page = (await web.get("/login")).text
     assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing from another host
+
+
+def test_a_clock_says_its_state_in_words():
+    from datetime import UTC, datetime
+
+    from ledger.http.web.present import clock_state, duration, reach
+    from schemas.blocks import Milestone
+
+    now = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
+
+    def milestone(status: str, due_in: float | None, met_in: float | None = None) -> Milestone:
+        return Milestone(
+            target_seconds=300,
+            calendar=None,
+            due_at=None if due_in is None else now + timedelta(seconds=due_in),
+            status=status,  # type: ignore[arg-type]
+            met_at=None if met_in is None else now + timedelta(seconds=met_in),
+            breached_at=None,
+            elapsed_seconds=None,
+            met_by_event_id=None,
+        )
+
+    assert clock_state(milestone("pending", 600), now, 300) == ("pending", "10 min left")
+    assert clock_state(milestone("pending", 120), now, 300) == ("at risk", "2 min left")
+    assert clock_state(milestone("pending", -90), now, 300) == ("breached", "overdue 1 min")
+    assert clock_state(milestone("breached", -600, -60), now, 300) == ("breached", "late by 9 min")
+    assert clock_state(milestone("met", 600, -60), now, 300) == ("met", "")
+    assert clock_state(milestone("cancelled", None), now, 300) == ("cancelled", "")
+    assert clock_state(None, now, 300) == ("none", "no target")
+    assert [duration(s) for s in (5, 60, 3600, 3660, 86400, 90000)] == [
+        "5 s",
+        "1 min",
+        "1 h",
+        "1 h 1 min",
+        "1 d",
+        "1 d 1 h",
+    ]
+    assert [reach(v) for v in (None, 999, 1200, 120_000, 2_400_000)] == ["—", "999", "1.2k", "120k", "2.4M"]

@@ -105,6 +105,9 @@ def clock_state(clock: Any, now: datetime, warning_seconds: int) -> tuple[str, s
         return "cancelled", ""
     if due is None:
         return ("breached", "") if status == "breached" else ("pending", "not started")
+    met_at = getattr(clock, "met_at", None)
+    if status == "breached" and met_at is not None:  # done, but after its due time: the lateness stays
+        return "breached", f"late by {duration((met_at - due).total_seconds())}"
     left = (due - now).total_seconds()
     if left <= 0:
         return "breached", f"overdue {duration(-left)}"

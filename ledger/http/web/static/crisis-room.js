@@ -19,10 +19,11 @@
   }
 
   // A clock's state at `now`, as the server's clock_state says it when it renders the page.
-  function clockState(status, due, now) {
+  function clockState(status, due, met, now) {
     if (status === "met") return ["met", ""];
     if (status === "cancelled") return ["cancelled", ""];
     if (!due) return status === "breached" ? ["breached", ""] : ["pending", "not started"];
+    if (status === "breached" && met) return ["breached", "late by " + duration((met - due) / 1000)];
     const left = (due - now) / 1000;
     if (left <= 0) return ["breached", "overdue " + duration(-left)];
     if (status === "breached") return ["breached", "next due in " + duration(left)];
@@ -41,7 +42,8 @@
     const now = Date.now();
     document.querySelectorAll(".clock[data-status]").forEach(function (el) {
       const due = el.dataset.due ? Date.parse(el.dataset.due) : null;
-      const [state, text] = clockState(el.dataset.status, due, now);
+      const met = el.dataset.met ? Date.parse(el.dataset.met) : null;
+      const [state, text] = clockState(el.dataset.status, due, met, now);
       if (el.dataset.state !== state) {
         el.dataset.state = state;
         el.querySelector(".clock-state").textContent = state;
