@@ -284,5 +284,8 @@ async def test_screenshots_of_the_board_and_an_incident(browser, server, pool):
     await page.goto(f"/incidents/{first}")
     await expect(page.get_by_role("heading", name=incidents[0][0])).to_be_visible()
     await page.screenshot(path=str(SCREENSHOTS / "incident.png"), full_page=True)
+    await page.get_by_role("link", name="Reports").click()
+    await expect(page.get_by_role("img", name="SLA compliance per week")).to_be_visible()
+    await page.screenshot(path=str(SCREENSHOTS / "reports.png"), full_page=True)
     await context.close()
     assert (SCREENSHOTS / "board.png").stat().st_size > 10_000

@@ -16,7 +16,9 @@ from markupsafe import Markup, escape
 from ledger.http.web.present import METRIC_NAMES
 from schemas.api import SlaReport
 
-WIDTH, HEIGHT = 720, 260
+# The compliance chart spans the page; the percentile charts share it two by two. (Text in an SVG
+# scales with it: each is drawn at about the width it is shown at, so their labels read alike.)
+WIDE, NARROW, HEIGHT = 1100, 560, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
 # (colour, dash, marker) per metric, in METRIC_NAMES order.
 STYLES = (
@@ -49,8 +51,8 @@ def by_week(report: SlaReport) -> dict[str, dict[str, object]]:
     return {g.key or "": {m: getattr(g.metrics, m) for m in METRIC_NAMES} for g in report.groups}
 
 
-def _x(i: int, n: int) -> float:
-    span = WIDTH - LEFT - RIGHT
+def _x(i: int, n: int, width: int) -> float:
+    span = width - LEFT - RIGHT
     return LEFT + (span * (i + 0.5) / n if n else 0)
 
 
@@ -71,23 +73,25 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
 
 
-def _frame(title: str, desc: str, ticks: Sequence[tuple[float, str]], top: float, weeks: list[Week]) -> list[str]:
+def _frame(
+    title: str, desc: str, ticks: Sequence[tuple[float, str]], top: float, weeks: list[Week], width: int
+) -> list[str]:
     ident = "chart-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{ident}t {ident}d" class="chart">',
+        f'<svg viewBox="0 0 {width} {HEIGHT}" role="img" aria-labelledby="{ident}t {ident}d" class="chart">',
         f'<title id="{ident}t">{escape(title)}</title><desc id="{ident}d">{escape(desc)}</desc>',
     ]
     for value, text in ticks:
         y = _y(value, top)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">{escape(text)}</text>')
-    step = max(1, len(weeks) // 12)
+    step = max(1, -(-len(weeks) * 64 // (width - LEFT - RIGHT)))  # (at most a label per 64 units)
     for i, week in enumerate(weeks):
         if i % step == 0:
-            x = _x(i, len(weeks))
+            x = _x(i, len(weeks), width)
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" class="tick">')
             parts.append(f"{escape(week.label)}</text>")
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM}" class="axis"/>')
+    parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM}" class="axis"/>')
     return parts
 
 
@@ -100,12 +104,14 @@ def compliance_chart(report: SlaReport, weeks: list[Week]) -> Markup:
         [(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)],
         1.0,
         weeks,
+        WIDE,
     )
+    measured = False
     for (metric, name), (colour, dash, marker) in zip(METRIC_NAMES.items(), STYLES, strict=True):
-        points = []
+        points: list[tuple[float, float, float] | None] = []
         for i, week in enumerate(weeks):
             value = getattr(figures.get(week.key, {}).get(metric), "compliance", None)
-            points.append(None if value is None else (_x(i, len(weeks)), _y(value, 1.0), value))
+            points.append(None if value is None else (_x(i, len(weeks), WIDE), _y(value, 1.0), value))
         segment: list[str] = []
         for point in [*points, None]:
             if point is None:
@@ -117,10 +123,13 @@ def compliance_chart(report: SlaReport, weeks: list[Week]) -> Markup:
                 segment = []
                 continue
             segment.append(f"{point[0]:.1f},{point[1]:.1f}")
+        measured = measured or any(points)
         for point in points:
             if point is not None:
                 parts.append(_marker(marker, point[0], point[1], colour))
                 parts.append(f"<title>{escape(name)}: {point[2]:.0%}</title>")
+    if not measured:
+        parts.append(_nothing(WIDE))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text in it was escaped as it was added)
 
@@ -153,12 +162,13 @@ def percentile_chart(report: SlaReport, weeks: list[Week], metric: str) -> Marku
         ticks,
         top,
         weeks,
+        NARROW,
     )
     colour = STYLES[list(METRIC_NAMES).index(metric)][0]
-    slot = (WIDTH - LEFT - RIGHT) / max(1, len(weeks))
+    slot = (NARROW - LEFT - RIGHT) / max(1, len(weeks))
     bar = min(18.0, slot / 3)
     for i, (p50, p90) in enumerate(values):
-        x = _x(i, len(weeks))
+        x = _x(i, len(weeks), NARROW)
         for offset, value, fill, label in ((-bar, p50, colour, "p50"), (0.0, p90, f"url(#hatch-{metric})", "p90")):
             if value is None:
                 continue
@@ -173,8 +183,17 @@ def percentile_chart(report: SlaReport, weeks: list[Week], metric: str) -> Marku
         f' patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="{colour}" stroke-width="3"/></pattern></defs>',
     )
+    if all(p50 is None and p90 is None for p50, p90 in values):
+        parts.append(_nothing(NARROW))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text in it was escaped as it was added)
+
+
+def _nothing(width: int) -> str:
+    return (
+        f'<text x="{(width + LEFT) / 2:.0f}" y="{HEIGHT / 2:.0f}" text-anchor="middle" class="nothing">'
+        "Nothing measured in this period</text>"
+    )
 
 
 def legend() -> Markup:
