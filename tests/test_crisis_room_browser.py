@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
+from ledger.store.keys import revoke_key
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.processes import ServerProcess
 
@@ -38,7 +39,7 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 async def server(database_url: str) -> AsyncIterator[ServerProcess]:
-    env = {"LEDGER_STREAM_POLL_MS": "500", "LEDGER_PROJECTION_INTERVAL_MS": "200"}
+    env = {"LEDGER_STREAM_POLL_MS": "500", "LEDGER_STREAM_HEARTBEAT_MS": "1000", "LEDGER_PROJECTION_INTERVAL_MS": "200"}
     process = await asyncio.to_thread(ServerProcess(database_url, env=env).start)
     yield process
     await asyncio.to_thread(process.stop)
@@ -208,6 +209,31 @@ async def test_a_read_session_sees_no_action_controls_and_a_forged_post_is_refus
         read = await http.get(f"/v1/incidents/{created['id']}", headers=people.auth("read"))
     assert read.json()["version"] == 1
     await context.close()
+
+
+async def test_revoking_the_key_ends_its_open_live_view(server, pool):
+    """The live feed is the one request that stays open: it asks again whether its session holds."""
+    tenant = await new_tenant(pool, "revoked")
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        login = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+        signed = await http.post("/login", data={"api_key": tenant.keys["read"], "csrf": token})
+        assert signed.status_code == 303
+        async with http.stream("GET", "/live") as live:
+            assert live.status_code == 200
+            chunks = live.aiter_bytes()
+            assert (await anext(chunks)).startswith(b"retry:")
+            async with pool.acquire() as conn:
+                await revoke_key(conn, tenant.name, "read-key")
+            started = asyncio.get_running_loop().time()
+
+            async def drain() -> None:
+                async for _ in chunks:
+                    pass
+
+            await asyncio.wait_for(drain(), timeout=5)  # the server ends it (heartbeat here: 1 s)
+            assert asyncio.get_running_loop().time() - started < 5
+        assert (await http.get("/", follow_redirects=False)).status_code == 303
 
 
 async def test_another_tenants_incident_is_a_404_page(browser, server, people, pool):

@@ -359,3 +359,21 @@ def test_a_clock_says_its_state_in_words():
         "1 d 1 h",
     ]
     assert [reach(v) for v in (None, 999, 1200, 120_000, 2_400_000)] == ["—", "999", "1.2k", "120k", "2.4M"]
+
+
+def test_holding_statements_are_offered_whatever_their_shape():
+    from ledger.service.incident_sheet import HoldingStatement, holding_statements
+    from schemas.policy import Policy
+
+    class Plan:
+        holding_statements = [
+            {"id": "recall-en", "text": "We are looking into it.", "language": "en", "scenario": "product-defect"},
+            "A bare text",
+            {"name": "no text"},
+        ]
+
+    assert holding_statements(Plan()) == [
+        HoldingStatement("recall-en (product-defect, en)", "We are looking into it."),
+        HoldingStatement("A bare text", "A bare text"),
+    ]
+    assert holding_statements(Policy(version=0, roles=[], severities={})) == []  # a plan without any

@@ -42,13 +42,16 @@ def holding_statements(policy: Any) -> list[HoldingStatement]:
         name = _field(item, "name") or _field(item, "title") or _field(item, "id") or _field(item, "scenario")
         if not name:
             name = key if isinstance(key, str) else text[:48]
-        found.append(HoldingStatement(str(name), str(text)))
+        about = [str(v) for v in (_field(item, "scenario"), _field(item, "language")) if v and v != name]
+        found.append(HoldingStatement(f"{name} ({', '.join(about)})" if about else str(name), str(text)))
     return found
 
 
 def _field(item: Any, name: str) -> Any:
     if isinstance(item, dict):
         return item.get(name)
+    if isinstance(item, str):
+        return None  # (a bare text has no fields; its attributes are str's methods)
     return getattr(item, name, None)
 
 

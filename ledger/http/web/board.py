@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from litestar import Request, get
@@ -14,11 +17,17 @@ from ledger.config import Settings
 from ledger.feed.notifier import Notifier
 from ledger.http.stream import follow
 from ledger.http.web.pages import page
-from ledger.http.web.session import LIVE, SEE, session_of
+from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
+from ledger.service import web_sessions
 from ledger.service.board import open_board
 from ledger.service.incident_reads import IncidentReader
+from ledger.service.web_sessions import WebSession
 from ledger.store.events import EventStore
 from schemas.events import DATA_TYPES
+
+# An open live view asks again this often whether its session still holds (its key not revoked,
+# not expired, not signed out); it asks when it next sends, so at the latest with the heartbeat.
+RECHECK_S = 5.0
 
 # The live view listens for every event type the feed names (EventSource hands a named event only
 # to a listener of its name).
@@ -62,6 +71,27 @@ async def live(
         heartbeat_s=settings.stream_heartbeat_s,
         poll_s=settings.stream_poll_s,
     )
+    state = request.app.state
     return Stream(
-        frames, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        _while_signed_in(
+            frames,
+            lambda: web_sessions.resume(state.pool, request.cookies.get(COOKIE), state.clock()),
+            min(RECHECK_S, settings.stream_heartbeat_s),
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def _while_signed_in(
+    frames: AsyncIterator[bytes], still: Callable[[], Awaitable[WebSession | None]], every_s: float
+) -> AsyncIterator[bytes]:
+    """The frames, until the session ends: a revoked key's open board stops receiving the feed."""
+    checked = time.monotonic()
+    async with aclosing(frames):  # type: ignore[type-var]
+        async for chunk in frames:
+            if time.monotonic() - checked >= every_s:
+                if await still() is None:
+                    return
+                checked = time.monotonic()
+            yield chunk
