@@ -159,7 +159,13 @@ async def test_the_composer_counts_xs_weighted_length(web, tenant):
         url, json={"text": "日本 https://example.com/a/very/long/path"}, headers={"X-CSRF-Token": csrf}
     )
     assert counted.status_code == 200
-    assert counted.json() == {"weighted_length": 4 + 1 + 23, "limit": 280, "counted": True, "over": False}
+    assert counted.json() == {
+        "weighted_length": 4 + 1 + 23,
+        "limit": 280,
+        "counted": True,
+        "over": False,
+        "findings": [],
+    }
     over = await web.post(url, json={"text": "a" * 281}, headers={"X-CSRF-Token": csrf})
     assert over.json()["over"] is True
     private = await web.post(url, json={"text": "a" * 281, "visibility": "private"}, headers={"X-CSRF-Token": csrf})

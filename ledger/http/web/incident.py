@@ -166,11 +166,20 @@ class Draft(msgspec.Struct, forbid_unknown_fields=True):
     visibility: Visibility = Visibility.PUBLIC
 
 
+class Finding(msgspec.Struct):
+    level: str
+    message: str
+    excerpt: str = ""
+
+
 class DraftCount(msgspec.Struct):
     weighted_length: int
     limit: int
     counted: bool  # X's limit applies (a public reply on X)
     over: bool
+    # The reply review's findings, shown under the counter. (Empty until the review engine,
+    # ledger.service.reply_review, is on this branch: then its review_draft fills them.)
+    findings: list[Finding] = []
 
 
 @post("/incidents/{incident_id:uuid}/draft", opt=ACT, status_code=200)

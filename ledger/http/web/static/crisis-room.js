@@ -134,7 +134,7 @@
     const form = document.getElementById("composer");
     if (!form) return;
     const text = form.querySelector("#reply-text"), count = form.querySelector("#reply-count");
-    const send = form.querySelector("#send-reply");
+    const send = form.querySelector("#send-reply"), findings = form.querySelector("#reply-findings");
     const channel = form.querySelector("#reply-channel"), visibility = form.querySelector("#reply-visibility");
     let asked = 0, timer = null;
 
@@ -152,6 +152,12 @@
       count.textContent = counted.counted
         ? counted.weighted_length + " / " + counted.limit + (counted.over ? " (too long for X)" : "")
         : counted.weighted_length + " (X's limit does not apply)";
+      findings.replaceChildren(...(counted.findings || []).map(function (finding) {
+        const item = document.createElement("li");
+        item.className = "finding finding-" + finding.level;
+        item.textContent = finding.level + ": " + finding.message + (finding.excerpt ? " (" + finding.excerpt + ")" : "");
+        return item;
+      }));
       send.disabled = counted.over;
       send.title = counted.over ? "Too long for a public reply on X" : "";
     }
