@@ -142,6 +142,10 @@ async def test_the_composer_counts_xs_weighted_length_and_a_281_reply_cannot_be_
     send = page.get_by_role("button", name="Send reply")
     await reply.fill("Sorry 🙏 see https://example.com/a/long/path/to/our/statement")
     await expect(count).to_have_text("36 / 280")  # "Sorry " 6, the emoji 2, " see " 5, the link 23
+    # the review's findings as you type
+    await reply.fill("This is not our problem. Contact your bank.")
+    await expect(page.locator("#reply-findings li").first).to_be_visible()
+    await expect(page.locator("#reply-findings")).to_contain_text("not our problem")
     await reply.fill("a" * 281)
     await expect(count).to_contain_text("281 / 280")
     await expect(send).to_be_disabled()

@@ -159,13 +159,18 @@ async def test_the_composer_counts_xs_weighted_length(web, tenant):
         url, json={"text": "日本 https://example.com/a/very/long/path"}, headers={"X-CSRF-Token": csrf}
     )
     assert counted.status_code == 200
-    assert counted.json() == {
+    answer = counted.json()
+    assert {k: answer[k] for k in ("weighted_length", "limit", "counted", "over")} == {
         "weighted_length": 4 + 1 + 23,
         "limit": 280,
         "counted": True,
         "over": False,
-        "findings": [],
     }
+    # the same answer carries the reply review's findings
+    flagged = await web.post(
+        url, json={"text": "This is not our problem. Contact your bank."}, headers={"X-CSRF-Token": csrf}
+    )
+    assert "defensive" in {f["kind"] for f in flagged.json()["findings"]}
     over = await web.post(url, json={"text": "a" * 281}, headers={"X-CSRF-Token": csrf})
     assert over.json()["over"] is True
     private = await web.post(url, json={"text": "a" * 281, "visibility": "private"}, headers={"X-CSRF-Token": csrf})
@@ -273,14 +278,14 @@ async def test_the_reports_page_draws_svg_charts_and_csv_downloads_are_neutralis
     sla = await web.get("/reports/sla.csv")
     assert sla.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(sla.text)))
-    assert rows[0][:3] == ["week", "metric", "count"]
-    assert any(r[1] == "acknowledge" and r[2] == "1" and r[3] == "1" for r in rows[1:])
+    assert rows[0][:4] == ["group_by", "group", "metric", "count"]
+    assert any(r[0] == "week" and r[2] == "acknowledge" and r[3] == "1" and r[4] == "1" for r in rows[1:])
     coverage = await web.get("/reports/coverage.csv")
-    assert next(iter(csv.reader(io.StringIO(coverage.text))))[0] == "role"
+    assert next(iter(csv.reader(io.StringIO(coverage.text))))[:2] == ["kind", "name"]
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised():
-    from ledger.http.web.reports import cell
+    from projections.report_csv import cell
 
     assert [cell(v) for v in ("=1+1", "+x", "-2", "@SUM(A1)", "\tx", "plain", None, 0.25, 3)] == [
         "'=1+1",
@@ -379,7 +384,25 @@ def test_holding_statements_are_offered_whatever_their_shape():
         ]
 
     assert holding_statements(Plan()) == [
-        HoldingStatement("recall-en (product-defect, en)", "We are looking into it."),
+        HoldingStatement("recall-en (product-defect, en)", "We are looking into it.", "recall-en"),
         HoldingStatement("A bare text", "A bare text"),
     ]
     assert holding_statements(Policy(version=0, roles=[], severities={})) == []  # a plan without any
+
+
+async def test_a_reply_from_a_holding_statement_names_it(web, tenant):
+    plan = (await web.get("/v1/policy", headers=tenant.auth("read"))).json()
+    plan.pop("version")
+    text = "We know about the charger reports and are looking into them now. More within the hour."
+    plan["holding_statements"] = [{"id": "charger-first", "text": text, "language": "en", "scenario": "product-defect"}]
+    changed = await web.put("/v1/policy", json=plan, headers=tenant.auth("admin"))
+    assert changed.status_code == 200, changed.text
+    incident = await detect(web, tenant)
+    csrf = await sign_in(web, tenant.keys["write"])
+    page = await web.get(f"/incidents/{incident['id']}")
+    assert 'value="charger-first"' in page.text and "charger-first (product-defect, en)" in page.text
+    form = {"csrf": csrf, "version": "1", "text": text, "channel": "x", "visibility": "public"}
+    sent = await web.post(f"/incidents/{incident['id']}/actions/reply", data=form | {"template_id": "charger-first"})
+    assert sent.status_code == 303, sent.text
+    events = (await web.get(f"/v1/incidents/{incident['id']}/events", headers=tenant.auth())).json()["items"]
+    assert events[-1]["type"] == "replied" and events[-1]["data"]["template_id"] == "charger-first"

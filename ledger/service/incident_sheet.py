@@ -18,6 +18,7 @@ from schemas.events import Event
 class HoldingStatement:
     name: str
     text: str
+    id: str | None = None  # what a reply names as its `template_id` (None: the plan gives no id)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def holding_statements(policy: Any) -> list[HoldingStatement]:
         if not name:
             name = key if isinstance(key, str) else text[:48]
         about = [str(v) for v in (_field(item, "scenario"), _field(item, "language")) if v and v != name]
-        found.append(HoldingStatement(f"{name} ({', '.join(about)})" if about else str(name), str(text)))
+        ident = _field(item, "id")
+        label = f"{name} ({', '.join(about)})" if about else str(name)
+        found.append(HoldingStatement(label, str(text), str(ident) if ident else None))
     return found
 
 

@@ -28,7 +28,10 @@ from ledger.http.web.session import ACT, SEE, session_of
 from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.incident_sheet import incident_sheet
+from ledger.service.reply_review import review_draft
+from ledger.store.policies import PolicyStore
 from schemas import api
+from schemas.api import FindingOut, ReviewBody
 from schemas.events import DATA_TYPES, Channel, NoteKind, Severity, Visibility
 
 Build = Callable[[uuid.UUID, str, Any], c.Command]
@@ -56,6 +59,8 @@ ACTIONS: dict[str, tuple[type[msgspec.Struct], Build]] = {
             url=b.url,
             approved_by=b.approved_by,
             drafted_by=b.drafted_by,
+            language=b.language,
+            template_id=b.template_id,
         ),
     ),
     "severity": (
@@ -166,27 +171,41 @@ class Draft(msgspec.Struct, forbid_unknown_fields=True):
     visibility: Visibility = Visibility.PUBLIC
 
 
-class Finding(msgspec.Struct):
-    level: str
-    message: str
-    excerpt: str = ""
-
-
 class DraftCount(msgspec.Struct):
     weighted_length: int
     limit: int
     counted: bool  # X's limit applies (a public reply on X)
     over: bool
-    # The reply review's findings, shown under the counter. (Empty until the review engine,
-    # ledger.service.reply_review, is on this branch: then its review_draft fills them.)
-    findings: list[Finding] = []
+    # The reply review of the draft (as `POST /v1/replies/review` answers it), shown as you type.
+    findings: list[FindingOut]
+    require_approval: bool
 
 
 @post("/incidents/{incident_id:uuid}/draft", opt=ACT, status_code=200)
-async def count_draft(request: Request[Any, Any, Any], incident_id: FromPath[uuid.UUID]) -> Response[DraftCount]:
-    """X's weighted length of a draft reply, as the rules count it, for the composer's counter."""
+async def count_draft(
+    request: Request[Any, Any, Any],
+    policies: NamedDependency[PolicyStore],
+    queries: NamedDependency[IncidentReader],
+    clock: NamedDependency[Clock],
+    incident_id: FromPath[uuid.UUID],
+) -> Response[DraftCount]:
+    """X's weighted length of a draft reply, as the rules count it, and the review's findings."""
     draft = msgspec.json.decode(await request.body(), type=Draft)
     length = x_weighted_length(draft.text)
     counted = draft.channel == Channel.X and draft.visibility == Visibility.PUBLIC
     over = counted and length > X_WEIGHTED_LIMIT
-    return Response(DraftCount(weighted_length=length, limit=X_WEIGHTED_LIMIT, counted=counted, over=over))
+    reviewed = None
+    if draft.text.strip():
+        body = ReviewBody(text=draft.text, channel=draft.channel, visibility=draft.visibility, incident_id=incident_id)
+        tenant = session_of(request).principal.tenant
+        reviewed = await review_draft(policies, queries, tenant, body, clock())
+    return Response(
+        DraftCount(
+            weighted_length=length,
+            limit=X_WEIGHTED_LIMIT,
+            counted=counted,
+            over=over,
+            findings=reviewed.findings if reviewed else [],
+            require_approval=reviewed.require_approval if reviewed else False,
+        )
+    )

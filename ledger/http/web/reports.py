@@ -3,8 +3,6 @@ downloads, from the same report queries as `GET /v1/reports/*`."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -19,6 +17,7 @@ from ledger.http.web.pages import page
 from ledger.http.web.present import METRIC_NAMES
 from ledger.http.web.session import SEE, session_of
 from ledger.service.report_reads import role_coverage, weekly_sla
+from projections import report_csv
 
 PERIODS = (4, 12, 26, 52)
 Weeks = Annotated[int, QueryParameter(ge=1, le=104)]
@@ -47,48 +46,25 @@ async def reports_page(request: Request[Any, Any, Any], clock: NamedDependency[C
     )
 
 
-# A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection"):
-# such a text is written with a leading apostrophe, which spreadsheets show as plain text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
-def _csv(rows: list[list[object]], filename: str) -> Response[bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([cell(v) for v in row])
+def _csv(text: str, filename: str) -> Response[bytes]:
     return Response(
-        out.getvalue().encode(),
+        text.encode(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# The downloads are the API's CSV (projections.report_csv: a header row, one row per group and
+# metric, formula-looking text neutralised), for the page's period.
 
 
 @get("/reports/sla.csv", opt=SEE)
 async def sla_csv(request: Request[Any, Any, Any], clock: NamedDependency[Clock], weeks: Weeks = 12) -> Response[bytes]:
     now = clock()
     state = request.app.state
-    sla = await weekly_sla(
-        state.pool, state.projections, session_of(request).principal.tenant, now - timedelta(weeks=weeks), now
-    )
-    rows: list[list[object]] = [
-        ["week", "metric", "count", "met", "breached", "compliance", "p50", "p90", "p95", "max"]
-    ]
-    for group in sla.groups:
-        for metric in METRIC_NAMES:
-            f = getattr(group.metrics, metric)
-            rows.append([group.key, metric, f.count, f.met, f.breached, f.compliance, f.p50, f.p90, f.p95, f.max])
-    return _csv(rows, "sla-by-week.csv")
+    tenant = session_of(request).principal.tenant
+    report = await weekly_sla(state.pool, state.projections, tenant, now - timedelta(weeks=weeks), now)
+    return _csv(report_csv.sla_csv(report, "week"), "sla-by-week.csv")
 
 
 @get("/reports/coverage.csv", opt=SEE)
@@ -99,11 +75,4 @@ async def coverage_csv(
     state = request.app.state
     tenant = session_of(request).principal.tenant
     report = await role_coverage(state.pool, state.projections, tenant, now - timedelta(weeks=weeks), now)
-    rows: list[list[object]] = [
-        ["role", "incidents_requiring", "missing_when_ack_due", "uncovered_seconds_total", "uncovered_seconds_mean"]
-    ]
-    for r in report.roles:
-        rows.append(
-            [r.role, r.incidents_requiring, r.missing_when_ack_due, r.uncovered_seconds_total, r.uncovered_seconds_mean]
-        )
-    return _csv(rows, "coverage-by-role.csv")
+    return _csv(report_csv.coverage_csv(report), "coverage.csv")

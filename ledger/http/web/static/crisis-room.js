@@ -155,9 +155,15 @@
       findings.replaceChildren(...(counted.findings || []).map(function (finding) {
         const item = document.createElement("li");
         item.className = "finding finding-" + finding.level;
-        item.textContent = finding.level + ": " + finding.message + (finding.excerpt ? " (" + finding.excerpt + ")" : "");
+        item.textContent = finding.level + ": " + finding.message + (finding.excerpt ? " (“" + finding.excerpt + "”)" : "");
         return item;
       }));
+      if (counted.require_approval) {
+        const item = document.createElement("li");
+        item.className = "finding finding-problem";
+        item.textContent = "The plan asks for an approver on a flagged public reply: fill in Approved by.";
+        findings.appendChild(item);
+      }
       send.disabled = counted.over;
       send.title = counted.over ? "Too long for a public reply on X" : "";
     }
@@ -169,7 +175,8 @@
     const holding = document.getElementById("holding");
     if (holding) {
       holding.addEventListener("change", function () {
-        if (holding.value) { text.value = holding.value; recount(); text.focus(); }
+        const chosen = holding.selectedOptions[0];
+        if (chosen && chosen.dataset.text) { text.value = chosen.dataset.text; recount(); text.focus(); }
       });
     }
     if (text.value) recount();
