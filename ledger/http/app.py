@@ -26,7 +26,7 @@ from ledger.feed import notifier
 from ledger.http import problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
-from ledger.http.edge import edge
+from ledger.http.edge import wrap
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
@@ -294,7 +294,6 @@ def create_app(
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="crisis-ledger",
@@ -315,5 +314,6 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    wrap(app, settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))
     made.append(app)
     return app
