@@ -37,7 +37,7 @@ from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
-from ledger.metrics import metrics
+from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import forget_old_windows, report_hits_forever
 from ledger.service.command_runner import Shell, StateCache
 from ledger.service.incident_reads import IncidentReader
@@ -188,6 +188,7 @@ def create_app(
         app.state.shell = Shell(store, policies, clock)
         app.state.queries = IncidentReader(store, policies, app.state.projections)
         app.state.settings = settings
+        app.state.metrics_series = DatabaseSeries(app.state.pool, settings.metrics_cache_s)
         app.state.signer = checkpoints.load_signer(settings)
         app.state.webhooks = WebhookStore(app.state.pool)
         app.state.webhook_wake = asyncio.Event()
