@@ -14,7 +14,6 @@ import asyncpg
 import structlog
 from litestar import Litestar, Request
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -23,7 +22,7 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import problems
+from ledger.http import bodies, openapi, problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
 from ledger.http.edge import wrap
@@ -53,9 +52,6 @@ from projections.runner import registry
 from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
-
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 _TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -124,20 +120,8 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     # (async: Litestar would run a plain function in a worker thread, for every request.)
     await authorize(request)
     _known_query_only(request)
-    _json_only(request)
-
-
-def _json_only(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON (checked before anything is parsed or written)."""
-    if request.method not in _BODY_METHODS:
-        return
-    length = request.headers.get("content-length")
-    has_body = (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
-    if not has_body:
-        return
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(status_code=415, detail=f"send application/json, not {media_type or 'no content type'}")
+    if bodies.json_only(request):
+        bodies.no_repeated_keys(await request.body())
 
 
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
@@ -315,6 +299,7 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    openapi.conform(app)
     wrap(app, settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))
     made.append(app)
     return app
