@@ -14,7 +14,7 @@ from ledger.config import Settings
 from ledger.domain.errors import LedgerError
 from ledger.logs import configure
 from ledger.store.database import embedded_running, start_embedded, stop_embedded
-from ledger.store.keys import Scope, create_key, revoke_key
+from ledger.store.keys import Scope, create_key, revoke_key, tenant_exists
 from ledger.store.migrate import MigrationError, migrate
 
 DEMO_TENANT = "demo"
@@ -45,7 +45,7 @@ async def _ensure_demo(url: str, data_dir: Path) -> str | None:
     """On the embedded database's first start: a `demo` tenant and an admin key (returned once)."""
     conn = await _connect(url)
     try:
-        if await conn.fetchval("SELECT 1 FROM tenants WHERE id = $1", DEMO_TENANT):
+        if await tenant_exists(conn, DEMO_TENANT):
             return None
         key = await create_key(conn, DEMO_TENANT, DEMO_KEY_NAME, Scope.ADMIN)
     finally:
@@ -185,7 +185,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from ledger import gc_tuning
     from ledger.store.database import create_pool
     from ledger.store.policies import PolicyStore
-    from projections.runner import rebuild_all, registry
+    from projections.rebuild import rebuild_all
+    from projections.runner import registry
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")
@@ -226,6 +227,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
+    from ledger.store.audit import tenants_to_verify
     from ledger.store.database import create_pool
 
     settings = Settings.from_env()
@@ -237,9 +239,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         signer = checkpoints.load_signer(settings)
         pool = await create_pool(url, settings, min_size=1, max_size=2)
         try:
-            # Tenants with events but no tenants row are verified too (a deleted head row is a finding).
-            every = "SELECT id FROM tenants UNION SELECT DISTINCT tenant_id FROM events ORDER BY 1"
-            tenants = [args.tenant] if args.tenant else [r["id"] for r in await pool.fetch(every)]
+            tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
             reports = []
             for tenant in tenants:
                 report = await audit.verify_tenant(pool, tenant, signer.public_key, trusted_keys=signer.trusted)

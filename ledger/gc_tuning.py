@@ -3,9 +3,8 @@
 The ledger allocates many short-lived objects (requests, decoded events, folds) and almost no
 reference cycles. At Python's default, the youngest generation is collected every 700
 allocations, and what survives a batch (a rebuild holds thousands of folded streams at a time)
-is scanned again by every older collection. Measured: collecting the youngest generation every
-50,000 allocations gave 7-13% more appends per second (pairs of runs of the append benchmark)
-and cut a rebuild's CPU time by about a fifth.
+is scanned again by every older collection. So the youngest generation is collected every
+50,000 allocations instead (what that buys: docs/performance.md).
 """
 
 from __future__ import annotations

@@ -196,24 +196,43 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> CoverageBlock
     if state.start is None or state.severity is None:
         raise ValueError("no detection: an incident's first event is `detected`")
     now = now.astimezone(UTC)
-    holds = state.holds
     required = required_roles(policy, state.severity)
-    if state.open:
-        held = {h.role for h in holds if h.until is None}
-    else:
-        resolved_at = state.lifecycle[-1][0]
-        held = {h.role for h in holds if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)}
-    missing = [r for r in required if r not in held]
+    held = _held_last(state)
+    full_coverage_at, uncovered = _sweep(state, policy, required, now)
+    return CoverageBlock(
+        required=required,
+        missing=[r for r in required if r not in held],
+        full_coverage_at=full_coverage_at,
+        uncovered_seconds={r: d.days * 86400 + d.seconds for r, d in uncovered.items()},
+    )
 
+
+def _held_last(state: CoverageState) -> set[str]:
+    """The roles held now while open, or at the resolution."""
+    if state.open:
+        return {h.role for h in state.holds if h.until is None}
+    resolved_at = state.lifecycle[-1][0]
+    return {h.role for h in state.holds if h.since <= resolved_at and (h.until is None or h.until >= resolved_at)}
+
+
+def _points(state: CoverageState, now: datetime) -> list[datetime]:
+    """The instants up to `now` at which anything changed, in order."""
     instants = {state.start}
     instants.update(at for at, _ in state.severities)
     instants.update(at for at, _ in state.lifecycle)
-    for h in holds:
+    for h in state.holds:
         instants.add(h.since)
         if h.until is not None:
             instants.add(h.until)
-    points = sorted(t for t in instants if t <= now)
+    return sorted(t for t in instants if t is not None and t <= now)
 
+
+def _sweep(
+    state: CoverageState, policy: Policy, required: list[str], now: datetime
+) -> tuple[datetime | None, dict[str, timedelta]]:
+    """When every role the severity needed was first held while open, and how long each required
+    role was missing while open and needed."""
+    holds = state.holds
     # The holds as changes in time: each starts at `since` and ends at `until`, so that the roles
     # held at an instant are those of the changes up to it (Hold.holds_at: since <= t < until).
     # The sweep keeps a count per role (a role can have several holders) instead of asking every
@@ -232,7 +251,7 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> CoverageBlock
     n_life, n_sev, life, sev = len(lifecycle), len(severities), 0, 0
     is_open, severity = False, severities[0][1]
     needed_by: dict[str, set[str]] = {}
-    for a, b in pairwise([*points, now]):
+    for a, b in pairwise([*_points(state, now), now]):
         while life < n_life and lifecycle[life][0] <= a:
             is_open = lifecycle[life][1]
             life += 1
@@ -258,9 +277,4 @@ def render(state: CoverageState, policy: Policy, now: datetime) -> CoverageBlock
             for role in required:
                 if role in needed and role not in held_then:
                     uncovered[role] += b - a
-    return CoverageBlock(
-        required=required,
-        missing=missing,
-        full_coverage_at=full_coverage_at,
-        uncovered_seconds={r: d.days * 86400 + d.seconds for r, d in uncovered.items()},
-    )
+    return full_coverage_at, uncovered

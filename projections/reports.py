@@ -2,7 +2,8 @@
 
 Stored views are rendered as of their incident's latest event; these queries age them to `now`:
 a pending milestone whose due time has passed counts as breached, a running update gap already
-overdue counts as a breached sample, and an open incident's missing roles accrue uncovered time.
+overdue counts as a breached sample (both in the SQL form of `projections/view_queries.py`), and
+an open incident's missing roles accrue uncovered time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from ledger.store.database import export_snapshot, use_snapshot
+from projections.view_queries import BREACHED, MET, milestone_state, overdue, past_due
 from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaMetrics, SlaReport
 
 T = TypeVar("T")
@@ -26,10 +29,11 @@ SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before go
 REPORT_WORK_MEM = "32MB"
 
 # The narrow rows the reports read (tables of the baseline migration), derived from the
-# incident_views rows by the incident_views projection in the same transaction. States: 0 no target, 1 pending,
-# 2 met, 3 breached, 4 cancelled; 'infinity' is no due time, -1 no elapsed time.
+# incident_views rows by the incident_views projection in the same transaction. A milestone's
+# state is a code (`milestone_state`, projections/view_queries.py); 'infinity' is no due time,
+# -1 no elapsed time.
 
-SLA_ROWS = """
+SLA_ROWS = f"""
 INSERT INTO sla_report_rows
 SELECT v.start_at,
        coalesce(v.ack_due_at, 'infinity'), coalesce(v.first_due_at, 'infinity'),
@@ -39,12 +43,9 @@ SELECT v.start_at,
        coalesce(v.ack_elapsed, -1), coalesce(v.first_elapsed, -1), coalesce(v.resolve_elapsed, -1),
        cardinality(v.update_gap_seconds), cardinality(array_positions(v.update_gap_breached, true)),
        v.update_unanswered,
-       CASE WHEN v.ack_target IS NULL THEN 0 WHEN v.ack_status = 'pending' THEN 1 WHEN v.ack_status = 'met' THEN 2
-            WHEN v.ack_status = 'breached' THEN 3 ELSE 4 END,
-       CASE WHEN v.first_target IS NULL THEN 0 WHEN v.first_status = 'pending' THEN 1
-            WHEN v.first_status = 'met' THEN 2 WHEN v.first_status = 'breached' THEN 3 ELSE 4 END,
-       CASE WHEN v.resolve_target IS NULL THEN 0 WHEN v.resolve_status = 'pending' THEN 1
-            WHEN v.resolve_status = 'met' THEN 2 WHEN v.resolve_status = 'breached' THEN 3 ELSE 4 END,
+       {milestone_state("v.ack")},
+       {milestone_state("v.first")},
+       {milestone_state("v.resolve")},
        v.update_target IS NOT NULL,
        v.incident_id, v.tenant_id, v.severity, v.channel, to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW'),
        v.scenario, v.update_gap_seconds
@@ -99,23 +100,24 @@ def _milestone(p: str, *, collect: bool = False) -> str:
     """A milestone's figures, aggregated straight from its columns (one pass, no unpivoting).
     Counted: met or breached, or still pending past its due time; sampled: met or breached
     with an elapsed time. `collect`: the samples as an array (`{p}_samples`), not percentiles."""
-    overdue = f"({p}_state = 1 AND {p}_due <= $8)"
-    settled = f"{p}_state IN (2, 3) AND {p}_elapsed >= 0"
+    late = overdue(p, "$8", coded=True)
+    settled = f"{p}_state IN ({MET}, {BREACHED}) AND {p}_elapsed >= 0"
     if collect:
         samples = f"array_agg({p}_elapsed) FILTER (WHERE {settled}) AS {p}_samples"
     else:
         samples = f"{_PERCENTILES} WITHIN GROUP (ORDER BY {p}_elapsed) FILTER (WHERE {settled}) AS {p}_pct"
     return f"""
-       count(*) FILTER (WHERE {p}_state IN (2, 3) OR {overdue}) AS {p}_count,
-       count(*) FILTER (WHERE {p}_state = 3 OR {overdue}) AS {p}_breached,
+       count(*) FILTER (WHERE {p}_state IN ({MET}, {BREACHED}) OR {late}) AS {p}_count,
+       count(*) FILTER (WHERE {p}_state = {BREACHED} OR {late}) AS {p}_breached,
        {samples},
        max({p}_elapsed) FILTER (WHERE {settled}) AS {p}_max,"""
 
 
-_UPDATE_COUNTS = """
-       coalesce(sum(update_gaps + update_unanswered + (update_running_due <= $8)::int)
+_RUNNING_LATE = f"({past_due('update_running_due', '$8')})::int"
+_UPDATE_COUNTS = f"""
+       coalesce(sum(update_gaps + update_unanswered + {_RUNNING_LATE})
            FILTER (WHERE has_update_target), 0) AS update_count,
-       coalesce(sum(update_gaps_breached + update_unanswered + (update_running_due <= $8)::int)
+       coalesce(sum(update_gaps_breached + update_unanswered + {_RUNNING_LATE})
            FILTER (WHERE has_update_target), 0) AS update_breached"""
 
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
@@ -238,9 +240,9 @@ async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connec
             await c.execute(f"SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         if len(conns) == 1:
             return [await query(conns[0]) for query in queries]
-        snapshot = await conns[0].fetchval("SELECT pg_export_snapshot()")
+        snapshot = await export_snapshot(conns[0])
         for c in conns[1:]:
-            await c.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")  # (no parameters allowed here)
+            await use_snapshot(c, snapshot)
         return list(await asyncio.gather(*(query(c) for query, c in zip(queries, conns, strict=True))))
 
 

@@ -1,5 +1,5 @@
-"""Running projections: per-tenant checkpoints, catch-up and rebuild.
-(Their background loop: ledger.workers.projection_loop.)
+"""Running projections: per-tenant checkpoints and catch-up.
+(Their background loop: ledger.workers.projection_loop; a rebuild: projections.rebuild.)
 
 A projection turns a batch of a tenant's events into read-model rows. Its checkpoint row is
 locked for the batch and advanced in the same transaction as the rows it wrote, so each event is
@@ -10,13 +10,11 @@ table: its checkpoint starts at 0 and the runner backfills it; the write path is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import asyncpg
 import msgspec
-import structlog
 
 from ledger.lru import Lru
 from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
@@ -31,10 +29,7 @@ from projections.reports import (
     SLA_ROWS_OF,
 )
 
-log = structlog.get_logger(__name__)
-
 BATCH = 500
-READ_CHUNK = 5000  # a rebuild's rows per fetch
 # The runner shares the event loop with requests: it lets them run every so many streams
 # folded, so a large batch never holds the loop for more than a few milliseconds.
 YIELD_EVERY = 10
@@ -67,18 +62,9 @@ SELECT t.id FROM tenants t
        LEFT JOIN projection_checkpoints c ON c.tenant_id = t.id AND c.projection = p.name
       WHERE coalesce(c.position, 0) < t.head_position)
 """
-# A rebuild reads every stream once, whole and in order (the stream index serves it), up to the
-# head it read: events are never changed, so any later snapshot reads the same rows.
-ALL_STREAMS_UPTO = f"""
-SELECT {FOLD_COLUMNS} FROM events
- WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
-"""
-ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
-TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 _VIEW_FIELDS = ViewRow.__struct_fields__
-# A batch of views in one statement: $2 a JSON array of ViewRows, the tenant from $1. Encoding
-# them is msgspec's work in C; asyncpg's binary encoding of these 36-column rows (for COPY or
-# executemany) took about 20 µs a row, a tenth of a rebuild's Python time, against 3 µs.
+# A batch of views in one statement: $2 a JSON array of ViewRows, the tenant from $1 (msgspec
+# encodes the JSON in C, far cheaper than asyncpg's binary encoding of these wide rows).
 INSERT_VIEWS = f"""
 INSERT INTO incident_views (tenant_id, {", ".join(_VIEW_FIELDS)})
 SELECT $1, {", ".join(_VIEW_FIELDS)} FROM json_populate_recordset(NULL::incident_views, $2::json)
@@ -134,9 +120,11 @@ class Projection(Protocol):
     async def write(self, conn: asyncpg.Connection, tenant: str, records: list[Any]) -> None:
         """Write `records` into the reset projection (a rebuild: no conflicts, one batch)."""
 
-    # Optional: `async def prepare(conn, tenant)`, run once before a rebuild folds anything (to
-    # load what folding reads); `async def finish(conn, tenant)`, run once after its last write
-    # (for rows that summarize the whole tenant rather than one incident).
+    async def prepare(self, conn: asyncpg.Connection, tenant: str) -> None:
+        """Run once before a rebuild folds anything (to load what folding reads)."""
+
+    async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
+        """Run once after a rebuild's last write (for rows that summarize the whole tenant)."""
 
 
 class FoldCache:
@@ -228,6 +216,9 @@ class IncidentViews:
             await conn.execute(INSERT_VIEWS, tenant, _ENCODER.encode(records).decode())
             await conn.execute(_DERIVE_REPORT_ROWS_OF, tenant, [row.incident_id for row in records])
 
+    async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
+        pass  # (its report rows are derived batch by batch, in `write`)
+
 
 class AssigneeSpans:
     """assignee_spans: when each person held a role on an open incident (load per assignee)."""
@@ -256,6 +247,9 @@ class AssigneeSpans:
     async def reset(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(DELETE_SPANS, tenant)
         await conn.execute(DELETE_LOAD, tenant)
+
+    async def prepare(self, conn: asyncpg.Connection, tenant: str) -> None:
+        pass  # (folding spans reads nothing)
 
     async def finish(self, conn: asyncpg.Connection, tenant: str) -> None:
         await conn.execute(INSERT_LOAD.format(ASSIGNEE_LOAD_ALL), tenant)
@@ -287,7 +281,7 @@ def registry(policies: PolicyStore) -> dict[str, Projection]:
     return {p.name: p for p in projections}
 
 
-async def _advance(conn: asyncpg.Connection, projections: Sequence[Projection], tenant: str, position: int) -> int:
+async def advance(conn: asyncpg.Connection, projections: Sequence[Projection], tenant: str, position: int) -> int:
     """Apply batches after `position` inside the caller's transaction; return the new position."""
     while True:
         rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
@@ -340,155 +334,3 @@ async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant
 
 async def catch_up_all(pool: asyncpg.Pool, projections: dict[str, Projection], tenant: str) -> None:
     await catch_up(pool, list(projections.values()), tenant, wait=True)
-
-
-async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> int:
-    """Recompute a tenant's rows of one projection from its events, in one transaction."""
-    return await rebuild_together(pool, [projection], tenant)
-
-
-async def rebuild_together(
-    pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, streams_per_batch: int = 2000
-) -> int:
-    """Recompute a tenant's rows of several projections in one transaction, reading each stream once.
-
-    Readers keep seeing the old rows until the commit; the incremental runner skips the tenant
-    meanwhile (its checkpoint rows are locked), so the service keeps running throughout. Every
-    event up to the head read first is in the rows written; one committed after it is applied by
-    the catch-up at the end (views are re-folded whole, so applying one twice changes nothing).
-
-    With a second connection free, the streams are read and folded on it while the rows of the
-    previous batch are copied in on the first: PostgreSQL reads and writes on its own core while
-    Python folds. Without one, reading and writing take turns on the one connection.
-    """
-    async with pool.acquire() as conn:
-        names = sorted(p.name for p in projections)
-        await conn.execute(ENSURE_CHECKPOINTS, tenant, names)
-        async with conn.transaction():
-            await conn.fetch(LOCK_CHECKPOINTS, tenant, names)
-            head = await conn.fetchval(TENANT_HEAD, tenant) or 0
-            for projection in projections:
-                prepare = getattr(projection, "prepare", None)
-                if prepare is not None:
-                    await prepare(conn, tenant)
-            try:
-                spare = await pool.acquire(timeout=0.01)
-            except TimeoutError:
-                spare = None
-            try:
-                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch)
-            finally:
-                if spare is not None:
-                    await pool.release(spare)
-            for projection in projections:
-                finish = getattr(projection, "finish", None)
-                if finish is not None:
-                    await finish(conn, tenant)
-            # Anything committed since the head was read.
-            position = await _advance(conn, projections, tenant, head)
-            await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
-    return position
-
-
-async def _pipeline(
-    conn: asyncpg.Connection,
-    spare: asyncpg.Connection | None,
-    projections: Sequence[Projection],
-    tenant: str,
-    head: int,
-    streams_per_batch: int,
-) -> None:
-    """Reset the projections on `conn` and fold the streams up to `head` chunk by chunk (a
-    producer task, reading on `spare` or on `conn`, meanwhile); write the records of each
-    `streams_per_batch` streams on `conn` while the next ones are folded."""
-    # One connection serves one operation at a time: with no spare, reads and writes take turns.
-    turn: contextlib.AbstractAsyncContextManager[Any] = asyncio.Lock() if spare is None else contextlib.nullcontext()
-    ready: asyncio.Queue[list[list[Any]] | None] = asyncio.Queue(maxsize=1)
-
-    async def produce(reader: asyncpg.Connection) -> None:
-        async def chunk() -> list[Any]:
-            async with turn:
-                return await cursor.fetch(READ_CHUNK)
-
-        records: list[list[Any]] = [[] for _ in projections]
-        folded = 0
-        stream: list[StreamEvent] = []
-        async with turn:
-            cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
-        rows = await chunk()
-        while rows:
-            # PostgreSQL reads the next chunk while the streams this one completed are folded
-            # (folded chunk by chunk, not batch by batch: else it would wait idle for the batch).
-            following = asyncio.ensure_future(chunk())
-            await asyncio.sleep(0)  # (lets it send the request)
-            try:
-                completed: list[Stream] = []
-                for row in rows:
-                    event = stream_event_from_row(row)
-                    if stream and event.incident_id != stream[0].incident_id:
-                        completed.append(Stream(stream))
-                        stream = []
-                    stream.append(event)
-                for projection, out in zip(projections, records, strict=True):
-                    out.extend(await projection.records(None, tenant, completed))
-                folded += len(completed)
-                if folded >= streams_per_batch:
-                    await ready.put(records)
-                    records, folded = [[] for _ in projections], 0
-            except BaseException:
-                following.cancel()
-                with contextlib.suppress(BaseException):
-                    await following
-                raise
-            rows = await following
-        if stream:  # (the last stream, which no later row completed)
-            for projection, out in zip(projections, records, strict=True):
-                out.extend(await projection.records(None, tenant, [Stream(stream)]))
-            folded += 1
-        if folded:
-            await ready.put(records)
-        await ready.put(None)
-
-    async def produce_on_spare(reader: asyncpg.Connection) -> None:
-        async with reader.transaction(isolation="repeatable_read", readonly=True):
-            await produce(reader)
-
-    producer = asyncio.ensure_future(produce(conn) if spare is None else produce_on_spare(spare))
-    try:
-        async with turn:
-            for projection in projections:
-                await projection.reset(conn, tenant)
-        while (records := await _next(ready, producer)) is not None:
-            async with turn:
-                for projection, rows in zip(projections, records, strict=True):
-                    await projection.write(conn, tenant, rows)
-        await producer  # (raises what it raised)
-    finally:
-        if not producer.done():
-            producer.cancel()
-            with contextlib.suppress(BaseException):
-                await producer
-
-
-async def _next(ready: asyncio.Queue[Any], producer: asyncio.Future[None]) -> Any:
-    """The next item, or None when the producer ended without one (its error is raised by the caller)."""
-    getting = asyncio.ensure_future(ready.get())
-    await asyncio.wait([getting, producer], return_when=asyncio.FIRST_COMPLETED)
-    if getting.done():
-        return getting.result()
-    getting.cancel()
-    if not ready.empty():
-        return ready.get_nowait()
-    return None
-
-
-async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]) -> dict[str, int]:
-    tenants = [r["id"] for r in await pool.fetch(ALL_TENANTS)]
-    done = dict.fromkeys(names, 0)
-    for tenant in tenants:
-        position = await rebuild_together(pool, [projections[name] for name in names], tenant)
-        for name in names:
-            done[name] += position
-    for name in names:
-        log.info("projection_rebuilt", projection=name, tenants=len(tenants))
-    return done

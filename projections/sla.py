@@ -15,7 +15,8 @@ Interpretation choices (PRODUCT.md, "SLA metrics", is the authority; these fill 
 - Ties at the same instant are replayed in recorded order.
 - A due time is an instant. A fulfilment at exactly `due_at` is met, after it breached. A pending
   milestone is breached (`breached_at = due_at`) as soon as the replay passes its due time, and at
-  `render` when `due_at <= now`.
+  `render` when `due_at <= now`. This module is the authority; the queries over stored views
+  apply the same rule in SQL, written once in `projections/view_queries.py` (`past_due`, `overdue`).
 - Escalation (any `severity_changed`): pending milestones and the running update gap take the new
   target (`start + target`, added in the target's calendar); if the new due is not after the
   change, they breach at once with `breached_at` = the change's `occurred_at`. Settled milestones
@@ -43,8 +44,9 @@ Interpretation choices (PRODUCT.md, "SLA metrics", is the authority; these fill 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -252,12 +254,6 @@ class _Clock:
     breached_at: datetime | None = None
     met_by: UUID | None = None
 
-    def copy(self) -> _Clock:
-        """A copy (dataclasses.replace does the same at three times the cost; renders copy often)."""
-        twin = object.__new__(_Clock)
-        twin.__dict__.update(self.__dict__)
-        return twin
-
 
 @dataclass
 class _Gap:
@@ -286,9 +282,8 @@ class _Run:
 
     def copy(self) -> _Run:
         """An independent copy (the clocks are mutable; gaps, once appended, are not)."""
-        twin = object.__new__(_Run)
-        twin.__dict__.update(self.__dict__)
-        twin.clocks = {metric: clock.copy() for metric, clock in self.clocks.items()}
+        twin = copy.copy(self)
+        twin.clocks = {metric: replace(clock) for metric, clock in self.clocks.items()}
         twin.gaps = list(self.gaps)
         twin.unanswered = list(self.unanswered)
         return twin

@@ -21,6 +21,7 @@ from ledger.audit import checkpoints
 from ledger.audit.chain import check, moved_from, row_hash
 from ledger.audit.export import verify_export
 from ledger.config import Settings
+from ledger.store.audit import INSERT_CHECKPOINT
 from tests.conftest import detect_body, new_tenant
 from tests.test_audit import _export, _history, _public_key, _verify, tamper
 
@@ -232,7 +233,7 @@ async def test_a_checkpoint_signed_by_another_key_is_refused(app_client, pool):
     forger = checkpoints.Signer(Ed25519PrivateKey.generate())
     at = await pool.fetchval("SELECT now()")
     await pool.execute(
-        checkpoints.INSERT,
+        INSERT_CHECKPOINT,
         tenant.name,
         head["head_position"],
         head["head_hash"],

@@ -87,7 +87,8 @@ async def test_a_quiet_tenant_is_skipped_until_its_next_notice_or_a_change_of_it
     """After a full round finds nothing, the watch skips the tenant until the next notice can
     fall due (a milestone entering the window, or breaching inside it) or until its views move;
     no notice comes late for it."""
-    from ledger.workers.breach_watch import VIEWS_POSITION, QuietTenants
+    from ledger.workers.breach_watch import QuietTenants
+    from projections.view_queries import VIEWS_POSITION
 
     tenant = await new_tenant(pool, "quiet")
     start = clock.now()

@@ -127,8 +127,8 @@ async def test_a_held_incident_is_still_another_tenants_404(pool):
 
 
 async def test_a_list_page_extends_the_folds_held_and_reads_as_a_fresh_one(pool):
-    from ledger.service import incident_reads as incident_queries
     from ledger.service.incident_reads import ListFilter
+    from ledger.store import incidents as incident_queries
 
     rng = random.Random(5)
     t = await new_tenant(pool)

@@ -18,7 +18,8 @@ from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from projections.incident_view import stored_row
-from projections.runner import FOLDS, catch_up_all, rebuild, registry
+from projections.rebuild import rebuild
+from projections.runner import FOLDS, catch_up_all, registry
 from schemas.api import CoverageReport, SlaReport
 from schemas.events import Channel, Severity, Visibility
 from tests import clock

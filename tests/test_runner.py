@@ -14,8 +14,9 @@ from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from ledger.workers import projection_loop
-from projections import runner
-from projections.runner import catch_up, rebuild_together, registry
+from projections import rebuild, runner
+from projections.rebuild import rebuild_together
+from projections.runner import catch_up, registry
 from schemas.events import Channel, Severity
 from tests import clock
 from tests.conftest import new_tenant
@@ -259,7 +260,7 @@ async def test_a_rebuild_in_small_batches_on_one_or_two_connections_writes_what_
     await catch_up(pool, projections, tenant, wait=True)
     incremental = await _full_rows(pool, tenant)
     assert len(incremental[0]) == 7 and len(incremental[1]) == 14
-    monkeypatch.setattr(runner, "READ_CHUNK", 4)  # chunks end mid-stream
+    monkeypatch.setattr(rebuild, "READ_CHUNK", 4)  # chunks end mid-stream
     small = await create_pool(database_url, Settings(), min_size=1, max_size=connections)
     try:
         position = await rebuild_together(small, list(registry(PolicyStore(small)).values()), tenant, 2)
@@ -282,6 +283,9 @@ class _Failing:
 
     async def prepare(self, conn, tenant):
         await self.inner.prepare(conn, tenant)
+
+    async def finish(self, conn, tenant):
+        await self.inner.finish(conn, tenant)
 
     async def records(self, conn, tenant, streams):
         self.batches += 1

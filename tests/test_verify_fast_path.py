@@ -9,7 +9,8 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from ledger.audit import verify as audit
-from ledger.audit.chain import ROW_COLUMNS, SPELLED_COLUMNS, Walker, check
+from ledger.audit.chain import Walker, check
+from ledger.store.audit import ROW_COLUMNS, SPELLED_COLUMNS
 from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.test_audit import _history, _verify, tamper

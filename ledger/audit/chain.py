@@ -33,31 +33,10 @@ from typing import Any
 
 import msgspec
 
+from ledger.store.audit import ROWS_IN_RANGE, SPELLED_IN_RANGE
 from schemas.events import GENESIS_HASH, body_digest, link_hash, rfc3339, spelled_digest, spelled_link_hash
 
 _decode = msgspec.json.Decoder()
-
-ROW_COLUMNS = (
-    "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
-    " recorded_by, data::text AS data, prev_hash, hash"
-)
-
-# The same row with the hash inputs spelled by PostgreSQL, on its own core: ids as text and both
-# times as `ledger_append` spells `recorded_at` (what `rfc3339` spells). `Walker.take_spelled`.
-_SPELLED = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS {}"""
-SPELLED_COLUMNS = (
-    "tenant_id, position, id::text AS id, incident_id::text AS incident_id, version, type, "
-    + _SPELLED.format("occurred_at", "occurred_at")
-    + ", "
-    + _SPELLED.format("recorded_at", "recorded_at")
-    + ", actor, recorded_by, data::text AS data, prev_hash, hash"
-)
-
-
-# A tenant's rows in (after, upto], in position order, at most so many: ordinary or spelled.
-_RANGE = "FROM events WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position LIMIT $4"
-ROWS_IN_RANGE = f"SELECT {ROW_COLUMNS} {_RANGE}"
-SPELLED_IN_RANGE = f"SELECT {SPELLED_COLUMNS} {_RANGE}"
 
 
 @dataclass(frozen=True)
@@ -125,6 +104,22 @@ def moved_from(row: Any, tenant: str, limit: int = MOVED_SEARCH) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Suspect:
+    """A row that breaks the chain in a way only look-ups can name: it does not link to the
+    previous event (`unlinked`), or its content no longer hashes to its hash."""
+
+    row: Any
+    unlinked: bool
+    content_ok: bool
+
+    def hashes(self) -> tuple[str, ...]:
+        """The hashes whose whereabouts `Walker._name` needs."""
+        if not self.unlinked:
+            return (self.row["hash"],)
+        return (self.row["prev_hash"],) if self.content_ok else (self.row["prev_hash"], self.row["hash"])
+
+
 @dataclass
 class Walker:
     """Feed rows in position order; `broken` holds the first problem. Bounded memory except
@@ -148,11 +143,30 @@ class Walker:
         return cls(tenant, lookup, position=position, head=head, windowed=position > 0)
 
     async def feed(self, row: Any) -> bool:
-        """Check one row; False once the chain is broken (later rows are not looked at)."""
+        """Check one row (asking `lookup` where hashes are, at a break); False once the chain is
+        broken (later rows are not looked at)."""
         if self.broken is not None:
             return False
-        self.broken = await self._check(row)
+        verdict = self._check(row)
+        if isinstance(verdict, _Suspect):
+            event_id = str(row["id"])
+            verdict = self._name(verdict, {h: await self.lookup(h, event_id) for h in verdict.hashes()})
+        return self._settle(row, verdict)
+
+    def feed_offline(self, row: Any, where: Callable[[str, str], Found] = lambda _hash, _event_id: Found()) -> bool:
+        """`feed` without a database: `where` answers look-ups at once (a scan of a file), by default
+        with nowhere."""
         if self.broken is not None:
+            return False
+        verdict = self._check(row)
+        if isinstance(verdict, _Suspect):
+            event_id = str(row["id"])
+            verdict = self._name(verdict, {h: where(h, event_id) for h in verdict.hashes()})
+        return self._settle(row, verdict)
+
+    def _settle(self, row: Any, problem: Broken | None) -> bool:
+        self.broken = problem
+        if problem is not None:
             return False
         self.position, self.head = row["position"], row["hash"]
         self.anchors.pop(self.position, None)  # passed: only anchors still ahead are kept
@@ -164,7 +178,7 @@ class Walker:
         exactly what the walk expects (next position, linked, hash recomputed, anchor and version
         in order); return how many were accepted. The first row not accepted has to be `feed`
         with the ordinary columns, which tells what is wrong (or accepts it after all: only the
-        spelling differed). Accepts nothing `feed` would refuse; about twice as fast."""
+        spelling differed). Accepts nothing `feed` would refuse; it exists because verify's speed is a target."""
         if self.broken is not None:
             return 0
         tenant, anchors, versions, windowed = self.tenant, self.anchors, self.versions, self.windowed
@@ -208,7 +222,8 @@ class Walker:
         self.anchors.pop(position, None)
         return True
 
-    async def _check(self, row: Any) -> Broken | None:
+    def _check(self, row: Any) -> Broken | _Suspect | None:
+        """The row's problem, or a `_Suspect` when naming it needs to know where its hashes are."""
         position, event_id = row["position"], str(row["id"])
         expected = self.position + 1
 
@@ -223,10 +238,8 @@ class Walker:
             missing = f"position {expected}" if position == expected + 1 else f"positions {expected}-{position - 1}"
             return Broken(expected, None, "missing", f"{missing} missing (the next event is at {position})")
         recomputed = row_hash(row, self.tenant)
-        if row["prev_hash"] != self.head:
-            return await self._unlinked(row, recomputed, broken)
-        if recomputed != row["hash"]:
-            return await self._changed(row, broken)
+        if row["prev_hash"] != self.head or recomputed != row["hash"]:
+            return _Suspect(row, unlinked=row["prev_hash"] != self.head, content_ok=recomputed == row["hash"])
         if position in self.anchors and self.anchors[position] != row["hash"]:
             return broken("changed", "the event differs from the one a signed checkpoint covers")
         incident = row["incident_id"]
@@ -241,18 +254,28 @@ class Walker:
             self.versions[key] = want
         return None
 
-    async def _unlinked(self, row: Any, recomputed: str, broken: Callable[[str, str], Broken]) -> Broken:
-        """prev_hash does not name the previous event: say what it names instead."""
-        found = await self.lookup(row["prev_hash"], str(row["id"]))
-        if found.other_tenant:
-            return broken("foreign", "the event links into another tenant's chain (copied from there)")
-        if found.position is not None and found.position != self.position:
-            return broken(
-                "reordered",
-                f"the event links to the event at position {found.position}, not to position {self.position}",
-            )
-        if recomputed != row["hash"]:
-            position, origin = row["position"], moved_from(row, self.tenant)
+    def _name(self, suspect: _Suspect, found: dict[str, Found]) -> Broken:
+        """What the suspect row's break is, knowing where its hashes are found (`_Suspect.hashes`)."""
+        row = suspect.row
+        position = row["position"]
+
+        def broken(kind: str, detail: str) -> Broken:
+            return Broken(position, str(row["id"]), kind, detail)
+
+        if suspect.unlinked:  # prev_hash does not name the previous event: say what it names instead
+            linked_to = found[row["prev_hash"]]
+            if linked_to.other_tenant:
+                return broken("foreign", "the event links into another tenant's chain (copied from there)")
+            if linked_to.position is not None and linked_to.position != self.position:
+                return broken(
+                    "reordered",
+                    f"the event links to the event at position {linked_to.position}, not to position {self.position}",
+                )
+            if suspect.content_ok:
+                return broken(
+                    "missing", f"the event it was chained to (hash {row['prev_hash'][:16]}…) is missing before it"
+                )
+            origin = moved_from(row, self.tenant)
             if origin is not None and origin > position:
                 gone = origin - position
                 return broken(
@@ -262,12 +285,7 @@ class Walker:
                 )
             if origin is not None:
                 return broken("reordered", f"this event was chained at position {origin}, not at {position}")
-            return await self._changed(row, broken)
-        return broken("missing", f"the event it was chained to (hash {row['prev_hash'][:16]}…) is missing before it")
-
-    async def _changed(self, row: Any, broken: Callable[[str, str], Broken]) -> Broken:
-        found = await self.lookup(row["hash"], str(row["id"]))
-        if found.other_tenant:
+        if found[row["hash"]].other_tenant:
             return broken("foreign", "the event was copied from another tenant")
         return broken("changed", "the event's content does not match its hash")
 
@@ -305,23 +323,11 @@ class Walker:
 
 def check(rows: Iterable[Any], tenant: str) -> tuple[int, Broken | None, tuple[int, str]]:
     """Walk rows in position order without look-ups; (checked, first problem or None, (head position, hash))."""
-
-    async def walk() -> Walker:
-        walker = Walker(tenant)
-        for row in rows:
-            if not await walker.feed(row):
-                break
-        return walker
-
-    # Without look-ups the walk never suspends: drive it to its end here, in or out of a loop.
-    coro = walk()
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        walker: Walker = done.value
-        return walker.checked, walker.broken, (walker.position, walker.head)
-    coro.close()
-    raise RuntimeError("unreachable: a walk without look-ups suspended")
+    walker = Walker(tenant)
+    for row in rows:
+        if not walker.feed_offline(row):
+            break
+    return walker.checked, walker.broken, (walker.position, walker.head)
 
 
 async def feed_rest(conn: Any, walker: Walker, rows: Sequence[Any], accepted: int, after: int) -> None:

@@ -35,6 +35,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger.audit.chain import Walker, walk_range
 from ledger.config import Settings
 from ledger.domain.errors import ActionNotAllowed
+from ledger.store.audit import (
+    CHECKPOINT_AT,
+    INSERT_CHECKPOINT,
+    LATEST_CHECKPOINT,
+    SIGNING_TIME,
+    TENANT_HEAD,
+    TENANTS_UNSIGNED,
+)
 from schemas.audit import CheckpointOut
 from schemas.events import GENESIS_HASH, rfc3339
 
@@ -156,29 +164,6 @@ def as_dict(row: Any, tenant: str) -> dict[str, Any]:
     return msgspec.structs.asdict(checkpoint_out(row, tenant))
 
 
-COLUMNS = "position, head_hash, signed_at, key_id, public_key, signature"
-LATEST = f"SELECT {COLUMNS} FROM audit_checkpoints WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1"
-AT = f"SELECT {COLUMNS} FROM audit_checkpoints WHERE tenant_id = $1 AND position = $2"
-HEAD = "SELECT head_position, head_hash FROM tenants WHERE id = $1"
-INSERT = """
-INSERT INTO audit_checkpoints (tenant_id, position, head_hash, signed_at, key_id, public_key, signature)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (tenant_id, position) DO NOTHING
-"""
-LIST = f"""
-SELECT {COLUMNS} FROM audit_checkpoints
- WHERE tenant_id = $1 AND position < $2
- ORDER BY position DESC
- LIMIT $3
-"""
-# Tenants whose head moved past their newest checkpoint (the periodic task's work list).
-BEHIND = """
-SELECT t.id FROM tenants t
- WHERE t.head_position > coalesce(
-       (SELECT max(c.position) FROM audit_checkpoints c WHERE c.tenant_id = t.id), 0)
-"""
-
-
 class ChainBroken(ActionNotAllowed):
     kind = "chain-broken"
     title = "The chain does not verify; nothing was signed"
@@ -187,12 +172,12 @@ class ChainBroken(ActionNotAllowed):
 async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[CheckpointOut, bool]:
     """Sign the tenant's current head (if not signed yet); (the checkpoint, True if new)."""
     async with pool.acquire() as conn:
-        head = await conn.fetchrow(HEAD, tenant)
+        head = await conn.fetchrow(TENANT_HEAD, tenant)
         position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
-        existing = await conn.fetchrow(AT, tenant, position)
+        existing = await conn.fetchrow(CHECKPOINT_AT, tenant, position)
         if existing is not None:
             return checkpoint_out(existing, tenant), False
-        latest = await conn.fetchrow(LATEST, tenant)
+        latest = await conn.fetchrow(LATEST_CHECKPOINT, tenant)
         if latest is not None and not _trusted(signer, as_dict(latest, tenant)):
             # Never build on a checkpoint the service did not sign: the chain up to it is unproven.
             log.error("checkpoint_refused", tenant=tenant, position=latest["position"], kind="forged-checkpoint")
@@ -208,10 +193,12 @@ async def checkpoint(pool: asyncpg.Pool, signer: Signer, tenant: str) -> tuple[C
             raise ChainBroken(
                 f"position {problem.position}: {problem.kind}: {problem.detail}; see GET /v1/audit/verify"
             )
-        signed_at = await conn.fetchval("SELECT date_trunc('microseconds', clock_timestamp())")
+        signed_at = await conn.fetchval(SIGNING_TIME)
         signature = signer.sign(message(tenant, position, head_hash, signed_at))
-        await conn.execute(INSERT, tenant, position, head_hash, signed_at, signer.key_id, signer.public_key, signature)
-        row = await conn.fetchrow(AT, tenant, position)
+        await conn.execute(
+            INSERT_CHECKPOINT, tenant, position, head_hash, signed_at, signer.key_id, signer.public_key, signature
+        )
+        row = await conn.fetchrow(CHECKPOINT_AT, tenant, position)
         return checkpoint_out(row, tenant), row["signature"] == signature
 
 
@@ -223,7 +210,7 @@ async def run_forever(pool: asyncpg.Pool, signer: Signer, interval_s: float) -> 
     """Every `interval_s`, sign the head of each tenant that moved; any number of processes may run this."""
     while True:
         try:
-            for row in await pool.fetch(BEHIND):
+            for row in await pool.fetch(TENANTS_UNSIGNED):
                 try:
                     await checkpoint(pool, signer, row["id"])
                 except ChainBroken:

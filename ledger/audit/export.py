@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,26 +31,24 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.audit import checkpoints
-from ledger.audit.chain import ROWS_IN_RANGE, Broken, Found, Walker, row_digest
-from ledger.audit.verify import CHECKPOINTS_IN, problem_dict
+from ledger.audit.chain import Broken, Found, Walker, row_digest
+from ledger.audit.verify import problem_dict
+from ledger.store.audit import (
+    CHECKPOINTS_IN,
+    FIRST_CHECKPOINT_AT_OR_AFTER,
+    FIRST_SINCE,
+    HASH_AT,
+    HEAD_POSITION,
+    LAST_BEFORE,
+    LATEST_CHECKPOINT,
+    PREV_HASH_AT,
+    ROWS_IN_RANGE,
+)
 from schemas.events import GENESIS_HASH, rfc3339
 
 FORMAT = "crisis-ledger-export/1"
 BATCH = 2000
 
-_FIRST_SINCE = """
-SELECT position FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, position LIMIT 1
-"""
-_LAST_BEFORE = """
-SELECT position FROM events WHERE tenant_id = $1 AND recorded_at < $2
- ORDER BY recorded_at DESC, position DESC LIMIT 1
-"""
-_PREV_HASH_AT = "SELECT prev_hash FROM events WHERE tenant_id = $1 AND position = $2"
-_HASH_AT = "SELECT hash FROM events WHERE tenant_id = $1 AND position = $2"
-_FIRST_AT_OR_AFTER = (
-    f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
-    " WHERE tenant_id = $1 AND position >= $2 ORDER BY position LIMIT 1"
-)
 
 _encode = msgspec.json.Encoder()
 
@@ -102,28 +101,7 @@ async def export(
     except checkpoints.ChainBroken:
         pass  # exported anyway: the offline check will name the break
     async with pool.acquire() as conn:
-        head = await conn.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant) or 0
-        first = 1
-        if since is not None:
-            found = await conn.fetchval(_FIRST_SINCE, tenant, since)
-            first = found if found is not None else head + 1
-        last = head
-        if until is not None:
-            found = await conn.fetchval(_LAST_BEFORE, tenant, until)
-            last = min(head, found if found is not None else 0)
-        last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
-        if first == 1:
-            anchor = GENESIS_HASH
-        elif first <= last:
-            anchor = await conn.fetchval(_PREV_HASH_AT, tenant, first) or ""
-        else:
-            anchor = await conn.fetchval(_HASH_AT, tenant, last) or ""
-        # The signed checkpoint the file runs to (see the module docstring).
-        if until is None:
-            bound = await conn.fetchrow(checkpoints.LATEST, tenant)
-        else:
-            bound = await conn.fetchrow(_FIRST_AT_OR_AFTER, tenant, last)
-    through = max(last, bound["position"]) if bound is not None else last
+        first, last, anchor, through = await _window(conn, tenant, since, until)
     yield _line(
         {
             "kind": "header",
@@ -140,6 +118,41 @@ async def export(
             "key_id": signer.key_id,
         }
     )
+    async for chunk in _records(pool, tenant, first, last, through):
+        yield chunk
+
+
+async def _window(
+    conn: asyncpg.Connection, tenant: str, since: datetime | None, until: datetime | None
+) -> tuple[int, int, str, int]:
+    """The positions recorded in [since, until) as (first, last), the hash before the first, and
+    the position of the signed checkpoint the file runs to (see the module docstring)."""
+    head = await conn.fetchval(HEAD_POSITION, tenant) or 0
+    first = 1
+    if since is not None:
+        found = await conn.fetchval(FIRST_SINCE, tenant, since)
+        first = found if found is not None else head + 1
+    last = head
+    if until is not None:
+        found = await conn.fetchval(LAST_BEFORE, tenant, until)
+        last = min(head, found if found is not None else 0)
+    last = max(last, first - 1)  # an empty window: nothing between its anchor and its end
+    if first == 1:
+        anchor = GENESIS_HASH
+    elif first <= last:
+        anchor = await conn.fetchval(PREV_HASH_AT, tenant, first) or ""
+    else:
+        anchor = await conn.fetchval(HASH_AT, tenant, last) or ""
+    if until is None:
+        bound = await conn.fetchrow(LATEST_CHECKPOINT, tenant)
+    else:
+        bound = await conn.fetchrow(FIRST_CHECKPOINT_AT_OR_AFTER, tenant, last)
+    through = max(last, bound["position"]) if bound is not None else last
+    return first, last, anchor, through
+
+
+async def _records(pool: asyncpg.Pool, tenant: str, first: int, last: int, through: int) -> AsyncIterator[bytes]:
+    """The checkpoint, event and link lines from `first` to `through`, batch by batch, then the end line."""
     events = links = 0
     after = first - 1
     while after < through:
@@ -208,10 +221,57 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, obj
 
 
+@dataclass(frozen=True)
+class _Header:
+    tenant: str
+    first: int
+    last: int
+    through: int
+    anchor_position: int
+    anchor_hash: str
+
+
+@dataclass
+class _Tally:
+    """What the walk over the file's records has seen so far."""
+
+    events: int = 0
+    links: int = 0
+    checkpoints_verified: int = 0
+    covered_up_to: int | None = None  # the last position a signed checkpoint was shown to cover
+    end: dict[str, Any] | None = None
+
+
 def verify_export(path: Path, public_key: str) -> dict[str, Any]:
     """Check an export with nothing but the file and the service's public key."""
     lines = _lines(path)
-    _, header = next(lines, (0, None))
+    header = _header(next(lines, (0, None))[1])
+    walker = Walker.after(header.tenant, header.anchor_position, header.anchor_hash)
+    tally = _Tally()
+    problem = _anchor_problem(header)
+    if problem is None:
+        problem = _walk(lines, walker, header, public_key, _scan(path, header.tenant), tally)
+    if problem is None:
+        problem = _end_problem(tally, walker, header.through)
+    covered = tally.covered_up_to
+    return {
+        "tenant": header.tenant,
+        "first_position": header.first,
+        "last_position": header.last,
+        "through": header.through,
+        "from_genesis": header.anchor_position == 0 and header.anchor_hash == GENESIS_HASH,
+        "checkpoints_verified": tally.checkpoints_verified,
+        "covered_up_to": covered,
+        "ok": problem is None,
+        "checked": walker.checked,
+        "head": {"position": walker.position, "hash": walker.head},
+        # Every exported event lies at or before a signed checkpoint the chain was shown to reach.
+        "signed": problem is None and covered is not None and covered >= header.last,
+        "problem": problem_dict(problem),
+    }
+
+
+def _header(header: dict[str, Any] | None) -> _Header:
     if header is None or header.get("kind") != "header" or header.get("format") != FORMAT:
         raise ExportError(f"not a {FORMAT} file (no header)")
     try:
@@ -219,11 +279,24 @@ def verify_export(path: Path, public_key: str) -> dict[str, Any]:
         first, last = int(header["first_position"]), int(header["last_position"])
         through = int(header.get("through", last))
         anchor_position, anchor_hash = int(header["anchor"]["position"]), str(header["anchor"]["hash"])
+        return _Header(tenant, first, last, through, anchor_position, anchor_hash)
     except (KeyError, TypeError, ValueError) as exc:
         raise ExportError(f"the header is incomplete: {exc!r}") from None
 
-    def scan(hash_: str, event_id: str) -> Found:
-        """At a break only: where else in the file is this hash (or this event id)?"""
+
+def _anchor_problem(header: _Header) -> Broken | None:
+    if header.anchor_position != header.first - 1:
+        detail = "the header's anchor is not the position before the first event"
+        return Broken(header.first, None, "changed", detail)
+    if header.anchor_position == 0 and header.anchor_hash != GENESIS_HASH:
+        return Broken(1, None, "changed", "an export from position 1 must start from the genesis hash")
+    return None
+
+
+def _scan(path: Path, tenant: str) -> Callable[[str, str], Found]:
+    """The walk's look-up: at a break only, where else in the file is this hash (or this event id)?"""
+
+    def where(hash_: str, event_id: str) -> Found:
         for _, obj in _lines(path):
             if obj.get("kind") == "event" and (obj.get("hash") == hash_ or obj.get("id") == event_id):
                 if obj.get("tenant_id") != tenant:
@@ -232,104 +305,96 @@ def verify_export(path: Path, public_key: str) -> dict[str, Any]:
                     return Found(position=int(obj["position"]))
         return Found()
 
-    async def lookup(hash_: str, event_id: str) -> Found:
-        return scan(hash_, event_id)
+    return where
 
-    walker = Walker.after(tenant, anchor_position, anchor_hash, lookup)
-    result: dict[str, Any] = {
-        "tenant": tenant,
-        "first_position": first,
-        "last_position": last,
-        "through": through,
-        "from_genesis": anchor_position == 0 and anchor_hash == GENESIS_HASH,
-        "checkpoints_verified": 0,
-        "covered_up_to": None,
-    }
-    problem: Broken | None = None
-    if anchor_position != first - 1:
-        problem = Broken(first, None, "changed", "the header's anchor is not the position before the first event")
-    elif anchor_position == 0 and anchor_hash != GENESIS_HASH:
-        problem = Broken(1, None, "changed", "an export from position 1 must start from the genesis hash")
-    end: dict[str, Any] | None = None
-    events = links = 0
-    for number, obj in lines if problem is None else ():
+
+def _walk(
+    lines: Iterator[tuple[int, dict[str, Any]]],
+    walker: Walker,
+    header: _Header,
+    public_key: str,
+    where: Callable[[str, str], Found],
+    tally: _Tally,
+) -> Broken | None:
+    """Feed the records after the header to the walk, up to the end record; the first problem."""
+    for number, obj in lines:
         kind = obj["kind"]
         try:
             if kind == "checkpoint":
-                position = int(obj["position"])
-                if obj.get("public_key") != public_key or not checkpoints.signature_ok(public_key, obj):
-                    detail = f"the checkpoint at position {position} (line {number}) does not verify with the key"
-                    problem = Broken(position, None, "changed", detail)
-                    break
-                if obj.get("tenant") != tenant:
-                    problem = Broken(position, None, "foreign", f"a checkpoint of tenant {obj.get('tenant')!r}")
-                    break
-                result["checkpoints_verified"] += 1
-                if position <= walker.position:
-                    # Listed after the chain passed it: compare with what the chain had there.
-                    if position == walker.position and obj["head_hash"] != walker.head:
-                        problem = Broken(position, None, "changed", "the chain differs from a signed checkpoint")
-                        break
-                    continue
-                walker.anchors[position] = str(obj["head_hash"])
+                problem = _take_checkpoint(obj, number, walker, header.tenant, public_key, tally)
             elif kind in ("event", "link"):
-                position = int(obj["position"])
-                if kind == "event" and position > last:
-                    problem = Broken(position, str(obj.get("id")), "changed", "an event past the export's end")
-                    break
-                if kind == "link" and position <= last:
-                    problem = Broken(position, None, "changed", "a content-free link inside the exported range")
-                    break
-                signed = position in walker.anchors
-                fed = _drive(walker.feed(obj)) if kind == "event" else walker.feed_link(obj)
-                if not fed:
-                    problem = walker.broken
-                    break
-                events, links = events + (kind == "event"), links + (kind == "link")
-                if signed:
-                    result["covered_up_to"] = position
+                problem = _take_chained(obj, kind, walker, header.last, where, tally)
             elif kind == "end":
-                end = obj
-                break
+                tally.end = obj
+                return None
+            else:
+                problem = None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             at = obj.get("position") if isinstance(obj.get("position"), int) else walker.position + 1
-            problem = Broken(at, None, "changed", f"line {number}: a malformed {kind} record ({exc!r})")
-            break
-    if problem is None:
-        if end is None:
-            problem = Broken(walker.position + 1, None, "missing", "the file ends without its end record (cut short)")
-        elif (
-            walker.position != through
-            or end.get("events") != events
-            or end.get("links", 0) != links
-            or end.get("last_position") != through
-        ):
-            problem = Broken(
-                walker.position + 1,
-                None,
-                "missing",
-                f"the export should run to position {through} with {end.get('events')} events;"
-                f" it has {events} events and {links} links up to {walker.position}",
-            )
-        else:
-            problem = walker.finish(None, None)  # a signed checkpoint beyond the end: events are gone
-    covered = result["covered_up_to"]
-    result.update(
-        ok=problem is None,
-        checked=walker.checked,
-        head={"position": walker.position, "hash": walker.head},
-        # Every exported event lies at or before a signed checkpoint the chain was shown to reach.
-        signed=problem is None and covered is not None and covered >= last,
-        problem=problem_dict(problem),
-    )
-    return result
+            return Broken(at, None, "changed", f"line {number}: a malformed {kind} record ({exc!r})")
+        if problem is not None:
+            return problem
+    return None
 
 
-def _drive(coro: Any) -> Any:
-    """Run a coroutine that never suspends (the file look-up is synchronous) to its result."""
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value
-    coro.close()
-    raise RuntimeError("unreachable: the offline walk suspended")
+def _take_checkpoint(
+    obj: dict[str, Any], number: int, walker: Walker, tenant: str, public_key: str, tally: _Tally
+) -> Broken | None:
+    """A signed checkpoint: verified, then either compared with the chain (already passed) or
+    made an anchor the chain ahead must pass through."""
+    position = int(obj["position"])
+    if obj.get("public_key") != public_key or not checkpoints.signature_ok(public_key, obj):
+        detail = f"the checkpoint at position {position} (line {number}) does not verify with the key"
+        return Broken(position, None, "changed", detail)
+    if obj.get("tenant") != tenant:
+        return Broken(position, None, "foreign", f"a checkpoint of tenant {obj.get('tenant')!r}")
+    tally.checkpoints_verified += 1
+    if position > walker.position:
+        walker.anchors[position] = str(obj["head_hash"])
+    elif position == walker.position and obj["head_hash"] != walker.head:
+        # Listed after the chain passed it: compare with what the chain had there.
+        return Broken(position, None, "changed", "the chain differs from a signed checkpoint")
+    return None
+
+
+def _take_chained(
+    obj: dict[str, Any], kind: str, walker: Walker, last: int, where: Callable[[str, str], Found], tally: _Tally
+) -> Broken | None:
+    """An event (inside the exported range) or a content-free link (after it), fed to the walk."""
+    position = int(obj["position"])
+    if kind == "event" and position > last:
+        return Broken(position, str(obj.get("id")), "changed", "an event past the export's end")
+    if kind == "link" and position <= last:
+        return Broken(position, None, "changed", "a content-free link inside the exported range")
+    signed = position in walker.anchors
+    fed = walker.feed_offline(obj, where) if kind == "event" else walker.feed_link(obj)
+    if not fed:
+        return walker.broken
+    if kind == "event":
+        tally.events += 1
+    else:
+        tally.links += 1
+    if signed:
+        tally.covered_up_to = position
+    return None
+
+
+def _end_problem(tally: _Tally, walker: Walker, through: int) -> Broken | None:
+    """After the walk: the end record must be there and agree with what the file held."""
+    end = tally.end
+    if end is None:
+        return Broken(walker.position + 1, None, "missing", "the file ends without its end record (cut short)")
+    if (
+        walker.position != through
+        or end.get("events") != tally.events
+        or end.get("links", 0) != tally.links
+        or end.get("last_position") != through
+    ):
+        return Broken(
+            walker.position + 1,
+            None,
+            "missing",
+            f"the export should run to position {through} with {end.get('events')} events;"
+            f" it has {tally.events} events and {tally.links} links up to {walker.position}",
+        )
+    return walker.finish(None, None)  # a signed checkpoint beyond the end: events are gone

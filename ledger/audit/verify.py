@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,116 +18,26 @@ import asyncpg
 import msgspec
 
 from ledger.audit import checkpoints
-from ledger.audit.chain import SPELLED_IN_RANGE as SPELLED_ROWS
 from ledger.audit.chain import Broken, Found, Walker, feed_rest
+from ledger.store.audit import (
+    CHECKPOINT_AT,
+    CHECKPOINTS_IN,
+    EVENT_ID_AT,
+    HASH_ELSEWHERE,
+    LATEST_CHECKPOINT,
+    POLICIES_DIFFER,
+    POSITION_OF_HASH,
+    SPELLED_IN_RANGE,
+    STREAMS_DIFFER,
+    TENANT_HEAD,
+    WITNESSES,
+)
+from ledger.store.database import export_snapshot, use_snapshot
 from schemas.audit import ChainPosition, ChainProblem, VerifyOut
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
 _END = 2**62
-
-_HASH_HERE = "SELECT position FROM events WHERE tenant_id = $1 AND hash = $2 LIMIT 1"
-# Only at a break: is the hash (or the event id) another tenant's? One scan, never per row.
-_ELSEWHERE = "SELECT 1 FROM events WHERE tenant_id <> $1 AND (hash = $2 OR id = $3::uuid) LIMIT 1"
-CHECKPOINTS_IN = (
-    f"SELECT {checkpoints.COLUMNS} FROM audit_checkpoints"
-    " WHERE tenant_id = $1 AND position > $2 AND position <= $3 ORDER BY position"
-)
-_EXPORT_SNAPSHOT = "SELECT pg_export_snapshot()"
-_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]{1,64}$")
-_EVENT_ID_AT = "SELECT id FROM events WHERE tenant_id = $1 AND position = $2"
-
-# The stream table must say what the incident's events say: version and positions, the status
-# and severity they lead to, and the detection's facts. A row without events, or events without
-# a row, is reported too. First mismatch in position order.
-STREAMS = """
-WITH ev AS (
-    SELECT tenant_id, incident_id, max(version) AS version, min(position) AS created_position,
-           max(position) AS last_position
-      FROM events WHERE tenant_id = $1 AND incident_id IS NOT NULL GROUP BY tenant_id, incident_id
-), sev AS (
-    SELECT DISTINCT ON (incident_id) incident_id, data->>'severity' AS severity
-      FROM events WHERE tenant_id = $1 AND type IN ('detected', 'severity_changed')
-     ORDER BY incident_id, position DESC
-), st AS (
-    SELECT DISTINCT ON (incident_id) incident_id,
-           CASE type WHEN 'resolved' THEN 'resolved' ELSE 'open' END AS status
-      FROM events WHERE tenant_id = $1 AND type IN ('detected', 'resolved', 'reopened')
-     ORDER BY incident_id, position DESC
-), det AS (
-    SELECT incident_id, occurred_at, data->>'channel' AS channel, data->>'scenario' AS scenario,
-           data->>'dedup_key' AS dedup_key
-      FROM events WHERE tenant_id = $1 AND type = 'detected'
-), s AS (
-    SELECT * FROM incidents WHERE tenant_id = $1
-)
-SELECT coalesce(ev.incident_id, s.id) AS incident_id,
-       coalesce(ev.last_position, s.last_position) AS at,
-       ev.incident_id IS NULL AS no_events, s.id IS NULL AS no_row,
-       array_remove(ARRAY[
-           CASE WHEN s.version <> ev.version THEN format('version %s (events: %s)', s.version, ev.version) END,
-           CASE WHEN s.created_position <> ev.created_position
-                THEN format('created_position %s (events: %s)', s.created_position, ev.created_position) END,
-           CASE WHEN s.last_position <> ev.last_position
-                THEN format('last_position %s (events: %s)', s.last_position, ev.last_position) END,
-           CASE WHEN s.status IS DISTINCT FROM st.status THEN format('status %s (events: %s)', s.status, st.status) END,
-           CASE WHEN s.severity IS DISTINCT FROM sev.severity
-                THEN format('severity %s (events: %s)', s.severity, sev.severity) END,
-           CASE WHEN s.detected_at IS DISTINCT FROM det.occurred_at THEN 'detected_at' END,
-           CASE WHEN s.channel IS DISTINCT FROM det.channel THEN 'channel' END,
-           CASE WHEN s.scenario IS DISTINCT FROM det.scenario THEN 'scenario' END,
-           CASE WHEN s.dedup_key IS DISTINCT FROM det.dedup_key THEN 'dedup_key' END
-       ], NULL) AS differs
-  FROM ev
-  LEFT JOIN sev USING (incident_id)
-  LEFT JOIN st USING (incident_id)
-  LEFT JOIN det USING (incident_id)
-  FULL JOIN s ON s.tenant_id = ev.tenant_id AND s.id = ev.incident_id
- WHERE ev.incident_id IS NULL OR s.id IS NULL
-    OR s.version <> ev.version OR s.created_position <> ev.created_position
-    OR s.last_position <> ev.last_position
-    OR s.status IS DISTINCT FROM st.status OR s.severity IS DISTINCT FROM sev.severity
-    OR s.detected_at IS DISTINCT FROM det.occurred_at OR s.channel IS DISTINCT FROM det.channel
-    OR s.scenario IS DISTINCT FROM det.scenario OR s.dedup_key IS DISTINCT FROM det.dedup_key
- ORDER BY 2
- LIMIT 1
-"""
-
-# Each stored policy version is the document of its policy_changed event, and each such event
-# has its row: the rules measure incidents against the stored rows.
-POLICIES = """
-SELECT coalesce(p.position, e.position) AS at, p.version IS NULL AS no_row, e.position IS NULL AS no_event
-  FROM (SELECT * FROM policies WHERE tenant_id = $1) p
-  FULL JOIN (SELECT * FROM events WHERE tenant_id = $1 AND type = 'policy_changed') e
-    ON e.tenant_id = p.tenant_id AND e.position = p.position
- WHERE p.version IS NULL OR e.position IS NULL
-    OR (e.data->>'version')::int IS DISTINCT FROM p.version
-    OR e.data->'policy' IS DISTINCT FROM p.document
-    OR e.actor IS DISTINCT FROM p.changed_by
-    OR e.occurred_at IS DISTINCT FROM p.changed_at
- ORDER BY 1
- LIMIT 1
-"""
-
-
-# Other tables remember positions they have seen (they are written only after the events
-# commit): one beyond the head means the newest events were removed and the head row rewound,
-# even before any checkpoint signed them.
-WITNESSES = """
-SELECT source, seen FROM (
-    SELECT 'the ' || projection || ' projection' AS source, position AS seen
-      FROM projection_checkpoints WHERE tenant_id = $1
-    UNION ALL
-    SELECT 'an idempotency key', last_position FROM idempotency_keys WHERE tenant_id = $1
-    UNION ALL
-    SELECT 'a webhook delivery', position FROM webhook_deliveries WHERE tenant_id = $1
-    UNION ALL
-    SELECT 'a webhook cursor', next_position - 1 FROM webhook_subscriptions WHERE tenant_id = $1
-) w
- WHERE seen > $2
- ORDER BY seen DESC
- LIMIT 1
-"""
 
 
 def chain_problem(broken: Broken | None) -> ChainProblem | None:
@@ -176,11 +85,11 @@ async def verify_tenant(
         # One snapshot: the head row, the checkpoints and the events are read as of one instant.
 
         async def lookup(hash_: str, event_id: str) -> Found:
-            if await conn.fetchval(_ELSEWHERE, tenant, hash_, uuid_or_nil(event_id)):
+            if await conn.fetchval(HASH_ELSEWHERE, tenant, hash_, uuid_or_nil(event_id)):
                 return Found(other_tenant=True)
-            return Found(position=await conn.fetchval(_HASH_HERE, tenant, hash_))
+            return Found(position=await conn.fetchval(POSITION_OF_HASH, tenant, hash_))
 
-        head = await conn.fetchrow(checkpoints.HEAD, tenant)
+        head = await conn.fetchrow(TENANT_HEAD, tenant)
         head_position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
         walker = Walker(tenant, lookup)
         verified = 0
@@ -196,31 +105,14 @@ async def verify_tenant(
             verified += 1
 
         # The newest checkpoint first: the chain must reach it even if the head row was rewound.
-        newest = await conn.fetchrow(checkpoints.LATEST, tenant)
+        newest = await conn.fetchrow(LATEST_CHECKPOINT, tenant)
         if newest is not None:
             take(newest)
         if expect is not None:
-            stored = await conn.fetchrow(checkpoints.AT, tenant, expect[0])
-            if stored is not None and stored["head_hash"] != expect[1]:
-                problem = Broken(expect[0], None, "changed", "the given checkpoint differs from the one stored here")
-                return _refused(head_position, head_hash, problem)
-            if expect[0] == 0 and expect[1] != GENESIS_HASH:
-                problem = Broken(0, None, "changed", "position 0 is the genesis hash (64 zeros)")
-                return _refused(head_position, head_hash, problem)
-            if expect[0] > 0:
-                walker.anchors[expect[0]] = expect[1]
-        # The tables kept beside the events are compared on a second connection in the same
-        # snapshot while this one walks the chain (the database aggregates, Python hashes).
-        # Only an idle connection is taken: waiting for one while holding this one could deadlock
-        # a busy pool; without one the comparison runs here after the walk.
-        side: asyncio.Task[Broken | None] | None = None
-        try:
-            spare = await pool.acquire(timeout=0.05)
-        except TimeoutError:
-            spare = None
-        if spare is not None:
-            snapshot = await conn.fetchval(_EXPORT_SNAPSHOT)
-            side = asyncio.create_task(_derived_in(pool, spare, snapshot, tenant, head_position))
+            refused = await _expected(conn, tenant, expect, walker)
+            if refused is not None:
+                return _refused(head_position, head_hash, refused)
+        side = await _side_check(pool, conn, tenant, head_position)
         try:
             problem = await _walk(conn, tenant, walker, newest, take, lambda: forged)
             if problem is None and head is None and walker.position > 0:
@@ -243,6 +135,34 @@ async def verify_tenant(
     )
 
 
+async def _expected(conn: asyncpg.Connection, tenant: str, expect: tuple[int, str], walker: Walker) -> Broken | None:
+    """An auditor's kept (position, hash): a problem if it contradicts what is stored, else an
+    anchor the chain must pass through."""
+    stored = await conn.fetchrow(CHECKPOINT_AT, tenant, expect[0])
+    if stored is not None and stored["head_hash"] != expect[1]:
+        return Broken(expect[0], None, "changed", "the given checkpoint differs from the one stored here")
+    if expect[0] == 0 and expect[1] != GENESIS_HASH:
+        return Broken(0, None, "changed", "position 0 is the genesis hash (64 zeros)")
+    if expect[0] > 0:
+        walker.anchors[expect[0]] = expect[1]
+    return None
+
+
+async def _side_check(
+    pool: asyncpg.Pool, conn: asyncpg.Connection, tenant: str, head_position: int
+) -> asyncio.Task[Broken | None] | None:
+    """The tables kept beside the events, compared on a second connection in `conn`'s snapshot
+    while `conn` walks the chain (the database aggregates, Python hashes). Only an idle
+    connection is taken: waiting for one while holding `conn` could deadlock a busy pool; without
+    one (None) the comparison runs on `conn` after the walk."""
+    try:
+        spare = await pool.acquire(timeout=0.05)
+    except TimeoutError:
+        return None
+    snapshot = await export_snapshot(conn)
+    return asyncio.create_task(_derived_in(pool, spare, snapshot, tenant, head_position))
+
+
 async def _walk(
     conn: asyncpg.Connection,
     tenant: str,
@@ -255,7 +175,7 @@ async def _walk(
     Rows go through the walker's fast path; from the first row it does not accept, the rest of
     the batch is read again with the ordinary columns and fed one by one (same snapshot). The
     next batch is asked for before this one is hashed, so PostgreSQL reads it meanwhile."""
-    rows = await conn.fetch(SPELLED_ROWS, tenant, 0, _END, BATCH)
+    rows = await conn.fetch(SPELLED_IN_RANGE, tenant, 0, _END, BATCH)
     after = 0
     while walker.broken is None:
         upto = rows[-1]["position"] if len(rows) == BATCH else _END
@@ -265,7 +185,7 @@ async def _walk(
         ahead: asyncio.Future[list[Any]] | None = None
         try:
             if upto != _END:
-                ahead = asyncio.ensure_future(conn.fetch(SPELLED_ROWS, tenant, upto, _END, BATCH))
+                ahead = asyncio.ensure_future(conn.fetch(SPELLED_IN_RANGE, tenant, upto, _END, BATCH))
                 await asyncio.sleep(0)  # let it send the query
             # Events up to a forged checkpoint are still checked: an earlier break is named first.
             forged = forged_at()
@@ -296,11 +216,8 @@ async def _walk(
 async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str, head: int) -> Broken | None:
     """`_derived_tables` on `conn` (released after) in the walking transaction's exported snapshot."""
     try:
-        if not _SNAPSHOT_ID.match(snapshot):
-            raise ValueError(f"unexpected snapshot id {snapshot!r}")
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            # SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own, checked above.
-            await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            await use_snapshot(conn, snapshot)
             return await _derived_tables(conn, tenant, head)
     finally:
         await pool.release(conn)
@@ -312,20 +229,20 @@ async def _derived_tables(conn: asyncpg.Connection, tenant: str, head: int) -> B
     if row is not None:
         detail = f"{row['source']} has seen position {row['seen']}, beyond the last event: the newest events are gone"
         return Broken(head + 1, None, "missing", detail)
-    row = await conn.fetchrow(STREAMS, tenant)
+    row = await conn.fetchrow(STREAMS_DIFFER, tenant)
     if row is not None:
         incident, at = row["incident_id"], row["at"]
-        event_id = await conn.fetchval(_EVENT_ID_AT, tenant, at)
+        event_id = await conn.fetchval(EVENT_ID_AT, tenant, at)
         if row["no_row"]:
             return Broken(at, _str(event_id), "missing", f"incident {incident} has events but no stream table row")
         if row["no_events"]:
             return Broken(at, None, "missing", f"incident {incident}'s stream table row has no events (deleted)")
         differs = ", ".join(row["differs"])
         return Broken(at, _str(event_id), "changed", f"incident {incident}'s stream table row differs: {differs}")
-    row = await conn.fetchrow(POLICIES, tenant)
+    row = await conn.fetchrow(POLICIES_DIFFER, tenant)
     if row is not None:
         at = row["at"]
-        event_id = await conn.fetchval(_EVENT_ID_AT, tenant, at)
+        event_id = await conn.fetchval(EVENT_ID_AT, tenant, at)
         if row["no_row"]:
             return Broken(at, _str(event_id), "missing", "a policy_changed event has no stored policy row")
         if row["no_event"]:

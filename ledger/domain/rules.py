@@ -131,17 +131,7 @@ def _not_allowed(cmd: Command, state: Incident, why: str) -> ActionNotAllowed:
 def _data_for(cmd: Command, state: Incident | None) -> EventData:
     match cmd, state:
         case Detect(), None:
-            return Detected(
-                title=cmd.title,
-                severity=cmd.severity,
-                channel=cmd.channel,
-                scenario=cmd.scenario,
-                source_url=cmd.source_url,
-                summary=cmd.summary,
-                reach=cmd.reach,
-                dedup_key=cmd.dedup_key,
-                policy_version=cmd.policy_version,
-            )
+            return _detected(cmd)
         case Detect(), Incident():
             raise _not_allowed(cmd, state, "the incident already exists")
         case _, None:
@@ -166,35 +156,9 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
         case Acknowledge(), Incident():
             raise _not_allowed(cmd, state, "the incident is already acknowledged")
         case Assign(), Incident():
-            if cmd.role not in cmd.known_roles:
-                raise InvalidValue(
-                    f"role {cmd.role!r} is not in the tenant's emergency plan",
-                    field="role",
-                    known_roles=sorted(cmd.known_roles),
-                )
-            if state.holds(cmd.role, cmd.assignee):
-                raise _not_allowed(cmd, state, f"{cmd.assignee} already holds the role {cmd.role}")
-            return Assigned(role=cmd.role, assignee=cmd.assignee)
+            return _assigned(cmd, state)
         case Reply(), Incident():
-            if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X and not surely_fits_on_x(cmd.text):
-                weighted = x_weighted_length(cmd.text)
-                if weighted > X_WEIGHTED_LIMIT:
-                    raise InvalidValue(
-                        f"a public reply on x may have at most {X_WEIGHTED_LIMIT} weighted "
-                        f"characters as X counts them; this one has {weighted}",
-                        field="text",
-                        weighted_length=weighted,
-                    )
-            return Replied(
-                channel=cmd.channel,
-                text=cmd.text,
-                visibility=cmd.visibility,
-                in_reply_to=cmd.in_reply_to,
-                url=cmd.url,
-                approved_by=cmd.approved_by,
-                drafted_by=cmd.drafted_by,
-                text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
-            )
+            return _replied(cmd)
         case ChangeSeverity(), Incident():
             if cmd.severity == state.severity:
                 raise _not_allowed(cmd, state, f"the severity is already {cmd.severity}")
@@ -204,6 +168,55 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
         case RecordSlaNotice(), Incident():
             return SlaNotice(metric=Metric(cmd.metric), kind=NoticeKind(cmd.kind), due_at=cmd.due_at)
     raise _not_allowed(cmd, state, "unknown action")  # pragma: no cover - the match is exhaustive
+
+
+def _detected(cmd: Detect) -> Detected:
+    return Detected(
+        title=cmd.title,
+        severity=cmd.severity,
+        channel=cmd.channel,
+        scenario=cmd.scenario,
+        source_url=cmd.source_url,
+        summary=cmd.summary,
+        reach=cmd.reach,
+        dedup_key=cmd.dedup_key,
+        policy_version=cmd.policy_version,
+    )
+
+
+def _assigned(cmd: Assign, state: Incident) -> Assigned:
+    if cmd.role not in cmd.known_roles:
+        raise InvalidValue(
+            f"role {cmd.role!r} is not in the tenant's emergency plan",
+            field="role",
+            known_roles=sorted(cmd.known_roles),
+        )
+    if state.holds(cmd.role, cmd.assignee):
+        raise _not_allowed(cmd, state, f"{cmd.assignee} already holds the role {cmd.role}")
+    return Assigned(role=cmd.role, assignee=cmd.assignee)
+
+
+def _replied(cmd: Reply) -> Replied:
+    """A reply; a public one on X must fit X's weighted length."""
+    if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X and not surely_fits_on_x(cmd.text):
+        weighted = x_weighted_length(cmd.text)
+        if weighted > X_WEIGHTED_LIMIT:
+            raise InvalidValue(
+                f"a public reply on x may have at most {X_WEIGHTED_LIMIT} weighted "
+                f"characters as X counts them; this one has {weighted}",
+                field="text",
+                weighted_length=weighted,
+            )
+    return Replied(
+        channel=cmd.channel,
+        text=cmd.text,
+        visibility=cmd.visibility,
+        in_reply_to=cmd.in_reply_to,
+        url=cmd.url,
+        approved_by=cmd.approved_by,
+        drafted_by=cmd.drafted_by,
+        text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
+    )
 
 
 def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent]:

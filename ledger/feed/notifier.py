@@ -3,9 +3,9 @@
 A process that commits events wakes its own waiters at once and, on the event loop's next turn,
 sends its burst of commits as `NOTIFY ledger_events` payloads, one statement per burst, from
 outside the appending transaction: a NOTIFY inside it would take PostgreSQL's database-wide
-notification lock at every commit, serializing the appends of all tenants (measured: -15%
-appends). A payload says which tenant has new events, so waiters read the table for what is new
-(or, the live feed, take it from what the payloads carried: below).
+notification lock at every commit, serializing the appends of all tenants. A payload says which
+tenant has new events, so waiters read the table for what is new (or, the live feed, take it
+from what the payloads carried: below).
 
 It also carries the events of incidents whole (an event too large to carry is named by incident
 and version only). The other processes fold them onto the states they hold (`on_remote`), so that
@@ -30,13 +30,13 @@ import asyncpg
 import msgspec
 import structlog
 
+from ledger.store.coordination import notify, ping
 from ledger.store.events import decode_data
 from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "ledger_events"
-NOTIFY = "SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t"
 # PostgreSQL refuses a payload of 8000 bytes or more; this leaves room to spare.
 PAYLOAD_BYTES: Final = 7_600
 # The latest committed events held per tenant that a live feed here follows (see `recent`): at
@@ -269,7 +269,7 @@ class Notifier:
         """Send the announced tenants' notifications, one statement per burst, until closed. A burst
         is what was announced since the last statement: a group-commit batch announces all its
         appends before this task's turn, and more gather while a statement is on its way.
-        (Waiting 2 ms for more, as this did, delayed every other process's feeds by as much.)"""
+        It never waits for more: a wait would delay every other process's feeds by as much."""
         while not self.closed:
             await self._publish.wait()
             self._publish.clear()
@@ -278,7 +278,7 @@ class Notifier:
                 continue
             messages = [m for tenant, events in sorted(pending.items()) for m in payloads(self.origin, tenant, events)]
             try:
-                await pool.execute(NOTIFY, CHANNEL, messages)
+                await notify(pool, CHANNEL, messages)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("notify_failed", error=type(exc).__name__)  # readers' polls cover it
 
@@ -323,7 +323,7 @@ class Notifier:
                 await asyncio.wait_for(self._lost.wait(), timeout=every_s)
             if self._lost.is_set() or conn.is_closed():
                 return
-            await conn.execute("SELECT 1", timeout=every_s)
+            await ping(conn, every_s)
 
     def close(self) -> None:
         """Shutdown: waiters see `closed` on their next wake-up, which this gives them now."""

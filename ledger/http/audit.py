@@ -19,7 +19,8 @@ from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
-from ledger.store.events import EVENT_COLUMNS, event_from_row
+from ledger.store.audit import audit_events, checkpoints_before
+from ledger.store.events import event_from_row
 from projections.renders import event_out
 from schemas.api import MAX_POSITION
 from schemas.audit import AuditEventPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerifyOut
@@ -30,18 +31,6 @@ Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 Since = Annotated[datetime | None, QueryParameter(description="recorded_at at or after (RFC 3339)")]
 Until = Annotated[datetime | None, QueryParameter(description="recorded_at before (RFC 3339)")]
 Who = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-AUDIT_EVENTS = f"""
-SELECT {EVENT_COLUMNS} FROM events
- WHERE tenant_id = $1 AND position > $2
-   AND ($3::text IS NULL OR actor = $3)
-   AND ($4::text IS NULL OR recorded_by = $4)
-   AND ($5::text IS NULL OR type = $5)
-   AND ($6::timestamptz IS NULL OR recorded_at >= $6)
-   AND ($7::timestamptz IS NULL OR recorded_at < $7)
- ORDER BY position
- LIMIT $8
-"""
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -88,7 +77,7 @@ class AuditController(Controller):
         self, request: Request[Any, Any, Any], cursor: Cursor = None, limit: Limit = 100
     ) -> CheckpointPage:
         tenant = principal_of(request).tenant
-        rows = await request.app.state.pool.fetch(checkpoints.LIST, tenant, int(cursor) if cursor else 2**62, limit + 1)
+        rows = await checkpoints_before(request.app.state.pool, tenant, int(cursor) if cursor else 2**62, limit + 1)
         items = [checkpoints.checkpoint_out(r, tenant) for r in rows[:limit]]
         return CheckpointPage(items=items, next=str(items[-1].position) if len(rows) > limit else None)
 
@@ -140,8 +129,8 @@ class AuditController(Controller):
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> AuditEventPage:
-        rows = await request.app.state.pool.fetch(
-            AUDIT_EVENTS,
+        rows = await audit_events(
+            request.app.state.pool,
             principal_of(request).tenant,
             int(cursor) if cursor else 0,
             actor,

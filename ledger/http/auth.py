@@ -26,8 +26,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Authenticate and check the scope a route asks for in its `opt` (READ, WRITE, ADMIN below).
 
     Run first thing for every request (the app's before_request), before the request is parsed.
-    Not a Litestar guard: Litestar copies the route handler for every guard call, which cost a
-    measured ~0.14 ms per request.
+    Not a Litestar guard: Litestar copies the route handler for every guard call.
     """
     needed: Scope | None = connection.route_handler.opt.get("scope")
     if needed is None:

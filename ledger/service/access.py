@@ -13,11 +13,11 @@ import structlog
 
 from ledger.domain.errors import RateLimited
 from ledger.store.keys import (
-    COUNT_HITS,
-    COUNT_HITS_OF_KEYS,
-    FORGET_OLD_WINDOWS,
     KEY_PREFIX,
     Principal,
+    count_hits,
+    count_hits_of_keys,
+    delete_old_windows,
     digest,
     find_key,
 )
@@ -87,7 +87,7 @@ async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
     retry_after = max(1, int(minute + 60 - wall))
     if window.pending >= max(1, per_minute // 100):
         sent, window.pending = window.pending, 0
-        row = await pool.fetchrow(COUNT_HITS, key_hash, sent)
+        row = await count_hits(pool, key_hash, sent)
         retry_after = max(1, row["retry_after"])
         window.learn(row["hits"], row["window_start"].timestamp())
     if window.total() > per_minute:
@@ -108,7 +108,7 @@ async def report_hits_forever(pool: asyncpg.Pool, every_s: float = REPORT_EVERY_
         for _, window in due:
             window.pending = 0
         try:
-            rows = await pool.fetch(COUNT_HITS_OF_KEYS, [key_hash for key_hash, _ in due], sent)
+            rows = await count_hits_of_keys(pool, [key_hash for key_hash, _ in due], sent)
         except Exception as exc:  # (a database outage, or anything else: this task must go on)
             log.warning("rate_limit_report_failed", error=type(exc).__name__)
             for (_, window), hits in zip(due, sent, strict=True):
@@ -125,6 +125,6 @@ async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> Non
     while True:
         await asyncio.sleep(interval)
         try:
-            await pool.execute(FORGET_OLD_WINDOWS)
+            await delete_old_windows(pool)
         except (OSError, asyncpg.PostgresError):
             pass  # the next round will do it

@@ -16,63 +16,15 @@ from datetime import datetime
 from ledger.domain.errors import NotFound
 from ledger.domain.rules import Incident, evolve, fold
 from ledger.lru import Lru
-from ledger.store.events import EVENT_COLUMNS, EventStore, event_from_row, streams_after
+from ledger.store.events import EventStore, event_from_row
+from ledger.store.incidents import events_after_held, incident_exists
 from ledger.store.policies import PolicyStore
 from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
 from projections.provenance import public_statements
 from projections.runner import Projection, catch_up_all
+from projections.view_queries import ListFilter, list_page
 from schemas.api import StatementOut
 from schemas.events import Event
-
-_BREACHED = """(
-       v.ack_status = 'breached' OR (v.ack_status = 'pending' AND v.ack_due_at <= $11)
-    OR v.first_status = 'breached' OR (v.first_status = 'pending' AND v.first_due_at <= $11)
-    OR v.resolve_status = 'breached' OR (v.resolve_status = 'pending' AND v.resolve_due_at <= $11)
-    OR v.update_status = 'breached' OR (v.status = 'open' AND v.update_next_due_at <= $11))"""
-
-_AT_RISK = """(v.status = 'open' AND (
-       (v.ack_status = 'pending' AND v.ack_due_at > $11 AND v.ack_due_at <= $11 + make_interval(secs => $8))
-    OR (v.first_status = 'pending' AND v.first_due_at > $11 AND v.first_due_at <= $11 + make_interval(secs => $8))
-    OR (v.resolve_status = 'pending' AND v.resolve_due_at > $11
-        AND v.resolve_due_at <= $11 + make_interval(secs => $8))
-    OR (v.update_next_due_at > $11 AND v.update_next_due_at <= $11 + make_interval(secs => $8))))"""
-
-# The filters are fixed SQL with NULL meaning "any": one prepared statement serves every
-# combination, and no value ever reaches the SQL text.
-LIST_INCIDENTS = f"""
-SELECT i.id, i.created_position FROM incidents i
-  LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
- WHERE i.tenant_id = $1
-   AND ($2::text IS NULL OR i.status = $2)
-   AND ($3::text IS NULL OR i.severity = $3)
-   AND ($4::text IS NULL OR i.scenario = $4)
-   AND ($5::text IS NULL OR i.channel = $5)
-   AND ($6::bigint IS NULL OR i.created_position < $6)
-   AND ($7::boolean IS NULL OR $7 = coalesce({_BREACHED}, false))
-   AND ($8::integer IS NULL OR coalesce({_AT_RISK}, false))
-   AND ($9::text IS NULL OR $9 = ANY(v.missing_roles))
- ORDER BY i.created_position DESC
- LIMIT $10
-"""
-
-INCIDENT_EXISTS = "SELECT true FROM incidents WHERE tenant_id = $1 AND id = $2"
-# A page's incidents: each one's events after the version of the fold held of it ($3; 0: all).
-EVENTS_AFTER_HELD = streams_after(EVENT_COLUMNS)
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    status: str | None = None
-    severity: str | None = None
-    scenario: str | None = None
-    channel: str | None = None
-    breached: bool | None = None
-    at_risk_within: int | None = None
-    missing_role: str | None = None
-
-    @property
-    def needs_views(self) -> bool:
-        return self.breached is not None or self.at_risk_within is not None or self.missing_role is not None
 
 
 @dataclass(frozen=True)
@@ -122,7 +74,7 @@ class IncidentReader:
     async def require(self, tenant: str, incident_id: uuid.UUID) -> None:
         """NotFound unless the tenant has this incident: one probe of its stream row, not a read
         of its stream (a history poll past the end of a long incident asks this every time)."""
-        if not await self.store.pool.fetchval(INCIDENT_EXISTS, tenant, incident_id):
+        if not await incident_exists(self.store.pool, tenant, incident_id):
             raise NotFound(f"incident {incident_id} not found")
 
     async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
@@ -175,26 +127,13 @@ class IncidentReader:
     ) -> tuple[list[IncidentRead], str | None]:
         if flt.needs_views:
             await catch_up_all(self.store.pool, self.projections, tenant)
-        rows = await self.store.pool.fetch(
-            LIST_INCIDENTS,
-            tenant,
-            flt.status,
-            flt.severity,
-            flt.scenario,
-            flt.channel,
-            before,
-            flt.breached,
-            flt.at_risk_within,
-            flt.missing_role,
-            limit + 1,
-            now,
-        )
+        rows = await list_page(self.store.pool, tenant, flt, before, limit + 1, now)
         page, more = rows[:limit], len(rows) > limit
         ids = [r["id"] for r in page]
         held = [self.held.get((tenant, iid)) for iid in ids]
         upto = [h.version if h is not None else 0 for h in held]
         by_incident: dict[uuid.UUID, list[Event]] = defaultdict(list)
-        for row in await self.store.pool.fetch(EVENTS_AFTER_HELD, tenant, ids, upto):
+        for row in await events_after_held(self.store.pool, tenant, ids, upto):
             by_incident[row["incident_id"]].append(event_from_row(row))
         reads = [
             await self._extend(tenant, h, by_incident[iid], now, with_statements=False)

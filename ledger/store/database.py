@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,7 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
     """What a released connection needs before its next use: no open transaction.
 
     asyncpg's default reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
-    on every release — a round trip per acquire, several per request (measured: 14% of a
-    worker's CPU under append load). The service leaves no session state on pooled
+    on every release — a round trip per acquire, several per request. The service leaves no session state on pooled
     connections: it sets nothing, LISTENs on a connection of its own, declares no cursors
     outside transactions, and the one session lock it takes (webhook delivery) is released by
     the code that took it, or the connection is closed.
@@ -100,3 +100,19 @@ _URLS: dict[int, str] = {}
 
 def url_of(pool: asyncpg.Pool) -> str | None:
     return _URLS.get(id(pool))
+
+
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f-]{1,64}$")
+
+
+async def export_snapshot(conn: asyncpg.Connection) -> str:
+    """The id of the snapshot of `conn`'s open transaction, for `use_snapshot` on other connections."""
+    return await conn.fetchval("SELECT pg_export_snapshot()")
+
+
+async def use_snapshot(conn: asyncpg.Connection, snapshot: str) -> None:
+    """Read in another transaction's exported snapshot (first statement of `conn`'s transaction)."""
+    if not _SNAPSHOT_ID.match(snapshot):
+        raise ValueError(f"unexpected snapshot id {snapshot!r}")
+    # SET TRANSACTION SNAPSHOT takes no parameters; the id is PostgreSQL's own, checked above.
+    await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")

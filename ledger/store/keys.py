@@ -39,6 +39,7 @@ class Principal:
     scope: Scope
 
 
+TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
 REVOKE_KEY = """
@@ -63,6 +64,24 @@ ON CONFLICT (key_hash, window_start) DO UPDATE SET hits = w.hits + excluded.hits
 RETURNING key_hash, hits, window_start
 """
 FORGET_OLD_WINDOWS = "DELETE FROM rate_windows WHERE window_start < now() - interval '10 minutes'"
+
+
+async def count_hits(pool: asyncpg.Pool, key_hash: bytes, hits: int) -> asyncpg.Record:
+    """Add a key's hits to its current minute; the window's shared total and when it ends."""
+    return await pool.fetchrow(COUNT_HITS, key_hash, hits)
+
+
+async def count_hits_of_keys(pool: asyncpg.Pool, key_hashes: list[bytes], hits: list[int]) -> list[asyncpg.Record]:
+    """`count_hits` for many keys in one statement: each key's shared total in its window."""
+    return await pool.fetch(COUNT_HITS_OF_KEYS, key_hashes, hits)
+
+
+async def delete_old_windows(pool: asyncpg.Pool) -> None:
+    await pool.execute(FORGET_OLD_WINDOWS)
+
+
+async def tenant_exists(conn: asyncpg.Connection, tenant: str) -> bool:
+    return bool(await conn.fetchval(TENANT_EXISTS, tenant))
 
 
 def digest(token: str) -> bytes:

@@ -33,7 +33,19 @@ import structlog
 
 from ledger import metrics
 from ledger.feed.notifier import Notifier
-from ledger.store.events import EVENT_COLUMNS, event_from_row
+from ledger.store.coordination import try_lock, unlock
+from ledger.store.deliveries import (
+    DISABLE,
+    DUE,
+    FAILED,
+    HEAD,
+    LOG_ATTEMPT,
+    NEXT_EVENT,
+    READ_CLAIMED,
+    SKIP_TO,
+    SUCCEEDED,
+)
+from ledger.store.events import event_from_row
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
 from projections.renders import event_out
@@ -46,69 +58,6 @@ USER_AGENT: Final = "crisis-ledger-webhooks/1"
 # Events delivered per claim before the subscription is let go (fairness between subscriptions).
 PER_CLAIM: Final = 100
 ERROR_CHARS: Final = 500
-
-# The work list across tenants (like the breach watch's): enabled subscriptions that are due and
-# have events past their cursor. Each is then claimed and read by (tenant_id, id).
-DUE = """
-SELECT s.tenant_id, s.id FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
- WHERE s.enabled AND s.next_attempt_at <= now() AND t.head_position >= s.next_position
- ORDER BY s.next_attempt_at
- LIMIT $1
-"""
-
-TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
-UNLOCK = "SELECT pg_advisory_unlock($1)"
-
-READ_CLAIMED = """
-SELECT url, event_types, secret, next_position, attempts, failing_since
-  FROM webhook_subscriptions
- WHERE tenant_id = $1 AND id = $2 AND enabled AND next_attempt_at <= now()
-"""
-
-HEAD = "SELECT head_position FROM tenants WHERE id = $1"
-
-# The first event at or after the cursor that the subscription wants, up to the head read before.
-NEXT_EVENT = f"""
-SELECT {EVENT_COLUMNS} FROM events
- WHERE tenant_id = $1 AND position >= $2 AND position <= $3
-   AND ('*' = ANY($4::text[]) OR type = ANY($4::text[]))
- ORDER BY position
- LIMIT 1
-"""
-
-# Every state change names the cursor it was decided at ($3): if a redelivery request moved the
-# cursor meanwhile, the change is dropped and the request wins.
-SKIP_TO = """
-UPDATE webhook_subscriptions SET next_position = $4
- WHERE tenant_id = $1 AND id = $2 AND next_position = $3
-"""
-
-SUCCEEDED = """
-UPDATE webhook_subscriptions
-   SET next_position = $4, attempts = 0, failing_since = NULL, next_attempt_at = now(), updated_at = now()
- WHERE tenant_id = $1 AND id = $2 AND next_position = $3
-"""
-
-FAILED = """
-UPDATE webhook_subscriptions
-   SET attempts = attempts + 1, failing_since = coalesce(failing_since, $4), next_attempt_at = $5,
-       updated_at = now()
- WHERE tenant_id = $1 AND id = $2 AND next_position = $3
-"""
-
-DISABLE = """
-UPDATE webhook_subscriptions
-   SET enabled = false, disabled_reason = $4, attempts = attempts + 1,
-       failing_since = coalesce(failing_since, now()), updated_at = now()
- WHERE tenant_id = $1 AND id = $2 AND next_position = $3
-"""
-
-LOG_ATTEMPT = """
-INSERT INTO webhook_deliveries (tenant_id, subscription_id, id, event_id, position, event_type, attempt,
-                                manual, started_at, latency_ms, status_code, succeeded, error,
-                                next_attempt_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-"""
 
 
 @dataclass(frozen=True)
@@ -213,7 +162,7 @@ class Worker:
         """Deliver what is due for one subscription if no one else is; the number delivered."""
         key = _lock_key(subscription_id)
         async with self.pool.acquire() as conn:
-            if not await conn.fetchval(TRY_LOCK, key):
+            if not await try_lock(conn, key):
                 return 0
             try:
                 return await self._deliver(conn, tenant, subscription_id)
@@ -221,7 +170,7 @@ class Worker:
                 # Pooled connections are not reset on release (see ledger.store.database): the lock
                 # must go now, or the connection with it.
                 try:
-                    await conn.fetchval(UNLOCK, key)
+                    await unlock(conn, key)
                 except BaseException:
                     conn.terminate()
                     raise

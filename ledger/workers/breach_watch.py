@@ -7,6 +7,8 @@ A milestone first seen after its due time gets only `breached` (never a late `at
 
 A round that finds nothing due in a tenant also asks when the next notice can fall due; until
 then, while the tenant's views stay as they were, the process skips it (`QuietTenants`).
+Which notices are due is asked of the views (projections/view_queries.py); the claims are
+ledger/store/sla_notices.py.
 """
 
 from __future__ import annotations
@@ -23,83 +25,15 @@ from ledger.domain.commands import RecordSlaNotice
 from ledger.domain.errors import LedgerError
 from ledger.domain.rules import decide, fold
 from ledger.store.events import Appended, EventStore
+from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
 from projections.runner import Projection, catch_up
+from projections.view_queries import next_due, notices_due, tenants_with_open, views_position
 
 log = structlog.get_logger(__name__)
 
 ACTOR = "breach-watch"
 RECORDED_BY = "system:breach-watch"
-
-TENANTS_WITH_OPEN = "SELECT DISTINCT tenant_id FROM incident_views WHERE status = 'open'"
-
-# Milestones of a tenant's open incidents that are due within the warning window, without a
-# notice of that kind yet: pending ones and the running update gap. $1 tenant, $2 now, $3 window.
-_MILESTONES = """
-WITH due AS (
-    SELECT incident_id, 'acknowledge' AS metric, ack_due_at AS due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND ({ack})
-    UNION ALL
-    SELECT incident_id, 'first_response', first_due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND ({first})
-    UNION ALL
-    SELECT incident_id, 'resolve', resolve_due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND ({resolve}){update}
-)"""
-_DUE = (
-    _MILESTONES
-    + """
-SELECT d.incident_id, d.metric, d.due_at,
-       CASE WHEN d.due_at <= $2 THEN 'breached' ELSE 'at_risk' END AS kind
-  FROM due d
- WHERE d.due_at IS NOT NULL AND d.due_at <= $2 + $3::interval
-   AND NOT EXISTS (
-       SELECT 1 FROM sla_notices n
-        WHERE n.tenant_id = $1 AND n.incident_id = d.incident_id AND n.metric = d.metric
-          AND n.due_at = d.due_at AND n.kind = CASE WHEN d.due_at <= $2 THEN 'breached' ELSE 'at_risk' END)
- ORDER BY d.due_at
- LIMIT 200
-"""
-)
-_UPDATE_GAP = """
-    UNION ALL
-    SELECT incident_id, 'update', update_next_due_at FROM incident_views
-     WHERE tenant_id = $1 AND status = 'open' AND update_next_due_at IS NOT NULL"""
-_PENDING = {
-    "ack": "ack_status = 'pending'",
-    "first": "first_status = 'pending'",
-    "resolve": "resolve_status = 'pending'",
-    "update": _UPDATE_GAP,
-}
-DUE_SOON = _DUE.format(**_PENDING)
-# When a round found nothing due: the instant the next notice can fall due, as long as the views
-# do not change. A pending milestone later than the window enters it (at_risk) at its due time
-# minus the window; one inside it (its at_risk notice recorded) breaches at its due time.
-NEXT_DUE = (
-    _MILESTONES
-    + """
-SELECT min(CASE WHEN d.due_at > $2::timestamptz + $3::interval THEN d.due_at - $3::interval ELSE d.due_at END)
-  FROM due d WHERE d.due_at > $2::timestamptz"""
-).format(**_PENDING)
-# How far the tenant's views are: they change only when this moves.
-VIEWS_POSITION = """
-SELECT position FROM projection_checkpoints WHERE tenant_id = $1 AND projection = 'incident_views'
-"""
-# Milestones the view already shows breached and unfulfilled, without a breach notice: an event
-# recorded after the due time (a notice of another milestone included) renders the view as of
-# that event, where the milestone is no longer pending. Without this it would never get its
-# notice. Every open incident's breached milestones are probed: run every few rounds only.
-OVERDUE_UNNOTICED = _DUE.format(
-    ack="ack_status = 'breached' AND ack_met_at IS NULL",
-    first="first_status = 'breached' AND first_met_at IS NULL",
-    resolve="resolve_status = 'breached' AND resolve_met_at IS NULL",
-    update="",
-)
-CLAIM_NOTICE = """
-INSERT INTO sla_notices (tenant_id, incident_id, metric, kind, due_at) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT DO NOTHING
-RETURNING 1
-"""
 
 
 async def record_notice(
@@ -114,7 +48,7 @@ async def record_notice(
 ) -> bool:
     """Record one notice exactly once; False when another watcher did, or the incident moved on."""
     async with conn.transaction():
-        if await conn.fetchval(CLAIM_NOTICE, tenant, incident_id, metric, kind, due_at) is None:
+        if not await claim_notice(conn, tenant, incident_id, metric, kind, due_at):
             return False
         # The whole stream, for the decider (inside the notice's transaction, after its claim).
         state = fold(await store.read_stream(tenant, incident_id, conn=conn))
@@ -172,7 +106,7 @@ async def watch_tenant(
     clock: Clock = utc_now,
 ) -> int:
     """Record the tenant's notices now due; `overdue_too`: also for milestones the view already
-    shows breached (see OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
+    shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
     it quiet after a full round that found nothing."""
     await catch_up(pool, [views], tenant, wait=False)
     now = clock()
@@ -180,12 +114,10 @@ async def watch_tenant(
     async with pool.acquire() as conn:
         position = None
         if quiet is not None:
-            position = await conn.fetchval(VIEWS_POSITION, tenant)
+            position = await views_position(conn, tenant)
             if quiet.quiet(tenant, position, now):
                 return 0
-        due = await conn.fetch(DUE_SOON, tenant, now, window)
-        if overdue_too:
-            due += await conn.fetch(OVERDUE_UNNOTICED, tenant, now, window)
+        due = await notices_due(conn, tenant, now, window, overdue_too=overdue_too)
         for row in due:
             try:
                 done = await record_notice(
@@ -198,7 +130,7 @@ async def watch_tenant(
                 log.info("sla_notice", tenant=tenant, metric=row["metric"], kind=row["kind"])
         if quiet is not None and overdue_too and not due:
             # (the position was read first: views changed since then make the next round look)
-            quiet.remember(tenant, position, await conn.fetchval(NEXT_DUE, tenant, now, window) or _NEVER)
+            quiet.remember(tenant, position, await next_due(conn, tenant, now, window) or _NEVER)
     return recorded
 
 
@@ -227,7 +159,7 @@ async def run_forever(
                 await asyncio.sleep(interval)
                 continue
             overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
-            tenants = [row["tenant_id"] for row in await pool.fetch(TENANTS_WITH_OPEN)]
+            tenants = await tenants_with_open(pool)
             quiet.keep_only(set(tenants))
             for tenant in tenants:
                 await watch_tenant(

@@ -9,9 +9,8 @@ Correctness never depends on it: every projection batch and every SLA notice is 
 with several processes at once (checkpoint row locks, `sla_notices` keys), and reads catch the
 views up themselves. It saves repeated work. Each process folds an incident's stream from the
 fold it holds in memory (`projections.runner.FOLDS`); when the runs went to whichever process
-came first, each folded again what the other had applied since its own last run: under the
-benchmark's append load the runner read and folded about 1.55 events per event appended. And
-every process's breach watch probed every tenant.
+came first, each folded again what the other had applied since its own last run, and every
+process's breach watch probed every tenant.
 """
 
 from __future__ import annotations
@@ -22,11 +21,12 @@ import contextlib
 import asyncpg
 import structlog
 
+from ledger.store.coordination import try_lock
+
 log = structlog.get_logger(__name__)
 
 # pg_try_advisory_lock's key for "the process that runs the background rounds" ('cled').
 KEY = 0x636C6564
-TRY_LEAD = "SELECT pg_try_advisory_lock($1)"
 
 
 class Leader:
@@ -52,7 +52,7 @@ class Leader:
                         self.url, timeout=10, server_settings={"application_name": "crisis-ledger-lead"}
                     )
                 if not self._held:
-                    self._held = bool(await self._conn.fetchval(TRY_LEAD, KEY, timeout=10))
+                    self._held = await try_lock(self._conn, KEY, wait_s=10)
                     if self._held:
                         log.info("background_lead_taken")
                 return self._held

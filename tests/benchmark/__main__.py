@@ -411,7 +411,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
 
     from ledger import gc_tuning
     from ledger.store.policies import PolicyStore
-    from projections.runner import rebuild_together, registry
+    from projections.rebuild import rebuild_together
+    from projections.runner import registry
 
     projections = registry(PolicyStore(pool))
     t0 = time.perf_counter()
