@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -32,6 +32,8 @@ Instant = Annotated[datetime, Meta(tz=True)]
 # The largest feed position a request may name: the largest integer every JSON reader holds
 # exactly (a bound of 2**62 was written into the OpenAPI document as a float, which is not it).
 MAX_POSITION = 2**53 - 1
+Language = Literal["en", "tr"]
+TemplateId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
 class _Write(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -71,6 +73,37 @@ class ReplyBody(_Write, kw_only=True, forbid_unknown_fields=True):
     url: Url | None = None
     approved_by: Name | None = None
     drafted_by: Name | None = None
+    language: Language | None = None
+    template_id: TemplateId | None = None
+
+
+class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A draft to review (`POST /v1/replies/review`): nothing is written."""
+
+    text: Text
+    channel: Channel = Channel.X
+    visibility: Visibility = Visibility.PUBLIC
+    language: Language | None = None
+    incident_id: uuid.UUID | None = None
+
+
+class FindingOut(msgspec.Struct, kw_only=True):
+    kind: str
+    level: Literal["problem", "advice"]
+    start: int
+    end: int
+    excerpt: str
+    message: str
+
+
+class ReviewOut(msgspec.Struct, kw_only=True):
+    verdict: Literal["ok", "flagged"]
+    language: Language
+    weighted_length: int
+    fits: bool
+    findings: list[FindingOut]
+    rules: str
+    require_approval: bool
 
 
 class SeverityBody(_Write, kw_only=True, forbid_unknown_fields=True):

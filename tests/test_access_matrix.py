@@ -112,6 +112,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/reports/sla"): Case("read", 200),
     ("GET", "/v1/reports/coverage"): Case("read", 200),
     ("POST", "/v1/signals"): Case("write", 201, body=_signal),
+    ("POST", "/v1/replies/review"): Case("read", 200, body={"text": "We are sorry. Please DM us."}, appends=False),
     ("POST", "/v1/webhooks"): Case(
         "admin", 201, body={"url": "https://93.184.216.34/x", "enabled": False}, appends=False
     ),

@@ -7,7 +7,7 @@ and few examples, so the whole run takes about a minute. One check is adjusted, 
 request valid by the schema may still be refused by the ledger's rules (an unknown incident, an
 action not allowed in its state, a stale If-Match, an occurred_at out of bounds, a webhook URL
 that resolves inward), and such answers must be those rules' documented problems (404, 409, 412,
-422 `invalid-value`), never a 400, a 422 `validation-failed` (which would mean the document and
+422 `invalid-value`, `reply-flagged`), never a 400, a 422 `validation-failed` (which would mean the document and
 the decoder disagree) or a 5xx.
 """
 
@@ -27,7 +27,7 @@ load_all_checks()
 DOCUMENT = Path(__file__).parent.parent / "schemas" / "openapi.json"
 EXAMPLES = 12  # per operation, in the fuzzing phase
 RULE_REFUSALS = {404, 409, 412}
-RULE_PROBLEMS = {"invalid-value", "webhook-url-refused", "idempotency-key-reused"}
+RULE_PROBLEMS = {"invalid-value", "webhook-url-refused", "idempotency-key-reused", "reply-flagged"}
 
 CONFIG = SchemathesisConfig.from_dict(
     {

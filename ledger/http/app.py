@@ -32,6 +32,7 @@ from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, read_policy, replace_policy
 from ledger.http.problems import problem
+from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
@@ -195,6 +196,7 @@ ROUTES = [
     read_feed,
     stream_events,
     receive_signal,
+    review_reply,
     WebhookController,
     AuditController,
     read_policy,

@@ -36,6 +36,13 @@ ERRORS_WRITE: dict[int, ResponseSpec] = {
     415: _spec("Request body is not application/json"),
     422: _spec("Invalid values, or an Idempotency-Key reused for a different request"),
 }
+# A read that takes a body (a draft to review): the body's own problems, and nothing of a write's.
+ERRORS_READ_BODY: dict[int, ResponseSpec] = {
+    **_COMMON,
+    413: _spec("Request body too large"),
+    415: _spec("Request body is not application/json"),
+    422: _spec("Invalid values"),
+}
 
 
 def _bodies(app: Litestar) -> list[type[msgspec.Struct]]:
