@@ -289,3 +289,45 @@ class AssigneeLoad(msgspec.Struct, kw_only=True):
 class CoverageReport(msgspec.Struct, kw_only=True):
     roles: list[RoleCoverage]
     assignees: list[AssigneeLoad]
+
+
+class WhatIfBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A proposed plan, tried on the incidents detected in [since, until) (and matching the filters)."""
+
+    policy: Annotated[dict[str, Any], Meta(description="A whole policy document, as PUT /v1/policy takes it")]
+    since: Instant
+    until: Instant
+    severity: Severity | None = None
+    scenario: Scenario | None = None
+    channel: Channel | None = None
+
+
+class MilestoneOutcome(msgspec.Struct, kw_only=True):
+    """How a milestone came out (at the time of the request): its status and due time."""
+
+    status: Annotated[str, Meta(description="pending, met, breached or cancelled")]
+    due_at: datetime | None
+
+
+class WhatIfChange(msgspec.Struct, kw_only=True):
+    incident_id: uuid.UUID
+    metric: Annotated[str, Meta(description="acknowledge, first_response, update or resolve")]
+    current: Annotated[MilestoneOutcome | None, Meta(description="Under the incident's own plan; null: no target")]
+    proposed: Annotated[MilestoneOutcome | None, Meta(description="Under the proposed plan; null: no target")]
+
+
+class WhatIfOut(msgspec.Struct, kw_only=True):
+    """The same incidents measured under their own plans and under the proposed one."""
+
+    current: Annotated[SlaReport, Meta(description="Equal to GET /v1/reports/sla with the same filters")]
+    proposed: SlaReport
+    changed: Annotated[
+        list[WhatIfChange],
+        Meta(
+            description="The milestones whose status differs (or with a target on one side only), "
+            "by detection time; at most `changed_limit`"
+        ),
+    ]
+    changed_total: Annotated[int, Meta(description="How many milestones differ in all")]
+    changed_limit: int
+    incidents: Annotated[int, Meta(description="How many incidents were measured")]

@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 from twitter_text import parse_tweet
@@ -33,7 +34,7 @@ from ledger.domain.commands import (
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
-from ledger.domain.plan import PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
 from ledger.domain.review import RULES_VERSION, review
 from schemas.api import Name
 from schemas.events import (
@@ -321,6 +322,17 @@ def merge_or_detect(signal: Signal, open_incident: uuid.UUID | None, new_id: uui
     )
 
 
+def checked_plan(document: dict[str, Any], version: int) -> Policy:
+    """`document` as the plan at `version`, or InvalidValue listing every problem it has: how a
+    plan from outside is refused, whether it is to replace the plan or to be tried (what-if)."""
+    try:
+        return parse_policy(document, version)
+    except PolicyInvalid as exc:
+        raise InvalidValue(
+            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
+        ) from exc
+
+
 def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> list[NewEvent]:
     """The policy_changed event that makes `cmd.document` the plan after `current_version`, or
     InvalidValue listing every problem of the document. The plan takes effect when it is
@@ -330,12 +342,7 @@ def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> lis
     except msgspec.ValidationError as exc:
         raise InvalidValue(f"actor: {exc}", field="actor") from exc
     version = current_version + 1
-    try:
-        policy = parse_policy(cmd.document, version)
-    except PolicyInvalid as exc:
-        raise InvalidValue(
-            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
-        ) from exc
+    policy = checked_plan(cmd.document, version)
     return [NewEvent(data=PolicyChanged(version=version, policy=policy_to_dict(policy)), occurred_at=now, actor=actor)]
 
 

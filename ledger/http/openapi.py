@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, get_args
 
 import msgspec
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 
 from schemas.api import Problem
 
@@ -28,6 +30,7 @@ _COMMON = {
     503: _spec("The database is unavailable; retry"),
 }
 ERRORS_READ: dict[int, ResponseSpec] = dict(_COMMON)
+NOT_ACCEPTABLE = {406: _spec("None of the media types this operation serves is acceptable (see `Accept`)")}
 ERRORS_WRITE: dict[int, ResponseSpec] = {
     **_COMMON,
     409: _spec("The action is not allowed in the incident's current state"),
@@ -79,3 +82,19 @@ def conform(app: Litestar) -> None:
     for name, schema in components.items():
         if name in {body.__name__ for body in bodies} or name not in schemas:
             schemas[name] = _plain(schema)
+
+
+def also_served_as(*media_types: str) -> type[Operation]:
+    """An Operation class whose 200 answer lists `media_types` (text bodies) besides the one the
+    handler's return type documents: a route that answers CSV, Markdown or HTML by `Accept`."""
+
+    @dataclass
+    class Negotiated(Operation):
+        def __post_init__(self) -> None:
+            ok = (self.responses or {}).get("200")
+            if isinstance(ok, OpenAPIResponse):
+                ok.content = dict(ok.content or {})
+                for media in media_types:
+                    ok.content[media] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+
+    return Negotiated
