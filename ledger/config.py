@@ -57,6 +57,8 @@ class Settings:
     checkpoint_interval_s: float = 300.0
     # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
     signing_previous_keys: tuple[str, ...] = ()
+    # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
+    fold_cache_mb: int = 64
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -99,4 +101,5 @@ class Settings:
             signing_previous_keys=tuple(
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
+            fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
         )

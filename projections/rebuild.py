@@ -67,7 +67,7 @@ async def rebuild_together(
             for projection in projections:
                 await projection.finish(conn, tenant)
             # Anything committed since the head was read.
-            position = await advance(conn, projections, tenant, head)
+            position = await advance(conn, projections, tenant, head, folds=None)  # (whole streams)
             await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
     return position
 

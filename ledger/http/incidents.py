@@ -18,9 +18,11 @@ from ledger.http.auth import READ, WRITE, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import etag, incident_out
-from ledger.service.command_runner import Deduplicated, Done, Shell, request_hash
+from ledger.service.command_runner import Deduplicated, Done, Shell
+from ledger.service.idempotency import request_hash
 from ledger.service.incident_reads import IncidentReader, ListFilter
-from ledger.store.events import EventStore, Idempotency
+from ledger.store.events import EventStore
+from ledger.store.idempotency import Idempotency
 from ledger.store.keys import Principal
 from projections.renders import event_out
 from schemas.api import (

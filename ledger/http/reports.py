@@ -50,7 +50,7 @@ async def report_sla(
 ) -> SlaReport:
     tenant = principal_of(request).tenant
     pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant)
+    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
     flt = _filter(since, until, severity, scenario, channel)
     return await sla_report(pool, tenant, flt, group_by, clock())
 
@@ -67,6 +67,6 @@ async def report_coverage(
 ) -> CoverageReport:
     tenant = principal_of(request).tenant
     pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant)
+    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
     flt = _filter(since, until, severity, scenario, channel)
     return await coverage_report(pool, tenant, flt, clock())
