@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 
 from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row
+from ledger.store.keys import head_position
 from projections.incident_view import Stream
 from projections.runner import ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, SAVE_CHECKPOINTS, Projection, advance
 
@@ -25,7 +26,6 @@ SELECT {FOLD_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
-TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> int:
@@ -52,7 +52,7 @@ async def rebuild_together(
         await conn.execute(ENSURE_CHECKPOINTS, tenant, names)
         async with conn.transaction():
             await conn.fetch(LOCK_CHECKPOINTS, tenant, names)
-            head = await conn.fetchval(TENANT_HEAD, tenant) or 0
+            head = await head_position(conn, tenant)
             for projection in projections:
                 await projection.prepare(conn, tenant)
             try:

@@ -10,11 +10,11 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from ledger.domain import commands as c
 from ledger.http.auth import ADMIN, READ, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of, parse_if_match
+from ledger.http.headers import IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
-from ledger.store.policies import POLICY_HISTORY, PolicyStore
-from schemas.api import PolicyChangeOut, PolicyHistoryPage
+from ledger.store.policies import PolicyStore
+from schemas.api import PolicyHistoryPage
 from schemas.policy import Policy
 
 
@@ -67,25 +67,8 @@ async def replace_policy(
 @get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
 async def policy_history(
     request: Request[Any, Any, Any],
-    shell: NamedDependency[Shell],
     policies: NamedDependency[PolicyStore],
     cursor: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> PolicyHistoryPage:
-    tenant = principal_of(request).tenant
-    rows = await shell.store.pool.fetch(POLICY_HISTORY, tenant, cursor, limit + 1)
-    page = rows[:limit]
-    items = []
-    for r in page:
-        policy = await policies.version(tenant, r["version"])
-        items.append(
-            PolicyChangeOut(
-                version=r["version"],
-                position=r["position"],
-                changed_by=r["changed_by"],
-                recorded_by=r["recorded_by"],
-                changed_at=r["changed_at"],
-                policy=policy,
-            )
-        )
-    return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
+    return await policies.history(principal_of(request).tenant, cursor, limit)

@@ -38,6 +38,8 @@ class Principal:
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
+# The tenant's last feed position, kept by ledger_append as it numbers the events.
+HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
 REVOKE_KEY = """
@@ -80,6 +82,11 @@ async def delete_old_windows(pool: asyncpg.Pool) -> None:
 
 async def tenant_exists(conn: asyncpg.Connection, tenant: str) -> bool:
     return bool(await conn.fetchval(TENANT_EXISTS, tenant))
+
+
+async def head_position(conn: asyncpg.Connection | asyncpg.Pool, tenant: str) -> int:
+    """The tenant's last feed position: 0 before its first event (or for a tenant not known)."""
+    return int(await conn.fetchval(HEAD_POSITION, tenant) or 0)
 
 
 def digest(token: str) -> bytes:

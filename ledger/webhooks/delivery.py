@@ -38,7 +38,6 @@ from ledger.store.deliveries import (
     DISABLE,
     DUE,
     FAILED,
-    HEAD,
     LOG_ATTEMPT,
     NEXT_EVENT,
     READ_CLAIMED,
@@ -46,6 +45,7 @@ from ledger.store.deliveries import (
     SUCCEEDED,
 )
 from ledger.store.events import event_from_row
+from ledger.store.keys import head_position
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
 from projections.renders import event_out
@@ -182,10 +182,10 @@ class Worker:
             if sub is None:
                 return delivered
             cursor = sub["next_position"]
-            head = await conn.fetchval(HEAD, tenant)
+            head = await head_position(conn, tenant)
             row = await conn.fetchrow(NEXT_EVENT, tenant, cursor, head, sub["event_types"])
             if row is None:
-                if head is not None and head >= cursor:
+                if head >= cursor:
                     await conn.execute(SKIP_TO, tenant, subscription_id, cursor, head + 1)
                 return delivered
             event = event_from_row(row)
