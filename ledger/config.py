@@ -34,7 +34,7 @@ class Settings:
     statement_timeout_ms: int = 10_000
     connect_timeout_s: float = 5.0
     migrate_on_start: bool = True
-    log_format: str = "json"
+    log_format: str = "auto"
     log_level: str = "info"
     webhook_allow_private: bool = False
     breach_watch_interval_s: float = 5.0
@@ -59,6 +59,10 @@ class Settings:
     signing_previous_keys: tuple[str, ...] = ()
     # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
     fold_cache_mb: int = 64
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
+    metrics_token: str | None = None
+    # The database-derived series are computed at most this often per process, whatever the scrape rate.
+    metrics_cache_s: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -77,7 +81,7 @@ class Settings:
             statement_timeout_ms=_int("LEDGER_STATEMENT_TIMEOUT_MS", 10_000),
             connect_timeout_s=_int("LEDGER_CONNECT_TIMEOUT_MS", 5_000) / 1000,
             migrate_on_start=_bool("LEDGER_MIGRATE_ON_START", True),
-            log_format=os.environ.get("LEDGER_LOG_FORMAT", "json"),
+            log_format=os.environ.get("LEDGER_LOG_FORMAT", "auto"),
             log_level=os.environ.get("LEDGER_LOG_LEVEL", "info"),
             webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
             breach_watch_interval_s=_int("LEDGER_BREACH_WATCH_INTERVAL_MS", 5_000) / 1000,
@@ -98,6 +102,8 @@ class Settings:
             if os.environ.get("LEDGER_SIGNING_KEY_FILE")
             else None,
             checkpoint_interval_s=_int("LEDGER_CHECKPOINT_INTERVAL_MS", 300_000) / 1000,
+            metrics_token=os.environ.get("LEDGER_METRICS_TOKEN") or None,
+            metrics_cache_s=_int("LEDGER_METRICS_CACHE_MS", 10_000) / 1000,
             signing_previous_keys=tuple(
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),

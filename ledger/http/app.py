@@ -15,7 +15,6 @@ import structlog
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -24,21 +23,23 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import problems
+from ledger.http import bodies, openapi, problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
-from ledger.http.edge import edge
+from ledger.http.edge import wrap
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
-from ledger.http.policy import policy_history, read_policy, replace_policy
+from ledger.http.policy import policy_history, policy_what_if, read_policy, replace_policy
 from ledger.http.problems import problem
+from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
+from ledger.http.review import read_review
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
-from ledger.metrics import metrics
+from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import Access, forget_old_windows
 from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
@@ -55,9 +56,6 @@ from projections.runner import registry
 from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
-
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 _TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -126,20 +124,8 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     # (async: Litestar would run a plain function in a worker thread, for every request.)
     await authorize(request)
     _known_query_only(request)
-    _json_only(request)
-
-
-def _json_only(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON (checked before anything is parsed or written)."""
-    if request.method not in _BODY_METHODS:
-        return
-    length = request.headers.get("content-length")
-    has_body = (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
-    if not has_body:
-        return
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(status_code=415, detail=f"send application/json, not {media_type or 'no content type'}")
+    if bodies.json_only(request):
+        bodies.no_repeated_keys(await request.body())
 
 
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
@@ -190,31 +176,40 @@ def create_app(
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         dependencies={name: _from_state(name) for name in _DEPENDENCIES},
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=_openapi_config(),
         logging_config=None,
         debug=False,
     )
+    openapi.conform(app)
+    wrap(
+        app,
+        settings.request_timeout_s,
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
+    )
+    return app
 
 
 ROUTES = [
     IncidentController,
+    read_review,
     read_feed,
     stream_events,
     receive_signal,
+    review_reply,
     WebhookController,
     AuditController,
     read_policy,
     replace_policy,
     policy_history,
+    policy_what_if,
     report_sla,
     report_coverage,
     healthz,
@@ -252,6 +247,7 @@ async def _open(
     state.shell = Shell(store, policies, clock, state.folds)
     state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings
+    state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)
     state.signer = checkpoints.load_signer(settings)
     state.webhooks = WebhookStore(state.pool)
     state.webhook_wake = asyncio.Event()

@@ -13,6 +13,7 @@ from enum import IntEnum
 
 import asyncpg
 
+from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, NotFound
 
 KEY_PREFIX = "clk_"
@@ -101,6 +102,7 @@ async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Sc
     """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
     if not TENANT_PATTERN.match(tenant):
         raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
+    name = identity.name(name, "name")  # (says which character, before the pattern refuses it)
     if not NAME_PATTERN.match(name):
         raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
     token = new_token()
