@@ -217,7 +217,12 @@ class Worker:
             if outcome.succeeded:
                 await conn.execute(SUCCEEDED, tenant, subscription_id, cursor, event.position + 1)
             else:
-                next_at = await self._failed(conn, tenant, subscription_id, sub, cursor, started_at, outcome)
+                reason, next_at = _after_failure(self.policy, sub, started_at, outcome)
+                if reason is not None:
+                    await conn.execute(DISABLE, tenant, subscription_id, cursor, reason)
+                    log.warning("webhook_disabled", tenant=tenant, webhook=str(subscription_id), reason=reason)
+                else:
+                    await conn.execute(FAILED, tenant, subscription_id, cursor, started_at, next_at)
             with contextlib.suppress(asyncpg.ForeignKeyViolationError):
                 # (A subscription deleted meanwhile takes its log with it.)
                 async with conn.transaction():
@@ -251,33 +256,19 @@ class Worker:
             )
         return outcome.succeeded
 
-    async def _failed(
-        self,
-        conn: asyncpg.Connection,
-        tenant: str,
-        subscription_id: uuid.UUID,
-        sub: asyncpg.Record,
-        cursor: int,
-        started_at: datetime,
-        outcome: Outcome,
-    ) -> datetime | None:
-        """A failed attempt: disable the subscription (410 Gone, or failing too long), or retry
-        later; when the next attempt is due (None: disabled)."""
-        failing_since = sub["failing_since"] or started_at
-        gave_up = started_at - failing_since >= timedelta(seconds=self.policy.disable_after_s)
-        if outcome.gone or gave_up:
-            reason = (
-                "the receiver answered 410 Gone"
-                if outcome.gone
-                else f"failing since {failing_since.isoformat()}; last error: {outcome.error}"
-            )
-            await conn.execute(DISABLE, tenant, subscription_id, cursor, reason)
-            log.warning("webhook_disabled", tenant=tenant, webhook=str(subscription_id), reason=reason)
-            return None
-        delay = retry_delay(sub["attempts"] + 1, self.policy, outcome.retry_after_s)
-        next_at = started_at + timedelta(seconds=delay)
-        await conn.execute(FAILED, tenant, subscription_id, cursor, started_at, next_at)
-        return next_at
+
+def _after_failure(
+    policy: RetryPolicy, sub: asyncpg.Record, started_at: datetime, outcome: Outcome
+) -> tuple[str | None, datetime | None]:
+    """After a failed attempt: why to disable the subscription (410 Gone, or failing for too
+    long), or else when to try again."""
+    failing_since = sub["failing_since"] or started_at
+    if outcome.gone:
+        return "the receiver answered 410 Gone", None
+    if started_at - failing_since >= timedelta(seconds=policy.disable_after_s):
+        return f"failing since {failing_since.isoformat()}; last error: {outcome.error}", None
+    delay = retry_delay(sub["attempts"] + 1, policy, outcome.retry_after_s)
+    return None, started_at + timedelta(seconds=delay)
 
 
 MIN_GAP_S = 0.05
