@@ -3,8 +3,8 @@ becomes the key's Principal again, or nothing.
 
 The cookie holds `<tenant>.<random id>`; the table keeps only the id's sha256 (ledger.store.web_sessions).
 A session is as good as its key: every request looks the key up again (ledger.store.keys.find_key,
-trusted for at most a second), so a revoked key ends its sessions within a second. Sessions never
-authenticate the API (/v1 stays bearer-only); they only open the web pages.
+one index probe; not the API's one-second cache), so a revoked key ends its sessions at once.
+Sessions never authenticate the API (/v1 stays bearer-only); they only open the web pages.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ async def reports_page(request: Request[Any, Any, Any], clock: NamedDependency[C
     since = now - timedelta(weeks=weeks)
     tenant = session_of(request).principal.tenant
     state = request.app.state
-    sla = await weekly_sla(state.pool, state.projections, tenant, since, now)
-    coverage = await role_coverage(state.pool, state.projections, tenant, since, now)
+    sla = await weekly_sla(state.pool, state.projections, state.folds, tenant, since, now)
+    coverage = await role_coverage(state.pool, state.projections, state.folds, tenant, since, now)
     span = charts.weeks_between(since, now)
     return page(
         request,
@@ -63,7 +63,7 @@ async def sla_csv(request: Request[Any, Any, Any], clock: NamedDependency[Clock]
     now = clock()
     state = request.app.state
     tenant = session_of(request).principal.tenant
-    report = await weekly_sla(state.pool, state.projections, tenant, now - timedelta(weeks=weeks), now)
+    report = await weekly_sla(state.pool, state.projections, state.folds, tenant, now - timedelta(weeks=weeks), now)
     return _csv(report_csv.sla_csv(report, "week"), "sla-by-week.csv")
 
 
@@ -74,5 +74,5 @@ async def coverage_csv(
     now = clock()
     state = request.app.state
     tenant = session_of(request).principal.tenant
-    report = await role_coverage(state.pool, state.projections, tenant, now - timedelta(weeks=weeks), now)
+    report = await role_coverage(state.pool, state.projections, state.folds, tenant, now - timedelta(weeks=weeks), now)
     return _csv(report_csv.coverage_csv(report), "coverage.csv")
