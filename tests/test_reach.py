@@ -169,7 +169,7 @@ async def test_one_suggestion_per_crossing_with_concurrent_watchers_and_identica
 
     # The views (escalation_due included) rebuild identically.
     projections = registry(policies)
-    await catch_up_all(pool, projections, tenant.name)
+    await catch_up_all(pool, projections, tenant.name, None)
     before = await _views(pool, tenant.name)
     await rebuild(pool, projections["incident_views"], tenant.name)
     assert await _views(pool, tenant.name) == before

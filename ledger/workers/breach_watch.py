@@ -37,6 +37,7 @@ from ledger.store.events import Appended, EventStore
 from ledger.store.policies import PolicyStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import Projection, catch_up
 from projections.view_queries import escalations_due, next_due, notices_due, tenants_with_open, views_position
 
@@ -97,8 +98,7 @@ async def suggest_escalation(
 class QuietTenants:
     """Per process: tenants where no notice can fall due before a known instant, as long as their
     views stay as they were (the incident_views checkpoint where the last full round found
-    nothing). A round skips such a tenant instead of probing every open incident again, which
-    at 10,000 open incidents costs about 30 ms of database time per round and process."""
+    nothing). A round skips such a tenant instead of probing every open incident again."""
 
     def __init__(self) -> None:
         self._until: dict[str, tuple[int | None, datetime]] = {}
@@ -133,12 +133,14 @@ async def watch_tenant(
     quiet: QuietTenants | None = None,
     clock: Clock = utc_now,
     policies: PolicyStore | None = None,
+    folds: FoldCache | None = None,
 ) -> int:
     """Record the tenant's escalation suggestions and notices now due; `overdue_too`: also for
     milestones the view already shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`,
     skip the notices of a tenant it holds quiet, and hold it quiet after a full round that found
-    nothing. `policies`: where the incidents' plans are read (default: a store of its own)."""
-    await catch_up(pool, [views], tenant, wait=False)
+    nothing. `policies`: where the incidents' plans are read (default: a store of its own); `folds`:
+    the process's fold cache, which catching the views up resumes from."""
+    await catch_up(pool, [views], tenant, wait=False, folds=folds)
     now = clock()
     recorded = 0
     async with pool.acquire() as conn:
@@ -169,8 +171,8 @@ async def watch_tenant(
     return recorded
 
 
-# The rounds that also look for milestones already shown breached (at 100,000 incidents with
-# 10,000 of them open and overdue, that probe costs about 40 ms of database time).
+# The rounds that also look for milestones already shown breached (a probe of every open,
+# overdue incident: costly where there are many).
 OVERDUE_EVERY = 12
 
 
@@ -183,6 +185,7 @@ async def run_forever(
     lead: Leader | None = None,
     *,
     clock: Clock = utc_now,
+    folds: FoldCache | None,
     policies: PolicyStore | None = None,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
@@ -208,6 +211,7 @@ async def run_forever(
                     overdue_too=overdue_too,
                     quiet=quiet,
                     clock=clock,
+                    folds=folds,
                     policies=policies,
                 )
         except asyncio.CancelledError:
