@@ -22,7 +22,10 @@ Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_LINE)]
 Title = Annotated[str, Meta(min_length=1, max_length=500, pattern=_LINE)]
 Text = Annotated[str, Meta(min_length=1, max_length=20_000, pattern=_TEXT)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=_TEXT)]
-Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
+# (`\s` differs between Python's regexes, which check, and ECMAScript's, which clients read the
+# document with: Python's takes in U+0085, ECMAScript's U+FEFF. Both are refused explicitly, with
+# the other C1 controls, so that both read the pattern alike.)
+Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$")]
 Reference = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=_LINE)]
 Role = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
