@@ -1,6 +1,6 @@
-"""Who is calling and how often: a presented API key becomes a Principal, and each key's
-requests are counted against its per-minute limit (shared by all processes through the database).
-The key rows themselves: ledger.store.keys."""
+"""Who is calling, as whom they write, and how often: a presented API key becomes a Principal,
+a write's actor is verified or claimed by its key, and each key's requests are counted against its
+per-minute limit (shared by all processes through the database). The key rows: ledger.store.keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from ledger.domain.errors import RateLimited
+from ledger.domain.errors import InvalidValue, RateLimited
 from ledger.store.keys import (
     KEY_PREFIX,
     Principal,
@@ -48,6 +48,19 @@ class _Window:
 
 
 _windows: dict[bytes, _Window] = {}
+
+
+def verified_actor(who: Principal, actor: str) -> bool:
+    """Whether a write by `who` naming `actor` records a verified actor. A personal key writes as
+    its person and as nobody else (InvalidValue on `actor`); an integration key's actor is claimed."""
+    if who.person is None:
+        return False
+    if actor != who.person:
+        raise InvalidValue(
+            f"this is a personal key of {who.person}: its writes are recorded as {who.person}, not as {actor}",
+            field="actor",
+        )
+    return True
 
 
 async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> Principal | None:

@@ -31,23 +31,29 @@ class Scope(IntEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, name and scope."""
+    """Who is calling: the key's tenant, name and scope, and for a personal key its person."""
 
     tenant: str
     name: str
     scope: Scope
+    person: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who a write names when its body names nobody: the person, else the key's name."""
+        return self.person if self.person is not None else self.name
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
-INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
+INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope, person) VALUES ($1, $2, $3, $4, $5)"
 REVOKE_KEY = """
 UPDATE api_keys SET revoked_at = now()
  WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
 RETURNING key_hash
 """
 LOOKUP_KEY = """
-SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+SELECT key_hash, tenant_id, name, scope, person FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
 # Adds a process's hits since its last report to the key's current window; answers the total.
 COUNT_HITS = """
@@ -91,17 +97,20 @@ def new_token() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope) -> str:
-    """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
+async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope, person: str | None = None) -> str:
+    """Create the tenant if it is new, then a key; return the key (the only time it is visible).
+    With `person`, a personal key: its writes are recorded as that person's, verified."""
     if not TENANT_PATTERN.match(tenant):
         raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
     if not NAME_PATTERN.match(name):
         raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
+    if person is not None and not NAME_PATTERN.match(person):
+        raise InvalidValue(f"person must match {NAME_PATTERN.pattern} (e.g. an email address)")
     token = new_token()
     async with conn.transaction():
         await conn.execute(CREATE_TENANT, tenant)
         try:
-            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower())
+            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower(), person)
         except asyncpg.UniqueViolationError as exc:
             raise InvalidValue(f"tenant {tenant} already has an active key named {name}") from exc
     return token
@@ -134,7 +143,7 @@ async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
         _found.pop(presented, None)
         return None
-    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], row["person"])
     if len(_found) > 10_000:
         _found.clear()
     _found[presented] = (principal, now + KEY_CACHE_SECONDS)
