@@ -1,4 +1,4 @@
-"""The `crisis-ledger` command: serve, migrate, keys."""
+"""The `crisis-ledger` command: serve, migrate, projections, audit, review, what-if, keys."""
 
 from __future__ import annotations
 
@@ -6,18 +6,22 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 
 from ledger.config import Settings
-from ledger.domain.errors import LedgerError
+from ledger.domain.errors import LedgerError, NotFound
 from ledger.logs import configure
 from ledger.store.database import embedded_running, start_embedded, stop_embedded
 from ledger.store.keys import Scope, create_key, revoke_key, tenant_exists
 from ledger.store.migrate import MigrationError, migrate
+from ledger.terminal import Progress, summary
 
 DEMO_TENANT = "demo"
+T = TypeVar("T")
 DEMO_KEY_NAME = "demo-admin"
 
 
@@ -181,41 +185,53 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_rebuild(args: argparse.Namespace) -> int:
-    from ledger import gc_tuning
+def _with_pool(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run `work` on a small pool of the configured (or embedded) database, migrated first."""
     from ledger.store.database import create_pool
-    from ledger.store.policies import PolicyStore
-    from projections.rebuild import rebuild_all
-    from projections.runner import registry
 
-    settings = Settings.from_env()
-    configure(settings.log_format, "warning")
     url, embedded = _database_url(settings)
 
-    async def run() -> dict[str, int]:
+    async def run() -> T:
         await _migrate(url)
         pool = await create_pool(url, settings, min_size=1, max_size=2)
         try:
-            projections = registry(PolicyStore(pool))
-            names = [args.name] if args.name else list(projections)
-            unknown = [n for n in names if n not in projections]
-            if unknown:
-                raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
-            with gc_tuning.fewer_collections():
-                return await rebuild_all(pool, projections, names)
+            return await work(pool)
         finally:
             await pool.close()
 
     try:
-        done = asyncio.run(run())
-    except LedgerError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
+        return asyncio.run(run())
     finally:
         if embedded:
             stop_embedded(settings.data_dir)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from ledger import gc_tuning
+    from ledger.store.policies import PolicyStore
+    from projections.rebuild import events_in_ledger, rebuild_all
+    from projections.runner import registry
+
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+
+    async def run(pool: asyncpg.Pool) -> tuple[dict[str, int], Progress]:
+        projections = registry(PolicyStore(pool))
+        names = [args.name] if args.name else list(projections)
+        unknown = [n for n in names if n not in projections]
+        if unknown:
+            raise LedgerError(f"unknown projection {unknown[0]!r}; known: {', '.join(projections)}")
+        with gc_tuning.fewer_collections(), Progress("rebuild", await events_in_ledger(pool), "events") as bar:
+            return await rebuild_all(pool, projections, names, bar.advance), bar
+
+    try:
+        done, bar = _with_pool(settings, run)
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
     for name, position in done.items():
         print(f"rebuilt {name} (events applied up to the tenants' heads: {position})", file=sys.stderr)
+    summary(f"Rebuilt {', '.join(done)} from {bar.done:,} events in {bar.elapsed:.1f} s.")
     return 0
 
 
@@ -227,35 +243,33 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
-    from ledger.store.audit import tenants_to_verify
-    from ledger.store.database import create_pool
+    from ledger.store.audit import HEAD_POSITION, tenants_to_verify
+    from projections.rebuild import events_in_ledger
 
     settings = Settings.from_env()
     configure(settings.log_format, "warning")
-    url, embedded = _database_url(settings)
 
-    async def run() -> list[dict[str, object]]:
-        await _migrate(url)
+    async def run(pool: asyncpg.Pool) -> list[dict[str, object]]:
         signer = checkpoints.load_signer(settings)
-        pool = await create_pool(url, settings, min_size=1, max_size=2)
-        try:
-            tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
-            reports = []
+        tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
+        total = await (pool.fetchval(HEAD_POSITION, args.tenant) if args.tenant else events_in_ledger(pool))
+        reports = []
+        with Progress("verify", total or 0, "events") as bar:
             for tenant in tenants:
-                report = await audit.verify_tenant(pool, tenant, signer.public_key, trusted_keys=signer.trusted)
+                report = await audit.verify_tenant(
+                    pool, tenant, signer.public_key, trusted_keys=signer.trusted, progress=bar.advance
+                )
                 reports.append({"tenant": tenant, **msgspec.to_builtins(report)})
-            return reports
-        finally:
-            await pool.close()
+        return reports
 
-    try:
-        reports = asyncio.run(run())
-    finally:
-        if embedded:
-            stop_embedded(settings.data_dir)
+    reports = _with_pool(settings, run)
     for report in reports:
         print(json.dumps(report, default=str))
-    return 0 if all(r["ok"] for r in reports) else 1
+    broken = [str(r["tenant"]) for r in reports if not r["ok"]]
+    checked = sum(int(str(r["checked"])) for r in reports)
+    verdict = f"BROKEN in {', '.join(broken)}" if broken else "all intact"
+    summary(f"Verified {len(reports)} tenant chain(s), {checked:,} events: {verdict}.")
+    return 0 if not broken else 1
 
 
 def cmd_verify_export(args: argparse.Namespace) -> int:
@@ -265,12 +279,65 @@ def cmd_verify_export(args: argparse.Namespace) -> int:
     from ledger.audit.export import ExportError, public_key_from, verify_export
 
     try:
-        result = verify_export(Path(args.file), public_key_from(args.public_key))
+        with Progress("verify-export", 0, "events") as bar:
+
+            def tick(done: int, total: int) -> None:
+                bar.total = total
+                bar.advance(done - bar.done)
+
+            result = verify_export(Path(args.file), public_key_from(args.public_key), tick)
     except (OSError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2, default=str))
+    verdict = "intact" if result["ok"] else f"BROKEN: {result.get('problem')}"
+    summary(f"Checked {result['checked']:,} events of tenant {result['tenant']}'s export offline: {verdict}.")
     return 0 if result["ok"] else 1
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Print an incident's post-incident review (Markdown, or HTML with --format html)."""
+    from ledger import cli_reports
+
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    try:
+        as_of = cli_reports.instant(args.as_of, "--as-of")
+        text = _with_pool(
+            settings, lambda pool: cli_reports.review(pool, args.tenant, args.incident, args.format, as_of)
+        )
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2 if not isinstance(exc, NotFound) else 1
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_what_if(args: argparse.Namespace) -> int:
+    """Measure the window's incidents under a proposed plan; a table (or --json) on stdout."""
+    from ledger import cli_reports
+    from projections.reports import ReportFilter
+
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    try:
+        document = cli_reports.proposed_plan(Path(args.policy))
+        flt = ReportFilter(
+            since=cli_reports.instant(args.since, "--since"),
+            until=cli_reports.instant(args.until, "--until"),
+            severity=args.severity,
+            scenario=args.scenario,
+            channel=args.channel,
+        )
+        out = _with_pool(settings, lambda pool: cli_reports.run_what_if(pool, args.tenant, document, flt))
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for error in exc.extra.get("errors", []):
+            print(f"  - {error['message']}", file=sys.stderr)
+        return 2
+    sys.stdout.write(cli_reports.as_json(out) if args.json else cli_reports.summary_table(out))
+    summary(f"What-if: {out.incidents:,} incidents, {out.changed_total:,} milestone(s) change status.")
+    return 0
 
 
 def openapi_document() -> str:
@@ -325,6 +392,24 @@ def parser() -> argparse.ArgumentParser:
         help="base64 as GET /v1/audit/public-key gives it, a PEM, or a file with either",
     )
     vexp.set_defaults(func=cmd_verify_export)
+
+    rev = sub.add_parser("review", help="print an incident's post-incident review (Markdown or HTML)")
+    rev.add_argument("incident", metavar="INCIDENT_ID")
+    rev.add_argument("--tenant", required=True)
+    rev.add_argument("--format", choices=["md", "html"], default="md")
+    rev.add_argument("--as-of", default=None, help="the review as the ledger knew it then (RFC 3339)")
+    rev.set_defaults(func=cmd_review)
+
+    wif = sub.add_parser("what-if", help="measure past incidents under a proposed plan (writes nothing)")
+    wif.add_argument("policy", metavar="POLICY.json", help="a whole policy document, as PUT /v1/policy takes it")
+    wif.add_argument("--tenant", required=True)
+    wif.add_argument("--since", required=True, help="incidents detected at or after (RFC 3339)")
+    wif.add_argument("--until", required=True, help="incidents detected before (RFC 3339)")
+    wif.add_argument("--severity", choices=["sev1", "sev2", "sev3", "sev4"], default=None)
+    wif.add_argument("--scenario", default=None)
+    wif.add_argument("--channel", default=None)
+    wif.add_argument("--json", action="store_true", help="print the API's JSON answer instead of a table")
+    wif.set_defaults(func=cmd_what_if)
 
     keys = sub.add_parser("keys", help="create or revoke API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)

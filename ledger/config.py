@@ -34,7 +34,7 @@ class Settings:
     statement_timeout_ms: int = 10_000
     connect_timeout_s: float = 5.0
     migrate_on_start: bool = True
-    log_format: str = "json"
+    log_format: str = "auto"
     log_level: str = "info"
     webhook_allow_private: bool = False
     breach_watch_interval_s: float = 5.0
@@ -75,7 +75,7 @@ class Settings:
             statement_timeout_ms=_int("LEDGER_STATEMENT_TIMEOUT_MS", 10_000),
             connect_timeout_s=_int("LEDGER_CONNECT_TIMEOUT_MS", 5_000) / 1000,
             migrate_on_start=_bool("LEDGER_MIGRATE_ON_START", True),
-            log_format=os.environ.get("LEDGER_LOG_FORMAT", "json"),
+            log_format=os.environ.get("LEDGER_LOG_FORMAT", "auto"),
             log_level=os.environ.get("LEDGER_LOG_LEVEL", "info"),
             webhook_allow_private=_bool("LEDGER_WEBHOOK_ALLOW_PRIVATE", False),
             breach_watch_interval_s=_int("LEDGER_BREACH_WATCH_INTERVAL_MS", 5_000) / 1000,

@@ -1,4 +1,8 @@
-"""structlog setup: JSON lines on stderr. The request id and the access log are ledger.http.edge's."""
+"""structlog setup on stderr: a person's console lines on a terminal, JSON lines otherwise.
+
+`LEDGER_LOG_FORMAT`: `auto` (the default) picks by whether stderr is a terminal; `json` or
+`console` forces one. The request id and the access log are ledger.http.edge's.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,28 @@ from typing import Any
 
 import structlog
 
+FORMATS = ("auto", "json", "console")
 
-def configure(fmt: str = "json", level: str = "info") -> None:
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
-    )
+
+def renderer_for(fmt: str, tty: bool) -> Any:
+    """JSON for machines (a pipe, a container's log), the console renderer for a person."""
+    if fmt == "json" or (fmt == "auto" and not tty):
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=fmt == "auto")
+
+
+def configure(fmt: str = "auto", level: str = "info") -> None:
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            renderer,
+            renderer_for(fmt, tty),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),

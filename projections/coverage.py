@@ -278,3 +278,31 @@ def _sweep(
                 if role in needed and role not in held_then:
                     uncovered[role] += b - a
     return full_coverage_at, uncovered
+
+
+def uncovered_spans(state: CoverageState, policy: Policy, now: datetime) -> list[tuple[str, datetime, datetime]]:
+    """(role, from, until): the stretches up to `now` during which a role was required by the
+    severity then in force, the incident open, and nobody held it; the gaps a review lists.
+
+    Read off the definition segment by segment (quadratic in the changes: one incident's review,
+    not the hot path); a role's consecutive segments are merged, and the seconds of its spans add
+    up to its `uncovered_seconds` (tests/test_postmortem.py checks it)."""
+    if state.start is None:
+        return []
+    now = now.astimezone(UTC)
+    instants = {state.start, *(at for at, _ in state.severities), *(at for at, _ in state.lifecycle)}
+    for h in state.holds:
+        instants.update(t for t in (h.since, h.until) if t is not None)
+    points = sorted(t for t in instants if t <= now)
+    running: dict[str, datetime] = {}  # role -> since when it has been missing
+    spans: list[tuple[str, datetime, datetime]] = []
+    for a, b in pairwise([*points, now]):
+        if b <= a:
+            continue
+        missing = set(missing_at(state, policy, a)) if open_at(state, a) else set()
+        for role in [r for r in running if r not in missing]:
+            spans.append((role, running.pop(role), a))
+        for role in sorted(missing - running.keys()):
+            running[role] = a
+    spans += [(role, since, now) for role, since in running.items() if now > since]
+    return sorted(spans, key=lambda s: (s[1], s[0]))

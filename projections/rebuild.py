@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -25,6 +25,7 @@ SELECT {FOLD_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
+EVENTS_IN_LEDGER = "SELECT coalesce(sum(head_position), 0)::bigint FROM tenants"
 TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 
 
@@ -33,8 +34,15 @@ async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> in
     return await rebuild_together(pool, [projection], tenant)
 
 
+Progress = Callable[[int], None]  # told of each n events folded
+
+
 async def rebuild_together(
-    pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, streams_per_batch: int = 2000
+    pool: asyncpg.Pool,
+    projections: Sequence[Projection],
+    tenant: str,
+    streams_per_batch: int = 2000,
+    progress: Progress | None = None,
 ) -> int:
     """Recompute a tenant's rows of several projections in one transaction, reading each stream once.
 
@@ -60,7 +68,7 @@ async def rebuild_together(
             except TimeoutError:
                 spare = None
             try:
-                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch)
+                await _pipeline(conn, spare, projections, tenant, head, streams_per_batch, progress)
             finally:
                 if spare is not None:
                     await pool.release(spare)
@@ -79,6 +87,7 @@ async def _pipeline(
     tenant: str,
     head: int,
     streams_per_batch: int,
+    progress: Progress | None = None,
 ) -> None:
     """Reset the projections on `conn` and fold the streams up to `head` chunk by chunk (a
     producer task, reading on `spare` or on `conn`, meanwhile); write the records of each
@@ -89,10 +98,10 @@ async def _pipeline(
 
     async def produce_on_spare(reader: asyncpg.Connection) -> None:
         async with reader.transaction(isolation="repeatable_read", readonly=True):
-            await _produce(reader, turn, projections, tenant, head, streams_per_batch, ready)
+            await _produce(reader, turn, projections, tenant, head, streams_per_batch, ready, progress)
 
     producer = asyncio.ensure_future(
-        _produce(conn, turn, projections, tenant, head, streams_per_batch, ready)
+        _produce(conn, turn, projections, tenant, head, streams_per_batch, ready, progress)
         if spare is None
         else produce_on_spare(spare)
     )
@@ -120,6 +129,7 @@ async def _produce(
     head: int,
     streams_per_batch: int,
     ready: asyncio.Queue[list[list[Any]] | None],
+    progress: Progress | None = None,
 ) -> None:
     """Read the tenant's streams up to `head` on `reader`, chunk by chunk, and fold them: the
     records of each `streams_per_batch` streams (one list per projection) go to `ready`, then None."""
@@ -143,6 +153,8 @@ async def _produce(
             completed, stream = _complete_streams(rows, stream)
             await _fold_into(records, projections, tenant, completed)
             folded += len(completed)
+            if progress is not None:
+                progress(len(rows))
             if folded >= streams_per_batch:
                 await ready.put(records)
                 records, folded = [[] for _ in projections], 0
@@ -191,11 +203,19 @@ async def _next(ready: asyncio.Queue[Any], producer: asyncio.Future[None]) -> An
     return None
 
 
-async def rebuild_all(pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str]) -> dict[str, int]:
+async def events_in_ledger(pool: asyncpg.Pool) -> int:
+    """How many events all tenants have (what a rebuild or a verify of everything goes through)."""
+    return int(await pool.fetchval(EVENTS_IN_LEDGER))
+
+
+async def rebuild_all(
+    pool: asyncpg.Pool, projections: dict[str, Projection], names: Sequence[str], progress: Progress | None = None
+) -> dict[str, int]:
+    """Rebuild `names` for every tenant; `progress(n)` is told of each n events folded."""
     tenants = [r["id"] for r in await pool.fetch(ALL_TENANTS)]
     done = dict.fromkeys(names, 0)
     for tenant in tenants:
-        position = await rebuild_together(pool, [projections[name] for name in names], tenant)
+        position = await rebuild_together(pool, [projections[name] for name in names], tenant, progress=progress)
         for name in names:
             done[name] += position
     for name in names:

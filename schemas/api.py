@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -29,6 +29,8 @@ Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][
 # (Litestar leaves a bound of 0 out of the OpenAPI document, as if unset: "extra" puts it back.)
 Reach = Annotated[int, Meta(ge=0, le=10**15, extra_json_schema={"extra": {"minimum": 0}})]
 Instant = Annotated[datetime, Meta(tz=True)]
+Language = Literal["en", "tr"]
+TemplateId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 
 
 class _Write(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -68,6 +70,37 @@ class ReplyBody(_Write, kw_only=True, forbid_unknown_fields=True):
     url: Url | None = None
     approved_by: Name | None = None
     drafted_by: Name | None = None
+    language: Language | None = None
+    template_id: TemplateId | None = None
+
+
+class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A draft to review (`POST /v1/replies/review`): nothing is written."""
+
+    text: Text
+    channel: Channel = Channel.X
+    visibility: Visibility = Visibility.PUBLIC
+    language: Language | None = None
+    incident_id: uuid.UUID | None = None
+
+
+class FindingOut(msgspec.Struct, kw_only=True):
+    kind: str
+    level: Literal["problem", "advice"]
+    start: int
+    end: int
+    excerpt: str
+    message: str
+
+
+class ReviewOut(msgspec.Struct, kw_only=True):
+    verdict: Literal["ok", "flagged"]
+    language: Language
+    weighted_length: int
+    fits: bool
+    findings: list[FindingOut]
+    rules: str
+    require_approval: bool
 
 
 class SeverityBody(_Write, kw_only=True, forbid_unknown_fields=True):
@@ -256,3 +289,45 @@ class AssigneeLoad(msgspec.Struct, kw_only=True):
 class CoverageReport(msgspec.Struct, kw_only=True):
     roles: list[RoleCoverage]
     assignees: list[AssigneeLoad]
+
+
+class WhatIfBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A proposed plan, tried on the incidents detected in [since, until) (and matching the filters)."""
+
+    policy: Annotated[dict[str, Any], Meta(description="A whole policy document, as PUT /v1/policy takes it")]
+    since: Instant
+    until: Instant
+    severity: Severity | None = None
+    scenario: Scenario | None = None
+    channel: Channel | None = None
+
+
+class MilestoneOutcome(msgspec.Struct, kw_only=True):
+    """How a milestone came out (at the time of the request): its status and due time."""
+
+    status: Annotated[str, Meta(description="pending, met, breached or cancelled")]
+    due_at: datetime | None
+
+
+class WhatIfChange(msgspec.Struct, kw_only=True):
+    incident_id: uuid.UUID
+    metric: Annotated[str, Meta(description="acknowledge, first_response, update or resolve")]
+    current: Annotated[MilestoneOutcome | None, Meta(description="Under the incident's own plan; null: no target")]
+    proposed: Annotated[MilestoneOutcome | None, Meta(description="Under the proposed plan; null: no target")]
+
+
+class WhatIfOut(msgspec.Struct, kw_only=True):
+    """The same incidents measured under their own plans and under the proposed one."""
+
+    current: Annotated[SlaReport, Meta(description="Equal to GET /v1/reports/sla with the same filters")]
+    proposed: SlaReport
+    changed: Annotated[
+        list[WhatIfChange],
+        Meta(
+            description="The milestones whose status differs (or with a target on one side only), "
+            "by detection time; at most `changed_limit`"
+        ),
+    ]
+    changed_total: Annotated[int, Meta(description="How many milestones differ in all")]
+    changed_limit: int
+    incidents: Annotated[int, Meta(description="How many incidents were measured")]

@@ -96,6 +96,18 @@ class Unassigned(_Data, tag="unassigned"):
     reason: str | None = None
 
 
+class ReplyReview(msgspec.Struct, frozen=True, kw_only=True):
+    """The review a reply passed when it was recorded: its verdict, the kinds of problem found
+    (the reply was approved despite them when `verdict` is flagged), the advice given, the
+    language it was read in, and the version of the review rules."""
+
+    verdict: str
+    kinds: list[str]
+    advice: list[str] = []
+    language: str
+    rules: str
+
+
 class Replied(_Data, tag="replied"):
     channel: Channel
     text: str
@@ -106,6 +118,9 @@ class Replied(_Data, tag="replied"):
     drafted_by: str | None = None
     # sha256 of the UTF-8 text: statement provenance an auditor can check against a screenshot.
     text_sha256: str = ""
+    # Added with the reply review: absent (null) on replies recorded before it.
+    review: ReplyReview | None = None
+    template_id: str | None = None
 
 
 class SeverityChanged(_Data, tag="severity_changed"):

@@ -31,6 +31,24 @@ class SeverityPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     targets: dict[str, Target | None]
 
 
+class ReplyReviewPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How replies are reviewed: whether a flagged public reply needs `approved_by`, and the
+    tenant's own words: `terms` added to the built-in lists per kind, `allow` removed from them."""
+
+    require_approval_when_flagged: bool = True
+    terms: dict[str, list[str]] = {}
+    allow: list[str] = []
+
+
+class HoldingStatement(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A pre-approved first statement for a scenario, in a language; a reply may name it (`template_id`)."""
+
+    id: str
+    text: str
+    language: str = "en"
+    scenario: str | None = None
+
+
 class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The plan: role catalogue, one plan per severity (sev1..sev4), named business-hours calendars.
     `version` is assigned by the server (0: the built-in default)."""
@@ -39,3 +57,5 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     roles: list[str]
     severities: dict[str, SeverityPlan]
     calendars: dict[str, Calendar] = {}
+    reply_review: ReplyReviewPlan = msgspec.field(default_factory=ReplyReviewPlan)
+    holding_statements: list[HoldingStatement] = []

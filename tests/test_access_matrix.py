@@ -9,11 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from ledger.store.keys import revoke_key
+from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 
 Setup = Callable[[Any, Tenant], Awaitable[dict[str, str]]]
@@ -68,6 +70,12 @@ class Case:
     also_ok: int | None = None  # a second success status that depends on state (200 for "already there")
 
 
+def _what_if() -> dict[str, Any]:
+    now = clock.now()
+    since, until = (now - timedelta(days=7)).isoformat(), (now + timedelta(days=1)).isoformat()
+    return {"policy": POLICY, "since": since, "until": until}
+
+
 POLICY = {
     "roles": ["incident_lead", "social_responder", "communications", "legal", "customer_support", "executive_sponsor"],
     "severities": {
@@ -91,6 +99,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/incidents/{incident_id}/events"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/sla"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/coverage"): Case("read", 200, _incident, owned=True),
+    ("GET", "/v1/incidents/{incident_id}/review"): Case("read", 200, _incident, owned=True),
     ("POST", "/v1/incidents/{incident_id}/acknowledge"): Case("write", 201, _incident, body={}, owned=True),
     ("POST", "/v1/incidents/{incident_id}/assignments"): Case(
         "write", 201, _incident, body={"role": "legal", "assignee": "x"}, owned=True
@@ -109,9 +118,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/policy"): Case("read", 200),
     ("PUT", "/v1/policy"): Case("admin", 200, body=POLICY),
     ("GET", "/v1/policy/history"): Case("read", 200),
+    ("POST", "/v1/policy/what-if"): Case("read", 200, _incident, body=_what_if, appends=False),
     ("GET", "/v1/reports/sla"): Case("read", 200),
     ("GET", "/v1/reports/coverage"): Case("read", 200),
     ("POST", "/v1/signals"): Case("write", 201, body=_signal),
+    ("POST", "/v1/replies/review"): Case("read", 200, body={"text": "We are sorry. Please DM us."}, appends=False),
     ("POST", "/v1/webhooks"): Case(
         "admin", 201, body={"url": "https://93.184.216.34/x", "enabled": False}, appends=False
     ),

@@ -330,6 +330,10 @@ async def test_verify_export_command_on_a_real_export(app_client, pool, tmp_path
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["ok"] is True
+    # On a pipe: plain progress lines, then a summary for a person (stdout stays the JSON).
+    checked = json.loads(run.stdout)["checked"]
+    assert f"verify-export: {checked:,}/{checked:,} events (100%)" in run.stderr
+    assert run.stderr.splitlines()[-1].endswith("export offline: intact.")
     await tamper(pool, ("UPDATE events SET actor = 'x' WHERE tenant_id = $1 AND position = 2", tenant.name))
     path = await _export(app_client, tenant, tmp_path)
     run = subprocess.run(  # noqa: ASYNC221 - a short child process; nothing else runs meanwhile
@@ -339,6 +343,7 @@ async def test_verify_export_command_on_a_real_export(app_client, pool, tmp_path
         timeout=60,
     )
     assert run.returncode == 1 and json.loads(run.stdout)["problem"]["position"] == 2
+    assert "offline: BROKEN" in run.stderr
 
 
 async def test_as_of_answers_match_the_history(app_client, pool):
@@ -428,6 +433,10 @@ async def test_audit_verify_command_checks_every_tenant(app_client, pool, databa
     run = await asyncio.to_thread(verify)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["ok"] is True
+    # On a pipe: plain progress lines, then a summary for a person (stdout stays the JSON).
+    checked = json.loads(run.stdout)["checked"]
+    assert f"verify: {checked:,}/{checked:,} events (100%)" in run.stderr
+    assert run.stderr.splitlines()[-1] == f"Verified 1 tenant chain(s), {checked} events: all intact."
     await tamper(pool, ("UPDATE events SET actor = 'x' WHERE tenant_id = $1 AND position = 3", tenant.name))
     run = await asyncio.to_thread(verify)
     assert run.returncode == 1

@@ -19,7 +19,7 @@ PACKAGES = ("ledger", "projections", "schemas")
 # logging, metrics, the LRU, the wall clock, the garbage collector's settings.
 BASE = {"ledger", "ledger.config", "ledger.logs", "ledger.metrics", "ledger.lru", "ledger.clock", "ledger.gc_tuning"}
 # Entry points: they wire everything together.
-ENTRY = {"ledger.cli"}
+ENTRY = {"ledger.cli", "ledger.cli_reports", "ledger.terminal"}
 
 # layer -> the other layers it may import (every layer may import itself).
 ALLOWED: dict[str, set[str]] = {

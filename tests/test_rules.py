@@ -29,6 +29,7 @@ from ledger.domain.commands import (
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, LedgerError, NotFound
+from ledger.domain.review import RULES_VERSION, review
 from ledger.domain.rules import Assignment, Incident, Status, decide, evolve, fold, x_weighted_length
 from schemas.events import (
     Acknowledged,
@@ -45,6 +46,7 @@ from schemas.events import (
     PolicyChanged,
     Reopened,
     Replied,
+    ReplyReview,
     Resolved,
     Severity,
     SeverityChanged,
@@ -180,8 +182,26 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def recorded_review(text: str, channel: Channel = Channel.X, visibility: Visibility = Visibility.PUBLIC) -> ReplyReview:
+    """What the decider records of the review of a reply on DETECTED's sev2 incident."""
+    found = review(text, channel=str(channel), visibility=str(visibility), severity="sev2")
+    return ReplyReview(
+        verdict=found.verdict,
+        kinds=sorted({f.kind for f in found.findings if f.level == "problem"}),
+        advice=sorted({f.kind for f in found.findings if f.level == "advice"}),
+        language=found.language,
+        rules=RULES_VERSION,
+    )
+
+
 def replied(text: str, channel: Channel = Channel.X, visibility: Visibility = Visibility.PUBLIC) -> Replied:
-    return Replied(channel=channel, text=text, visibility=visibility, text_sha256=sha256(text))
+    return Replied(
+        channel=channel,
+        text=text,
+        visibility=visibility,
+        text_sha256=sha256(text),
+        review=recorded_review(text, channel, visibility),
+    )
 
 
 # detected: first event only
@@ -387,6 +407,7 @@ def test_reply_records_the_text_and_its_sha256() -> None:
             url="https://x.com/brand/status/9",
             approved_by="legal@brand.example",
             text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            review=ReplyReview(verdict="ok", kinds=[], advice=[], language="en", rules=RULES_VERSION),
         )
     )
 

@@ -43,6 +43,7 @@ CROSS_TENANT = {
         "SELECT t.id FROM tenants t WHERE t.head_position > 0 AND EXISTS",
     ): "work list: views behind",
     ("projections/rebuild.py", "SELECT id FROM tenants ORDER BY id"): "rebuild: every tenant, one at a time",
+    ("projections/rebuild.py", "SELECT coalesce(sum(head_position)"): "rebuild and verify progress: an aggregate",
     ("ledger/metrics.py", "SELECT p.projection, sum(greatest"): "metrics: an aggregate, no tenant in it",
     ("ledger/metrics.py", "SELECT coalesce(sum(greatest(t.head_position"): "metrics: an aggregate",
     ("ledger/metrics.py", "SELECT kind, count(*)::bigint AS n FROM sla_notices"): "metrics: an aggregate",

@@ -211,6 +211,9 @@ def public_key_from(value: str) -> str:
     return text
 
 
+PROGRESS_EVERY = 1000
+
+
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
@@ -244,17 +247,29 @@ class _Tally:
     checkpoints_verified: int = 0
     covered_up_to: int | None = None  # the last position a signed checkpoint was shown to cover
     end: dict[str, Any] | None = None
+    expected: int = 0  # events, as the header counts them
+    progress: Callable[[int, int], None] | None = None  # told (events, expected) every PROGRESS_EVERY
+
+    def counted(self) -> None:
+        self.events += 1
+        if self.progress is not None and self.events % PROGRESS_EVERY == 0:
+            self.progress(self.events, self.expected)
 
 
-def verify_export(path: Path, public_key: str) -> dict[str, Any]:
-    """Check an export with nothing but the file and the service's public key."""
+def verify_export(path: Path, public_key: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Check an export with nothing but the file and the service's public key; `progress(done,
+    expected)` is told of the events checked every PROGRESS_EVERY, and at the start and the end."""
     lines = _lines(path)
     header = _header(next(lines, (0, None))[1])
     walker = Walker.after(header.tenant, header.anchor_position, header.anchor_hash)
-    tally = _Tally()
+    tally = _Tally(expected=max(0, header.last - header.first + 1), progress=progress)
+    if progress is not None:
+        progress(0, tally.expected)
     problem = _anchor_problem(header)
     if problem is None:
         problem = _walk(lines, walker, header, public_key, _scan(path, header.tenant), tally)
+    if progress is not None:
+        progress(tally.events, tally.expected)
     if problem is None:
         problem = _end_problem(tally, walker, header.through)
     covered = tally.covered_up_to
@@ -375,7 +390,7 @@ def _take_chained(
     if not fed:
         return walker.broken
     if kind == "event":
-        tally.events += 1
+        tally.counted()
     else:
         tally.links += 1
     if signed:

@@ -76,10 +76,12 @@ async def verify_tenant(
     *,
     expect: tuple[int, str] | None = None,
     trusted_keys: frozenset[str] = frozenset(),
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyOut:
     """Recompute the tenant's chain from the stored rows; also check the signed checkpoints and,
     given `expect` = an auditor's kept (position, hash), that today's history extends it.
-    `trusted_keys`: earlier public keys whose checkpoints still count (after a key rotation)."""
+    `trusted_keys`: earlier public keys whose checkpoints still count (after a key rotation).
+    `progress(n)` is told of each n events checked."""
     keys = trusted_keys | {public_key}
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         # One snapshot: the head row, the checkpoints and the events are read as of one instant.
@@ -114,7 +116,7 @@ async def verify_tenant(
                 return _refused(head_position, head_hash, refused)
         side = await _side_check(pool, conn, tenant, head_position)
         try:
-            problem = await _walk(conn, tenant, walker, newest, take, lambda: forged)
+            problem = await _walk(conn, tenant, walker, newest, take, lambda: forged, progress)
             if problem is None and head is None and walker.position > 0:
                 detail = "the tenant's row (its chain head) is missing, but it has events"
                 problem = Broken(walker.position, None, "missing", detail)
@@ -170,6 +172,7 @@ async def _walk(
     newest: Any,
     take: Callable[[Any], None],
     forged_at: Callable[[], int | None],
+    progress: Callable[[int], None] | None = None,
 ) -> Broken | None:
     """Feed the events batch by batch, each batch's checkpoints first; the first problem or None.
     Rows go through the walker's fast path; from the first row it does not accept, the rest of
@@ -200,6 +203,8 @@ async def _walk(
                     await ahead
             raise
         await feed_rest(conn, walker, batch, accepted, after)
+        if progress is not None:
+            progress(len(batch))
         if ahead is None or len(batch) < len(rows):  # the end, or a forged checkpoint
             break
         rows, after = following, upto

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from ledger.domain.plan import ReplyReviewPlan
 from schemas.events import Channel, NoteKind, Severity, Visibility
 
 
@@ -60,6 +61,11 @@ class Reply(_Command, frozen=True, kw_only=True):
     url: str | None = None
     approved_by: str | None = None
     drafted_by: str | None = None
+    language: str | None = None  # (None: detected)
+    template_id: str | None = None
+    # Filled in by the shell from the plan in force, so the rules stay pure.
+    review_plan: ReplyReviewPlan = ReplyReviewPlan()
+    holding_ids: frozenset[str] = frozenset()
 
 
 class ChangeSeverity(_Command, frozen=True, kw_only=True):

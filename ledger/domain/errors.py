@@ -36,6 +36,13 @@ class InvalidValue(LedgerError):
     title = "Invalid value"
 
 
+class ReplyFlagged(LedgerError):
+    """A public reply the review flagged, sent without `approved_by` while the plan asks for one (422)."""
+
+    kind = "reply-flagged"
+    title = "The reply was flagged by the review and needs approved_by"
+
+
 class VersionConflict(LedgerError):
     """`If-Match` named a version the incident is no longer at (412)."""
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from schemas.policy import Calendar, Policy, SeverityPlan, Target
+from ledger.domain.review.rule import PROBLEM_KINDS
+from schemas.policy import Calendar, HoldingStatement, Policy, ReplyReviewPlan, SeverityPlan, Target
 
 SEVERITIES: Final = ("sev1", "sev2", "sev3", "sev4")
 METRICS: Final = ("acknowledge", "first_response", "update", "resolve")
@@ -25,6 +26,12 @@ WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ROLE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM_RE: Final = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STATEMENT_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+REVIEW_LANGUAGES: Final = ("en", "tr")
+_MAX_TERMS: Final = 500
+_MAX_TERM_CHARS: Final = 200
+_MAX_STATEMENTS: Final = 200
+_MAX_STATEMENT_CHARS: Final = 20_000
 
 
 class PolicyInvalid(ValueError):
@@ -145,6 +152,49 @@ def validation_errors(policy: Policy) -> list[str]:
             errors.append(f"severities: unknown severity {sev!r}")
             continue
         errors.extend(_plan_errors(sev, plan, seen, policy.calendars))
+    errors.extend(_reply_review_errors(policy.reply_review))
+    errors.extend(_holding_statement_errors(policy.holding_statements))
+    return errors
+
+
+def _words_errors(where: str, words: list[str]) -> list[str]:
+    if len(words) > _MAX_TERMS:
+        return [f"{where}: at most {_MAX_TERMS} entries, got {len(words)}"]
+    return [
+        f"{where}[{i}]: must be 1 to {_MAX_TERM_CHARS} characters of text"
+        for i, word in enumerate(words)
+        if not word.strip() or len(word) > _MAX_TERM_CHARS
+    ]
+
+
+def _reply_review_errors(plan: ReplyReviewPlan) -> list[str]:
+    errors: list[str] = []
+    for kind, words in plan.terms.items():
+        if kind not in PROBLEM_KINDS:
+            errors.append(f"reply_review.terms: unknown kind {kind!r} (one of {', '.join(PROBLEM_KINDS)})")
+        errors.extend(_words_errors(f"reply_review.terms.{kind}", words))
+    errors.extend(_words_errors("reply_review.allow", plan.allow))
+    return errors
+
+
+def _holding_statement_errors(statements: list[HoldingStatement]) -> list[str]:
+    errors: list[str] = []
+    if len(statements) > _MAX_STATEMENTS:
+        errors.append(f"holding_statements: at most {_MAX_STATEMENTS}, got {len(statements)}")
+    seen: set[str] = set()
+    for i, statement in enumerate(statements):
+        where = f"holding_statements[{i}]"
+        if not _STATEMENT_ID_RE.match(statement.id):
+            errors.append(f"{where}.id: invalid id {statement.id!r} (must match ^[a-z0-9][a-z0-9_-]{{0,63}}$)")
+        if statement.id in seen:
+            errors.append(f"{where}.id: duplicate id {statement.id!r}")
+        seen.add(statement.id)
+        if statement.language not in REVIEW_LANGUAGES:
+            errors.append(f"{where}.language: must be one of {', '.join(REVIEW_LANGUAGES)}")
+        if not statement.text.strip() or len(statement.text) > _MAX_STATEMENT_CHARS:
+            errors.append(f"{where}.text: must be 1 to {_MAX_STATEMENT_CHARS} characters of text")
+        if statement.scenario is not None and not 1 <= len(statement.scenario) <= 64:
+            errors.append(f"{where}.scenario: must be 1 to 64 characters")
     return errors
 
 

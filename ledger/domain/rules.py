@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 from twitter_text import parse_tweet
@@ -31,8 +32,9 @@ from ledger.domain.commands import (
     Signal,
     Unassign,
 )
-from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound
-from ledger.domain.plan import PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
+from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.review import RULES_VERSION, review
 from schemas.api import Name
 from schemas.events import (
     Acknowledged,
@@ -48,6 +50,7 @@ from schemas.events import (
     PolicyChanged,
     Reopened,
     Replied,
+    ReplyReview,
     Resolved,
     Severity,
     SeverityChanged,
@@ -157,7 +160,7 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
         case Assign(), Incident():
             return _assigned(cmd, state)
         case Reply(), Incident():
-            return _replied(cmd)
+            return _replied(cmd, state)
         case ChangeSeverity(), Incident():
             if cmd.severity == state.severity:
                 raise _not_allowed(cmd, state, f"the severity is already {cmd.severity}")
@@ -195,8 +198,8 @@ def _assigned(cmd: Assign, state: Incident) -> Assigned:
     return Assigned(role=cmd.role, assignee=cmd.assignee)
 
 
-def _replied(cmd: Reply) -> Replied:
-    """A reply; a public one on X must fit X's weighted length."""
+def _replied(cmd: Reply, state: Incident) -> Replied:
+    """A reply; a public one on X must fit X's weighted length, and carries the review it passed."""
     if cmd.visibility == Visibility.PUBLIC and cmd.channel == Channel.X and not surely_fits_on_x(cmd.text):
         weighted = x_weighted_length(cmd.text)
         if weighted > X_WEIGHTED_LIMIT:
@@ -215,6 +218,8 @@ def _replied(cmd: Reply) -> Replied:
         approved_by=cmd.approved_by,
         drafted_by=cmd.drafted_by,
         text_sha256=hashlib.sha256(cmd.text.encode()).hexdigest(),
+        review=_reviewed(cmd, state),
+        template_id=cmd.template_id,
     )
 
 
@@ -315,6 +320,17 @@ def merge_or_detect(signal: Signal, open_incident: uuid.UUID | None, new_id: uui
     )
 
 
+def checked_plan(document: dict[str, Any], version: int) -> Policy:
+    """`document` as the plan at `version`, or InvalidValue listing every problem it has: how a
+    plan from outside is refused, whether it is to replace the plan or to be tried (what-if)."""
+    try:
+        return parse_policy(document, version)
+    except PolicyInvalid as exc:
+        raise InvalidValue(
+            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
+        ) from exc
+
+
 def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> list[NewEvent]:
     """The policy_changed event that makes `cmd.document` the plan after `current_version`, or
     InvalidValue listing every problem of the document. The plan takes effect when it is
@@ -324,10 +340,42 @@ def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> lis
     except msgspec.ValidationError as exc:
         raise InvalidValue(f"actor: {exc}", field="actor") from exc
     version = current_version + 1
-    try:
-        policy = parse_policy(cmd.document, version)
-    except PolicyInvalid as exc:
-        raise InvalidValue(
-            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
-        ) from exc
+    policy = checked_plan(cmd.document, version)
     return [NewEvent(data=PolicyChanged(version=version, policy=policy_to_dict(policy)), occurred_at=now, actor=actor)]
+
+
+def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:
+    """The reply's review, recorded on its event; a flagged public reply needs `approved_by`
+    when the plan says so (PRODUCT.md "Reply review")."""
+    if cmd.template_id is not None and cmd.template_id not in cmd.holding_ids:
+        raise InvalidValue(f"no holding statement {cmd.template_id!r} in the plan in force", field="template_id")
+    plan = cmd.review_plan
+    try:
+        found = review(
+            cmd.text,
+            channel=str(cmd.channel),
+            visibility=str(cmd.visibility),
+            language=cmd.language,
+            severity=str(state.severity),
+            terms=plan.terms,
+            allow=plan.allow,
+        )
+    except ValueError as exc:
+        raise InvalidValue(str(exc), field="language") from exc
+    problems = [f for f in found.findings if f.level == "problem"]
+    public = cmd.visibility == Visibility.PUBLIC
+    if problems and public and plan.require_approval_when_flagged and not cmd.approved_by:
+        kinds = ", ".join(sorted({f.kind for f in problems}))
+        raise ReplyFlagged(
+            f"the review flagged this public reply ({kinds}); change it, or send it with approved_by",
+            language=found.language,
+            findings=[msgspec.to_builtins(f) for f in found.findings],
+            rules=RULES_VERSION,
+        )
+    return ReplyReview(
+        verdict=found.verdict,
+        kinds=sorted({f.kind for f in problems}),
+        advice=sorted({f.kind for f in found.findings if f.level == "advice"}),
+        language=found.language,
+        rules=RULES_VERSION,
+    )

@@ -31,9 +31,11 @@ from ledger.http.edge import edge
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
-from ledger.http.policy import policy_history, read_policy, replace_policy
+from ledger.http.policy import policy_history, policy_what_if, read_policy, replace_policy
 from ledger.http.problems import problem
+from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
+from ledger.http.review import read_review
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
@@ -196,7 +198,12 @@ def create_app(
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[edge(settings.request_timeout_s, ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify"))],
+        middleware=[
+            edge(
+                settings.request_timeout_s,
+                ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
+            )
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=_openapi_config(),
         logging_config=None,
@@ -206,14 +213,17 @@ def create_app(
 
 ROUTES = [
     IncidentController,
+    read_review,
     read_feed,
     stream_events,
     receive_signal,
+    review_reply,
     WebhookController,
     AuditController,
     read_policy,
     replace_policy,
     policy_history,
+    policy_what_if,
     report_sla,
     report_coverage,
     healthz,

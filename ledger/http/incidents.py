@@ -322,6 +322,8 @@ class IncidentController(Controller):
             url=data.url,
             approved_by=data.approved_by,
             drafted_by=data.drafted_by,
+            language=data.language,
+            template_id=data.template_id,
         )
         return await _act(request, shell, who, cmd, if_match, idempotency_key)
 

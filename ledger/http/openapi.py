@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 
 from schemas.api import Problem
 
@@ -24,6 +27,7 @@ _COMMON = {
     503: _spec("The database is unavailable; retry"),
 }
 ERRORS_READ: dict[int, ResponseSpec] = dict(_COMMON)
+NOT_ACCEPTABLE = {406: _spec("None of the media types this operation serves is acceptable (see `Accept`)")}
 ERRORS_WRITE: dict[int, ResponseSpec] = {
     **_COMMON,
     409: _spec("The action is not allowed in the incident's current state"),
@@ -32,3 +36,26 @@ ERRORS_WRITE: dict[int, ResponseSpec] = {
     415: _spec("Request body is not application/json"),
     422: _spec("Invalid values, or an Idempotency-Key reused for a different request"),
 }
+# A read that takes a body (a draft to review): the body's own problems, and nothing of a write's.
+ERRORS_READ_BODY: dict[int, ResponseSpec] = {
+    **_COMMON,
+    413: _spec("Request body too large"),
+    415: _spec("Request body is not application/json"),
+    422: _spec("Invalid values"),
+}
+
+
+def also_served_as(*media_types: str) -> type[Operation]:
+    """An Operation class whose 200 answer lists `media_types` (text bodies) besides the one the
+    handler's return type documents: a route that answers CSV, Markdown or HTML by `Accept`."""
+
+    @dataclass
+    class Negotiated(Operation):
+        def __post_init__(self) -> None:
+            ok = (self.responses or {}).get("200")
+            if isinstance(ok, OpenAPIResponse):
+                ok.content = dict(ok.content or {})
+                for media in media_types:
+                    ok.content[media] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+
+    return Negotiated

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, put
+from litestar import Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
+from ledger.clock import Clock
 from ledger.domain import commands as c
+from ledger.domain.errors import InvalidValue
+from ledger.domain.rules import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.incidents import IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
 from ledger.store.policies import POLICY_HISTORY, PolicyStore
-from schemas.api import PolicyChangeOut, PolicyHistoryPage
+from projections.reports import ReportFilter
+from projections.runner import catch_up_all
+from projections.whatif import what_if
+from schemas.api import PolicyChangeOut, PolicyHistoryPage, WhatIfBody, WhatIfOut
 from schemas.policy import Policy
 
 
@@ -89,3 +95,37 @@ async def policy_history(
             )
         )
     return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
+
+
+@post(
+    "/v1/policy/what-if",
+    opt=READ,
+    status_code=200,
+    responses={k: v for k, v in ERRORS_WRITE.items() if k not in (409, 412)},
+    tags=["policy"],
+    summary="Try a plan on past incidents (writes nothing)",
+)
+async def policy_what_if(
+    request: Request[Any, Any, Any],
+    policies: NamedDependency[PolicyStore],
+    clock: NamedDependency[Clock],
+    data: JSONBody[WhatIfBody],
+) -> WhatIfOut:
+    """The incidents detected in [since, until) measured under the plans they were measured
+    against (`current`, equal to GET /v1/reports/sla with the same filters) and under `policy`
+    (`proposed`), with the milestones whose status or due time would change. `policy` is
+    refused exactly as PUT /v1/policy refuses it (422 `invalid-value`)."""
+    plan = checked_plan(data.policy, 0)
+    if data.since >= data.until:
+        raise InvalidValue("since must be before until", field="since")
+    tenant = principal_of(request).tenant
+    pool = request.app.state.pool
+    await catch_up_all(pool, request.app.state.projections, tenant)
+    flt = ReportFilter(
+        since=data.since,
+        until=data.until,
+        severity=str(data.severity) if data.severity else None,
+        scenario=data.scenario,
+        channel=str(data.channel) if data.channel else None,
+    )
+    return await what_if(pool, policies, tenant, flt, plan, clock())

@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 
 from ledger.clock import Clock, utc_now
-from ledger.domain.commands import Assign, ChangePolicy, Command, Detect, Signal
+from ledger.domain.commands import Assign, ChangePolicy, Command, Detect, Reply, Signal
 from ledger.domain.errors import (
     ActionNotAllowed,
     IdempotencyKeyReused,
@@ -415,6 +415,10 @@ class Shell:
             case Assign():
                 _, roles = await self.policies.current_roles(tenant)
                 return msgspec.structs.replace(cmd, known_roles=roles)
+            case Reply():
+                plan = await self.policies.in_force(tenant)
+                ids = frozenset(s.id for s in plan.holding_statements)
+                return msgspec.structs.replace(cmd, review_plan=plan.reply_review, holding_ids=ids)
         return cmd
 
 

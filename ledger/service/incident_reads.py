@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.domain.errors import NotFound
+from ledger.domain.plan import Policy
 from ledger.domain.rules import Incident, evolve, fold
 from ledger.lru import Lru
 from ledger.store.events import EventStore, event_from_row
@@ -24,7 +25,7 @@ from projections.provenance import public_statements
 from projections.runner import Projection, catch_up_all
 from projections.view_queries import ListFilter, list_page
 from schemas.api import StatementOut
-from schemas.events import Event
+from schemas.events import Detected, Event
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,20 @@ class IncidentRead:
     incident: Incident
     blocks: Blocks
     statements: list[StatementOut] | None = None  # single reads only: the public replies' provenance
+
+
+@dataclass(frozen=True)
+class ReviewRead:
+    events: list[Event]
+    policy: Policy
+    blocks: Blocks
+    measured_at: datetime
+    as_of: datetime | None
+
+    @property
+    def title(self) -> str:
+        detected = self.events[0].data
+        return detected.title if isinstance(detected, Detected) else ""
 
 
 # At most this many events' worth of folds held per process: about 1 KB a held event, measured
@@ -111,10 +126,33 @@ class IncidentReader:
 
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
         """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then."""
+        events = await self.known_at(tenant, incident_id, as_of)
+        return replace(await self.render(tenant, events, as_of), statements=public_statements(events))
+
+    async def known_at(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> list[Event]:
+        """The incident's events recorded by `as_of` (NotFound if it was not detected by then)."""
         events = [e for e in await self.history(tenant, incident_id) if e.recorded_at <= as_of]
         if not events:
             raise NotFound(f"incident {incident_id} not found as of {as_of.isoformat()}")
-        return replace(await self.render(tenant, events, as_of), statements=public_statements(events))
+        return events
+
+    async def for_review(
+        self, tenant: str, incident_id: uuid.UUID, now: datetime, as_of: datetime | None = None
+    ) -> ReviewRead:
+        """What the post-incident review is written from: the whole stream measured at `now`, or
+        with `as_of` the events recorded by then measured then (as `read_as_of` reads them)."""
+        if as_of is None:
+            # Whole seconds: two requests within a second give the same document even while
+            # clocks run (every figure it shows is in whole seconds anyway). Never before the
+            # last fact (an occurred_at may lie a little ahead): as the stored views measure.
+            events = await self.history(tenant, incident_id)
+            at = max(now.replace(microsecond=0), max(e.occurred_at for e in events))
+        else:
+            events, at = await self.known_at(tenant, incident_id, as_of), as_of
+        incident = fold(events)
+        assert incident is not None
+        policy = await self.policies.version(tenant, incident.policy_version)
+        return ReviewRead(events, policy, blocks(events, policy, at), at, as_of)
 
     async def render(self, tenant: str, events: list[Event], now: datetime) -> IncidentRead:
         incident = fold(events)

@@ -37,7 +37,7 @@ class PolicyStore:
         # change, so one up to it that was not stored never will be (no need to ask).
         self._complete_upto: dict[str, int] = {}
         # Per tenant, when the version in force was read, and that version, for commands.
-        self._in_force: dict[str, tuple[float, int, frozenset[str]]] = {}
+        self._in_force: dict[str, tuple[float, Policy]] = {}
         self._changes: dict[str, int] = {}
 
     async def current(self, tenant: str, conn: asyncpg.Connection | None = None) -> Policy:
@@ -70,7 +70,12 @@ class PolicyStore:
         self._complete_upto[tenant] = max(upto, self._complete_upto.get(tenant, 0))
 
     async def current_roles(self, tenant: str) -> tuple[int, frozenset[str]]:
-        """The version in force and its roles, for a command (detect, assign) to decide with.
+        """The version in force and its roles, for a command (detect, assign) to decide with."""
+        policy = await self.in_force(tenant)
+        return policy.version, frozenset(policy.roles)
+
+    async def in_force(self, tenant: str) -> Policy:
+        """The plan in force, for a command (detect, assign, reply) to decide with.
 
         From memory for up to CURRENT_FOR_S: a command decided in that window after another
         process changed the plan without telling this one (a lost notification) uses the
@@ -79,13 +84,12 @@ class PolicyStore:
         held = self._in_force.get(tenant)
         now = time.monotonic()
         if held is not None and now - held[0] < CURRENT_FOR_S:
-            return held[1], held[2]
+            return held[1]
         changes = self._changes.get(tenant, 0)
         policy = await self.current(tenant)
-        roles = frozenset(policy.roles)
         if self._changes.get(tenant, 0) == changes:  # (else what was read may be older than the change)
-            self._in_force[tenant] = (now, policy.version, roles)
-        return policy.version, roles
+            self._in_force[tenant] = (now, policy)
+        return policy
 
     def changed(self, tenant: str) -> None:
         """The tenant's plan changed (here, or in another process): read it again."""

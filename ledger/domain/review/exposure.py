@@ -1,0 +1,75 @@
+"""Personal data posted in a public reply: card numbers, Turkish ID numbers, IBANs, personal phone
+numbers and e-mail addresses, street addresses. Language-neutral; validated where a checksum exists
+so an order number is not taken for a card.
+"""
+# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
+
+from __future__ import annotations
+
+import re
+
+_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_TC_KIMLIK = re.compile(r"(?<!\d)[1-9]\d{10}(?!\d)")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?\b")
+# Mobile numbers (Turkish 05xx, +90 5xx; international with a +) are a person's; 0850/444 and 1-800
+# style numbers are call centres, a next step rather than a leak.
+_PHONE = re.compile(
+    r"(?<![\d+])(?:(?:\+|00)90[ -]?|0)?\(?5\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
+    r"|(?<![\d+])\+(?!90)\d{1,3}[ -]?\(?\d{2,4}\)?[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)"
+    r"|(?<![\d+])\(?(?!800|888|877|866|855|844|833)[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}(?!\d)"
+)
+_EMAIL = re.compile(
+    r"\b[\w.+-]+@(?:gmail|googlemail|hotmail|outlook|live|msn|yahoo|icloud|me|aol|yandex|proton|protonmail|mail|gmx)"
+    r"\.[a-z.]{2,6}\b",
+    re.IGNORECASE,
+)
+_ADDRESS = re.compile(
+    r"\b\d{1,5}[a-z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|"
+    r"Court|Ct|Close|Way|Place|Pl)\b\.?"
+    r"|\b[\wçğıöşüÇĞİÖŞÜ]+ (?:Mah(?:allesi|\.)?|Mh\.)[ ,]+[^\n]{0,60}?(?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|"
+    r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
+)
+
+
+# Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
+_DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
+_ADDRESS_HINT = re.compile(r"\d")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _tc_kimlik_valid(number: str) -> bool:
+    """The Turkish national ID's two check digits."""
+    d = [int(c) for c in number]
+    tenth = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
+    return tenth == d[9] and sum(d[:10]) % 10 == d[10]
+
+
+def exposures(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, what) for each piece of personal data written out in the text."""
+    found: list[tuple[int, int, str]] = []
+    if "@" in text:
+        found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
+    if not _ADDRESS_HINT.search(text):
+        return found
+    found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
+    if not _DIGIT_RUN.search(text):
+        return found
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            found.append((*m.span(), "card number"))
+    for m in _TC_KIMLIK.finditer(text):
+        if _tc_kimlik_valid(m.group()):
+            found.append((*m.span(), "national ID number"))
+    found.extend((*m.span(), "IBAN") for m in _IBAN.finditer(text))
+    found.extend((*m.span(), "phone number") for m in _PHONE.finditer(text))
+    return found

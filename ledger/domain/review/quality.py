@@ -1,0 +1,162 @@
+"""Quality of the reply review against a labelled set: `python -m ledger.domain.review.quality [--data PATH]`.
+
+Prints, per language and split, the recall of problematic replies and the false-flag rate on fine
+ones, and per kind precision and recall; exits 1 when a target is missed in any language (on the
+whole set): recall >= 0.9 and false flags <= 0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from ledger.domain.review.reviewer import RULES_VERSION, review
+from ledger.domain.review.rule import PROBLEM_KINDS
+
+RECALL_TARGET = 0.9
+FALSE_FLAG_TARGET = 0.1
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "reply_review.jsonl"
+
+
+class Example(msgspec.Struct, frozen=True):
+    text: str
+    language: str
+    expected: str
+    kinds: list[str] = []
+    visibility: str = "public"
+    severity: str | None = None
+    note: str | None = None
+    split: str = "dev"
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    example: Example
+    verdict: str
+    kinds: frozenset[str]
+
+
+class Scores(msgspec.Struct, frozen=True):
+    problematic: int
+    fine: int
+    recall: float
+    false_flags: float
+
+
+def load(path: Path) -> list[Example]:
+    decoder = msgspec.json.Decoder(Example)
+    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def run(examples: Iterable[Example], *, detect_language: bool = False) -> list[Outcome]:
+    """Review every example; with `detect_language` the review is not told the language."""
+    outcomes = []
+    for ex in examples:
+        result = review(
+            ex.text,
+            visibility=ex.visibility,
+            language=None if detect_language else ex.language,
+            severity=ex.severity,
+        )
+        kinds = frozenset(f.kind for f in result.findings if f.level == "problem")
+        outcomes.append(Outcome(ex, result.verdict, kinds))
+    return outcomes
+
+
+def scores(outcomes: list[Outcome]) -> Scores:
+    bad = [o for o in outcomes if o.example.expected == "flagged"]
+    fine = [o for o in outcomes if o.example.expected == "ok"]
+    caught = sum(o.verdict == "flagged" for o in bad)
+    false_flags = sum(o.verdict == "flagged" for o in fine)
+    return Scores(len(bad), len(fine), caught / len(bad) if bad else 1.0, false_flags / len(fine) if fine else 0.0)
+
+
+def kind_scores(outcomes: list[Outcome], kind: str) -> tuple[int, float, float]:
+    """(support, precision, recall) of one kind against the labelled kinds."""
+    expected = [kind in o.example.kinds for o in outcomes]
+    found = [kind in o.kinds for o in outcomes]
+    hits = sum(e and f for e, f in zip(expected, found, strict=True))
+    precision = hits / sum(found) if any(found) else 1.0
+    recall = hits / sum(expected) if any(expected) else 1.0
+    return sum(expected), precision, recall
+
+
+def report(outcomes: list[Outcome], out: list[str]) -> bool:
+    """Append the report's lines to `out`; True when every language meets the targets."""
+    ok = True
+    out.append(f"rules {RULES_VERSION}")
+    out.append(f"{'language':<9}{'split':<6}{'bad':>5}{'fine':>6}{'recall':>8}{'false':>8}")
+    for lang in sorted({o.example.language for o in outcomes}):
+        mine = [o for o in outcomes if o.example.language == lang]
+        for split in ("dev", "test", "all"):
+            part = mine if split == "all" else [o for o in mine if o.example.split == split]
+            if not part:
+                continue
+            s = scores(part)
+            out.append(f"{lang:<9}{split:<6}{s.problematic:>5}{s.fine:>6}{s.recall:>8.3f}{s.false_flags:>8.3f}")
+            if split == "all" and (s.recall < RECALL_TARGET or s.false_flags > FALSE_FLAG_TARGET):
+                ok = False
+                out.append(f"  MISSED: {lang} needs recall >= {RECALL_TARGET} and false flags <= {FALSE_FLAG_TARGET}")
+        out.append(f"  {'kind':<14}{'support':>8}{'precision':>11}{'recall':>8}")
+        for kind in PROBLEM_KINDS:
+            support, precision, recall = kind_scores(mine, kind)
+            out.append(f"  {kind:<14}{support:>8}{precision:>11.3f}{recall:>8.3f}")
+    return ok
+
+
+def mistakes(outcomes: list[Outcome], split: str | None) -> list[str]:
+    lines = []
+    for o in outcomes:
+        if split and o.example.split != split:
+            continue
+        if (o.verdict == "flagged") != (o.example.expected == "flagged"):
+            lines.append(
+                f"  [{o.example.language} {o.example.split}] expected {o.example.expected}: {o.example.text}"
+                f"  -> {sorted(o.kinds)}"
+            )
+    return lines
+
+
+def speed(text: str, repeat: int = 500, rounds: int = 5) -> float:
+    """CPU microseconds per review of `text` (language detected), the best of a few rounds.
+
+    CPU time of this process, so that other work on a shared machine does not count against it.
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(repeat):
+            review(text, severity="sev2")
+        best = min(best, (time.process_time() - started) / repeat * 1e6)
+    return best
+
+
+TYPICAL_REPLY = (
+    "We're really sorry about the delay with your order, Sam. Our warehouse team had a system outage this "
+    "morning; your parcel ships today. DM us your order number and we'll send tracking details."
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--detect", action="store_true", help="do not tell the review the language")
+    parser.add_argument("--mistakes", choices=["dev", "test", "all"], help="list the misclassified replies")
+    args = parser.parse_args(argv)
+    outcomes = run(load(args.data), detect_language=args.detect)
+    lines: list[str] = []
+    ok = report(outcomes, lines)
+    if args.mistakes:
+        lines.append("mistakes:")
+        lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes)
+    lines.append(f"speed: {speed(TYPICAL_REPLY):.0f} µs (CPU) per review of a {len(TYPICAL_REPLY)}-character reply")
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""One review rule: a precompiled pattern, the kind it finds and the reason a person can act on."""
+# ruff: noqa: RUF002  (Turkish letters and typographic quotes are the subject here)
+
+from __future__ import annotations
+
+import re
+from typing import Literal, NamedTuple
+
+Kind = Literal["aggressive", "blame", "dismissive", "defensive", "sarcasm", "shouting", "threat", "private_data"]
+AdviceKind = Literal["no_empathy", "no_next_step"]
+PROBLEM_KINDS: tuple[Kind, ...] = (
+    "aggressive",
+    "blame",
+    "dismissive",
+    "defensive",
+    "sarcasm",
+    "shouting",
+    "threat",
+    "private_data",
+)
+ADVICE_KINDS: tuple[AdviceKind, ...] = ("no_empathy", "no_next_step")
+
+
+class Rule(NamedTuple):
+    """A pattern over the folded view; the named group `hit`, when present, is the finding's span.
+
+    `weak` rules (a bare denial, "there is no outage") only count when the reply neither acknowledges
+    the concern nor offers a next step; `negatable` rules do not count when negated ("not your fault");
+    `dm_ok` rules (asking for an address) do not count when the same sentence moves to a direct message;
+    `cased` rules match the lower-cased text before Turkish letters are folded ("sık" is not "sik").
+    """
+
+    kind: Kind
+    pattern: re.Pattern[str]
+    message: str
+    weak: bool = False
+    negatable: bool = False
+    dm_ok: bool = False
+    cased: bool = False
+
+
+def rule(
+    kind: Kind,
+    regex: str,
+    message: str,
+    *,
+    weak: bool = False,
+    negatable: bool = False,
+    dm_ok: bool = False,
+    cased: bool = False,
+) -> Rule:
+    """A rule with its pattern compiled once, at import."""
+    return Rule(kind, re.compile(regex), message, weak, negatable, dm_ok, cased)
+
+
+def words(*alternatives: str) -> str:
+    """A non-capturing alternation of regex fragments, whole words only."""
+    return r"\b(?:" + "|".join(alternatives) + r")\b"
+
+
+# Eye-rolls, smirks, upside-down faces, clowns and facepalms read as mockery in any language.
+SARCASTIC_EMOJI = r"[🙄🙃😏😒🤡🤦🥱🤭]"

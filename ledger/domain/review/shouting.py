@@ -1,0 +1,61 @@
+"""Shouting: words in capitals and runs of `!`/`?`, in any language.
+
+Read from the original text (case matters here), with quotations masked. `str.isupper` treats
+"İ", "Ş", "Ğ" as capitals, so Turkish shouting ("SİZİN HATANIZ") counts like English.
+"""
+# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+(?:['’]\w+)?")
+_PUNCTUATION_RUN = re.compile(r"[!?！？]{2,}")
+
+# Capitalised by convention, not raised voices. Tenants add their brand names with `allow`.
+ACRONYMS = frozenset(
+    """
+    DM DMS PM AM OK ID IDS SMS MMS USB URL URLS FAQ FAQS ASAP ETA HTTP HTTPS WWW GDPR KVKK CEO CTO CFO COO PR HR IT
+    AI API APIS APP VPN WIFI PDF IOS NFC SIM PIN PINS OTP CVV CVC IMEI LTE ISP UPS DHL USPS USA UK EU TV BBC CNN
+    UTC GMT CET EST PST QR TL TRY USD EUR GBP ATM IBAN EFT POS BTK TRT SGK PTT THY AVM TC TCKN SSS BDDK SPK EPDK
+    NATO UEFA FIFA NASA COVID HTML JSON CSS SQL AWS RAM CPU GPU SSD HDD LED LCD OLED HD UHD FHD GPS VAT KDV ÖTV
+    OTV MB GB TB KB SEO CRM ERP B2B B2C CV PS XL XS XXL MR MRS MS DR PHD MBA NHS IRS FBI CIA RSVP FYI TBD TBA
+    AB ABD İBB IBB BIM ŞOK A101 SIMS WHO UN UNICEF OECD IMF EFT HGS OGS TCDD İETT IETT MHRS ÖSYM OSYM YKS KPSS
+    """.split()
+)
+SHORT_CAPS_TOLERATED = 1  # one short capitalised word ("NOT", "ÇOK") is emphasis; two or more is shouting
+
+
+def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int, int, str]]:
+    """(start, end, reason) for capitalised words and runs of `!`/`?`."""
+    found: list[tuple[int, int, str]] = []
+    short: list[tuple[int, int]] = []
+    for match in _WORD.finditer(cased_masked):
+        word = match.group()
+        # Promo codes and model names ("SORRY20", "A320") are not words said aloud.
+        if not word.isupper() or any(c.isdigit() for c in word):
+            continue
+        letters = [c for c in word if c.isalpha()]
+        if len(letters) < 2:
+            continue
+        if word.upper() in ACRONYMS or word.split("'")[0].split("’")[0] in ACRONYMS or word.casefold() in allowed:
+            continue
+        if len(letters) >= 4:
+            found.append((*match.span(), "caps"))
+        else:
+            short.append(match.span())
+    if len(short) > SHORT_CAPS_TOLERATED:
+        found.extend((start, end, "caps") for start, end in short)
+    found.extend((*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked))
+    return merge_adjacent(found, cased_masked)
+
+
+def merge_adjacent(spans: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, str]]:
+    """One finding for "SHUT UP NOW" rather than three: spans joined when only spaces lie between."""
+    merged: list[tuple[int, int, str]] = []
+    for start, end, reason in sorted(spans):
+        if merged and merged[-1][2] == reason and not text[merged[-1][1] : start].strip(" ,"):
+            merged[-1] = (merged[-1][0], end, reason)
+        else:
+            merged.append((start, end, reason))
+    return merged

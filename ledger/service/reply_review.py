@@ -1,0 +1,51 @@
+"""Reviewing a draft reply before it is sent: the tenant's plan and the incident's severity, then
+the pure review (ledger.domain.review). Writes nothing; recorded replies are reviewed by the rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from ledger.domain.review import RULES_VERSION, review
+from ledger.service.incident_reads import IncidentReader
+from ledger.store.policies import PolicyStore
+from schemas.api import FindingOut, ReviewBody, ReviewOut
+
+
+async def review_draft(
+    policies: PolicyStore, reader: IncidentReader, tenant: str, body: ReviewBody, now: datetime
+) -> ReviewOut:
+    """The review a reply with this text would get if it were recorded now (on `incident_id`)."""
+    plan = await policies.in_force(tenant)
+    severity = await _severity(reader, tenant, body.incident_id, now)
+    found = review(
+        body.text,
+        channel=str(body.channel),
+        visibility=str(body.visibility),
+        language=body.language,
+        severity=severity,
+        terms=plan.reply_review.terms,
+        allow=plan.reply_review.allow,
+    )
+    return ReviewOut(
+        verdict=found.verdict,
+        language=found.language,
+        weighted_length=found.weighted_length,
+        fits=found.fits,
+        findings=[FindingOut(**_fields(f)) for f in found.findings],
+        rules=RULES_VERSION,
+        require_approval=found.verdict == "flagged"
+        and body.visibility == "public"
+        and plan.reply_review.require_approval_when_flagged,
+    )
+
+
+async def _severity(reader: IncidentReader, tenant: str, incident_id: uuid.UUID | None, now: datetime) -> str | None:
+    if incident_id is None:
+        return None
+    read = await reader.read(tenant, incident_id, now)  # (NotFound for another tenant's id, as anywhere)
+    return str(read.incident.severity)
+
+
+def _fields(finding: object) -> dict[str, object]:
+    return {name: getattr(finding, name) for name in ("kind", "level", "start", "end", "excerpt", "message")}

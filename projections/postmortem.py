@@ -1,0 +1,375 @@
+"""The post-incident review: one incident's events, measured, written out as Markdown (and HTML).
+
+A pure function of the incident's events, its plan and the instant it is measured at, so the same
+ledger gives the same document, byte for byte: sections in a fixed order, events in recorded
+order, times in UTC RFC 3339, nothing read from a clock here.
+
+Everything a client wrote (titles, names, texts, reasons, URLs, roles, review advice) is escaped
+before it goes into the Markdown: inline, every character that could start Markdown or HTML syntax
+(`\\ ` * _ [ ] < > | ~ & #`) is backslash-escaped and line breaks become `↵`, so no link, tag,
+heading or extra table cell can be made; long texts (statements, decisions, the resolution) go in
+fenced code blocks whose fence is longer than any run of backticks in them, so they are shown
+exactly as recorded (an auditor compares them with `text_sha256`). The HTML is that Markdown
+rendered by markdown-it-py with raw HTML off (`html=False`): whatever got through would still be
+printed as text, never interpreted.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from ledger.domain.plan import Policy
+from projections import coverage as cov
+from projections.incident_view import Blocks
+from projections.provenance import public_statements
+from schemas.api import StatementOut
+from schemas.blocks import Milestone, UpdateBlock
+from schemas.events import (
+    Acknowledged,
+    Assigned,
+    Detected,
+    Event,
+    Noted,
+    NoteKind,
+    Reopened,
+    Replied,
+    Resolved,
+    SeverityChanged,
+    SignalReceived,
+    SlaNotice,
+    Unassigned,
+    Visibility,
+)
+
+_INLINE_META = re.compile(r"([\\`*_\[\]<>|~&#])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NONE = "—"
+
+
+def escape(text: str | None) -> str:
+    """Client text made inert for one line of Markdown (a table cell, a heading, a list item)."""
+    if text is None:
+        return _NONE
+    flat = _LINE_BREAK.sub(" ↵ ", text).replace("\t", " ")
+    return _INLINE_META.sub(r"\\\1", flat) or _NONE
+
+
+def fenced(text: str) -> str:
+    """A fenced block showing `text` exactly: its fence is longer than any backtick run inside."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def instant(value: datetime | None) -> str:
+    """UTC, RFC 3339, whole seconds unless the instant has a fraction."""
+    if value is None:
+        return _NONE
+    value = value.astimezone(UTC)
+    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return _NONE
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if n]
+    return f"{seconds} s ({' '.join(parts) or '0s'})"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [_row(*header), _row(*("---" for _ in header)), *(_row(*r) for r in rows)]
+
+
+def verified(event: Event) -> str:
+    """Whether the ledger verified the actor (a field recorded with newer events) or took the client's word."""
+    return "verified" if getattr(event, "actor_verified", False) is True else "claimed"
+
+
+def review(
+    events: Sequence[Event], policy: Policy, blocks: Blocks, measured_at: datetime, as_of: datetime | None = None
+) -> str:
+    """The review in Markdown of one incident's `events` (recorded order), measured at `measured_at`
+    with `blocks` (its SLA and coverage then); `as_of` when the ledger is read as it was then."""
+    detected = events[0]
+    assert isinstance(detected.data, Detected), "an incident's first event is its detection"
+    lines = [f"# Post-incident review: {escape(detected.data.title)}", ""]
+    lines += _facts(events, blocks, measured_at, as_of)
+    lines += _sla(blocks)
+    lines += _coverage(events, policy, blocks, measured_at)
+    statements = public_statements(events)
+    lines += _statements(events, statements)
+    lines += _decisions(events)
+    lines += _timeline(events, statements)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _facts(events: Sequence[Event], blocks: Blocks, measured_at: datetime, as_of: datetime | None) -> list[str]:
+    first = events[0]
+    data = first.data
+    assert isinstance(data, Detected)
+    severities = [(first, str(data.severity), None, None)] + [
+        (e, str(e.data.severity), e.data.previous, e.data.reason) for e in events if isinstance(e.data, SeverityChanged)
+    ]
+    resolutions = [e for e in events if isinstance(e.data, Resolved)]
+    lifecycle = [e for e in events if isinstance(e.data, Resolved | Reopened)]
+    is_open = not lifecycle or isinstance(lifecycle[-1].data, Reopened)
+    acks = [e.occurred_at for e in events if isinstance(e.data, Acknowledged)]
+    reach = [e.data.reach for e in events if isinstance(e.data, Detected | SignalReceived) and e.data.reach is not None]
+    facts = [
+        ("Incident", f"`{first.incident_id}`"),
+        ("Title", escape(data.title)),
+        ("Status", "open" if is_open else "resolved"),
+        ("Severity", f"{severities[-1][1]} (detected as {data.severity})"),
+        ("Channel", str(data.channel)),
+        ("Scenario", escape(data.scenario)),
+        ("Source", escape(data.source_url)),
+        ("Reach", _NONE if not reach else f"{reach[-1]}" + (f" (at detection {data.reach})" if len(reach) > 1 else "")),
+        ("Detected", instant(first.occurred_at)),
+        ("Acknowledged", instant(min(acks) if acks else None)),
+        ("First resolved", instant(resolutions[0].occurred_at if resolutions else None)),
+        ("Resolved", instant(resolutions[-1].occurred_at if resolutions and not is_open else None)),
+        ("Policy version", str(data.policy_version)),
+        ("Events", f"{len(events)} (versions 1 to {events[-1].version})"),
+        ("Ledger as of", instant(as_of) if as_of is not None else f"{instant(events[-1].recorded_at)} (last recorded)"),
+    ]
+    if is_open and as_of is None:
+        facts.append(("Measured at", f"{instant(measured_at)} (open: running clocks are measured now)"))
+    lines = ["## Facts", "", *_table(("Fact", "Value"), facts), "", "### Severity history", ""]
+    rows = [
+        (instant(e.occurred_at), sev, str(prev) if prev else _NONE, escape(e.actor), verified(e), escape(reason))
+        for e, sev, prev, reason in severities
+    ]
+    lines += _table(("At", "Severity", "Previous", "Actor", "Actor is", "Reason"), rows)
+    return [*lines, ""]
+
+
+_METRICS = ("acknowledge", "first_response", "update", "resolve")
+
+
+def _sla(blocks: Blocks) -> list[str]:
+    rows = []
+    for metric in _METRICS:
+        block = getattr(blocks.sla, metric)
+        if block is None:
+            rows.append((metric, "no target", _NONE, _NONE, _NONE, _NONE, _NONE))
+        elif isinstance(block, Milestone):
+            rows.append(
+                (
+                    metric,
+                    _target(block.target_seconds, block.calendar),
+                    instant(block.due_at),
+                    block.status,
+                    instant(block.met_at),
+                    instant(block.breached_at),
+                    duration(block.elapsed_seconds),
+                )
+            )
+        else:
+            rows.append(_update_row(block))
+    lines = [
+        "## SLA outcomes",
+        "",
+        *_table(("Milestone", "Target", "Due", "Status", "Met at", "Breached at", "Elapsed"), rows),
+    ]
+    update = blocks.sla.update
+    if update is not None and update.gap_seconds:
+        lines += ["", "Update gaps (between public replies while open, in the target's calendar):", ""]
+        gaps = [
+            (str(i), duration(s), "breached" if b else "met")
+            for i, (s, b) in enumerate(zip(update.gap_seconds, update.gap_breached, strict=True), 1)
+        ]
+        lines += _table(("Gap", "Length", "Outcome"), gaps)
+    return [*lines, ""]
+
+
+def _target(seconds: int, calendar: str | None) -> str:
+    return duration(seconds) + (f" in calendar {escape(calendar)}" if calendar else "")
+
+
+def _update_row(block: UpdateBlock) -> tuple[str, ...]:
+    summary = f"{block.gaps} gaps, {block.breaches} breaches, longest {duration(block.max_gap_seconds)}"
+    if block.unanswered_breaches:
+        summary += f", {block.unanswered_breaches} unanswered"
+    return (
+        "update",
+        _target(block.target_seconds, block.calendar),
+        instant(block.due_at),
+        block.status,
+        _NONE,
+        instant(block.breached_at),
+        summary,
+    )
+
+
+def _coverage(events: Sequence[Event], policy: Policy, blocks: Blocks, measured_at: datetime) -> list[str]:
+    state = cov.fold(events)
+    block = blocks.coverage
+    lines = [
+        "## Coverage",
+        "",
+        f"- Required now: {', '.join(escape(r) for r in block.required) or _NONE}",
+        f"- Missing: {', '.join(escape(r) for r in block.missing) or _NONE}",
+        f"- Full coverage at: {instant(block.full_coverage_at)}",
+        "",
+        "### Who held which role when",
+        "",
+    ]
+    holds = [
+        (escape(h.role), escape(h.assignee), instant(h.since), instant(h.until) if h.until else "still held")
+        for h in state.holds
+    ]
+    lines += _table(("Role", "Assignee", "From", "Until"), holds) if holds else ["Nobody was assigned."]
+    lines += ["", "### Uncovered time per required role", ""]
+    totals = [(escape(role), duration(seconds)) for role, seconds in block.uncovered_seconds.items()]
+    lines += _table(("Role", "Uncovered (open, required, unheld)"), totals) if totals else ["No role is required."]
+    spans = cov.uncovered_spans(state, policy, measured_at)
+    lines += ["", "### Gaps", ""]
+    if spans:
+        gap_rows = [
+            (escape(role), instant(a), instant(b), duration(int((b - a).total_seconds()))) for role, a, b in spans
+        ]
+        lines += _table(("Role", "From", "Until", "Length"), gap_rows)
+    else:
+        lines.append("No gaps: every required role was held whenever the incident was open.")
+    return [*lines, ""]
+
+
+def _review_of(data: Replied) -> Any:
+    """The reply review recorded with newer replies (`data.review`), or None before it existed."""
+    return getattr(data, "review", None)
+
+
+def _part(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _statements(events: Sequence[Event], statements: list[StatementOut]) -> list[str]:
+    lines = ["## Public statements", ""]
+    if not statements:
+        return [*lines, "Nothing was said publicly.", ""]
+    by_id = {e.id: e for e in events}
+    for n, s in enumerate(statements, 1):
+        event = by_id[s.event_id]
+        rows = [
+            ("Drafted by", escape(s.drafted_by)),
+            ("Approved by", escape(s.approved_by)),
+            ("Posted by", f"{escape(s.sent_by)} ({verified(event)})"),
+            ("Posted at", instant(s.sent_at)),
+            ("Recorded by", escape(s.recorded_by)),
+            ("Recorded at", instant(s.recorded_at)),
+            ("URL", escape(s.url)),
+            ("In reply to", escape(s.in_reply_to)),
+            ("Text sha256", f"`{s.text_sha256}`" if s.text_sha256 else _NONE),
+            ("Event", f"`{s.event_id}` (version {s.version})"),
+        ]
+        verdict = _review_of(event.data) if isinstance(event.data, Replied) else None
+        if verdict is not None:
+            rows += [
+                ("Review verdict", escape(_text(_part(verdict, "verdict")))),
+                ("Review found", ", ".join(escape(_text(k)) for k in _part(verdict, "kinds") or []) or _NONE),
+                ("Review advice", " · ".join(escape(_text(a)) for a in _part(verdict, "advice") or []) or _NONE),
+                ("Review language", escape(_text(_part(verdict, "language")))),
+                ("Review rules", escape(_text(_part(verdict, "rules")))),
+            ]
+        else:
+            rows.append(("Review verdict", "not reviewed"))
+        lines += [f"### Statement {n} on {s.channel}, {instant(s.sent_at)}", "", *_table(("", "Value"), rows)]
+        lines += ["", fenced(s.text), ""]
+    return lines
+
+
+def _decisions(events: Sequence[Event]) -> list[str]:
+    lines = ["## Decisions", ""]
+    decisions = [e for e in events if isinstance(e.data, Noted) and e.data.kind == NoteKind.DECISION]
+    if not decisions:
+        return [*lines, "No decision was recorded.", ""]
+    for n, e in enumerate(decisions, 1):
+        assert isinstance(e.data, Noted)
+        lines += [f"### Decision {n}, {instant(e.occurred_at)}, by {escape(e.actor)} ({verified(e)})", ""]
+        lines += [fenced(e.data.text), ""]
+    return lines
+
+
+def _timeline(events: Sequence[Event], statements: list[StatementOut]) -> list[str]:
+    numbered = {s.event_id: n for n, s in enumerate(statements, 1)}
+    rows = [
+        (
+            str(e.version),
+            instant(e.occurred_at),
+            instant(e.recorded_at),
+            e.type,
+            escape(e.actor),
+            verified(e),
+            escape(e.recorded_by),
+            _what(e, numbered),
+        )
+        for e in events
+    ]
+    header = ("#", "Occurred", "Recorded", "Event", "Actor", "Actor is", "Recorded by", "What")
+    return ["## Timeline", "", *_table(header, rows), ""]
+
+
+def _what(event: Event, statements: dict[Any, int]) -> str:
+    match event.data:
+        case Detected() as d:
+            return f"detected as {d.severity} on {d.channel}: {escape(d.title)}"
+        case SignalReceived() as s:
+            return f"signal: reach {s.reach if s.reach is not None else _NONE}, {escape(s.source_url)}"
+        case Acknowledged() as a:
+            return "acknowledged" + (f": {escape(a.note)}" if a.note else "")
+        case Assigned() as a:
+            return f"{escape(a.assignee)} takes {escape(a.role)}"
+        case Unassigned() as u:
+            return f"{escape(u.assignee)} leaves {escape(u.role)}" + (f": {escape(u.reason)}" if u.reason else "")
+        case Replied(visibility=Visibility.PUBLIC) as r:
+            return f"public reply on {r.channel} (statement {statements.get(event.id, '?')})"
+        case Replied() as r:
+            return f"private reply on {r.channel}: {escape(r.text)}"
+        case SeverityChanged() as s:
+            return f"severity {s.previous or '?'} → {s.severity}" + (f": {escape(s.reason)}" if s.reason else "")
+        case Noted() as n:
+            return f"{n.kind}: {escape(n.text)}"
+        case Resolved() as r:
+            return f"resolved: {escape(r.summary)}"
+        case Reopened() as r:
+            return f"reopened: {escape(r.reason)}"
+        case SlaNotice() as n:
+            return f"SLA {n.metric} {n.kind} (due {instant(n.due_at)})"
+        case _:
+            return _NONE
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
+    "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;"
+    "text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:.75rem;white-space:pre-wrap}"
+)
+
+
+def to_html(markdown: str, title: str) -> str:
+    """A standalone HTML page of the review (raw HTML in the Markdown is never passed through)."""
+    body = _MARKDOWN.render(markdown)
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Post-incident review: {html.escape(title)}</title>\n<style>{_STYLE}</style>\n"
+        f"</head>\n<body>\n{body}</body>\n</html>\n"
+    )
