@@ -57,6 +57,10 @@ class Settings:
     checkpoint_interval_s: float = 300.0
     # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
     signing_previous_keys: tuple[str, ...] = ()
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
+    metrics_token: str | None = None
+    # The database-derived series are computed at most this often per process, whatever the scrape rate.
+    metrics_cache_s: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -96,6 +100,8 @@ class Settings:
             if os.environ.get("LEDGER_SIGNING_KEY_FILE")
             else None,
             checkpoint_interval_s=_int("LEDGER_CHECKPOINT_INTERVAL_MS", 300_000) / 1000,
+            metrics_token=os.environ.get("LEDGER_METRICS_TOKEN") or None,
+            metrics_cache_s=_int("LEDGER_METRICS_CACHE_MS", 10_000) / 1000,
             signing_previous_keys=tuple(
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),

@@ -29,6 +29,9 @@ Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][
 # (Litestar leaves a bound of 0 out of the OpenAPI document, as if unset: "extra" puts it back.)
 Reach = Annotated[int, Meta(ge=0, le=10**15, extra_json_schema={"extra": {"minimum": 0}})]
 Instant = Annotated[datetime, Meta(tz=True)]
+# The largest feed position a request may name: the largest integer every JSON reader holds
+# exactly (a bound of 2**62 was written into the OpenAPI document as a float, which is not it).
+MAX_POSITION = 2**53 - 1
 Language = Literal["en", "tr"]
 TemplateId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 

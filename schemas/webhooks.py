@@ -9,11 +9,11 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from schemas.api import Url
+from schemas.api import MAX_POSITION, Url
 
 EventType = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^(\*|[a-z][a-z_]*)$")]
 EventTypes = Annotated[list[EventType], Meta(min_length=1, max_length=32)]
-Position = Annotated[int, Meta(ge=0, le=2**62)]
+Position = Annotated[int, Meta(ge=0, le=MAX_POSITION)]
 
 
 class WebhookBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

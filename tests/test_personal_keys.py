@@ -11,9 +11,11 @@ import uuid
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from ledger.audit.chain import Walker
 from ledger.audit.export import verify_export
+from ledger.domain.errors import InvalidValue
 from ledger.feed.notifier import Payload, payloads
 from ledger.store.audit import SPELLED_COLUMNS
 from ledger.store.events import APPEND, EventStore
@@ -28,9 +30,11 @@ AYSE = "ayse@brand.example"
 INVALID = "urn:crisis-ledger:problem:invalid-value"
 
 
-async def _personal(pool, tenant: Tenant, person: str = AYSE, scope: Scope = Scope.WRITE) -> dict[str, str]:
+async def _personal(
+    pool, tenant: Tenant, person: str = AYSE, scope: Scope = Scope.WRITE, name: str | None = None
+) -> dict[str, str]:
     async with pool.acquire() as conn:
-        key = await create_key(conn, tenant.name, f"{person}-{scope.name.lower()}", scope, person)
+        key = await create_key(conn, tenant.name, name or f"{person}-{scope.name.lower()}", scope, person)
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -124,6 +128,22 @@ async def test_a_revoked_personal_key_is_refused_and_its_events_stay_verified(ap
     assert [e["actor_verified"] for e in await _events(app_client, tenant)] == [True]
 
 
+async def test_the_person_is_kept_as_the_rules_keep_names_and_matched_so(app_client, pool):
+    tenant = await new_tenant(pool, "pk")
+    composed = "Ay\u015fe Y\u0131lmaz"  # (ş as one code point)
+    headers = await _personal(pool, tenant, person="Ays\u0327e Y\u0131lmaz", name="ayse")  # (s + combining cedilla)
+    stored = await pool.fetchval("SELECT person FROM api_keys WHERE tenant_id = $1 AND name = 'ayse'", tenant.name)
+    assert stored == composed
+    r = await app_client.post("/v1/incidents", json=detect_body(actor="Ays\u0327e Y\u0131lmaz"), headers=headers)
+    assert r.status_code == 201, r.text  # the same name, typed the other way
+    assert [(e["actor"], e["actor_verified"]) for e in await _events(app_client, tenant)] == [(composed, True)]
+    async with pool.acquire() as conn:
+        for bad in ("", "ayse\u200b@brand.example", "a" * 201):
+            with pytest.raises(InvalidValue) as refused:
+                await create_key(conn, tenant.name, "other", Scope.WRITE, bad)
+            assert refused.value.extra["field"] == "person"
+
+
 async def test_keys_create_with_a_person(database_url, pool):
     created = _run(database_url, "keys", "create", "--tenant", "cli-p", "--name", "ayse", "--scope", "write",
                    "--person", AYSE)  # fmt: skip
@@ -134,8 +154,8 @@ async def test_keys_create_with_a_person(database_url, pool):
     assert plain.returncode == 0
     assert await pool.fetchval("SELECT person FROM api_keys WHERE tenant_id = 'cli-p' AND name = 'bot'") is None
     bad = _run(database_url, "keys", "create", "--tenant", "cli-p", "--name", "x", "--scope", "read",
-               "--person", "not a name")  # fmt: skip
-    assert bad.returncode == 2 and bad.stdout == "" and "person" in bad.stderr
+               "--person", "ay\u202ese")  # fmt: skip
+    assert bad.returncode == 2 and bad.stdout == "" and "person may not contain the bidirectional" in bad.stderr
     revoked = _run(database_url, "keys", "revoke", "--tenant", "cli-p", "--name", "ayse")
     assert revoked.returncode == 0
     assert await pool.fetchval(

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from twitter_text import parse_tweet
 
+from ledger.domain import identity
 from ledger.domain.commands import (
     Acknowledge,
     Assign,
@@ -225,6 +226,7 @@ def _replied(cmd: Reply, state: Incident) -> Replied:
 
 def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent]:
     """The events that carrying out `cmd` on `state` at `now` records, or a LedgerError."""
+    cmd = identity.names_checked(cmd)
     data = _data_for(cmd, state)
     return [NewEvent(data=data, occurred_at=_when(cmd, state, now), actor=cmd.actor)]
 
@@ -336,7 +338,7 @@ def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> lis
     InvalidValue listing every problem of the document. The plan takes effect when it is
     recorded (the version in force is the latest recorded), so it occurred `now`."""
     try:
-        actor = msgspec.convert(cmd.actor, Name)
+        actor = identity.name(msgspec.convert(cmd.actor, Name), "actor")
     except msgspec.ValidationError as exc:
         raise InvalidValue(f"actor: {exc}", field="actor") from exc
     version = current_version + 1

@@ -15,7 +15,6 @@ import structlog
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -24,10 +23,10 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import problems
+from ledger.http import bodies, openapi, problems
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
-from ledger.http.edge import edge
+from ledger.http.edge import wrap
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
@@ -40,7 +39,7 @@ from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
-from ledger.metrics import metrics
+from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import forget_old_windows, report_hits_forever
 from ledger.service.command_runner import Shell, StateCache
 from ledger.service.incident_reads import IncidentReader
@@ -56,9 +55,6 @@ from projections.runner import registry
 from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
-
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 _TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -127,20 +123,8 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     # (async: Litestar would run a plain function in a worker thread, for every request.)
     await authorize(request)
     _known_query_only(request)
-    _json_only(request)
-
-
-def _json_only(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON (checked before anything is parsed or written)."""
-    if request.method not in _BODY_METHODS:
-        return
-    length = request.headers.get("content-length")
-    has_body = (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
-    if not has_body:
-        return
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(status_code=415, detail=f"send application/json, not {media_type or 'no content type'}")
+    if bodies.json_only(request):
+        bodies.no_repeated_keys(await request.body())
 
 
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
@@ -191,24 +175,25 @@ def create_app(
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         dependencies={name: _from_state(name) for name in _DEPENDENCIES},
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[
-            edge(
-                settings.request_timeout_s,
-                ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
-            )
-        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=_openapi_config(),
         logging_config=None,
         debug=False,
     )
+    openapi.conform(app)
+    wrap(
+        app,
+        settings.request_timeout_s,
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
+    )
+    return app
 
 
 ROUTES = [
@@ -259,6 +244,7 @@ async def _open(
     state.shell = Shell(store, policies, clock)
     state.queries = IncidentReader(store, policies, state.projections)
     state.settings = settings
+    state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)
     state.signer = checkpoints.load_signer(settings)
     state.webhooks = WebhookStore(state.pool)
     state.webhook_wake = asyncio.Event()

@@ -44,13 +44,16 @@ from schemas.events import Channel, Severity
 # Declared `str` and not required, defaulting to "" (rather than `str | None`), so the document
 # says "an optional string header" and not "string or null": a header cannot carry a JSON null.
 # An empty value means the header is absent.
+# A strong entity tag holding a version, or `*` (any version); an empty value is no header. A weak
+# tag (W/"2") cannot name an exact version, and `5"` is no entity tag at all: both are 400.
+IF_MATCH_PATTERN = r'^(|\*|"[0-9]{1,9}")$'
 IfMatch = Annotated[
     str,
     HeaderParameter(
         required=False,
         name="If-Match",
         description='Append only if the incident is at this version, e.g. "7" (else 412).',
-        pattern=r'^(|\*|(W/)?"?[0-9]{1,9}"?)$',
+        pattern=IF_MATCH_PATTERN,
     ),
 ]
 IdempotencyKey = Annotated[
@@ -63,15 +66,21 @@ IdempotencyKey = Annotated[
         pattern=r"^[\x21-\x7e]*$",
     ),
 ]
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_ETAG = re.compile(r'^"([0-9]{1,9})"$')
 
 
 def parse_if_match(value: str | None) -> int | None:
-    if not value or value.strip() == "*":
+    """The version an `If-Match` names; None without one or for `*`; 400 for anything else."""
+    if not value or value == "*":
         return None
-    found = _ETAG.match(value.strip())
+    found = _ETAG.match(value)
     if found is None:
-        raise problem(400, "invalid-if-match", 'If-Match must be a version such as "7"', f"got {value!r}")
+        raise problem(
+            400,
+            "invalid-parameter",
+            "A query, path or header parameter is invalid",
+            f'If-Match must be a version as its ETag gives it, such as "7", or *; got {value[:40]!r}',
+        )
     return int(found.group(1))
 
 

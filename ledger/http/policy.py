@@ -13,7 +13,7 @@ from ledger.domain import commands as c
 from ledger.domain.errors import InvalidValue
 from ledger.domain.rules import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of, parse_if_match
+from ledger.http.incidents import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
 from ledger.store.policies import POLICY_HISTORY, PolicyStore
@@ -37,7 +37,7 @@ PolicyIfMatch = Annotated[
         required=False,
         name="If-Match",
         description='Replace the plan only if it is at this version, e.g. "3" (else 412).',
-        pattern=r'^(|\*|(W/)?"?[0-9]{1,9}"?)$',
+        pattern=IF_MATCH_PATTERN,
     ),
 ]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, RateLimited
 from ledger.store.keys import (
     KEY_PREFIX,
@@ -55,7 +56,7 @@ def verified_actor(who: Principal, actor: str) -> bool:
     its person and as nobody else (InvalidValue on `actor`); an integration key's actor is claimed."""
     if who.person is None:
         return False
-    if actor != who.person:
+    if identity.name(actor, "actor") != who.person:  # (the person is kept NFC, as the rules keep names)
         raise InvalidValue(
             f"this is a personal key of {who.person}: its writes are recorded as {who.person}, not as {actor}",
             field="actor",

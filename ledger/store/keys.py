@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import asyncpg
+import msgspec
 
+from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, NotFound
+from schemas.api import Name
 
 KEY_PREFIX = "clk_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -97,15 +100,25 @@ def new_token() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def _person(value: str) -> str:
+    """A personal key's person as the ledger keeps it: what its writes record as `actor`, so it
+    must be a name an actor may be (any script, NFC; e.g. an email address)."""
+    try:
+        return identity.name(msgspec.convert(value, Name), "person")
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"person: {exc}", field="person") from exc
+
+
 async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope, person: str | None = None) -> str:
     """Create the tenant if it is new, then a key; return the key (the only time it is visible).
     With `person`, a personal key: its writes are recorded as that person's, verified."""
     if not TENANT_PATTERN.match(tenant):
         raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
+    name = identity.name(name, "name")  # (says which character, before the pattern refuses it)
     if not NAME_PATTERN.match(name):
         raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
-    if person is not None and not NAME_PATTERN.match(person):
-        raise InvalidValue(f"person must match {NAME_PATTERN.pattern} (e.g. an email address)")
+    if person is not None:
+        person = _person(person)
     token = new_token()
     async with conn.transaction():
         await conn.execute(CREATE_TENANT, tenant)
