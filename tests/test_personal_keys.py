@@ -6,7 +6,9 @@ it existed (rows with NULL) still verify, online and offline."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -288,3 +290,34 @@ async def test_an_export_with_actor_verified_edited_fails_the_offline_check(app_
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     result = verify_export(path, public_key)
     assert result["ok"] is False and (result["problem"]["position"], result["problem"]["kind"]) == (6, "changed")
+
+
+async def test_the_crisis_room_writes_as_the_signed_in_person(app_client, pool):
+    """A personal key's session acts as its person, verified, on the incident page and the plan page."""
+    from tests.test_crisis_room_http import _CSRF, _VERSION, sign_in
+
+    tenant = await new_tenant(pool, "pkw")
+    async with pool.acquire() as conn:
+        key = await create_key(conn, tenant.name, "ayse-browser", Scope.ADMIN, AYSE)
+    r = await app_client.post("/v1/incidents", json=detect_body(), headers=tenant.auth())
+    incident = r.json()["id"]
+    csrf = await sign_in(app_client, key)
+    board = await app_client.get("/")
+    assert f"Signed in as <strong>{AYSE}</strong>" in board.text
+    done = await app_client.post(f"/incidents/{incident}/actions/acknowledge", data={"csrf": csrf, "version": "1"})
+    assert done.status_code == 303, done.text
+    page = await app_client.get(done.headers["location"])
+    assert "✓ verified" in page.text and "claimed" in page.text  # (the detection came from an integration key)
+    plan = await app_client.get("/plan")
+    document = re.search(r'<textarea id="plan-document"[^>]*>(.*?)</textarea>', plan.text, re.S).group(1)
+    version = _VERSION.search(plan.text).group(1)
+    form = {"csrf": _CSRF.search(plan.text).group(1), "version": version, "document": html.unescape(document)}
+    saved = await app_client.post("/plan", data=form)
+    assert saved.status_code == 303, saved.text
+    app_client.cookies.clear()
+    events = await _events(app_client, tenant)
+    assert [(e["type"], e["actor"], e["actor_verified"]) for e in events] == [
+        ("detected", "write-key", False),
+        ("acknowledged", AYSE, True),
+        ("policy_changed", AYSE, True),
+    ]
