@@ -138,6 +138,7 @@ def _print_welcome(host: str, port: int, data_dir: Path, key: str | None) -> Non
         f'    curl -s -X POST {base}/v1/incidents -H "Authorization: Bearer $KEY" \\',
         "      -H 'Content-Type: application/json' \\",
         '      -d \'{"title": "Complaint thread going viral", "severity": "sev2", "channel": "x"}\'',
+        f"  crisis room (sign in with the key): {base}/",
         f"  OpenAPI: {base}/schema/openapi.json",
         "",
     ]
@@ -167,7 +168,7 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
         conn = await _connect(url)
         try:
             if action == "create":
-                print(await create_key(conn, args.tenant, args.name, Scope[args.scope.upper()]))
+                print(await create_key(conn, args.tenant, args.name, Scope[args.scope.upper()], args.person))
             else:
                 count = await revoke_key(conn, args.tenant, args.name)
                 print(f"revoked {count} key(s) named {args.name} of tenant {args.tenant}", file=sys.stderr)
@@ -243,7 +244,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
-    from ledger.store.audit import HEAD_POSITION, tenants_to_verify
+    from ledger.store.audit import tenants_to_verify
+    from ledger.store.keys import head_position
     from projections.rebuild import events_in_ledger
 
     settings = Settings.from_env()
@@ -252,7 +254,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     async def run(pool: asyncpg.Pool) -> list[dict[str, object]]:
         signer = checkpoints.load_signer(settings)
         tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
-        total = await (pool.fetchval(HEAD_POSITION, args.tenant) if args.tenant else events_in_ledger(pool))
+        total = await (head_position(pool, args.tenant) if args.tenant else events_in_ledger(pool))
         reports = []
         with Progress("verify", total or 0, "events") as bar:
             for tenant in tenants:
@@ -417,6 +419,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--scope", required=True, choices=["read", "write", "admin"])
+    create.add_argument(
+        "--person",
+        help="a personal key: its writes are recorded as this person (e.g. ayse@brand.example), verified",
+    )
     create.set_defaults(func=lambda a: _with_database("create", a))
     revoke = ksub.add_parser("revoke", help="revoke a tenant's key by name")
     revoke.add_argument("--tenant", required=True)

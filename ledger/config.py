@@ -50,6 +50,9 @@ class Settings:
     webhook_disable_after_s: float = 86400.0
     webhook_poll_s: float = 1.0
     webhook_concurrency: int = 4
+    # Where people open the crisis room (`https://ledger.brand.example`): chat messages link to an
+    # incident's page there; unset, they carry no link.
+    public_url: str | None = None
     # Ed25519 key for audit checkpoints: a base64 32-byte seed, or a file (PEM or base64 seed);
     # neither: generated on first start in `data_dir` and kept there.
     signing_key: str | None = None
@@ -57,6 +60,14 @@ class Settings:
     checkpoint_interval_s: float = 300.0
     # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
     signing_previous_keys: tuple[str, ...] = ()
+    # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
+    fold_cache_mb: int = 64
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
+    metrics_token: str | None = None
+    # The database-derived series are computed at most this often per process, whatever the scrape rate.
+    metrics_cache_s: float = 10.0
+    # The crisis room: how long a sign-in lasts.
+    web_session_minutes: int = 720
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -91,12 +102,17 @@ class Settings:
             webhook_disable_after_s=_int("LEDGER_WEBHOOK_DISABLE_AFTER_S", 86_400),
             webhook_poll_s=_int("LEDGER_WEBHOOK_POLL_MS", 1_000) / 1000,
             webhook_concurrency=_int("LEDGER_WEBHOOK_CONCURRENCY", 4),
+            public_url=os.environ.get("LEDGER_PUBLIC_URL") or None,
             signing_key=os.environ.get("LEDGER_SIGNING_KEY") or None,
             signing_key_file=Path(os.environ["LEDGER_SIGNING_KEY_FILE"])
             if os.environ.get("LEDGER_SIGNING_KEY_FILE")
             else None,
             checkpoint_interval_s=_int("LEDGER_CHECKPOINT_INTERVAL_MS", 300_000) / 1000,
+            metrics_token=os.environ.get("LEDGER_METRICS_TOKEN") or None,
+            metrics_cache_s=_int("LEDGER_METRICS_CACHE_MS", 10_000) / 1000,
             signing_previous_keys=tuple(
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
+            fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
+            web_session_minutes=_int("LEDGER_WEB_SESSION_MINUTES", 720),
         )

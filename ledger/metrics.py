@@ -8,18 +8,25 @@ Two kinds, so that a scrape of any one worker or replica tells the truth:
 - from the database, computed at scrape time (projection lag, webhook backlog, SLA notices),
   which are the same whichever process answers and need no summing across replicas.
 
-No metric carries a tenant or any other tenant data as a label: the endpoint shows aggregates
-only. It takes no API key; serve it only where your scraper can reach it (see deploy/README.md).
+No metric carries a tenant or any other tenant data as a label, but the totals span every tenant:
+the endpoint answers only `Authorization: Bearer $LEDGER_METRICS_TOKEN` (401 otherwise), and is
+off (404) while no token is set. The database-derived series are computed at most once per
+`LEDGER_METRICS_CACHE_MS` per process (`DatabaseSeries`), so a scrape costs the database a bounded
+amount whatever the scrape rate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import hmac
 import os
+import time
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -114,10 +121,43 @@ async def _database_families(pool: asyncpg.Pool) -> list[Any]:
         return [up]
 
 
+class DatabaseSeries:
+    """The database-derived families, computed at most once per `max_age_s` in this process:
+    scrapes in between (and scrapes waiting on a computation) share the last answer."""
+
+    def __init__(self, pool: asyncpg.Pool, max_age_s: float) -> None:
+        self.pool = pool
+        self.max_age_s = max_age_s
+        self._families: list[Any] = []
+        self._computed_at = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def families(self) -> list[Any]:
+        if time.monotonic() - self._computed_at < self.max_age_s:
+            return self._families
+        async with self._lock:  # one computation at a time; the waiters take its answer
+            if time.monotonic() - self._computed_at >= self.max_age_s:
+                self._families = await _database_families(self.pool)
+                self._computed_at = time.monotonic()
+        return self._families
+
+
+def _check_token(request: Request[Any, Any, Any], token: str | None) -> None:
+    if not token:
+        raise NotFoundException("metrics are off: set LEDGER_METRICS_TOKEN to serve them")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise NotAuthorizedException(
+            "send the metrics token as 'Authorization: Bearer <LEDGER_METRICS_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 @get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4; charset=utf-8")
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = request.app.state
-    observe_pool(state.get("pool"), state.settings.pool_max if "settings" in state else 0)
+    _check_token(request, state.settings.metrics_token)
+    observe_pool(state.get("pool"), state.settings.pool_max)
     registry = CollectorRegistry()
     if _MULTI:
         MultiProcessCollector(registry)
@@ -126,9 +166,9 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
 
         registry = REGISTRY  # type: ignore[assignment]
     body = generate_latest(registry)
-    pool = state.get("pool")
-    if pool is not None:
+    series: DatabaseSeries | None = state.get("metrics_series")
+    if series is not None:
         extra = CollectorRegistry()
-        extra.register(_Snapshot(await _database_families(pool)))
+        extra.register(_Snapshot(await series.families()))
         body += generate_latest(extra)
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -19,13 +19,21 @@ import asyncpg
 
 from ledger.store.database import export_snapshot, use_snapshot
 from projections.view_queries import BREACHED, MET, milestone_state, overdue, past_due
-from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaMetrics, SlaReport
+from schemas.api import (
+    AssigneeLoad,
+    CoverageReport,
+    MetricFigures,
+    ReachFigures,
+    RoleCoverage,
+    SlaGroup,
+    SlaMetrics,
+    SlaReport,
+)
 
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
-# A report's sorts (its groups, each percentile) take about 10 MB at 100,000 incidents: in memory
-# rather than spilled to disk (measured 5-13% faster grouped reports). Per report connection, for
-# the report's transaction only.
+# Enough for a report's sorts (its groups, each percentile) to stay in memory rather than spill to
+# disk; per report connection, for the report's transaction only.
 REPORT_WORK_MEM = "32MB"
 
 # The narrow rows the reports read (tables of the baseline migration), derived from the
@@ -48,7 +56,7 @@ SELECT v.start_at,
        {milestone_state("v.resolve")},
        v.update_target IS NOT NULL,
        v.incident_id, v.tenant_id, v.severity, v.channel, to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW'),
-       v.scenario, v.update_gap_seconds
+       v.scenario, v.update_gap_seconds, v.peak_reach
   FROM incident_views v WHERE v.tenant_id = $1"""
 COVERAGE_ROWS = """
 INSERT INTO coverage_report_rows
@@ -120,11 +128,19 @@ _UPDATE_COUNTS = f"""
        coalesce(sum(update_gaps_breached + update_unanswered + {_RUNNING_LATE})
            FILTER (WHERE has_update_target), 0) AS update_breached"""
 
+# The group's peak reach: how many incidents gave one, the highest, and (ungrouped) the median.
+_REACH = """,
+       count(peak_reach) AS reach_count, max(peak_reach) AS reach_max"""
+_REACH_P50 = f"{_REACH}, percentile_cont(0.5) WITHIN GROUP (ORDER BY peak_reach) AS reach_p50"
+_REACH_SAMPLES = (
+    f"{_REACH}, array_agg(peak_reach ORDER BY peak_reach) FILTER (WHERE peak_reach IS NOT NULL) AS reach_samples"
+)
+
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
-# and each percentile is one sort (unpivoting the milestones into rows first was 4x slower). A
-# running update gap that went overdue after the view's as_of is one more breached sample.
+# and each percentile is one sort. A running update gap that went overdue after the view's as_of
+# is one more breached sample.
 SLA_REPORT = f"""
-SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS}
+SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS} {_REACH_P50}
   FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
  GROUP BY 1 ORDER BY 1 NULLS FIRST
 """
@@ -133,17 +149,16 @@ SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPD
 # by hashing, so SLA_REPORT sorts every row, all its columns, by the group key before aggregating.
 # Here the groups are hashed, each collecting its samples into arrays, and each group's
 # percentiles are read off its sorted arrays (`ledger_percentiles`, baseline migration: the figures
-# percentile_cont gives, to the bit). By week about 150 -> 100 ms over 100,000 incidents with
-# percentile_cont over the unnested arrays, by severity about 125 -> 100 ms; sorting each array
-# with array_sort (PostgreSQL 18) took about a fifth off that. Ungrouped, SLA_REPORT stays: it
-# sorts nothing but the samples (about 90 against 105 ms before array_sort, 98 against 103 with).
+# percentile_cont gives, to the bit). Ungrouped, SLA_REPORT stays: it sorts nothing but the samples.
 _FROM_SAMPLES = ", ".join(
     f"{p}_count, {p}_breached, {p}_max, ledger_percentiles(ledger_sorted({p}_samples), {_FRACTIONS}) AS {p}_pct"
     for p in _MILESTONES
 )
 SLA_REPORT_GROUPED = f"""
-SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached
+SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached, reach_count, reach_max,
+       (ledger_percentiles(reach_samples, ARRAY[0.5]::float8[]))[1] AS reach_p50
   FROM (SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p, collect=True) for p in _MILESTONES)} {_UPDATE_COUNTS}
+               {_REACH_SAMPLES}
           FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
          GROUP BY 1) groups
  ORDER BY 1 NULLS FIRST
@@ -245,9 +260,8 @@ async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connec
                 break
         for c in conns:
             await stack.enter_async_context(c.transaction(isolation="repeatable_read", readonly=True))
-            # Plans for the filters actually given: after five runs PostgreSQL would switch a
-            # prepared report to a generic plan, measured 5x slower (it cannot drop the
-            # "$n IS NULL OR ..." filters a report leaves empty).
+            # Plans for the filters actually given: a generic plan, which PostgreSQL would switch
+            # a prepared report to after five runs, cannot drop the "$n IS NULL OR ..." filters.
             await c.execute(f"SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         if len(conns) == 1:
             return [await query(conns[0]) for query in queries]
@@ -283,10 +297,11 @@ async def sla_report(
             ),
             resolve=_metric(row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
         )
-        groups.append(SlaGroup(key=row["gkey"], metrics=metrics))
+        reach = ReachFigures(incidents=row["reach_count"], peak_max=row["reach_max"], peak_p50=row["reach_p50"])
+        groups.append(SlaGroup(key=row["gkey"], metrics=metrics, reach=reach))
     if group_by is None and not groups:
         empty = SlaMetrics(acknowledge=_EMPTY, first_response=_EMPTY, update=_EMPTY, resolve=_EMPTY)
-        groups.append(SlaGroup(key=None, metrics=empty))
+        groups.append(SlaGroup(key=None, metrics=empty, reach=ReachFigures(incidents=0, peak_max=None, peak_p50=None)))
     return SlaReport(groups=groups)
 
 

@@ -16,6 +16,7 @@ from structlog.testing import LogCapture
 
 from ledger.http import edge as edge_module
 from ledger.http.edge import edge
+from tests.conftest import new_tenant
 
 EXEMPT = ("/v1/events/stream",)
 
@@ -144,3 +145,44 @@ async def test_other_scopes_pass_through_untouched():
     scope = {"type": "lifespan"}
     await edge(5.0, EXEMPT)(app)(scope, None, None)
     assert seen == [{"type": "lifespan"}]
+
+
+# Through the real app: answers the router gives before any route runs.
+
+
+async def test_unmatched_answers_carry_a_request_id_a_log_line_and_a_count(app_client, pool, logs):
+    tenant = await new_tenant(pool, "edge")
+    cases = [
+        ("GET", "/no/such/path", 404, "unmatched"),
+        ("GET", "/v1/incidents/not-a-uuid", 404, "unmatched"),
+        ("DELETE", "/v1/policy", 405, "unmatched"),
+        ("BREW", "/v1/policy", 405, "unmatched"),
+    ]
+    for method, path, status, route in cases:
+        label = method if method != "BREW" else "other"
+        before = _count(label, route, status)
+        r = await app_client.request(method, path, headers={**tenant.auth("read"), "X-Request-ID": f"edge-{status}"})
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["x-request-id"] == f"edge-{status}"
+        assert r.headers["content-type"] == "application/problem+json"
+        assert _count(label, route, status) == before + 1, (method, path)
+        line = [e for e in logs if e["event"] == "request"][-1]
+        assert (line["method"], line["path"], line["status"]) == (method, path, status)
+        assert line["request_id"] == f"edge-{status}"
+    assert "allow" in {k.lower() for k in r.headers}  # a 405 says what is allowed
+
+
+async def test_options_names_every_method_of_the_path(app_client, pool):
+    tenant = await new_tenant(pool, "opt")  # (OPTIONS takes the key its controller's routes take)
+    expected = {
+        "/v1/audit/checkpoints": "GET, OPTIONS, POST",
+        "/v1/webhooks/00000000-0000-0000-0000-000000000001": "DELETE, GET, OPTIONS, PATCH",
+        "/v1/webhooks": "GET, OPTIONS, POST",
+        "/v1/policy": "GET, OPTIONS, PUT",
+        "/v1/incidents": "GET, OPTIONS, POST",
+    }
+    for path, allow in expected.items():
+        r = await app_client.options(path, headers=tenant.auth("admin"))
+        assert r.status_code == 204, path
+        assert r.headers["allow"] == allow, path
+        assert len(r.headers["x-request-id"]) == 32

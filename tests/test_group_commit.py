@@ -14,7 +14,9 @@ import pytest
 from ledger.audit import chain
 from ledger.domain.commands import Detect
 from ledger.service.command_runner import Done, Shell
-from ledger.store.events import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.store.events import Appended, Conflict, EventStore, StreamFacts
+from ledger.store.group_commit import AppendCall, GroupCommit
+from ledger.store.idempotency import Idempotency
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Detected, NewEvent, Noted, Severity
@@ -91,7 +93,7 @@ async def test_a_batch_writes_every_argument_as_the_append_gave_it(pool):
         store.append(tenant, new, 0, detect, recorded_by="k ü", facts=facts),
         # (decided on the version the first makes: a later row of a batch sees what an earlier wrote)
         store.append(tenant, iid, 2, [NewEvent(data=Noted(text=text), occurred_at=at, actor="b")], recorded_by="k",
-                     idempotency=idem),
+                     actor_verified=True, idempotency=idem),
     )  # fmt: skip
     assert counting.statements == 1  # all three in one batch
     for result in results:
@@ -99,6 +101,7 @@ async def test_a_batch_writes_every_argument_as_the_append_gave_it(pool):
         [event] = result.events
         [stored] = await store.read_positions(tenant, event.position, event.position)
         assert stored == event  # what the append answered is what the table holds
+    assert [r.events[0].actor_verified for r in results] == [False, False, True]  # type: ignore[union-attr]
     detected = await pool.fetchrow("SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2", tenant, new)
     assert (detected["status"], detected["severity"], detected["scenario"], detected["channel"]) == (
         "open", "sev1", "outage", "x"
@@ -133,10 +136,10 @@ async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
     group = GroupCommit(pool)
     tenant = incidents[0][0]
 
-    def args(iid: uuid.UUID, data: str) -> tuple[Any, ...]:
+    def args(iid: uuid.UUID, data: str) -> AppendCall:
         now = clock.now()
-        return (tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
-                None, None, 201, None, None, None, None, None, None)  # fmt: skip
+        return AppendCall(tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", False, "k",
+                          None, None, 201, None, None, None, None, None, None)  # fmt: skip
 
     handed_on: list[str] = []
     outcomes = await asyncio.gather(

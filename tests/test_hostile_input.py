@@ -100,3 +100,73 @@ async def test_sql_injection_in_path_and_query_is_inert(app_client, tenant, pool
     r = await app_client.delete("/v1/incidents/00000000-0000-0000-0000-000000000000/assignments/legal'--/x", headers=h)
     assert r.status_code == 404
     assert await pool.fetchval("SELECT count(*) FROM events") >= 0  # the table is still there
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/evil+json", "application/merge-patch+json", "text/plain", "application/jsonx", "text/json"],
+)
+async def test_only_application_json_is_taken(app_client, tenant, pool, incident, content_type):
+    before = await _events(pool, tenant)
+    r = await app_client.post(
+        f"/v1/incidents/{incident}/notes",
+        content=b'{"text": "x"}',
+        headers={**tenant.auth(), "content-type": content_type},
+    )
+    assert r.status_code == 415, (content_type, r.text)
+    assert r.json()["type"] == "urn:crisis-ledger:problem:unsupported-media-type"
+    assert await _events(pool, tenant) == before
+    ok = await app_client.post(
+        f"/v1/incidents/{incident}/notes",
+        content=b'{"text": "x"}',
+        headers={**tenant.auth(), "content-type": "Application/JSON; charset=utf-8"},
+    )
+    assert ok.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("top level", b'{"text": "x", "text": "y"}'),
+        ("with spaces", b'{"text" : "x",\n "kind": "note", "text"  :"y"}'),
+        ("spelled with an escape", b'{"text": "x", "\\u0074ext": "y"}'),
+        ("in a nested object", b'{"role": "legal", "assignee": "a", "x": {"k": 1, "k": 2}}'),
+    ],
+)
+async def test_a_key_twice_in_one_object_is_a_400(app_client, tenant, pool, incident, name, body):
+    before = await _events(pool, tenant)
+    path = "notes" if b'"text"' in body else "assignments"
+    r = await app_client.post(f"/v1/incidents/{incident}/{path}", content=body, headers={**tenant.auth(), **JSON})
+    assert r.status_code == 400, (name, r.text)
+    assert r.json()["type"] == "urn:crisis-ledger:problem:malformed-body"
+    assert "twice" in r.json()["detail"]
+    assert await _events(pool, tenant) == before
+
+
+async def test_the_same_key_in_different_objects_and_in_text_is_fine(app_client, tenant, incident):
+    # "text": appears twice as a key-like string (once inside the text), "\n" escapes force a strict
+    # parse: neither is a repeated key.
+    body = b'{"text": "quote: \\"text\\": here\\nand again \\"text\\": there", "kind": "note"}'
+    r = await app_client.post(f"/v1/incidents/{incident}/notes", content=body, headers={**tenant.auth(), **JSON})
+    assert r.status_code == 201, r.text
+    plan = (await app_client.get("/v1/policy", headers=tenant.auth("read"))).json()
+    assert sum(len(s) for s in plan["severities"].values()) > 1  # each severity repeats the same keys
+    r = await app_client.put("/v1/policy", json=plan, headers=tenant.auth("admin"))
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("value", ['5"', 'W/"2"', '"5', "5", '"5", "6"', '"-1"', "**", '"1 "'])
+async def test_if_match_takes_only_a_strong_version_tag_or_a_star(app_client, tenant, pool, incident, value):
+    before = await _events(pool, tenant)
+    for url, body in ((f"/v1/incidents/{incident}/notes", {"text": "x"}), ("/v1/policy", None)):
+        if body is None:
+            body = (await app_client.get(url, headers=tenant.auth("read"))).json()
+        method = app_client.put if url == "/v1/policy" else app_client.post
+        r = await method(url, json=body, headers={**tenant.auth("admin"), "If-Match": value})
+        assert r.status_code == 400, (url, value, r.text)
+        assert r.json()["type"] == "urn:crisis-ledger:problem:invalid-parameter"
+    assert await _events(pool, tenant) == before
+    r = await app_client.post(
+        f"/v1/incidents/{incident}/notes", json={"text": "x"}, headers={**tenant.auth(), "If-Match": "*"}
+    )
+    assert r.status_code == 201

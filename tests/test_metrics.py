@@ -1,19 +1,42 @@
-"""/metrics exposes the named series after real traffic, with no tenant data in it."""
+"""/metrics exposes the named series after real traffic, with no tenant data in it, only to the
+metrics token; its database-derived series are computed at most once per cache period."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import httpx
+import pytest
+from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
+from ledger.config import Settings
+from ledger.http.app import create_app
+from ledger.metrics import DatabaseSeries
 from tests.conftest import detect_body, new_tenant
 from tests.processes import free_port
 from tests.webhook_receiver import Receiver
+
+TOKEN = "metrics-token-for-tests"
+SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(
+        pool_min=1,
+        pool_max=30,
+        log_format="console",
+        log_level="warning",
+        breach_watch_interval_s=3600,
+        metrics_token=TOKEN,
+    )
 
 
 def _samples(text: str) -> dict[str, list]:
@@ -41,7 +64,7 @@ async def test_metrics_after_real_traffic(app_client, pool):
                 tenant.name,
                 receiver.url,
             )
-        r = await app_client.get("/metrics")
+        r = await app_client.get("/metrics", headers=SCRAPER)
     finally:
         await receiver.stop()
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
@@ -81,6 +104,7 @@ def test_metrics_of_several_workers_are_summed(database_url):
         "LEDGER_WORKERS": "2",
         "LEDGER_LOG_LEVEL": "warning",
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "LEDGER_METRICS_TOKEN": TOKEN,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "ledger.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -97,7 +121,7 @@ def test_metrics_of_several_workers_are_summed(database_url):
         # Fresh connections, so that both workers take some of the requests.
         for _ in range(60):
             assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
-        text = httpx.get(f"{base}/metrics", timeout=5).text
+        text = httpx.get(f"{base}/metrics", headers=SCRAPER, timeout=5).text
         healthz = [
             s for s in _samples(text)["ledger_http_request_duration_seconds_count"] if s.labels["route"] == "/healthz"
         ]
@@ -106,3 +130,62 @@ def test_metrics_of_several_workers_are_summed(database_url):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+async def test_metrics_answer_only_the_token(app_client, pool):
+    tenant = await new_tenant(pool, "scrape")
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        tenant.auth("admin"),  # an API key is not the metrics token
+    ):
+        r = await app_client.get("/metrics", headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert "ledger_" not in r.text
+    assert (await app_client.get("/metrics", headers=SCRAPER)).status_code == 200
+
+
+async def test_without_a_token_metrics_are_off(pool, settings):
+    app = create_app(replace(settings, metrics_token=None), pool=pool)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger.test") as client:
+            for headers in ({}, SCRAPER):
+                r = await client.get("/metrics", headers=headers)
+                assert r.status_code == 404
+                assert "ledger_" not in r.text and "LEDGER_METRICS_TOKEN" in r.json()["detail"]
+
+
+async def _failing(pool, tenant: str) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO webhook_subscriptions (tenant_id, id, url, event_types, enabled, secret, next_position,"
+            " failing_since) VALUES ($1, gen_random_uuid(), 'https://93.184.216.34/h', '{*}', true, 'whsec_x', 1,"
+            " now())",
+            tenant,
+        )
+
+
+def _failing_count(families) -> float:
+    [family] = [f for f in families if f.name == "ledger_webhook_subscriptions_failing"]
+    return family.samples[0].value
+
+
+async def test_database_series_are_computed_at_most_once_per_period(pool):
+    tenant = await new_tenant(pool, "cache")
+    series = DatabaseSeries(pool, max_age_s=0.5)
+    # However many scrapes come at once, they share one computation.
+    answers = await asyncio.gather(*(series.families() for _ in range(50)))
+    assert all(a is answers[0] for a in answers)
+    before = _failing_count(answers[0])
+    await _failing(pool, tenant.name)
+    for _ in range(20):  # within the period: the same answer, the database not asked again
+        again = await series.families()
+        assert again is answers[0] and _failing_count(again) == before
+    await asyncio.sleep(0.6)
+    fresh = await series.families()
+    assert fresh is not answers[0] and _failing_count(fresh) == before + 1

@@ -48,3 +48,55 @@ def test_every_bounded_number_states_its_lower_bound_too():
     assert unbounded_below == []
     stream_after = next(s for p, s in bounded if p.startswith("/paths//v1/events/stream/"))
     assert stream_after["minimum"] == 0
+
+
+def _resolve(document: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _bodies(document: dict) -> dict[str, dict]:
+    """Every operation's request body schema (the object one, where it may also be null)."""
+    found = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media_type, spec in content.items():
+                assert media_type == "application/json", (method, path, media_type)
+                schema = spec["schema"]
+                options = schema.get("oneOf") or schema.get("anyOf") or [schema]
+                [body] = [_resolve(document, s) for s in options if s.get("type") != "null"]
+                found[f"{method.upper()} {path}"] = body
+    return found
+
+
+def test_request_bodies_say_unknown_fields_are_refused():
+    document = json.loads(COMMITTED.read_text())
+    bodies = _bodies(document)
+    assert len(bodies) >= 14
+    open_bodies = {name for name, body in bodies.items() if body.get("additionalProperties") is not False}
+    assert open_bodies == {"PUT /v1/policy"}  # a plan document, checked whole by its own rules
+
+
+def test_bounds_are_stated_exactly_where_the_server_enforces_them():
+    document = json.loads(COMMITTED.read_text())
+    [after] = [p for p in document["paths"]["/v1/events"]["get"]["parameters"] if p["name"] == "after"]
+    assert after["schema"]["maximum"] == 2**53 - 1 == int(after["schema"]["maximum"])
+    redeliver = document["components"]["schemas"]["RedeliverBody"]["properties"]["after"]
+    assert redeliver["maximum"] == 2**53 - 1 and redeliver["minimum"] == 0
+    event_types = document["components"]["schemas"]["WebhookBody"]["properties"]["event_types"]
+    assert event_types["items"]["minLength"] == 1 and event_types["items"]["pattern"]
+
+
+def test_the_live_feed_declares_server_sent_events():
+    document = json.loads(COMMITTED.read_text())
+    content = document["paths"]["/v1/events/stream"]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["text/event-stream"]
+
+
+def test_if_match_is_documented_strict():
+    document = json.loads(COMMITTED.read_text())
+    for path, method in (("/v1/incidents/{incident_id}/notes", "post"), ("/v1/policy", "put")):
+        [if_match] = [p for p in document["paths"][path][method]["parameters"] if p["name"] == "If-Match"]
+        assert if_match["schema"]["pattern"] == '^(|\\*|"[0-9]{1,9}")$'

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from ledger.domain import identity
 from ledger.domain.commands import (
     Acknowledge,
     Assign,
@@ -29,10 +30,12 @@ from ledger.domain.commands import (
     Reply,
     Resolve,
     Signal,
+    SuggestEscalation,
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
 from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.reach import NO_REACH, Reach, reached
 from ledger.domain.review import RULES_VERSION, judge
 from ledger.domain.review.xlength import weighted_length
 from schemas.api import Name
@@ -41,8 +44,10 @@ from schemas.events import (
     Assigned,
     Channel,
     Detected,
+    EscalationSuggested,
     Event,
     EventData,
+    Happened,
     Metric,
     NewEvent,
     Noted,
@@ -94,6 +99,9 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     resolved_at: datetime | None = None
     first_resolved_at: datetime | None = None
     assignments: tuple[Assignment, ...] = ()
+    reach: Reach = NO_REACH
+    # The escalations suggested so far, as (severity, threshold): each is suggested once.
+    escalations: frozenset[tuple[str, int]] = frozenset()
 
     def holds(self, role: str, assignee: str) -> bool:
         return any(a.role == role and a.assignee == assignee for a in self.assignments)
@@ -171,7 +179,24 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
             return Resolved(summary=cmd.summary)
         case RecordSlaNotice(), Incident():
             return SlaNotice(metric=Metric(cmd.metric), kind=NoticeKind(cmd.kind), due_at=cmd.due_at)
+        case SuggestEscalation(), Incident():
+            threshold = escalation_due(state, cmd.thresholds)
+            if threshold is None or state.reach.peak is None:
+                raise _not_allowed(cmd, state, "no escalation to suggest")
+            return EscalationSuggested(severity=state.severity, reach=state.reach.peak, threshold=threshold)
     raise _not_allowed(cmd, state, "unknown action")  # pragma: no cover - the match is exhaustive
+
+
+def escalation_due(state: Incident, thresholds: dict[str, int | None]) -> int | None:
+    """The threshold to suggest an escalation at, if one is due: the incident is open, its peak
+    reach has reached the threshold its plan sets for its current severity, and no escalation
+    was suggested yet at that severity and threshold (a reopen or a severity changed back does
+    not suggest it again)."""
+    threshold = thresholds.get(state.severity)
+    peak = state.reach.peak
+    if state.status != Status.OPEN or threshold is None or peak is None or peak < threshold:
+        return None
+    return None if (state.severity, threshold) in state.escalations else threshold
 
 
 def _detected(cmd: Detect) -> Detected:
@@ -227,11 +252,12 @@ def _replied(cmd: Reply, state: Incident) -> Replied:
 
 def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent]:
     """The events that carrying out `cmd` on `state` at `now` records, or a LedgerError."""
+    cmd = identity.names_checked(cmd)
     data = _data_for(cmd, state)
     return [NewEvent(data=data, occurred_at=_when(cmd, state, now), actor=cmd.actor)]
 
 
-def evolve(state: Incident | None, event: Event) -> Incident:
+def evolve(state: Incident | None, event: Happened) -> Incident:
     """The incident after `event`."""
     data = event.data
     at = event.occurred_at
@@ -250,6 +276,7 @@ def evolve(state: Incident | None, event: Event) -> Incident:
                 dedup_key=data.dedup_key,
                 policy_version=data.policy_version,
                 detected_at=at,
+                reach=reached(NO_REACH, data.reach, at, signal=False),
             )
         case _, None:
             raise ValueError(f"stream does not start with a detection: {event.type}")
@@ -274,6 +301,10 @@ def evolve(state: Incident | None, event: Event) -> Incident:
                 change["first_response_at"] = at
         case SeverityChanged():
             change["severity"] = data.severity
+        case SignalReceived():
+            change["reach"] = reached(state.reach, data.reach, at, signal=True)
+        case EscalationSuggested():
+            change["escalations"] = state.escalations | {(str(data.severity), data.threshold)}
         case Resolved():
             change["status"] = Status.RESOLVED
             change["resolved_at"] = at
@@ -338,7 +369,7 @@ def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> lis
     InvalidValue listing every problem of the document. The plan takes effect when it is
     recorded (the version in force is the latest recorded), so it occurred `now`."""
     try:
-        actor = msgspec.convert(cmd.actor, Name)
+        actor = identity.name(msgspec.convert(cmd.actor, Name), "actor")
     except msgspec.ValidationError as exc:
         raise InvalidValue(f"actor: {exc}", field="actor") from exc
     version = current_version + 1

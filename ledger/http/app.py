@@ -15,7 +15,6 @@ import structlog
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsPlugin
@@ -24,10 +23,10 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import problems
+from ledger.http import bodies, openapi, problems, web
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
-from ledger.http.edge import edge
+from ledger.http.edge import wrap
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
 from ledger.http.incidents import IncidentController
@@ -40,9 +39,9 @@ from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
-from ledger.metrics import metrics
-from ledger.service.access import forget_old_windows, report_hits_forever
-from ledger.service.command_runner import Shell, StateCache
+from ledger.metrics import DatabaseSeries, metrics
+from ledger.service.access import Access, forget_old_windows
+from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.store.database import create_pool, url_of
 from ledger.store.events import EventStore
@@ -52,13 +51,11 @@ from ledger.store.webhooks import WebhookStore
 from ledger.webhooks import delivery
 from ledger.workers import breach_watch, projection_loop
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import registry
 from schemas.events import PolicyChanged
 
 log = structlog.get_logger(__name__)
-
-_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
 
 _TEMPLATE_PARAM = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -127,28 +124,16 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
     # (async: Litestar would run a plain function in a worker thread, for every request.)
     await authorize(request)
     _known_query_only(request)
-    _json_only(request)
-
-
-def _json_only(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON (checked before anything is parsed or written)."""
-    if request.method not in _BODY_METHODS:
-        return
-    length = request.headers.get("content-length")
-    has_body = (length is not None and length.strip() != "0") or "transfer-encoding" in request.headers
-    if not has_body:
-        return
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise HTTPException(status_code=415, detail=f"send application/json, not {media_type or 'no content type'}")
+    if bodies.json_only(request):
+        bodies.no_repeated_keys(await request.body())
 
 
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
 
 
-def _learn(states: StateCache, policies: PolicyStore, message: notifier.Payload) -> None:
-    """What another process committed: fold it onto the cached states; a plan change is read again."""
-    states.learn(message.tenant, message.changes, message.too_large)
+def _learn(shell: Shell, policies: PolicyStore, message: notifier.Payload) -> None:
+    """What another process committed: fold it onto the states held; a plan change is read again."""
+    shell.learn(message.tenant, message.changes, message.too_large)
     if POLICY_CHANGED in message.tenant_events:
         policies.changed(message.tenant)
 
@@ -191,24 +176,27 @@ def create_app(
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
 
-    return Litestar(
-        route_handlers=ROUTES,
+    app = Litestar(
+        # (The crisis room's routers are made for each app: a Router belongs to the app it is in.)
+        route_handlers=[*ROUTES, web.router(), web.static_router()],
+        template_config=web.template_config(),
         dependencies={name: _from_state(name) for name in _DEPENDENCIES},
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
         exception_handlers={Exception: problems.internal_error},
         before_request=_check_request,
-        middleware=[
-            edge(
-                settings.request_timeout_s,
-                ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
-            )
-        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=_openapi_config(),
         logging_config=None,
         debug=False,
     )
+    openapi.conform(app)
+    wrap(
+        app,
+        settings.request_timeout_s,
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if", "/live"),
+    )
+    return app
 
 
 ROUTES = [
@@ -253,18 +241,21 @@ async def _open(
     policies = PolicyStore(state.pool)
     state.store = store
     state.policies = policies
-    state.rate_limit = settings.rate_limit_per_minute
+    state.access = Access(state.pool, settings.rate_limit_per_minute)
     state.projections = registry(policies)
     state.clock = clock
-    state.shell = Shell(store, policies, clock)
-    state.queries = IncidentReader(store, policies, state.projections)
+    # The process's one fold cache: the shell, the incident reads and the runner share it.
+    state.folds = FoldCache(settings.fold_cache_mb * 2**20)
+    state.shell = Shell(store, policies, clock, state.folds)
+    state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings
+    state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)
     state.signer = checkpoints.load_signer(settings)
     state.webhooks = WebhookStore(state.pool)
     state.webhook_wake = asyncio.Event()
     state.notifier = await stack.enter_async_context(notifier.running(listen_url, state.pool))
     store.on_append = state.notifier.announce
-    state.notifier.on_remote = partial(_learn, state.shell.states, policies)
+    state.notifier.on_remote = partial(_learn, state.shell, policies)
     if own_signals:
         before_stop(state.notifier.close)
     # One process at a time runs the projection runner's and the breach watch's rounds.
@@ -282,9 +273,11 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
     )
     return [
         asyncio.create_task(forget_old_windows(state.pool)),
-        asyncio.create_task(report_hits_forever(state.pool)),
+        asyncio.create_task(state.access.report_hits_forever()),
         asyncio.create_task(
-            projection_loop.run_forever(state.pool, state.projections, settings.projection_interval_s, state.lead)
+            projection_loop.run_forever(
+                state.pool, state.projections, state.folds, settings.projection_interval_s, state.lead
+            )
         ),
         asyncio.create_task(
             breach_watch.run_forever(
@@ -295,6 +288,8 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 settings.breach_watch_interval_s,
                 state.lead,
                 clock=clock,
+                policies=state.policies,
+                folds=state.folds,
             )
         ),
         asyncio.create_task(checkpoints.run_forever(state.pool, state.signer, settings.checkpoint_interval_s)),
@@ -308,6 +303,8 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 timeout_s=settings.webhook_timeout_s,
                 poll_s=settings.webhook_poll_s,
                 concurrency=settings.webhook_concurrency,
+                policies=state.policies,
+                public_url=settings.public_url,
             )
         ),
     ]

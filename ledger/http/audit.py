@@ -22,6 +22,7 @@ from ledger.http.problems import problem
 from ledger.store.audit import audit_events, checkpoints_before
 from ledger.store.events import event_from_row
 from projections.renders import event_out
+from schemas.api import MAX_POSITION
 from schemas.audit import AuditEventPage, CheckpointOut, CheckpointPage, PublicKeyOut, VerifyOut
 
 Hash = Annotated[str | None, QueryParameter(pattern=r"^[0-9a-f]{64}$", description="The kept checkpoint's hash")]
@@ -53,7 +54,7 @@ class AuditController(Controller):
         request: Request[Any, Any, Any],
         signer: NamedDependency[checkpoints.Signer],
         position: Annotated[
-            int | None, QueryParameter(gt=-1, le=2**62, description="A kept checkpoint's position (with `hash`)")
+            int | None, QueryParameter(gt=-1, le=MAX_POSITION, description="A kept checkpoint's position (with `hash`)")
         ] = None,
         hash: Hash = None,
     ) -> VerifyOut:

@@ -1,4 +1,8 @@
-"""The one ASGI middleware every request passes through: request id, access log, latency, deadline.
+"""The one ASGI layer every request passes through: request id, access log, latency, deadline.
+
+It wraps the whole application, the router included (`wrap`, below), not the route handlers: a
+404 for an unknown path or an id that is not a UUID, and a 405, are answered by Litestar's
+router before any route middleware runs, and they too get a request id, a log line and a count.
 
 - A request id on every log line and response: the client's `X-Request-ID` when it is sane, else
   a new one.
@@ -18,9 +22,11 @@ import asyncio
 import random
 import re
 import time
+from collections.abc import Callable
 
 import msgspec
 import structlog
+from litestar import Litestar
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.http.problems import TYPE_BASE
@@ -43,6 +49,11 @@ _TIMEOUT_HEADERS = ((b"content-type", b"application/problem+json"), (b"retry-aft
 
 _POOL_GAUGES_EVERY_S = 1.0  # a gauge write per request is costly in multiprocess mode
 
+# The method label takes only these: a client may send any token as a method, and each new
+# label value would be a new series for as long as the process lives.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_PATH_LOGGED = 512  # characters of an (unmatched) path worth a log line
+
 
 def new_request_id() -> str:
     """32 random hex digits. A request id only tells log lines apart: it needs to be unique, not
@@ -51,11 +62,39 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> object:
+def wrap(app: Litestar, seconds: float, exempt_prefixes: tuple[str, ...]) -> None:
+    """Put the edge around `app`'s whole ASGI handler (router and its exception handling)."""
+    app.asgi_handler = edge(seconds, exempt_prefixes)(app.asgi_handler)
+
+
+def _complete_allow(
+    known: dict[str | None, bytes | None], scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """`Allow` naming every method the path answers to (`known` remembers it per path template).
+    Litestar's own OPTIONS answer names only the methods of the handlers registered together with
+    the first one at a path, not those of a handler registered at it later."""
+    template = scope.get("path_template")
+    if template not in known:
+        app = scope.get("litestar_app")
+        methods = {
+            method
+            for route in (app.routes if app is not None else ())
+            if route.path_format == template
+            for method in route.methods
+        }
+        known[template] = ", ".join(sorted(methods)).encode() if methods else None
+    allow = known[template]
+    if allow is None:
+        return headers
+    return [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow)]
+
+
+def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> Callable[[ASGIApp], ASGIApp]:
     """The middleware factory: a deadline of `seconds` on every path not under `exempt_prefixes`."""
 
     def middleware_factory(app: ASGIApp) -> ASGIApp:
         pool_seen = [0.0]  # when the pool gauges were last written
+        allow: dict[str | None, bytes | None] = {}  # per path template, its complete `Allow`
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
@@ -75,7 +114,10 @@ def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> object:
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     responding = True
-                    message["headers"] = [*message.get("headers", ()), request_id_header]
+                    headers = [*message.get("headers", ()), request_id_header]
+                    if scope["method"] == "OPTIONS" and status == 204:
+                        headers = _complete_allow(allow, scope, headers)
+                    message["headers"] = headers
                 await send(message)
 
             path = scope["path"]
@@ -95,10 +137,11 @@ def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> object:
                         await send_with_id({"type": "http.response.body", "body": _TIMEOUT_BODY})
             finally:
                 duration = time.perf_counter() - started
+                method = scope.get("method", "")
                 access.info(
                     "request",
-                    method=scope.get("method"),
-                    path=path,
+                    method=method[:16],
+                    path=path[:_PATH_LOGGED],
                     status=status,
                     duration_ms=round(duration * 1000, 2),
                 )
@@ -112,7 +155,7 @@ def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> object:
                         pool_seen[0] = started
                         observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
                     route = scope.get("path_template") or "unmatched"
-                    request_seconds(scope.get("method", ""), route, status).observe(duration)
+                    request_seconds(method if method in _METHODS else "other", route, status).observe(duration)
 
         return middleware
 

@@ -12,14 +12,14 @@ from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
 from ledger.store.events import EventStore
 from projections.renders import event_out
-from schemas.api import EventPage
+from schemas.api import MAX_POSITION, EventPage
 
 
 @get("/v1/events", opt=READ, responses=ERRORS_READ, tags=["feed"], summary="The tenant's event feed")
 async def read_feed(
     request: Request[Any, Any, Any],
     store: NamedDependency[EventStore],
-    after: Annotated[int, QueryParameter(ge=0, le=2**62, description="Last position seen")] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION, description="Last position seen")] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> EventPage:
     """Events with position > after, in position order; `next` is the `after` for the next page."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -10,17 +9,18 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from ledger.clock import Clock
 from ledger.domain import commands as c
 from ledger.http.auth import READ, WRITE, principal_of
+from ledger.http.headers import IdempotencyKey, IfMatch, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.http.problems import problem
 from ledger.http.views import etag, incident_out
-from ledger.service.command_runner import Deduplicated, Done, Shell, request_hash
+from ledger.service.command_runner import Deduplicated, Done, Shell
 from ledger.service.incident_reads import IncidentReader, ListFilter
-from ledger.store.events import EventStore, Idempotency
+from ledger.store.events import EventStore
 from ledger.store.keys import Principal
 from projections.renders import event_out
 from schemas.api import (
@@ -41,55 +41,10 @@ from schemas.api import (
 from schemas.blocks import CoverageBlock, SlaBlock
 from schemas.events import Channel, Severity
 
-# Declared `str` and not required, defaulting to "" (rather than `str | None`), so the document
-# says "an optional string header" and not "string or null": a header cannot carry a JSON null.
-# An empty value means the header is absent.
-IfMatch = Annotated[
-    str,
-    HeaderParameter(
-        required=False,
-        name="If-Match",
-        description='Append only if the incident is at this version, e.g. "7" (else 412).',
-        pattern=r'^(|\*|(W/)?"?[0-9]{1,9}"?)$',
-    ),
-]
-IdempotencyKey = Annotated[
-    str,
-    HeaderParameter(
-        required=False,
-        name="Idempotency-Key",
-        description="Retry safely: the same key and body return the first response and append nothing.",
-        max_length=255,
-        pattern=r"^[\x21-\x7e]*$",
-    ),
-]
-_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
-
-
-def parse_if_match(value: str | None) -> int | None:
-    if not value or value.strip() == "*":
-        return None
-    found = _ETAG.match(value.strip())
-    if found is None:
-        raise problem(400, "invalid-if-match", 'If-Match must be a version such as "7"', f"got {value!r}")
-    return int(found.group(1))
-
-
-async def idempotency_of(
-    request: Request[Any, Any, Any], key: str | None, status_code: int = 201
-) -> Idempotency | None:
-    """The request's Idempotency-Key with what makes it 'the same request' (method, path, body)."""
-    if not key:
-        return None
-    body = await request.body()
-    return Idempotency(key, request_hash(request.method, request.url.path, body), status_code)
-
-
-_idempotency = idempotency_of
-
 
 def _actor(who: Principal, body: Any) -> str:
-    return body.actor if body is not None and body.actor else who.name
+    """The actor the body names, else the key's (its person's, for a personal key; the shell checks)."""
+    return body.actor if body is not None and body.actor else who.actor
 
 
 class IncidentController(Controller):
@@ -148,6 +103,15 @@ class IncidentController(Controller):
             QueryParameter(ge=1, le=10_000_000, description="A milestone falls due within N seconds"),
         ] = None,
         missing_role: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+        min_reach: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=10**15,
+                description="Only incidents whose peak reach is at least this",
+                schema_extra={"minimum": 0},  # (Litestar leaves a bound of 0 out)
+            ),
+        ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> IncidentPage:
@@ -160,6 +124,7 @@ class IncidentController(Controller):
             breached=breached,
             at_risk_within=at_risk_within,
             missing_role=missing_role,
+            min_reach=min_reach,
         )
         reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, clock())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)

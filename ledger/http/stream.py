@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -34,6 +35,7 @@ from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
 from ledger.store.events import EventStore
 from projections.renders import event_out
+from schemas.api import MAX_POSITION
 
 BATCH = 500
 _json = msgspec.json.Encoder()
@@ -82,11 +84,14 @@ async def follow(
                     await woken.wait()
 
 
+_POSITION = re.compile(r"^[0-9]{1,16}$")
+
+
 def _start(after: int | None, last_event_id: str | None) -> int:
     """Last-Event-ID (what a reconnecting client sends) wins over `?after=` (the original URL's)."""
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
-        if not value.isdigit() or len(value) > 18:
+        if _POSITION.match(value) is None or int(value) > MAX_POSITION:
             raise problem(400, "invalid-parameter", "Last-Event-ID must be a feed position", f"got {value[:40]!r}")
         return int(value)
     return after or 0
@@ -97,6 +102,7 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     opt=READ,
     responses=ERRORS_READ,
     tags=["feed"],
+    media_type="text/event-stream",
     summary="The tenant's event feed, live (Server-Sent Events)",
     description=(
         "`text/event-stream`: `id:` the position, `event:` the type, `data:` the event as "
@@ -111,10 +117,13 @@ async def stream_events(
     settings: NamedDependency[Settings],
     # (schema_extra: Litestar leaves a bound of 0 out of the OpenAPI document of an optional one.)
     after: Annotated[
-        int | None, QueryParameter(ge=0, le=2**62, description="Last position seen", schema_extra={"minimum": 0})
+        int | None, QueryParameter(ge=0, le=MAX_POSITION, description="Last position seen", schema_extra={"minimum": 0})
     ] = None,
     last_event_id: Annotated[
-        str | None, HeaderParameter(name="Last-Event-ID", max_length=64, description="Last position seen")
+        str | None,
+        HeaderParameter(
+            name="Last-Event-ID", max_length=64, pattern=r"^ *[0-9]{0,15} *$", description="Last position seen"
+        ),
     ] = None,
 ) -> Stream:
     start = _start(after, last_event_id)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger.config import Settings
 from ledger.http.auth import ADMIN, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of
+from ledger.http.headers import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
 from ledger.store.webhooks import WebhookStore
@@ -66,7 +66,9 @@ class WebhookController(Controller):
         assert types is not None
 
         async def subscribe(conn: asyncpg.Connection) -> WebhookCreated:
-            return await webhooks.create(who.tenant, data.url, types, data.enabled, signing.new_secret(), conn)
+            return await webhooks.create(
+                who.tenant, data.url, types, data.enabled, signing.new_secret(), conn, format=data.format
+            )
 
         created = await shell.configure(
             who,
@@ -130,6 +132,7 @@ class WebhookController(Controller):
                 enabled=data.enabled,
                 disabled_reason=rules.disabled_reason(who.name),
                 conn=conn,
+                format=data.format,
             )
 
         updated = await shell.configure(

@@ -8,13 +8,15 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from enum import IntEnum
 
 import asyncpg
+import msgspec
 
+from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, NotFound
+from schemas.api import Name
 
 KEY_PREFIX = "clk_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -31,23 +33,31 @@ class Scope(IntEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, name and scope."""
+    """Who is calling: the key's tenant, name and scope, and for a personal key its person."""
 
     tenant: str
     name: str
     scope: Scope
+    person: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who a write names when its body names nobody: the person, else the key's name."""
+        return self.person if self.person is not None else self.name
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
+# The tenant's last feed position, kept by ledger_append as it numbers the events.
+HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
-INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
+INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope, person) VALUES ($1, $2, $3, $4, $5)"
 REVOKE_KEY = """
 UPDATE api_keys SET revoked_at = now()
  WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
 RETURNING key_hash
 """
 LOOKUP_KEY = """
-SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+SELECT key_hash, tenant_id, name, scope, person FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
 # Adds a process's hits since its last report to the key's current window; answers the total.
 COUNT_HITS = """
@@ -83,6 +93,11 @@ async def tenant_exists(conn: asyncpg.Connection, tenant: str) -> bool:
     return bool(await conn.fetchval(TENANT_EXISTS, tenant))
 
 
+async def head_position(conn: asyncpg.Connection | asyncpg.Pool, tenant: str) -> int:
+    """The tenant's last feed position: 0 before its first event (or for a tenant not known)."""
+    return int(await conn.fetchval(HEAD_POSITION, tenant) or 0)
+
+
 def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -91,51 +106,47 @@ def new_token() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope) -> str:
-    """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
+def _person(value: str) -> str:
+    """A personal key's person as the ledger keeps it: what its writes record as `actor`, so it
+    must be a name an actor may be (any script, NFC; e.g. an email address)."""
+    try:
+        return identity.name(msgspec.convert(value, Name), "person")
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"person: {exc}", field="person") from exc
+
+
+async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope, person: str | None = None) -> str:
+    """Create the tenant if it is new, then a key; return the key (the only time it is visible).
+    With `person`, a personal key: its writes are recorded as that person's, verified."""
     if not TENANT_PATTERN.match(tenant):
         raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
+    name = identity.name(name, "name")  # (says which character, before the pattern refuses it)
     if not NAME_PATTERN.match(name):
         raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
+    if person is not None:
+        person = _person(person)
     token = new_token()
     async with conn.transaction():
         await conn.execute(CREATE_TENANT, tenant)
         try:
-            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower())
+            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower(), person)
         except asyncpg.UniqueViolationError as exc:
             raise InvalidValue(f"tenant {tenant} already has an active key named {name}") from exc
     return token
 
 
 async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
-    """Revoke the tenant's active key(s) of that name; return how many."""
+    """Revoke the tenant's active key(s) of that name; return how many. (A server process that
+    found the key lately refuses it within ledger.service.access.KEY_CACHE_SECONDS.)"""
     rows = await conn.fetch(REVOKE_KEY, tenant, name)
-    for row in rows:
-        _found.pop(bytes(row["key_hash"]), None)
     if not rows:
         raise NotFound(f"tenant {tenant} has no active key named {name}")
     return len(rows)
 
 
-# A found key is trusted for this long without asking the database again: a key is looked up
-# once per second per process instead of once per request. `revoke_key` forgets it at once in
-# its own process; other processes refuse it within this time.
-KEY_CACHE_SECONDS = 1.0
-_found: dict[bytes, tuple[Principal, float]] = {}
-
-
 async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     """The principal of an active key by its hash, or None. The stored hash is compared in constant time."""
-    now = time.monotonic()
-    found = _found.get(presented)
-    if found is not None and found[1] > now:
-        return found[0]
     row = await pool.fetchrow(LOOKUP_KEY, presented)
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
-        _found.pop(presented, None)
         return None
-    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
-    if len(_found) > 10_000:
-        _found.clear()
-    _found[presented] = (principal, now + KEY_CACHE_SECONDS)
-    return principal
+    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], row["person"])

@@ -37,10 +37,28 @@ class Target:
     address: str
 
 
-def forbidden(ip: IPAddress) -> bool:
-    """True for loopback, private, link-local, multicast, reserved, unspecified and other non-global addresses."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the packet reaches: NAT64's
+# well-known prefix (RFC 6052), IPv4-compatible addresses (RFC 4291, deprecated) and
+# IPv4-translated ones (RFC 2765). The standard library names no property for these (it has
+# `ipv4_mapped`, `sixtofour` and `teredo`, used below).
+_EMBEDS_LAST_32_BITS = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96"))
+# IPv6 ranges refused whole: NAT64's local-use prefix (RFC 8215), whose translators may embed
+# the IPv4 address at any of several offsets, so no one reading of it is the address reached.
+_REFUSED_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address maps or tunnels to: IPv4-mapped, 6to4, Teredo (server and
+    client), NAT64 and IPv4-compatible forms."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _EMBEDS_LAST_32_BITS):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _not_public(ip: IPAddress) -> bool:
     return (
         ip.is_loopback
         or ip.is_private
@@ -50,6 +68,17 @@ def forbidden(ip: IPAddress) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+def forbidden(ip: IPAddress) -> bool:
+    """True for loopback, private, link-local, multicast, reserved, unspecified and other non-global
+    addresses, and for every IPv6 address that is site-local (fec0::/10, deprecated but still
+    routed by some networks) or maps or tunnels to such an IPv4 address."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _not_public(ip)
+    if ip.is_site_local or any(ip in net for net in _REFUSED_V6):
+        return True
+    return _not_public(ip) or any(_not_public(v4) for v4 in embedded_ipv4(ip))
 
 
 async def resolve(url: str, *, allow_private: bool, timeout_s: float = 5.0) -> Target:
