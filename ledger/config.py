@@ -44,6 +44,10 @@ class Settings:
     request_timeout_s: float = 15.0
     stream_heartbeat_s: float = 15.0
     stream_poll_s: float = 2.0
+    # A live feed holds at most this many bytes of events not yet sent (ledger.http.sse), and
+    # drops a client whose connection takes nothing for stream_max_lag_s.
+    stream_buffer_bytes: int = 1024 * 1024
+    stream_max_lag_s: float = 30.0
     webhook_timeout_s: float = 10.0
     webhook_retry_base_s: float = 5.0
     webhook_retry_max_s: float = 3600.0
@@ -89,6 +93,8 @@ class Settings:
             request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,
             stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
             stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
+            stream_buffer_bytes=_int("LEDGER_STREAM_BUFFER_BYTES", 1024 * 1024),
+            stream_max_lag_s=_int("LEDGER_STREAM_MAX_LAG_S", 30),
             webhook_timeout_s=_int("LEDGER_WEBHOOK_TIMEOUT_MS", 10_000) / 1000,
             webhook_retry_base_s=_int("LEDGER_WEBHOOK_RETRY_BASE_MS", 5_000) / 1000,
             webhook_retry_max_s=_int("LEDGER_WEBHOOK_RETRY_MAX_MS", 3_600_000) / 1000,

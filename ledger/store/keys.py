@@ -9,7 +9,8 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import asyncpg
@@ -32,21 +33,31 @@ class Scope(IntEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, name and scope."""
+    """Who is calling: the key's tenant, name and scope (and the key's hash: what long-lived
+    connections watch for its revocation, ledger.service.access.Revocations)."""
 
     tenant: str
     name: str
     scope: Scope
+    key_hash: bytes = field(default=b"", repr=False, compare=False)
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
-REVOKE_KEY = """
-UPDATE api_keys SET revoked_at = now()
- WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
-RETURNING key_hash
+# Every server process listens on KEYS_CHANNEL (ledger.feed.notifier): told at the commit, each
+# ends the revoked key's live feeds and forgets it from its key cache at once.
+KEYS_CHANNEL = "ledger_keys"
+REVOKE_KEY = f"""
+WITH revoked AS (
+    UPDATE api_keys SET revoked_at = now()
+     WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
+    RETURNING key_hash
+)
+SELECT key_hash, pg_notify('{KEYS_CHANNEL}', encode(key_hash, 'hex')) FROM revoked
 """
+# Which of these keys are still active (the periodic check behind a lost notification).
+ACTIVE_KEYS = "SELECT key_hash FROM api_keys WHERE key_hash = ANY($1::bytea[]) AND revoked_at IS NULL"
 LOOKUP_KEY = """
 SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
@@ -136,8 +147,20 @@ async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
         _found.pop(presented, None)
         return None
-    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], bytes(row["key_hash"]))
     if len(_found) > 10_000:
         _found.clear()
     _found[presented] = (principal, now + KEY_CACHE_SECONDS)
     return principal
+
+
+def forget(key_hashes: Iterable[bytes]) -> None:
+    """Drop revoked keys from this process's cache: refused from the next request on."""
+    for key_hash in key_hashes:
+        _found.pop(key_hash, None)
+
+
+async def active_keys(pool: asyncpg.Pool, key_hashes: list[bytes]) -> set[bytes]:
+    """Those of `key_hashes` whose keys are active (not revoked), asked of the database now."""
+    rows = await pool.fetch(ACTIVE_KEYS, key_hashes)
+    return {bytes(row["key_hash"]) for row in rows}
