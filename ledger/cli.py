@@ -243,7 +243,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
     from ledger.audit import checkpoints
     from ledger.audit import verify as audit
-    from ledger.store.audit import HEAD_POSITION, tenants_to_verify
+    from ledger.store.audit import tenants_to_verify
+    from ledger.store.keys import head_position
     from projections.rebuild import events_in_ledger
 
     settings = Settings.from_env()
@@ -252,7 +253,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     async def run(pool: asyncpg.Pool) -> list[dict[str, object]]:
         signer = checkpoints.load_signer(settings)
         tenants = [args.tenant] if args.tenant else await tenants_to_verify(pool)
-        total = await (pool.fetchval(HEAD_POSITION, args.tenant) if args.tenant else events_in_ledger(pool))
+        total = await (head_position(pool, args.tenant) if args.tenant else events_in_ledger(pool))
         reports = []
         with Progress("verify", total or 0, "events") as bar:
             for tenant in tenants:

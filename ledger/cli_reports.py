@@ -74,7 +74,7 @@ async def run_what_if(pool: asyncpg.Pool, tenant: str, document: dict[str, Any],
     if flt.since is not None and flt.until is not None and flt.since >= flt.until:
         raise InvalidValue("--since must be before --until")
     policies = PolicyStore(pool)
-    await catch_up_all(pool, registry(policies), tenant)
+    await catch_up_all(pool, registry(policies), tenant, None)  # (a run of its own: no folds to keep)
     with Progress("what-if", 0, "incidents") as bar:
 
         def tick(done: int, total: int) -> None:

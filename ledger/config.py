@@ -61,6 +61,8 @@ class Settings:
     checkpoint_interval_s: float = 300.0
     # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
     signing_previous_keys: tuple[str, ...] = ()
+    # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
+    fold_cache_mb: int = 64
     # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
     metrics_token: str | None = None
     # The database-derived series are computed at most this often per process, whatever the scrape rate.
@@ -111,4 +113,5 @@ class Settings:
             signing_previous_keys=tuple(
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
+            fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
         )

@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 
 from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row
+from ledger.store.keys import head_position
 from projections.incident_view import Stream
 from projections.runner import ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, SAVE_CHECKPOINTS, Projection, advance
 
@@ -26,7 +27,6 @@ SELECT {FOLD_COLUMNS} FROM events
 """
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 EVENTS_IN_LEDGER = "SELECT coalesce(sum(head_position), 0)::bigint FROM tenants"
-TENANT_HEAD = "SELECT head_position FROM tenants WHERE id = $1"
 
 
 async def rebuild(pool: asyncpg.Pool, projection: Projection, tenant: str) -> int:
@@ -60,7 +60,7 @@ async def rebuild_together(
         await conn.execute(ENSURE_CHECKPOINTS, tenant, names)
         async with conn.transaction():
             await conn.fetch(LOCK_CHECKPOINTS, tenant, names)
-            head = await conn.fetchval(TENANT_HEAD, tenant) or 0
+            head = await head_position(conn, tenant)
             for projection in projections:
                 await projection.prepare(conn, tenant)
             try:
@@ -75,7 +75,7 @@ async def rebuild_together(
             for projection in projections:
                 await projection.finish(conn, tenant)
             # Anything committed since the head was read.
-            position = await advance(conn, projections, tenant, head)
+            position = await advance(conn, projections, tenant, head, folds=None)  # (whole streams)
             await conn.execute(SAVE_CHECKPOINTS, tenant, [p.name for p in projections], position)
     return position
 

@@ -23,9 +23,8 @@ from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverag
 
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
-# A report's sorts (its groups, each percentile) take about 10 MB at 100,000 incidents: in memory
-# rather than spilled to disk (measured 5-13% faster grouped reports). Per report connection, for
-# the report's transaction only.
+# Enough for a report's sorts (its groups, each percentile) to stay in memory rather than spill to
+# disk; per report connection, for the report's transaction only.
 REPORT_WORK_MEM = "32MB"
 
 # The narrow rows the reports read (tables of the baseline migration), derived from the
@@ -121,8 +120,8 @@ _UPDATE_COUNTS = f"""
            FILTER (WHERE has_update_target), 0) AS update_breached"""
 
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
-# and each percentile is one sort (unpivoting the milestones into rows first was 4x slower). A
-# running update gap that went overdue after the view's as_of is one more breached sample.
+# and each percentile is one sort. A running update gap that went overdue after the view's as_of
+# is one more breached sample.
 SLA_REPORT = f"""
 SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS}
   FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
@@ -133,10 +132,7 @@ SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPD
 # by hashing, so SLA_REPORT sorts every row, all its columns, by the group key before aggregating.
 # Here the groups are hashed, each collecting its samples into arrays, and each group's
 # percentiles are read off its sorted arrays (`ledger_percentiles`, baseline migration: the figures
-# percentile_cont gives, to the bit). By week about 150 -> 100 ms over 100,000 incidents with
-# percentile_cont over the unnested arrays, by severity about 125 -> 100 ms; sorting each array
-# with array_sort (PostgreSQL 18) took about a fifth off that. Ungrouped, SLA_REPORT stays: it
-# sorts nothing but the samples (about 90 against 105 ms before array_sort, 98 against 103 with).
+# percentile_cont gives, to the bit). Ungrouped, SLA_REPORT stays: it sorts nothing but the samples.
 _FROM_SAMPLES = ", ".join(
     f"{p}_count, {p}_breached, {p}_max, ledger_percentiles(ledger_sorted({p}_samples), {_FRACTIONS}) AS {p}_pct"
     for p in _MILESTONES
@@ -245,9 +241,8 @@ async def in_one_snapshot(pool: asyncpg.Pool, *queries: Callable[[asyncpg.Connec
                 break
         for c in conns:
             await stack.enter_async_context(c.transaction(isolation="repeatable_read", readonly=True))
-            # Plans for the filters actually given: after five runs PostgreSQL would switch a
-            # prepared report to a generic plan, measured 5x slower (it cannot drop the
-            # "$n IS NULL OR ..." filters a report leaves empty).
+            # Plans for the filters actually given: a generic plan, which PostgreSQL would switch
+            # a prepared report to after five runs, cannot drop the "$n IS NULL OR ..." filters.
             await c.execute(f"SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         if len(conns) == 1:
             return [await query(conns[0]) for query in queries]

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 import asyncpg
 import msgspec
 
-from ledger.lru import Lru
 from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
 from ledger.store.policies import PolicyStore
+from projections.fold_cache import FoldCache
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
     ASSIGNEE_LOAD_ALL,
@@ -127,36 +127,15 @@ class Projection(Protocol):
         """Run once after a rebuild's last write (for rows that summarize the whole tenant)."""
 
 
-class FoldCache:
-    """Per process, the folds of the streams the runner last brought views up to date with
-    (bounded, least recently used first out): the next time an incident is touched, only its
-    events after the fold are read and folded, not the whole stream again. A fold is of committed
-    events, which never change, so it stays true whatever happens to the views (a rebuild, a
-    rolled-back batch) or in other processes."""
-
-    def __init__(self, size: int = 20_000) -> None:
-        self._folds: Lru[tuple[str, Any], Folded] = Lru(size)
-
-    def get(self, tenant: str, incident_id: Any) -> Folded | None:
-        return self._folds.get((tenant, incident_id))
-
-    def put(self, tenant: str, folded: Folded) -> None:
-        """Hold `folded`, unless the fold held of its stream is a later one."""
-        key = (tenant, folded.incident_id)
-        held = self._folds.peek(key)
-        self._folds.put(key, folded if held is None or held.version <= folded.version else held)
-
-
-FOLDS = FoldCache()
-
-
-async def _touched_streams(conn: asyncpg.Connection, tenant: str, batch: Sequence[asyncpg.Record]) -> list[Stream]:
+async def _touched_streams(
+    conn: asyncpg.Connection, tenant: str, batch: Sequence[asyncpg.Record], folds: FoldCache | None
+) -> list[Stream]:
     """The streams of the incidents a batch (EVENTS_AFTER) touched, read in one query: the events
-    after the fold this process holds of each (FOLDS), or the whole stream."""
+    after the view fold `folds` holds of each, or the whole stream (with no `folds`, always)."""
     touched = list(dict.fromkeys(r["incident_id"] for r in batch if r["incident_id"] is not None))
     if not touched:
         return []
-    bases = [FOLDS.get(tenant, incident_id) for incident_id in touched]
+    bases = [_view_held(folds, tenant, incident_id) for incident_id in touched]
     after: dict[Any, list[StreamEvent]] = {}
     upto = [base.version if base is not None else 0 for base in bases]
     for n, row in enumerate(await conn.fetch(STREAMS_AFTER, tenant, touched, upto), start=1):
@@ -171,9 +150,15 @@ async def _touched_streams(conn: asyncpg.Connection, tenant: str, batch: Sequenc
     ]
 
 
-def _remember_folds(tenant: str, streams: Sequence[Stream]) -> None:
-    for stream in streams:
-        FOLDS.put(tenant, stream.folded())
+def _view_held(folds: FoldCache | None, tenant: str, incident_id: Any) -> Folded | None:
+    held = folds.get(tenant, incident_id) if folds is not None else None
+    return held.view if held is not None else None
+
+
+def _remember_folds(folds: FoldCache | None, tenant: str, streams: Sequence[Stream]) -> None:
+    if folds is not None:
+        for stream in streams:
+            folds.keep(tenant, stream.incident_id, view=stream.folded())
 
 
 class IncidentViews:
@@ -281,28 +266,40 @@ def registry(policies: PolicyStore) -> dict[str, Projection]:
     return {p.name: p for p in projections}
 
 
-async def advance(conn: asyncpg.Connection, projections: Sequence[Projection], tenant: str, position: int) -> int:
-    """Apply batches after `position` inside the caller's transaction; return the new position."""
+async def advance(
+    conn: asyncpg.Connection,
+    projections: Sequence[Projection],
+    tenant: str,
+    position: int,
+    *,
+    folds: FoldCache | None,
+) -> int:
+    """Apply batches after `position` inside the caller's transaction; return the new position.
+    `folds`: the folds to resume from and to keep (None: fold whole streams, keep nothing)."""
     while True:
         rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
         if not rows:
             return position
-        streams = await _touched_streams(conn, tenant, rows)
+        streams = await _touched_streams(conn, tenant, rows, folds)
         for projection in projections:
             await projection.apply(conn, tenant, streams)
-        _remember_folds(tenant, streams)
+        _remember_folds(folds, tenant, streams)
         position = rows[-1]["position"]
         if len(rows) < BATCH:
             return position
 
 
-async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, *, wait: bool) -> int:
+async def catch_up(
+    pool: asyncpg.Pool, projections: Sequence[Projection], tenant: str, *, wait: bool, folds: FoldCache | None
+) -> int:
     """Bring projections of one tenant up to date together, one batch per transaction.
 
     Each batch of events and the streams it touched are read once for all the projections; their
     checkpoints are locked for the batch and advanced in the same transaction as their rows.
     `wait=True` (reads that must see a write just made) waits for a run in progress elsewhere;
     `wait=False` (the background loop) leaves out projections another process is already on.
+    `folds`: the process's fold cache, to resume from and to keep the new folds in (None: fold
+    whole streams).
     Returns how many events were applied.
     """
     names = sorted(p.name for p in projections)  # (one lock order for every process)
@@ -322,15 +319,18 @@ async def catch_up(pool: asyncpg.Pool, projections: Sequence[Projection], tenant
                 rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
                 if not rows:
                     return applied
-                streams = await _touched_streams(conn, tenant, rows)
+                streams = await _touched_streams(conn, tenant, rows, folds)
                 for r in locked:
                     await by_name[r["projection"]].apply(conn, tenant, streams)
-                _remember_folds(tenant, streams)
+                _remember_folds(folds, tenant, streams)
                 await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], rows[-1]["position"])
                 applied += len(rows)
             if len(rows) < BATCH:
                 return applied
 
 
-async def catch_up_all(pool: asyncpg.Pool, projections: dict[str, Projection], tenant: str) -> None:
-    await catch_up(pool, list(projections.values()), tenant, wait=True)
+async def catch_up_all(
+    pool: asyncpg.Pool, projections: dict[str, Projection], tenant: str, folds: FoldCache | None
+) -> None:
+    """Bring every projection of `tenant` up to date, waiting for a run in progress elsewhere."""
+    await catch_up(pool, list(projections.values()), tenant, wait=True, folds=folds)

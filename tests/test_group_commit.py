@@ -14,7 +14,9 @@ import pytest
 from ledger.audit import chain
 from ledger.domain.commands import Detect
 from ledger.service.command_runner import Done, Shell
-from ledger.store.events import Appended, Conflict, EventStore, GroupCommit, Idempotency, StreamFacts
+from ledger.store.events import Appended, Conflict, EventStore, StreamFacts
+from ledger.store.group_commit import AppendCall, GroupCommit
+from ledger.store.idempotency import Idempotency
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Detected, NewEvent, Noted, Severity
@@ -133,10 +135,10 @@ async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
     group = GroupCommit(pool)
     tenant = incidents[0][0]
 
-    def args(iid: uuid.UUID, data: str) -> tuple[Any, ...]:
+    def args(iid: uuid.UUID, data: str) -> AppendCall:
         now = clock.now()
-        return (tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
-                None, None, 201, None, None, None, None, None, None)  # fmt: skip
+        return AppendCall(tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
+                          None, None, 201, None, None, None, None, None, None)  # fmt: skip
 
     handed_on: list[str] = []
     outcomes = await asyncio.gather(

@@ -81,7 +81,7 @@ async def test_a_read_from_the_held_fold_is_the_read_of_the_whole_stream(pool, s
             reads += 1
     assert reads > 10
     final = await held.read(t.name, iid, clock.now())
-    assert final.incident.version == held.held.peek((t.name, iid)).version > 20
+    assert final.incident.version == held.folds.peek(t.name, iid).upto() > 20
 
 
 async def test_a_second_read_reads_only_the_events_since(pool, monkeypatch):

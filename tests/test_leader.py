@@ -16,6 +16,7 @@ from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from ledger.workers import breach_watch, projection_loop
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import registry
 from schemas.events import Channel, Severity
 from tests import clock
@@ -91,10 +92,17 @@ async def test_the_background_rounds_wait_while_another_process_leads(database_u
         return bool(await pool.fetchval("SELECT count(*) FROM sla_notices WHERE tenant_id = $1", tenant))
 
     tasks = [
-        asyncio.create_task(projection_loop.run_forever(pool, projections, 0.05, mine)),
+        asyncio.create_task(projection_loop.run_forever(pool, projections, FoldCache(), 0.05, mine)),
         asyncio.create_task(
             breach_watch.run_forever(
-                pool, EventStore(pool), projections["incident_views"], timedelta(minutes=5), 0.05, mine, clock=clock.now
+                pool,
+                EventStore(pool),
+                projections["incident_views"],
+                timedelta(minutes=5),
+                0.05,
+                mine,
+                clock=clock.now,
+                folds=None,
             )
         ),
     ]

@@ -17,9 +17,10 @@ from ledger.service.command_runner import Shell
 from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
+from projections.fold_cache import FoldCache
 from projections.incident_view import stored_row
 from projections.rebuild import rebuild
-from projections.runner import FOLDS, catch_up_all, registry
+from projections.runner import catch_up_all, registry
 from schemas.api import CoverageReport, SlaReport
 from schemas.events import Channel, Severity, Visibility
 from tests import clock
@@ -286,7 +287,7 @@ async def test_coverage_report_matches_independent_figures(app_client, scenario)
 async def test_rebuild_is_identical_to_the_incremental_model(app_client, scenario, pool):
     tenant, *_ = scenario
     projections = registry(PolicyStore(pool))
-    await catch_up_all(pool, projections, tenant.name)
+    await catch_up_all(pool, projections, tenant.name, FoldCache())
     before = (await _views(pool, tenant.name), await _spans(pool, tenant.name), await _report_rows(pool, tenant.name))
     assert len(before[0]) == 3 and before[1] and len(before[2][0]) == 3
     assert len(before[2][1]) == sum(len(v[VIEW_COLUMNS.split(", ").index("required_roles")]) for v in before[0])
@@ -393,7 +394,8 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
     t = await new_tenant(pool, "prop")
     who = Principal(t.name, "write-key", Scope.WRITE)
     policies = PolicyStore(pool)
-    shell = Shell(EventStore(pool), policies, clock.now)
+    folds = FoldCache()  # (the shell's and the runner's, as in a server process)
+    shell = Shell(EventStore(pool), policies, clock.now, folds)
     now = clock.now()
     start = now - timedelta(minutes=start_minutes)
     iid = uuid.uuid4()
@@ -408,10 +410,14 @@ async def test_stored_view_equals_fresh_fold_and_rebuild(pool, steps, start_minu
         except LedgerError:
             pass  # refused by the rules: nothing written
         if n % 3 == 0:  # (the runner then folds only what came after the fold it holds)
-            await catch_up_all(pool, projections, t.name)
-    await catch_up_all(pool, projections, t.name)
-    held = FOLDS.get(t.name, iid)
-    assert held is not None and held.version == (await shell.store.read_stream(t.name, iid))[-1].version
+            await catch_up_all(pool, projections, t.name, folds)
+    await catch_up_all(pool, projections, t.name, folds)
+    held = folds.get(t.name, iid)
+    assert (
+        held is not None
+        and held.view is not None
+        and held.view.version == (await shell.store.read_stream(t.name, iid))[-1].version
+    )
     stored = await _views(pool, t.name)
     events = await shell.store.read_stream(t.name, iid)
     fresh = _normal((t.name, *msgspec.structs.astuple(stored_row(events, await policies.version(t.name, 0)))))

@@ -15,11 +15,15 @@ from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from ledger.workers import projection_loop
 from projections import rebuild, runner
+from projections.fold_cache import FoldCache
 from projections.rebuild import rebuild_together
 from projections.runner import catch_up, registry
 from schemas.events import Channel, Severity
 from tests import clock
 from tests.conftest import new_tenant
+
+# The fold cache these runs share, as a server process's runner shares its app's.
+FOLDS = FoldCache()
 
 
 async def _tenant_with_incidents(pool: asyncpg.Pool, incidents: int, assigns: int) -> str:
@@ -59,25 +63,25 @@ async def test_a_first_run_creates_the_checkpoints_and_brings_every_projection_t
     tenant = await _tenant_with_incidents(pool, 3, 2)
     projections = list(registry(PolicyStore(pool)).values())
     assert await _checkpoints(pool, tenant) == {}
-    applied = await catch_up(pool, projections, tenant, wait=False)
+    applied = await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
     head = await pool.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant)
     assert applied == head == 9
     assert await _checkpoints(pool, tenant) == {"incident_views": 9, "assignee_spans": 9}
     views, spans = await _rows(pool, tenant)
     assert len(views) == 3 and len(spans) == 6
-    assert await catch_up(pool, projections, tenant, wait=False) == 0  # nothing left to do
+    assert await catch_up(pool, projections, tenant, wait=False, folds=FOLDS) == 0  # nothing left to do
 
 
 async def test_projections_at_different_positions_are_caught_up_together_and_match_a_rebuild(pool):
     tenant = await _tenant_with_incidents(pool, 4, 2)
     projections = list(registry(PolicyStore(pool)).values())
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
     # The spans projection starts over (as a newly added projection would); the views stay where they are.
     await pool.execute("DELETE FROM assignee_spans WHERE tenant_id = $1", tenant)
     await pool.execute(
         "UPDATE projection_checkpoints SET position = 0 WHERE tenant_id = $1 AND projection = 'assignee_spans'", tenant
     )
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
     assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
     incremental = await _rows(pool, tenant)
     assert len(incremental[1]) == 8
@@ -88,7 +92,7 @@ async def test_projections_at_different_positions_are_caught_up_together_and_mat
 async def test_the_background_run_leaves_out_a_projection_another_process_is_on(pool):
     tenant = await _tenant_with_incidents(pool, 2, 1)
     projections = list(registry(PolicyStore(pool)).values())
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
     await _tenant_more(pool, tenant)
     async with pool.acquire() as other:
         async with other.transaction():
@@ -97,10 +101,10 @@ async def test_the_background_run_leaves_out_a_projection_another_process_is_on(
                 " FOR UPDATE",
                 tenant,
             )
-            applied = await catch_up(pool, projections, tenant, wait=False)
+            applied = await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
             assert applied == 1
             assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 4}
-    await catch_up(pool, projections, tenant, wait=False)
+    await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
     assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 5}
 
 
@@ -117,7 +121,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
         return False
 
     # A long interval: the first run at start, then nothing until the interval has passed.
-    slow = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=30))
+    slow = asyncio.create_task(projection_loop.run_forever(pool, projections, FOLDS, interval=30))
     try:
         assert await reaches(head)
         await _tenant_more(pool, tenant)
@@ -126,7 +130,7 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
     finally:
         slow.cancel()
     # A short one applies the new event on its next run.
-    fast = asyncio.create_task(projection_loop.run_forever(pool, projections, interval=0.05))
+    fast = asyncio.create_task(projection_loop.run_forever(pool, projections, FOLDS, interval=0.05))
     try:
         assert await reaches(head + 1)
         await _tenant_more(pool, tenant)
@@ -147,7 +151,7 @@ async def test_more_events_than_a_batch_are_applied_in_several_transactions(pool
     tenant = await _tenant_with_incidents(pool, 5, 3)
     monkeypatch.setattr(runner, "BATCH", 4)
     projections = list(registry(PolicyStore(pool)).values())
-    assert await catch_up(pool, projections, tenant, wait=True) == 20
+    assert await catch_up(pool, projections, tenant, wait=True, folds=FOLDS) == 20
     assert await _checkpoints(pool, tenant) == {"incident_views": 20, "assignee_spans": 20}
     views, spans = await _rows(pool, tenant)
     assert [v[1] for v in views] == [4] * 5  # every view folded to its stream's last version
@@ -157,7 +161,7 @@ async def test_more_events_than_a_batch_are_applied_in_several_transactions(pool
 async def test_only_the_spans_that_changed_are_rewritten(pool):
     tenant = await _tenant_with_incidents(pool, 3, 2)
     projections = list(registry(PolicyStore(pool)).values())
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
 
     async def versions() -> dict[tuple, str]:
         # xmin: the transaction that wrote each row (a rewritten row gets a new one)
@@ -175,7 +179,7 @@ async def test_only_the_spans_that_changed_are_rewritten(pool):
     await shell.execute(who, c.Note(incident_id=incidents[0], actor="a", text="n"))
     await shell.execute(who, c.Assign(incident_id=incidents[1], actor="a", role="social_responder", assignee="new"))
     await shell.execute(who, c.Unassign(incident_id=incidents[2], actor="a", role="social_responder", assignee="p0"))
-    assert await catch_up(pool, projections, tenant, wait=True) == 3
+    assert await catch_up(pool, projections, tenant, wait=True, folds=FOLDS) == 3
     second = await versions()
     assert set(second) == {*first, (incidents[1], "new", 0)}
     assert {key for key, written in first.items() if second[key] != written} == {(incidents[2], "p0", 0)}
@@ -219,7 +223,7 @@ async def test_assignee_load_follows_the_spans_through_changes_and_rebuilds(pool
     for iid in ids:
         await shell.execute(who, c.Assign(incident_id=iid, actor="a", role="incident_lead", assignee="ayse"))
     await shell.execute(who, c.Assign(incident_id=ids[0], actor="a", role="social_responder", assignee="mehmet"))
-    await catch_up(pool, projections, t.name, wait=True)
+    await catch_up(pool, projections, t.name, wait=True, folds=FOLDS)
     assert await _load(pool, t.name) == [("ayse", 3, 3), ("mehmet", 1, 1)]
     assert await _load(pool, t.name) == await _load_from_spans(pool, t.name)
 
@@ -229,7 +233,7 @@ async def test_assignee_load_follows_the_spans_through_changes_and_rebuilds(pool
     await shell.execute(who, c.Reopen(incident_id=ids[0], actor="a", reason="again"))
     await shell.execute(who, c.Unassign(incident_id=ids[1], actor="a", role="incident_lead", assignee="ayse"))
     await shell.execute(who, c.Assign(incident_id=ids[2], actor="a", role="social_responder", assignee="zeynep"))
-    await catch_up(pool, projections, t.name, wait=True)
+    await catch_up(pool, projections, t.name, wait=True, folds=FOLDS)
     maintained = await _load(pool, t.name)
     assert maintained == await _load_from_spans(pool, t.name)
     assert [row[0] for row in maintained] == ["ayse", "mehmet", "zeynep"]  # mehmet's past span still counts
@@ -257,7 +261,7 @@ async def test_a_rebuild_in_small_batches_on_one_or_two_connections_writes_what_
 
     tenant = await _tenant_with_incidents(pool, 7, 2)
     projections = list(registry(PolicyStore(pool)).values())
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
     incremental = await _full_rows(pool, tenant)
     assert len(incremental[0]) == 7 and len(incremental[1]) == 14
     monkeypatch.setattr(rebuild, "READ_CHUNK", 4)  # chunks end mid-stream
@@ -309,7 +313,7 @@ async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_w
 
     tenant = await _tenant_with_incidents(pool, 6, 1)
     projections = list(registry(PolicyStore(pool)).values())
-    await catch_up(pool, projections, tenant, wait=True)
+    await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
     before = await _full_rows(pool, tenant)
     small = await create_pool(database_url, Settings(), min_size=1, max_size=connections)
     try:
@@ -397,28 +401,6 @@ async def test_a_view_row_reaches_its_columns_as_it_was_built(pool):
                 assert msgspec.json.decode(got["uncovered"]) == expected
             else:
                 assert got[field] == expected, field
-
-
-def test_the_fold_cache_keeps_the_later_fold_and_is_bounded() -> None:
-
-    from projections import coverage, sla
-    from projections.incident_view import Folded
-
-    def folded(incident_id: uuid.UUID, version: int) -> Folded:
-        return Folded(incident_id, version, None, clock.now(), sla.INITIAL, coverage.INITIAL)  # type: ignore[arg-type]
-
-    cache = runner.FoldCache(size=2)
-    a, b, c_ = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    cache.put("t", folded(a, 3))
-    cache.put("t", folded(a, 2))  # (an earlier fold of the same stream, from a slower reader)
-    assert cache.get("t", a).version == 3
-    cache.put("t", folded(a, 4))
-    assert cache.get("t", a).version == 4
-    cache.put("t", folded(b, 1))
-    assert cache.get("t", a) is not None  # a used last: b is the least recent
-    cache.put("t", folded(c_, 1))
-    assert cache.get("t", b) is None and cache.get("t", a) is not None and cache.get("t", c_) is not None
-    assert cache.get("u", a) is None  # (another tenant's)
 
 
 def test_an_lru_bounded_by_weight_forgets_the_least_recent_until_it_fits() -> None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
-from projections import sla as sla_module
+from projections import sla_replay
 from projections.sla import INITIAL, Sla, apply, fold, render, render_resuming, sla_of
 from schemas.blocks import Milestone
 from schemas.events import (
@@ -589,8 +589,8 @@ def test_a_long_incident_replays_only_its_new_facts(monkeypatch: pytest.MonkeyPa
         state = apply(state, event)
     _, replay = render_resuming(state, DEFAULT_POLICY, m(400))
     steps = []
-    original = sla_module._Run.step
-    monkeypatch.setattr(sla_module._Run, "step", lambda run, fact: (steps.append(fact), original(run, fact)))
+    original = sla_replay.Run.step
+    monkeypatch.setattr(sla_replay.Run, "step", lambda run, fact: (steps.append(fact), original(run, fact)))
     later = build((0, detected("sev1")), *((minute, PUBLIC) for minute in range(1, 303)))
     state = apply(apply(state, later[-2]), later[-1])
     resumed, _ = render_resuming(state, DEFAULT_POLICY, m(400), replay)

@@ -1,7 +1,8 @@
-"""The shell's per-process cache of folded incidents: it saves a read, and it is never believed blindly.
+"""The decider states the shell keeps in the process's fold cache: they save a read, and they are
+never believed blindly.
 
-Two `Shell`s on one database stand for two server processes, each with its own cache. Each
-process's cache also folds what the others committed, from their notifications (ledger.feed.notifier).
+Two `Shell`s on one database stand for two server processes, each with its own fold cache. Each
+process's shell also folds what the others committed, from their notifications (ledger.feed.notifier).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import pytest
 from ledger.domain.commands import Acknowledge, ChangePolicy, Detect, Note, Reopen, Reply, Resolve
 from ledger.domain.errors import ActionNotAllowed, VersionConflict
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
-from ledger.domain.rules import Incident, Status, fold
+from ledger.domain.rules import Incident, fold
 from ledger.feed import notifier as notify
 from ledger.feed.notifier import Change
 from ledger.http.app import _learn
-from ledger.service.command_runner import Done, Shell, StateCache
+from ledger.service.command_runner import Done, Shell
 from ledger.store import policies as policy_store
 from ledger.store.events import Appended, Conflict, EventStore
 from ledger.store.keys import Principal, Scope
@@ -34,6 +35,12 @@ from tests.conftest import new_tenant
 
 def _shell(pool: asyncpg.Pool) -> Shell:
     return Shell(EventStore(pool), PolicyStore(pool), clock.now)
+
+
+def _held(shell: Shell, tenant: str, incident: uuid.UUID) -> Incident | None:
+    """The decider state the shell's fold cache holds of the incident."""
+    held = shell.folds.peek(tenant, incident)
+    return held.state if held is not None else None
 
 
 async def _setup(pool: asyncpg.Pool) -> tuple[Principal, Shell, Shell, uuid.UUID]:
@@ -70,7 +77,7 @@ async def test_cached_state_is_exactly_the_fold_of_the_stored_stream(pool):
     for cmd in commands:
         done = await one.execute(who, cmd)
         assert isinstance(done, Done)
-        cached = one.states.get(who.tenant, incident)
+        cached = _held(one, who.tenant, incident)
         stored = await _stored(one, who, incident)
         assert cached == stored
         # Same spelling too, not only the same instant: responses are built from the cached state.
@@ -82,7 +89,7 @@ async def test_a_stale_cache_costs_a_reload_not_a_lost_or_doubled_write(pool):
     who, one, two, incident = await _setup(pool)
     await two.execute(who, Note(incident_id=incident, actor="b", text="warms two's cache"))
     await one.execute(who, Note(incident_id=incident, actor="a", text="moves past two's cache"))
-    assert two.states.get(who.tenant, incident).version == 2  # stale: the stream is at 3
+    assert _held(two, who.tenant, incident).version == 2  # stale: the stream is at 3
     reads = _count_reads(two)
     done = await two.execute(who, Note(incident_id=incident, actor="b", text="decided again"))
     assert isinstance(done, Done)
@@ -90,7 +97,7 @@ async def test_a_stale_cache_costs_a_reload_not_a_lost_or_doubled_write(pool):
     assert reads == []
     assert done.events[0].version == 4
     assert await _versions(pool, who, incident) == [1, 2, 3, 4]
-    assert two.states.get(who.tenant, incident) == await _stored(two, who, incident)
+    assert _held(two, who.tenant, incident) == await _stored(two, who, incident)
 
 
 def _count_reads(shell: Shell) -> list[uuid.UUID]:
@@ -156,33 +163,6 @@ async def test_a_refusal_that_the_stored_stream_confirms_is_refused_and_writes_n
     assert await _versions(pool, who, incident) == [1, 2, 3]
 
 
-async def test_the_cache_is_bounded():
-    states = StateCache(size=3)
-    t0 = clock.now()
-    made = [
-        Incident(
-            id=uuid.uuid4(),
-            version=1,
-            status=Status.OPEN,
-            severity=Severity.SEV2,
-            title="t",
-            channel=Channel.X,
-            scenario=None,
-            dedup_key=None,
-            policy_version=1,
-            detected_at=t0,
-        )
-        for _ in range(5)
-    ]
-    for incident in made:
-        states.put("t", incident)
-    states.get("t", made[2].id)  # used: kept over the older ones
-    states.put("t", made[0])
-    assert states.get("t", made[1].id) is None
-    assert states.get("t", made[3].id) is None
-    assert [states.get("t", i.id) is not None for i in (made[0], made[2], made[4])] == [True, True, True]
-
-
 # ---------------------------------------------------------------- turns on one incident
 
 
@@ -210,7 +190,7 @@ async def test_commands_on_one_incident_take_turns_and_never_conflict_with_each_
     assert sorted(d.events[0].version for d in done) == list(range(2, 42))
     assert await _versions(pool, who, incident) == list(range(1, 42))
     assert len(one.turns) == 0
-    assert one.states.get(who.tenant, incident) == await _stored(one, who, incident)
+    assert _held(one, who.tenant, incident) == await _stored(one, who, incident)
 
 
 async def test_other_incidents_do_not_wait_for_a_turn_and_a_cancelled_waiter_gives_its_turn_up(pool):
@@ -270,13 +250,13 @@ async def _history(pool: asyncpg.Pool) -> tuple[Principal, Shell, uuid.UUID, lis
 
 async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
     who, _, incident, stored = await _history(pool)
-    states = StateCache()
-    states.learn(who.tenant, [_change(e) for e in stored[1:3]])  # (the middle of an incident not held)
-    assert states.get(who.tenant, incident) is None
-    states.learn(who.tenant, [_change(stored[0])])  # its detection: taken in
-    assert states.get(who.tenant, incident) == fold(stored[:1])
-    states.learn(who.tenant, [_change(e) for e in stored[1:]])
-    learned = states.get(who.tenant, incident)
+    shell = _shell(pool)
+    shell.learn(who.tenant, [_change(e) for e in stored[1:3]])  # (the middle of an incident not held)
+    assert _held(shell, who.tenant, incident) is None
+    shell.learn(who.tenant, [_change(stored[0])])  # its detection: taken in
+    assert _held(shell, who.tenant, incident) == fold(stored[:1])
+    shell.learn(who.tenant, [_change(e) for e in stored[1:]])
+    learned = _held(shell, who.tenant, incident)
     assert learned == fold(stored)
     assert repr(learned) == repr(fold(stored))  # (responses are built from it)
 
@@ -284,23 +264,27 @@ async def test_a_learned_state_is_exactly_the_fold_of_the_stored_stream(pool):
 async def test_learning_ignores_what_it_cannot_follow_on_and_drops_what_it_missed(pool):
     who, _, incident, stored = await _history(pool)
     t = who.tenant
-    states = StateCache()
-    states.put(t, fold(stored[:2]))
-    states.learn(t, [_change(stored[0]), _change(stored[1])])  # already folded: unchanged
-    assert states.get(t, incident) == fold(stored[:2])
-    states.learn(t, [_change(stored[3])])  # version 3 went missing: the state is no longer a good guess
-    assert states.get(t, incident) is None
-    states.put(t, fold(stored[:2]))
-    states.learn(t, [msgspec.structs.replace(_change(stored[2]), type="from_a_newer_version")])
-    assert states.get(t, incident) is None
-    states.put(t, fold(stored[:2]))
-    states.learn(t, [], too_large=[(incident, 3)])  # named, not carried
-    assert states.get(t, incident) is None
-    states.put(t, fold(stored[:2]))
-    states.learn(t, [_change(e) for e in stored[2:]], too_large=[(incident, 2)])  # (an old one)
-    assert states.get(t, incident) == fold(stored)
-    states.learn(t, [_change(e) for e in stored], too_large=[(uuid.uuid4(), 9)])  # not held: ignored
-    assert states.get(t, incident) == fold(stored)
+    shell = _shell(pool)
+
+    def hold(state: Incident | None) -> None:
+        shell.folds.keep(t, incident, state=state)
+
+    hold(fold(stored[:2]))
+    shell.learn(t, [_change(stored[0]), _change(stored[1])])  # already folded: unchanged
+    assert _held(shell, t, incident) == fold(stored[:2])
+    shell.learn(t, [_change(stored[3])])  # version 3 went missing: the state is no longer a good guess
+    assert _held(shell, t, incident) is None
+    hold(fold(stored[:2]))
+    shell.learn(t, [msgspec.structs.replace(_change(stored[2]), type="from_a_newer_version")])
+    assert _held(shell, t, incident) is None
+    hold(fold(stored[:2]))
+    shell.learn(t, [], too_large=[(incident, 3)])  # named, not carried
+    assert _held(shell, t, incident) is None
+    hold(fold(stored[:2]))
+    shell.learn(t, [_change(e) for e in stored[2:]], too_large=[(incident, 2)])  # (an old one)
+    assert _held(shell, t, incident) == fold(stored)
+    shell.learn(t, [_change(e) for e in stored], too_large=[(uuid.uuid4(), 9)])  # not held: ignored
+    assert _held(shell, t, incident) == fold(stored)
 
 
 async def test_payloads_stay_under_the_limit_and_carry_every_change_in_order(pool):
@@ -356,16 +340,16 @@ async def test_a_process_folds_what_another_committed_and_its_next_append_is_not
     async with notify.running(database_url, pool) as n1, notify.running(database_url, pool) as n2:
         for shell, notifier in ((one, n1), (two, n2)):
             shell.store.on_append = notifier.announce
-            notifier.on_remote = partial(_learn, shell.states, shell.policies)
+            notifier.on_remote = partial(_learn, shell, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         await one.execute(who, Acknowledge(incident_id=incident, actor="a"))
         reply = Reply(incident_id=incident, actor="a", channel=Channel.X, text="hi", visibility=Visibility.PUBLIC)
         await one.execute(who, reply)
         for _ in range(200):
-            if (held := two.states.get(who.tenant, incident)) is not None and held.version == 4:
+            if (held := _held(two, who.tenant, incident)) is not None and held.version == 4:
                 break
             await asyncio.sleep(0.025)
-        assert two.states.get(who.tenant, incident) == await _stored(two, who, incident)
+        assert _held(two, who.tenant, incident) == await _stored(two, who, incident)
         appends = _count_appends(two)
         done = await two.execute(who, Note(incident_id=incident, actor="b", text="no conflict"))
         assert isinstance(done, Done) and done.events[0].version == 5
@@ -375,7 +359,7 @@ async def test_a_process_folds_what_another_committed_and_its_next_append_is_not
         fresh = await one.execute(who, detect)
         assert isinstance(fresh, Done)
         for _ in range(200):
-            if two.states.get(who.tenant, fresh.incident.id) is not None:
+            if _held(two, who.tenant, fresh.incident.id) is not None:
                 break
             await asyncio.sleep(0.025)
         reads = _count_reads(two)
@@ -405,7 +389,7 @@ async def test_a_plan_change_in_one_process_is_seen_by_the_others_commands_at_on
     async with notify.running(database_url, pool) as n1, notify.running(database_url, pool) as n2:
         for shell, notifier in ((one, n1), (two, n2)):
             shell.store.on_append = notifier.announce
-            notifier.on_remote = partial(_learn, shell.states, shell.policies)
+            notifier.on_remote = partial(_learn, shell, shell.policies)
             await asyncio.wait_for(notifier.listening.wait(), 10)
         document = policy_to_dict(DEFAULT_POLICY) | {"roles": [*DEFAULT_POLICY.roles, "translator"]}
         await one.change_policy(admin, ChangePolicy(actor=admin.name, document=document))

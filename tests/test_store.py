@@ -11,8 +11,10 @@ import pytest
 from ledger.audit import chain
 from ledger.domain.commands import Acknowledge, Detect, Note
 from ledger.domain.errors import IdempotencyKeyReused
-from ledger.service.command_runner import Done, Shell, request_hash
-from ledger.store.events import Appended, Conflict, EventStore, Idempotency, Replayed
+from ledger.service.command_runner import Done, Shell
+from ledger.service.idempotency import request_hash
+from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.idempotency import Idempotency, Replayed
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from schemas.events import Channel, NewEvent, Noted, Severity

@@ -116,7 +116,7 @@ async def test_pages_of_any_size_give_the_same_answer(app_client, tenant, pool):
     t0 = (clock.now() - timedelta(days=3)).replace(microsecond=0)
     await _incidents(app_client, tenant, t0)
     policies = PolicyStore(pool)
-    await catch_up_all(pool, registry(policies), tenant.name)
+    await catch_up_all(pool, registry(policies), tenant.name, None)
     flt = ReportFilter(since=t0, until=t0 + timedelta(hours=1))
     plan = DEFAULT_POLICY
     now = clock.now()

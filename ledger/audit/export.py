@@ -38,12 +38,12 @@ from ledger.store.audit import (
     FIRST_CHECKPOINT_AT_OR_AFTER,
     FIRST_SINCE,
     HASH_AT,
-    HEAD_POSITION,
     LAST_BEFORE,
     LATEST_CHECKPOINT,
     PREV_HASH_AT,
     ROWS_IN_RANGE,
 )
+from ledger.store.keys import head_position
 from schemas.events import GENESIS_HASH, rfc3339
 
 FORMAT = "crisis-ledger-export/1"
@@ -127,7 +127,7 @@ async def _window(
 ) -> tuple[int, int, str, int]:
     """The positions recorded in [since, until) as (first, last), the hash before the first, and
     the position of the signed checkpoint the file runs to (see the module docstring)."""
-    head = await conn.fetchval(HEAD_POSITION, tenant) or 0
+    head = await head_position(conn, tenant)
     first = 1
     if since is not None:
         found = await conn.fetchval(FIRST_SINCE, tenant, since)

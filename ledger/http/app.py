@@ -40,8 +40,8 @@ from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.metrics import DatabaseSeries, metrics
-from ledger.service.access import Revocations, forget_old_windows, report_hits_forever
-from ledger.service.command_runner import Shell, StateCache
+from ledger.service.access import Access, Revocations, forget_old_windows
+from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.store.database import create_pool, url_of
 from ledger.store.events import EventStore
@@ -51,6 +51,7 @@ from ledger.store.webhooks import WebhookStore
 from ledger.webhooks import delivery
 from ledger.workers import breach_watch, projection_loop
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import registry
 from schemas.events import PolicyChanged
 
@@ -130,9 +131,9 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
 
 
-def _learn(states: StateCache, policies: PolicyStore, message: notifier.Payload) -> None:
-    """What another process committed: fold it onto the cached states; a plan change is read again."""
-    states.learn(message.tenant, message.changes, message.too_large)
+def _learn(shell: Shell, policies: PolicyStore, message: notifier.Payload) -> None:
+    """What another process committed: fold it onto the states held; a plan change is read again."""
+    shell.learn(message.tenant, message.changes, message.too_large)
     if POLICY_CHANGED in message.tenant_events:
         policies.changed(message.tenant)
 
@@ -249,11 +250,13 @@ async def _open(
     policies = PolicyStore(state.pool)
     state.store = store
     state.policies = policies
-    state.rate_limit = settings.rate_limit_per_minute
+    state.access = Access(state.pool, settings.rate_limit_per_minute)
     state.projections = registry(policies)
     state.clock = clock
-    state.shell = Shell(store, policies, clock)
-    state.queries = IncidentReader(store, policies, state.projections)
+    # The process's one fold cache: the shell, the incident reads and the runner share it.
+    state.folds = FoldCache(settings.fold_cache_mb * 2**20)
+    state.shell = Shell(store, policies, clock, state.folds)
+    state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings
     state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)
     state.signer = checkpoints.load_signer(settings)
@@ -261,9 +264,10 @@ async def _open(
     state.webhook_wake = asyncio.Event()
     state.notifier = await stack.enter_async_context(notifier.running(listen_url, state.pool))
     store.on_append = state.notifier.announce
-    state.notifier.on_remote = partial(_learn, state.shell.states, policies)
-    # Revoked keys (told by any process) end their live feeds, and web sessions that watch them.
-    state.revocations = Revocations()
+    state.notifier.on_remote = partial(_learn, state.shell, policies)
+    # Revoked keys (told by any process) are refused at once and end their live feeds (and the
+    # web sessions that watch them).
+    state.revocations = Revocations(state.access)
     state.notifier.on_revoked = state.revocations.revoked
     if own_signals:
         before_stop(state.notifier.close)
@@ -282,10 +286,12 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
     )
     return [
         asyncio.create_task(forget_old_windows(state.pool)),
-        asyncio.create_task(report_hits_forever(state.pool)),
-        asyncio.create_task(state.revocations.run(state.pool)),
+        asyncio.create_task(state.access.report_hits_forever()),
+        asyncio.create_task(state.revocations.run()),
         asyncio.create_task(
-            projection_loop.run_forever(state.pool, state.projections, settings.projection_interval_s, state.lead)
+            projection_loop.run_forever(
+                state.pool, state.projections, state.folds, settings.projection_interval_s, state.lead
+            )
         ),
         asyncio.create_task(
             breach_watch.run_forever(
@@ -296,6 +302,7 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 settings.breach_watch_interval_s,
                 state.lead,
                 clock=clock,
+                folds=state.folds,
             )
         ),
         asyncio.create_task(checkpoints.run_forever(state.pool, state.signer, settings.checkpoint_interval_s)),

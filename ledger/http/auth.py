@@ -7,7 +7,6 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from ledger.domain.errors import Forbidden, Unauthorized
-from ledger.service.access import authenticate
 from ledger.store.keys import Principal, Scope
 
 
@@ -16,7 +15,7 @@ async def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    principal = await authenticate(connection.app.state.pool, token.strip(), connection.app.state.rate_limit)
+    principal = await connection.app.state.access.authenticate(token.strip())
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     return principal

@@ -13,14 +13,14 @@ from ledger.domain import commands as c
 from ledger.domain.errors import InvalidValue
 from ledger.domain.rules import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
-from ledger.http.incidents import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
+from ledger.http.headers import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
-from ledger.store.policies import POLICY_HISTORY, PolicyStore
+from ledger.store.policies import PolicyStore
 from projections.reports import ReportFilter
 from projections.runner import catch_up_all
 from projections.whatif import what_if
-from schemas.api import PolicyChangeOut, PolicyHistoryPage, WhatIfBody, WhatIfOut
+from schemas.api import PolicyHistoryPage, WhatIfBody, WhatIfOut
 from schemas.policy import Policy
 
 
@@ -73,28 +73,11 @@ async def replace_policy(
 @get("/v1/policy/history", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="Every version")
 async def policy_history(
     request: Request[Any, Any, Any],
-    shell: NamedDependency[Shell],
     policies: NamedDependency[PolicyStore],
     cursor: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> PolicyHistoryPage:
-    tenant = principal_of(request).tenant
-    rows = await shell.store.pool.fetch(POLICY_HISTORY, tenant, cursor, limit + 1)
-    page = rows[:limit]
-    items = []
-    for r in page:
-        policy = await policies.version(tenant, r["version"])
-        items.append(
-            PolicyChangeOut(
-                version=r["version"],
-                position=r["position"],
-                changed_by=r["changed_by"],
-                recorded_by=r["recorded_by"],
-                changed_at=r["changed_at"],
-                policy=policy,
-            )
-        )
-    return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
+    return await policies.history(principal_of(request).tenant, cursor, limit)
 
 
 @post(
@@ -120,7 +103,7 @@ async def policy_what_if(
         raise InvalidValue("since must be before until", field="since")
     tenant = principal_of(request).tenant
     pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant)
+    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
     flt = ReportFilter(
         since=data.since,
         until=data.until,

@@ -73,7 +73,7 @@ async def report_sla(
 ) -> Response[SlaReport]:
     tenant = principal_of(request).tenant
     pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant)
+    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
     flt = _filter(since, until, severity, scenario, channel)
     report = await sla_report(pool, tenant, flt, group_by, clock())
     return _csv(sla_csv(report, group_by), "sla-report") if wants_csv(request) else Response(report)
@@ -98,7 +98,7 @@ async def report_coverage(
 ) -> Response[CoverageReport]:
     tenant = principal_of(request).tenant
     pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant)
+    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
     flt = _filter(since, until, severity, scenario, channel)
     report = await coverage_report(pool, tenant, flt, clock())
     return _csv(coverage_csv(report), "coverage-report") if wants_csv(request) else Response(report)

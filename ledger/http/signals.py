@@ -16,7 +16,7 @@ from litestar.params import JSONBody
 
 from ledger.domain import commands as c
 from ledger.http.auth import WRITE, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of
+from ledger.http.headers import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_WRITE
 from ledger.http.views import etag, incident_out
 from ledger.service.command_runner import Shell

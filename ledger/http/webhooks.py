@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from ledger.config import Settings
 from ledger.http.auth import ADMIN, principal_of
-from ledger.http.incidents import IdempotencyKey, idempotency_of
+from ledger.http.headers import IdempotencyKey, idempotency_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
 from ledger.store.webhooks import WebhookStore

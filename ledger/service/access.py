@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 
 from ledger.domain.errors import RateLimited
+from ledger.lru import Lru
 from ledger.store.keys import (
     KEY_PREFIX,
     Principal,
@@ -24,14 +25,21 @@ from ledger.store.keys import (
     delete_old_windows,
     digest,
     find_key,
-    forget,
 )
 
 log = structlog.get_logger(__name__)
 
+# A found key is trusted for this long without asking the database again: a key is looked up
+# once per second per process instead of once per request, and a key revoked (by the CLI, in
+# another process) is refused within this time.
+KEY_CACHE_SECONDS = 1.0
+# At most this many keys found, and this many keys' rate windows, held per process.
+KEYS_HELD = 10_000
+REPORT_EVERY_S = 0.2
+
 
 @dataclass
-class _Window:
+class Window:
     """One key's current minute as this process knows it: the shared total, plus hits not yet reported."""
 
     start: float
@@ -52,77 +60,95 @@ class _Window:
         self.shared = max(self.shared, hits) if window_start == self.start else hits
 
 
-_windows: dict[bytes, _Window] = {}
+class Access:
+    """Keys and rate windows as this process knows them; one per app, made in its lifespan.
 
-
-async def authenticate(pool: asyncpg.Pool, token: str, per_minute: int = 0) -> Principal | None:
-    """The principal for a presented key, or None. The stored hash is compared in constant time.
-
-    With `per_minute` > 0 the request is counted against the key's window (shared by all
-    processes through the database) and RateLimited is raised past the limit.
+    `found`: presented key hash → its principal, trusted for KEY_CACHE_SECONDS (LRU, KEYS_HELD).
+    `windows`: per key, the current minute's shared count and the hits not yet reported
+    (KEYS_HELD keys; past that they are forgotten together, a new minute replaces a window).
     """
-    if not token.startswith(KEY_PREFIX) or len(token) > 200:
-        return None
-    presented = digest(token)
-    principal = await find_key(pool, presented)
-    if principal is None:
-        return None
-    if per_minute > 0:
-        await _count(pool, presented, per_minute)
-    return principal
 
+    def __init__(self, pool: asyncpg.Pool, per_minute: int = 0) -> None:
+        self.pool = pool
+        self.per_minute = per_minute
+        self.found: Lru[bytes, tuple[Principal, float]] = Lru(KEYS_HELD)
+        self.windows: dict[bytes, Window] = {}
 
-async def _count(pool: asyncpg.Pool, key_hash: bytes, per_minute: int) -> None:
-    """Count one request; past the limit, RateLimited.
+    async def authenticate(self, token: str) -> Principal | None:
+        """The principal for a presented key, or None. The stored hash is compared in constant time.
 
-    Hits are reported to the database in batches, so the window costs a write per batch rather
-    than per request: at once when a key's unreported hits reach 1% of the limit, and otherwise
-    by `report_hits_forever`, every REPORT_EVERY_S, for every key in one statement. A process
-    may let through at most one batch more than the limit before it learns of the others' hits.
-    """
-    wall = time.time()
-    minute = wall - wall % 60
-    window = _windows.get(key_hash)
-    if window is None or window.start != minute:
-        if len(_windows) > 10_000:
-            _windows.clear()
-        window = _windows[key_hash] = _Window(minute)
-    window.pending += 1
-    window.counted += 1
-    retry_after = max(1, int(minute + 60 - wall))
-    if window.pending >= max(1, per_minute // 100):
-        sent, window.pending = window.pending, 0
-        row = await count_hits(pool, key_hash, sent)
-        retry_after = max(1, row["retry_after"])
-        window.learn(row["hits"], row["window_start"].timestamp())
-    if window.total() > per_minute:
-        raise RateLimited(f"this key is limited to {per_minute} requests per minute", retry_after=retry_after)
+        With a limit (`per_minute` > 0) the request is counted against the key's window (shared
+        by all processes through the database) and RateLimited is raised past the limit.
+        """
+        if not token.startswith(KEY_PREFIX) or len(token) > 200:
+            return None
+        presented = digest(token)
+        principal = await self._principal(presented)
+        if principal is None:
+            return None
+        if self.per_minute > 0:
+            await self.count(presented)
+        return principal
 
+    async def _principal(self, presented: bytes) -> Principal | None:
+        now = time.monotonic()
+        found = self.found.get(presented)
+        if found is not None and found[1] > now:
+            return found[0]
+        principal = await find_key(self.pool, presented)
+        if principal is None:
+            self.found.pop(presented)
+        else:
+            self.found.put(presented, (principal, now + KEY_CACHE_SECONDS))
+        return principal
 
-REPORT_EVERY_S = 0.2
+    async def count(self, key_hash: bytes) -> None:
+        """Count one request; past the limit, RateLimited.
 
+        Hits are reported to the database in batches, so the window costs a write per batch rather
+        than per request: at once when a key's unreported hits reach 1% of the limit, and otherwise
+        by `report_hits_forever`, every REPORT_EVERY_S, for every key in one statement. A process
+        may let through at most one batch more than the limit before it learns of the others' hits.
+        """
+        wall = time.time()
+        minute = wall - wall % 60
+        window = self.windows.get(key_hash)
+        if window is None or window.start != minute:
+            if len(self.windows) >= KEYS_HELD:
+                self.windows.clear()
+            window = self.windows[key_hash] = Window(minute)
+        window.pending += 1
+        window.counted += 1
+        retry_after = max(1, int(minute + 60 - wall))
+        if window.pending >= max(1, self.per_minute // 100):
+            sent, window.pending = window.pending, 0
+            row = await count_hits(self.pool, key_hash, sent)
+            retry_after = max(1, row["retry_after"])
+            window.learn(row["hits"], row["window_start"].timestamp())
+        if window.total() > self.per_minute:
+            raise RateLimited(f"this key is limited to {self.per_minute} requests per minute", retry_after=retry_after)
 
-async def report_hits_forever(pool: asyncpg.Pool, every_s: float = REPORT_EVERY_S) -> None:
-    """Report every key's unreported hits, in one statement, every `every_s` (a background task)."""
-    while True:
-        await asyncio.sleep(every_s)
-        due = [(key_hash, window) for key_hash, window in _windows.items() if window.pending]
-        if not due:
-            continue
-        sent = [window.pending for _, window in due]
-        for _, window in due:
-            window.pending = 0
-        try:
-            rows = await count_hits_of_keys(pool, [key_hash for key_hash, _ in due], sent)
-        except Exception as exc:  # (a database outage, or anything else: this task must go on)
-            log.warning("rate_limit_report_failed", error=type(exc).__name__)
-            for (_, window), hits in zip(due, sent, strict=True):
-                window.pending += hits  # (the next round reports them)
-            continue
-        for row in rows:
-            window = _windows.get(row["key_hash"])
-            if window is not None:
-                window.learn(row["hits"], row["window_start"].timestamp())
+    async def report_hits_forever(self, every_s: float = REPORT_EVERY_S) -> None:
+        """Report every key's unreported hits, in one statement, every `every_s` (a background task)."""
+        while True:
+            await asyncio.sleep(every_s)
+            due = [(key_hash, window) for key_hash, window in self.windows.items() if window.pending]
+            if not due:
+                continue
+            sent = [window.pending for _, window in due]
+            for _, window in due:
+                window.pending = 0
+            try:
+                rows = await count_hits_of_keys(self.pool, [key_hash for key_hash, _ in due], sent)
+            except Exception as exc:  # (a database outage, or anything else: this task must go on)
+                log.warning("rate_limit_report_failed", error=type(exc).__name__)
+                for (_, window), hits in zip(due, sent, strict=True):
+                    window.pending += hits  # (the next round reports them)
+                continue
+            for row in rows:
+                window = self.windows.get(row["key_hash"])
+                if window is not None:
+                    window.learn(row["hits"], row["window_start"].timestamp())
 
 
 async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> None:
@@ -144,7 +170,7 @@ async def still_valid(pool: asyncpg.Pool, key_hash: bytes) -> bool:
 class Revocations:
     """Connections that outlive a request (live feeds, and web sessions) watch the key they were
     opened with: `watch(key_hash, on_revoked)` calls `on_revoked` once when the key is revoked,
-    here or in any other process.
+    here or in any other process; and `access` forgets the key at once.
 
     Told at once: `revoke_key` notifies every process at its commit (the notifier hands the
     notice to `revoked`). In case a notice is lost (the listening connection was down), `run`
@@ -152,7 +178,8 @@ class Revocations:
     all of them, so a revoked key's connections end within that long in any case.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, access: Access) -> None:
+        self.access = access
         self._watchers: dict[bytes, set[Callable[[], None]]] = {}
 
     @contextlib.contextmanager
@@ -171,16 +198,15 @@ class Revocations:
 
     def revoked(self, key_hashes: Iterable[bytes]) -> None:
         """These keys were revoked: refuse them from the next request on, end their connections."""
-        key_hashes = list(key_hashes)
-        forget(key_hashes)
         for key_hash in key_hashes:
+            self.access.found.pop(key_hash)
             for on_revoked in self._watchers.pop(key_hash, set()):
                 try:
                     on_revoked()
                 except Exception:
                     log.exception("revocation_not_applied")
 
-    async def run(self, pool: asyncpg.Pool, every_s: float = 1.0) -> None:
+    async def run(self, every_s: float = 1.0) -> None:
         """Check the watched keys every `every_s` (a background task; see the class)."""
         while True:
             await asyncio.sleep(every_s)
@@ -188,7 +214,7 @@ class Revocations:
             if not watched:
                 continue
             try:
-                active = await active_keys(pool, watched)
+                active = await active_keys(self.access.pool, watched)
             except Exception as exc:  # (a database outage: keep the connections, check again)
                 log.warning("revocation_check_failed", error=type(exc).__name__)
                 continue

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -29,19 +28,13 @@ from ledger.domain.errors import (
 )
 from ledger.domain.plan import Policy
 from ledger.domain.rules import Incident, decide, decide_policy, evolve, fold, merge_or_detect
-from ledger.lru import Lru
-from ledger.store.events import (
-    Appended,
-    Conflict,
-    DedupHit,
-    EventStore,
-    Idempotency,
-    Replayed,
-    StreamFacts,
-    decode_data,
-)
+from ledger.service.idempotency import once
+from ledger.service.incident_locks import IncidentLocks
+from ledger.store.events import Appended, Conflict, DedupHit, EventStore, StreamFacts, decode_data
+from ledger.store.idempotency import Idempotency, Replayed, remember_answer
 from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
+from projections.fold_cache import FoldCache
 from schemas.events import Event, EventData, NewEvent
 
 if TYPE_CHECKING:
@@ -56,11 +49,6 @@ SIGNAL_ROUNDS = 5
 
 T = TypeVar("T")
 _answers = msgspec.json.Encoder()
-
-
-def request_hash(method: str, path: str, body: bytes) -> bytes:
-    """What makes two requests 'the same' for an Idempotency-Key: method, path and exact body."""
-    return hashlib.sha256(f"{method} {path}\n".encode() + body).digest()
 
 
 @dataclass(frozen=True)
@@ -88,102 +76,15 @@ class Signalled:
     created: bool
 
 
-class StateCache:
-    """The folded state of recently written incidents, as this process last appended them, and
-    moved on by what other processes committed (`learn`, from their notifications).
-
-    Saves loading the stream for the next command on the same incident. Never trusted blindly:
-    the append is conditional on the version the state was folded to, so a state another
-    process has moved past only costs a Conflict (which says what was missed); and a refusal
-    decided on a cached state is decided again on the stored stream before it is answered.
-    Bounded (LRU).
-    """
-
-    def __init__(self, size: int = 20_000) -> None:
-        self._states: Lru[tuple[str, uuid.UUID], Incident] = Lru(size)
-
-    def get(self, tenant: str, incident_id: uuid.UUID) -> Incident | None:
-        return self._states.get((tenant, incident_id))
-
-    def put(self, tenant: str, state: Incident) -> None:
-        self._states.put((tenant, state.id), state)
-
-    def drop(self, tenant: str, incident_id: uuid.UUID) -> None:
-        self._states.pop((tenant, incident_id))
-
-    def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
-        """Events another process committed (ledger.feed.notifier): fold each onto the state held of its
-        incident, so that the next append here is not a conflict, and take in a new incident from
-        its detection, so that the first append here needs no read. A state an event does not
-        follow on directly is dropped (a notification was lost); other events of incidents not
-        held are ignored."""
-        for change in changes:
-            key = (tenant, change.incident_id)
-            state = self._states.peek(key)
-            held = state.version if state is not None else 0
-            if held >= change.version or (state is None and change.version != 1):
-                continue  # (already folded; or another incident's middle, not held here)
-            if held != change.version - 1:
-                self._states.pop(key)
-                continue
-            try:
-                data = decode_data(change.type, change.data)
-                after = _evolved(state, change.incident_id, [(change.version, change.occurred_at, data)])
-            except (KeyError, msgspec.DecodeError, ValueError):  # (a type or a stream this version does not know)
-                self._states.pop(key)
-                continue
-            assert after is not None
-            self._states.put(key, after)  # (written to elsewhere: likely written to here next)
-        for incident_id, version in too_large:
-            state = self._states.peek((tenant, incident_id))
-            if state is not None and state.version < version:
-                self._states.pop((tenant, incident_id))
-
-
-@dataclass(slots=True)
-class _Turn:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    wanted: int = 0  # commands holding or waiting for the lock
-
-
-class IncidentLocks:
-    """Commands on one incident take turns in this process, so each decides on the state the one
-    before it appended (held in StateCache).
-
-    Without turns, concurrent commands on one incident all decide on the same version and leave
-    in the same group-commit batch, where all but the first conflict and decide again, batch
-    after batch: 64 clients adding notes to one incident got about 150 appends/s, and a third
-    of the requests gave up with 409 after MAX_ATTEMPTS. A turn is taken only by commands on an
-    existing incident and held for its decision and its append; other incidents never wait.
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[tuple[str, uuid.UUID], _Turn] = {}
-
-    def enter(self, tenant: str, incident_id: uuid.UUID) -> asyncio.Lock:
-        """The incident's lock, counted as wanted until `leave` (acquire it after this)."""
-        turn = self._held.get((tenant, incident_id))
-        if turn is None:
-            turn = self._held[(tenant, incident_id)] = _Turn()
-        turn.wanted += 1
-        return turn.lock
-
-    def leave(self, tenant: str, incident_id: uuid.UUID) -> None:
-        turn = self._held[(tenant, incident_id)]
-        turn.wanted -= 1
-        if not turn.wanted:  # nobody holds or waits for it
-            del self._held[(tenant, incident_id)]
-
-    def __len__(self) -> int:
-        return len(self._held)
-
-
 @dataclass
 class Shell:
+    """Runs commands. `folds`: the process's fold cache (projections.fold_cache), whose decider
+    states it decides on, conditionally, and keeps after each append."""
+
     store: EventStore
     policies: PolicyStore
     clock: Clock = utc_now
-    states: StateCache = field(default_factory=StateCache)
+    folds: FoldCache = field(default_factory=FoldCache)
     turns: IncidentLocks = field(default_factory=IncidentLocks)
 
     async def execute(
@@ -206,32 +107,7 @@ class Shell:
             finally:
                 self.turns.leave(who.tenant, cmd.incident_id)
 
-        return await self.once(who.tenant, idempotency, write, lambda earlier: self.replay(who.tenant, earlier))
-
-    async def once(
-        self,
-        tenant: str,
-        idempotency: Idempotency | None,
-        write: Callable[[], Awaitable[T]],
-        replay: Callable[[Replayed], Awaitable[T]],
-    ) -> T:
-        """Idempotency-Key, for every write: a request whose key was used with the same request is
-        answered by `replay` of the first one's result, writing nothing; with another request it
-        is refused (IdempotencyKeyReused). `write` records the key with what it writes, atomically."""
-        if idempotency is not None:
-            earlier = await self.store.idempotent(tenant, idempotency.key, idempotency.request_hash)
-            if earlier is not None:
-                return await replay(earlier)
-        try:
-            return await write()
-        except LedgerError:
-            # A twin request with the same key may have committed between our check and our
-            # decision, and its effect now makes the rules refuse ours: answer with its result.
-            if idempotency is not None:
-                earlier = await self.store.idempotent(tenant, idempotency.key, idempotency.request_hash)
-                if earlier is not None:
-                    return await replay(earlier)
-            raise
+        return await once(self.store.pool, who.tenant, idempotency, write, lambda e: self.replay(who.tenant, e))
 
     async def signal(self, who: Principal, signal: Signal, *, idempotency: Idempotency | None = None) -> Signalled:
         """Route a signal (ledger.rules.merge_or_detect) and carry out where it goes. A retry with
@@ -282,7 +158,7 @@ class Shell:
             assert earlier.first_position is not None
             return await policy_at(self.policies, who.tenant, earlier.first_position)
 
-        return await self.once(who.tenant, idempotency, write, replay)
+        return await once(self.store.pool, who.tenant, idempotency, write, replay)
 
     async def configure(
         self,
@@ -303,7 +179,7 @@ class Shell:
             async with self.store.pool.acquire() as conn, conn.transaction():
                 result = await change(conn)
                 if idempotency is not None:
-                    await self.store.remember_answer(conn, who.tenant, idempotency, _answers.encode(result))
+                    await remember_answer(conn, who.tenant, idempotency, _answers.encode(result))
             return result
 
         async def replay(earlier: Replayed) -> T:
@@ -311,35 +187,26 @@ class Shell:
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
             return msgspec.json.decode(earlier.response, type=answer)
 
-        return await self.once(who.tenant, idempotency, write, replay)
+        return await once(self.store.pool, who.tenant, idempotency, write, replay)
 
     async def _attempt(
         self, who: Principal, cmd: Command, if_match: int | None, idempotency: Idempotency | None
     ) -> Done | Deduplicated:
         cmd = await self._with_policy(who.tenant, cmd)
-        trust_cache = True
+        trust_held = True
         for attempt in range(MAX_ATTEMPTS):
-            cached = (
-                None if isinstance(cmd, Detect) or not trust_cache else self.states.get(who.tenant, cmd.incident_id)
-            )
-            trust_cache = True
-            if cached is not None:
-                state: Incident | None = cached
-            elif isinstance(cmd, Detect):
-                state = None
-            else:
-                state = fold(await self.store.read_stream(who.tenant, cmd.incident_id))
-            if state is None and not isinstance(cmd, Detect):
-                raise NotFound(f"incident {cmd.incident_id} not found")
+            held = self._held_state(who.tenant, cmd) if trust_held else None
+            trust_held = True
+            state = held if held is not None else await self._stored_state(who.tenant, cmd)
             version = state.version if state else 0
             try:
                 if if_match is not None and version != if_match:
                     raise VersionConflict(f"the incident is at version {version}, not {if_match}")
                 new_events = decide(cmd, state, self.clock())
             except LedgerError:
-                if cached is None:
+                if held is None:
                     raise
-                trust_cache = False  # refused on what this process last saw: ask the stored stream
+                trust_held = False  # refused on what this process last saw: ask the stored stream
                 continue
             after = _provisional(state, cmd.incident_id, version, new_events)
             result = await self.store.append(
@@ -349,32 +216,21 @@ class Shell:
                 new_events,
                 recorded_by=who.name,
                 idempotency=idempotency,
-                facts=StreamFacts(
-                    status=str(after.status),
-                    severity=str(after.severity),
-                    scenario=after.scenario,
-                    channel=str(after.channel),
-                    dedup_key=after.dedup_key,
-                    detected_at=after.detected_at,
-                ),
+                facts=_facts(after),
             )
             match result:
                 case Appended(events=events):
                     # (The state depends only on data, occurred_at and version: `after` is the fold.)
-                    self.states.put(who.tenant, after)
+                    self.folds.keep(who.tenant, after.id, state=after)
                     return Done(events, after, result.status_code, replayed=False)
                 case Replayed():
                     return await self.replay(who.tenant, result)
                 case DedupHit(incident_id=existing):
                     return Deduplicated(existing)
-                case Conflict(current_version=current, missed=missed):
+                case Conflict(current_version=current):
                     if not isinstance(cmd, Detect):
-                        caught_up = _caught_up(state, current, missed)
-                        if caught_up is not None:  # decide again on it, without reading the stream
-                            self.states.put(who.tenant, caught_up)
-                        else:
-                            self.states.drop(who.tenant, cmd.incident_id)
-                    if cached is not None:
+                        self._catch_up(who.tenant, cmd.incident_id, state, result)
+                    if held is not None:
                         continue  # another process moved it on: decide again on what it missed (or the stream)
                     if if_match is not None:
                         raise VersionConflict(f"the incident is at version {current}, not {if_match}")
@@ -382,6 +238,59 @@ class Shell:
                         raise ActionNotAllowed("the incident already exists")
                     await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
         raise ActionNotAllowed("the incident is changing too fast to append to; try again")
+
+    def _held_state(self, tenant: str, cmd: Command) -> Incident | None:
+        """The decider state held of the command's incident (never for a detection)."""
+        if isinstance(cmd, Detect):
+            return None
+        held = self.folds.get(tenant, cmd.incident_id)
+        return held.state if held is not None else None
+
+    async def _stored_state(self, tenant: str, cmd: Command) -> Incident | None:
+        """The incident folded from its stored stream; NotFound without one (but for a detection)."""
+        if isinstance(cmd, Detect):
+            return None
+        state = fold(await self.store.read_stream(tenant, cmd.incident_id))
+        if state is None:
+            raise NotFound(f"incident {cmd.incident_id} not found")
+        return state
+
+    def _catch_up(self, tenant: str, incident_id: uuid.UUID, state: Incident | None, conflict: Conflict) -> None:
+        """Keep `state` brought forward by the events the conflict says it missed, so the next
+        attempt decides again without reading the stream; if they do not fit, hold none."""
+        caught_up = _caught_up(state, conflict.current_version, conflict.missed)
+        if caught_up is not None:
+            self.folds.keep(tenant, incident_id, state=caught_up)
+        else:
+            self.folds.drop_state(tenant, incident_id)
+
+    def learn(self, tenant: str, changes: Iterable[Change], too_large: Iterable[tuple[uuid.UUID, int]] = ()) -> None:
+        """Events another process committed (ledger.feed.notifier): fold each onto the state held of
+        its incident, so that the next append here is not a conflict, and take in a new incident
+        from its detection, so that the first append here needs no read. A state an event does
+        not follow on directly is dropped (a notification was lost); other events of incidents
+        not held are ignored; so is a state already as far as the event."""
+        for change in changes:
+            held = self.folds.peek(tenant, change.incident_id)
+            state = held.state if held is not None else None
+            version = state.version if state is not None else 0
+            if version >= change.version or (state is None and change.version != 1):
+                continue  # (already folded; or another incident's middle, not held here)
+            if version != change.version - 1:
+                self.folds.drop_state(tenant, change.incident_id)
+                continue
+            try:
+                data = decode_data(change.type, change.data)
+                after = _evolved(state, change.incident_id, [(change.version, change.occurred_at, data)])
+            except (KeyError, msgspec.DecodeError, ValueError):  # (a type or a stream this version does not know)
+                self.folds.drop_state(tenant, change.incident_id)
+                continue
+            assert after is not None
+            self.folds.keep(tenant, change.incident_id, state=after)  # (written to elsewhere: likely here next)
+        for incident_id, version in too_large:  # (named, not carried: what was held is behind)
+            held = self.folds.peek(tenant, incident_id)
+            if held is not None and held.state is not None and held.state.version < version:
+                self.folds.drop_state(tenant, incident_id)
 
     async def replay(self, tenant: str, earlier: Replayed) -> Done:
         """The result of an earlier request, rebuilt from the (immutable) events it appended."""
@@ -417,6 +326,18 @@ def _provisional(state: Incident | None, incident_id: uuid.UUID, version: int, n
     after = _evolved(state, incident_id, changes)
     assert after is not None
     return after
+
+
+def _facts(after: Incident) -> StreamFacts:
+    """What the stream table keeps of the incident after the append."""
+    return StreamFacts(
+        status=str(after.status),
+        severity=str(after.severity),
+        scenario=after.scenario,
+        channel=str(after.channel),
+        dedup_key=after.dedup_key,
+        detected_at=after.detected_at,
+    )
 
 
 def _caught_up(

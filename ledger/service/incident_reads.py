@@ -1,26 +1,27 @@
 """Reading incidents: one by folding its events (always current), lists from the stream table and views.
 
-A read folds an incident's stream from the fold this process held of it after its previous
-read (`HeldRead`; single reads and list pages alike): only the events after that are read and
-folded, and the SLA render resumes. Events never change, so a fold of a stream's first events
-stays the fold of those events: the read is exactly the read of the whole stream, at a cost
-that follows what was appended since, not the incident's length."""
+A read extends the folds the process's fold cache holds of the incident (projections.fold_cache:
+left by an earlier read, by the runner, or by the write side) with the events after them: only
+those are read from the table and folded, and the SLA render resumes. Events never change, so
+the read is exactly the read of the whole stream, at a cost that follows what was appended
+since, not the incident's length."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.domain.errors import NotFound
 from ledger.domain.plan import Policy
 from ledger.domain.rules import Incident, evolve, fold
-from ledger.lru import Lru
 from ledger.store.events import EventStore, event_from_row
 from ledger.store.incidents import events_after_held, incident_exists
 from ledger.store.policies import PolicyStore
-from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
+from projections.fold_cache import FoldCache, IncidentFolds, Statements
+from projections.incident_view import Blocks, Stream, blocks, stream_blocks
 from projections.provenance import public_statements
 from projections.runner import Projection, catch_up_all
 from projections.view_queries import ListFilter, list_page
@@ -49,35 +50,18 @@ class ReviewRead:
         return detected.title if isinstance(detected, Detected) else ""
 
 
-# At most this many events' worth of folds held per process: about 1 KB a held event, measured
-# (tracemalloc) on incidents of short public replies and assignments; about 50 MB at most.
-HELD_EVENTS = 50_000
-
-
-@dataclass(frozen=True)
-class HeldRead:
-    """An incident as a read here last folded it: its state, its SLA and coverage fold (with the
-    SLA replay), and its public statements, all up to `version`."""
-
-    incident: Incident
-    fold: Folded
-    statements: tuple[StatementOut, ...]
-
-    @property
-    def version(self) -> int:
-        return self.incident.version
-
-
 class IncidentReader:
     def __init__(
-        self, store: EventStore, policies: PolicyStore, projections: dict[str, Projection], held: int = HELD_EVENTS
+        self,
+        store: EventStore,
+        policies: PolicyStore,
+        projections: dict[str, Projection],
+        folds: FoldCache | None = None,
     ) -> None:
         self.store = store
         self.policies = policies
         self.projections = projections
-        # The incidents read last, bounded by the events they were folded from (a fold holds an
-        # incident's timeline and statements: memory grows with its length, not per incident).
-        self.held: Lru[tuple[str, uuid.UUID], HeldRead] = Lru(held)
+        self.folds = folds if folds is not None else FoldCache()
 
     async def history(self, tenant: str, incident_id: uuid.UUID) -> list[Event]:
         events = await self.store.read_stream(tenant, incident_id)
@@ -94,34 +78,47 @@ class IncidentReader:
 
     async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
         """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes):
-        those after the fold held from the last read here, or all of them."""
-        held = self.held.get((tenant, incident_id))
-        if held is None:
+        those after the folds held of it, or all of them."""
+        held = self.folds.get(tenant, incident_id)
+        after = held.upto() if held is not None else 0
+        if after == 0:
             events = await self.history(tenant, incident_id)
         else:
-            events = await self.store.read_stream(tenant, incident_id, after=held.version)
-        return await self._extend(tenant, held, events, now)
+            events = await self.store.read_stream(tenant, incident_id, after=after)
+        return await self._extend(tenant, held, after, events, now)
 
     async def _extend(
-        self, tenant: str, held: HeldRead | None, events: list[Event], now: datetime, *, with_statements: bool = True
+        self,
+        tenant: str,
+        held: IncidentFolds | None,
+        after: int,
+        events: Sequence[Event],
+        now: datetime,
+        *,
+        with_statements: bool = True,
     ) -> IncidentRead:
-        """The read at `now` of the incident `held` folded up to its version, and `events` after
-        it (with no fold held: all of the incident's events). Holds the new fold in its place.
-        The statements are kept with it either way; the read lists them `with_statements`."""
-        if held is None:
-            incident, stream, statements = fold(events), Stream(events), tuple(public_statements(events))
-        else:
-            incident, stream = held.incident, Stream(events, held.fold)
-            for event in events:
-                incident = evolve(incident, event)
-            statements = (*held.statements, *public_statements(events)) if events else held.statements
+        """The read at `now` of an incident of which `held` was held, given its `events` after
+        version `after` (0: all of them). Each fold is extended with the events after its own
+        version, and kept; the statements too where the events reach back to them, and the
+        read lists them `with_statements`."""
+        held = held or IncidentFolds()
+        incident = held.state
+        for event in _newer(events, incident.version if incident is not None else 0):
+            incident = evolve(incident, event)
         assert incident is not None
+        view = held.view
+        stream = Stream(_newer(events, view.version), view) if view is not None else Stream(events)
+        statements = held.statements
+        if (statements.version if statements is not None else 0) >= after:
+            earlier = statements.items if statements is not None else ()
+            newer = _newer(events, statements.version if statements is not None else 0)
+            statements = Statements(incident.version, (*earlier, *public_statements(newer)))
         policy = await self.policies.version(tenant, incident.policy_version)
-        read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements) if with_statements else None)
-        key = (tenant, incident.id)
-        again = self.held.peek(key)  # (another read of it may have gone further meanwhile)
-        if again is None or again.version <= incident.version:
-            self.held.put(key, HeldRead(incident, stream.folded(), statements), weight=incident.version)
+        read = IncidentRead(incident, stream_blocks(stream, policy, now))
+        self.folds.keep(tenant, incident.id, state=incident, view=stream.folded(), statements=statements)
+        if with_statements:
+            assert statements is not None and statements.version == incident.version
+            return replace(read, statements=list(statements.items))
         return read
 
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
@@ -164,19 +161,26 @@ class IncidentReader:
         self, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
     ) -> tuple[list[IncidentRead], str | None]:
         if flt.needs_views:
-            await catch_up_all(self.store.pool, self.projections, tenant)
+            await catch_up_all(self.store.pool, self.projections, tenant, self.folds)
         rows = await list_page(self.store.pool, tenant, flt, before, limit + 1, now)
         page, more = rows[:limit], len(rows) > limit
         ids = [r["id"] for r in page]
-        held = [self.held.get((tenant, iid)) for iid in ids]
-        upto = [h.version if h is not None else 0 for h in held]
+        held = [self.folds.get(tenant, iid) for iid in ids]
+        upto = [h.upto(statements=False) if h is not None else 0 for h in held]
         by_incident: dict[uuid.UUID, list[Event]] = defaultdict(list)
         for row in await events_after_held(self.store.pool, tenant, ids, upto):
             by_incident[row["incident_id"]].append(event_from_row(row))
         reads = [
-            await self._extend(tenant, h, by_incident[iid], now, with_statements=False)
-            for iid, h in zip(ids, held, strict=True)
+            await self._extend(tenant, h, after, by_incident[iid], now, with_statements=False)
+            for iid, h, after in zip(ids, held, upto, strict=True)
             if h is not None or by_incident[iid]
         ]
         next_cursor = str(page[-1]["created_position"]) if more and page else None
         return reads, next_cursor
+
+
+def _newer(events: Sequence[Event], version: int) -> Sequence[Event]:
+    """`events` (in version order) after `version`."""
+    if not events or (events[0].version or 0) > version:
+        return events
+    return [e for e in events if (e.version or 0) > version]

@@ -177,7 +177,6 @@ async def tenants_to_verify(pool: asyncpg.Pool) -> list[str]:
 
 # --- the export (ledger/audit/export.py) ------------------------------------------------------------
 
-HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 FIRST_SINCE = """
 SELECT position FROM events WHERE tenant_id = $1 AND recorded_at >= $2 ORDER BY recorded_at, position LIMIT 1
 """

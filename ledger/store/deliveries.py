@@ -23,8 +23,6 @@ SELECT url, event_types, secret, next_position, attempts, failing_since
  WHERE tenant_id = $1 AND id = $2 AND enabled AND next_attempt_at <= now()
 """
 
-HEAD = "SELECT head_position FROM tenants WHERE id = $1"
-
 # The first event at or after the cursor that the subscription wants, up to the head read before.
 NEXT_EVENT = f"""
 SELECT {EVENT_COLUMNS} FROM events

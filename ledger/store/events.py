@@ -1,6 +1,7 @@
 """The event store: append with optimistic concurrency and idempotency, read streams and the feed.
 
-All SQL is here, as named constants; driver errors become the ledger's own errors here too.
+The events' SQL is here, as named constants (the append's own, with group commit:
+ledger/store/group_commit.py); driver errors become the ledger's own errors here too.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 import msgspec
-import structlog
 
 from ledger import metrics
 from ledger.domain.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
+from ledger.store.group_commit import APPEND, AppendCall, GroupCommit
+from ledger.store.idempotency import Idempotency, Replayed
 from schemas.events import (
     DATA_TYPES,
     Event,
@@ -30,7 +32,6 @@ from schemas.events import (
 )
 
 _json = msgspec.json.Encoder()
-log = structlog.get_logger(__name__)
 _DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
 
 EVENT_COLUMNS = (
@@ -38,26 +39,8 @@ EVENT_COLUMNS = (
     "recorded_by, data::text AS data, prev_hash, hash"
 )
 
-# What the projections fold: no chain, no recorder. A rebuild reads every event of a tenant, and
-# the rows without those seven columns cut its CPU time by about a tenth (measured, A/B).
+# What the projections fold: no chain, no recorder (a rebuild reads every event of a tenant).
 FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, data::text AS data"
-
-APPEND = "SELECT * FROM ledger_append(" + ", ".join(f"${i}" for i in range(1, 20)) + ")"
-
-# Group commit: several single-event appends of one tenant in one statement, so one round trip
-# and one commit. Each row is `ledger_append` exactly as alone (a later row sees what an earlier
-# one wrote).
-_BATCH_TYPES = (
-    "text", "uuid", "integer", "uuid", "text", "timestamptz", "jsonb", "text", "text", "text",
-    "text", "bytea", "integer", "text", "text", "text", "text", "text", "timestamptz",
-)  # fmt: skip
-APPEND_BATCH = f"""
-SELECT r.* FROM unnest({", ".join(f"${i}::{t}[]" for i, t in enumerate(_BATCH_TYPES, start=1))})
-       WITH ORDINALITY AS a({", ".join(f"c{i}" for i in range(1, 20))}, n)
- CROSS JOIN LATERAL ledger_append(a.c1, a.c2, a.c3, ARRAY[a.c4], ARRAY[a.c5], ARRAY[a.c6], ARRAY[a.c7],
-                                  ARRAY[a.c8], {", ".join(f"a.c{i}" for i in range(9, 20))}) AS r
- ORDER BY a.n
-"""
 
 
 def streams_after(columns: str) -> str:
@@ -107,21 +90,6 @@ READ_POSITIONS = f"""
 SELECT {EVENT_COLUMNS} FROM events
  WHERE tenant_id = $1 AND position BETWEEN $2 AND $3
  ORDER BY position
-"""
-
-READ_IDEMPOTENCY = """
-SELECT request_hash, incident_id, first_position, last_position, status_code, response
-  FROM idempotency_keys WHERE tenant_id = $1 AND key = $2
-"""
-
-# A write that appends no event keeps its key with its answer, in the write's own transaction.
-# A twin request still in flight holds the key's row: this waits for it, and then inserts
-# nothing if it committed (the caller answers with the twin's result).
-REMEMBER_ANSWER = """
-INSERT INTO idempotency_keys (tenant_id, key, request_hash, status_code, response)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (tenant_id, key) DO NOTHING
-RETURNING key
 """
 
 
@@ -198,18 +166,6 @@ class Appended:
     status_code: int
 
 
-@dataclass(frozen=True)
-class Replayed:
-    """An earlier request with the same Idempotency-Key: its result, nothing appended. A write that
-    appended events has their positions; one that appended none (configuration) has its answer."""
-
-    incident_id: uuid.UUID | None
-    first_position: int | None
-    last_position: int | None
-    status_code: int
-    response: bytes | None = None
-
-
 class Missed(msgspec.Struct, frozen=True, array_like=True):
     """An event a caller had not seen when it decided: what folding the incident needs of it."""
 
@@ -241,127 +197,12 @@ class DedupHit:
 AppendResult = Appended | Replayed | Conflict | DedupHit
 
 
-@dataclass(frozen=True)
-class Idempotency:
-    key: str
-    request_hash: bytes
-    status_code: int
-
-
-_Queued = tuple[tuple[Any, ...], asyncio.Future[asyncpg.Record], Callable[[asyncpg.Record], None]]
-
-
-class GroupCommit:
-    """Sends this process's concurrent single-event appends to PostgreSQL together.
-
-    An append joins the process's queue; if no batch is out, one leaves at once (an append alone
-    is never delayed); else it goes with the next batch, which leaves as soon as the one out comes
-    back. Under load one round trip and one commit carry many appends, of every tenant: round
-    trips and commits are what limit appends here, more than the tenants' head rows (one queue per
-    tenant sent about five times as many statements and appended about a quarter less). A batch's rows
-    are sorted by tenant, each tenant's in the order they came, so every batch in every process
-    takes the tenants' head locks in one order: two batches cannot deadlock. Each append's outcome
-    is its own: a conflict on one is only that one's. If PostgreSQL refuses a batch (it rolled
-    back), its appends are tried again one by one, so that a bad append only fails itself; if the
-    outcome is unknown (the connection dropped), all of them get the error and none is sent
-    again, as a single append would. An append whose caller gave up before its batch left is not
-    sent.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, max_batch: int = 100) -> None:
-        self.pool = pool
-        self.max_batch = max_batch
-        self._queue: list[_Queued] = []
-        self._out = False
-
-    async def append(self, args: tuple[Any, ...], on_row: Callable[[asyncpg.Record], None]) -> asyncpg.Record:
-        """`on_row` is called with the append's row as soon as its batch is back, before any caller
-        of the batch resumes, and even if this caller has given up meanwhile (the append stands)."""
-        future: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
-        self._queue.append((args, future, on_row))
-        if not self._out:  # nothing is out: this append's batch leaves at once
-            self._out = True
-            asyncio.get_running_loop().create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        batch: list[_Queued] = []
-        try:
-            while self._queue:
-                taken = [item for item in self._queue[: self.max_batch] if not item[1].done()]
-                del self._queue[: self.max_batch]
-                batch = sorted(taken, key=lambda item: item[0][0])  # (by tenant; a stable sort)
-                if batch:
-                    await self._send(batch)
-        except BaseException as exc:  # cancelled (shutdown): nobody may be left waiting for an answer
-            waiting, self._queue = [*batch, *self._queue], []
-            for _, future, _ in waiting:
-                if isinstance(exc, Exception):
-                    _settle(future, exception=exc)
-                else:
-                    future.cancel()
-            raise
-        finally:
-            self._out = False
-
-    async def _send(self, batch: list[_Queued]) -> None:
-        try:
-            if len(batch) == 1:
-                rows = [await self.pool.fetchrow(APPEND, *batch[0][0])]
-            else:
-                rows = await self.pool.fetch(APPEND_BATCH, *_columns([args for args, _, _ in batch]))
-        except Exception as exc:
-            if len(batch) > 1 and _refused(exc):
-                for item in batch:
-                    await self._send([item])
-                return
-            for _, future, _ in batch:  # (outcome unknown, e.g. the connection dropped: never sent twice)
-                _settle(future, exception=exc)
-            return
-        # Every row is handed on before any caller resumes: the batch's commits reach the live
-        # feed's followers (and the other processes' notification) one turn of the loop sooner
-        # than through each caller, behind the other callers' responses.
-        for (_, _, on_row), row in zip(batch, rows, strict=True):
-            try:
-                on_row(row)
-            except Exception:
-                log.exception("append_not_announced")  # (followers' polls find it; the append stands)
-        for (_, future, _), row in zip(batch, rows, strict=True):
-            _settle(future, row)
-
-
-def _refused(exc: Exception) -> bool:
-    """PostgreSQL refused the statement, so its transaction rolled back: nothing of it was written.
-    (Not a lost connection or a shutdown: the statement may have committed before the answer.)"""
-    return isinstance(exc, asyncpg.PostgresError) and not isinstance(
-        exc, asyncpg.PostgresConnectionError | asyncpg.exceptions.OperatorInterventionError
-    )
-
-
 def _decode_missed(raw: str | None) -> tuple[tuple[int, datetime, EventData], ...] | None:
     if raw is None:
         return None
     return tuple(
         (m.version, m.occurred_at.astimezone(UTC), _DECODERS[m.type].decode(m.data)) for m in _missed.decode(raw)
     )
-
-
-# ledger_append's per-event arguments (ids, types, occurred, data, digests): one element each here.
-_PER_EVENT = frozenset({3, 4, 5, 6, 7})
-
-
-def _columns(appends: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """APPEND_BATCH's arguments: one array per ledger_append argument, one element per append."""
-    return [[a[i][0] if i in _PER_EVENT else a[i] for a in appends] for i in range(len(_BATCH_TYPES))]
-
-
-def _settle(future: asyncio.Future[Any], result: Any = None, exception: BaseException | None = None) -> None:
-    if future.done():  # the caller gave up while the batch was out
-        return
-    if exception is not None:
-        future.set_exception(exception)
-    else:
-        future.set_result(result)
 
 
 class EventStore:
@@ -391,82 +232,23 @@ class EventStore:
         conn: asyncpg.Connection | None = None,
     ) -> AppendResult:
         """Append `new_events` in one round trip; see `ledger_append` for the outcomes."""
-        ids = [uuid.uuid4() for _ in new_events]
-        types = [type_of(e.data) for e in new_events]
-        datas = [data_dict(e.data) for e in new_events]
-        # One actor per append: every command is done by one person or integration.
-        actor = new_events[0].actor
-        digests = [
-            body_digest(
-                event_id=ids[i],
-                tenant_id=tenant,
-                incident_id=incident_id,
-                version=None if incident_id is None else expected_version + i + 1,
-                event_type=types[i],
-                occurred_at=e.occurred_at,
-                actor=actor,
-                recorded_by=recorded_by,
-                data=datas[i],
-            )
-            for i, e in enumerate(new_events)
-        ]
-        args = (
-            tenant,
-            incident_id,
-            expected_version,
-            ids,
-            types,
-            [e.occurred_at for e in new_events],
-            [_json.encode(d).decode() for d in datas],
-            digests,
-            actor,
-            recorded_by,
-            idempotency.key if idempotency else None,
-            idempotency.request_hash if idempotency else None,
-            idempotency.status_code if idempotency else 201,
-            facts.status if facts else None,
-            facts.severity if facts else None,
-            facts.scenario if facts else None,
-            facts.channel if facts else None,
-            facts.dedup_key if facts else None,
-            facts.detected_at if facts else None,
-        )
-
-        def appended(row: asyncpg.Record) -> list[Event]:
-            return [
-                Event(
-                    id=ids[i],
-                    tenant_id=tenant,
-                    incident_id=incident_id,
-                    version=None if incident_id is None else expected_version + i + 1,
-                    position=row["first_position"] + i,
-                    occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
-                    recorded_at=row["recorded_at"],
-                    actor=actor,
-                    recorded_by=recorded_by,
-                    data=e.data,
-                    prev_hash=row["prev_hashes"][i],
-                    hash=row["hashes"][i],
-                )
-                for i, e in enumerate(new_events)
-            ]
-
+        call = _call(tenant, incident_id, expected_version, new_events, recorded_by, idempotency, facts)
         announced: list[Event] = []
 
         def announce(row: asyncpg.Record) -> None:
             if row["outcome"] == "appended":
-                announced.extend(appended(row))
+                announced.extend(_appended(call, new_events, row))
                 self.committed(tenant, announced)
 
         started = time.perf_counter()
         try:
             if conn is not None:
-                row = await conn.fetchrow(APPEND, *args)
+                row = await conn.fetchrow(APPEND, *call)
             elif len(new_events) == 1 and (facts is None or facts.dedup_key is None):
                 # (a dedup key can fail the statement on the unique index: those go alone)
-                row = await self.group.append(args, announce)
+                row = await self.group.append(call, announce)
             else:
-                row = await self.pool.fetchrow(APPEND, *args)
+                row = await self.pool.fetchrow(APPEND, *call)
                 announce(row)
         except asyncpg.UniqueViolationError as exc:
             metrics.append_seconds("refused").observe(time.perf_counter() - started)
@@ -477,26 +259,12 @@ class EventStore:
             raise
         assert row is not None
         metrics.append_seconds(row["outcome"]).observe(time.perf_counter() - started)
-        match row["outcome"]:
-            case "appended":
-                for t in types:
-                    metrics.events_appended(t).inc()
-                # (in a caller's transaction it is not committed yet: the caller says when)
-                events = announced or appended(row)
-                return Appended(events, row["version"], row["status_code"])
-            case "replayed":
-                return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])
-            case "key_reused":
-                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-            case "conflict" | "exists":
-                return Conflict(row["version"], _decode_missed(row["missed"]))
-            case "dedup":
-                return DedupHit(row["incident_id"])
-            case "missing":
-                raise NotFound(f"incident {incident_id} not found")
-            case "no_tenant":
-                raise NotFound(f"tenant {tenant} not found")
-        raise RuntimeError(f"unexpected append outcome {row['outcome']!r}")  # pragma: no cover
+        if row["outcome"] == "appended":
+            for t in call.types:
+                metrics.events_appended(t).inc()
+            # (in a caller's transaction it is not committed yet: the caller says when)
+            return Appended(announced or _appended(call, new_events, row), row["version"], row["status_code"])
+        return _outcome(row, tenant, incident_id)
 
     async def read_stream(
         self,
@@ -527,24 +295,93 @@ class EventStore:
         rows = await self.pool.fetch(READ_POSITIONS, tenant, first, last)
         return [event_from_row(r) for r in rows]
 
-    async def idempotent(self, tenant: str, key: str, request_hash: bytes) -> Replayed | None:
-        """A finished earlier request with this key, if any; a different request with it is refused."""
-        row = await self.pool.fetchrow(READ_IDEMPOTENCY, tenant, key)
-        if row is None:
-            return None
-        if row["request_hash"] != request_hash:
-            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-        return Replayed(
-            row["incident_id"], row["first_position"], row["last_position"], row["status_code"], row["response"]
-        )
 
-    async def remember_answer(
-        self, conn: asyncpg.Connection, tenant: str, idempotency: Idempotency, response: bytes
-    ) -> None:
-        """Keep the answer of a write that appends no event with its key, in the write's transaction
-        (`conn`); IdempotencyKeyReused if another request took the key meanwhile (roll back, look again)."""
-        kept = await conn.fetchval(
-            REMEMBER_ANSWER, tenant, idempotency.key, idempotency.request_hash, idempotency.status_code, response
+def _call(
+    tenant: str,
+    incident_id: uuid.UUID | None,
+    expected_version: int,
+    new_events: Sequence[NewEvent],
+    recorded_by: str,
+    idempotency: Idempotency | None,
+    facts: StreamFacts | None,
+) -> AppendCall:
+    """The `ledger_append` call for these events: their ids, encoded data and chain digests."""
+    ids = [uuid.uuid4() for _ in new_events]
+    types = [type_of(e.data) for e in new_events]
+    datas = [data_dict(e.data) for e in new_events]
+    actor = new_events[0].actor  # (one actor per append: every command is done by one person or integration)
+    digests = [
+        body_digest(
+            event_id=ids[i],
+            tenant_id=tenant,
+            incident_id=incident_id,
+            version=None if incident_id is None else expected_version + i + 1,
+            event_type=types[i],
+            occurred_at=e.occurred_at,
+            actor=actor,
+            recorded_by=recorded_by,
+            data=datas[i],
         )
-        if kept is None:
-            raise IdempotencyKeyReused("this Idempotency-Key was used by a request that finished meanwhile")
+        for i, e in enumerate(new_events)
+    ]
+    return AppendCall(
+        tenant=tenant,
+        incident_id=incident_id,
+        expected_version=expected_version,
+        ids=ids,
+        types=types,
+        occurred_at=[e.occurred_at for e in new_events],
+        data=[_json.encode(d).decode() for d in datas],
+        digests=digests,
+        actor=actor,
+        recorded_by=recorded_by,
+        idempotency_key=idempotency.key if idempotency else None,
+        request_hash=idempotency.request_hash if idempotency else None,
+        status_code=idempotency.status_code if idempotency else 201,
+        status=facts.status if facts else None,
+        severity=facts.severity if facts else None,
+        scenario=facts.scenario if facts else None,
+        channel=facts.channel if facts else None,
+        dedup_key=facts.dedup_key if facts else None,
+        detected_at=facts.detected_at if facts else None,
+    )
+
+
+def _appended(call: AppendCall, new_events: Sequence[NewEvent], row: asyncpg.Record) -> list[Event]:
+    """The events as the table holds them now that `row` says where they went."""
+    incident_id = call.incident_id
+    return [
+        Event(
+            id=call.ids[i],
+            tenant_id=call.tenant,
+            incident_id=incident_id,
+            version=None if incident_id is None else call.expected_version + i + 1,
+            position=row["first_position"] + i,
+            occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
+            recorded_at=row["recorded_at"],
+            actor=call.actor,
+            recorded_by=call.recorded_by,
+            data=e.data,
+            prev_hash=row["prev_hashes"][i],
+            hash=row["hashes"][i],
+        )
+        for i, e in enumerate(new_events)
+    ]
+
+
+def _outcome(row: asyncpg.Record, tenant: str, incident_id: uuid.UUID | None) -> AppendResult:
+    """What an append that appended nothing answers (an error for the outcomes that are one)."""
+    match row["outcome"]:
+        case "replayed":
+            return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])
+        case "key_reused":
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        case "conflict" | "exists":
+            return Conflict(row["version"], _decode_missed(row["missed"]))
+        case "dedup":
+            return DedupHit(row["incident_id"])
+        case "missing":
+            raise NotFound(f"incident {incident_id} not found")
+        case "no_tenant":
+            raise NotFound(f"tenant {tenant} not found")
+    raise RuntimeError(f"unexpected append outcome {row['outcome']!r}")  # pragma: no cover

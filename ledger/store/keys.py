@@ -8,8 +8,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -43,6 +41,8 @@ class Principal:
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
+# The tenant's last feed position, kept by ledger_append as it numbers the events.
+HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
 # Every server process listens on KEYS_CHANNEL (ledger.feed.notifier): told at the commit, each
@@ -95,6 +95,11 @@ async def tenant_exists(conn: asyncpg.Connection, tenant: str) -> bool:
     return bool(await conn.fetchval(TENANT_EXISTS, tenant))
 
 
+async def head_position(conn: asyncpg.Connection | asyncpg.Pool, tenant: str) -> int:
+    """The tenant's last feed position: 0 before its first event (or for a tenant not known)."""
+    return int(await conn.fetchval(HEAD_POSITION, tenant) or 0)
+
+
 def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -121,43 +126,21 @@ async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Sc
 
 
 async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
-    """Revoke the tenant's active key(s) of that name; return how many."""
+    """Revoke the tenant's active key(s) of that name; return how many. Every server process is
+    told at the commit (KEYS_CHANNEL): it refuses the key and ends its live feeds at once (and
+    within a second if the notice is lost: ledger.service.access.Revocations)."""
     rows = await conn.fetch(REVOKE_KEY, tenant, name)
-    for row in rows:
-        _found.pop(bytes(row["key_hash"]), None)
     if not rows:
         raise NotFound(f"tenant {tenant} has no active key named {name}")
     return len(rows)
 
 
-# A found key is trusted for this long without asking the database again: a key is looked up
-# once per second per process instead of once per request. `revoke_key` forgets it at once in
-# its own process; other processes refuse it within this time.
-KEY_CACHE_SECONDS = 1.0
-_found: dict[bytes, tuple[Principal, float]] = {}
-
-
 async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     """The principal of an active key by its hash, or None. The stored hash is compared in constant time."""
-    now = time.monotonic()
-    found = _found.get(presented)
-    if found is not None and found[1] > now:
-        return found[0]
     row = await pool.fetchrow(LOOKUP_KEY, presented)
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
-        _found.pop(presented, None)
         return None
-    principal = Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], bytes(row["key_hash"]))
-    if len(_found) > 10_000:
-        _found.clear()
-    _found[presented] = (principal, now + KEY_CACHE_SECONDS)
-    return principal
-
-
-def forget(key_hashes: Iterable[bytes]) -> None:
-    """Drop revoked keys from this process's cache: refused from the next request on."""
-    for key_hash in key_hashes:
-        _found.pop(key_hash, None)
+    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], bytes(row["key_hash"]))
 
 
 async def active_keys(pool: asyncpg.Pool, key_hashes: list[bytes]) -> set[bytes]:

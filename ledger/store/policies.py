@@ -9,7 +9,9 @@ import asyncpg
 import msgspec
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy
-from ledger.store.events import Appended, Conflict, EventStore, Idempotency, Replayed
+from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.idempotency import Idempotency, Replayed
+from schemas.api import PolicyChangeOut, PolicyHistoryPage
 from schemas.events import NewEvent, PolicyChanged
 
 _json = msgspec.json.Encoder()
@@ -90,6 +92,23 @@ class PolicyStore:
         if self._changes.get(tenant, 0) == changes:  # (else what was read may be older than the change)
             self._in_force[tenant] = (now, policy)
         return policy
+
+    async def history(self, tenant: str, before: int | None, limit: int) -> PolicyHistoryPage:
+        """The tenant's plan versions, newest first, those before version `before` if given."""
+        rows = await self.pool.fetch(POLICY_HISTORY, tenant, before, limit + 1)
+        page = rows[:limit]
+        items = [
+            PolicyChangeOut(
+                version=r["version"],
+                position=r["position"],
+                changed_by=r["changed_by"],
+                recorded_by=r["recorded_by"],
+                changed_at=r["changed_at"],
+                policy=await self.version(tenant, r["version"]),
+            )
+            for r in page
+        ]
+        return PolicyHistoryPage(items=items, next=page[-1]["version"] if len(rows) > limit else None)
 
     def changed(self, tenant: str) -> None:
         """The tenant's plan changed (here, or in another process): read it again."""

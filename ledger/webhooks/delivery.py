@@ -38,7 +38,6 @@ from ledger.store.deliveries import (
     DISABLE,
     DUE,
     FAILED,
-    HEAD,
     LOG_ATTEMPT,
     NEXT_EVENT,
     READ_CLAIMED,
@@ -46,6 +45,7 @@ from ledger.store.deliveries import (
     SUCCEEDED,
 )
 from ledger.store.events import event_from_row
+from ledger.store.keys import head_position
 from ledger.webhooks import signing
 from ledger.webhooks.ssrf import Refused, resolve
 from projections.renders import event_out
@@ -182,10 +182,10 @@ class Worker:
             if sub is None:
                 return delivered
             cursor = sub["next_position"]
-            head = await conn.fetchval(HEAD, tenant)
+            head = await head_position(conn, tenant)
             row = await conn.fetchrow(NEXT_EVENT, tenant, cursor, head, sub["event_types"])
             if row is None:
-                if head is not None and head >= cursor:
+                if head >= cursor:
                     await conn.execute(SKIP_TO, tenant, subscription_id, cursor, head + 1)
                 return delivered
             event = event_from_row(row)
@@ -217,19 +217,11 @@ class Worker:
             if outcome.succeeded:
                 await conn.execute(SUCCEEDED, tenant, subscription_id, cursor, event.position + 1)
             else:
-                failing_since = sub["failing_since"] or started_at
-                gave_up = started_at - failing_since >= timedelta(seconds=self.policy.disable_after_s)
-                if outcome.gone or gave_up:
-                    reason = (
-                        "the receiver answered 410 Gone"
-                        if outcome.gone
-                        else f"failing since {failing_since.isoformat()}; last error: {outcome.error}"
-                    )
+                reason, next_at = _after_failure(self.policy, sub, started_at, outcome)
+                if reason is not None:
                     await conn.execute(DISABLE, tenant, subscription_id, cursor, reason)
                     log.warning("webhook_disabled", tenant=tenant, webhook=str(subscription_id), reason=reason)
                 else:
-                    delay = retry_delay(attempt, self.policy, outcome.retry_after_s)
-                    next_at = started_at + timedelta(seconds=delay)
                     await conn.execute(FAILED, tenant, subscription_id, cursor, started_at, next_at)
             with contextlib.suppress(asyncpg.ForeignKeyViolationError):
                 # (A subscription deleted meanwhile takes its log with it.)
@@ -263,6 +255,20 @@ class Worker:
                 error=outcome.error,
             )
         return outcome.succeeded
+
+
+def _after_failure(
+    policy: RetryPolicy, sub: asyncpg.Record, started_at: datetime, outcome: Outcome
+) -> tuple[str | None, datetime | None]:
+    """After a failed attempt: why to disable the subscription (410 Gone, or failing for too
+    long), or else when to try again."""
+    failing_since = sub["failing_since"] or started_at
+    if outcome.gone:
+        return "the receiver answered 410 Gone", None
+    if started_at - failing_since >= timedelta(seconds=policy.disable_after_s):
+        return f"failing since {failing_since.isoformat()}; last error: {outcome.error}", None
+    delay = retry_delay(sub["attempts"] + 1, policy, outcome.retry_after_s)
+    return None, started_at + timedelta(seconds=delay)
 
 
 MIN_GAP_S = 0.05

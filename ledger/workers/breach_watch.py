@@ -27,6 +27,7 @@ from ledger.domain.rules import decide, fold
 from ledger.store.events import Appended, EventStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import Projection, catch_up
 from projections.view_queries import next_due, notices_due, tenants_with_open, views_position
 
@@ -69,8 +70,7 @@ async def record_notice(
 class QuietTenants:
     """Per process: tenants where no notice can fall due before a known instant, as long as their
     views stay as they were (the incident_views checkpoint where the last full round found
-    nothing). A round skips such a tenant instead of probing every open incident again, which
-    at 10,000 open incidents costs about 30 ms of database time per round and process."""
+    nothing). A round skips such a tenant instead of probing every open incident again."""
 
     def __init__(self) -> None:
         self._until: dict[str, tuple[int | None, datetime]] = {}
@@ -104,11 +104,13 @@ async def watch_tenant(
     overdue_too: bool = True,
     quiet: QuietTenants | None = None,
     clock: Clock = utc_now,
+    folds: FoldCache | None = None,
 ) -> int:
     """Record the tenant's notices now due; `overdue_too`: also for milestones the view already
     shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
-    it quiet after a full round that found nothing."""
-    await catch_up(pool, [views], tenant, wait=False)
+    it quiet after a full round that found nothing. `folds`: the process's fold cache, which
+    catching the views up resumes from."""
+    await catch_up(pool, [views], tenant, wait=False, folds=folds)
     now = clock()
     recorded = 0
     async with pool.acquire() as conn:
@@ -134,8 +136,8 @@ async def watch_tenant(
     return recorded
 
 
-# The rounds that also look for milestones already shown breached (at 100,000 incidents with
-# 10,000 of them open and overdue, that probe costs about 40 ms of database time).
+# The rounds that also look for milestones already shown breached (a probe of every open,
+# overdue incident: costly where there are many).
 OVERDUE_EVERY = 12
 
 
@@ -148,6 +150,7 @@ async def run_forever(
     lead: Leader | None = None,
     *,
     clock: Clock = utc_now,
+    folds: FoldCache | None,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
     this process leads (ledger.workers.leader: one process's rounds are enough)."""
@@ -163,7 +166,7 @@ async def run_forever(
             quiet.keep_only(set(tenants))
             for tenant in tenants:
                 await watch_tenant(
-                    pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet, clock=clock
+                    pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet, clock=clock, folds=folds
                 )
         except asyncio.CancelledError:
             raise

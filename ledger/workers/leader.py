@@ -7,10 +7,10 @@ so PostgreSQL releases the lock). This is how Marten's async daemon picks its le
 
 Correctness never depends on it: every projection batch and every SLA notice is already safe
 with several processes at once (checkpoint row locks, `sla_notices` keys), and reads catch the
-views up themselves. It saves repeated work. Each process folds an incident's stream from the
-fold it holds in memory (`projections.runner.FOLDS`); when the runs went to whichever process
-came first, each folded again what the other had applied since its own last run, and every
-process's breach watch probed every tenant.
+views up themselves. It saves repeated work: each process folds an incident's stream from the
+fold it holds in memory (`projections.fold_cache`), so runs that went to whichever process came
+first would each fold again what the others had applied since, and every process's breach watch
+would probe every tenant.
 """
 
 from __future__ import annotations

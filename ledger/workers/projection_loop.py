@@ -8,17 +8,22 @@ import asyncpg
 import structlog
 
 from ledger.workers.leader import Leader
+from projections.fold_cache import FoldCache
 from projections.runner import TENANTS_BEHIND, Projection, catch_up
 
 log = structlog.get_logger(__name__)
 
 
 async def run_forever(
-    pool: asyncpg.Pool, projections: dict[str, Projection], interval: float, lead: Leader | None = None
+    pool: asyncpg.Pool,
+    projections: dict[str, Projection],
+    folds: FoldCache,
+    interval: float,
+    lead: Leader | None = None,
 ) -> None:
     """The background loop: catch up every tenant that is behind, for every projection, then
     wait `interval` seconds, and again. With `lead`, only while this process leads (ledger.workers.leader):
-    one process's folds (FOLDS) then follow every tenant, instead of each process folding again
+    one process's folds (`folds`) then follow every tenant, instead of each process folding again
     what the others applied since its own last run.
 
     Nothing waits on it: a read that must see the views catches up itself (`catch_up_all`), and
@@ -31,7 +36,7 @@ async def run_forever(
         try:
             if lead is None or await lead.held():
                 for row in await pool.fetch(TENANTS_BEHIND, names):
-                    await catch_up(pool, list(projections.values()), row["id"], wait=False)
+                    await catch_up(pool, list(projections.values()), row["id"], wait=False, folds=folds)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # keep the loop alive through database outages
