@@ -192,7 +192,9 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     description=(
         "`text/event-stream`: `id:` the position, `event:` the type, `data:` the event as "
         "`GET /v1/events` returns it; `: ping` comments as heartbeats. Resumes after `Last-Event-ID` "
-        "(or `?after=`)."
+        "(or `?after=`). The server may end it with a last `event: dropped` (the client read nothing "
+        "for `LEDGER_STREAM_MAX_LAG_S`; its data says which `Last-Event-ID` to reconnect with) or "
+        "`event: revoked` (the key was revoked); neither carries an `id:`."
     ),
 )
 async def stream_events(
