@@ -164,9 +164,11 @@ async def _watched(
     frames: AsyncIterator[bytes], revocations: Revocations, key_hash: bytes, box: Outbox
 ) -> AsyncIterator[bytes]:
     """`frames`, ended (with `event: revoked`) as soon as the key is revoked."""
-    with revocations.watch(key_hash, lambda: box.end(REVOKED)):
-        async for chunk in frames:
-            yield chunk
+    # (aclosing: closing this closes `frames` at once, which leaves the notifier's subscription)
+    async with contextlib.aclosing(frames):
+        with revocations.watch(key_hash, lambda: box.end(REVOKED)):
+            async for chunk in frames:
+                yield chunk
 
 
 _POSITION = re.compile(r"^[0-9]{1,16}$")
