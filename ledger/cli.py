@@ -138,6 +138,7 @@ def _print_welcome(host: str, port: int, data_dir: Path, key: str | None) -> Non
         f'    curl -s -X POST {base}/v1/incidents -H "Authorization: Bearer $KEY" \\',
         "      -H 'Content-Type: application/json' \\",
         '      -d \'{"title": "Complaint thread going viral", "severity": "sev2", "channel": "x"}\'',
+        f"  crisis room (sign in with the key): {base}/",
         f"  OpenAPI: {base}/schema/openapi.json",
         "",
     ]

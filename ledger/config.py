@@ -67,6 +67,8 @@ class Settings:
     metrics_token: str | None = None
     # The database-derived series are computed at most this often per process, whatever the scrape rate.
     metrics_cache_s: float = 10.0
+    # The crisis room: how long a sign-in lasts.
+    web_session_minutes: int = 720
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -114,4 +116,5 @@ class Settings:
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
             fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
+            web_session_minutes=_int("LEDGER_WEB_SESSION_MINUTES", 720),
         )

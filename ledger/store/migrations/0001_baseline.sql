@@ -9,6 +9,7 @@
 --                             assignee_load, sla_notices, the report rows, and the two
 --                             functions the grouped SLA report calls
 --   6. webhooks               webhook_subscriptions, webhook_deliveries
+--   7. the crisis room        web_sessions (people signed in to the web pages)
 --
 -- It replaced eleven migrations before the first release; tests/test_baseline_migration.py
 -- checks that it builds the very schema they built (tests/data/legacy_migrations/).
@@ -583,3 +584,25 @@ CREATE TABLE webhook_deliveries (
         ON DELETE CASCADE
 );
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant_id, subscription_id, seq DESC);
+
+
+-- 7. The crisis room ---------------------------------------------------------------------------
+
+-- A person signed in to the web pages with an API key (ledger/service/web_sessions.py). The cookie
+-- holds the tenant and a random session id; only the id's sha256 is kept, so a read of this table
+-- cannot be replayed as a cookie. The key's hash is kept to check on every request that the key is
+-- still active: revoking the key ends its sessions. The tenant leads the key, like every tenant
+-- table, so a session is found without a cross-tenant look-up.
+CREATE TABLE web_sessions (
+    tenant_id   text        NOT NULL REFERENCES tenants (id),
+    id_hash     bytea       NOT NULL,
+    key_hash    bytea       NOT NULL,
+    key_name    text        NOT NULL,
+    scope       text        NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+    -- Every form of the session carries it; a POST without it is refused (403).
+    csrf_token  text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id_hash)
+);
+CREATE INDEX web_sessions_expiry ON web_sessions (tenant_id, expires_at);
