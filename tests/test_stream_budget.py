@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 
 import httpx
 import psutil
@@ -30,6 +31,7 @@ from schemas.events import Channel, Severity
 from tests import clock
 from tests.conftest import Tenant, new_tenant
 from tests.processes import ServerProcess
+from tests.test_crisis_room_http import sign_in
 
 BUDGET = 256 * 1024
 MAX_LAG_S = 2
@@ -147,8 +149,10 @@ def sse_messages(response: bytes) -> list[tuple[str | None, str, str]]:
     return messages
 
 
-async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[tuple[str | None, str, str]]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30)) as http:
+async def sse(
+    url: str, headers: dict[str, str], cookies: httpx.Cookies | None = None
+) -> AsyncIterator[tuple[str | None, str, str]]:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30), cookies=cookies) as http:
         async with http.stream("GET", url, headers=headers) as r:
             assert r.status_code == 200, await r.aread()
             fields: dict[str, str] = {}
@@ -229,18 +233,25 @@ async def test_a_dropped_client_is_told_where_to_resume_and_resuming_there_loses
     assert await read_to(server, history, last, after=ids[-1]) == list(range(ids[-1] + 1, last + 1))
 
 
-async def _revoked_within(server: ServerProcess, pool, revoke) -> float:
+async def _revoked_within(server: ServerProcess, pool, revoke, *, web: bool = False) -> float:
+    """Seconds from `revoke(tenant)` to the end of the read key's open live feed (`web`: the
+    crisis room's, on a session signed in with that key), which must end with `event: revoked`."""
     tenant = await new_tenant(pool, "revoke")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
-        r = await http.post(
-            "/v1/incidents", json={"title": "t", "severity": "sev2", "channel": "x"}, headers=tenant.auth()
-        )
+        body = {"title": "t", "severity": "sev2", "channel": "x"}
+        r = await http.post("/v1/incidents", json=body, headers=tenant.auth())
         assert r.status_code == 201, r.text
+        if web:
+            await sign_in(http, tenant.keys["read"])
+        cookies = httpx.Cookies(http.cookies)
+    url, headers = (
+        (f"{server.base_url}/live", {}) if web else (f"{server.base_url}/v1/events/stream", tenant.auth("read"))
+    )
     seen: list[tuple[str | None, str, str]] = []
     first = asyncio.Event()
 
     async def follow() -> None:
-        async for message in sse(f"{server.base_url}/v1/events/stream", tenant.auth("read")):
+        async for message in sse(url, headers, cookies):
             seen.append(message)
             first.set()
 
@@ -255,17 +266,22 @@ async def _revoked_within(server: ServerProcess, pool, revoke) -> float:
         reader.cancel()
     assert [m[1] for m in seen] == ["detected", "revoked"]
     assert seen[-1][0] is None and "revoked" in json.loads(seen[-1][2])["reason"]
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
-        assert (await http.get("/v1/events/stream", headers=tenant.auth("read"))).status_code == 401
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10, cookies=cookies) as http:
+        assert (await http.get(url, headers=headers)).status_code == 401
     return took
 
 
-async def test_revoking_a_key_ends_its_open_streams_within_two_seconds(server, pool):
-    async def revoke(tenant: Tenant) -> None:
-        async with pool.acquire() as conn:  # (as `crisis-ledger keys revoke` does, in another process)
-            await revoke_key(conn, tenant.name, "read-key")
+async def _revoke(pool, tenant: Tenant) -> None:
+    async with pool.acquire() as conn:  # (as `crisis-ledger keys revoke` does, in another process)
+        await revoke_key(conn, tenant.name, "read-key")
 
-    assert await _revoked_within(server, pool, revoke) < 2
+
+async def test_revoking_a_key_ends_its_open_streams_within_two_seconds(server, pool):
+    assert await _revoked_within(server, pool, partial(_revoke, pool)) < 2
+
+
+async def test_revoking_a_key_ends_the_crisis_rooms_live_view_of_its_session_within_two_seconds(server, pool):
+    assert await _revoked_within(server, pool, partial(_revoke, pool), web=True) < 2
 
 
 async def test_a_revocation_whose_notice_is_lost_still_ends_the_streams_within_two_seconds(server, pool):

@@ -160,10 +160,11 @@ async def follow(
             box.taken(box.held)
 
 
-async def _watched(
+async def watched(
     frames: AsyncIterator[bytes], revocations: Revocations, key_hash: bytes, box: Outbox
 ) -> AsyncIterator[bytes]:
-    """`frames`, ended (with `event: revoked`) as soon as the key is revoked."""
+    """`frames`, ended (with `event: revoked`) as soon as the key is revoked (here or in another
+    process: ledger.service.access.Revocations). `box` is the outbox `frames` was made with."""
     # (aclosing: closing this closes `frames` at once, which leaves the notifier's subscription)
     async with contextlib.aclosing(frames):
         with revocations.watch(key_hash, lambda: box.end(REVOKED)):
@@ -229,7 +230,7 @@ async def stream_events(
         outbox=box,
     )
     return PacedStream(
-        _watched(frames, revocations, principal.key_hash, box),
+        watched(frames, revocations, principal.key_hash, box),
         outbox=box,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
