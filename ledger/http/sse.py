@@ -13,7 +13,8 @@ holds in this process is at most:
 A send not taken within `max_lag_s` means the client stopped reading: the stream ends, "dropped",
 and a revoked key ends it from wherever it waits (`Outbox.end`). Either way the last message says
 why (`event: dropped` or `event: revoked`), if the server takes it within a few seconds, and
-`dropped` says where to resume. Nothing after the last position the server took was sent.
+`dropped` says where to resume: never past what the server took (a chunk it was given up on
+is not sent), so resuming there loses nothing.
 """
 
 from __future__ import annotations
