@@ -156,7 +156,7 @@ async def act(
         if not version.isdigit():
             raise InvalidValue("the form did not say which version of the incident it was made on; reload the page")
         body = msgspec.convert({k: v for k, v in fields.items() if v}, body_type)
-        await shell.execute(who, build(incident_id, who.name, body), if_match=int(version))
+        await shell.execute(who, build(incident_id, who.actor, body), if_match=int(version))
     except (LedgerError, msgspec.ValidationError) as exc:
         found = problem_of(exc)
         return await _render(

@@ -41,7 +41,7 @@ def page(request: Request[Any, Any, Any], template: str, status: int = 200, **co
         context={
             "session": session,
             "csrf": session.csrf_token,
-            "who": session.principal.name,
+            "who": session.principal.actor,
             "scope": scope_name(session),
             "can_act": scope >= Scope.WRITE,
             "is_admin": scope >= Scope.ADMIN,

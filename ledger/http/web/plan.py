@@ -72,7 +72,7 @@ async def change_plan(
         document = msgspec.json.decode(text)
         if not isinstance(document, dict):
             raise InvalidValue("the plan must be a JSON object")
-        await shell.change_policy(who, c.ChangePolicy(actor=who.name, document=document), if_match=int(version))
+        await shell.change_policy(who, c.ChangePolicy(actor=who.actor, document=document), if_match=int(version))
     except (LedgerError, msgspec.DecodeError) as exc:
         found = problem_of(exc)
         return await _render(request, policies, status=found.status, problem=found, draft=text)

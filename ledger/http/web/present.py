@@ -122,9 +122,10 @@ def event_data(event: Event) -> dict[str, Any]:
     return data_dict(event.data)
 
 
-def verified(event: Any) -> bool:
-    """Whether the ledger vouches for the event's actor (a personal key); absent means claimed."""
-    return bool(getattr(event, "actor_verified", False))
+def verified(event: Event) -> bool:
+    """Whether the ledger vouches for the event's actor (a personal key's person); else claimed
+    (an integration key, or recorded before personal keys: None)."""
+    return event.actor_verified is True
 
 
 GLOBALS.update({"clock_state": clock_state, "event_data": event_data, "verified": verified})
