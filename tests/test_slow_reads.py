@@ -20,7 +20,7 @@ from ledger.domain.commands import Detect, Note
 from ledger.http.app import create_app
 from ledger.service.command_runner import Done, Shell
 from ledger.store.database import create_pool
-from ledger.store.events import DECODE_SLICE, EventStore, decode_rows
+from ledger.store.events import DECODE_SLICE, EVENT_COLUMNS, EventStore, decode_rows
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Severity
@@ -113,9 +113,7 @@ async def test_healthz_needs_no_database_connection_and_readyz_gives_up_quickly(
 async def test_decoding_a_long_stream_lets_other_tasks_run_as_it_goes(pool, large):
     tenant, incident = large
     rows = await pool.fetch(
-        "SELECT tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor, "
-        "recorded_by, data::text AS data, prev_hash, hash FROM events WHERE tenant_id = $1 AND incident_id = $2 "
-        "ORDER BY version",
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND incident_id = $2 ORDER BY version",
         tenant.name,
         incident,
     )
