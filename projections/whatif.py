@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
+from array import array
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,7 +69,8 @@ class Tally:
 
     count: int = 0
     breached: int = 0
-    samples: list[int] = field(default_factory=list)
+    # 8 bytes a sample (a list of ints takes about 40): what a wide window keeps grows with it.
+    samples: array[int] = field(default_factory=lambda: array("q"))
 
     def add_milestone(self, m: Milestone | None) -> None:
         if m is None or m.status not in ("met", "breached"):
