@@ -15,7 +15,8 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.domain.plan import Policy
+from ledger.domain.plan import Policy, escalation_thresholds
+from ledger.domain.rules import Incident, escalation_due, evolve
 from projections import coverage as cov
 from projections import sla as slas
 from schemas.blocks import CoverageBlock, Milestone, SlaBlock
@@ -87,6 +88,10 @@ class ViewRow(msgspec.Struct, frozen=True):
     full_coverage_at: datetime | None
     uncovered_seconds: dict[str, int]
     missing_at_ack_due: list[str] | None
+    peak_reach: int | None
+    latest_reach: int | None
+    # An escalation suggestion is due (ledger.domain.rules.escalation_due): the breach watch records it.
+    escalation_due: bool
 
 
 def _milestone(m: Milestone | None) -> tuple[Any, ...]:
@@ -108,6 +113,8 @@ class Folded:
     coverage: cov.CoverageState
     # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
     sla_replay: slas.Replay | None = None
+    # The decider's state of the incident: its reach and the escalations suggested.
+    incident: Incident | None = None
 
 
 class Stream:
@@ -120,6 +127,7 @@ class Stream:
         self.base = base
         self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
+        self._incident: Incident | None = None
         self.sla_replay: slas.Replay | None = base.sla_replay if base is not None else None
 
     @property
@@ -157,8 +165,28 @@ class Stream:
             self._coverage = cov.fold(self.events, self.base.coverage if self.base is not None else cov.INITIAL)
         return self._coverage
 
+    @property
+    def incident(self) -> Incident:
+        if self._incident is None:
+            state = self.base.incident if self.base is not None else None
+            assert state is not None or self.base is None, "a fold to extend holds the incident's state"
+            for event in self.events:
+                state = evolve(state, event)
+            assert state is not None
+            self._incident = state
+        return self._incident
+
     def folded(self) -> Folded:
-        return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage, self.sla_replay)
+        return Folded(
+            self.incident_id,
+            self.version,
+            self.first,
+            self.as_of,
+            self.sla,
+            self.coverage,
+            self.sla_replay,
+            self.incident,
+        )
 
 
 def _stream(events: Stream | Sequence[Happened]) -> Stream:
@@ -202,6 +230,9 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
         coverage.full_coverage_at,
         coverage.uncovered_seconds,
         _missing_at_ack_due(cov_state, policy, sla.acknowledge, at),
+        stream.incident.reach.peak,
+        stream.incident.reach.latest,
+        escalation_due(stream.incident, escalation_thresholds(policy)) is not None,
     )
 
 

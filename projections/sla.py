@@ -99,7 +99,7 @@ INITIAL = SlaState()
 # The event types `apply` reads. Any other event only advances `seq`, which does nothing but order
 # the facts, so a fold of only these has the same facts in the same order, and renders alike: a
 # reader that folds many streams may leave the other events' data unread (the what-if does).
-FACT_TYPES = tuple(
+TYPES_READ = tuple(
     str(kind.__struct_config__.tag) for kind in (Detected, Acknowledged, Replied, SeverityChanged, Resolved, Reopened)
 )
 

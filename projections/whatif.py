@@ -32,12 +32,14 @@ import msgspec
 from ledger.domain.plan import Policy
 from ledger.store.events import StreamEvent, stream_event_from_row, streams_after
 from ledger.store.policies import PolicyStore
+from projections import reach
 from projections import sla as slas
 from projections.reports import WHAT_IF_COUNT, WHAT_IF_INCIDENTS, ReportFilter
 from projections.runner import YIELD_EVERY
 from schemas.api import (
     MetricFigures,
     MilestoneOutcome,
+    ReachFigures,
     SlaGroup,
     SlaMetrics,
     SlaReport,
@@ -108,15 +110,26 @@ class Tally:
 @dataclass
 class ReportTally:
     metrics: dict[str, Tally] = field(default_factory=lambda: {m: Tally() for m in METRICS})
+    # The peak reach of each incident that gave one (a plan does not change it: the same both sides;
+    # at most 10**15, as the API takes it).
+    reach: array[int] = field(default_factory=lambda: array("q"))
 
-    def add(self, sla: slas.Sla) -> None:
+    def add(self, sla: slas.Sla, peak_reach: int | None) -> None:
         for metric in ("acknowledge", "first_response", "resolve"):
             self.metrics[metric].add_milestone(getattr(sla, metric))
         self.metrics["update"].add_update(sla.update)
+        if peak_reach is not None:
+            self.reach.append(peak_reach)
 
     def report(self) -> SlaReport:
         figures = {m: t.figures() for m, t in self.metrics.items()}
-        return SlaReport(groups=[SlaGroup(key=None, metrics=SlaMetrics(**figures))])
+        ordered = sorted(self.reach)
+        reach = ReachFigures(
+            incidents=len(ordered),
+            peak_max=ordered[-1] if ordered else None,
+            peak_p50=percentile_cont(ordered, 0.5) if ordered else None,
+        )
+        return SlaReport(groups=[SlaGroup(key=None, metrics=SlaMetrics(**figures), reach=reach)])
 
 
 def outcome(block: Milestone | UpdateBlock | None) -> MilestoneOutcome | None:
@@ -142,16 +155,17 @@ class WhatIf:
 
     def add(self, events: Sequence[StreamEvent], own_plan: Policy, latest: datetime) -> list[WhatIfChange]:
         """One incident under its own plan and the proposed one; answers its changes to list.
-        `events`: its stream in version order, or only the events the SLA fold reads
-        (`slas.FACT_TYPES`); `latest`: the latest `occurred_at` of its whole stream."""
+        `events`: its stream in version order, or only the events the SLA and reach folds read
+        (TYPES_READ); `latest`: the latest `occurred_at` of its whole stream."""
         state = slas.fold(events)
         # As the stored view: rendered at its latest occurred_at at least, then aged to now.
         at = max(self.now, latest)
         now_side = slas.render(state, own_plan, at)
         same = all(self._same_targets(own_plan, severity) for severity in slas.severities_held(state))
         then_side = now_side if same else slas.render(state, self.proposed_plan, at)
-        self.current.add(now_side)
-        self.proposed.add(then_side)
+        peak = reach.fold(events).peak
+        self.current.add(now_side, peak)
+        self.proposed.add(then_side, peak)
         self.incidents += 1
         if same:
             return []
@@ -189,9 +203,11 @@ class WhatIf:
 
 Progress = Callable[[int, int], None]  # (incidents done, incidents in the window)
 
+# The event types whose data the what-if's folds read (the SLA block's and the peak reach's).
+TYPES_READ = tuple(dict.fromkeys((*slas.TYPES_READ, *reach.TYPES_READ)))
 # The streams of a page of incidents ($2; $3 zeros: from their first event), each event's data only
-# if the SLA fold reads its type ($4): the others count for their occurred_at alone (a tenth less
-# CPU on streams with notes and assignments than decoding them all).
+# if a fold reads its type ($4, TYPES_READ): the others count for their occurred_at alone (a sixth
+# less CPU on streams with notes and assignments than decoding them all).
 WHAT_IF_STREAMS = streams_after(
     "id, incident_id, version, type, occurred_at, CASE WHEN type = ANY($4::text[]) THEN data::text END AS data"
 )
@@ -220,7 +236,7 @@ async def measure(
         incidents = await conn.cursor(WHAT_IF_INCIDENTS, *flt.args(tenant))
         while ids := [row[0] for row in await incidents.fetch(page_size)]:
             streams: dict[uuid.UUID, tuple[list[StreamEvent], list[datetime]]] = {i: ([], []) for i in ids}
-            for row in await conn.fetch(WHAT_IF_STREAMS, tenant, ids, [0] * len(ids), slas.FACT_TYPES):
+            for row in await conn.fetch(WHAT_IF_STREAMS, tenant, ids, [0] * len(ids), TYPES_READ):
                 events, times = streams[row["incident_id"]]
                 times.append(row["occurred_at"])
                 if row["data"] is not None:

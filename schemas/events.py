@@ -148,6 +148,15 @@ class SlaNotice(_Data, tag="sla_notice"):
     due_at: datetime
 
 
+class EscalationSuggested(_Data, tag="escalation_suggested"):
+    """The open incident's peak reach reached the escalation threshold its plan sets for its current
+    severity (`escalate_at_reach`): recorded once per severity and threshold, by the system."""
+
+    severity: Severity
+    reach: int
+    threshold: int
+
+
 class PolicyChanged(_Data, tag="policy_changed"):
     """A new version of the tenant's emergency plan (no incident)."""
 
@@ -167,6 +176,7 @@ EventData = (
     | Resolved
     | Reopened
     | SlaNotice
+    | EscalationSuggested
     | PolicyChanged
 )
 
@@ -184,6 +194,7 @@ DATA_TYPES: Final[dict[str, type[_Data]]] = {
         Resolved,
         Reopened,
         SlaNotice,
+        EscalationSuggested,
         PolicyChanged,
     )
 }
@@ -213,6 +224,9 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     data: EventData
     prev_hash: str
     hash: str
+    # True: `actor` is the person of the personal key that wrote it; False: claimed by an
+    # integration key (or named by the service). None: recorded before personal keys existed.
+    actor_verified: bool | None = None
 
     @property
     def type(self) -> str:
@@ -278,6 +292,7 @@ def body_digest(
     actor: str,
     recorded_by: str,
     data: dict[str, Any],
+    actor_verified: bool | None = None,
 ) -> str:
     """sha256 of the canonical encoding of everything the client and the rules decided.
 
@@ -294,6 +309,7 @@ def body_digest(
         tenant_id,
         event_type,
         version,
+        actor_verified,
     )
 
 
@@ -307,9 +323,13 @@ def spelled_digest(
     tenant_id: str,
     event_type: str,
     version: int | None,
+    actor_verified: bool | None = None,
 ) -> str:
     """`body_digest` from the fields as the digest spells them (ids as text, `rfc3339` time):
-    verification gets them so spelled from PostgreSQL and skips the conversions."""
+    verification gets them so spelled from PostgreSQL and skips the conversions.
+
+    `actor_verified` is a member of the body only when it is known (True or False): an event
+    recorded before personal keys (None) keeps the digest it was chained with."""
     body = {
         "actor": actor,
         "data": data,
@@ -321,6 +341,8 @@ def spelled_digest(
         "type": event_type,
         "version": version,
     }
+    if actor_verified is not None:
+        body["actor_verified"] = actor_verified
     return hashlib.sha256(_canonical.encode(body)).hexdigest()
 
 
@@ -346,5 +368,6 @@ def event_hash(event: Event) -> str:
         actor=event.actor,
         recorded_by=event.recorded_by,
         data=data_dict(event.data),
+        actor_verified=event.actor_verified,
     )
     return link_hash(event.prev_hash, event.position, event.recorded_at, digest)

@@ -133,7 +133,7 @@ async def test_the_review_has_every_section_and_the_facts(app_client, tenant, po
     facts = dict((row[0], row[1]) for row in _tables(_section(md, "Facts"))[0][2:])
     assert facts["Status"] == "resolved"
     assert facts["Severity"] == "sev2 (detected as sev1)"
-    assert facts["Channel"] == "x" and facts["Scenario"] == "product-defect" and facts["Reach"] == "120000"
+    assert facts["Channel"] == "x" and facts["Scenario"] == "product-defect" and facts["Reach"] == "120000 (0 signals)"
     assert facts["Detected"] == _iso(t0)
     assert facts["Acknowledged"] == _iso(t0 + timedelta(minutes=10))
     assert facts["Resolved"] == _iso(t0 + timedelta(minutes=90)) and facts["Policy version"] == "0"
@@ -267,14 +267,8 @@ class _ReviewedReply(Replied, tag="replied_reviewed"):
     review: dict | None = None
 
 
-class _VerifiedEvent(Event, kw_only=True):
-    """An event as recorded once the actor can be verified (`actor_verified`)."""
-
-    actor_verified: bool = False
-
-
 def _event(version: int, data, at: datetime, *, verified: bool = False) -> Event:
-    return _VerifiedEvent(
+    return Event(
         id=uuid.uuid4(),
         tenant_id="t",
         incident_id=INCIDENT,

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from projections import sla_replay
 from projections.sla import (
-    FACT_TYPES,
     INITIAL,
+    TYPES_READ,
     Sla,
     apply,
     fold,
@@ -649,7 +649,7 @@ def test_a_fold_of_the_fact_types_alone_renders_as_the_whole_fold(steps, now, bu
         else DEFAULT_POLICY
     )
     events = build((0, detected("sev2")), *((minutes, _DATA[kind]) for minutes, kind in steps))
-    read = [e for e in events if type_of(e.data) in FACT_TYPES]
+    read = [e for e in events if type_of(e.data) in TYPES_READ]
     assert render(fold(read), policy, m(now)) == render(fold(events), policy, m(now))
 
 

@@ -20,7 +20,7 @@ DISTRIBUTED = (
     "events incidents incident_views sla_report_rows coverage_report_rows assignee_spans assignee_load sla_notices "
     "idempotency_keys policies "
     "projection_checkpoints "
-    "webhook_subscriptions webhook_deliveries audit_checkpoints tenants"
+    "webhook_subscriptions webhook_deliveries audit_checkpoints web_sessions tenants"
 ).split()
 REFERENCE = {"api_keys", "schema_migrations"}
 BY_KEY = {"rate_windows"}

@@ -21,6 +21,7 @@ from ledger.domain.rules import checked_plan
 from ledger.store.events import stream_event_from_row
 from ledger.store.keys import Scope, create_key
 from ledger.store.policies import PolicyStore
+from projections import reach
 from projections import sla as slas
 from projections.reports import ReportFilter
 from projections.runner import STREAMS_AFTER, catch_up_all, registry
@@ -240,8 +241,9 @@ async def _the_long_way(pool, tenant: str, flt: ReportFilter, document: dict, no
         own = await policies.version(tenant, events[0].data.policy_version)
         at = max(now, max(e.occurred_at for e in events))
         before, after = slas.sla_of(events, own, at), slas.sla_of(events, plan, at)
-        current.add(before)
-        proposed.add(after)
+        peak = reach.fold(events).peak
+        current.add(before, peak)
+        proposed.add(after, peak)
         for rank, metric in enumerate(METRICS):
             a, b = outcome(getattr(before, metric)), outcome(getattr(after, metric))
             if (a and a.status) != (b and b.status):

@@ -43,7 +43,8 @@ from schemas.events import Channel, Severity
 
 
 def _actor(who: Principal, body: Any) -> str:
-    return body.actor if body is not None and body.actor else who.name
+    """The actor the body names, else the key's (its person's, for a personal key; the shell checks)."""
+    return body.actor if body is not None and body.actor else who.actor
 
 
 class IncidentController(Controller):
@@ -102,6 +103,15 @@ class IncidentController(Controller):
             QueryParameter(ge=1, le=10_000_000, description="A milestone falls due within N seconds"),
         ] = None,
         missing_role: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+        min_reach: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=10**15,
+                description="Only incidents whose peak reach is at least this",
+                schema_extra={"minimum": 0},  # (Litestar leaves a bound of 0 out)
+            ),
+        ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> IncidentPage:
@@ -114,6 +124,7 @@ class IncidentController(Controller):
             breached=breached,
             at_risk_within=at_risk_within,
             missing_role=missing_role,
+            min_reach=min_reach,
         )
         reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, clock())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)
