@@ -194,7 +194,8 @@ def create_app(
     wrap(
         app,
         settings.request_timeout_s,
-        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if", "/live"),
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/live"),
+        until_started=("/v1/policy/what-if",),
     )
     return app
 
