@@ -143,7 +143,7 @@ def judge(
 
 class _Views(NamedTuple):
     """The reply lower-cased (`cased`) and folded to ASCII (`folded`), quotations masked; `words` are
-    where the folded words start, by key (prefilter.py)."""
+    the folded words' keys (prefilter.py)."""
 
     folded: str
     cased: str
