@@ -1,15 +1,15 @@
-"""Reply review speed: the prefilter (ledger/domain/review/prefilter.py) never hides a match, and a
-typical reply is reviewed within its CPU budget. No database needed."""
+"""Reply review speed: the prefilter (ledger/domain/review/prefilter.py) never hides a match. No
+database needed. How fast a review is, is measured by `python -m tests.benchmark` and
+`python -m ledger.domain.review.quality`, never by a timed assertion here."""
 
 from __future__ import annotations
 
 import pytest
 
-from ledger.domain.review import judge
 from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
 from ledger.domain.review.lexicon import RULEBOOKS
 from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
-from ledger.domain.review.quality import DEFAULT_DATA, TYPICAL_REPLIES, load, speed
+from ledger.domain.review.quality import DEFAULT_DATA, load
 
 EXAMPLES = load(DEFAULT_DATA)
 
@@ -71,17 +71,3 @@ def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
     view = "we're sorry you feel that way; unsorry you feel"
     assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
     assert patterns.possible(words_of("nothing here")) == 0
-
-
-# CPU per judgement: the target is 60 µs (docs/reply-review.md); the test allows for a machine
-# shared with other work (measured at 1.5-2 times the quiet figure here) and fails on a regression
-# to the ~0.5 ms every pattern over every reply cost.
-BUDGET_US = 150
-
-
-@pytest.mark.parametrize("language", ["en", "tr"])
-def test_a_typical_reply_is_judged_within_budget(language: str) -> None:
-    texts = TYPICAL_REPLIES[language]
-    assert all(120 <= len(t) <= 200 for t in texts)
-    assert all(judge(t).verdict == "ok" and judge(t).language == language for t in texts)
-    assert speed(texts, repeat=20) < BUDGET_US
