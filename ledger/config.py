@@ -59,6 +59,8 @@ class Settings:
     signing_previous_keys: tuple[str, ...] = ()
     # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
     fold_cache_mb: int = 64
+    # An incident's folds are stored (projections.snapshots) at every this many versions.
+    snapshot_every: int = 500
     # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
     metrics_token: str | None = None
     # The database-derived series are computed at most this often per process, whatever the scrape rate.
@@ -108,4 +110,5 @@ class Settings:
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
             fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
+            snapshot_every=_int("LEDGER_SNAPSHOT_EVERY", 500),
         )

@@ -7,6 +7,7 @@ incremental model and a rebuild are identical; queries age it from there.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,10 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.plan import Policy
+from ledger.domain.rules import Incident, evolve
 from projections import coverage as cov
 from projections import sla as slas
+from projections.provenance import is_public_statement
 from schemas.blocks import CoverageBlock, Milestone, SlaBlock
 from schemas.events import Detected, Happened
 
@@ -97,8 +100,10 @@ def _milestone(m: Milestone | None) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Folded:
-    """An incident's stream folded up to `version`: all its view row and its spans are made of.
-    Events never change, so a fold of a stream's first events stays the fold of those events."""
+    """An incident's stream folded up to `version`: all its view row, its spans, the decider's
+    state and its count of public statements are made of. Events never change, so a fold of a
+    stream's first events stays the fold of those events. What a stored snapshot holds
+    (projections.snapshots), but for the replay."""
 
     incident_id: Any
     version: int
@@ -106,8 +111,20 @@ class Folded:
     as_of: datetime
     sla: slas.SlaState
     coverage: cov.CoverageState
+    state: Incident
+    statements: int  # the public statements among the events
+    recorded_upto: datetime  # the latest recorded_at among the events
     # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
     sla_replay: slas.Replay | None = None
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The folds of a stream besides its SLA and coverage: the decider's state and the rest."""
+
+    state: Incident
+    statements: int
+    recorded_upto: datetime
 
 
 class Stream:
@@ -120,6 +137,7 @@ class Stream:
         self.base = base
         self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
+        self._head: _Head | None = None
         self.sla_replay: slas.Replay | None = base.sla_replay if base is not None else None
 
     @property
@@ -157,8 +175,61 @@ class Stream:
             self._coverage = cov.fold(self.events, self.base.coverage if self.base is not None else cov.INITIAL)
         return self._coverage
 
+    @property
+    def state(self) -> Incident:
+        return self._folded_head().state
+
+    @property
+    def statements(self) -> int:
+        return self._folded_head().statements
+
+    def _folded_head(self) -> _Head:
+        if self._head is None:
+            base = self.base
+            state = base.state if base is not None else None
+            statements = base.statements if base is not None else 0
+            recorded = base.recorded_upto if base is not None else self.events[0].recorded_at
+            for event in self.events:
+                state = evolve(state, event)
+                statements += is_public_statement(event.data)
+                recorded = max(recorded, event.recorded_at)
+            assert state is not None
+            self._head = _Head(state, statements, recorded)
+        return self._head
+
     def folded(self) -> Folded:
-        return Folded(self.incident_id, self.version, self.first, self.as_of, self.sla, self.coverage, self.sla_replay)
+        head = self._folded_head()
+        return Folded(
+            self.incident_id,
+            self.version,
+            self.first,
+            self.as_of,
+            self.sla,
+            self.coverage,
+            head.state,
+            head.statements,
+            head.recorded_upto,
+            self.sla_replay,
+        )
+
+    def marks(self, every: int) -> list[Folded]:
+        """The folds at each multiple of `every` after the base's version, up to this stream's:
+        folded once, a part at a time, this stream's own folds resuming from the last of them."""
+        start = self.base.version if self.base is not None else 0
+        marks = range((start // every + 1) * every, self.version + 1, every)
+        if not marks:
+            return []
+        folds, base, i = [], self.base, 0
+        for mark in marks:
+            j = bisect.bisect_right(self.events, mark, key=lambda e: e.version or 0)
+            base = Stream(self.events[i:j], base).folded()
+            folds.append(base)
+            i = j
+        rest = Stream(self.events[i:], base)
+        self._sla = self._sla or rest.sla
+        self._coverage = self._coverage or rest.coverage
+        self._head = self._head or rest._folded_head()
+        return folds
 
 
 def _stream(events: Stream | Sequence[Happened]) -> Stream:

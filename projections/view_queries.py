@@ -67,7 +67,7 @@ _AT_RISK = """(v.status = 'open' AND (
 # The filters are fixed SQL with NULL meaning "any": one prepared statement serves every
 # combination, and no value ever reaches the SQL text.
 LIST_INCIDENTS = f"""
-SELECT i.id, i.created_position FROM incidents i
+SELECT i.id, i.created_position, i.version FROM incidents i
   LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
  WHERE i.tenant_id = $1
    AND ($2::text IS NULL OR i.status = $2)
@@ -101,7 +101,7 @@ class ListFilter:
 async def list_page(
     pool: asyncpg.Pool, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
 ) -> list[asyncpg.Record]:
-    """The ids and `created_position`s of a list page, newest first (views as of `now`)."""
+    """The ids, `created_position`s and versions of a list page, newest first (views as of `now`)."""
     return await pool.fetch(
         LIST_INCIDENTS,
         tenant,

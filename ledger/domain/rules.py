@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -42,8 +43,8 @@ from schemas.events import (
     Assigned,
     Channel,
     Detected,
-    Event,
     EventData,
+    Happened,
     Metric,
     NewEvent,
     Noted,
@@ -59,6 +60,7 @@ from schemas.events import (
     SlaNotice,
     Unassigned,
     Visibility,
+    type_of,
 )
 
 MAX_FUTURE = timedelta(seconds=60)
@@ -231,8 +233,8 @@ def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent
     return [NewEvent(data=data, occurred_at=_when(cmd, state, now), actor=cmd.actor)]
 
 
-def evolve(state: Incident | None, event: Event) -> Incident:
-    """The incident after `event`."""
+def evolve(state: Incident | None, event: Happened) -> Incident:
+    """The incident after `event` (of which it reads the stream, the version, when and what)."""
     data = event.data
     at = event.occurred_at
     version = event.version or 0
@@ -252,7 +254,7 @@ def evolve(state: Incident | None, event: Event) -> Incident:
                 detected_at=at,
             )
         case _, None:
-            raise ValueError(f"stream does not start with a detection: {event.type}")
+            raise ValueError(f"stream does not start with a detection: {type_of(data)}")
         case PolicyChanged(), _:
             raise ValueError("policy_changed does not belong to an incident stream")
     assert state is not None
@@ -285,7 +287,7 @@ def evolve(state: Incident | None, event: Event) -> Incident:
     return msgspec.structs.replace(state, **change)
 
 
-def fold(events: list[Event]) -> Incident | None:
+def fold(events: Iterable[Happened]) -> Incident | None:
     """The incident after all of `events` (None for an empty stream)."""
     state: Incident | None = None
     for event in events:

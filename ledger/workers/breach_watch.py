@@ -23,12 +23,13 @@ import structlog
 from ledger.clock import Clock, utc_now
 from ledger.domain.commands import RecordSlaNotice
 from ledger.domain.errors import LedgerError
-from ledger.domain.rules import decide, fold
+from ledger.domain.rules import decide
 from ledger.store.events import Appended, EventStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
 from projections.fold_cache import FoldCache
 from projections.runner import Projection, catch_up
+from projections.snapshots import stored_state
 from projections.view_queries import next_due, notices_due, tenants_with_open, views_position
 
 log = structlog.get_logger(__name__)
@@ -51,8 +52,8 @@ async def record_notice(
     async with conn.transaction():
         if not await claim_notice(conn, tenant, incident_id, metric, kind, due_at):
             return False
-        # The whole stream, for the decider (inside the notice's transaction, after its claim).
-        state = fold(await store.read_stream(tenant, incident_id, conn=conn))
+        # The decider's state (inside the notice's transaction, after its claim).
+        state = await stored_state(store, tenant, incident_id, conn=conn)
         cmd = RecordSlaNotice(incident_id=incident_id, actor=ACTOR, metric=metric, kind=kind, due_at=due_at)
         try:
             new_events = decide(cmd, state, now)
