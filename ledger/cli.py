@@ -138,6 +138,7 @@ def _print_welcome(host: str, port: int, data_dir: Path, key: str | None) -> Non
         f'    curl -s -X POST {base}/v1/incidents -H "Authorization: Bearer $KEY" \\',
         "      -H 'Content-Type: application/json' \\",
         '      -d \'{"title": "Complaint thread going viral", "severity": "sev2", "channel": "x"}\'',
+        f"  crisis room (sign in with the key): {base}/",
         f"  OpenAPI: {base}/schema/openapi.json",
         "",
     ]
@@ -167,7 +168,7 @@ def _with_database(action: str, args: argparse.Namespace) -> int:
         conn = await _connect(url)
         try:
             if action == "create":
-                print(await create_key(conn, args.tenant, args.name, Scope[args.scope.upper()]))
+                print(await create_key(conn, args.tenant, args.name, Scope[args.scope.upper()], args.person))
             else:
                 count = await revoke_key(conn, args.tenant, args.name)
                 print(f"revoked {count} key(s) named {args.name} of tenant {args.tenant}", file=sys.stderr)
@@ -418,6 +419,10 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--scope", required=True, choices=["read", "write", "admin"])
+    create.add_argument(
+        "--person",
+        help="a personal key: its writes are recorded as this person (e.g. ayse@brand.example), verified",
+    )
     create.set_defaults(func=lambda a: _with_database("create", a))
     revoke = ksub.add_parser("revoke", help="revoke a tenant's key by name")
     revoke.add_argument("--tenant", required=True)

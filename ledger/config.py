@@ -65,6 +65,8 @@ class Settings:
     metrics_token: str | None = None
     # The database-derived series are computed at most this often per process, whatever the scrape rate.
     metrics_cache_s: float = 10.0
+    # The crisis room: how long a sign-in lasts.
+    web_session_minutes: int = 720
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -111,4 +113,5 @@ class Settings:
             ),
             fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
             snapshot_every=_int("LEDGER_SNAPSHOT_EVERY", 500),
+            web_session_minutes=_int("LEDGER_WEB_SESSION_MINUTES", 720),
         )

@@ -95,8 +95,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def verified(event: Event) -> str:
-    """Whether the ledger verified the actor (a field recorded with newer events) or took the client's word."""
-    return "verified" if getattr(event, "actor_verified", False) is True else "claimed"
+    """Whether the ledger verified the actor (a personal key's person) or took the client's word
+    (an integration key, or an event recorded before personal keys: None)."""
+    return "verified" if event.actor_verified is True else "claimed"
 
 
 def review(

@@ -16,6 +16,7 @@ def event_out(event: Event) -> EventOut:
         occurred_at=event.occurred_at,
         recorded_at=event.recorded_at,
         actor=event.actor,
+        actor_verified=bool(event.actor_verified),  # (None: recorded before personal keys: not verified)
         recorded_by=event.recorded_by,
         data=data_dict(event.data),
         prev_hash=event.prev_hash,

@@ -146,6 +146,9 @@ class EventOut(msgspec.Struct, kw_only=True):
     occurred_at: datetime
     recorded_at: datetime
     actor: str
+    # true: the actor is the person of the personal key that recorded the event; false: claimed
+    # (an integration key, the service itself, or recorded before personal keys existed).
+    actor_verified: bool
     recorded_by: str
     data: dict[str, Any]
     prev_hash: str

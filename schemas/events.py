@@ -213,6 +213,9 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     data: EventData
     prev_hash: str
     hash: str
+    # True: `actor` is the person of the personal key that wrote it; False: claimed by an
+    # integration key (or named by the service). None: recorded before personal keys existed.
+    actor_verified: bool | None = None
 
     @property
     def type(self) -> str:
@@ -280,6 +283,7 @@ def body_digest(
     actor: str,
     recorded_by: str,
     data: dict[str, Any],
+    actor_verified: bool | None = None,
 ) -> str:
     """sha256 of the canonical encoding of everything the client and the rules decided.
 
@@ -296,6 +300,7 @@ def body_digest(
         tenant_id,
         event_type,
         version,
+        actor_verified,
     )
 
 
@@ -309,9 +314,13 @@ def spelled_digest(
     tenant_id: str,
     event_type: str,
     version: int | None,
+    actor_verified: bool | None = None,
 ) -> str:
     """`body_digest` from the fields as the digest spells them (ids as text, `rfc3339` time):
-    verification gets them so spelled from PostgreSQL and skips the conversions."""
+    verification gets them so spelled from PostgreSQL and skips the conversions.
+
+    `actor_verified` is a member of the body only when it is known (True or False): an event
+    recorded before personal keys (None) keeps the digest it was chained with."""
     body = {
         "actor": actor,
         "data": data,
@@ -323,6 +332,8 @@ def spelled_digest(
         "type": event_type,
         "version": version,
     }
+    if actor_verified is not None:
+        body["actor_verified"] = actor_verified
     return hashlib.sha256(_canonical.encode(body)).hexdigest()
 
 
@@ -348,5 +359,6 @@ def event_hash(event: Event) -> str:
         actor=event.actor,
         recorded_by=event.recorded_by,
         data=data_dict(event.data),
+        actor_verified=event.actor_verified,
     )
     return link_hash(event.prev_hash, event.position, event.recorded_at, digest)

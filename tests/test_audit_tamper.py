@@ -58,6 +58,11 @@ def _recorded_by(t: str) -> list[tuple]:
     return [("UPDATE events SET recorded_by = 'admin-key' WHERE tenant_id = $1 AND position = 3", t)]
 
 
+def _actor_verified(t: str) -> list[tuple]:
+    """An integration key's claimed actor passed off as verified."""
+    return [("UPDATE events SET actor_verified = NOT actor_verified WHERE tenant_id = $1 AND position = 4", t)]
+
+
 def _moved_incident(t: str) -> list[tuple]:
     # The first incident's reply re-attributed to the second incident.
     return [
@@ -97,6 +102,7 @@ SCENARIOS = {
     "type column changed": (_type, 12, "changed", "changed"),
     "occurred_at changed": (_occurred_at, 5, "changed", "changed"),
     "recorded_by changed": (_recorded_by, 3, "changed", "changed"),
+    "actor_verified flipped": (_actor_verified, 4, "changed", "changed"),
     "event moved to another incident": (_moved_incident, 5, "changed", "changed"),
     "old event replayed at the end": (_replayed_at_end, 13, "reordered", "reordered"),
     "forged event appended": (_inserted, 13, "changed", "changed"),

@@ -93,7 +93,7 @@ async def test_a_batch_writes_every_argument_as_the_append_gave_it(pool):
         store.append(tenant, new, 0, detect, recorded_by="k ü", facts=facts),
         # (decided on the version the first makes: a later row of a batch sees what an earlier wrote)
         store.append(tenant, iid, 2, [NewEvent(data=Noted(text=text), occurred_at=at, actor="b")], recorded_by="k",
-                     idempotency=idem),
+                     actor_verified=True, idempotency=idem),
     )  # fmt: skip
     assert counting.statements == 1  # all three in one batch
     for result in results:
@@ -101,6 +101,7 @@ async def test_a_batch_writes_every_argument_as_the_append_gave_it(pool):
         [event] = result.events
         [stored] = await store.read_positions(tenant, event.position, event.position)
         assert stored == event  # what the append answered is what the table holds
+    assert [r.events[0].actor_verified for r in results] == [False, False, True]  # type: ignore[union-attr]
     detected = await pool.fetchrow("SELECT * FROM incidents WHERE tenant_id = $1 AND id = $2", tenant, new)
     assert (detected["status"], detected["severity"], detected["scenario"], detected["channel"]) == (
         "open", "sev1", "outage", "x"
@@ -137,7 +138,7 @@ async def test_a_failing_append_fails_alone_and_its_batch_mates_land(pool):
 
     def args(iid: uuid.UUID, data: str) -> AppendCall:
         now = clock.now()
-        return AppendCall(tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", "k",
+        return AppendCall(tenant, iid, 1, [uuid.uuid4()], ["noted"], [now], [data], ["0" * 64], "a", False, "k",
                           None, None, 201, None, None, None, None, None, None)  # fmt: skip
 
     handed_on: list[str] = []

@@ -267,14 +267,8 @@ class _ReviewedReply(Replied, tag="replied_reviewed"):
     review: dict | None = None
 
 
-class _VerifiedEvent(Event, kw_only=True):
-    """An event as recorded once the actor can be verified (`actor_verified`)."""
-
-    actor_verified: bool = False
-
-
 def _event(version: int, data, at: datetime, *, verified: bool = False) -> Event:
-    return _VerifiedEvent(
+    return Event(
         id=uuid.uuid4(),
         tenant_id="t",
         incident_id=INCIDENT,

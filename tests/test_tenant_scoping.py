@@ -21,7 +21,7 @@ DISTRIBUTED = (
     "assignee_load sla_notices "
     "idempotency_keys policies "
     "projection_checkpoints "
-    "webhook_subscriptions webhook_deliveries audit_checkpoints tenants"
+    "webhook_subscriptions webhook_deliveries audit_checkpoints web_sessions tenants"
 ).split()
 REFERENCE = {"api_keys", "schema_migrations"}
 BY_KEY = {"rate_windows"}

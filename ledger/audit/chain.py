@@ -77,7 +77,9 @@ def row_hash(row: Any, tenant: str) -> str:
 
 
 def row_digest(row: Any, tenant: str) -> str:
-    """The body digest of a stored row (everything but the chain link), as `ledger_append` got it."""
+    """The body digest of a stored row (everything but the chain link), as `ledger_append` got it.
+    A row without `actor_verified` (NULL: recorded before personal keys; or an export record
+    written before them) hashes without it."""
     raw = row["data"]
     return body_digest(
         event_id=row["id"],
@@ -89,6 +91,7 @@ def row_digest(row: Any, tenant: str) -> str:
         actor=row["actor"],
         recorded_by=row["recorded_by"],
         data=_decode.decode(raw) if isinstance(raw, (str, bytes)) else raw,
+        actor_verified=row.get("actor_verified"),
     )
 
 
@@ -184,11 +187,13 @@ class Walker:
         tenant, anchors, versions, windowed = self.tenant, self.anchors, self.versions, self.windowed
         position, head, decode, accepted = self.position, self.head, _decode.decode, 0
         for row in rows:
-            row_tenant, at, event_id, incident, version, kind, occurred, recorded, actor, by, data, prev, hash_ = row
-            if row_tenant != tenant or at != position + 1 or prev != head:
+            owner, at, event_id, incident, version, kind, occurred, stamp, actor, by, data, prev, hash_, verified = row
+            if owner != tenant or at != position + 1 or prev != head:
                 break
-            digest = spelled_digest(actor, decode(data), event_id, incident, occurred, by, tenant, kind, version)
-            if spelled_link_hash(prev, at, recorded, digest) != hash_:
+            digest = spelled_digest(
+                actor, decode(data), event_id, incident, occurred, by, tenant, kind, version, verified
+            )
+            if spelled_link_hash(prev, at, stamp, digest) != hash_:
                 break
             if at in anchors and anchors[at] != hash_:
                 break

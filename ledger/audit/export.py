@@ -5,6 +5,7 @@ Format (NDJSON, one JSON object per line, `kind` first):
    "first_position", "last_position", "through", "anchor": {"position", "hash"}, "public_key", "key_id"}
   {"kind": "checkpoint", …}  signed checkpoints, each just before the events from its batch
   {"kind": "event", …}       the events first..last, in position order, as the API returns them + tenant_id
+                             (but `actor_verified` as stored: null for events recorded before it)
   {"kind": "link", "position", "recorded_at", "digest", "prev_hash", "hash"}
                              after a window: the chain from last+1 to `through`, without content
   {"kind": "end", "events": n, "links": m, "last_position": through}
@@ -69,6 +70,9 @@ def _event(row: Any) -> dict[str, Any]:
         "occurred_at": rfc3339(row["occurred_at"]),
         "recorded_at": rfc3339(row["recorded_at"]),
         "actor": row["actor"],
+        # As stored, unlike the API's false for NULL: the chain hashes a NULL (an event recorded
+        # before personal keys) differently from false.
+        "actor_verified": row["actor_verified"],
         "recorded_by": row["recorded_by"],
         "data": msgspec.Raw(row["data"].encode() if isinstance(row["data"], str) else row["data"]),
         "prev_hash": row["prev_hash"],

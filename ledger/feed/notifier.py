@@ -63,6 +63,7 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
     recorded_by: str | None = None
     prev_hash: str | None = None
     hash: str | None = None
+    actor_verified: bool | None = None
 
     @classmethod
     def of(cls, event: Event, data: msgspec.Raw) -> Change:
@@ -81,6 +82,7 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
             recorded_by=event.recorded_by,
             prev_hash=event.prev_hash,
             hash=event.hash,
+            actor_verified=event.actor_verified,
         )
 
     def event(self, tenant: str) -> Event | None:
@@ -112,6 +114,7 @@ class Change(msgspec.Struct, frozen=True, array_like=True):
             data=data,
             prev_hash=self.prev_hash,
             hash=self.hash,
+            actor_verified=self.actor_verified,
         )
 
 

@@ -23,7 +23,7 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
-from ledger.http import bodies, openapi, problems
+from ledger.http import bodies, openapi, problems, web
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
 from ledger.http.edge import wrap
@@ -178,7 +178,9 @@ def create_app(
                 await asyncio.gather(*background, return_exceptions=True)
 
     app = Litestar(
-        route_handlers=ROUTES,
+        # (The crisis room's routers are made for each app: a Router belongs to the app it is in.)
+        route_handlers=[*ROUTES, web.router(), web.static_router()],
+        template_config=web.template_config(),
         dependencies={name: _from_state(name) for name in _DEPENDENCIES},
         lifespan=[lifespan],
         plugins=[ProblemDetailsPlugin(problems.CONFIG)],
@@ -193,7 +195,7 @@ def create_app(
     wrap(
         app,
         settings.request_timeout_s,
-        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if"),
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if", "/live"),
     )
     return app
 

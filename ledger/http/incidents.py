@@ -41,7 +41,8 @@ from schemas.events import Channel, Severity
 
 
 def _actor(who: Principal, body: Any) -> str:
-    return body.actor if body is not None and body.actor else who.name
+    """The actor the body names, else the key's (its person's, for a personal key; the shell checks)."""
+    return body.actor if body is not None and body.actor else who.actor
 
 
 class IncidentController(Controller):

@@ -57,13 +57,13 @@ async def replace_policy(
     idempotency_key: IdempotencyKey = "",
 ) -> Response[Policy]:
     """The body is a whole policy document (its `version` is ignored: the server assigns it), and
-    may carry `actor` (who changed the plan; default: the key's name), which is not part of it."""
+    may carry `actor` (who changed the plan; default: the key's person or name), which is not part of it."""
     who = principal_of(request)
     document = dict(data)
     actor = document.pop("actor", None)
     policy = await shell.change_policy(
         who,
-        c.ChangePolicy(actor=who.name if actor is None else actor, document=document),
+        c.ChangePolicy(actor=who.actor if actor is None else actor, document=document),
         if_match=parse_if_match(if_match),
         idempotency=await idempotency_of(request, idempotency_key, 200),
     )

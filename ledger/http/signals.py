@@ -42,7 +42,7 @@ async def receive_signal(
 ) -> Response[SignalOut]:
     who = principal_of(request)
     signal = c.Signal(
-        actor=data.actor or who.name,
+        actor=data.actor or who.actor,
         occurred_at=data.occurred_at,
         dedup_key=data.dedup_key,
         title=data.title,

@@ -1,6 +1,6 @@
-"""Who is calling and how often: a presented API key becomes a Principal, and each key's
-requests are counted against its per-minute limit (shared by all processes through the database).
-The key rows themselves: ledger.store.keys."""
+"""Who is calling, as whom they write, and how often: a presented API key becomes a Principal,
+a write's actor is verified or claimed by its key, and each key's requests are counted against its
+per-minute limit (shared by all processes through the database). The key rows: ledger.store.keys."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from ledger.domain.errors import RateLimited
+from ledger.domain import identity
+from ledger.domain.errors import InvalidValue, RateLimited
 from ledger.lru import Lru
 from ledger.store.keys import (
     KEY_PREFIX,
@@ -54,6 +55,19 @@ class Window:
         """The shared total the database answered to a report."""
         # (max: two reports in flight at once may answer out of order; another minute: its count rules)
         self.shared = max(self.shared, hits) if window_start == self.start else hits
+
+
+def verified_actor(who: Principal, actor: str) -> bool:
+    """Whether a write by `who` naming `actor` records a verified actor. A personal key writes as
+    its person and as nobody else (InvalidValue on `actor`); an integration key's actor is claimed."""
+    if who.person is None:
+        return False
+    if identity.name(actor, "actor") != who.person:  # (the person is kept NFC, as the rules keep names)
+        raise InvalidValue(
+            f"this is a personal key of {who.person}: its writes are recorded as {who.person}, not as {actor}",
+            field="actor",
+        )
+    return True
 
 
 class Access:

@@ -28,6 +28,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.plan import Policy
 from ledger.domain.rules import Incident, decide, decide_policy, evolve, merge_or_detect
+from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
 from ledger.store.events import Appended, Conflict, DedupHit, EventStore, StreamFacts, decode_data
@@ -97,14 +98,15 @@ class Shell:
         idempotency: Idempotency | None = None,
     ) -> Done | Deduplicated:
         """Carry out `cmd` for `who`; replays an earlier result for a repeated Idempotency-Key."""
+        verified = verified_actor(who, cmd.actor)  # (a personal key naming someone else writes nothing)
 
         async def write() -> Done | Deduplicated:
             if isinstance(cmd, Detect):
-                return await self._attempt(who, cmd, if_match, idempotency)
+                return await self._attempt(who, cmd, verified, if_match, idempotency)
             lock = self.turns.enter(who.tenant, cmd.incident_id)
             try:
                 async with lock:
-                    return await self._attempt(who, cmd, if_match, idempotency)
+                    return await self._attempt(who, cmd, verified, if_match, idempotency)
             finally:
                 self.turns.leave(who.tenant, cmd.incident_id)
 
@@ -138,6 +140,7 @@ class Shell:
     ) -> Policy:
         """Make `cmd.document` the tenant's plan (ledger.rules.decide_policy); If-Match names the
         version it must replace (else 412), and without it the last writer wins."""
+        verified = verified_actor(who, cmd.actor)
 
         async def write() -> Policy:
             for _ in range(MAX_ATTEMPTS):
@@ -146,7 +149,14 @@ class Shell:
                     raise PolicyVersionConflict(f"the policy is at version {current}, not {if_match}")
                 (event,) = decide_policy(cmd, current, self.clock())
                 result = await append_change(
-                    self.store, self.policies, who.tenant, current, event, recorded_by=who.name, idempotency=idempotency
+                    self.store,
+                    self.policies,
+                    who.tenant,
+                    current,
+                    event,
+                    recorded_by=who.name,
+                    actor_verified=verified,
+                    idempotency=idempotency,
                 )
                 match result:
                     case Appended():
@@ -191,7 +201,7 @@ class Shell:
         return await once(self.store.pool, who.tenant, idempotency, write, replay)
 
     async def _attempt(
-        self, who: Principal, cmd: Command, if_match: int | None, idempotency: Idempotency | None
+        self, who: Principal, cmd: Command, verified: bool, if_match: int | None, idempotency: Idempotency | None
     ) -> Done | Deduplicated:
         cmd = await self._with_policy(who.tenant, cmd)
         trust_held = True
@@ -216,6 +226,7 @@ class Shell:
                 version,
                 new_events,
                 recorded_by=who.name,
+                actor_verified=verified,
                 idempotency=idempotency,
                 facts=_facts(after),
             )

@@ -16,7 +16,7 @@ from ledger.store.events import EVENT_COLUMNS
 
 ROW_COLUMNS = (
     "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor,"
-    " recorded_by, data::text AS data, prev_hash, hash"
+    " recorded_by, data::text AS data, prev_hash, hash, actor_verified"
 )
 
 # The same row with the hash inputs spelled by PostgreSQL, on its own core: ids as text and both
@@ -27,7 +27,7 @@ SPELLED_COLUMNS = (
     + _SPELLED.format("occurred_at", "occurred_at")
     + ", "
     + _SPELLED.format("recorded_at", "recorded_at")
-    + ", actor, recorded_by, data::text AS data, prev_hash, hash"
+    + ", actor, recorded_by, data::text AS data, prev_hash, hash, actor_verified"
 )
 
 # A tenant's rows in (after, upto], in position order, at most so many: ordinary or spelled.

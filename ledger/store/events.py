@@ -35,7 +35,7 @@ _DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.
 
 EVENT_COLUMNS = (
     "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor, "
-    "recorded_by, data::text AS data, prev_hash, hash"
+    "recorded_by, data::text AS data, prev_hash, hash, actor_verified"
 )
 
 # What the projections fold: no chain, no recorder (a rebuild reads every event of a tenant).
@@ -103,6 +103,7 @@ def event_from_row(row: asyncpg.Record) -> Event:
         data=_DECODERS[row["type"]].decode(row["data"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        actor_verified=row["actor_verified"],
     )
 
 
@@ -202,12 +203,15 @@ class EventStore:
         new_events: Sequence[NewEvent],
         *,
         recorded_by: str,
+        actor_verified: bool = False,
         idempotency: Idempotency | None = None,
         facts: StreamFacts | None = None,
         conn: asyncpg.Connection | None = None,
     ) -> AppendResult:
-        """Append `new_events` in one round trip; see `ledger_append` for the outcomes."""
-        call = _call(tenant, incident_id, expected_version, new_events, recorded_by, idempotency, facts)
+        """Append `new_events` in one round trip; see `ledger_append` for the outcomes.
+        `actor_verified`: the actor is the person of the personal key writing (chained with the
+        events); never assumed, so a writer that does not say so records a claimed actor."""
+        call = _call(tenant, incident_id, expected_version, new_events, recorded_by, actor_verified, idempotency, facts)
         announced: list[Event] = []
 
         def announce(row: asyncpg.Record) -> None:
@@ -275,6 +279,7 @@ def _call(
     expected_version: int,
     new_events: Sequence[NewEvent],
     recorded_by: str,
+    actor_verified: bool,
     idempotency: Idempotency | None,
     facts: StreamFacts | None,
 ) -> AppendCall:
@@ -294,6 +299,7 @@ def _call(
             actor=actor,
             recorded_by=recorded_by,
             data=datas[i],
+            actor_verified=actor_verified,
         )
         for i, e in enumerate(new_events)
     ]
@@ -307,6 +313,7 @@ def _call(
         data=[_json.encode(d).decode() for d in datas],
         digests=digests,
         actor=actor,
+        actor_verified=actor_verified,
         recorded_by=recorded_by,
         idempotency_key=idempotency.key if idempotency else None,
         request_hash=idempotency.request_hash if idempotency else None,
@@ -337,6 +344,7 @@ def _appended(call: AppendCall, new_events: Sequence[NewEvent], row: asyncpg.Rec
             data=e.data,
             prev_hash=row["prev_hashes"][i],
             hash=row["hashes"][i],
+            actor_verified=call.actor_verified,
         )
         for i, e in enumerate(new_events)
     ]

@@ -28,6 +28,7 @@ class AppendCall(NamedTuple):
     data: list[str]
     digests: list[str]
     actor: str
+    actor_verified: bool
     recorded_by: str
     idempotency_key: str | None
     request_hash: bytes | None
@@ -44,7 +45,8 @@ class AppendCall(NamedTuple):
 # per-event arguments are one element each there.
 _SQL_TYPES = {
     "tenant": "text", "incident_id": "uuid", "expected_version": "integer", "ids": "uuid", "types": "text",
-    "occurred_at": "timestamptz", "data": "jsonb", "digests": "text", "actor": "text", "recorded_by": "text",
+    "occurred_at": "timestamptz", "data": "jsonb", "digests": "text", "actor": "text",
+    "actor_verified": "boolean", "recorded_by": "text",
     "idempotency_key": "text", "request_hash": "bytea", "status_code": "integer", "status": "text",
     "severity": "text", "scenario": "text", "channel": "text", "dedup_key": "text", "detected_at": "timestamptz",
 }  # fmt: skip

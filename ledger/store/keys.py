@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import asyncpg
+import msgspec
 
 from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, NotFound
+from schemas.api import Name
 
 KEY_PREFIX = "clk_"
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -31,25 +33,31 @@ class Scope(IntEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, name and scope."""
+    """Who is calling: the key's tenant, name and scope, and for a personal key its person."""
 
     tenant: str
     name: str
     scope: Scope
+    person: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who a write names when its body names nobody: the person, else the key's name."""
+        return self.person if self.person is not None else self.name
 
 
 TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
 # The tenant's last feed position, kept by ledger_append as it numbers the events.
 HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
-INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope) VALUES ($1, $2, $3, $4)"
+INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope, person) VALUES ($1, $2, $3, $4, $5)"
 REVOKE_KEY = """
 UPDATE api_keys SET revoked_at = now()
  WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
 RETURNING key_hash
 """
 LOOKUP_KEY = """
-SELECT key_hash, tenant_id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+SELECT key_hash, tenant_id, name, scope, person FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
 # Adds a process's hits since its last report to the key's current window; answers the total.
 COUNT_HITS = """
@@ -98,18 +106,30 @@ def new_token() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope) -> str:
-    """Create the tenant if it is new, then a key; return the key (the only time it is visible)."""
+def _person(value: str) -> str:
+    """A personal key's person as the ledger keeps it: what its writes record as `actor`, so it
+    must be a name an actor may be (any script, NFC; e.g. an email address)."""
+    try:
+        return identity.name(msgspec.convert(value, Name), "person")
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(f"person: {exc}", field="person") from exc
+
+
+async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Scope, person: str | None = None) -> str:
+    """Create the tenant if it is new, then a key; return the key (the only time it is visible).
+    With `person`, a personal key: its writes are recorded as that person's, verified."""
     if not TENANT_PATTERN.match(tenant):
         raise InvalidValue(f"tenant must match {TENANT_PATTERN.pattern}")
     name = identity.name(name, "name")  # (says which character, before the pattern refuses it)
     if not NAME_PATTERN.match(name):
         raise InvalidValue(f"key name must match {NAME_PATTERN.pattern}")
+    if person is not None:
+        person = _person(person)
     token = new_token()
     async with conn.transaction():
         await conn.execute(CREATE_TENANT, tenant)
         try:
-            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower())
+            await conn.execute(INSERT_KEY, digest(token), tenant, name, scope.name.lower(), person)
         except asyncpg.UniqueViolationError as exc:
             raise InvalidValue(f"tenant {tenant} already has an active key named {name}") from exc
     return token
@@ -129,4 +149,4 @@ async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     row = await pool.fetchrow(LOOKUP_KEY, presented)
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
         return None
-    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()])
+    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], row["person"])

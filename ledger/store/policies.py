@@ -148,6 +148,7 @@ async def append_change(
     event: NewEvent,
     *,
     recorded_by: str,
+    actor_verified: bool = False,
     idempotency: Idempotency | None = None,
 ) -> Appended | Replayed | Conflict:
     """Record a policy_changed event decided on `current_version` and its row, in one transaction;
@@ -160,7 +161,14 @@ async def append_change(
         if latest != current_version:
             return Conflict(latest)
         result = await store.append(
-            tenant, None, 0, [event], recorded_by=recorded_by, idempotency=idempotency, conn=conn
+            tenant,
+            None,
+            0,
+            [event],
+            recorded_by=recorded_by,
+            actor_verified=actor_verified,
+            idempotency=idempotency,
+            conn=conn,
         )
         if isinstance(result, Appended):
             # The row restates the event (ledger.audit checks that they agree): who, when, what.

@@ -83,10 +83,11 @@ def rows(tenant: str, incidents: int, seed: int = 7) -> Iterator[tuple[list[tupl
             digest = body_digest(
                 event_id=event_id, tenant_id=tenant, incident_id=incident_id, version=version,
                 event_type=kind, occurred_at=occurred, actor=actor, recorded_by="bulk-loader", data=payload,
+                actor_verified=False,
             )  # fmt: skip
             hash_ = link_hash(prev, position, recorded, digest)
             out.append((tenant, position, event_id, incident_id, version, kind, occurred, recorded, actor,
-                        "bulk-loader", _json.encode(payload).decode(), prev, hash_))  # fmt: skip
+                        "bulk-loader", _json.encode(payload).decode(), prev, hash_, False))  # fmt: skip
             prev = hash_
             if isinstance(data, Detected):
                 severity, channel, scenario = data.severity, data.channel, data.scenario
@@ -116,7 +117,7 @@ async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 500
         total = 0
         head: tuple = (GENESIS_HASH, 0)
         columns = ["tenant_id", "position", "id", "incident_id", "version", "type", "occurred_at", "recorded_at",
-                   "actor", "recorded_by", "data", "prev_hash", "hash"]  # fmt: skip
+                   "actor", "recorded_by", "data", "prev_hash", "hash", "actor_verified"]  # fmt: skip
         stream_columns = ["tenant_id", "id", "version", "status", "severity", "scenario", "channel", "dedup_key",
                           "detected_at", "created_position", "last_position"]  # fmt: skip
 

@@ -9,6 +9,7 @@
 --                             assignee_spans, assignee_load, sla_notices, the report rows,
 --                             and the two functions the grouped SLA report calls
 --   6. webhooks               webhook_subscriptions, webhook_deliveries
+--   7. the crisis room        web_sessions (people signed in to the web pages)
 --
 -- It replaced eleven migrations before the first release; tests/test_baseline_migration.py
 -- checks that it builds the very schema they built (tests/data/legacy_migrations/).
@@ -41,7 +42,10 @@ CREATE TABLE api_keys (
     name        text NOT NULL,
     scope       text NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
     created_at  timestamptz NOT NULL DEFAULT now(),
-    revoked_at  timestamptz
+    revoked_at  timestamptz,
+    -- A personal key's person: writes with it are recorded as done by this person, verified
+    -- (events.actor_verified). NULL: an integration key, whose writes name (claim) their actor.
+    person      text
 );
 CREATE UNIQUE INDEX api_keys_active_name ON api_keys (tenant_id, name) WHERE revoked_at IS NULL;
 
@@ -73,6 +77,10 @@ CREATE TABLE events (
     data         jsonb       NOT NULL,
     prev_hash    text        NOT NULL,
     hash         text        NOT NULL,
+    -- true: the actor is the person of the personal key that wrote the event; false: the actor
+    -- was claimed (an integration key). NULL: recorded before personal keys existed; such rows
+    -- hash without it, so histories recorded before keep their hashes (schemas/events.py).
+    actor_verified boolean,
     PRIMARY KEY (tenant_id, position),
     UNIQUE (tenant_id, id),
     UNIQUE (tenant_id, incident_id, version),
@@ -172,6 +180,9 @@ CREATE TABLE idempotency_keys (
 -- cached state was behind decides again without another round trip) | exists (0 expected, but
 -- the stream is there) | missing (stream not found) | dedup (an open incident has the dedup key;
 -- `incident_id` names it) | no_tenant.
+--
+-- p_digests: each event's schemas.events.body_digest, computed by the caller from the very values
+-- passed here (p_actor_verified included, so the chain covers whether the actor was verified).
 CREATE FUNCTION ledger_append(
     p_tenant       text,
     p_incident     uuid,
@@ -182,6 +193,7 @@ CREATE FUNCTION ledger_append(
     p_data         jsonb[],
     p_digests      text[],
     p_actor        text,
+    p_actor_verified boolean,
     p_recorded_by  text,
     p_idem_key     text,
     p_idem_hash    bytea,
@@ -283,11 +295,11 @@ BEGIN
             v_hash || ':' || v_position || ':' || v_stamp || ':' || p_digests[i], 'UTF8')), 'hex');
         hashes := hashes || v_hash;
         INSERT INTO events (tenant_id, position, id, incident_id, version, type, occurred_at,
-                            recorded_at, actor, recorded_by, data, prev_hash, hash)
+                            recorded_at, actor, recorded_by, data, prev_hash, hash, actor_verified)
         VALUES (p_tenant, v_position, p_ids[i], p_incident,
                 CASE WHEN p_incident IS NULL THEN NULL ELSE p_expected + i END,
                 p_types[i], p_occurred[i], recorded_at, p_actor, p_recorded_by, p_data[i],
-                prev_hashes[i], v_hash);
+                prev_hashes[i], v_hash, p_actor_verified);
     END LOOP;
     last_position := v_position;
 
@@ -605,3 +617,25 @@ CREATE TABLE webhook_deliveries (
         ON DELETE CASCADE
 );
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant_id, subscription_id, seq DESC);
+
+
+-- 7. The crisis room ---------------------------------------------------------------------------
+
+-- A person signed in to the web pages with an API key (ledger/service/web_sessions.py). The cookie
+-- holds the tenant and a random session id; only the id's sha256 is kept, so a read of this table
+-- cannot be replayed as a cookie. The key's hash is kept to check on every request that the key is
+-- still active: revoking the key ends its sessions. The tenant leads the key, like every tenant
+-- table, so a session is found without a cross-tenant look-up.
+CREATE TABLE web_sessions (
+    tenant_id   text        NOT NULL REFERENCES tenants (id),
+    id_hash     bytea       NOT NULL,
+    key_hash    bytea       NOT NULL,
+    key_name    text        NOT NULL,
+    scope       text        NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+    -- Every form of the session carries it; a POST without it is refused (403).
+    csrf_token  text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id_hash)
+);
+CREATE INDEX web_sessions_expiry ON web_sessions (tenant_id, expires_at);

@@ -1,0 +1,97 @@
+"""The board: the open incidents, most urgent first, kept live from the tenant's feed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
+from litestar.response import Stream, Template
+
+from ledger.clock import Clock
+from ledger.config import Settings
+from ledger.feed.notifier import Notifier
+from ledger.http.stream import follow
+from ledger.http.web.pages import page
+from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
+from ledger.service import web_sessions
+from ledger.service.board import open_board
+from ledger.service.incident_reads import IncidentReader
+from ledger.service.web_sessions import WebSession
+from ledger.store.events import EventStore
+from schemas.events import DATA_TYPES
+
+# An open live view asks again this often whether its session still holds (its key not revoked,
+# not expired, not signed out); it asks when it next sends, so at the latest with the heartbeat.
+RECHECK_S = 5.0
+
+# The live view listens for every event type the feed names (EventSource hands a named event only
+# to a listener of its name).
+EVENT_TYPES = " ".join(DATA_TYPES)
+
+
+@get("/", opt=SEE)
+async def board_page(
+    request: Request[Any, Any, Any], queries: NamedDependency[IncidentReader], clock: NamedDependency[Clock]
+) -> Template:
+    board = await open_board(queries, session_of(request).principal.tenant, clock())
+    return page(request, "board.html", board=board, event_types=EVENT_TYPES)
+
+
+@get("/board/rows", opt=SEE)
+async def board_rows(
+    request: Request[Any, Any, Any], queries: NamedDependency[IncidentReader], clock: NamedDependency[Clock]
+) -> Template:
+    """The board's rows alone: what the live board fetches when the feed says something happened."""
+    board = await open_board(queries, session_of(request).principal.tenant, clock())
+    return page(request, "board_rows.html", board=board)
+
+
+@get("/live", opt=LIVE)
+async def live(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[EventStore],
+    notifier: NamedDependency[Notifier],
+    settings: NamedDependency[Settings],
+    after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+    last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=64)] = None,
+) -> Stream:
+    """The tenant's feed for the pages, as the API's live feed sends it, on the session's cookie
+    (a browser's EventSource cannot send a bearer header)."""
+    start = int(last_event_id) if last_event_id and last_event_id.strip().isdigit() else after
+    frames = follow(
+        store,
+        notifier,
+        session_of(request).principal.tenant,
+        start,
+        heartbeat_s=settings.stream_heartbeat_s,
+        poll_s=settings.stream_poll_s,
+    )
+    state = request.app.state
+    return Stream(
+        _while_signed_in(
+            frames,
+            lambda: web_sessions.resume(state.pool, request.cookies.get(COOKIE), state.clock()),
+            min(RECHECK_S, settings.stream_heartbeat_s),
+        ),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _while_signed_in(
+    frames: AsyncIterator[bytes], still: Callable[[], Awaitable[WebSession | None]], every_s: float
+) -> AsyncIterator[bytes]:
+    """The frames, until the session ends: a revoked key's open board stops receiving the feed."""
+    checked = time.monotonic()
+    async with aclosing(frames):  # type: ignore[type-var]
+        async for chunk in frames:
+            if time.monotonic() - checked >= every_s:
+                if await still() is None:
+                    return
+                checked = time.monotonic()
+            yield chunk

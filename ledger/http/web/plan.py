@@ -1,0 +1,79 @@
+"""The plan page: targets, roles, calendars and holding statements; admins edit the document, which
+goes through the same policy change as `PUT /v1/policy` (If-Match on the version shown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from ledger.domain import commands as c
+from ledger.domain.errors import InvalidValue, LedgerError
+from ledger.domain.plan import METRICS, SEVERITIES, policy_to_dict
+from ledger.http.web.errors import Problem, problem_of
+from ledger.http.web.pages import page
+from ledger.http.web.session import ADMINISTER, SEE, session_of
+from ledger.service.command_runner import Shell
+from ledger.service.incident_sheet import holding_statements
+from ledger.store.policies import PolicyStore
+
+_pretty = msgspec.json.Encoder()
+
+
+def _document(policy: Any) -> str:
+    """The document an admin edits: the plan as the API answers it, without the server's version."""
+    doc = policy_to_dict(policy)
+    doc.pop("version", None)
+    return msgspec.json.format(_pretty.encode(doc), indent=2).decode()
+
+
+async def _render(
+    request: Request[Any, Any, Any],
+    policies: PolicyStore,
+    *,
+    status: int = 200,
+    problem: Problem | None = None,
+    draft: str | None = None,
+) -> Template:
+    policy = await policies.current(session_of(request).principal.tenant)
+    return page(
+        request,
+        "plan.html",
+        status=status,
+        policy=policy,
+        severities=SEVERITIES,
+        metrics=METRICS,
+        holding=holding_statements(policy),
+        document=draft if draft is not None else _document(policy),
+        problem=problem,
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@get("/plan", opt=SEE)
+async def plan_page(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> Template:
+    return await _render(request, policies)
+
+
+@post("/plan", opt=ADMINISTER, status_code=303)
+async def change_plan(
+    request: Request[Any, Any, Any], shell: NamedDependency[Shell], policies: NamedDependency[PolicyStore]
+) -> Redirect | Template:
+    form = await request.form()
+    text, version = str(form.get("document") or ""), str(form.get("version") or "")
+    who = session_of(request).principal
+    # (As on the incident page: a refusal is this page again with the problem and the draft kept.)
+    try:
+        if not version.isdigit():
+            raise InvalidValue("the form did not say which version of the plan it was made on; reload the page")
+        document = msgspec.json.decode(text)
+        if not isinstance(document, dict):
+            raise InvalidValue("the plan must be a JSON object")
+        await shell.change_policy(who, c.ChangePolicy(actor=who.actor, document=document), if_match=int(version))
+    except (LedgerError, msgspec.DecodeError) as exc:
+        found = problem_of(exc)
+        return await _render(request, policies, status=found.status, problem=found, draft=text)
+    return Redirect(path="/plan?saved=1", status_code=303)

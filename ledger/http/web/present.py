@@ -1,0 +1,131 @@
+"""How values read on the pages: instants, durations, reach, the names of metrics and roles.
+
+Instants are rendered as UTC text in a `<time>` element with the ISO instant in `datetime` and
+`title`; the page's script rewrites the text into the viewer's time zone (the UTC text stays as
+the hover title)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from schemas.events import Event, data_dict
+
+METRIC_NAMES = {
+    "acknowledge": "Acknowledge",
+    "first_response": "First response",
+    "update": "Update",
+    "resolve": "Resolve",
+}
+METRICS = tuple(METRIC_NAMES)
+
+
+def iso(value: datetime | None) -> str:
+    """The instant as RFC 3339 UTC with a `Z` (what the script parses), or ""."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def utc_text(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def instant(value: datetime | str | None, style: str = "datetime") -> Markup:
+    """A `<time>` the script shows in the viewer's zone; the UTC instant is its hover title."""
+    if isinstance(value, str):  # (an instant inside an event's data, as the API spells it)
+        value = datetime.fromisoformat(value)
+    if value is None:
+        return Markup('<span class="muted">—</span>')
+    stamp = iso(value)
+    return Markup('<time datetime="{0}" title="{1}" data-local="{2}">{1}</time>').format(stamp, utc_text(value), style)
+
+
+def duration(seconds: float | int | None) -> str:
+    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`."""
+    if seconds is None:
+        return "—"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    minutes, hours, days = s // 60, s // 3600, s // 86400
+    if s < 3600:
+        return f"{minutes} min"
+    if s < 86400:
+        rest = minutes % 60
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    rest_h = hours % 24
+    return f"{days} d {rest_h} h" if rest_h else f"{days} d"
+
+
+def reach(value: int | None) -> str:
+    """120000 → `120k`; 3400000 → `3.4M`."""
+    if value is None:
+        return "—"
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if value >= size:
+            figure = value / size
+            return f"{figure:.1f}".rstrip("0").rstrip(".") + suffix
+    return str(value)
+
+
+def label(name: str | None) -> str:
+    """`social_responder` → `social responder`."""
+    return (name or "").replace("_", " ")
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def attrs(**values: Any) -> Markup:
+    """HTML attributes, escaped; None values left out."""
+    return Markup(" ").join(
+        Markup('{}="{}"').format(name.replace("_", "-"), escape(str(v))) for name, v in values.items() if v is not None
+    )
+
+
+FILTERS = {"iso": iso, "utc": utc_text, "duration": duration, "reach": reach, "label": label, "percent": percent}
+GLOBALS = {"instant": instant, "METRIC_NAMES": METRIC_NAMES, "METRICS": METRICS, "attrs": attrs}
+
+
+def clock_state(clock: Any, now: datetime, warning_seconds: int) -> tuple[str, str]:
+    """A clock's state and what its time says, at `now`: the script says the same every second
+    (crisis-room.js `clockState`). pending / at risk / breached / met / cancelled."""
+    if clock is None:
+        return "none", "no target"
+    status, due = clock.status, clock.due_at
+    if status == "met":
+        return "met", ""
+    if status == "cancelled":
+        return "cancelled", ""
+    if due is None:
+        return ("breached", "") if status == "breached" else ("pending", "not started")
+    met_at = getattr(clock, "met_at", None)
+    if status == "breached" and met_at is not None:  # done, but after its due time: the lateness stays
+        return "breached", f"late by {duration((met_at - due).total_seconds())}"
+    left = (due - now).total_seconds()
+    if left <= 0:
+        return "breached", f"overdue {duration(-left)}"
+    if status == "breached":  # (the update cadence: an earlier gap breached, the next is running)
+        return "breached", f"next due in {duration(left)}"
+    if left <= warning_seconds:
+        return "at risk", f"{duration(left)} left"
+    return "pending", f"{duration(left)} left"
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    return data_dict(event.data)
+
+
+def verified(event: Event) -> bool:
+    """Whether the ledger vouches for the event's actor (a personal key's person); else claimed
+    (an integration key, or recorded before personal keys: None)."""
+    return event.actor_verified is True
+
+
+GLOBALS.update({"clock_state": clock_state, "event_data": event_data, "verified": verified})

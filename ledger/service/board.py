@@ -1,0 +1,74 @@
+"""The crisis room's board: the tenant's open incidents, most urgent first, with what a responder
+needs at a glance (the four SLA clocks, reach, the roles nobody holds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.service.incident_reads import IncidentRead, IncidentReader, ListFilter
+from ledger.store import board as board_store
+from schemas.blocks import Milestone, SlaBlock, UpdateBlock
+
+# The board reads at most this many open incidents (pages of the list read): a tenant with more
+# open at once has a bigger problem than a long board, and the render stays bounded.
+MAX_OPEN = 2_000
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    read: IncidentRead
+    reach: int | None
+    breached: bool
+    next_due: datetime | None  # the nearest due time of a clock still running
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: list[BoardRow]
+    feed_head: int  # the feed position the board was read at: the live view follows on from it
+
+
+def _running(clock: Milestone | UpdateBlock | None) -> datetime | None:
+    if clock is None or clock.status not in ("pending", "breached"):
+        return None
+    return clock.due_at
+
+
+def urgency(sla: SlaBlock, now: datetime) -> tuple[bool, datetime | None]:
+    """(breached, nearest due): a clock is breached once its status says so or its due time has
+    passed; the nearest due is that of the clocks still to be met."""
+    clocks = (sla.acknowledge, sla.first_response, sla.update, sla.resolve)
+    breached = any(
+        c is not None
+        and (c.status == "breached" or (c.status == "pending" and c.due_at is not None and c.due_at <= now))
+        for c in clocks
+    )
+    dues = [due for due in (_running(c) for c in clocks) if due is not None and due > now]
+    return breached, min(dues) if dues else None
+
+
+def _order(row: BoardRow) -> tuple[int, float, float]:
+    # Breached first; then the nearest due; incidents with nothing due last; oldest first on a tie.
+    due = row.next_due.timestamp() if row.next_due is not None else float("inf")
+    return (0 if row.breached else 1, due, row.read.incident.detected_at.timestamp())
+
+
+async def open_board(queries: IncidentReader, tenant: str, now: datetime) -> Board:
+    """The open incidents, breached first, then by the nearest due time."""
+    head = await board_store.feed_head(queries.store.pool, tenant)  # (before the read: no event is missed)
+    reads: list[IncidentRead] = []
+    cursor: int | None = None
+    while len(reads) < MAX_OPEN:
+        page, more = await queries.list(tenant, ListFilter(status="open"), cursor, _PAGE, now)
+        reads += page
+        if more is None:
+            break
+        cursor = int(more)
+    reach = await board_store.latest_reach(queries.store.pool, tenant, [r.incident.id for r in reads])
+    rows = []
+    for read in reads:
+        breached, next_due = urgency(read.blocks.sla, now)
+        rows.append(BoardRow(read, reach.get(read.incident.id), breached, next_due))
+    return Board(sorted(rows, key=_order), head)
