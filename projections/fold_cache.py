@@ -51,9 +51,11 @@ STATEMENT_BYTES = 550  # a public statement but for its text
 @dataclass(frozen=True)
 class Statements:
     """The incident's latest public statements (projections.provenance) up to `version`: the
-    few an incident carries (ledger.service.incident_reads.LATEST_STATEMENTS), oldest first."""
+    few an incident carries (ledger.service.incident_reads.LATEST_STATEMENTS), oldest first, of
+    `count` in all."""
 
     version: int
+    count: int
     items: tuple[StatementOut, ...]
 
 

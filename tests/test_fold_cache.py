@@ -49,6 +49,7 @@ def _statements(version: int, *texts: str) -> Statements:
     now = clock.now()
     return Statements(
         version,
+        len(texts),
         tuple(_statement(n, text, now) for n, text in enumerate(texts, start=1)),
     )
 
@@ -144,7 +145,7 @@ async def test_the_write_side_the_reads_and_the_runner_share_one_cache(pool):
     reader.store.read_stream = counting  # type: ignore[method-assign]
     second = await reader.read(t.name, iid, clock.now())
     fresh = await IncidentReader(EventStore(pool), policies, projections).read(t.name, iid, clock.now())
-    # Only what came after the runner's fold (the latest statements: from their index).
+    # Only what came after the runner's fold (and no statement since: no statement read either).
     assert reads == [3] and second.blocks == fresh.blocks and second.incident == fresh.incident
     assert second.statements == fresh.statements and second.statements_count == fresh.statements_count == 1
     assert folds.peek(t.name, iid).view is not runners.view  # type: ignore[union-attr]  # (extended, kept)

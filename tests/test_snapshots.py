@@ -250,3 +250,23 @@ async def test_a_rebuild_writes_the_very_snapshots_the_runner_wrote(pool):
     assert len(incremental) > 10
     await rebuild_together(pool, list(world.projections.values()), world.tenant)
     assert await _stored(pool, world.tenant) == incremental
+
+
+async def test_reads_between_the_runners_runs_carry_the_latest_statements(pool):
+    """The runner moves the view fold a read left past the statements it left: the read extends
+    them with none, a few (read from their index) or more than it carries (read afresh)."""
+    rng = random.Random(8)
+    world = World(pool, (await new_tenant(pool)).name)
+    iid = await world.incident(rng, 5)
+    shared = world.reader(world.folds)
+    for burst in [0, 1, 3, 0, 25, 2, 0, 40, 1]:
+        for n in range(burst):
+            text = f"update {burst}-{n}"
+            await world.shell.execute(
+                world.who,
+                c.Reply(incident_id=iid, actor="a", channel=Channel.X, text=text, visibility=Visibility.PUBLIC),
+            )
+        await world.shell.execute(world.who, c.Note(incident_id=iid, actor="a", text="note"))
+        await world.catch_up()  # (the view moves on; the statements held stay where the read left them)
+        now = clock.now()
+        assert await shared.read(world.tenant, iid, now) == await world.whole(iid, now), burst

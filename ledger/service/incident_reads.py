@@ -117,16 +117,26 @@ class IncidentReader:
         return stream
 
     async def _latest(self, tenant: str, incident_id: uuid.UUID, stream: Stream, held: Statements | None) -> Statements:
-        """The latest public statements up to the stream's version: those `held` extended with the
-        stream's newer ones where its events reach back to them, else as the table has them."""
+        """The latest public statements up to the stream's version: those `held`, extended with the
+        newer ones (the fold counts them: none is the usual case, after notes and the like), from
+        the stream's events where they reach back to them, else from the table."""
+        count = stream.statements
+        if held is None or held.version > stream.version:
+            said = await latest_statements(
+                self.store.pool, tenant, incident_id, stream.version, _FOREVER, LATEST_STATEMENTS
+            )
+            return Statements(stream.version, count, tuple(public_statements(said)))
+        new = count - held.count
+        if new == 0:
+            return Statements(stream.version, count, held.items)
         start = stream.base.version if stream.base is not None else 0
-        if held is not None and start <= held.version <= stream.version:
+        if start <= held.version:
             newer = public_statements(e for e in stream.events if (e.version or 0) > held.version)
-            return Statements(stream.version, (*held.items, *newer)[-LATEST_STATEMENTS:])
-        events = await latest_statements(
-            self.store.pool, tenant, incident_id, stream.version, _FOREVER, LATEST_STATEMENTS
-        )
-        return Statements(stream.version, tuple(public_statements(events)))
+        elif new <= LATEST_STATEMENTS:  # (exactly the `new` ones: the first after what is held)
+            newer = public_statements(await statements_after(self.store.pool, tenant, incident_id, held.version, new))
+        else:
+            return await self._latest(tenant, incident_id, stream, None)
+        return Statements(stream.version, count, (*held.items, *newer)[-LATEST_STATEMENTS:])
 
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
         """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then;
