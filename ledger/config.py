@@ -50,6 +50,9 @@ class Settings:
     webhook_disable_after_s: float = 86400.0
     webhook_poll_s: float = 1.0
     webhook_concurrency: int = 4
+    # Where people open the crisis room (`https://ledger.brand.example`): chat messages link to an
+    # incident's page there; unset, they carry no link.
+    public_url: str | None = None
     # Ed25519 key for audit checkpoints: a base64 32-byte seed, or a file (PEM or base64 seed);
     # neither: generated on first start in `data_dir` and kept there.
     signing_key: str | None = None
@@ -101,6 +104,7 @@ class Settings:
             webhook_disable_after_s=_int("LEDGER_WEBHOOK_DISABLE_AFTER_S", 86_400),
             webhook_poll_s=_int("LEDGER_WEBHOOK_POLL_MS", 1_000) / 1000,
             webhook_concurrency=_int("LEDGER_WEBHOOK_CONCURRENCY", 4),
+            public_url=os.environ.get("LEDGER_PUBLIC_URL") or None,
             signing_key=os.environ.get("LEDGER_SIGNING_KEY") or None,
             signing_key_file=Path(os.environ["LEDGER_SIGNING_KEY_FILE"])
             if os.environ.get("LEDGER_SIGNING_KEY_FILE")

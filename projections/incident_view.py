@@ -16,8 +16,8 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.domain.plan import Policy
-from ledger.domain.rules import Incident, evolve
+from ledger.domain.plan import Policy, escalation_thresholds
+from ledger.domain.rules import Incident, escalation_due, evolve
 from projections import coverage as cov
 from projections import sla as slas
 from projections.provenance import is_public_statement
@@ -90,6 +90,10 @@ class ViewRow(msgspec.Struct, frozen=True):
     full_coverage_at: datetime | None
     uncovered_seconds: dict[str, int]
     missing_at_ack_due: list[str] | None
+    peak_reach: int | None
+    latest_reach: int | None
+    # An escalation suggestion is due (ledger.domain.rules.escalation_due): the breach watch records it.
+    escalation_due: bool
 
 
 def _milestone(m: Milestone | None) -> tuple[Any, ...]:
@@ -111,7 +115,7 @@ class Folded:
     as_of: datetime
     sla: slas.SlaState
     coverage: cov.CoverageState
-    state: Incident
+    incident: Incident  # the decider's state: also its reach and the escalations suggested
     statements: int  # the public statements among the events
     recorded_upto: datetime  # the latest recorded_at among the events
     # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
@@ -122,7 +126,7 @@ class Folded:
 class _Head:
     """The folds of a stream besides its SLA and coverage: the decider's state and the rest."""
 
-    state: Incident
+    incident: Incident
     statements: int
     recorded_upto: datetime
 
@@ -176,8 +180,8 @@ class Stream:
         return self._coverage
 
     @property
-    def state(self) -> Incident:
-        return self._folded_head().state
+    def incident(self) -> Incident:
+        return self._folded_head().incident
 
     @property
     def statements(self) -> int:
@@ -186,7 +190,7 @@ class Stream:
     def _folded_head(self) -> _Head:
         if self._head is None:
             base = self.base
-            state = base.state if base is not None else None
+            state = base.incident if base is not None else None
             statements = base.statements if base is not None else 0
             recorded = base.recorded_upto if base is not None else self.events[0].recorded_at
             for event in self.events:
@@ -206,7 +210,7 @@ class Stream:
             self.as_of,
             self.sla,
             self.coverage,
-            head.state,
+            head.incident,
             head.statements,
             head.recorded_upto,
             self.sla_replay,
@@ -273,6 +277,9 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
         coverage.full_coverage_at,
         coverage.uncovered_seconds,
         _missing_at_ack_due(cov_state, policy, sla.acknowledge, at),
+        stream.incident.reach.peak,
+        stream.incident.reach.latest,
+        escalation_due(stream.incident, escalation_thresholds(policy)) is not None,
     )
 
 

@@ -25,7 +25,9 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from ledger.domain.plan import Policy
+from ledger.domain.reach import Reach
 from projections import coverage as cov
+from projections import reach
 from projections.incident_view import Blocks
 from projections.provenance import public_statements
 from schemas.api import StatementOut
@@ -34,6 +36,7 @@ from schemas.events import (
     Acknowledged,
     Assigned,
     Detected,
+    EscalationSuggested,
     Event,
     Noted,
     NoteKind,
@@ -129,7 +132,6 @@ def _facts(events: Sequence[Event], blocks: Blocks, measured_at: datetime, as_of
     lifecycle = [e for e in events if isinstance(e.data, Resolved | Reopened)]
     is_open = not lifecycle or isinstance(lifecycle[-1].data, Reopened)
     acks = [e.occurred_at for e in events if isinstance(e.data, Acknowledged)]
-    reach = [e.data.reach for e in events if isinstance(e.data, Detected | SignalReceived) and e.data.reach is not None]
     facts = [
         ("Incident", f"`{first.incident_id}`"),
         ("Title", escape(data.title)),
@@ -138,7 +140,8 @@ def _facts(events: Sequence[Event], blocks: Blocks, measured_at: datetime, as_of
         ("Channel", str(data.channel)),
         ("Scenario", escape(data.scenario)),
         ("Source", escape(data.source_url)),
-        ("Reach", _NONE if not reach else f"{reach[-1]}" + (f" (at detection {data.reach})" if len(reach) > 1 else "")),
+        ("Reach", _reach_fact(reach.fold(events))),
+        ("Escalations suggested", _escalations(events)),
         ("Detected", instant(first.occurred_at)),
         ("Acknowledged", instant(min(acks) if acks else None)),
         ("First resolved", instant(resolutions[0].occurred_at if resolutions else None)),
@@ -159,6 +162,27 @@ def _facts(events: Sequence[Event], blocks: Blocks, measured_at: datetime, as_of
 
 
 _METRICS = ("acknowledge", "first_response", "update", "resolve")
+
+
+def _reach_fact(figures: Reach) -> str:
+    """The peak alone when one figure was given; else peak, latest and first; and the signals."""
+    signals = f"{figures.signals} signal{'' if figures.signals == 1 else 's'}"
+    if figures.peak is None:
+        return f"{_NONE} ({signals})"
+    if figures.first == figures.latest == figures.peak:
+        shown = f"{figures.peak}"
+    else:
+        shown = f"peak {figures.peak}, latest {figures.latest}, first {figures.first}"
+    return f"{shown} ({signals})"
+
+
+def _escalations(events: Sequence[Event]) -> str:
+    made = [
+        f"{e.data.severity} at reach {e.data.reach} (threshold {e.data.threshold}, {instant(e.occurred_at)})"
+        for e in events
+        if isinstance(e.data, EscalationSuggested)
+    ]
+    return "; ".join(made) or _NONE
 
 
 def _sla(blocks: Blocks) -> list[str]:
@@ -354,6 +378,8 @@ def _what(event: Event, statements: dict[Any, int]) -> str:
             return f"reopened: {escape(r.reason)}"
         case SlaNotice() as n:
             return f"SLA {n.metric} {n.kind} (due {instant(n.due_at)})"
+        case EscalationSuggested() as x:
+            return f"escalation suggested: reach {x.reach} reached the {x.severity} threshold {x.threshold}"
         case _:
             return _NONE
 

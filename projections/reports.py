@@ -19,7 +19,16 @@ import asyncpg
 
 from ledger.store.database import export_snapshot, use_snapshot
 from projections.view_queries import BREACHED, MET, milestone_state, overdue, past_due
-from schemas.api import AssigneeLoad, CoverageReport, MetricFigures, RoleCoverage, SlaGroup, SlaMetrics, SlaReport
+from schemas.api import (
+    AssigneeLoad,
+    CoverageReport,
+    MetricFigures,
+    ReachFigures,
+    RoleCoverage,
+    SlaGroup,
+    SlaMetrics,
+    SlaReport,
+)
 
 T = TypeVar("T")
 SPARE_WAIT_S = 0.01  # how long a report waits for a second connection before going without
@@ -47,7 +56,7 @@ SELECT v.start_at,
        {milestone_state("v.resolve")},
        v.update_target IS NOT NULL,
        v.incident_id, v.tenant_id, v.severity, v.channel, to_char(v.start_at AT TIME ZONE 'UTC', 'IYYY-"W"IW'),
-       v.scenario, v.update_gap_seconds
+       v.scenario, v.update_gap_seconds, v.peak_reach
   FROM incident_views v WHERE v.tenant_id = $1"""
 COVERAGE_ROWS = """
 INSERT INTO coverage_report_rows
@@ -119,11 +128,19 @@ _UPDATE_COUNTS = f"""
        coalesce(sum(update_gaps_breached + update_unanswered + {_RUNNING_LATE})
            FILTER (WHERE has_update_target), 0) AS update_breached"""
 
+# The group's peak reach: how many incidents gave one, the highest, and (ungrouped) the median.
+_REACH = """,
+       count(peak_reach) AS reach_count, max(peak_reach) AS reach_max"""
+_REACH_P50 = f"{_REACH}, percentile_cont(0.5) WITHIN GROUP (ORDER BY peak_reach) AS reach_p50"
+_REACH_SAMPLES = (
+    f"{_REACH}, array_agg(peak_reach ORDER BY peak_reach) FILTER (WHERE peak_reach IS NOT NULL) AS reach_samples"
+)
+
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
 # and each percentile is one sort. A running update gap that went overdue after the view's as_of
 # is one more breached sample.
 SLA_REPORT = f"""
-SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS}
+SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p) for p in _MILESTONES)} {_UPDATE_COUNTS} {_REACH_P50}
   FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
  GROUP BY 1 ORDER BY 1 NULLS FIRST
 """
@@ -138,8 +155,10 @@ _FROM_SAMPLES = ", ".join(
     for p in _MILESTONES
 )
 SLA_REPORT_GROUPED = f"""
-SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached
+SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached, reach_count, reach_max,
+       (ledger_percentiles(reach_samples, ARRAY[0.5]::float8[]))[1] AS reach_p50
   FROM (SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p, collect=True) for p in _MILESTONES)} {_UPDATE_COUNTS}
+               {_REACH_SAMPLES}
           FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}
          GROUP BY 1) groups
  ORDER BY 1 NULLS FIRST
@@ -278,10 +297,11 @@ async def sla_report(
             ),
             resolve=_metric(row["resolve_count"], row["resolve_breached"], row["resolve_pct"], row["resolve_max"]),
         )
-        groups.append(SlaGroup(key=row["gkey"], metrics=metrics))
+        reach = ReachFigures(incidents=row["reach_count"], peak_max=row["reach_max"], peak_p50=row["reach_p50"])
+        groups.append(SlaGroup(key=row["gkey"], metrics=metrics, reach=reach))
     if group_by is None and not groups:
         empty = SlaMetrics(acknowledge=_EMPTY, first_response=_EMPTY, update=_EMPTY, resolve=_EMPTY)
-        groups.append(SlaGroup(key=None, metrics=empty))
+        groups.append(SlaGroup(key=None, metrics=empty, reach=ReachFigures(incidents=0, peak_max=None, peak_p50=None)))
     return SlaReport(groups=groups)
 
 

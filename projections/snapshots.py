@@ -47,9 +47,9 @@ _LAST = 2**31 - 1
 
 
 class Snapshot(msgspec.Struct, frozen=True, array_like=True):
-    """What is stored of a `Folded` (its incident and version are the row's key)."""
+    """What is stored of a `Folded` (its incident's id and version are the row's key)."""
 
-    state: Incident
+    incident: Incident
     first: Detected
     as_of: datetime
     sla: SlaState
@@ -102,7 +102,7 @@ DELETE_SNAPSHOTS = "DELETE FROM incident_snapshots WHERE tenant_id = $1"
 
 def encode(folded: Folded) -> bytes:
     snapshot = Snapshot(
-        folded.state,
+        folded.incident,
         folded.first,
         folded.as_of,
         folded.sla,
@@ -120,7 +120,7 @@ def decode(incident_id: uuid.UUID, version: int, raw: bytes) -> Folded | None:
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         log.warning("snapshot_unreadable", incident_id=str(incident_id), version=version, error=str(exc)[:200])
         return None
-    return Folded(incident_id, version, s.first, s.as_of, s.sla, s.coverage, s.state, s.statements, s.recorded_upto)
+    return Folded(incident_id, version, s.first, s.as_of, s.sla, s.coverage, s.incident, s.statements, s.recorded_upto)
 
 
 class IncidentSnapshots:
@@ -251,4 +251,4 @@ async def stored_state(
     it on; None for an incident without events."""
     base = await latest(conn or store.pool, tenant, incident_id, upto=upto)
     stream = await stream_from(store, tenant, incident_id, base, upto=upto, conn=conn)
-    return stream.state if stream is not None else None
+    return stream.incident if stream is not None else None

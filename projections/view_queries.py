@@ -12,6 +12,7 @@ plan and its use of the views' indexes, stays what it was written as.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,10 +67,7 @@ _AT_RISK = """(v.status = 'open' AND (
 
 # The filters are fixed SQL with NULL meaning "any": one prepared statement serves every
 # combination, and no value ever reaches the SQL text.
-LIST_INCIDENTS = f"""
-SELECT i.id, i.created_position, i.version FROM incidents i
-  LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
- WHERE i.tenant_id = $1
+_LIST_FILTERS = f"""
    AND ($2::text IS NULL OR i.status = $2)
    AND ($3::text IS NULL OR i.severity = $3)
    AND ($4::text IS NULL OR i.scenario = $4)
@@ -81,6 +79,16 @@ SELECT i.id, i.created_position, i.version FROM incidents i
  ORDER BY i.created_position DESC
  LIMIT $10
 """
+LIST_INCIDENTS = f"""
+SELECT i.id, i.created_position, i.version FROM incidents i
+  LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
+ WHERE i.tenant_id = $1{_LIST_FILTERS}"""
+# With ?min_reach= ($12): from the views with that much peak reach (incident_views_reach), so a
+# list of the few incidents that went far does not walk every incident of the tenant.
+LIST_INCIDENTS_BY_REACH = f"""
+SELECT i.id, i.created_position, i.version FROM incident_views v
+  JOIN incidents i ON i.tenant_id = v.tenant_id AND i.id = v.incident_id
+ WHERE v.tenant_id = $1 AND v.peak_reach >= $12{_LIST_FILTERS}"""
 
 
 @dataclass(frozen=True)
@@ -92,18 +100,23 @@ class ListFilter:
     breached: bool | None = None
     at_risk_within: int | None = None
     missing_role: str | None = None
+    min_reach: int | None = None
 
     @property
     def needs_views(self) -> bool:
-        return self.breached is not None or self.at_risk_within is not None or self.missing_role is not None
+        return (
+            self.breached is not None
+            or self.at_risk_within is not None
+            or self.missing_role is not None
+            or self.min_reach is not None
+        )
 
 
 async def list_page(
     pool: asyncpg.Pool, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
 ) -> list[asyncpg.Record]:
     """The ids, `created_position`s and versions of a list page, newest first (views as of `now`)."""
-    return await pool.fetch(
-        LIST_INCIDENTS,
+    args = (
         tenant,
         flt.status,
         flt.severity,
@@ -116,6 +129,9 @@ async def list_page(
         limit,
         now,
     )
+    if flt.min_reach is None:
+        return await pool.fetch(LIST_INCIDENTS, *args)
+    return await pool.fetch(LIST_INCIDENTS_BY_REACH, *args, flt.min_reach)
 
 
 # --- the breach watch ----------------------------------------------------------------------------
@@ -186,6 +202,16 @@ OVERDUE_UNNOTICED = (
     )
     + _NOT_NOTICED
 )
+
+
+# The open incidents whose escalation suggestion is due (incident_views_escalation_due).
+ESCALATIONS_DUE = """
+SELECT incident_id FROM incident_views WHERE tenant_id = $1 AND escalation_due AND status = 'open' LIMIT 200
+"""
+
+
+async def escalations_due(conn: asyncpg.Connection, tenant: str) -> list[uuid.UUID]:
+    return [row["incident_id"] for row in await conn.fetch(ESCALATIONS_DUE, tenant)]
 
 
 async def tenants_with_open(pool: asyncpg.Pool) -> list[str]:

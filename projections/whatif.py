@@ -27,12 +27,14 @@ import asyncpg
 from ledger.domain.plan import Policy
 from ledger.store.events import StreamEvent, stream_event_from_row
 from ledger.store.policies import PolicyStore
+from projections import reach
 from projections import sla as slas
 from projections.reports import WHAT_IF_COUNT, WHAT_IF_PAGE, ReportFilter
 from projections.runner import STREAMS_AFTER
 from schemas.api import (
     MetricFigures,
     MilestoneOutcome,
+    ReachFigures,
     SlaGroup,
     SlaMetrics,
     SlaReport,
@@ -103,15 +105,25 @@ class Tally:
 @dataclass
 class ReportTally:
     metrics: dict[str, Tally] = field(default_factory=lambda: {m: Tally() for m in METRICS})
+    # The peak reach of each incident that gave one (a plan does not change it: the same both sides).
+    reach: list[int] = field(default_factory=list)
 
-    def add(self, sla: slas.Sla) -> None:
+    def add(self, sla: slas.Sla, peak_reach: int | None) -> None:
         for metric in ("acknowledge", "first_response", "resolve"):
             self.metrics[metric].add_milestone(getattr(sla, metric))
         self.metrics["update"].add_update(sla.update)
+        if peak_reach is not None:
+            self.reach.append(peak_reach)
 
     def report(self) -> SlaReport:
         figures = {m: t.figures() for m, t in self.metrics.items()}
-        return SlaReport(groups=[SlaGroup(key=None, metrics=SlaMetrics(**figures))])
+        ordered = sorted(self.reach)
+        reach = ReachFigures(
+            incidents=len(ordered),
+            peak_max=ordered[-1] if ordered else None,
+            peak_p50=percentile_cont(ordered, 0.5) if ordered else None,
+        )
+        return SlaReport(groups=[SlaGroup(key=None, metrics=SlaMetrics(**figures), reach=reach)])
 
 
 def outcome(block: Milestone | UpdateBlock | None) -> MilestoneOutcome | None:
@@ -137,8 +149,9 @@ class WhatIf:
         # As the stored view: rendered at its latest occurred_at at least, then aged to now.
         at = max(self.now, max(e.occurred_at for e in events))
         now_side, then_side = slas.render(state, own_plan, at), slas.render(state, self.proposed_plan, at)
-        self.current.add(now_side)
-        self.proposed.add(then_side)
+        peak = reach.fold(events).peak
+        self.current.add(now_side, peak)
+        self.proposed.add(then_side, peak)
         self.incidents += 1
         start, incident_id = events[0].occurred_at, events[0].incident_id
         for rank, metric in enumerate(METRICS):

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from schemas.blocks import CoverageBlock, SlaBlock
+from schemas.blocks import CoverageBlock, ReachBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
 from schemas.policy import Policy
 
@@ -22,7 +22,10 @@ Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_LINE)]
 Title = Annotated[str, Meta(min_length=1, max_length=500, pattern=_LINE)]
 Text = Annotated[str, Meta(min_length=1, max_length=20_000, pattern=_TEXT)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=_TEXT)]
-Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
+# (`\s` differs between Python's regexes, which check, and ECMAScript's, which clients read the
+# document with: Python's takes in U+0085, ECMAScript's U+FEFF. Both are refused explicitly, with
+# the other C1 controls, so that both read the pattern alike.)
+Url = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$")]
 Reference = Annotated[str, Meta(min_length=1, max_length=2_048, pattern=_LINE)]
 Role = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 Scenario = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -197,6 +200,7 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     policy_version: int
     dedup_key: str | None
     assignments: list[AssignmentOut]
+    reach: ReachBlock
     sla: SlaBlock | None = None
     coverage: CoverageBlock | None = None
     # GET /v1/incidents/{id} only (also with as_of): the latest 20 public statements (all of them:
@@ -276,9 +280,18 @@ class SlaMetrics(msgspec.Struct, kw_only=True):
     resolve: MetricFigures
 
 
+class ReachFigures(msgspec.Struct, kw_only=True):
+    """The peak reach of a group's incidents (those with a reach given)."""
+
+    incidents: Annotated[int, Meta(description="Incidents of the group with a reach given")]
+    peak_max: Annotated[int | None, Meta(description="The highest peak reach; null: no reach given")]
+    peak_p50: Annotated[float | None, Meta(description="The median peak reach (as percentile_cont interpolates)")]
+
+
 class SlaGroup(msgspec.Struct, kw_only=True):
     key: Annotated[str | None, Meta(description="The group's severity, scenario, channel or ISO week; null: ungrouped")]
     metrics: SlaMetrics
+    reach: ReachFigures
 
 
 class SlaReport(msgspec.Struct, kw_only=True):

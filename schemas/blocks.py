@@ -70,3 +70,13 @@ class CoverageBlock(msgspec.Struct, frozen=True, kw_only=True):
     uncovered_seconds: Annotated[
         dict[str, int], Meta(description="Per required role: open seconds during which it was required and unheld")
     ]
+
+
+class ReachBlock(msgspec.Struct, frozen=True, kw_only=True):
+    """How far the incident's reactions reached, from the reach its detection and signals gave
+    (PRODUCT.md "Reach and escalation suggestions"); a figure nobody gave is null."""
+
+    first: Annotated[int | None, Meta(description="The earliest reach given (by occurred_at)")]
+    latest: Annotated[int | None, Meta(description="The most recent reach given (by occurred_at)")]
+    peak: Annotated[int | None, Meta(description="The highest reach given")]
+    signals: Annotated[int, Meta(description="signal_received events recorded on the incident")]

@@ -148,6 +148,15 @@ class SlaNotice(_Data, tag="sla_notice"):
     due_at: datetime
 
 
+class EscalationSuggested(_Data, tag="escalation_suggested"):
+    """The open incident's peak reach reached the escalation threshold its plan sets for its current
+    severity (`escalate_at_reach`): recorded once per severity and threshold, by the system."""
+
+    severity: Severity
+    reach: int
+    threshold: int
+
+
 class PolicyChanged(_Data, tag="policy_changed"):
     """A new version of the tenant's emergency plan (no incident)."""
 
@@ -167,6 +176,7 @@ EventData = (
     | Resolved
     | Reopened
     | SlaNotice
+    | EscalationSuggested
     | PolicyChanged
 )
 
@@ -184,6 +194,7 @@ DATA_TYPES: Final[dict[str, type[_Data]]] = {
         Resolved,
         Reopened,
         SlaNotice,
+        EscalationSuggested,
         PolicyChanged,
     )
 }

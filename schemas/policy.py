@@ -25,10 +25,13 @@ class Calendar(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class SeverityPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """One severity's plan: the roles it requires, in order, and a target (or null) per SLA metric."""
+    """One severity's plan: the roles it requires, in order, a target (or null) per SLA metric, and
+    the peak reach at which an open incident of this severity gets an escalation suggestion
+    (`escalate_at_reach`; null, the default when absent: never)."""
 
     required_roles: list[str]
     targets: dict[str, Target | None]
+    escalate_at_reach: int | None = None
 
 
 class ReplyReviewPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -14,18 +14,26 @@ from schemas.api import MAX_POSITION, Url
 EventType = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^(\*|[a-z][a-z_]*)$")]
 EventTypes = Annotated[list[EventType], Meta(min_length=1, max_length=32)]
 Position = Annotated[int, Meta(ge=0, le=MAX_POSITION)]
+# What a delivery posts: the signed event (standard), or a chat message for a Slack incoming
+# webhook or a Teams workflow (only the events worth a message; docs/operations.md).
+WebhookFormat = Annotated[
+    Literal["standard", "slack", "teams"],
+    Meta(description="standard: the signed event; slack / teams: a chat message for the events worth one"),
+]
 
 
 class WebhookBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     url: Url
     event_types: EventTypes = msgspec.field(default_factory=lambda: ["*"])
     enabled: bool = True
+    format: WebhookFormat = "standard"
 
 
 class WebhookPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     url: Url | None = None
     event_types: EventTypes | None = None
     enabled: bool | None = None
+    format: WebhookFormat | None = None
 
 
 class RedeliverBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -39,6 +47,7 @@ class WebhookOut(msgspec.Struct, kw_only=True):
     url: str
     event_types: list[str]
     enabled: bool
+    format: str
     disabled_reason: str | None
     # The cursor: the next feed position to deliver.
     next_position: int

@@ -406,3 +406,23 @@ async def test_a_reply_from_a_holding_statement_names_it(web, tenant):
     assert sent.status_code == 303, sent.text
     events = (await web.get(f"/v1/incidents/{incident['id']}/events", headers=tenant.auth())).json()["items"]
     assert events[-1]["type"] == "replied" and events[-1]["data"]["template_id"] == "charger-first"
+
+
+async def test_the_board_marks_a_suggested_escalation_and_the_timeline_shows_it(web, tenant, pool):
+    from ledger.store.events import EventStore
+    from ledger.store.policies import PolicyStore
+    from ledger.workers.breach_watch import watch_tenant
+    from projections.runner import registry
+
+    incident = await detect(web, tenant, title="Thread that grows", severity="sev4", reach=60_000)  # sev4: 50,000
+    await sign_in(web, tenant.keys["read"])
+    assert "escalate?" not in (await web.get("/")).text
+    policies = PolicyStore(pool)
+    views = registry(policies)["incident_views"]
+    window = timedelta(minutes=1)
+    assert (
+        await watch_tenant(pool, EventStore(pool), views, tenant.name, window, clock=clock.now, policies=policies) == 1
+    )
+    assert "escalate?" in (await web.get("/")).text
+    page = (await web.get(f"/incidents/{incident['id']}")).text
+    assert "Escalation suggested: reach 60k passed the SEV4 threshold of 50k." in page

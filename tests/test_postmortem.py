@@ -133,7 +133,7 @@ async def test_the_review_has_every_section_and_the_facts(app_client, tenant, po
     facts = dict((row[0], row[1]) for row in _tables(_section(md, "Facts"))[0][2:])
     assert facts["Status"] == "resolved"
     assert facts["Severity"] == "sev2 (detected as sev1)"
-    assert facts["Channel"] == "x" and facts["Scenario"] == "product-defect" and facts["Reach"] == "120000"
+    assert facts["Channel"] == "x" and facts["Scenario"] == "product-defect" and facts["Reach"] == "120000 (0 signals)"
     assert facts["Detected"] == _iso(t0)
     assert facts["Acknowledged"] == _iso(t0 + timedelta(minutes=10))
     assert facts["Resolved"] == _iso(t0 + timedelta(minutes=90)) and facts["Policy version"] == "0"

@@ -33,7 +33,7 @@ VIEW_COLUMNS = (
     " resolve_target, resolve_status, resolve_due_at, resolve_met_at, resolve_elapsed,"
     " update_target, update_status, update_next_due_at, update_gap_seconds, update_gap_breached,"
     " update_unanswered, required_roles, missing_roles, full_coverage_at, uncovered_seconds::text,"
-    " missing_at_ack_due"
+    " missing_at_ack_due, peak_reach, latest_reach, escalation_due"
 )
 
 
@@ -493,6 +493,7 @@ async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
             uuid.uuid4(), tenant, rng.choice(["sev1", "sev2", "sev3", "sev4"]),
             rng.choice(["x", "instagram", "é-mail"]),
             f"{iso.year}-W{iso.week:02d}", rng.choice([None, "outage", "Ölverschmutzung", "recall"]), gaps,
+            rng.choice([None, None, 0, 40_000, rng.randrange(10**12)]),
         ))  # fmt: skip
     await pool.copy_records_to_table(
         "sla_report_rows",
@@ -502,6 +503,7 @@ async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
             "ack_elapsed", "first_elapsed", "resolve_elapsed", "update_gaps", "update_gaps_breached",
             "update_unanswered", "ack_state", "first_state", "resolve_state", "has_update_target",
             "incident_id", "tenant_id", "severity", "channel", "start_week", "scenario", "update_gap_seconds",
+            "peak_reach",
         ],
     )  # fmt: skip
     now = base + timedelta(days=30)
@@ -512,6 +514,7 @@ async def test_grouped_sla_report_has_the_figures_of_the_sorted_grouping(pool):
             hashed_rows = [dict(r) for r in await pool.fetch(SLA_REPORT_GROUPED, *args)]
             assert len(sorted_rows) > 1
             assert hashed_rows == sorted_rows, (group_by, since)
+            assert all(r["reach_count"] for r in sorted_rows) and all(r["reach_p50"] is not None for r in sorted_rows)
 
 
 async def test_percentiles_read_off_a_sorted_array_are_percentile_conts(pool):

@@ -390,11 +390,13 @@ async def test_a_view_row_reaches_its_columns_as_it_was_built(pool):
         86400, "pending", at + timedelta(days=1), None, None,
         14400, "pending", at + timedelta(hours=4), [3600, 7200], [False, True], 1,
         ["incident_lead", "legal"], ["legal"], None, {"incident_lead": 0, "legal": 7200}, ["legal"],
+        9_000_000_000_000, 12_000, True,
     )  # fmt: skip
     sparse = msgspec.structs.replace(
         full, incident_id=uuid.uuid4(), scenario=None, ack_target=None, ack_status=None,
         ack_due_at=None, ack_met_at=None, ack_elapsed=None, update_gap_seconds=[], update_gap_breached=[],
         required_roles=[], missing_roles=[], full_coverage_at=at, uncovered_seconds={}, missing_at_ack_due=None,
+        peak_reach=None, latest_reach=None, escalation_due=False,
     )  # fmt: skip
     async with pool.acquire() as conn:
         await runner.IncidentViews(PolicyStore(pool)).write(conn, tenant, [full, sparse])

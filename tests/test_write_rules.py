@@ -132,6 +132,7 @@ def _subscription(enabled: bool) -> WebhookOut:
         url="https://hooks.example/in",
         event_types=["*"],
         enabled=enabled,
+        format="standard",
         disabled_reason=None if enabled else rules.disabled_reason("admin-key"),
         next_position=1,
         failing_since=None,

@@ -92,6 +92,13 @@ class RecordSlaNotice(_Command, frozen=True, kw_only=True):
     due_at: datetime
 
 
+class SuggestEscalation(_Command, frozen=True, kw_only=True):
+    """Suggest raising the severity if the peak reach has reached the threshold of the current one."""
+
+    # The incident's plan's `escalate_at_reach` per severity, looked up by the caller: the rule stays pure.
+    thresholds: dict[str, int | None] = {}
+
+
 Command = (
     Detect
     | ReceiveSignal
@@ -104,6 +111,7 @@ Command = (
     | Resolve
     | Reopen
     | RecordSlaNotice
+    | SuggestEscalation
 )
 
 

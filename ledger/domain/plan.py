@@ -32,6 +32,7 @@ _MAX_TERMS: Final = 500
 _MAX_TERM_CHARS: Final = 200
 _MAX_STATEMENTS: Final = 200
 _MAX_STATEMENT_CHARS: Final = 20_000
+MAX_REACH: Final = 10**15  # (as a signal's reach: schemas.api.Reach)
 
 
 class PolicyInvalid(ValueError):
@@ -42,7 +43,9 @@ class PolicyInvalid(ValueError):
         self.errors = errors
 
 
-def _plan(roles: list[str], ack: int, first: int, update: int | None, resolve: int) -> SeverityPlan:
+def _plan(
+    roles: list[str], ack: int, first: int, update: int | None, resolve: int, escalate_at_reach: int | None
+) -> SeverityPlan:
     def t(seconds: int | None) -> Target | None:
         return None if seconds is None else Target(seconds=seconds, calendar=None)
 
@@ -54,6 +57,7 @@ def _plan(roles: list[str], ack: int, first: int, update: int | None, resolve: i
             "update": t(update),
             "resolve": t(resolve),
         },
+        escalate_at_reach=escalate_at_reach,
     )
 
 
@@ -79,6 +83,7 @@ DEFAULT_POLICY: Final = Policy(
             30 * _MIN,
             60 * _MIN,
             24 * _HOUR,
+            None,  # (nothing to escalate to)
         ),
         "sev2": _plan(
             ["incident_lead", "social_responder", "communications"],
@@ -86,9 +91,10 @@ DEFAULT_POLICY: Final = Policy(
             60 * _MIN,
             4 * _HOUR,
             72 * _HOUR,
+            1_000_000,
         ),
-        "sev3": _plan(["incident_lead", "social_responder"], _HOUR, 4 * _HOUR, None, 7 * _DAY),
-        "sev4": _plan(["social_responder"], 4 * _HOUR, 24 * _HOUR, None, 14 * _DAY),
+        "sev3": _plan(["incident_lead", "social_responder"], _HOUR, 4 * _HOUR, None, 7 * _DAY, 250_000),
+        "sev4": _plan(["social_responder"], 4 * _HOUR, 24 * _HOUR, None, 14 * _DAY, 50_000),
     },
 )
 
@@ -96,6 +102,11 @@ DEFAULT_POLICY: Final = Policy(
 def target_of(policy: Policy, severity: str, metric: str) -> Target | None:
     """The target for `metric` at `severity` (None: no target)."""
     return policy.severities[severity].targets.get(metric)
+
+
+def escalation_thresholds(policy: Policy) -> dict[str, int | None]:
+    """Per severity, the peak reach at which an open incident gets an escalation suggestion."""
+    return {sev: plan.escalate_at_reach for sev, plan in policy.severities.items()}
 
 
 def required_roles(policy: Policy, severity: str) -> list[str]:
@@ -207,6 +218,9 @@ def _plan_errors(sev: str, plan: SeverityPlan, roles: set[str], calendars: dict[
         if role in required_seen:
             errors.append(f"severities.{sev}.required_roles: duplicate role {role!r}")
         required_seen.add(role)
+    threshold = plan.escalate_at_reach
+    if threshold is not None and not 0 < threshold <= MAX_REACH:
+        errors.append(f"severities.{sev}.escalate_at_reach: must be a positive integer up to {MAX_REACH} or null")
     for metric in METRICS:
         if metric not in plan.targets:
             errors.append(f"severities.{sev}.targets: missing {metric} (give a target or null)")

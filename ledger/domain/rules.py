@@ -32,10 +32,12 @@ from ledger.domain.commands import (
     Reply,
     Resolve,
     Signal,
+    SuggestEscalation,
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
 from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
+from ledger.domain.reach import NO_REACH, Reach, reached
 from ledger.domain.review import RULES_VERSION, review
 from schemas.api import Name
 from schemas.events import (
@@ -43,6 +45,7 @@ from schemas.events import (
     Assigned,
     Channel,
     Detected,
+    EscalationSuggested,
     EventData,
     Happened,
     Metric,
@@ -97,6 +100,9 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     resolved_at: datetime | None = None
     first_resolved_at: datetime | None = None
     assignments: tuple[Assignment, ...] = ()
+    reach: Reach = NO_REACH
+    # The escalations suggested so far, as (severity, threshold): each is suggested once.
+    escalations: frozenset[tuple[str, int]] = frozenset()
 
     def holds(self, role: str, assignee: str) -> bool:
         return any(a.role == role and a.assignee == assignee for a in self.assignments)
@@ -172,7 +178,24 @@ def _data_for(cmd: Command, state: Incident | None) -> EventData:
             return Resolved(summary=cmd.summary)
         case RecordSlaNotice(), Incident():
             return SlaNotice(metric=Metric(cmd.metric), kind=NoticeKind(cmd.kind), due_at=cmd.due_at)
+        case SuggestEscalation(), Incident():
+            threshold = escalation_due(state, cmd.thresholds)
+            if threshold is None or state.reach.peak is None:
+                raise _not_allowed(cmd, state, "no escalation to suggest")
+            return EscalationSuggested(severity=state.severity, reach=state.reach.peak, threshold=threshold)
     raise _not_allowed(cmd, state, "unknown action")  # pragma: no cover - the match is exhaustive
+
+
+def escalation_due(state: Incident, thresholds: dict[str, int | None]) -> int | None:
+    """The threshold to suggest an escalation at, if one is due: the incident is open, its peak
+    reach has reached the threshold its plan sets for its current severity, and no escalation
+    was suggested yet at that severity and threshold (a reopen or a severity changed back does
+    not suggest it again)."""
+    threshold = thresholds.get(state.severity)
+    peak = state.reach.peak
+    if state.status != Status.OPEN or threshold is None or peak is None or peak < threshold:
+        return None
+    return None if (state.severity, threshold) in state.escalations else threshold
 
 
 def _detected(cmd: Detect) -> Detected:
@@ -252,6 +275,7 @@ def evolve(state: Incident | None, event: Happened) -> Incident:
                 dedup_key=data.dedup_key,
                 policy_version=data.policy_version,
                 detected_at=at,
+                reach=reached(NO_REACH, data.reach, at, signal=False),
             )
         case _, None:
             raise ValueError(f"stream does not start with a detection: {type_of(data)}")
@@ -276,6 +300,10 @@ def evolve(state: Incident | None, event: Happened) -> Incident:
                 change["first_response_at"] = at
         case SeverityChanged():
             change["severity"] = data.severity
+        case SignalReceived():
+            change["reach"] = reached(state.reach, data.reach, at, signal=True)
+        case EscalationSuggested():
+            change["escalations"] = state.escalations | {(str(data.severity), data.threshold)}
         case Resolved():
             change["status"] = Status.RESOLVED
             change["resolved_at"] = at

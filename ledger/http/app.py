@@ -290,6 +290,7 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 settings.breach_watch_interval_s,
                 state.lead,
                 clock=clock,
+                policies=state.policies,
                 folds=state.folds,
             )
         ),
@@ -304,6 +305,8 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
                 timeout_s=settings.webhook_timeout_s,
                 poll_s=settings.webhook_poll_s,
                 concurrency=settings.webhook_concurrency,
+                policies=state.policies,
+                public_url=settings.public_url,
             )
         ),
     ]

@@ -101,6 +101,15 @@ class IncidentController(Controller):
             QueryParameter(ge=1, le=10_000_000, description="A milestone falls due within N seconds"),
         ] = None,
         missing_role: Annotated[str | None, QueryParameter(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+        min_reach: Annotated[
+            int | None,
+            QueryParameter(
+                ge=0,
+                le=10**15,
+                description="Only incidents whose peak reach is at least this",
+                schema_extra={"minimum": 0},  # (Litestar leaves a bound of 0 out)
+            ),
+        ] = None,
         cursor: Annotated[str | None, QueryParameter(max_length=18, pattern=r"^\d+$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> IncidentPage:
@@ -113,6 +122,7 @@ class IncidentController(Controller):
             breached=breached,
             at_risk_within=at_risk_within,
             missing_role=missing_role,
+            min_reach=min_reach,
         )
         reads, next_cursor = await queries.list(who.tenant, flt, int(cursor) if cursor else None, limit, clock())
         return IncidentPage(items=[incident_out(r.incident, r.blocks) for r in reads], next=next_cursor)

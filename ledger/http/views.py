@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ledger.domain.rules import Incident
+from projections import reach
 from projections.incident_view import Blocks
 from schemas.api import AssignmentOut, IncidentOut
 
@@ -27,6 +28,7 @@ def incident_out(incident: Incident, blocks: Blocks | None = None) -> IncidentOu
             AssignmentOut(role=a.role, assignee=a.assignee, since=a.since)
             for a in sorted(incident.assignments, key=lambda a: (a.role, a.since, a.assignee))
         ],
+        reach=reach.block(incident.reach),
         sla=blocks.sla if blocks else None,
         coverage=blocks.coverage if blocks else None,
     )

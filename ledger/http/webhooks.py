@@ -66,7 +66,9 @@ class WebhookController(Controller):
         assert types is not None
 
         async def subscribe(conn: asyncpg.Connection) -> WebhookCreated:
-            return await webhooks.create(who.tenant, data.url, types, data.enabled, signing.new_secret(), conn)
+            return await webhooks.create(
+                who.tenant, data.url, types, data.enabled, signing.new_secret(), conn, format=data.format
+            )
 
         created = await shell.configure(
             who,
@@ -130,6 +132,7 @@ class WebhookController(Controller):
                 enabled=data.enabled,
                 disabled_reason=rules.disabled_reason(who.name),
                 conn=conn,
+                format=data.format,
             )
 
         updated = await shell.configure(

@@ -1,5 +1,5 @@
 """The crisis room's board: the tenant's open incidents, most urgent first, with what a responder
-needs at a glance (the four SLA clocks, reach, the roles nobody holds)."""
+needs at a glance (the four SLA clocks, reach and a suggested escalation, the roles nobody holds)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ _PAGE = 500
 class BoardRow:
     read: IncidentRead
     reach: int | None
+    # The breach watch suggested raising the severity it has now (its reach passed the plan's threshold).
+    escalation_suggested: bool
     breached: bool
     next_due: datetime | None  # the nearest due time of a clock still running
 
@@ -66,9 +68,10 @@ async def open_board(queries: IncidentReader, tenant: str, now: datetime) -> Boa
         if more is None:
             break
         cursor = int(more)
-    reach = await board_store.latest_reach(queries.store.pool, tenant, [r.incident.id for r in reads])
     rows = []
     for read in reads:
         breached, next_due = urgency(read.blocks.sla, now)
-        rows.append(BoardRow(read, reach.get(read.incident.id), breached, next_due))
+        incident = read.incident
+        suggested = any(severity == incident.severity for severity, _ in incident.escalations)
+        rows.append(BoardRow(read, incident.reach.latest, suggested, breached, next_due))
     return Board(sorted(rows, key=_order), head)

@@ -92,7 +92,7 @@ class IncidentReader:
         held = self.folds.get(tenant, incident_id)
         stream = await self._current(tenant, incident_id, held.view if held is not None else None)
         statements = await self._latest(tenant, incident_id, stream, held.statements if held is not None else None)
-        incident = stream.state
+        incident = stream.incident
         policy = await self.policies.version(tenant, incident.policy_version)
         read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements.items), stream.statements)
         self.folds.keep(tenant, incident_id, state=incident, view=stream.folded(), statements=statements)
@@ -146,7 +146,7 @@ class IncidentReader:
         stream = await snapshots.stream_from(self.store, tenant, incident_id, base, as_of=as_of)
         if stream is None:
             raise NotFound(f"incident {incident_id} not found as of {as_of.isoformat()}")
-        incident = stream.state
+        incident = stream.incident
         policy = await self.policies.version(tenant, incident.policy_version)
         said = await latest_statements(self.store.pool, tenant, incident_id, stream.version, as_of, LATEST_STATEMENTS)
         return IncidentRead(incident, stream_blocks(stream, policy, as_of), public_statements(said), stream.statements)
@@ -200,7 +200,7 @@ class IncidentReader:
             stream = streams.get(row["id"])
             if stream is None:
                 continue
-            incident = stream.state
+            incident = stream.incident
             policy = await self.policies.version(tenant, incident.policy_version)
             reads.append(IncidentRead(incident, stream_blocks(stream, policy, now)))
             self.folds.keep(tenant, row["id"], state=incident, view=stream.folded())

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from ledger.service.incident_reads import IncidentRead, IncidentReader
-from ledger.store import board as board_store
 from schemas.events import Event
 
 
@@ -63,6 +62,5 @@ async def incident_sheet(queries: IncidentReader, tenant: str, incident_id: uuid
     read = await queries.read(tenant, incident_id, now)
     # (only what the read folded: a form carries the read's version, and the page shows that state)
     timeline = await queries.store.read_stream(tenant, incident_id, 0, read.incident.version)
-    reach = (await board_store.latest_reach(queries.store.pool, tenant, [incident_id])).get(incident_id)
     plan = await queries.policies.current(tenant)
-    return IncidentSheet(read, timeline, reach, list(plan.roles), holding_statements(plan))
+    return IncidentSheet(read, timeline, read.incident.reach.latest, list(plan.roles), holding_statements(plan))

@@ -18,7 +18,7 @@ SELECT s.tenant_id, s.id FROM webhook_subscriptions s JOIN tenants t ON t.id = s
 """
 
 READ_CLAIMED = """
-SELECT url, event_types, secret, next_position, attempts, failing_since
+SELECT url, event_types, secret, next_position, attempts, failing_since, format
   FROM webhook_subscriptions
  WHERE tenant_id = $1 AND id = $2 AND enabled AND next_attempt_at <= now()
 """

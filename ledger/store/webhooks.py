@@ -12,13 +12,13 @@ from schemas.webhooks import DeliveryOut, WebhookCreated, WebhookOut
 
 SUBSCRIPTION_COLUMNS: Final = (
     "tenant_id, id, seq, url, event_types, enabled, secret, next_position, attempts, next_attempt_at, "
-    "failing_since, disabled_reason, created_at, updated_at"
+    "failing_since, disabled_reason, created_at, updated_at, format"
 )
 
 # A new subscription starts after the tenant's current head: it receives what happens from now on.
 INSERT_SUBSCRIPTION = f"""
-INSERT INTO webhook_subscriptions (tenant_id, id, url, event_types, enabled, secret, next_position)
-SELECT $1, $2, $3, $4, $5, $6, t.head_position + 1 FROM tenants t WHERE t.id = $1
+INSERT INTO webhook_subscriptions (tenant_id, id, url, event_types, enabled, secret, next_position, format)
+SELECT $1, $2, $3, $4, $5, $6, t.head_position + 1, $7 FROM tenants t WHERE t.id = $1
 RETURNING {SUBSCRIPTION_COLUMNS}
 """
 
@@ -33,13 +33,14 @@ READ_SUBSCRIPTION = f"""
 SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2
 """
 
-# $3 url, $4 event types, $5 enabled (each null = unchanged), $6 why, if this disables it.
+# $3 url, $4 event types, $5 enabled, $7 format (each null = unchanged), $6 why, if this disables it.
 # Enabling a disabled subscription, or pointing it elsewhere, starts its retries afresh; the
 # cursor stays, so the receiver gets everything it missed, in order.
 UPDATE_SUBSCRIPTION = f"""
 UPDATE webhook_subscriptions s SET
     url = coalesce($3, s.url),
     event_types = coalesce($4, s.event_types),
+    format = coalesce($7, s.format),
     enabled = coalesce($5::boolean, s.enabled),
     disabled_reason = CASE
         WHEN $5::boolean IS NULL THEN s.disabled_reason
@@ -87,6 +88,7 @@ def subscription_out(row: asyncpg.Record) -> WebhookOut:
         url=row["url"],
         event_types=list(row["event_types"]),
         enabled=row["enabled"],
+        format=row["format"],
         disabled_reason=row["disabled_reason"],
         next_position=row["next_position"],
         failing_since=row["failing_since"],
@@ -135,10 +137,12 @@ class WebhookStore:
         enabled: bool,
         secret: str,
         conn: asyncpg.Connection | None = None,
+        *,
+        format: str = "standard",
     ) -> WebhookCreated:
         row = _found(
             await (conn or self.pool).fetchrow(
-                INSERT_SUBSCRIPTION, tenant, uuid.uuid4(), url, event_types, enabled, secret
+                INSERT_SUBSCRIPTION, tenant, uuid.uuid4(), url, event_types, enabled, secret, format
             ),
             uuid.UUID(int=0),
         )
@@ -164,10 +168,11 @@ class WebhookStore:
         enabled: bool | None,
         disabled_reason: str,
         conn: asyncpg.Connection | None = None,
+        format: str | None = None,
     ) -> WebhookOut:
         """`disabled_reason` is recorded only if this disables an enabled subscription."""
         row = await (conn or self.pool).fetchrow(
-            UPDATE_SUBSCRIPTION, tenant, subscription_id, url, event_types, enabled, disabled_reason
+            UPDATE_SUBSCRIPTION, tenant, subscription_id, url, event_types, enabled, disabled_reason, format
         )
         return subscription_out(_found(row, subscription_id))
 

@@ -1,4 +1,8 @@
-"""The delivery worker: signed, at-least-once, in feed order per subscription, safe with many processes.
+"""The delivery worker: at-least-once, in feed order per subscription, safe with many processes.
+
+A standard subscription gets each event it follows, signed (Standard Webhooks); a Slack or Teams
+one gets a chat message for the events worth one (ledger/webhooks/chat.py; the others are passed
+over without a request or a log entry), and no signature: those URLs carry their own secret.
 
 Each subscription has a cursor (`next_position`). A worker claims a subscription with a session
 advisory lock on a pooled connection (`pg_try_advisory_lock`, skipped when taken: each attempt
@@ -44,12 +48,14 @@ from ledger.store.deliveries import (
     SKIP_TO,
     SUCCEEDED,
 )
-from ledger.store.events import event_from_row
+from ledger.store.events import READ_STREAM, event_from_row
 from ledger.store.keys import head_position
-from ledger.webhooks import signing
+from ledger.store.policies import PolicyStore
+from ledger.webhooks import chat, signing, slack, teams
+from ledger.webhooks.chat import wanted_types
 from ledger.webhooks.ssrf import Refused, resolve
 from projections.renders import event_out
-from schemas.events import Event
+from schemas.events import Detected, Event
 
 log = structlog.get_logger(__name__)
 
@@ -112,20 +118,23 @@ def _lock_key(subscription_id: uuid.UUID) -> int:
     return int.from_bytes(subscription_id.bytes[:8], "big", signed=True)
 
 
-async def send(client: httpx.AsyncClient, url: str, secret: str, event: Event, *, allow_private: bool) -> Outcome:
-    """One signed POST of `event` to `url` (the SSRF check first, on the address actually used)."""
+def signed(secret: str, event: Event, now: datetime) -> tuple[bytes, dict[str, str]]:
+    """The standard delivery of `event`: the event as the API shows it, and its signature headers."""
+    body = _json.encode(event_out(event))
+    return body, signing.headers(secret, str(event.id), now, body)
+
+
+async def send(
+    client: httpx.AsyncClient, url: str, body: bytes, extra_headers: dict[str, str], *, allow_private: bool
+) -> Outcome:
+    """One POST of `body` to `url` (the SSRF check first, on the address actually used)."""
     started = time.perf_counter()
 
     def elapsed() -> int:
         return round((time.perf_counter() - started) * 1000)
 
-    body = _json.encode(event_out(event))
     now = datetime.now(UTC)
-    headers = {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        **signing.headers(secret, str(event.id), now, body),
-    }
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT, **extra_headers}
     request_url = httpx.URL(url)
     extensions: dict[str, str] = {}
     try:
@@ -157,6 +166,9 @@ class Worker:
     client: httpx.AsyncClient
     policy: RetryPolicy
     allow_private: bool
+    # Chat messages: the incidents' plans (missing roles), and where the crisis room is (links).
+    policies: PolicyStore | None = None
+    public_url: str | None = None
 
     async def serve(self, tenant: str, subscription_id: uuid.UUID) -> int:
         """Deliver what is due for one subscription if no one else is; the number delivered."""
@@ -183,7 +195,9 @@ class Worker:
                 return delivered
             cursor = sub["next_position"]
             head = await head_position(conn, tenant)
-            row = await conn.fetchrow(NEXT_EVENT, tenant, cursor, head, sub["event_types"])
+            to_chat = sub["format"] != "standard"
+            types = wanted_types(sub["event_types"]) if to_chat else sub["event_types"]
+            row = await conn.fetchrow(NEXT_EVENT, tenant, cursor, head, types)
             if row is None:
                 if head >= cursor:
                     await conn.execute(SKIP_TO, tenant, subscription_id, cursor, head + 1)
@@ -193,11 +207,36 @@ class Worker:
                 await conn.execute(SKIP_TO, tenant, subscription_id, cursor, event.position)
                 cursor = event.position
             started_at = datetime.now(UTC)
-            outcome = await send(self.client, sub["url"], sub["secret"], event, allow_private=self.allow_private)
+            if to_chat:
+                body = await self._chat(conn, tenant, sub["format"], event)
+                if body is None:  # (not one for chat, such as a sev3 detection: passed over)
+                    await conn.execute(SKIP_TO, tenant, subscription_id, cursor, event.position + 1)
+                    continue
+                headers: dict[str, str] = {}
+            else:
+                body, headers = signed(sub["secret"], event, started_at)
+            outcome = await send(self.client, sub["url"], body, headers, allow_private=self.allow_private)
             if not await self._record(conn, tenant, subscription_id, sub, cursor, event, started_at, outcome):
                 return delivered
             delivered += 1
         return delivered
+
+    async def _chat(self, conn: asyncpg.Connection, tenant: str, fmt: str, event: Event) -> bytes | None:
+        """The Slack or Teams message for `event`, from its incident's events up to it (so a
+        redelivery says the same), or None when the event is not one for chat."""
+        if event.incident_id is None or event.version is None:
+            return None
+        rows = await conn.fetch(READ_STREAM, tenant, event.incident_id, 0, event.version)
+        stream = [event_from_row(r) for r in rows]
+        detected = stream[0].data if stream else None
+        if not isinstance(detected, Detected):
+            return None
+        policies = self.policies or PolicyStore(self.pool)
+        plan = await policies.version(tenant, detected.policy_version, conn)
+        said = chat.message(event, stream, plan, self.public_url)
+        if said is None:
+            return None
+        return _json.encode(slack.payload(said) if fmt == "slack" else teams.payload(said))
 
     async def _record(
         self,
@@ -284,13 +323,15 @@ async def run_forever(
     timeout_s: float,
     poll_s: float,
     concurrency: int,
+    policies: PolicyStore | None = None,
+    public_url: str | None = None,
 ) -> None:
     """Deliver until cancelled: on every wake-up (new events, webhook changes) and every `poll_s`."""
     limits = httpx.Limits(max_connections=max(concurrency * 2, 4), max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False, limits=limits
     ) as client:
-        worker = Worker(pool, client, policy, allow_private)
+        worker = Worker(pool, client, policy, allow_private, policies or PolicyStore(pool), public_url)
         running: dict[tuple[str, uuid.UUID], asyncio.Task[int]] = {}
         with notifier.subscribe(None) as woken:
             try:

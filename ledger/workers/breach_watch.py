@@ -1,4 +1,6 @@
-"""The breach watch: records an `sla_notice` event when a milestone enters its warning window or breaches.
+"""The breach watch: records an `sla_notice` event when a milestone enters its warning window or
+breaches, and an `escalation_suggested` event when an open incident's peak reach reaches the
+escalation threshold of its current severity.
 
 Each notice is recorded exactly once, however many server processes watch: the notice's key
 (incident, metric, kind, due time) is inserted into `sla_notices` in the same transaction as the
@@ -9,6 +11,12 @@ A round that finds nothing due in a tenant also asks when the next notice can fa
 then, while the tenant's views stay as they were, the process skips it (`QuietTenants`).
 Which notices are due is asked of the views (projections/view_queries.py); the claims are
 ledger/store/sla_notices.py.
+
+An escalation is suggested once per crossing by the rule itself, not by a claim: the incident's
+state remembers the suggestions made (per severity and threshold), the decider refuses a second,
+and the append is conditional on the version the decision was made on, so of two watchers (or a
+rerun) one appends and the other finds the incident moved on; its next round decides again, on
+a state that has the suggestion.
 """
 
 from __future__ import annotations
@@ -21,16 +29,18 @@ import asyncpg
 import structlog
 
 from ledger.clock import Clock, utc_now
-from ledger.domain.commands import RecordSlaNotice
+from ledger.domain.commands import RecordSlaNotice, SuggestEscalation
 from ledger.domain.errors import LedgerError
+from ledger.domain.plan import escalation_thresholds
 from ledger.domain.rules import decide
 from ledger.store.events import Appended, EventStore
+from ledger.store.policies import PolicyStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
 from projections.fold_cache import FoldCache
 from projections.runner import Projection, catch_up
 from projections.snapshots import stored_state
-from projections.view_queries import next_due, notices_due, tenants_with_open, views_position
+from projections.view_queries import escalations_due, next_due, notices_due, tenants_with_open, views_position
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +76,24 @@ async def record_notice(
             raise _Skip()
     store.committed(tenant, result.events)
     return True
+
+
+async def suggest_escalation(
+    store: EventStore, policies: PolicyStore, tenant: str, incident_id: uuid.UUID, now: datetime
+) -> bool:
+    """Record the incident's escalation suggestion if one is due; False when none is (any more),
+    or another watcher or a write came first (the append is conditional on the version)."""
+    state = await stored_state(store, tenant, incident_id)
+    if state is None:
+        return False
+    policy = await policies.version(tenant, state.policy_version)
+    cmd = SuggestEscalation(incident_id=incident_id, actor=ACTOR, thresholds=escalation_thresholds(policy))
+    try:
+        new_events = decide(cmd, state, now)
+    except LedgerError:
+        return False
+    result = await store.append(tenant, incident_id, state.version, new_events, recorded_by=RECORDED_BY)
+    return isinstance(result, Appended)
 
 
 class QuietTenants:
@@ -105,16 +133,23 @@ async def watch_tenant(
     overdue_too: bool = True,
     quiet: QuietTenants | None = None,
     clock: Clock = utc_now,
+    policies: PolicyStore | None = None,
     folds: FoldCache | None = None,
 ) -> int:
-    """Record the tenant's notices now due; `overdue_too`: also for milestones the view already
-    shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`, skip a tenant it holds quiet, and hold
-    it quiet after a full round that found nothing. `folds`: the process's fold cache, which
-    catching the views up resumes from."""
+    """Record the tenant's escalation suggestions and notices now due; `overdue_too`: also for
+    milestones the view already shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`,
+    skip the notices of a tenant it holds quiet, and hold it quiet after a full round that found
+    nothing. `policies`: where the incidents' plans are read (default: a store of its own); `folds`:
+    the process's fold cache, which catching the views up resumes from."""
     await catch_up(pool, [views], tenant, wait=False, folds=folds)
     now = clock()
     recorded = 0
     async with pool.acquire() as conn:
+        # (not skipped when quiet: one probe of an index that is almost always empty)
+        for incident_id in await escalations_due(conn, tenant):
+            if await suggest_escalation(store, policies or PolicyStore(pool), tenant, incident_id, now):
+                recorded += 1
+                log.info("escalation_suggested", tenant=tenant)
         position = None
         if quiet is not None:
             position = await views_position(conn, tenant)
@@ -152,11 +187,13 @@ async def run_forever(
     *,
     clock: Clock = utc_now,
     folds: FoldCache | None,
+    policies: PolicyStore | None = None,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
     this process leads (ledger.workers.leader: one process's rounds are enough)."""
     rounds = 0
     quiet = QuietTenants()
+    policies = policies or PolicyStore(pool)
     while True:
         try:
             if lead is not None and not await lead.held():
@@ -167,7 +204,16 @@ async def run_forever(
             quiet.keep_only(set(tenants))
             for tenant in tenants:
                 await watch_tenant(
-                    pool, store, views, tenant, window, overdue_too=overdue_too, quiet=quiet, clock=clock, folds=folds
+                    pool,
+                    store,
+                    views,
+                    tenant,
+                    window,
+                    overdue_too=overdue_too,
+                    quiet=quiet,
+                    clock=clock,
+                    folds=folds,
+                    policies=policies,
                 )
         except asyncio.CancelledError:
             raise

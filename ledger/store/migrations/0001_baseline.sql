@@ -409,9 +409,18 @@ CREATE TABLE incident_views (
     uncovered_seconds    jsonb       NOT NULL DEFAULT '{}',
     -- roles still missing when the acknowledgement target passed; NULL while that lies after as_of
     missing_at_ack_due   text[],
+    -- reach: the highest and the latest the detection and the signals gave (NULL: none given)
+    peak_reach           bigint,
+    latest_reach         bigint,
+    -- an escalation suggestion is due (ledger.domain.rules.escalation_due); the breach watch records it
+    escalation_due       boolean     NOT NULL DEFAULT false,
     PRIMARY KEY (tenant_id, incident_id)
 );
 CREATE INDEX incident_views_start ON incident_views (tenant_id, start_at);
+-- Lists filtered by ?min_reach= start from the incidents with that much reach.
+CREATE INDEX incident_views_reach ON incident_views (tenant_id, peak_reach) WHERE peak_reach IS NOT NULL;
+-- The breach watch asks every round for the escalations due: almost always none.
+CREATE INDEX incident_views_escalation_due ON incident_views (tenant_id) WHERE escalation_due;
 -- The breach watch reads only open incidents: which tenants have any (every round, in every
 -- process) and their pending milestones. Without this index each round scanned every view of
 -- every tenant (measured: 40 ms plus 150 ms per round at 100,000 incidents, in each process).
@@ -504,6 +513,7 @@ CREATE TABLE sla_report_rows (
     start_week            text        NOT NULL,  -- start_at's ISO week in UTC, as reports group it
     scenario              text,
     update_gap_seconds    integer[]   NOT NULL,
+    peak_reach            bigint,
     PRIMARY KEY (tenant_id, incident_id)
 );
 
@@ -590,6 +600,8 @@ CREATE TABLE webhook_subscriptions (
     disabled_reason  text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
+    -- What a delivery posts: the signed event (standard), or a chat message (ledger/webhooks/chat.py).
+    format           text        NOT NULL DEFAULT 'standard' CHECK (format IN ('standard', 'slack', 'teams')),
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX webhook_subscriptions_list ON webhook_subscriptions (tenant_id, seq);

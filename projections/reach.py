@@ -1,0 +1,36 @@
+"""The incident's `reach` block: the figures its detection and signals gave, folded in order.
+
+The rule (which figure is first, latest, peak) is the domain's (ledger/domain/reach.py), because
+the decider suggests escalations on the peak; this is the read side's fold and render of it. The
+incident state the decider folds carries the same figures (`Incident.reach`), so a read that has
+the state renders `block(state.reach)` without folding again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ledger.domain.reach import NO_REACH, Reach, reached
+from schemas.blocks import ReachBlock
+from schemas.events import Detected, Happened, SignalReceived
+
+
+def apply(reach: Reach, event: Happened) -> Reach:
+    """`reach` after one more of the incident's events."""
+    match event.data:
+        case Detected(reach=figure):
+            return reached(reach, figure, event.occurred_at, signal=False)
+        case SignalReceived(reach=figure):
+            return reached(reach, figure, event.occurred_at, signal=True)
+        case _:
+            return reach
+
+
+def fold(events: Iterable[Happened], reach: Reach = NO_REACH) -> Reach:
+    for event in events:
+        reach = apply(reach, event)
+    return reach
+
+
+def block(reach: Reach) -> ReachBlock:
+    return ReachBlock(first=reach.first, latest=reach.latest, peak=reach.peak, signals=reach.signals)
