@@ -44,6 +44,10 @@ class Settings:
     request_timeout_s: float = 15.0
     stream_heartbeat_s: float = 15.0
     stream_poll_s: float = 2.0
+    # A live feed holds at most this many bytes of events not yet sent (ledger.http.sse), and
+    # drops a client whose connection takes nothing for stream_max_lag_s.
+    stream_buffer_bytes: int = 1024 * 1024
+    stream_max_lag_s: float = 30.0
     webhook_timeout_s: float = 10.0
     webhook_retry_base_s: float = 5.0
     webhook_retry_max_s: float = 3600.0
@@ -60,6 +64,9 @@ class Settings:
     checkpoint_interval_s: float = 300.0
     # Public keys (base64) of earlier signing keys: their checkpoints still verify after a rotation.
     signing_previous_keys: tuple[str, ...] = ()
+    # The widest window a what-if measures (POST /v1/policy/what-if), in incidents: a larger one is
+    # refused (422) before anything is streamed (about 0.1-0.3 ms of CPU per incident).
+    what_if_max_incidents: int = 200_000
     # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
     fold_cache_mb: int = 64
     # An incident's folds are stored (projections.snapshots) at every this many versions.
@@ -98,6 +105,8 @@ class Settings:
             request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,
             stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
             stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
+            stream_buffer_bytes=_int("LEDGER_STREAM_BUFFER_BYTES", 1024 * 1024),
+            stream_max_lag_s=_int("LEDGER_STREAM_MAX_LAG_S", 30),
             webhook_timeout_s=_int("LEDGER_WEBHOOK_TIMEOUT_MS", 10_000) / 1000,
             webhook_retry_base_s=_int("LEDGER_WEBHOOK_RETRY_BASE_MS", 5_000) / 1000,
             webhook_retry_max_s=_int("LEDGER_WEBHOOK_RETRY_MAX_MS", 3_600_000) / 1000,
@@ -118,4 +127,5 @@ class Settings:
             fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
             snapshot_every=_int("LEDGER_SNAPSHOT_EVERY", 500),
             web_session_minutes=_int("LEDGER_WEB_SESSION_MINUTES", 720),
+            what_if_max_incidents=_int("LEDGER_WHAT_IF_MAX_INCIDENTS", 200_000),
         )

@@ -58,6 +58,16 @@ POOL_SIZE = Gauge(
     "ledger_db_pool_connections", "Database pool connections, by state", ["state"], multiprocess_mode="livesum"
 )
 POOL_MAX = Gauge("ledger_db_pool_max_connections", "Configured pool maximum", multiprocess_mode="livesum")
+# The live feeds' memory: what their budget (LEDGER_STREAM_BUFFER_BYTES) bounds, and why they ended.
+STREAM_BUFFERED = Gauge(
+    "ledger_stream_buffered_bytes",
+    "Bytes of events the live feeds hold, read and not yet taken by the server",
+    multiprocess_mode="livesum",
+)
+STREAM_BUFFERED_PEAK = Gauge(
+    "ledger_stream_buffered_bytes_peak", "The most bytes one live feed has held (since start)", multiprocess_mode="max"
+)
+STREAMS_ENDED = Counter("ledger_streams_ended_total", "Live feeds the server ended, by reason", ["reason"])
 
 
 def observe_pool(pool: asyncpg.Pool | None, maximum: int) -> None:

@@ -14,6 +14,9 @@ from ledger.domain.reach import NO_REACH, Reach, reached
 from schemas.blocks import ReachBlock
 from schemas.events import Detected, Happened, SignalReceived
 
+# The event types `apply` reads: a reader folding many streams may leave the others' data unread.
+TYPES_READ = tuple(str(kind.__struct_config__.tag) for kind in (Detected, SignalReceived))
+
 
 def apply(reach: Reach, event: Happened) -> Reach:
     """`reach` after one more of the incident's events."""

@@ -223,13 +223,13 @@ SELECT assignee, incidents, peak FROM assignee_load WHERE tenant_id = $1 ORDER B
 """
 
 
-# The incidents an SLA report with the same filters counts, a page at a time (keyset on the primary
-# key: $7 the last incident id of the page before, $8 the page size), and how many they are.
-WHAT_IF_PAGE = f"""
-SELECT v.incident_id, v.start_at FROM sla_report_rows v
+# The incidents an SLA report with the same filters counts, in detection order (the order the
+# what-if lists its changes in), read through a cursor a page at a time; and how many they are.
+# (No index orders them: one sort for the whole window, rather than one per page.)
+WHAT_IF_INCIDENTS = f"""
+SELECT v.incident_id FROM sla_report_rows v
  WHERE v.tenant_id = $1 {_FILTERS}
-   AND v.incident_id > $7
- ORDER BY v.incident_id LIMIT $8
+ ORDER BY v.start_at, v.incident_id
 """
 WHAT_IF_COUNT = f"SELECT count(*) FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}"
 

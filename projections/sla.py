@@ -96,6 +96,13 @@ class SlaState(msgspec.Struct, frozen=True, kw_only=True):
 
 INITIAL = SlaState()
 
+# The event types `apply` reads. Any other event only advances `seq`, which does nothing but order
+# the facts, so a fold of only these has the same facts in the same order, and renders alike: a
+# reader that folds many streams may leave the other events' data unread (the what-if does).
+TYPES_READ = tuple(
+    str(kind.__struct_config__.tag) for kind in (Detected, Acknowledged, Replied, SeverityChanged, Resolved, Reopened)
+)
+
 
 def apply(state: SlaState, event: Happened) -> SlaState:
     """Fold one event (in recorded order) into the timeline facts."""
@@ -161,6 +168,32 @@ def render(state: SlaState, policy: Policy, now: datetime) -> Sla:
     """Measure the timeline facts against `policy` at `now`."""
     run, _ = _replay(state, policy, None)
     return _measure(run, now)
+
+
+def severities_held(state: SlaState) -> set[str]:
+    """Every severity the incident has had: the plan's part a render can read (with `same_targets`)."""
+    held = {fact.severity for fact in state.facts if fact.kind == "severity" and fact.severity is not None}
+    if state.initial_severity is not None:
+        held.add(state.initial_severity)
+    return held
+
+
+def same_targets(a: Policy, b: Policy, severity: str) -> bool:
+    """Whether a render at `severity` reads the same of plans `a` and `b`. A render reads a plan
+    only through the targets of the severities the incident holds and those targets' calendars
+    (projections/sla_replay.py: `target_of`, `calendar_of`), so for an incident whose every held
+    severity has the same targets in both, it renders the same under either."""
+    ours, theirs = a.severities.get(severity), b.severities.get(severity)
+    if ours is None or theirs is None:
+        return False
+    for metric in ours.targets.keys() | theirs.targets.keys():
+        target = ours.targets.get(metric)
+        if target != theirs.targets.get(metric):
+            return False
+        if target is not None and target.calendar is not None:
+            if a.calendars.get(target.calendar) != b.calendars.get(target.calendar):
+                return False
+    return True
 
 
 @dataclass(frozen=True)

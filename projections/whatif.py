@@ -1,36 +1,41 @@
 """The policy what-if: the incidents of a window measured under their own plans and under a proposed one.
 
 Both sides are measured by the code that measures everything else (projections/sla.py: one fold
-of each incident's events, rendered once per plan), and counted into a report the way the SQL of
+of each incident's events, rendered once per plan, or once for both where the plans set the same
+targets for every severity the incident held), and counted into a report the way the SQL of
 projections/reports.py counts the stored views: a milestone counts once met or breached (a
 pending one past its due time is breached by the render), a sample is an elapsed time of one,
 each completed update gap is a sample, and a gap overdue without a reply is one more breached
 count; percentiles interpolate as PostgreSQL's `percentile_cont` does, to the bit. So the current
 side equals `GET /v1/reports/sla` with the same filters (tests/test_whatif.py checks it).
 
-Bounded: the incidents are read a page at a time (PAGE_SIZE streams) in one read-only snapshot;
-what is kept across pages is per metric and side the counts and one integer per sample, and at
-most CHANGED_LIMIT changed milestones (the earliest detected; `changed_total` counts them all).
+Bounded and streamed: the incidents are read in detection order a page at a time (PAGE_SIZE
+streams) in one read-only snapshot, and each page's changed milestones are handed on (`measure`)
+as soon as it is measured, the first CHANGED_LIMIT of them (`changed_total` counts them all). What
+is kept across pages is per metric and side the counts and one integer per sample. `what_if_json`
+writes the API's answer as it goes: the changes first, the two reports at the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
 from ledger.domain.plan import Policy
-from ledger.store.events import StreamEvent, stream_event_from_row
+from ledger.store.events import StreamEvent, stream_event_from_row, streams_after
 from ledger.store.policies import PolicyStore
 from projections import reach
 from projections import sla as slas
-from projections.reports import WHAT_IF_COUNT, WHAT_IF_PAGE, ReportFilter
-from projections.runner import STREAMS_AFTER
+from projections.reports import WHAT_IF_COUNT, WHAT_IF_INCIDENTS, ReportFilter
+from projections.runner import YIELD_EVERY
 from schemas.api import (
     MetricFigures,
     MilestoneOutcome,
@@ -48,7 +53,6 @@ PAGE_SIZE = 500
 CHANGED_LIMIT = 10_000
 METRICS = ("acknowledge", "first_response", "update", "resolve")
 _FRACTIONS = (0.5, 0.9, 0.95)
-_NIL = uuid.UUID(int=0)
 
 
 def percentile_cont(ordered: Sequence[int], fraction: float) -> float:
@@ -67,7 +71,8 @@ class Tally:
 
     count: int = 0
     breached: int = 0
-    samples: list[int] = field(default_factory=list)
+    # 8 bytes a sample (a list of ints takes about 40): what a wide window keeps grows with it.
+    samples: array[int] = field(default_factory=lambda: array("q"))
 
     def add_milestone(self, m: Milestone | None) -> None:
         if m is None or m.status not in ("met", "breached"):
@@ -105,8 +110,9 @@ class Tally:
 @dataclass
 class ReportTally:
     metrics: dict[str, Tally] = field(default_factory=lambda: {m: Tally() for m in METRICS})
-    # The peak reach of each incident that gave one (a plan does not change it: the same both sides).
-    reach: list[int] = field(default_factory=list)
+    # The peak reach of each incident that gave one (a plan does not change it: the same both sides;
+    # at most 10**15, as the API takes it).
+    reach: array[int] = field(default_factory=lambda: array("q"))
 
     def add(self, sla: slas.Sla, peak_reach: int | None) -> None:
         for metric in ("acknowledge", "first_response", "resolve"):
@@ -132,57 +138,121 @@ def outcome(block: Milestone | UpdateBlock | None) -> MilestoneOutcome | None:
 
 @dataclass
 class WhatIf:
-    """The what-if as it accumulates, incident by incident (pure: `add` takes an incident's events)."""
+    """The what-if as it accumulates, incident by incident (pure: `add` takes an incident's events).
+    Incidents are added in detection order (then by id), so the changes listed are the earliest."""
 
     proposed_plan: Policy
     now: datetime
     limit: int = CHANGED_LIMIT
     current: ReportTally = field(default_factory=ReportTally)
     proposed: ReportTally = field(default_factory=ReportTally)
-    changed: list[tuple[datetime, uuid.UUID, int, WhatIfChange]] = field(default_factory=list)
+    listed: int = 0
     changed_total: int = 0
     incidents: int = 0
+    # (own plan's version, severity) -> whether the proposed plan sets the same targets there.
+    # Versions name plans within one tenant, and a what-if is one tenant's.
+    _alike: dict[tuple[int, str], bool] = field(default_factory=dict)
 
-    def add(self, events: Sequence[StreamEvent], own_plan: Policy) -> None:
-        """One incident (its whole stream, in version order), under its own plan and the proposed one."""
+    def add(self, events: Sequence[StreamEvent], own_plan: Policy, latest: datetime) -> list[WhatIfChange]:
+        """One incident under its own plan and the proposed one; answers its changes to list.
+        `events`: its stream in version order, or only the events the SLA and reach folds read
+        (TYPES_READ); `latest`: the latest `occurred_at` of its whole stream."""
         state = slas.fold(events)
         # As the stored view: rendered at its latest occurred_at at least, then aged to now.
-        at = max(self.now, max(e.occurred_at for e in events))
-        now_side, then_side = slas.render(state, own_plan, at), slas.render(state, self.proposed_plan, at)
+        at = max(self.now, latest)
+        now_side = slas.render(state, own_plan, at)
+        same = all(self._same_targets(own_plan, severity) for severity in slas.severities_held(state))
+        then_side = now_side if same else slas.render(state, self.proposed_plan, at)
         peak = reach.fold(events).peak
         self.current.add(now_side, peak)
         self.proposed.add(then_side, peak)
         self.incidents += 1
-        start, incident_id = events[0].occurred_at, events[0].incident_id
-        for rank, metric in enumerate(METRICS):
+        if same:
+            return []
+        changes = []
+        for metric in METRICS:
             before, after = outcome(getattr(now_side, metric)), outcome(getattr(then_side, metric))
             # A change is a different outcome: another status, or a target on one side only. A due
             # time that moves while the status stays is not one (every milestone of a retargeted
             # severity would be listed); both due times are shown with each change.
             if (before and before.status) != (after and after.status):
                 self.changed_total += 1
-                change = WhatIfChange(incident_id=incident_id, metric=metric, current=before, proposed=after)
-                self.changed.append((start, incident_id, rank, change))
-        if len(self.changed) > 2 * self.limit:
-            self._keep_earliest()
+                if self.listed < self.limit:
+                    self.listed += 1
+                    changes.append(
+                        WhatIfChange(incident_id=events[0].incident_id, metric=metric, current=before, proposed=after)
+                    )
+        return changes
 
-    def _keep_earliest(self) -> None:
-        self.changed.sort(key=lambda c: c[:3])
-        del self.changed[self.limit :]
+    def _same_targets(self, own_plan: Policy, severity: str) -> bool:
+        key = (own_plan.version, severity)
+        if key not in self._alike:
+            self._alike[key] = slas.same_targets(own_plan, self.proposed_plan, severity)
+        return self._alike[key]
 
-    def result(self) -> WhatIfOut:
-        self._keep_earliest()
+    def result(self, changed: list[WhatIfChange]) -> WhatIfOut:
         return WhatIfOut(
-            current=self.current.report(),
-            proposed=self.proposed.report(),
-            changed=[c[3] for c in self.changed],
+            changed=changed,
             changed_total=self.changed_total,
             changed_limit=self.limit,
             incidents=self.incidents,
+            current=self.current.report(),
+            proposed=self.proposed.report(),
         )
 
 
 Progress = Callable[[int, int], None]  # (incidents done, incidents in the window)
+
+# The event types whose data the what-if's folds read (the SLA block's and the peak reach's).
+TYPES_READ = tuple(dict.fromkeys((*slas.TYPES_READ, *reach.TYPES_READ)))
+# The streams of a page of incidents ($2; $3 zeros: from their first event), each event's data only
+# if a fold reads its type ($4, TYPES_READ): the others count for their occurred_at alone (a sixth
+# less CPU on streams with notes and assignments than decoding them all).
+WHAT_IF_STREAMS = streams_after(
+    "id, incident_id, version, type, occurred_at, recorded_at,"
+    " CASE WHEN type = ANY($4::text[]) THEN data::text END AS data"
+)
+
+
+async def window_size(pool: asyncpg.Pool, tenant: str, flt: ReportFilter) -> int:
+    """How many incidents a what-if with filter `flt` would measure."""
+    count: int = await pool.fetchval(WHAT_IF_COUNT, *flt.args(tenant))
+    return count
+
+
+async def measure(
+    run: WhatIf,
+    pool: asyncpg.Pool,
+    policies: PolicyStore,
+    tenant: str,
+    flt: ReportFilter,
+    *,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> AsyncIterator[list[WhatIfChange]]:
+    """Add the incidents the SLA report with filter `flt` counts to `run` (bring the tenant's views up
+    to date first), a page at a time in one snapshot, in detection order; yields each page's changes."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = await conn.fetchval(WHAT_IF_COUNT, *flt.args(tenant)) if progress is not None else 0
+        incidents = await conn.cursor(WHAT_IF_INCIDENTS, *flt.args(tenant))
+        while ids := [row[0] for row in await incidents.fetch(page_size)]:
+            streams: dict[uuid.UUID, tuple[list[StreamEvent], list[datetime]]] = {i: ([], []) for i in ids}
+            for row in await conn.fetch(WHAT_IF_STREAMS, tenant, ids, [0] * len(ids), TYPES_READ):
+                events, times = streams[row["incident_id"]]
+                times.append(row["occurred_at"])
+                if row["data"] is not None:
+                    events.append(stream_event_from_row(row))
+            changes: list[WhatIfChange] = []
+            for n, (events, times) in enumerate(streams.values(), start=1):
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # (requests share the loop: let them run)
+                if not events or not isinstance(events[0].data, Detected):
+                    continue
+                own = await policies.version(tenant, events[0].data.policy_version, conn)
+                changes += run.add(events, own, max(times))
+            if progress is not None:
+                progress(run.incidents, total)
+            yield changes
 
 
 async def what_if(
@@ -196,28 +266,41 @@ async def what_if(
     page_size: int = PAGE_SIZE,
     progress: Progress | None = None,
 ) -> WhatIfOut:
-    """The what-if over the incidents the SLA report with filter `flt` counts (bring the tenant's
-    views up to date first), read a page of streams at a time in one snapshot."""
+    """The what-if over the incidents the SLA report with filter `flt` counts, as one answer."""
     run = WhatIf(proposed, now)
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        total = await conn.fetchval(WHAT_IF_COUNT, *flt.args(tenant))
-        after = _NIL
-        while True:
-            page = await conn.fetch(WHAT_IF_PAGE, *flt.args(tenant), after, page_size)
-            if not page:
-                break
-            ids = [r["incident_id"] for r in page]
-            streams: dict[uuid.UUID, list[StreamEvent]] = defaultdict(list)
-            for row in await conn.fetch(STREAMS_AFTER, tenant, ids, [0] * len(ids)):
-                event = stream_event_from_row(row)
-                streams[event.incident_id].append(event)
-            for incident_id in ids:
-                events = streams[incident_id]
-                if not events or not isinstance(events[0].data, Detected):
-                    continue
-                own = await policies.version(tenant, events[0].data.policy_version, conn)
-                run.add(events, own)
-            after = ids[-1]
-            if progress is not None:
-                progress(run.incidents, total)
-    return run.result()
+    changed: list[WhatIfChange] = []
+    async for changes in measure(run, pool, policies, tenant, flt, page_size=page_size, progress=progress):
+        changed += changes
+    return run.result(changed)
+
+
+_json = msgspec.json.Encoder()
+_OPEN = b'{"changed":['
+
+
+async def what_if_json(
+    pool: asyncpg.Pool,
+    policies: PolicyStore,
+    tenant: str,
+    flt: ReportFilter,
+    proposed: Policy,
+    now: datetime,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> AsyncIterator[bytes]:
+    """`what_if`'s answer as JSON, written as it is measured: the opening at once, each page's
+    changes (a line break for a page without any, so that bytes keep flowing), then the rest of
+    the document, encoded from the same Struct as `what_if` answers (WhatIfOut, `changed` first)."""
+    yield _OPEN
+    run = WhatIf(proposed, now)
+    first = True
+    async for changes in measure(run, pool, policies, tenant, flt, page_size=page_size):
+        if not changes:
+            yield b"\n"
+            continue
+        yield (b"" if first else b",") + b",".join(_json.encode(change) for change in changes)
+        first = False
+    rest = _json.encode(run.result([]))
+    empty = _OPEN + b"]"
+    assert rest.startswith(empty)  # (WhatIfOut's first field is `changed`)
+    yield b"]" + rest[len(empty) :]

@@ -343,10 +343,9 @@ class WhatIfChange(msgspec.Struct, kw_only=True):
 
 
 class WhatIfOut(msgspec.Struct, kw_only=True):
-    """The same incidents measured under their own plans and under the proposed one."""
+    """The same incidents measured under their own plans and under the proposed one. (`changed`
+    comes first: the answer is streamed, the changes as they are found, the reports at the end.)"""
 
-    current: Annotated[SlaReport, Meta(description="Equal to GET /v1/reports/sla with the same filters")]
-    proposed: SlaReport
     changed: Annotated[
         list[WhatIfChange],
         Meta(
@@ -357,3 +356,5 @@ class WhatIfOut(msgspec.Struct, kw_only=True):
     changed_total: Annotated[int, Meta(description="How many milestones differ in all")]
     changed_limit: int
     incidents: Annotated[int, Meta(description="How many incidents were measured")]
+    current: Annotated[SlaReport, Meta(description="Equal to GET /v1/reports/sla with the same filters")]
+    proposed: SlaReport

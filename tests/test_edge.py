@@ -136,6 +136,26 @@ async def test_streams_are_exempt_from_the_deadline():
     assert sent[0]["status"] == 200
 
 
+async def test_a_stream_that_must_start_in_time_has_the_deadline_until_it_starts(logs):
+    """The what-if: 503 if its answer has not started by the deadline; once started, no deadline."""
+    started = ("/v1/policy/what-if",)
+
+    async def slow_stream(scope: dict, receive: Any, send: Callable[[dict], Awaitable[None]]) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for _ in range(4):
+            await asyncio.sleep(0.03)
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    sent = await _call(edge(0.05, EXEMPT, started)(slow_stream), _scope("/v1/policy/what-if"))
+    assert sent[0]["status"] == 200 and b"".join(m.get("body", b"") for m in sent) == b"xxxx"
+    late = await _call(edge(0.05, EXEMPT, started)(_route(200, pause=5)), _scope("/v1/policy/what-if"))
+    assert late[0]["status"] == 503
+    # Elsewhere the same stream is cut at the deadline.
+    with pytest.raises(TimeoutError):
+        await _call(edge(0.05, EXEMPT, started)(slow_stream), _scope("/v1/reports/sla"))
+
+
 async def test_other_scopes_pass_through_untouched():
     seen: list[dict] = []
 

@@ -44,9 +44,11 @@ class CountingStore(EventStore):
         super().__init__(pool)
         self.reads = 0
 
-    async def read_feed(self, tenant: str, after: int, limit: int) -> list[Event]:
+    async def read_feed_page(
+        self, tenant: str, after: int, limit: int, max_bytes: int, overhead: int
+    ) -> tuple[list[Event], bool]:
         self.reads += 1
-        return await super().read_feed(tenant, after, limit)
+        return await super().read_feed_page(tenant, after, limit, max_bytes, overhead)
 
 
 async def _history(pool: asyncpg.Pool, store: EventStore) -> tuple[Principal, Shell, list[Event]]:

@@ -17,7 +17,18 @@ from hypothesis import strategies as st
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy, policy_to_dict
 from projections import sla_replay
-from projections.sla import INITIAL, Sla, apply, fold, render, render_resuming, sla_of
+from projections.sla import (
+    INITIAL,
+    TYPES_READ,
+    Sla,
+    apply,
+    fold,
+    render,
+    render_resuming,
+    same_targets,
+    severities_held,
+    sla_of,
+)
 from schemas.blocks import Milestone
 from schemas.events import (
     Acknowledged,
@@ -36,6 +47,7 @@ from schemas.events import (
     SignalReceived,
     SlaNotice,
     Visibility,
+    type_of,
 )
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -623,3 +635,41 @@ def test_a_second_detection_starts_the_facts_afresh() -> None:
     again = build((3, detected("sev2")), (4, PUBLIC))
     state = fold([*first, *again])
     assert [(f.kind, f.event_id) for f in state.facts] == [("reply", again[1].id)]
+
+
+# -- what a render reads (the what-if folds and renders by these) ------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=_STEPS, now=st.integers(0, 2000), business_hours=st.booleans())
+def test_a_fold_of_the_fact_types_alone_renders_as_the_whole_fold(steps, now, business_hours) -> None:
+    policy = (
+        policy_with({("sev2", "update"): {"seconds": 3600, "calendar": "office"}}, OFFICE)
+        if business_hours
+        else DEFAULT_POLICY
+    )
+    events = build((0, detected("sev2")), *((minutes, _DATA[kind]) for minutes, kind in steps))
+    read = [e for e in events if type_of(e.data) in TYPES_READ]
+    assert render(fold(read), policy, m(now)) == render(fold(events), policy, m(now))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=_STEPS,
+    changed=st.sampled_from(["sev1", "sev2", "sev3", "sev4"]),
+    metric=st.sampled_from(["acknowledge", "first_response", "update", "resolve"]),
+    seconds=st.sampled_from([None, 60, 3600]),
+    calendar=st.sampled_from([None, "office"]),
+)
+def test_plans_alike_for_every_severity_held_render_alike(steps, changed, metric, seconds, calendar) -> None:
+    target = None if seconds is None else {"seconds": seconds, "calendar": calendar}
+    proposed = policy_with({(changed, metric): target}, OFFICE)
+    events = build((0, detected("sev2")), *((minutes, _DATA[kind]) for minutes, kind in steps))
+    state = fold(events)
+    held = severities_held(state)
+    assert held == {"sev2"} | {kind for _, kind in steps if kind in ("sev1", "sev3")}
+    alike = all(same_targets(DEFAULT_POLICY, proposed, s) for s in held)
+    unchanged = policy_to_dict(DEFAULT_POLICY)["severities"][changed]["targets"].get(metric) == target
+    assert alike == (unchanged or changed not in held)
+    if alike:
+        assert render(state, DEFAULT_POLICY, m(2000)) == render(state, proposed, m(2000))

@@ -15,6 +15,9 @@ them, with its own commits, so that the feed can send them without reading the t
 Notifications can be lost (the listener reconnects, the server restarts, a writer dies between
 commit and notify), so every waiter also polls on a timeout, and the feed reads the table for
 whatever it does not hold in an unbroken run after the last position it sent.
+
+The same connection listens for revoked keys (`KEYS_CHANNEL`, sent by `revoke_key` at its
+commit, from any process or the CLI) and hands them to `on_revoked`, which ends their live feeds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import structlog
 
 from ledger.store.coordination import notify, ping
 from ledger.store.events import decode_data
+from ledger.store.keys import KEYS_CHANNEL
 from schemas.events import Event, data_dict
 
 log = structlog.get_logger(__name__)
@@ -181,6 +185,8 @@ class Notifier:
         self.origin = uuid.uuid4().hex
         # Told what other processes committed.
         self.on_remote: Callable[[Payload], None] | None = None
+        # Told which keys were revoked (their hashes), by any process.
+        self.on_revoked: Callable[[list[bytes]], None] | None = None
         self.closed = False
         self.listening = asyncio.Event()
 
@@ -259,6 +265,18 @@ class Notifier:
             self._hold(message.tenant, (change.event(message.tenant) for change in message.changes))
         self.wake(message.tenant)
 
+    def _on_keys_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            revoked = [bytes.fromhex(part) for part in payload.split(",") if part]
+        except ValueError:
+            log.warning("key_notice_unreadable", payload=payload[:80])
+            return
+        if revoked and self.on_revoked is not None:
+            try:
+                self.on_revoked(revoked)
+            except Exception:
+                log.exception("key_notice_not_applied")
+
     def announce(self, tenant: str, events: list[Event] | None = None) -> None:
         """`events` of `tenant` (None: some events) were committed by this process: wake its
         waiters now, tell the other processes soon."""
@@ -301,6 +319,7 @@ class Notifier:
                 self._lost.clear()
                 conn.add_termination_listener(self._on_lost)
                 await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(KEYS_CHANNEL, self._on_keys_notice)
                 self.listening.set()
                 # Whatever was committed while nobody listened is found by the waiters' next read.
                 self.wake()
@@ -313,6 +332,8 @@ class Notifier:
                     conn.remove_termination_listener(self._on_lost)
                 with contextlib.suppress(Exception):
                     await conn.remove_listener(CHANNEL, self._on_notify)
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(KEYS_CHANNEL, self._on_keys_notice)
                 with contextlib.suppress(Exception):
                     await self._release(conn)
             if not self.closed:

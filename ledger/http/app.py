@@ -41,7 +41,7 @@ from ledger.http.signals import receive_signal
 from ledger.http.stream import stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.metrics import DatabaseSeries, metrics
-from ledger.service.access import Access, forget_old_windows
+from ledger.service.access import Access, Revocations, forget_old_windows
 from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.store.database import create_pool, url_of
@@ -195,7 +195,8 @@ def create_app(
     wrap(
         app,
         settings.request_timeout_s,
-        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/v1/policy/what-if", "/live"),
+        ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/live"),
+        until_started=("/v1/policy/what-if",),
     )
     return app
 
@@ -222,7 +223,18 @@ ROUTES = [
 ]
 
 # What handlers are handed by name: resources the lifespan puts in the app's state.
-_DEPENDENCIES = ("store", "shell", "clock", "queries", "policies", "settings", "notifier", "webhooks", "signer")
+_DEPENDENCIES = (
+    "store",
+    "shell",
+    "clock",
+    "queries",
+    "policies",
+    "settings",
+    "notifier",
+    "webhooks",
+    "signer",
+    "revocations",
+)
 
 
 def _from_state(name: str) -> Provide:
@@ -258,6 +270,10 @@ async def _open(
     state.notifier = await stack.enter_async_context(notifier.running(listen_url, state.pool))
     store.on_append = state.notifier.announce
     state.notifier.on_remote = partial(_learn, state.shell, policies)
+    # Revoked keys (told by any process) are refused at once and end their live feeds (and the
+    # web sessions that watch them).
+    state.revocations = Revocations(state.access)
+    state.notifier.on_revoked = state.revocations.revoked
     if own_signals:
         before_stop(state.notifier.close)
     # One process at a time runs the projection runner's and the breach watch's rounds.
@@ -266,8 +282,8 @@ async def _open(
 
 
 def _start_workers(state: State, settings: Settings, clock: Clock) -> list[asyncio.Task[Any]]:
-    """The process's background tasks: rate windows, the projection runner, the breach watch,
-    checkpoint signing and webhook delivery."""
+    """The process's background tasks: rate windows, the revocation check, the projection runner,
+    the breach watch, checkpoint signing and webhook delivery."""
     delivery_policy = delivery.RetryPolicy(
         base_s=settings.webhook_retry_base_s,
         max_s=settings.webhook_retry_max_s,
@@ -276,6 +292,7 @@ def _start_workers(state: State, settings: Settings, clock: Clock) -> list[async
     return [
         asyncio.create_task(forget_old_windows(state.pool)),
         asyncio.create_task(state.access.report_hits_forever()),
+        asyncio.create_task(state.revocations.run()),
         asyncio.create_task(
             projection_loop.run_forever(
                 state.pool, state.projections, state.folds, settings.projection_interval_s, state.lead

@@ -10,7 +10,8 @@ router before any route middleware runs, and they too get a request id, a log li
   and so keys, are never logged.
 - The request latency histogram, by route template (never the raw path: ids stay out).
 - A deadline, so a slow query, an exhausted pool or a hung database answers 503, not a hang.
-  Streaming responses (the live feed, exports) are exempt: they are meant to stay open.
+  Streaming responses (the live feed, exports) are exempt: they are meant to stay open. A stream
+  that must start within it (the what-if) has it until its answer starts, and none after.
 
 One layer rather than one per concern: each layer is another coroutine and another wrapped
 `send` on every request, and the appends are the hot path (README "Performance").
@@ -62,9 +63,9 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
-def wrap(app: Litestar, seconds: float, exempt_prefixes: tuple[str, ...]) -> None:
+def wrap(app: Litestar, seconds: float, exempt_prefixes: tuple[str, ...], until_started: tuple[str, ...] = ()) -> None:
     """Put the edge around `app`'s whole ASGI handler (router and its exception handling)."""
-    app.asgi_handler = edge(seconds, exempt_prefixes)(app.asgi_handler)
+    app.asgi_handler = edge(seconds, exempt_prefixes, until_started)(app.asgi_handler)
 
 
 def _complete_allow(
@@ -89,8 +90,11 @@ def _complete_allow(
     return [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow)]
 
 
-def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware factory: a deadline of `seconds` on every path not under `exempt_prefixes`."""
+def edge(
+    seconds: float, exempt_prefixes: tuple[str, ...], until_started: tuple[str, ...] = ()
+) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware factory: a deadline of `seconds` on every path not under `exempt_prefixes`;
+    under `until_started`, only until the response starts (a stream that must begin in time)."""
 
     def middleware_factory(app: ASGIApp) -> ASGIApp:
         pool_seen = [0.0]  # when the pool gauges were last written
@@ -108,25 +112,29 @@ def edge(seconds: float, exempt_prefixes: tuple[str, ...]) -> Callable[[ASGIApp]
             status = 500
             responding = False
             request_id_header = (b"x-request-id", request_id.encode())
+            path = scope["path"]
+            deadline: asyncio.Timeout | None = None
+            lifted = path.startswith(until_started)  # (the deadline, once the response starts)
 
             async def send_with_id(message: Message) -> None:
                 nonlocal status, responding
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     responding = True
+                    if lifted and deadline is not None and not deadline.expired():  # (else: the 503)
+                        deadline.reschedule(None)
                     headers = [*message.get("headers", ()), request_id_header]
                     if scope["method"] == "OPTIONS" and status == 204:
                         headers = _complete_allow(allow, scope, headers)
                     message["headers"] = headers
                 await send(message)
 
-            path = scope["path"]
             try:
                 if path.startswith(exempt_prefixes):
                     await app(scope, receive, send_with_id)
                 else:
                     try:
-                        async with asyncio.timeout(seconds):
+                        async with asyncio.timeout(seconds) as deadline:
                             await app(scope, receive, send_with_id)
                     except TimeoutError:
                         log.warning("request_deadline_exceeded", path=path, seconds=seconds)

@@ -1,14 +1,19 @@
-"""The emergency plan: read it, replace it (admin), and its history."""
+"""The emergency plan: read it, replace it (admin), its history, and try another on past incidents (what-if)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import structlog
 from litestar import Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from ledger.clock import Clock
+from ledger.config import Settings
 from ledger.domain import commands as c
 from ledger.domain.errors import InvalidValue
 from ledger.domain.rules import checked_plan
@@ -19,9 +24,11 @@ from ledger.service.command_runner import Shell
 from ledger.store.policies import PolicyStore
 from projections.reports import ReportFilter
 from projections.runner import catch_up_all
-from projections.whatif import what_if
+from projections.whatif import what_if_json, window_size
 from schemas.api import PolicyHistoryPage, WhatIfBody, WhatIfOut
 from schemas.policy import Policy
+
+log = structlog.get_logger(__name__)
 
 
 @get("/v1/policy", opt=READ, responses=ERRORS_READ, tags=["policy"], summary="The plan in force")
@@ -80,11 +87,29 @@ async def policy_history(
     return await policies.history(principal_of(request).tenant, cursor, limit)
 
 
+async def _ended_on_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`chunks`, and a log line if they stop on an error: past the first byte no problem can be
+    answered, the connection is cut short and the document left incomplete (invalid JSON)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except Exception:
+        log.exception("what_if_stream_failed")
+        raise
+
+
 @post(
     "/v1/policy/what-if",
     opt=READ,
     status_code=200,
-    responses={k: v for k, v in ERRORS_WRITE.items() if k not in (409, 412)},
+    responses={
+        200: ResponseSpec(
+            WhatIfOut,
+            description="Streamed as it is measured: `changed` first, item by item, the reports at the end",
+            generate_examples=False,
+        ),
+        **{k: v for k, v in ERRORS_WRITE.items() if k not in (409, 412)},
+    },
     tags=["policy"],
     summary="Try a plan on past incidents (writes nothing)",
 )
@@ -92,12 +117,14 @@ async def policy_what_if(
     request: Request[Any, Any, Any],
     policies: NamedDependency[PolicyStore],
     clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
     data: JSONBody[WhatIfBody],
-) -> WhatIfOut:
+) -> Stream:
     """The incidents detected in [since, until) measured under the plans they were measured
     against (`current`, equal to GET /v1/reports/sla with the same filters) and under `policy`
-    (`proposed`), with the milestones whose status or due time would change. `policy` is
-    refused exactly as PUT /v1/policy refuses it (422 `invalid-value`)."""
+    (`proposed`), with the milestones whose status would change. `policy` is refused exactly as
+    PUT /v1/policy refuses it (422 `invalid-value`), and so is a window of more incidents than
+    LEDGER_WHAT_IF_MAX_INCIDENTS. The answer is streamed (docs/sla-and-coverage.md)."""
     plan = checked_plan(data.policy, 0)
     if data.since >= data.until:
         raise InvalidValue("since must be before until", field="since")
@@ -111,4 +138,12 @@ async def policy_what_if(
         scenario=data.scenario,
         channel=str(data.channel) if data.channel else None,
     )
-    return await what_if(pool, policies, tenant, flt, plan, clock())
+    size, cap = await window_size(pool, tenant, flt), settings.what_if_max_incidents
+    if size > cap:
+        raise InvalidValue(
+            f"the window holds {size:,} incidents, more than the {cap:,} a what-if measures: narrow it"
+            " (since, until) or filter it (severity, scenario, channel), and run one what-if per part",
+            field="until",
+        )
+    chunks = what_if_json(pool, policies, tenant, flt, plan, clock())
+    return Stream(_ended_on_error(chunks), media_type="application/json")

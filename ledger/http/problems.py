@@ -121,25 +121,45 @@ def _http(exc: HTTPException) -> ProblemDetailsException:
     return p
 
 
-def _database_down(exc: Exception) -> ProblemDetailsException:
-    log.warning("database_unavailable", error=type(exc).__name__)
-    p = problem(503, "unavailable", "Service temporarily unavailable", "the database is not reachable; retry shortly")
+# SQLSTATE classes that mean "the database is not there": 08 connection exception, 53 insufficient
+# resources, 57 operator intervention (shutdown, crash recovery, "cannot connect now" while
+# starting) — except 57014, a statement cancelled by `statement_timeout`: the database is there,
+# it took too long.
+_UNREACHABLE_CLASSES = frozenset({"08", "53", "57"})
+_STATEMENT_TIMED_OUT = "57014"
+_UNREACHABLE = "the database is not reachable; retry shortly"
+
+
+def database_problem(exc: BaseException) -> ProblemDetailsException | None:
+    """The problem a driver error answers, or None if `exc` is no database failure: the one place
+    where asyncpg's errors are told apart (a timed-out statement is not an unreachable database)."""
+    sqlstate = str(getattr(exc, "sqlstate", "") or "")
+    if isinstance(exc, asyncpg.QueryCanceledError) or sqlstate == _STATEMENT_TIMED_OUT:
+        log.warning("database_statement_timeout", error=type(exc).__name__)
+        p = problem(503, "timeout", "The request took too long", "the database took too long to answer; retry shortly")
+    elif _unreachable(exc, sqlstate):
+        log.warning("database_unavailable", error=type(exc).__name__, sqlstate=sqlstate or None)
+        p = problem(503, "unavailable", "Service temporarily unavailable", _UNREACHABLE)
+    else:
+        return None
     p.headers = {"Retry-After": "1"}
     return p
 
 
+def _unreachable(exc: BaseException, sqlstate: str) -> bool:
+    if isinstance(exc, asyncpg.PostgresError):
+        return sqlstate[:2] in _UNREACHABLE_CLASSES or isinstance(exc, asyncpg.PostgresConnectionError)
+    # (TimeoutError: connecting timed out, or the driver's own command_timeout, set past
+    # statement_timeout, gave up on a server that stopped answering.)
+    return isinstance(exc, (OSError, asyncpg.InterfaceError, TimeoutError))
+
+
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Last resort: log it with the request id, answer a problem without internals."""
-    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError)):
-        return _database_down(exc).to_response(request)
-    # 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown,
-    # crash recovery, "cannot connect now" while starting): all "the database is not there".
-    if isinstance(exc, asyncpg.PostgresError) and str(getattr(exc, "sqlstate", ""))[:2] in {"08", "53", "57"}:
-        return _database_down(exc).to_response(request)
-    if isinstance(exc, asyncpg.QueryCanceledError):
-        return problem(503, "timeout", "The request took too long", "a database statement timed out").to_response(
-            request
-        )
+    """Last resort: a database failure answers what it is (`database_problem`); anything else is
+    logged with the request id and answers a problem without internals."""
+    known = database_problem(exc)
+    if known is not None:
+        return known.to_response(request)
     log.exception("unhandled_error", error=type(exc).__name__)
     return problem(500, "internal", "Internal server error", "an unexpected error occurred").to_response(request)
 

@@ -9,8 +9,10 @@ position are usually held in memory already (this process's commits, and those t
 processes' notifications carried: `Notifier.recent`); the stream sends those without a read, and
 reads the table for anything else — a gap, a lost notification, an event too large to carry.
 
-Memory per connection is one batch: the generator reads the next batch only after the server
-has sent the previous one, so a slow client slows its own reads instead of filling a buffer.
+Memory per stream is bounded by bytes, whatever the history (ledger.http.sse): the generator
+reads a page of at most half the stream's budget (`Outbox.page_bytes`; one event alone if it is
+larger), hands it on in chunks of at most a sixteenth, and reads the next page only once the
+server took the last chunk, so a slow client slows its own reads instead of filling a buffer.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -33,17 +36,75 @@ from ledger.feed.notifier import Notifier
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
 from ledger.http.problems import problem
+from ledger.http.sse import REVOKED, Outbox, PacedStream
+from ledger.service.access import Revocations
 from ledger.store.events import EventStore
 from projections.renders import event_out
 from schemas.api import MAX_POSITION
+from schemas.events import Event
 
 BATCH = 500
+# What a page read from the table is asked for first, in events; later pages are sized from the
+# bytes per event the previous one had, so that a page of large events scans few rows more than
+# it returns (the byte bound is applied after the count: rows past it are read and left).
+FIRST_PAGE = 64
+# An event renders to its data plus at most this much more (ids, hashes, times, names, the frame).
+FRAME_OVERHEAD = 1024
 _json = msgspec.json.Encoder()
 
 
 def frame(event_id: int, event_type: str, data: bytes) -> bytes:
     # The event JSON is one line (msgspec never emits raw line breaks), so one `data:` line.
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
+
+
+def render(events: Iterable[Event], max_bytes: int) -> tuple[deque[tuple[int, bytes]], bool]:
+    """Frames of `events` in order, (position, frame), as many as fit in `max_bytes` (at least one);
+    and whether some were left out."""
+    frames: deque[tuple[int, bytes]] = deque()
+    size = 0
+    for event in events:
+        rendered = frame(event.position, event.type, _json.encode(event_out(event)))
+        if frames and size + len(rendered) > max_bytes:
+            return frames, True
+        frames.append((event.position, rendered))
+        size += len(rendered)
+    return frames, False
+
+
+def chunks(frames: deque[tuple[int, bytes]], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """The frames joined into chunks of at most `max_bytes` (a larger frame alone), each with the
+    position of its last frame. Frames leave `frames` as they are joined: nothing is held twice."""
+    while frames:
+        position, first = frames.popleft()
+        parts, size = [first], len(first)
+        while frames and size + len(frames[0][1]) <= max_bytes:
+            position, more = frames.popleft()
+            parts.append(more)
+            size += len(more)
+        yield b"".join(parts), position
+
+
+def page_events(rendered: int, count: int, page_bytes: int, batch: int) -> int:
+    """How many events to ask for next: a page's worth at the bytes per event of the last page."""
+    if count == 0:
+        return FIRST_PAGE
+    return max(1, min(batch, page_bytes * count * 5 // (4 * max(rendered, 1)) + 1))
+
+
+async def _next_page(
+    store: EventStore, notifier: Notifier, tenant: str, box: Outbox, batch: int, asked: int
+) -> tuple[deque[tuple[int, bytes]], bool, int]:
+    """The frames of the next page after `box.sent`, whether more are waiting, and how many events
+    to ask the table for next time. From memory when held there (`Notifier.recent`), else from
+    the table; at most `box.page_bytes` either way."""
+    held = notifier.recent(tenant, box.sent, batch)
+    if held:
+        frames, cut = render(held, box.page_bytes)
+        return frames, cut or len(held) == batch, asked
+    events, more = await store.read_feed_page(tenant, box.sent, asked, box.page_bytes, FRAME_OVERHEAD)
+    frames, cut = render(events, box.page_bytes)
+    return frames, more or cut, page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
 
 
 async def follow(
@@ -55,33 +116,60 @@ async def follow(
     heartbeat_s: float,
     poll_s: float,
     batch: int = BATCH,
+    outbox: Outbox | None = None,
 ) -> AsyncIterator[bytes]:
-    """SSE frames for every event of `tenant` after `after`, then live, until shutdown."""
-    last = after
+    """SSE frames for every event of `tenant` after `after`, then live, until shutdown or until
+    `outbox` is ended (its last message is then the last frame)."""
+    box = outbox or Outbox(sent=after)
+    box.sent = after
+    asked = FIRST_PAGE
     with notifier.subscribe(tenant) as woken:
-        # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
-        yield b"retry: 2000\n\n"
-        next_ping = time.monotonic() + heartbeat_s
-        while not notifier.closed:
-            woken.clear()
-            # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
-            events = notifier.recent(tenant, last, batch) or await store.read_feed(tenant, last, batch)
-            if events:
-                # One write for what one read found: a frame per write would put each event of a
-                # burst behind another turn of a busy event loop (and another send to the socket).
-                yield b"".join(frame(e.position, e.type, _json.encode(event_out(e))) for e in events)
-                last = events[-1].position
-            now = time.monotonic()
-            if now >= next_ping:
-                yield b": ping\n\n"
-                next_ping = now + heartbeat_s
-            if len(events) == batch:
-                continue
-            # (asyncio.timeout, not wait_for: wait_for runs the wait as a task of its own, and each
-            # task hop is one more turn of a busy event loop between a wake-up and the read)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, min(poll_s, next_ping - now))):
-                    await woken.wait()
+        box.wakes(woken)
+        try:
+            # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
+            yield b"retry: 2000\n\n"
+            next_ping = time.monotonic() + heartbeat_s
+            while not notifier.closed and box.ended is None:
+                woken.clear()
+                # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
+                frames, more, asked = await _next_page(store, notifier, tenant, box, batch, asked)
+                if frames:
+                    box.hold(sum(len(f) for _, f in frames))
+                    # One write per chunk: a frame per write would put each event of a burst behind
+                    # another turn of a busy event loop (and another send to the socket).
+                    for chunk, upto in chunks(frames, box.chunk_bytes):
+                        yield chunk
+                        box.taken(len(chunk))
+                        if box.ended is not None:
+                            break
+                        box.sent = upto
+                now = time.monotonic()
+                if now >= next_ping and box.ended is None:
+                    yield b": ping\n\n"
+                    next_ping = now + heartbeat_s
+                if more or box.ended is not None:
+                    continue
+                # (asyncio.timeout, not wait_for: wait_for runs the wait as a task of its own, and each
+                # task hop is one more turn of a busy event loop between a wake-up and the read)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, min(poll_s, next_ping - now))):
+                        await woken.wait()
+            if box.ended is not None:
+                yield box.last_message()
+        finally:
+            box.taken(box.held)
+
+
+async def watched(
+    frames: AsyncIterator[bytes], revocations: Revocations, key_hash: bytes, box: Outbox
+) -> AsyncIterator[bytes]:
+    """`frames`, ended (with `event: revoked`) as soon as the key is revoked (here or in another
+    process: ledger.service.access.Revocations). `box` is the outbox `frames` was made with."""
+    # (aclosing: closing this closes `frames` at once, which leaves the notifier's subscription)
+    async with contextlib.aclosing(frames):
+        with revocations.watch(key_hash, lambda: box.end(REVOKED)):
+            async for chunk in frames:
+                yield chunk
 
 
 _POSITION = re.compile(r"^[0-9]{1,16}$")
@@ -107,7 +195,9 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     description=(
         "`text/event-stream`: `id:` the position, `event:` the type, `data:` the event as "
         "`GET /v1/events` returns it; `: ping` comments as heartbeats. Resumes after `Last-Event-ID` "
-        "(or `?after=`)."
+        "(or `?after=`). The server may end it with a last `event: dropped` (the client read nothing "
+        "for `LEDGER_STREAM_MAX_LAG_S`; its data says which `Last-Event-ID` to reconnect with) or "
+        "`event: revoked` (the key was revoked); neither carries an `id:`."
     ),
 )
 async def stream_events(
@@ -115,6 +205,7 @@ async def stream_events(
     store: NamedDependency[EventStore],
     notifier: NamedDependency[Notifier],
     settings: NamedDependency[Settings],
+    revocations: NamedDependency[Revocations],
     # (schema_extra: Litestar leaves a bound of 0 out of the OpenAPI document of an optional one.)
     after: Annotated[
         int | None, QueryParameter(ge=0, le=MAX_POSITION, description="Last position seen", schema_extra={"minimum": 0})
@@ -125,18 +216,22 @@ async def stream_events(
             name="Last-Event-ID", max_length=64, pattern=r"^ *[0-9]{0,15} *$", description="Last position seen"
         ),
     ] = None,
-) -> Stream:
+) -> Stream:  # (a PacedStream: the document says "Stream Response" for this annotation)
     start = _start(after, last_event_id)
+    principal = principal_of(request)
+    box = Outbox(settings.stream_buffer_bytes, settings.stream_max_lag_s, sent=start)
     frames = follow(
         store,
         notifier,
-        principal_of(request).tenant,
+        principal.tenant,
         start,
         heartbeat_s=settings.stream_heartbeat_s,
         poll_s=settings.stream_poll_s,
+        outbox=box,
     )
-    return Stream(
-        frames,
+    return PacedStream(
+        watched(frames, revocations, principal.key_hash, box),
+        outbox=box,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,11 +1,14 @@
 """Who is calling, as whom they write, and how often: a presented API key becomes a Principal,
 a write's actor is verified or claimed by its key, and each key's requests are counted against its
-per-minute limit (shared by all processes through the database). The key rows: ledger.store.keys."""
+per-minute limit (shared by all processes through the database); and whether a key is still valid
+for connections that outlive a request (`Revocations`). The key rows: ledger.store.keys."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -17,6 +20,7 @@ from ledger.lru import Lru
 from ledger.store.keys import (
     KEY_PREFIX,
     Principal,
+    active_keys,
     count_hits,
     count_hits_of_keys,
     delete_old_windows,
@@ -169,3 +173,63 @@ async def forget_old_windows(pool: asyncpg.Pool, interval: float = 300.0) -> Non
             await delete_old_windows(pool)
         except (OSError, asyncpg.PostgresError):
             pass  # the next round will do it
+
+
+async def still_valid(pool: asyncpg.Pool, key_hash: bytes) -> bool:
+    """Is the key (by its hash, `Principal.key_hash`) active now? Asked of the database, not the
+    one-second cache: for a connection that outlives its request to check its key again."""
+    return key_hash in await active_keys(pool, [key_hash])
+
+
+class Revocations:
+    """Connections that outlive a request (live feeds, and web sessions) watch the key they were
+    opened with: `watch(key_hash, on_revoked)` calls `on_revoked` once when the key is revoked,
+    here or in any other process; and `access` forgets the key at once.
+
+    Told at once: `revoke_key` notifies every process at its commit (the notifier hands the
+    notice to `revoked`). In case a notice is lost (the listening connection was down), `run`
+    asks the database every `every_s` which watched keys are still active, in one statement for
+    all of them, so a revoked key's connections end within that long in any case.
+    """
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self._watchers: dict[bytes, set[Callable[[], None]]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, key_hash: bytes, on_revoked: Callable[[], None]) -> Iterator[None]:
+        watchers = self._watchers.setdefault(key_hash, set())
+        watchers.add(on_revoked)
+        try:
+            yield
+        finally:
+            watchers.discard(on_revoked)
+            if not watchers and self._watchers.get(key_hash) is watchers:
+                del self._watchers[key_hash]
+
+    def watched(self) -> list[bytes]:
+        return list(self._watchers)
+
+    def revoked(self, key_hashes: Iterable[bytes]) -> None:
+        """These keys were revoked: refuse them from the next request on, end their connections."""
+        for key_hash in key_hashes:
+            self.access.found.pop(key_hash)
+            for on_revoked in self._watchers.pop(key_hash, set()):
+                try:
+                    on_revoked()
+                except Exception:
+                    log.exception("revocation_not_applied")
+
+    async def run(self, every_s: float = 1.0) -> None:
+        """Check the watched keys every `every_s` (a background task; see the class)."""
+        while True:
+            await asyncio.sleep(every_s)
+            watched = self.watched()
+            if not watched:
+                continue
+            try:
+                active = await active_keys(self.access.pool, watched)
+            except Exception as exc:  # (a database outage: keep the connections, check again)
+                log.warning("revocation_check_failed", error=type(exc).__name__)
+                continue
+            self.revoked(k for k in watched if k not in active)

@@ -6,6 +6,7 @@ ledger/store/group_commit.py); driver errors become the ledger's own errors here
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -76,6 +77,23 @@ SELECT {EVENT_COLUMNS} FROM events
  LIMIT $3
 """
 
+# The feed's next page bounded by bytes as well as by count: the events after position $2, at most
+# $3 of them, while their running size stays within $4 (the first one whatever its size). A row's
+# size is its data as text plus $5 for the rest of what it renders to (ids, hashes, times, names).
+# `scanned`: how many rows the count allowed, so the caller knows whether more are waiting.
+READ_FEED_PAGE = f"""
+SELECT {EVENT_COLUMNS}, scanned FROM (
+    SELECT e.*,
+           sum(octet_length(e.data::text) + $5) OVER w AS upto,
+           row_number() OVER w AS n,
+           count(*) OVER () AS scanned
+      FROM (SELECT * FROM events WHERE tenant_id = $1 AND position > $2 ORDER BY position LIMIT $3) AS e
+    WINDOW w AS (ORDER BY e.position ROWS UNBOUNDED PRECEDING)
+) AS page
+ WHERE upto <= $4 OR n = 1
+ ORDER BY position
+"""
+
 READ_POSITIONS = f"""
 SELECT {EVENT_COLUMNS} FROM events
  WHERE tenant_id = $1 AND position BETWEEN $2 AND $3
@@ -105,6 +123,22 @@ def event_from_row(row: asyncpg.Record) -> Event:
         hash=row["hash"],
         actor_verified=row["actor_verified"],
     )
+
+
+# Decoding a long stream (tens of thousands of events) is one long stretch of pure CPU: it hands the
+# event loop back every DECODE_SLICE rows, so that other requests (and /healthz) are answered
+# meanwhile instead of after it.
+DECODE_SLICE = 500
+
+
+async def decode_rows(rows: list[asyncpg.Record]) -> list[Event]:
+    """`event_from_row` of every row, yielding to the event loop between slices of a long list."""
+    out: list[Event] = []
+    for start in range(0, len(rows), DECODE_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        out.extend(event_from_row(r) for r in rows[start : start + DECODE_SLICE])
+    return out
 
 
 class StreamEvent(msgspec.Struct, frozen=True):
@@ -262,11 +296,20 @@ class EventStore:
             rows = await db.fetch(READ_STREAM, tenant, incident_id, after, limit)
         else:
             rows = await db.fetch(READ_STREAM_RECORDED_BY, tenant, incident_id, after, limit, recorded_by)
-        return [event_from_row(r) for r in rows]
+        return await decode_rows(rows)
 
     async def read_feed(self, tenant: str, after: int, limit: int) -> list[Event]:
         rows = await self.pool.fetch(READ_FEED, tenant, after, limit)
         return [event_from_row(r) for r in rows]
+
+    async def read_feed_page(
+        self, tenant: str, after: int, limit: int, max_bytes: int, overhead: int
+    ) -> tuple[list[Event], bool]:
+        """The feed after `after`: at most `limit` events and, past the first, at most `max_bytes`
+        (each event counted as its data's size plus `overhead`); and whether more are waiting."""
+        rows = await self.pool.fetch(READ_FEED_PAGE, tenant, after, limit, max_bytes, overhead)
+        more = bool(rows) and (rows[0]["scanned"] == limit or rows[0]["scanned"] > len(rows))
+        return [event_from_row(r) for r in rows], more
 
     async def read_positions(self, tenant: str, first: int, last: int) -> list[Event]:
         rows = await self.pool.fetch(READ_POSITIONS, tenant, first, last)

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import asyncpg
@@ -33,12 +33,14 @@ class Scope(IntEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, name and scope, and for a personal key its person."""
+    """Who is calling: the key's tenant, name and scope, and for a personal key its person (and the
+    key's hash: what long-lived connections watch for its revocation, ledger.service.access.Revocations)."""
 
     tenant: str
     name: str
     scope: Scope
     person: str | None = None
+    key_hash: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def actor(self) -> str:
@@ -51,11 +53,19 @@ TENANT_EXISTS = "SELECT 1 FROM tenants WHERE id = $1"
 HEAD_POSITION = "SELECT head_position FROM tenants WHERE id = $1"
 CREATE_TENANT = "INSERT INTO tenants (id) VALUES ($1) ON CONFLICT (id) DO NOTHING"
 INSERT_KEY = "INSERT INTO api_keys (key_hash, tenant_id, name, scope, person) VALUES ($1, $2, $3, $4, $5)"
-REVOKE_KEY = """
-UPDATE api_keys SET revoked_at = now()
- WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
-RETURNING key_hash
+# Every server process listens on KEYS_CHANNEL (ledger.feed.notifier): told at the commit, each
+# ends the revoked key's live feeds and forgets it from its key cache at once.
+KEYS_CHANNEL = "ledger_keys"
+REVOKE_KEY = f"""
+WITH revoked AS (
+    UPDATE api_keys SET revoked_at = now()
+     WHERE tenant_id = $1 AND name = $2 AND revoked_at IS NULL
+    RETURNING key_hash
+)
+SELECT key_hash, pg_notify('{KEYS_CHANNEL}', encode(key_hash, 'hex')) FROM revoked
 """
+# Which of these keys are still active (the periodic check behind a lost notification).
+ACTIVE_KEYS = "SELECT key_hash FROM api_keys WHERE key_hash = ANY($1::bytea[]) AND revoked_at IS NULL"
 LOOKUP_KEY = """
 SELECT key_hash, tenant_id, name, scope, person FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
 """
@@ -136,8 +146,9 @@ async def create_key(conn: asyncpg.Connection, tenant: str, name: str, scope: Sc
 
 
 async def revoke_key(conn: asyncpg.Connection, tenant: str, name: str) -> int:
-    """Revoke the tenant's active key(s) of that name; return how many. (A server process that
-    found the key lately refuses it within ledger.service.access.KEY_CACHE_SECONDS.)"""
+    """Revoke the tenant's active key(s) of that name; return how many. Every server process is
+    told at the commit (KEYS_CHANNEL): it refuses the key and ends its live feeds at once (and
+    within a second if the notice is lost: ledger.service.access.Revocations)."""
     rows = await conn.fetch(REVOKE_KEY, tenant, name)
     if not rows:
         raise NotFound(f"tenant {tenant} has no active key named {name}")
@@ -149,4 +160,10 @@ async def find_key(pool: asyncpg.Pool, presented: bytes) -> Principal | None:
     row = await pool.fetchrow(LOOKUP_KEY, presented)
     if row is None or not hmac.compare_digest(row["key_hash"], presented):
         return None
-    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], row["person"])
+    return Principal(row["tenant_id"], row["name"], Scope[row["scope"].upper()], row["person"], bytes(row["key_hash"]))
+
+
+async def active_keys(pool: asyncpg.Pool, key_hashes: list[bytes]) -> set[bytes]:
+    """Those of `key_hashes` whose keys are active (not revoked), asked of the database now."""
+    rows = await pool.fetch(ACTIVE_KEYS, key_hashes)
+    return {bytes(row["key_hash"]) for row in rows}

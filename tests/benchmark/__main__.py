@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -485,8 +485,48 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
 
             reports[name] = await timed(args.report_requests, 120, call)
             _say(f"GET {path} ({args.incidents} incidents)", reports[name])
-    out["reports"] = reports
+        out["reports"] = reports
+        out["what_if"] = {plan: await what_if_streamed(http, plan) for plan in WHAT_IF_PLANS}
+        _say(f"POST /v1/policy/what-if ({args.incidents} incidents)", out["what_if"])
     return out
+
+
+def _acknowledge_in(**minutes: int) -> dict[str, Any]:
+    from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
+
+    plan = policy_to_dict(DEFAULT_POLICY)
+    for severity, m in minutes.items():
+        plan["severities"][severity]["targets"]["acknowledge"] = {"seconds": m * 60, "calendar": None}
+    return plan
+
+
+# One severity's target moved (the other severities' incidents are rendered once), and all of them.
+WHAT_IF_PLANS = {
+    "sev2": _acknowledge_in(sev2=10),
+    "all": _acknowledge_in(sev1=3, sev2=10, sev3=30, sev4=60),
+}
+
+
+async def what_if_streamed(http: httpx.AsyncClient, plan: str) -> dict[str, Any]:
+    """The what-if over every incident of the bulk tenant (its whole window): when the first bytes
+    of the streamed answer arrive, and when the last do."""
+    now = datetime.now(UTC)
+    body = {"policy": WHAT_IF_PLANS[plan], "since": (now - timedelta(days=365)).isoformat(), "until": now.isoformat()}
+    t0 = time.perf_counter()
+    first, chunks = 0.0, []
+    async with http.stream("POST", "/v1/policy/what-if", json=body, timeout=120) as r:
+        assert r.status_code == 200, r.status_code
+        async for chunk in r.aiter_raw():
+            first = first or time.perf_counter() - t0
+            chunks.append(chunk)
+    total = time.perf_counter() - t0
+    incidents = msgspec.json.decode(b"".join(chunks))["incidents"]
+    return {
+        "incidents": incidents,
+        "first_byte_ms": round(first * 1000, 1),
+        "total_s": round(total, 2),
+        "per_incident_us": round(total / incidents * 1e6),
+    }
 
 
 async def _commit_times(pool: asyncpg.Pool, tenant: str, positions: list[int]) -> dict[int, float] | None:
@@ -521,8 +561,6 @@ async def _settle(pool: asyncpg.Pool, tenant: str, deadline_s: float) -> int:
     """Record the SLA notices a running service would already have recorded for the bulk-loaded
     tenant's overdue open incidents (through the breach watch itself), so that the reports are
     not measured while the service's breach watch is still catching up on them."""
-    from datetime import timedelta
-
     from ledger.store.events import EventStore
     from ledger.store.policies import PolicyStore
     from ledger.workers import breach_watch
@@ -602,6 +640,9 @@ def _table(results: dict[str, Any]) -> str:
     lines.append(f"{'service: audit verify (events)':<46} {s['verify']['per_second']:>10}")
     for name, fig in s["reports"].items():
         lines.append(f"{'report ' + name:<46} {'':>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
+    for plan, fig in s.get("what_if", {}).items():
+        label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
+        lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
     for key in ("feed_lag", "feed_lag_from_recorded_at"):
         if key in s:
             lag = s[key]

@@ -61,10 +61,13 @@ def _story(rng: random.Random, n: int) -> list[tuple[timedelta, EventData]]:
     return steps
 
 
-def rows(tenant: str, incidents: int, seed: int = 7) -> Iterator[tuple[list[tuple], tuple]]:
-    """Per incident: its event rows and its incidents-table row, chained in position order."""
+def rows(
+    tenant: str, incidents: int, seed: int = 7, now: datetime | None = None
+) -> Iterator[tuple[list[tuple], tuple]]:
+    """Per incident: its event rows and its incidents-table row, chained in position order; the
+    detections spread over the 120 days before `now` (default: the real time)."""
     rng = random.Random(seed)
-    start = datetime.now(UTC) - timedelta(days=120)
+    start = (now or datetime.now(UTC)) - timedelta(days=120)
     prev, position = GENESIS_HASH, 0
     for n in range(incidents):
         incident_id = uuid.UUID(int=rng.getrandbits(128))
@@ -99,8 +102,9 @@ def rows(tenant: str, incidents: int, seed: int = 7) -> Iterator[tuple[list[tupl
     yield [], (prev, position)
 
 
-async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 5000) -> int:
-    """Write `incidents` incidents (10 events each) for a new `tenant`; returns the events written."""
+async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 5000, now: datetime | None = None) -> int:
+    """Write `incidents` incidents (10 events each) for a new `tenant`, detected over the 120 days
+    before `now` (default: the real time); returns the events written."""
     from ledger.store.database import url_of
 
     url = url_of(pool)
@@ -127,7 +131,7 @@ async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 500
             events.clear()
             stream.clear()
 
-        for out, incident in rows(tenant, incidents):
+        for out, incident in rows(tenant, incidents, now=now):
             if not out:
                 head = incident
                 break

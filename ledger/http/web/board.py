@@ -15,10 +15,12 @@ from litestar.response import Stream, Template
 from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.feed.notifier import Notifier
-from ledger.http.stream import follow
+from ledger.http.sse import Outbox, PacedStream
+from ledger.http.stream import follow, watched
 from ledger.http.web.pages import page
 from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
 from ledger.service import web_sessions
+from ledger.service.access import Revocations
 from ledger.service.board import open_board
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.web_sessions import WebSession
@@ -57,27 +59,35 @@ async def live(
     store: NamedDependency[EventStore],
     notifier: NamedDependency[Notifier],
     settings: NamedDependency[Settings],
+    revocations: NamedDependency[Revocations],
     after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=64)] = None,
 ) -> Stream:
     """The tenant's feed for the pages, as the API's live feed sends it, on the session's cookie
     (a browser's EventSource cannot send a bearer header)."""
     start = int(last_event_id) if last_event_id and last_event_id.strip().isdigit() else after
+    principal = session_of(request).principal
+    # The API's live feed's budget and drop; its key's revocation ends it within 2 s (the session
+    # check below catches a sign-out or an expiry).
+    box = Outbox(settings.stream_buffer_bytes, settings.stream_max_lag_s, sent=start)
     frames = follow(
         store,
         notifier,
-        session_of(request).principal.tenant,
+        principal.tenant,
         start,
         heartbeat_s=settings.stream_heartbeat_s,
         poll_s=settings.stream_poll_s,
+        outbox=box,
     )
     state = request.app.state
-    return Stream(
-        _while_signed_in(
-            frames,
-            lambda: web_sessions.resume(state.pool, request.cookies.get(COOKIE), state.clock()),
-            min(RECHECK_S, settings.stream_heartbeat_s),
-        ),
+    signed_in = _while_signed_in(
+        frames,
+        lambda: web_sessions.resume(state.pool, request.cookies.get(COOKIE), state.clock()),
+        min(RECHECK_S, settings.stream_heartbeat_s),
+    )
+    return PacedStream(
+        watched(signed_in, revocations, principal.key_hash, box),
+        outbox=box,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,0 +1,181 @@
+"""A Server-Sent Events stream within a memory budget, which the server can end on purpose.
+
+The frames come from a generator (the live feed's: ledger.http.stream.follow) that Litestar
+hands to the server one `send` at a time; the generator runs again only once its previous frame
+was taken. The server takes a frame when it has room: granian queues at most four per response,
+besides the one its HTTP layer is writing, and the socket's buffers. When a client stops reading
+they fill, `send` stops returning, and the generator stops reading the table. So what a stream
+holds in this process is at most:
+- what its generator read and rendered and the server has not taken (`Outbox.held`): at most one
+  page, which the generator sizes by bytes (half the budget, or one event larger than that);
+- what the server queued: at most five chunks, each at most a sixteenth of the budget.
+
+A send not taken within `max_lag_s` means the client stopped reading: the stream ends, "dropped",
+and a revoked key ends it from wherever it waits (`Outbox.end`). Either way the last message says
+why (`event: dropped` or `event: revoked`), if the server takes it within a few seconds, and
+`dropped` says where to resume: never past what the server took (a chunk it was given up on
+is not sent), so resuming there loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import structlog
+from litestar.response import Stream
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.metrics import STREAM_BUFFERED, STREAM_BUFFERED_PEAK, STREAMS_ENDED
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_BUDGET = 1024 * 1024
+MIN_BUDGET = 64 * 1024
+DROPPED = "dropped"
+REVOKED = "revoked"
+# How long the last message (and the end of the response) may wait for the server to take it.
+LAST_MESSAGE_WAIT_S = {DROPPED: 5.0, REVOKED: 1.0}
+
+_json = msgspec.json.Encoder()
+
+
+class Outbox:
+    """One stream's budget and state: the bytes it holds (`held`, and the most it ever held,
+    `peak`), the last position the server took (`sent`), and why it ended (`ended`)."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET, max_lag_s: float = 30.0, *, sent: int = 0) -> None:
+        self.budget = max(budget, MIN_BUDGET)
+        self.page_bytes = self.budget // 2
+        self.chunk_bytes = self.budget // 16
+        self.max_lag_s = max_lag_s
+        self.held = 0
+        self.peak = 0
+        self.sent = sent
+        self.ended: str | None = None
+        self._waiting: asyncio.Timeout | None = None  # the send the server has not taken yet
+        self._wake: asyncio.Event | None = None  # the generator's, when it waits for events
+        self._stuck = False
+
+    def hold(self, size: int) -> None:
+        """The generator rendered `size` more bytes."""
+        self.held += size
+        STREAM_BUFFERED.inc(size)
+        if self.held > self.peak:
+            self.peak = self.held
+            if self.peak > _peak[0]:
+                _peak[0] = self.peak
+                STREAM_BUFFERED_PEAK.set(self.peak)
+
+    def taken(self, size: int) -> None:
+        """`size` bytes the generator held were handed on (or thrown away)."""
+        size = min(size, self.held)
+        self.held -= size
+        STREAM_BUFFERED.dec(size)
+
+    def wakes(self, event: asyncio.Event) -> None:
+        """`event` is what the generator waits on between reads: `end` sets it."""
+        self._wake = event
+
+    def end(self, reason: str) -> None:
+        """End the stream: its generator stops at its next step, and a send the server has not
+        taken is given up now."""
+        if self.ended is not None:
+            return
+        self.ended = reason
+        STREAMS_ENDED.labels(reason).inc()
+        log.info("stream_ended", reason=reason, sent=self.sent)
+        if self._wake is not None:
+            self._wake.set()
+        if self._waiting is not None:
+            self._waiting.reschedule(asyncio.get_running_loop().time())
+
+    def last_message(self) -> bytes:
+        """The stream's last frame, saying why it ended (no `id:`: it is no event of the feed)."""
+        if self.ended == REVOKED:
+            data: dict[str, str] = {"reason": "the API key of this stream was revoked"}
+        else:
+            data = {
+                "reason": f"the client read nothing for {self.max_lag_s:g} s: the server does not hold events for it",
+                "resume": f"reconnect with Last-Event-ID: {self.sent}",
+            }
+        return b"event: %s\ndata: %s\n\n" % ((self.ended or DROPPED).encode(), _json.encode(data))
+
+    async def deliver(self, send: Send, message: Message) -> None:
+        """`send`, watched: a body the server does not take within `max_lag_s` ends the stream
+        ("dropped"); once it ended, only the last message and the end of the response are sent,
+        each if the server takes it soon."""
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        if self.ended is not None:
+            if not self._stuck:
+                try:
+                    async with asyncio.timeout(LAST_MESSAGE_WAIT_S.get(self.ended, 1.0)):
+                        await send(message)
+                except TimeoutError:
+                    self._stuck = True  # (the response just stops: the server closes it)
+            return
+        try:
+            async with asyncio.timeout(self.max_lag_s) as waiting:
+                self._waiting = waiting
+                try:
+                    await send(message)
+                finally:
+                    self._waiting = None
+        except TimeoutError:
+            self.end(DROPPED)  # (or it was ended meanwhile: then this does nothing)
+
+
+# The most any stream of this process held: the peak gauge is written only when it rises.
+_peak = [0]
+
+
+class PacedStream(Stream):
+    """A Stream whose body goes through `outbox.deliver`, and which ends as soon as its frames do
+    (Litestar's own waits for the client to disconnect after the last frame: when the client
+    stopped reading, that is never, and the response would not end)."""
+
+    def __init__(self, content: AsyncIterator[bytes], *, outbox: Outbox, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.frames = content
+        self.outbox = outbox
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        inner = super().to_asgi_response(*args, **kwargs)
+
+        async def paced(scope: Scope, receive: Receive, send: Send) -> None:
+            await inner.start_response(send=send)
+            sending = asyncio.create_task(self._send_all(send))
+            listening = asyncio.create_task(_disconnected(receive))
+            try:
+                await asyncio.wait({sending, listening}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sending, listening):
+                    task.cancel()
+                await asyncio.gather(sending, listening, return_exceptions=True)
+                await _close(self.frames)
+            if not sending.cancelled() and (error := sending.exception()) is not None:
+                raise error
+
+        app: ASGIApp = paced
+        return app
+
+    async def _send_all(self, send: Send) -> None:
+        deliver = self.outbox.deliver
+        async for chunk in self.frames:
+            await deliver(send, {"type": "http.response.body", "body": chunk, "more_body": True})
+        await deliver(send, {"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _close(frames: AsyncIterator[bytes]) -> None:
+    aclose = getattr(frames, "aclose", None)
+    if aclose is not None:
+        await aclose()
