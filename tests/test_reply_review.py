@@ -200,7 +200,10 @@ def test_weighted_length_and_fits_on_x_public_only() -> None:
 
 # Pieces that exercise every branch: Turkish letters, CJK, © and ® (light alone, heavy as emoji),
 # skin tones, joiners, keycaps, flags, combining accents, line endings and URLs.
-_PIECES = "a|b|c| |X|Y|.|,|:|/|-|ı|İ|ş|ğ|日|©|®|👍|🏽|\u200d|\ufe0f|\u20e3|🇹|🇷|é|e\u0301|\r\n|https://|example.com|1|#|—|“|™|‼"
+_PIECES = (
+    "a|b|c| |X|Y|.|,|:|/|-|ı|İ|ş|ğ|日|©|®|👍|🏽|\u200d|\ufe0f|\u20e3|🇹|🇷|é|e\u0301|\r\n|https://|example.com|1|#|—|“|™|‼"
+    "|status.example.com/incidents/42|ornek.com.tr|ş.com|t.co/x|a.b|www.|.tr|?q=ı|@|Türkçe "
+)
 _ALPHABET = st.sampled_from(_PIECES.split("|"))
 
 

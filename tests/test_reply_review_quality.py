@@ -63,4 +63,4 @@ def test_targets_hold_when_the_language_is_detected(examples: list[Example], lan
 def test_the_quality_command_prints_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     printed = capsys.readouterr().out
-    assert "recall" in printed and "aggressive" in printed and "per review of a" in printed
+    assert "recall" in printed and "aggressive" in printed and "per judgement of a typical" in printed

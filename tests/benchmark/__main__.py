@@ -34,7 +34,7 @@ from ledger.store.database import create_pool
 from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
-from tests.benchmark import bulk
+from tests.benchmark import bulk, review
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
@@ -46,6 +46,8 @@ TARGETS = {
     "rebuild_vs_scan": 0.3,
     "verify_vs_scan": 0.5,
     "feed_lag_p99_ms": 50.0,
+    "reply_append_review_on_vs_off": 0.9,
+    "review_p99_ms": 50.0,
 }
 
 
@@ -322,6 +324,17 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 tenants.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
         with service(url, args.workers) as base:
             results["service"].update(await _service(base, pool, tenants, args))
+        # With the service stopped: reply appends with the review on and off, through HTTP and in process.
+        async with pool.acquire() as c:
+            reviewer = f"bench-review-{uuid.uuid4().hex[:8]}"
+            key = await create_key(c, reviewer, "bench", Scope.WRITE)
+        results["service"]["reply_append_review_http"] = await review.reply_appends_http(url, key, args, granian, load)
+        _say("reply append, review on against off (HTTP)", results["service"]["reply_append_review_http"])
+        rounds, per_round = (2, 200) if args.quick else (6, 1000)
+        results["service"]["reply_append_review"] = await review.reply_append_ratio(
+            pool, reviewer, rounds=rounds, per_round=per_round, concurrency=8
+        )
+        _say("reply append, review on against off (in-process)", results["service"]["reply_append_review"])
     finally:
         await pool.close()
     results["ratios"] = _ratios(results)
@@ -392,6 +405,10 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     )
     _say("GET /v1/incidents/{id}", out["get_incident"])
     _say("GET /v1/events page", out["get_feed_page"])
+    draft = lambda c, i: ("POST", "/v1/replies/review", review.review_request(i), auth)  # noqa: E731
+    await load(base, args.clients, 1, 2000, draft)  # warm-up
+    out["review_endpoint"] = await load(base, args.clients, seconds / 2, 100_000, draft)
+    _say(f"POST /v1/replies/review, {args.clients} clients", out["review_endpoint"])
     # Not a target: every client adding notes to one incident, as in a crisis everyone works on.
     hot = mine[0]
     out["append_one_incident"] = await load(
@@ -595,6 +612,9 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "verify_vs_scan": s["verify"]["per_second"] / scan,
         "feed_lag_p99_ms": s["feed_lag"]["p99_ms"],
     }
+    if "reply_append_review_http" in s:  # (the reply review's figures; absent from results of earlier runs)
+        exact["reply_append_review_on_vs_off"] = s["reply_append_review_http"]["ratio"]
+        exact["review_p99_ms"] = s["review_endpoint"]["p99_ms"]
     # Met or not is decided on the exact ratio, never on its rounding: 0.597 is not 0.6.
     met = {}
     for name, value in exact.items():
@@ -633,11 +653,17 @@ def _table(results: dict[str, Any]) -> str:
         ("service: GET /v1/incidents/{id}", s["get_incident"]),
         ("service: GET /v1/events page", s["get_feed_page"]),
         ("service: append, all on one incident (notes)", s["append_one_incident"]),
+        ("service: POST /v1/replies/review", s["review_endpoint"]),
     ):
         lines.append(f"{label:<46} {fig['per_second']:>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
     lines.append(f"{'baseline: raw scan + msgspec decode (rows)':<46} {s['raw_scan']['per_second']:>10}")
     lines.append(f"{'service: projection rebuild (events)':<46} {s['rebuild']['per_second']:>10}")
     lines.append(f"{'service: audit verify (events)':<46} {s['verify']['per_second']:>10}")
+    for label, key in (("service", "reply_append_review_http"), ("in-process", "reply_append_review")):
+        for mode in ("on", "off"):
+            figure = s[key][f"per_second_review_{mode}"]
+            lines.append(f"{f'{label}: reply append, review {mode}':<46} {figure:>10}")
+    lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
     for name, fig in s["reports"].items():
         lines.append(f"{'report ' + name:<46} {'':>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
     for plan, fig in s.get("what_if", {}).items():

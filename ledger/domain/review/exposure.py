@@ -17,6 +17,8 @@ _PHONE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)90[ -]?|0)?\(?5\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
     r"|(?<![\d+])\+(?!90)\d{1,3}[ -]?\(?\d{2,4}\)?[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)"
     r"|(?<![\d+])\(?(?!800|888|877|866|855|844|833)[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}(?!\d)"
+    # UK mobiles (07xxx xxx xxx) and +44 7xxx; landlines and 0800/0845 numbers are a business's.
+    r"|(?<![\d+])(?:\+44 ?\(?0?\)? ?|0)7\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)"
 )
 _EMAIL = re.compile(
     r"\b[\w.+-]+@(?:gmail|googlemail|hotmail|outlook|live|msn|yahoo|icloud|me|aol|yandex|proton|protonmail|mail|gmx)"

@@ -10,22 +10,34 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any, NamedTuple
 
-from ledger.domain.review.rule import SARCASTIC_EMOJI, Rule, rule, words
+from ledger.domain.review.prefilter import PatternSet, alternatives
+from ledger.domain.review.rule import SARCASTIC_EMOJI, Rule, words
 
 VADER_INSULT_VALENCE = -2.0
 
 
+EMPATHY, NEXT_STEP = -1, -2  # payloads of the markers' patterns in a rulebook's `scan`
+
+
 class Rulebook(NamedTuple):
-    """One language's rules and markers; `negation` looks before a match, or after it in Turkish."""
+    """One language's rules and markers; `negation` looks before a match, or after it in Turkish.
+
+    `scan` holds every rule's patterns (each phrase its own, so that each has its own requirements)
+    with the index of its rule in `rules` as payload, and the empathy and next-step markers' with
+    EMPATHY and NEXT_STEP: one prefilter pass finds the candidates of all three.
+    """
 
     rules: tuple[Rule, ...]
-    empathy: re.Pattern[str]
-    next_step: re.Pattern[str]
-    direct_message: re.Pattern[str]
-    reactive: re.Pattern[str]
+    scan: PatternSet[int]
+    rule_bits: int  # the rules' units in `scan`
+    empathy_bits: int
+    next_step_bits: int
+    direct_message: PatternSet[None]
+    reactive: PatternSet[None]
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -45,16 +57,38 @@ def _vader_insults(feelings: frozenset[str]) -> list[str]:
     return found
 
 
+def trie(words: Iterable[str]) -> str:
+    """An alternation of `words` as a trie ("idiot", "idiotic", "idle" -> "id(?:iot(?:ic)?|le)"): a
+    word that is not in the list fails after a letter or two instead of after every alternative,
+    and the longest word is taken ("idiotic", never "idiot" of it)."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + pattern(root) + ")"
+
+
 def _vocabulary(data: dict[str, Any]) -> dict[str, str]:
     vocabulary = {"sarcastic_emoji": SARCASTIC_EMOJI}
-    for name, value in data.get("vocabulary", {}).items():
-        if name not in ("insults", "feelings"):
+    given = data.get("vocabulary", {})
+    for name, value in given.items():
+        if name not in ("insults", "feelings", "insults_from_vader"):
             vocabulary[name] = _joined(value)
-    if "insults" in data.get("vocabulary", {}):
-        feelings = frozenset(data["vocabulary"].get("feelings", ()))
-        insults = {*data["vocabulary"]["insults"], *_vader_insults(feelings)}
-        # Longest first, so "idiotic" is not cut short at "idiot".
-        vocabulary["insult"] = "(?:" + "|".join(re.escape(w) for w in sorted(insults, key=len, reverse=True)) + ")"
+    if "insults" in given:
+        insults = set(given["insults"])
+        if given.get("insults_from_vader"):
+            insults |= set(_vader_insults(frozenset(given.get("feelings", ()))))
+        vocabulary["insult"] = trie(insults)
     return vocabulary
 
 
@@ -66,9 +100,13 @@ def _expand(pattern: str, vocabulary: dict[str, str]) -> str:
     return pattern
 
 
-def _marker(markers: dict[str, Any], name: str) -> re.Pattern[str]:
+def _marker_patterns(markers: dict[str, Any], name: str) -> list[str]:
     extra = markers.get(f"{name}_pattern")
-    return re.compile(words(*markers[name]) + (f"|{extra}" if extra else ""))
+    return [words(phrase) for phrase in markers[name]] + (alternatives(extra) if extra else [])
+
+
+def _marker(markers: dict[str, Any], name: str) -> PatternSet[None]:
+    return PatternSet((None, regex) for regex in _marker_patterns(markers, name))
 
 
 def load(code: str) -> Rulebook:
@@ -76,19 +114,26 @@ def load(code: str) -> Rulebook:
     text = resources.files(__package__).joinpath(f"lexicons/{code}.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     vocabulary = _vocabulary(data)
-    rules = []
+    rules: list[Rule] = []
+    patterns: list[tuple[int, str]] = []
     for entry in data["rules"]:
         if "phrases" in entry:
-            regex = words(*entry["phrases"])
+            regexes = [words(_expand(phrase, vocabulary)) for phrase in entry["phrases"]]
         else:
-            regex = _expand(_joined(entry["pattern"]), vocabulary)
+            regexes = alternatives(_expand(_joined(entry["pattern"]), vocabulary))
         flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased") if k in entry}
-        rules.append(rule(entry["kind"], regex, entry["message"], **flags))
+        patterns += [(len(rules), regex) for regex in regexes]
+        rules.append(Rule(entry["kind"], entry["message"], **flags))
     markers = data["markers"]
+    patterns += [(EMPATHY, regex) for regex in _marker_patterns(markers, "empathy")]
+    patterns += [(NEXT_STEP, regex) for regex in _marker_patterns(markers, "next_step")]
+    scan = PatternSet(patterns)
     return Rulebook(
         rules=tuple(rules),
-        empathy=_marker(markers, "empathy"),
-        next_step=_marker(markers, "next_step"),
+        scan=scan,
+        rule_bits=scan.mask(lambda payload: payload >= 0),
+        empathy_bits=scan.mask(lambda payload: payload == EMPATHY),
+        next_step_bits=scan.mask(lambda payload: payload == NEXT_STEP),
         direct_message=_marker(markers, "direct_message"),
         reactive=_marker(markers, "reactive"),
         negation=re.compile(data["negation"]),

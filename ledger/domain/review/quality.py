@@ -5,17 +5,19 @@ ones, and per kind precision and recall; exits 1 when a target is missed in any 
 whole set): recall >= 0.9 and false flags <= 0.1.
 """
 
+# ruff: noqa: RUF001  (Turkish replies are the subject here)
+
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import msgspec
 
-from ledger.domain.review.reviewer import RULES_VERSION, review
+from ledger.domain.review.reviewer import RULES_VERSION, judge, review
 from ledger.domain.review.rule import PROBLEM_KINDS
 
 RECALL_TARGET = 0.9
@@ -121,24 +123,46 @@ def mistakes(outcomes: list[Outcome], split: str | None) -> list[str]:
     return lines
 
 
-def speed(text: str, repeat: int = 500, rounds: int = 5) -> float:
-    """CPU microseconds per review of `text` (language detected), the best of a few rounds.
+def speed(texts: Sequence[str], repeat: int = 40, rounds: int = 7) -> float:
+    """Mean CPU microseconds per judgement of `texts` (language detected, as the rules judge a
+    recorded reply), the best of a few rounds.
 
-    CPU time of this process, so that other work on a shared machine does not count against it.
+    CPU time of this process, so that other work on a shared machine counts against it less (it
+    still does: caches and a shared core slow this process too).
     """
     best = float("inf")
     for _ in range(rounds):
         started = time.process_time()
         for _ in range(repeat):
-            review(text, severity="sev2")
-        best = min(best, (time.process_time() - started) / repeat * 1e6)
+            for text in texts:
+                judge(text, severity="sev2")
+        best = min(best, (time.process_time() - started) / (repeat * len(texts)) * 1e6)
     return best
 
 
-TYPICAL_REPLY = (
-    "We're really sorry about the delay with your order, Sam. Our warehouse team had a system outage this "
-    "morning; your parcel ships today. DM us your order number and we'll send tracking details."
-)
+# Replies of a typical length (120-200 characters), fine ones: what the speed target is about.
+TYPICAL_REPLIES = {
+    "en": (
+        "We're really sorry about the delay with your order, Sam. Our warehouse team had a system outage this "
+        "morning; your parcel ships today. DM us your order number and we'll send tracking details.",
+        "Thanks for flagging this, Priya. The checkout bug is fixed as of 14:20 and any double charges will be "
+        "reversed automatically within three working days.",
+        "We understand how frustrating it is to wait on hold. Our phone lines are busy after the storm, so "
+        "please message us here with your account number and we'll call you back.",
+        "No, the app isn't being shut down. We're moving to a new version next month and your data comes with "
+        "you; here's how it works: example.com/move",
+    ),
+    "tr": (
+        "Yaşadığınız gecikme için çok özür dileriz. Kargonuz bugün yola çıkacak; sipariş numaranızı DM'den "
+        "iletirseniz takip bilgisini hemen paylaşalım.",
+        "Haber verdiğiniz için teşekkürler Ayşe Hanım. Ödeme sayfasındaki hata 14.20 itibarıyla giderildi, "
+        "çift çekilen tutarlar üç iş günü içinde iade edilecek.",
+        "Bekleme süresinin uzun olması can sıkıcı, haklısınız. Fırtına nedeniyle hatlarımız yoğun; müşteri "
+        "numaranızı buradan yazarsanız sizi biz arayalım.",
+        "Hayir, uygulama kapanmiyor. Gelecek ay yeni surume geciyoruz ve verileriniz de tasinacak; nasil "
+        "olacagini burada anlattik: ornek.com/gecis",
+    ),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mistakes:
         lines.append("mistakes:")
         lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes)
-    lines.append(f"speed: {speed(TYPICAL_REPLY):.0f} µs (CPU) per review of a {len(TYPICAL_REPLY)}-character reply")
+    for language, texts in TYPICAL_REPLIES.items():
+        lines.append(
+            f"speed: {speed(texts):.0f} µs (CPU) per judgement of a typical {language} reply, language detected"
+        )
     print("\n".join(lines))
     return 0 if ok else 1
 

@@ -2,26 +2,28 @@
 
 Pure: the patterns are compiled at import, a review reads nothing but its arguments.
 """
-# ruff: noqa: RUF001, RUF002  (Turkish letters and typographic quotes are the subject here)
+# ruff: noqa: RUF001, RUF002, RUF003  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, NamedTuple
 
 import msgspec
 
 from ledger.domain.review.exposure import exposures
-from ledger.domain.review.folding import en_lower, fold, mask, quoted_spans, tr_lower
+from ledger.domain.review.folding import ascii_fold, en_lower, fold, mask, quoted_spans, tr_lower
 from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
 from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
+from ledger.domain.review.prefilter import Unit, Words, tokens_of, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
+from ledger.domain.review.terse import terse_spans
 from ledger.domain.review.xlength import weighted_length
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.8"
+RULES_VERSION = "2026-12-06.11"
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -35,9 +37,16 @@ _SCARE_QUOTED = re.compile(
 # customer's own claim back at them with raised eyebrows.
 _SCARE_QUOTED_POSSESSIVE = re.compile(
     r"\byour\s+(?P<quoted>[\"“‘'][\w-]+(?:\s[\w-]+)?[\"”’'])"
-    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])",
+    r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])"
+    # A word of the customer's quoted back as what someone "was" ("the engineer was 'rude'"), or
+    # reported with the Turkish hearsay suffix ("'kaba'ymış"): the claim doubted with raised eyebrows.
+    r"|\b(?:was|is|were|being|so|very|supposedly|allegedly)\s+(?P<quoted3>[\"“‘'][\w-]+[\"”’'])"
+    r"|(?P<quoted4>['‘][\w-]+['’](?:ym[ıiuü]ş|[ıiuü]m[ıiuü]ş|ym[ıiuü]ş[sş][ıiuü]n)\w*)",
     re.IGNORECASE,
 )
+
+
+_HEARSAY_QUOTE = re.compile(r"'(?:y?m[iu]s|[iu]m[iu]s)")
 
 
 class Finding(msgspec.Struct, frozen=True):
@@ -59,6 +68,14 @@ class Review(msgspec.Struct, frozen=True):
     findings: list[Finding]
 
 
+class Judgement(msgspec.Struct, frozen=True):
+    """The review without X's weighted length: what the rules record on a reply."""
+
+    verdict: Literal["ok", "flagged"]
+    language: LanguageCode
+    findings: list[Finding]
+
+
 def review(
     text: str,
     *,
@@ -70,32 +87,67 @@ def review(
     allow: Sequence[str] = (),
 ) -> Review:
     """Review a reply before it is posted; `terms` and `allow` are the tenant's own words."""
-    lang: LanguageCode = detect(text) if language is None else _language(language)
+    found = judge(text, visibility=visibility, language=language, severity=severity, terms=terms, allow=allow)
+    weighted = weighted_length(text)
+    return Review(
+        verdict=found.verdict,
+        language=found.language,
+        weighted_length=weighted,
+        fits=weighted <= X_WEIGHTED_LIMIT if channel == "x" and visibility == "public" else True,
+        findings=found.findings,
+    )
+
+
+def judge(
+    text: str,
+    *,
+    visibility: str = "public",
+    language: str | None = None,
+    severity: str | None = None,
+    terms: Mapping[str, Sequence[str]] | None = None,
+    allow: Sequence[str] = (),
+) -> Judgement:
+    """The verdict and findings of `review`, without X's weighted length (which URLs make slow to
+    count, and which the rules check on their own)."""
+    quotes = quoted_spans(text)
+    cased = mask(en_lower(text), quotes)
+    folded = ascii_fold(cased)  # (the same for both languages: "I" folds to "i" through "ı" too)
+    tokens = tokens_of(folded)
+    lang: LanguageCode = detect(text, tokens) if language is None else _language(language)
+    if lang == "tr":
+        cased = mask(tr_lower(text), quotes)
     public = visibility == "public"
     book = RULEBOOKS[lang]
-    quotes = quoted_spans(text)
-    folded = mask(fold(text, lang), quotes)
-    cased = mask(tr_lower(text) if lang == "tr" else en_lower(text), quotes)
-    softened = bool(book.empathy.search(folded) or book.next_step.search(folded))
+    words = words_of(folded, tokens)
+    possible = book.scan.possible(words)
+    empathy = _any_match(book.scan.candidates(folded, possible & book.empathy_bits), folded, words)
+    next_step = _any_match(book.scan.candidates(folded, possible & book.next_step_bits), folded, words)
+    softened = empathy or next_step
 
-    found = _rule_findings(text, book, folded, cased, softened, public)
-    found += _shouting(text, mask(text, quotes), allow)
-    found += _scare_quotes(text)
+    candidates = book.scan.candidates(folded, possible & book.rule_bits)
+    found = _rule_findings(text, book, candidates, _Views(folded, cased, words), softened, public)
+    masked = mask(text, quotes)
+    found += _shouting(text, masked, allow, glad=empathy)
+    found += [_finding(text, "dismissive", s, e, _TERSE[lang, why]) for s, e, why in terse_spans(masked)]
+    if quotes or _HEARSAY_QUOTE.search(folded):  # (a scare quote is a quotation, or hearsay on a quoted word)
+        found += _scare_quotes(text)
     if public:
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
     problems = _without_allowed(_deduplicated(found), folded, lang, allow)
-    if not problems and not softened and book.reactive.search(folded):
+    if not problems and not softened and book.reactive.search(folded, words):
         problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
-    advice = _advice(text, folded, book, lang, public, severity)
-    weighted = weighted_length(text)
-    return Review(
-        verdict="flagged" if problems else "ok",
-        language=lang,
-        weighted_length=weighted,
-        fits=weighted <= X_WEIGHTED_LIMIT if channel == "x" and public else True,
-        findings=problems + advice,
-    )
+    advice = _advice(text, lang, public, severity, empathy=empathy, next_step=next_step)
+    return Judgement(verdict="flagged" if problems else "ok", language=lang, findings=problems + advice)
+
+
+class _Views(NamedTuple):
+    """The reply lower-cased (`cased`) and folded to ASCII (`folded`), quotations masked; `words` are
+    the folded words' keys (prefilter.py)."""
+
+    folded: str
+    cased: str
+    words: Words
 
 
 def _language(language: str) -> LanguageCode:
@@ -104,17 +156,24 @@ def _language(language: str) -> LanguageCode:
     return language  # type: ignore[return-value]
 
 
-def _rule_findings(text: str, book: Rulebook, folded: str, cased: str, softened: bool, public: bool) -> list[Finding]:
+def _any_match(units: Iterable[Unit[int]], view: str, words: Words) -> bool:
+    return any(next(unit.finditer(view, words), None) for unit in units)
+
+
+def _rule_findings(
+    text: str, book: Rulebook, candidates: Iterable[Unit[int]], views: _Views, softened: bool, public: bool
+) -> list[Finding]:
     found: list[Finding] = []
-    for rule in book.rules:
+    for unit in candidates:
+        rule = book.rules[unit.payload]
         if (rule.weak and softened) or (rule.kind == "private_data" and not public):
             continue
-        view = cased if rule.cased else folded
-        for match in rule.pattern.finditer(view):
+        view = views.cased if rule.cased else views.folded
+        for match in unit.finditer(view, views.words):
             start, end = _hit_span(match)
             if start == end or (rule.negatable and _negated(book, view, match.start(), end)):
                 continue
-            if rule.dm_ok and _sentence_moves_to_dm(book, folded, start, end):
+            if rule.dm_ok and _sentence_moves_to_dm(book, views, start, end):
                 continue
             found.append(_finding(text, rule.kind, start, end, rule.message))
     return found
@@ -134,11 +193,12 @@ def _negated(book: Rulebook, view: str, start: int, end: int) -> bool:
     return bool(book.negation.search(view[max(0, start - 30) : start]))
 
 
-def _sentence_moves_to_dm(book: Rulebook, folded: str, start: int, end: int) -> bool:
+def _sentence_moves_to_dm(book: Rulebook, views: _Views, start: int, end: int) -> bool:
+    folded = views.folded
     before = [m.end() for m in _SENTENCE_END.finditer(folded, 0, start)]
     after = _SENTENCE_END.search(folded, end)
-    sentence = folded[before[-1] if before else 0 : after.start() if after else len(folded)]
-    return bool(book.direct_message.search(sentence))
+    lo, hi = before[-1] if before else 0, after.start() if after else len(folded)
+    return book.direct_message.search(folded, views.words, lo, hi)
 
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:
@@ -146,6 +206,17 @@ def _finding(text: str, kind: str, start: int, end: int, message: str, level: st
     return Finding(kind, level, start, end, excerpt, message.format(excerpt=excerpt.strip()))  # type: ignore[arg-type]
 
 
+_TERSE = {
+    ("en", "stops"): "“{excerpt}”: a full stop after every word reads as exasperation.",
+    (
+        "en",
+        "echo",
+    ): "“{excerpt}” repeats a figure back at the customer to make it small; acknowledge what it cost them.",
+    ("tr", "stops"): "“{excerpt}”: her kelimeden sonra nokta bıkkınlık gibi okunur. (Reads as exasperation.)",
+    ("tr", "echo"): "“{excerpt}” bir sayıyı müşteriye küçümseyerek geri tekrarlıyor; ona neye mal olduğunu kabul edin. "
+    "(Echoes a figure back to make it small.)",
+}
+_WARM_EXCLAMATIONS = frozenset({"!!", "！！"})
 _SHOUTING = {
     "caps": "“{excerpt}” in capitals reads as shouting; write it in normal case.",
     "punctuation": "“{excerpt}”: repeated ! or ? reads as shouting or exasperation; one is enough.",
@@ -157,9 +228,14 @@ _EXPOSED = {
 }
 
 
-def _shouting(text: str, cased_masked: str, allow: Sequence[str]) -> list[Finding]:
+def _shouting(text: str, cased_masked: str, allow: Sequence[str], *, glad: bool) -> list[Finding]:
+    """Capitals and runs of `!`/`?`; a plain "!!" in a reply that acknowledges or thanks ("Good catch!!")
+    is warmth, not a raised voice."""
     allowed = frozenset(word.casefold() for word in allow)
-    return [_finding(text, "shouting", s, e, _SHOUTING[why]) for s, e, why in shouting_spans(cased_masked, allowed)]
+    spans = shouting_spans(cased_masked, allowed)
+    if glad:
+        spans = [(s, e, why) for s, e, why in spans if text[s:e] not in _WARM_EXCLAMATIONS]
+    return [_finding(text, "shouting", s, e, _SHOUTING[why]) for s, e, why in spans]
 
 
 def _scare_quotes(text: str) -> list[Finding]:
@@ -226,10 +302,12 @@ _ADVICE = {
 }
 
 
-def _advice(text: str, folded: str, book: Rulebook, lang: str, public: bool, severity: str | None) -> list[Finding]:
+def _advice(
+    text: str, lang: str, public: bool, severity: str | None, *, empathy: bool, next_step: bool
+) -> list[Finding]:
     advice: list[Finding] = []
-    if public and severity in SEVERE and not book.empathy.search(folded):
+    if public and severity in SEVERE and not empathy:
         advice.append(_finding(text, "no_empathy", 0, len(text), _ADVICE[lang, "no_empathy"], "advice"))
-    if not book.next_step.search(folded):
+    if not next_step:
         advice.append(_finding(text, "no_next_step", 0, len(text), _ADVICE[lang, "no_next_step"], "advice"))
     return advice

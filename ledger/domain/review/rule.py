@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal, NamedTuple
 
 Kind = Literal["aggressive", "blame", "dismissive", "defensive", "sarcasm", "shouting", "threat", "private_data"]
@@ -22,7 +21,8 @@ ADVICE_KINDS: tuple[AdviceKind, ...] = ("no_empathy", "no_next_step")
 
 
 class Rule(NamedTuple):
-    """A pattern over the folded view; the named group `hit`, when present, is the finding's span.
+    """What a rule's patterns find and why; in a pattern the named group `hit`, when present, is the
+    finding's span. The patterns live in the rulebook's PatternSet, indexed by their anchors.
 
     `weak` rules (a bare denial, "there is no outage") only count when the reply neither acknowledges
     the concern nor offers a next step; `negatable` rules do not count when negated ("not your fault");
@@ -31,26 +31,11 @@ class Rule(NamedTuple):
     """
 
     kind: Kind
-    pattern: re.Pattern[str]
     message: str
     weak: bool = False
     negatable: bool = False
     dm_ok: bool = False
     cased: bool = False
-
-
-def rule(
-    kind: Kind,
-    regex: str,
-    message: str,
-    *,
-    weak: bool = False,
-    negatable: bool = False,
-    dm_ok: bool = False,
-    cased: bool = False,
-) -> Rule:
-    """A rule with its pattern compiled once, at import."""
-    return Rule(kind, re.compile(regex), message, weak, negatable, dm_ok, cased)
 
 
 def words(*alternatives: str) -> str:

@@ -8,8 +8,8 @@ Read from the original text (case matters here), with quotations masked. `str.is
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-_WORD = re.compile(r"\w+(?:['’]\w+)?")
 _PUNCTUATION_RUN = re.compile(r"[!?！？]{2,}")
 
 # Capitalised by convention, not raised voices. Tenants add their brand names with `allow`.
@@ -23,6 +23,14 @@ ACRONYMS = frozenset(
     AB ABD İBB IBB BIM ŞOK A101 SIMS WHO UN UNICEF OECD IMF EFT HGS OGS TCDD İETT IETT MHRS ÖSYM OSYM YKS KPSS
     """.split()
 )
+# Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
+# capitals, and looking at every word of the reply was the costliest part of this module. Latin,
+# Latin-1, Latin Extended-A (İ, Ş, Ğ; its lower-case letters too, which only lets more words through
+# to the checks below), Greek, Cyrillic.
+_CAPS = "A-ZÀ-ÖØ-ÞĀ-žΑ-ΩА-Я"
+_CAPITAL_PAIR = re.compile(rf"[{_CAPS}]['’]?[{_CAPS}]")
+_WORD = re.compile(r"\w+(?:['’]\w+)?")
+
 SHORT_CAPS_TOLERATED = 1  # one short capitalised word ("NOT", "ÇOK") is emphasis; two or more is shouting
 
 
@@ -30,7 +38,7 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
     """(start, end, reason) for capitalised words and runs of `!`/`?`."""
     found: list[tuple[int, int, str]] = []
     short: list[tuple[int, int]] = []
-    for match in _WORD.finditer(cased_masked):
+    for match in _capitalised_words(cased_masked):
         word = match.group()
         # Promo codes and model names ("SORRY20", "A320") are not words said aloud.
         if not word.isupper() or any(c.isdigit() for c in word):
@@ -48,6 +56,21 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
         found.extend((start, end, "caps") for start, end in short)
     found.extend((*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked))
     return merge_adjacent(found, cased_masked)
+
+
+def _capitalised_words(text: str) -> Iterator[re.Match[str]]:
+    """The words (as `_WORD` reads them) that hold two capitals in a row, each once."""
+    end = 0
+    for pair in _CAPITAL_PAIR.finditer(text):
+        if pair.start() < end:
+            continue
+        start = pair.start()
+        while start > end and (text[start - 1].isalnum() or text[start - 1] in "_'’"):
+            start -= 1  # (back to where the word begins; an apostrophe there is not a word's)
+        word = _WORD.search(text, start)
+        if word:
+            end = word.end()
+            yield word
 
 
 def merge_adjacent(spans: list[tuple[int, int, str]], text: str) -> list[tuple[int, int, str]]:

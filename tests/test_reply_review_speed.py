@@ -1,0 +1,87 @@
+"""Reply review speed: the prefilter (ledger/domain/review/prefilter.py) never hides a match, and a
+typical reply is reviewed within its CPU budget. No database needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.review import judge
+from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
+from ledger.domain.review.lexicon import RULEBOOKS
+from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
+from ledger.domain.review.quality import DEFAULT_DATA, TYPICAL_REPLIES, load, speed
+
+EXAMPLES = load(DEFAULT_DATA)
+
+
+def _views(text: str, language: str) -> tuple[str, str]:
+    cased = mask(tr_lower(text) if language == "tr" else en_lower(text), quoted_spans(text))
+    return ascii_fold(cased), cased
+
+
+def _sets(language: str) -> dict[str, PatternSet[object]]:
+    book = RULEBOOKS[language]
+    return {
+        "scan": book.scan,  # type: ignore[dict-item]
+        "reactive": book.reactive,  # type: ignore[dict-item]
+        "direct_message": book.direct_message,  # type: ignore[dict-item]
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_the_prefilter_finds_every_match_a_full_scan_finds(language: str) -> None:
+    """Every pattern of every rulebook over every labelled reply (both languages' replies, so that
+    unfamiliar words are seen too): a match of a full scan is a match the prefilter yields."""
+    checked = 0
+    for example in EXAMPLES:
+        folded, cased = _views(example.text, language)
+        words = words_of(folded)
+        for name, patterns in _sets(language).items():
+            candidates = {id(unit) for unit in patterns.candidates(folded, patterns.possible(words))}
+            for unit in patterns.units:
+                payload = unit.payload
+                cased_rule = name == "scan" and payload >= 0 and RULEBOOKS[language].rules[payload].cased  # type: ignore
+                view = cased if cased_rule else folded
+                full = {m.span() for m in unit.pattern.finditer(view)}
+                if not full:
+                    continue
+                checked += 1
+                assert id(unit) in candidates, (name, unit.pattern.pattern, example.text)
+                found = {m.span() for m in unit.finditer(view, words)}
+                assert full <= found, (name, unit.pattern.pattern, example.text)
+    assert checked > 500
+
+
+def test_requirements_of_hand_made_patterns() -> None:
+    calm = requirement(r"\b(?:calm(?:s|ed)? down|chill out)\b")
+    assert calm.keys == frozenset({"cal", "chi"}) and calm.start == frozenset({"cal", "chi"})
+    suffix = requirement(r"\b\w+m[ae]l[iu]ydiniz\b")
+    assert suffix.keys is None and suffix.needles == frozenset({"maliydiniz", "meliydiniz", "maluydiniz", "meluydiniz"})
+    late = requirement(r"\b(?:you|u) (?:should|could)(?:'ve| have) (?:read|checked)\b")
+    assert late.start == frozenset({"you", "u"}) and late.keys is not None
+    emoji = requirement("[🙄🙃]")
+    assert emoji.needles == frozenset({"🙄", "🙃"})
+    assert alternatives(r"a|b(c|d)|[|]|\|e") == ["a", "b(c|d)", "[|]", r"\|e"]
+
+
+def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
+    patterns = PatternSet([(0, r"\bsorry you feel\b")])
+    (unit,) = patterns.units
+    assert unit.start == frozenset({"sor"})
+    view = "we're sorry you feel that way; unsorry you feel"
+    assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
+    assert patterns.possible(words_of("nothing here")) == 0
+
+
+# CPU per judgement: the target is 60 µs (docs/reply-review.md); the test allows for a machine
+# shared with other work (measured at 1.5-2 times the quiet figure here) and fails on a regression
+# to the ~0.5 ms every pattern over every reply cost.
+BUDGET_US = 150
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_a_typical_reply_is_judged_within_budget(language: str) -> None:
+    texts = TYPICAL_REPLIES[language]
+    assert all(120 <= len(t) <= 200 for t in texts)
+    assert all(judge(t).verdict == "ok" and judge(t).language == language for t in texts)
+    assert speed(texts, repeat=20) < BUDGET_US
