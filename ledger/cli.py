@@ -217,7 +217,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     configure(settings.log_format, "warning")
 
     async def run(pool: asyncpg.Pool) -> tuple[dict[str, int], Progress]:
-        projections = registry(PolicyStore(pool))
+        projections = registry(PolicyStore(pool), settings.snapshot_every)
         names = [args.name] if args.name else list(projections)
         unknown = [n for n in names if n not in projections]
         if unknown:

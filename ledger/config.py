@@ -69,6 +69,8 @@ class Settings:
     what_if_max_incidents: int = 200_000
     # The per-process fold cache's bound (projections.fold_cache), in MB as its entries are estimated.
     fold_cache_mb: int = 64
+    # An incident's folds are stored (projections.snapshots) at every this many versions.
+    snapshot_every: int = 500
     # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, /metrics is off (404).
     metrics_token: str | None = None
     # The database-derived series are computed at most this often per process, whatever the scrape rate.
@@ -123,6 +125,7 @@ class Settings:
                 k.strip() for k in os.environ.get("LEDGER_SIGNING_PREVIOUS_KEYS", "").split(",") if k.strip()
             ),
             fold_cache_mb=_int("LEDGER_FOLD_CACHE_MB", 64),
+            snapshot_every=_int("LEDGER_SNAPSHOT_EVERY", 500),
             web_session_minutes=_int("LEDGER_WEB_SESSION_MINUTES", 720),
             what_if_max_incidents=_int("LEDGER_WHAT_IF_MAX_INCIDENTS", 200_000),
         )

@@ -3,8 +3,9 @@
 projection runner (projections.runner). One instance per app, made in its lifespan.
 
 Per (tenant, incident) it holds up to three folds of the incident's stream, each at its own
-version: the decider's state (`Incident`), the SLA and coverage folds with the SLA render's replay
-(`Folded`), and the public statements (`Statements`). Every user relies on these, and keeps them:
+version: the decider's state (`Incident`), the view fold (`Folded`: the SLA and coverage folds
+with the SLA render's replay, the decider's state and the count of public statements), and the
+latest public statements (`Statements`). Every user relies on these, and keeps them:
 
 1. A fold at version v is the fold of the incident's events 1..v. Only folds of committed events
    are held: read from the events table, made by an append that committed, or learned from
@@ -14,8 +15,8 @@ version: the decider's state (`Incident`), the SLA and coverage folds with the S
    events after v, never recomputed.
 3. A later fold is never replaced by an earlier one (a slower reader or writer may come back
    with one); each part is kept or replaced on its own.
-4. A read always asks the events table for the events after the version it holds (the lowest of
-   the parts it needs), so it shows every write committed before it, whichever process made it.
+4. A read always asks the events table for the events after the version of the view it holds,
+   so it shows every write committed before it, whichever process made it.
 5. The write side trusts a held state only conditionally: its append is conditional on the
    state's version, so a state that is behind costs a conflict (which answers the events
    missed), and a refusal decided on a held state is decided again on the stored stream.
@@ -49,9 +50,12 @@ STATEMENT_BYTES = 550  # a public statement but for its text
 
 @dataclass(frozen=True)
 class Statements:
-    """The incident's public statements (projections.provenance) up to `version`."""
+    """The incident's latest public statements (projections.provenance) up to `version`: the
+    few an incident carries (ledger.service.incident_reads.LATEST_STATEMENTS), oldest first, of
+    `count` in all."""
 
     version: int
+    count: int
     items: tuple[StatementOut, ...]
 
 
@@ -71,11 +75,9 @@ class IncidentFolds:
     view: Folded | None = None
     statements: Statements | None = None
 
-    def upto(self, *, statements: bool = True) -> int:
-        """The version up to which every part a read needs is held (0: one is not held): the
-        read asks the table for the events after it."""
-        parts = (self.state, self.view, self.statements) if statements else (self.state, self.view)
-        return min(part.version if part is not None else 0 for part in parts)
+    def upto(self) -> int:
+        """The version up to which both parts a single read needs are held (0: one is not)."""
+        return min(part.version if part is not None else 0 for part in (self.view, self.statements))
 
     def weight(self) -> int:
         """Bytes, estimated (see the constants above)."""
@@ -83,7 +85,7 @@ class IncidentFolds:
         if self.state is not None:
             weight += STATE_BYTES
         if self.view is not None:
-            weight += VIEW_BYTES + VIEW_BYTES_PER_EVENT * self.view.version
+            weight += STATE_BYTES + VIEW_BYTES + VIEW_BYTES_PER_EVENT * self.view.version
         if self.statements is not None:
             weight += sum(STATEMENT_BYTES + len(s.text) for s in self.statements.items)
         return weight

@@ -7,6 +7,7 @@ incremental model and a rebuild are identical; queries age it from there.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from ledger.domain.plan import Policy, escalation_thresholds
 from ledger.domain.rules import Incident, escalation_due, evolve
 from projections import coverage as cov
 from projections import sla as slas
+from projections.provenance import is_public_statement
 from schemas.blocks import CoverageBlock, Milestone, SlaBlock
 from schemas.events import Detected, Happened
 
@@ -102,8 +104,10 @@ def _milestone(m: Milestone | None) -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Folded:
-    """An incident's stream folded up to `version`: all its view row and its spans are made of.
-    Events never change, so a fold of a stream's first events stays the fold of those events."""
+    """An incident's stream folded up to `version`: all its view row, its spans, the decider's
+    state and its count of public statements are made of. Events never change, so a fold of a
+    stream's first events stays the fold of those events. What a stored snapshot holds
+    (projections.snapshots), but for the replay."""
 
     incident_id: Any
     version: int
@@ -111,10 +115,20 @@ class Folded:
     as_of: datetime
     sla: slas.SlaState
     coverage: cov.CoverageState
+    incident: Incident  # the decider's state: also its reach and the escalations suggested
+    statements: int  # the public statements among the events
+    recorded_upto: datetime  # the latest recorded_at among the events
     # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
     sla_replay: slas.Replay | None = None
-    # The decider's state of the incident: its reach and the escalations suggested.
-    incident: Incident | None = None
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The folds of a stream besides its SLA and coverage: the decider's state and the rest."""
+
+    incident: Incident
+    statements: int
+    recorded_upto: datetime
 
 
 class Stream:
@@ -127,7 +141,7 @@ class Stream:
         self.base = base
         self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
-        self._incident: Incident | None = None
+        self._head: _Head | None = None
         self.sla_replay: slas.Replay | None = base.sla_replay if base is not None else None
 
     @property
@@ -167,16 +181,28 @@ class Stream:
 
     @property
     def incident(self) -> Incident:
-        if self._incident is None:
-            state = self.base.incident if self.base is not None else None
-            assert state is not None or self.base is None, "a fold to extend holds the incident's state"
+        return self._folded_head().incident
+
+    @property
+    def statements(self) -> int:
+        return self._folded_head().statements
+
+    def _folded_head(self) -> _Head:
+        if self._head is None:
+            base = self.base
+            state = base.incident if base is not None else None
+            statements = base.statements if base is not None else 0
+            recorded = base.recorded_upto if base is not None else self.events[0].recorded_at
             for event in self.events:
                 state = evolve(state, event)
+                statements += is_public_statement(event.data)
+                recorded = max(recorded, event.recorded_at)
             assert state is not None
-            self._incident = state
-        return self._incident
+            self._head = _Head(state, statements, recorded)
+        return self._head
 
     def folded(self) -> Folded:
+        head = self._folded_head()
         return Folded(
             self.incident_id,
             self.version,
@@ -184,9 +210,30 @@ class Stream:
             self.as_of,
             self.sla,
             self.coverage,
+            head.incident,
+            head.statements,
+            head.recorded_upto,
             self.sla_replay,
-            self.incident,
         )
+
+    def marks(self, every: int) -> list[Folded]:
+        """The folds at each multiple of `every` after the base's version, up to this stream's:
+        folded once, a part at a time, this stream's own folds resuming from the last of them."""
+        start = self.base.version if self.base is not None else 0
+        marks = range((start // every + 1) * every, self.version + 1, every)
+        if not marks:
+            return []
+        folds, base, i = [], self.base, 0
+        for mark in marks:
+            j = bisect.bisect_right(self.events, mark, key=lambda e: e.version or 0)
+            base = Stream(self.events[i:j], base).folded()
+            folds.append(base)
+            i = j
+        rest = Stream(self.events[i:], base)
+        self._sla = self._sla or rest.sla
+        self._coverage = self._coverage or rest.coverage
+        self._head = self._head or rest._folded_head()
+        return folds
 
 
 def _stream(events: Stream | Sequence[Happened]) -> Stream:

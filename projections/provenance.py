@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.api import StatementOut
-from schemas.events import Event, Replied, Visibility
+from schemas.events import Event, EventData, Replied, Visibility
+
+
+def is_public_statement(data: EventData) -> bool:
+    """A public reply: what an incident's statements are (the count a fold keeps of them too)."""
+    return isinstance(data, Replied) and data.visibility == Visibility.PUBLIC
 
 
 def public_statements(events: Iterable[Event]) -> list[StatementOut]:
@@ -27,5 +32,5 @@ def public_statements(events: Iterable[Event]) -> list[StatementOut]:
             recorded_by=e.recorded_by,
         )
         for e in events
-        if isinstance(e.data, Replied) and e.data.visibility == Visibility.PUBLIC
+        if isinstance(e.data, Replied) and is_public_statement(e.data)
     ]

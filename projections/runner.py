@@ -18,6 +18,7 @@ import msgspec
 
 from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row, streams_after
 from ledger.store.policies import PolicyStore
+from projections import snapshots
 from projections.fold_cache import FoldCache
 from projections.incident_view import Folded, Stream, ViewRow, assignee_spans, stored_row
 from projections.reports import (
@@ -28,6 +29,7 @@ from projections.reports import (
     DELETE_REPORT_ROWS_OF,
     SLA_ROWS_OF,
 )
+from projections.snapshots import IncidentSnapshots
 
 BATCH = 500
 # The runner shares the event loop with requests: it lets them run every so many streams
@@ -128,16 +130,21 @@ class Projection(Protocol):
 
 
 async def _touched_streams(
-    conn: asyncpg.Connection, tenant: str, batch: Sequence[asyncpg.Record], folds: FoldCache | None
+    conn: asyncpg.Connection,
+    tenant: str,
+    batch: Sequence[asyncpg.Record],
+    folds: FoldCache | None,
+    every: int | None,
 ) -> list[Stream]:
     """The streams of the incidents a batch (EVENTS_AFTER) touched, read in one query: the events
-    after the view fold `folds` holds of each, or the whole stream (with no `folds`, always)."""
+    after the fold each resumes from (projections.snapshots.bases), or the whole stream."""
     touched = list(dict.fromkeys(r["incident_id"] for r in batch if r["incident_id"] is not None))
     if not touched:
         return []
-    bases = [_view_held(folds, tenant, incident_id) for incident_id in touched]
+    held = {incident_id: _view_held(folds, tenant, incident_id) for incident_id in touched}
+    bases = await snapshots.bases(conn, tenant, held, every)
     after: dict[Any, list[StreamEvent]] = {}
-    upto = [base.version if base is not None else 0 for base in bases]
+    upto = [base.version if (base := bases[incident_id]) is not None else 0 for incident_id in touched]
     for n, row in enumerate(await conn.fetch(STREAMS_AFTER, tenant, touched, upto), start=1):
         if n % (YIELD_EVERY * 10) == 0:
             await asyncio.sleep(0)
@@ -145,14 +152,19 @@ async def _touched_streams(
         after.setdefault(event.incident_id, []).append(event)
     return [
         Stream(after.get(incident_id, []), base)
-        for incident_id, base in zip(touched, bases, strict=True)
-        if base is not None or incident_id in after
+        for incident_id in touched
+        if (base := bases[incident_id]) is not None or incident_id in after
     ]
 
 
 def _view_held(folds: FoldCache | None, tenant: str, incident_id: Any) -> Folded | None:
     held = folds.get(tenant, incident_id) if folds is not None else None
     return held.view if held is not None else None
+
+
+def _snapshot_every(projections: Iterable[Projection]) -> int | None:
+    """The snapshot interval, if snapshots are among the projections applied."""
+    return next((p.every for p in projections if isinstance(p, snapshots.IncidentSnapshots)), None)
 
 
 def _remember_folds(folds: FoldCache | None, tenant: str, streams: Sequence[Stream]) -> None:
@@ -261,8 +273,8 @@ def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return columns
 
 
-def registry(policies: PolicyStore) -> dict[str, Projection]:
-    projections: list[Projection] = [IncidentViews(policies), AssigneeSpans()]
+def registry(policies: PolicyStore, snapshot_every: int = snapshots.DEFAULT_EVERY) -> dict[str, Projection]:
+    projections: list[Projection] = [IncidentViews(policies), AssigneeSpans(), IncidentSnapshots(snapshot_every)]
     return {p.name: p for p in projections}
 
 
@@ -280,7 +292,7 @@ async def advance(
         rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
         if not rows:
             return position
-        streams = await _touched_streams(conn, tenant, rows, folds)
+        streams = await _touched_streams(conn, tenant, rows, folds, _snapshot_every(projections))
         for projection in projections:
             await projection.apply(conn, tenant, streams)
         _remember_folds(folds, tenant, streams)
@@ -319,9 +331,10 @@ async def catch_up(
                 rows = await conn.fetch(EVENTS_AFTER, tenant, position, BATCH)
                 if not rows:
                     return applied
-                streams = await _touched_streams(conn, tenant, rows, folds)
-                for r in locked:
-                    await by_name[r["projection"]].apply(conn, tenant, streams)
+                applying = [by_name[r["projection"]] for r in locked]
+                streams = await _touched_streams(conn, tenant, rows, folds, _snapshot_every(applying))
+                for projection in applying:
+                    await projection.apply(conn, tenant, streams)
                 _remember_folds(folds, tenant, streams)
                 await conn.execute(SAVE_CHECKPOINTS, tenant, [r["projection"] for r in locked], rows[-1]["position"])
                 applied += len(rows)

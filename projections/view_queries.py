@@ -80,13 +80,13 @@ _LIST_FILTERS = f"""
  LIMIT $10
 """
 LIST_INCIDENTS = f"""
-SELECT i.id, i.created_position FROM incidents i
+SELECT i.id, i.created_position, i.version FROM incidents i
   LEFT JOIN incident_views v ON v.tenant_id = i.tenant_id AND v.incident_id = i.id
  WHERE i.tenant_id = $1{_LIST_FILTERS}"""
 # With ?min_reach= ($12): from the views with that much peak reach (incident_views_reach), so a
 # list of the few incidents that went far does not walk every incident of the tenant.
 LIST_INCIDENTS_BY_REACH = f"""
-SELECT i.id, i.created_position FROM incident_views v
+SELECT i.id, i.created_position, i.version FROM incident_views v
   JOIN incidents i ON i.tenant_id = v.tenant_id AND i.id = v.incident_id
  WHERE v.tenant_id = $1 AND v.peak_reach >= $12{_LIST_FILTERS}"""
 
@@ -115,7 +115,7 @@ class ListFilter:
 async def list_page(
     pool: asyncpg.Pool, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
 ) -> list[asyncpg.Record]:
-    """The ids and `created_position`s of a list page, newest first (views as of `now`)."""
+    """The ids, `created_position`s and versions of a list page, newest first (views as of `now`)."""
     args = (
         tenant,
         flt.status,

@@ -203,12 +203,22 @@ class IncidentOut(msgspec.Struct, kw_only=True):
     reach: ReachBlock
     sla: SlaBlock | None = None
     coverage: CoverageBlock | None = None
-    # GET /v1/incidents/{id} only (also with as_of): what had been said publicly, in recorded order.
+    # GET /v1/incidents/{id} only (also with as_of): the latest 20 public statements (all of them:
+    # GET /v1/incidents/{id}/statements), in recorded order, and how many there are in all.
     statements: list[StatementOut] | None = None
+    statements_count: int | None = None
 
 
 class EventPage(msgspec.Struct, kw_only=True):
     items: list[EventOut]
+    next: int | None
+
+
+class StatementPage(msgspec.Struct, kw_only=True):
+    """A page of an incident's public statements; `next`: the `after` of the next page (the last
+    version here), null when this page is the last."""
+
+    items: list[StatementOut]
     next: int | None
 
 

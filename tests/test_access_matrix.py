@@ -97,6 +97,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/incidents"): Case("read", 200),
     ("GET", "/v1/incidents/{incident_id}"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/events"): Case("read", 200, _incident, owned=True),
+    ("GET", "/v1/incidents/{incident_id}/statements"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/sla"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/coverage"): Case("read", 200, _incident, owned=True),
     ("GET", "/v1/incidents/{incident_id}/review"): Case("read", 200, _incident, owned=True),

@@ -41,13 +41,15 @@ def _state(incident_id: uuid.UUID, version: int) -> Incident:
 
 def _view(incident_id: uuid.UUID, version: int) -> Folded:
     first = Detected(title="t", severity=Severity.SEV2, channel=Channel.X)
-    return Folded(incident_id, version, first, clock.now(), sla.INITIAL, coverage.INITIAL)
+    now = clock.now()
+    return Folded(incident_id, version, first, now, sla.INITIAL, coverage.INITIAL, _state(incident_id, version), 0, now)
 
 
 def _statements(version: int, *texts: str) -> Statements:
     now = clock.now()
     return Statements(
         version,
+        len(texts),
         tuple(_statement(n, text, now) for n, text in enumerate(texts, start=1)),
     )
 
@@ -66,13 +68,12 @@ def test_each_part_is_kept_only_over_an_earlier_fold() -> None:
     folds.keep("t", a, state=_state(a, 2), view=_view(a, 4))  # (a slower writer's state; a newer view)
     held = folds.get("t", a)
     assert held is not None and (held.state.version, held.view.version) == (3, 4)  # type: ignore[union-attr]
-    assert held.upto() == 0  # (no statements: a read reads the whole stream)
-    assert held.upto(statements=False) == 3
+    assert held.upto() == 0  # (no statements: a read asks the table for its latest ones)
     folds.keep("t", a, statements=_statements(5, "hi"))
-    assert folds.get("t", a).upto() == 3  # type: ignore[union-attr]
+    assert folds.get("t", a).upto() == 4  # type: ignore[union-attr]
     folds.drop_state("t", a)  # (the write side missed events: the other folds stay)
     held = folds.get("t", a)
-    assert held is not None and held.state is None and held.view is not None and held.upto() == 0
+    assert held is not None and held.state is None and held.view is not None and held.upto() == 4
     assert folds.get("u", a) is None  # (another tenant's)
 
 
@@ -122,7 +123,7 @@ async def test_the_write_side_the_reads_and_the_runner_share_one_cache(pool):
     assert written is not None and written.state is done.incident and written.view is None
 
     first = await reader.read(t.name, iid, clock.now())
-    assert first.incident is done.incident  # the state the write left, not folded again
+    assert first.incident == done.incident  # (the view fold, the state in it, folded from the table)
     held = folds.peek(t.name, iid)
     assert held is not None and held.view is not None and held.view.version == 2 and held.upto() == 2
 
@@ -144,7 +145,9 @@ async def test_the_write_side_the_reads_and_the_runner_share_one_cache(pool):
     reader.store.read_stream = counting  # type: ignore[method-assign]
     second = await reader.read(t.name, iid, clock.now())
     fresh = await IncidentReader(EventStore(pool), policies, projections).read(t.name, iid, clock.now())
-    assert reads == [2] and second.blocks == fresh.blocks and second.incident == fresh.incident
+    # Only what came after the runner's fold (and no statement since: no statement read either).
+    assert reads == [3] and second.blocks == fresh.blocks and second.incident == fresh.incident
+    assert second.statements == fresh.statements and second.statements_count == fresh.statements_count == 1
     assert folds.peek(t.name, iid).view is not runners.view  # type: ignore[union-attr]  # (extended, kept)
 
     other = Shell(EventStore(pool), policies, clock.now, folds)  # (another shell of this process)

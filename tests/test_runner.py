@@ -66,7 +66,7 @@ async def test_a_first_run_creates_the_checkpoints_and_brings_every_projection_t
     applied = await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
     head = await pool.fetchval("SELECT head_position FROM tenants WHERE id = $1", tenant)
     assert applied == head == 9
-    assert await _checkpoints(pool, tenant) == {"incident_views": 9, "assignee_spans": 9}
+    assert await _checkpoints(pool, tenant) == {"incident_views": 9, "assignee_spans": 9, "incident_snapshots": 9}
     views, spans = await _rows(pool, tenant)
     assert len(views) == 3 and len(spans) == 6
     assert await catch_up(pool, projections, tenant, wait=False, folds=FOLDS) == 0  # nothing left to do
@@ -82,7 +82,7 @@ async def test_projections_at_different_positions_are_caught_up_together_and_mat
         "UPDATE projection_checkpoints SET position = 0 WHERE tenant_id = $1 AND projection = 'assignee_spans'", tenant
     )
     await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
-    assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
+    assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12, "incident_snapshots": 12}
     incremental = await _rows(pool, tenant)
     assert len(incremental[1]) == 8
     await rebuild_together(pool, projections, tenant)
@@ -103,9 +103,13 @@ async def test_the_background_run_leaves_out_a_projection_another_process_is_on(
             )
             applied = await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
             assert applied == 1
-            assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 4}
+            assert await _checkpoints(pool, tenant) == {
+                "incident_views": 5,
+                "assignee_spans": 4,
+                "incident_snapshots": 5,
+            }
     await catch_up(pool, projections, tenant, wait=False, folds=FOLDS)
-    assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 5}
+    assert await _checkpoints(pool, tenant) == {"incident_views": 5, "assignee_spans": 5, "incident_snapshots": 5}
 
 
 async def test_the_background_loop_catches_up_each_interval_without_being_asked(pool):
@@ -115,7 +119,11 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
 
     async def reaches(position: int) -> bool:
         for _ in range(500):  # (10 s at most)
-            if await _checkpoints(pool, tenant) == {"incident_views": position, "assignee_spans": position}:
+            if await _checkpoints(pool, tenant) == {
+                "incident_views": position,
+                "assignee_spans": position,
+                "incident_snapshots": position,
+            }:
                 return True
             await asyncio.sleep(0.02)
         return False
@@ -126,7 +134,11 @@ async def test_the_background_loop_catches_up_each_interval_without_being_asked(
         assert await reaches(head)
         await _tenant_more(pool, tenant)
         await asyncio.sleep(0.5)
-        assert await _checkpoints(pool, tenant) == {"incident_views": head, "assignee_spans": head}
+        assert await _checkpoints(pool, tenant) == {
+            "incident_views": head,
+            "assignee_spans": head,
+            "incident_snapshots": head,
+        }
     finally:
         slow.cancel()
     # A short one applies the new event on its next run.
@@ -152,7 +164,7 @@ async def test_more_events_than_a_batch_are_applied_in_several_transactions(pool
     monkeypatch.setattr(runner, "BATCH", 4)
     projections = list(registry(PolicyStore(pool)).values())
     assert await catch_up(pool, projections, tenant, wait=True, folds=FOLDS) == 20
-    assert await _checkpoints(pool, tenant) == {"incident_views": 20, "assignee_spans": 20}
+    assert await _checkpoints(pool, tenant) == {"incident_views": 20, "assignee_spans": 20, "incident_snapshots": 20}
     views, spans = await _rows(pool, tenant)
     assert [v[1] for v in views] == [4] * 5  # every view folded to its stream's last version
     assert len(spans) == 15
@@ -329,7 +341,7 @@ async def test_a_rebuild_that_fails_halfway_raises_and_leaves_the_rows_as_they_w
     finally:
         await small.close()
     assert await _full_rows(pool, tenant) == before
-    assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12}
+    assert await _checkpoints(pool, tenant) == {"incident_views": 12, "assignee_spans": 12, "incident_snapshots": 12}
 
 
 async def test_a_preloaded_tenant_answers_every_version_up_to_its_newest_without_asking(pool):

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # rarely, and looked up by key hash before the tenant is known. rate_windows is distributed by
 # key_hash and only ever touched together with the key (see deploy/README.md).
 DISTRIBUTED = (
-    "events incidents incident_views sla_report_rows coverage_report_rows assignee_spans assignee_load sla_notices "
+    "events incidents incident_views incident_snapshots sla_report_rows coverage_report_rows assignee_spans "
+    "assignee_load sla_notices "
     "idempotency_keys policies "
     "projection_checkpoints "
     "webhook_subscriptions webhook_deliveries audit_checkpoints web_sessions tenants"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -45,7 +46,6 @@ from schemas.events import (
     Channel,
     Detected,
     EscalationSuggested,
-    Event,
     EventData,
     Happened,
     Metric,
@@ -63,6 +63,7 @@ from schemas.events import (
     SlaNotice,
     Unassigned,
     Visibility,
+    type_of,
 )
 
 MAX_FUTURE = timedelta(seconds=60)
@@ -258,7 +259,7 @@ def decide(cmd: Command, state: Incident | None, now: datetime) -> list[NewEvent
 
 
 def evolve(state: Incident | None, event: Happened) -> Incident:
-    """The incident after `event`."""
+    """The incident after `event` (of which it reads the stream, the version, when and what)."""
     data = event.data
     at = event.occurred_at
     version = event.version or 0
@@ -279,7 +280,7 @@ def evolve(state: Incident | None, event: Happened) -> Incident:
                 reach=reached(NO_REACH, data.reach, at, signal=False),
             )
         case _, None:
-            raise ValueError(f"stream does not start with a detection: {event.type}")
+            raise ValueError(f"stream does not start with a detection: {type_of(data)}")
         case PolicyChanged(), _:
             raise ValueError("policy_changed does not belong to an incident stream")
     assert state is not None
@@ -316,7 +317,7 @@ def evolve(state: Incident | None, event: Happened) -> Incident:
     return msgspec.structs.replace(state, **change)
 
 
-def fold(events: list[Event]) -> Incident | None:
+def fold(events: Iterable[Happened]) -> Incident | None:
     """The incident after all of `events` (None for an empty stream)."""
     state: Incident | None = None
     for event in events:

@@ -29,6 +29,7 @@ from ledger.http.auth import authorize
 from ledger.http.edge import wrap
 from ledger.http.feed import read_feed
 from ledger.http.health import healthz, readyz
+from ledger.http.incident_pages import IncidentPagesController
 from ledger.http.incidents import IncidentController
 from ledger.http.policy import policy_history, policy_what_if, read_policy, replace_policy
 from ledger.http.problems import problem
@@ -202,6 +203,7 @@ def create_app(
 
 ROUTES = [
     IncidentController,
+    IncidentPagesController,
     read_review,
     read_feed,
     stream_events,
@@ -254,7 +256,7 @@ async def _open(
     state.store = store
     state.policies = policies
     state.access = Access(state.pool, settings.rate_limit_per_minute)
-    state.projections = registry(policies)
+    state.projections = registry(policies, settings.snapshot_every)
     state.clock = clock
     # The process's one fold cache: the shell, the incident reads and the runner share it.
     state.folds = FoldCache(settings.fold_cache_mb * 2**20)

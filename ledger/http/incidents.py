@@ -20,7 +20,6 @@ from ledger.http.problems import problem
 from ledger.http.views import etag, incident_out
 from ledger.service.command_runner import Deduplicated, Done, Shell
 from ledger.service.incident_reads import IncidentReader, ListFilter
-from ledger.store.events import EventStore
 from ledger.store.keys import Principal
 from projections.renders import event_out
 from schemas.api import (
@@ -28,7 +27,6 @@ from schemas.api import (
     AssignBody,
     DetectBody,
     EventOut,
-    EventPage,
     IncidentOut,
     IncidentPage,
     NoteBody,
@@ -150,7 +148,11 @@ class IncidentController(Controller):
             read = await queries.read_as_of(tenant, incident_id, as_of)
         else:
             read = await queries.read(tenant, incident_id, clock())
-        out = msgspec.structs.replace(incident_out(read.incident, read.blocks), statements=read.statements)
+        out = msgspec.structs.replace(
+            incident_out(read.incident, read.blocks),
+            statements=read.statements,
+            statements_count=read.statements_count,
+        )
         return Response(out, headers={"ETag": etag(read.incident.version)})
 
     @get("/{incident_id:uuid}/sla", opt=READ, responses=ERRORS_READ, summary="The incident's SLA block")
@@ -177,23 +179,6 @@ class IncidentController(Controller):
         incident_id: FromPath[uuid.UUID],
     ) -> CoverageBlock:
         return (await queries.read(principal_of(request).tenant, incident_id, clock())).blocks.coverage
-
-    @get("/{incident_id:uuid}/events", opt=READ, responses=ERRORS_READ, summary="The incident's history")
-    async def history(
-        self,
-        request: Request[Any, Any, Any],
-        store: NamedDependency[EventStore],
-        queries: NamedDependency[IncidentReader],
-        incident_id: FromPath[uuid.UUID],
-        after: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 1000,
-    ) -> EventPage:
-        tenant = principal_of(request).tenant
-        events = await store.read_stream(tenant, incident_id, after, limit)
-        if not events:
-            await queries.require(tenant, incident_id)  # 404 for an unknown incident, [] past its end
-        more = len(events) == limit
-        return EventPage(items=[event_out(e) for e in events], next=events[-1].version if more else None)
 
     # The actions: each appends one event and answers it (201, ETag = the new version).
 

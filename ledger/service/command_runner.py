@@ -27,7 +27,7 @@ from ledger.domain.errors import (
     VersionConflict,
 )
 from ledger.domain.plan import Policy
-from ledger.domain.rules import Incident, decide, decide_policy, evolve, fold, merge_or_detect
+from ledger.domain.rules import Incident, decide, decide_policy, evolve, merge_or_detect
 from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
@@ -36,6 +36,7 @@ from ledger.store.idempotency import Idempotency, Replayed, remember_answer
 from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
 from projections.fold_cache import FoldCache
+from projections.snapshots import stored_state
 from schemas.events import Event, EventData, NewEvent
 
 if TYPE_CHECKING:
@@ -258,10 +259,11 @@ class Shell:
         return held.state if held is not None else None
 
     async def _stored_state(self, tenant: str, cmd: Command) -> Incident | None:
-        """The incident folded from its stored stream; NotFound without one (but for a detection)."""
+        """The incident folded from its stored stream (from its latest snapshot on); NotFound
+        without one (but for a detection)."""
         if isinstance(cmd, Detect):
             return None
-        state = fold(await self.store.read_stream(tenant, cmd.incident_id))
+        state = await stored_state(self.store, tenant, cmd.incident_id)
         if state is None:
             raise NotFound(f"incident {cmd.incident_id} not found")
         return state
@@ -309,9 +311,7 @@ class Shell:
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
         events = await self.store.read_positions(tenant, earlier.first_position, earlier.last_position)
         assert earlier.incident_id is not None and events
-        last_version = events[-1].version or 0
-        history = await self.store.read_stream(tenant, earlier.incident_id, 0, last_version)
-        incident = fold(history)
+        incident = await stored_state(self.store, tenant, earlier.incident_id, upto=events[-1].version or 0)
         assert incident is not None
         return Done(events, incident, earlier.status_code, replayed=True)
 

@@ -1,39 +1,49 @@
 """Reading incidents: one by folding its events (always current), lists from the stream table and views.
 
-A read extends the folds the process's fold cache holds of the incident (projections.fold_cache:
-left by an earlier read, by the runner, or by the write side) with the events after them: only
-those are read from the table and folded, and the SLA render resumes. Events never change, so
-the read is exactly the read of the whole stream, at a cost that follows what was appended
-since, not the incident's length."""
+A read resumes from the view fold the process's fold cache holds of the incident (left by an
+earlier read, by the runner, or by the write side), else from the incident's latest stored
+snapshot (projections.snapshots), and folds only the events after it, a page at a time; the SLA
+render resumes too. Events never change, so the read is exactly the read of the whole stream, at
+a cost that follows what was appended since, not the incident's length. A read as of a past
+instant resumes from the latest snapshot whose events were all recorded by then.
+
+An incident carries its latest few public statements and their count; all of them are paged by
+`statements`."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ledger.domain.errors import NotFound
 from ledger.domain.plan import Policy
-from ledger.domain.rules import Incident, evolve, fold
+from ledger.domain.rules import Incident, fold
 from ledger.store.events import EventStore, event_from_row
-from ledger.store.incidents import events_after_held, incident_exists
+from ledger.store.incidents import events_after_held, incident_exists, latest_statements, statements_after
 from ledger.store.policies import PolicyStore
-from projections.fold_cache import FoldCache, IncidentFolds, Statements
-from projections.incident_view import Blocks, Stream, blocks, stream_blocks
+from projections import snapshots
+from projections.fold_cache import FoldCache, Statements
+from projections.incident_view import Blocks, Folded, Stream, blocks, stream_blocks
 from projections.provenance import public_statements
 from projections.runner import Projection, catch_up_all
 from projections.view_queries import ListFilter, list_page
 from schemas.api import StatementOut
 from schemas.events import Detected, Event
 
+# The public statements an incident carries (the latest; all of them: GET .../statements).
+LATEST_STATEMENTS = 20
+_FOREVER = datetime.max.replace(tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class IncidentRead:
     incident: Incident
     blocks: Blocks
-    statements: list[StatementOut] | None = None  # single reads only: the public replies' provenance
+    # Single reads only: the latest public replies' provenance, and how many there are.
+    statements: list[StatementOut] | None = None
+    statements_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,53 +88,75 @@ class IncidentReader:
 
     async def read(self, tenant: str, incident_id: uuid.UUID, now: datetime) -> IncidentRead:
         """The incident with its SLA and coverage at `now`, folded from its events (read-your-writes):
-        those after the folds held of it, or all of them."""
+        those after the view fold held of it, or after its latest snapshot, or all of them."""
         held = self.folds.get(tenant, incident_id)
-        after = held.upto() if held is not None else 0
-        if after == 0:
-            events = await self.history(tenant, incident_id)
-        else:
-            events = await self.store.read_stream(tenant, incident_id, after=after)
-        return await self._extend(tenant, held, after, events, now)
-
-    async def _extend(
-        self,
-        tenant: str,
-        held: IncidentFolds | None,
-        after: int,
-        events: Sequence[Event],
-        now: datetime,
-        *,
-        with_statements: bool = True,
-    ) -> IncidentRead:
-        """The read at `now` of an incident of which `held` was held, given its `events` after
-        version `after` (0: all of them). Each fold is extended with the events after its own
-        version, and kept; the statements too where the events reach back to them, and the
-        read lists them `with_statements`."""
-        held = held or IncidentFolds()
-        incident = held.state
-        for event in _newer(events, incident.version if incident is not None else 0):
-            incident = evolve(incident, event)
-        assert incident is not None
-        view = held.view
-        stream = Stream(_newer(events, view.version), view) if view is not None else Stream(events)
-        statements = held.statements
-        if (statements.version if statements is not None else 0) >= after:
-            earlier = statements.items if statements is not None else ()
-            newer = _newer(events, statements.version if statements is not None else 0)
-            statements = Statements(incident.version, (*earlier, *public_statements(newer)))
+        stream = await self._current(tenant, incident_id, held.view if held is not None else None)
+        statements = await self._latest(tenant, incident_id, stream, held.statements if held is not None else None)
+        incident = stream.incident
         policy = await self.policies.version(tenant, incident.policy_version)
-        read = IncidentRead(incident, stream_blocks(stream, policy, now))
-        self.folds.keep(tenant, incident.id, state=incident, view=stream.folded(), statements=statements)
-        if with_statements:
-            assert statements is not None and statements.version == incident.version
-            return replace(read, statements=list(statements.items))
+        read = IncidentRead(incident, stream_blocks(stream, policy, now), list(statements.items), stream.statements)
+        self.folds.keep(tenant, incident_id, state=incident, view=stream.folded(), statements=statements)
         return read
 
+    async def _current(self, tenant: str, incident_id: uuid.UUID, held: Folded | None) -> Stream:
+        """The incident's whole stream as a Stream over the fold it resumes from: the `held` fold
+        (or, if that is more than a page behind, the latest snapshot when it is later), else the
+        latest snapshot, else the start."""
+        if held is not None:
+            page = await self.store.read_stream(tenant, incident_id, held.version, limit=snapshots.PAGE)
+            if len(page) < snapshots.PAGE:
+                return Stream(page, held)
+            stored = await snapshots.latest(self.store.pool, tenant, incident_id)
+            base = stored if stored is not None and stored.version > page[-1].version else Stream(page, held).folded()
+        else:
+            base = await snapshots.latest(self.store.pool, tenant, incident_id)
+        stream = await snapshots.stream_from(self.store, tenant, incident_id, base)
+        if stream is None:
+            # Another tenant's incident and a missing one answer alike.
+            raise NotFound(f"incident {incident_id} not found")
+        return stream
+
+    async def _latest(self, tenant: str, incident_id: uuid.UUID, stream: Stream, held: Statements | None) -> Statements:
+        """The latest public statements up to the stream's version: those `held`, extended with the
+        newer ones (the fold counts them: none is the usual case, after notes and the like), from
+        the stream's events where they reach back to them, else from the table."""
+        count = stream.statements
+        if held is None or held.version > stream.version:
+            said = await latest_statements(
+                self.store.pool, tenant, incident_id, stream.version, _FOREVER, LATEST_STATEMENTS
+            )
+            return Statements(stream.version, count, tuple(public_statements(said)))
+        new = count - held.count
+        if new == 0:
+            return Statements(stream.version, count, held.items)
+        start = stream.base.version if stream.base is not None else 0
+        if start <= held.version:
+            newer = public_statements(e for e in stream.events if (e.version or 0) > held.version)
+        elif new <= LATEST_STATEMENTS:  # (exactly the `new` ones: the first after what is held)
+            newer = public_statements(await statements_after(self.store.pool, tenant, incident_id, held.version, new))
+        else:
+            return await self._latest(tenant, incident_id, stream, None)
+        return Statements(stream.version, count, (*held.items, *newer)[-LATEST_STATEMENTS:])
+
     async def read_as_of(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> IncidentRead:
-        """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then."""
-        events = await self.known_at(tenant, incident_id, as_of)
-        return replace(await self.render(tenant, events, as_of), statements=public_statements(events))
+        """The incident as the ledger knew it at `as_of`: only events recorded by then, SLA at then;
+        folded from the latest snapshot of events all recorded by then (not kept: invariant 1 of
+        projections.fold_cache)."""
+        base = await snapshots.latest(self.store.pool, tenant, incident_id, as_of=as_of)
+        stream = await snapshots.stream_from(self.store, tenant, incident_id, base, as_of=as_of)
+        if stream is None:
+            raise NotFound(f"incident {incident_id} not found as of {as_of.isoformat()}")
+        incident = stream.incident
+        policy = await self.policies.version(tenant, incident.policy_version)
+        said = await latest_statements(self.store.pool, tenant, incident_id, stream.version, as_of, LATEST_STATEMENTS)
+        return IncidentRead(incident, stream_blocks(stream, policy, as_of), public_statements(said), stream.statements)
+
+    async def statements(self, tenant: str, incident_id: uuid.UUID, after: int, limit: int) -> list[StatementOut]:
+        """A page of the incident's public statements after version `after`, in recorded order."""
+        page = public_statements(await statements_after(self.store.pool, tenant, incident_id, after, limit))
+        if not page:
+            await self.require(tenant, incident_id)  # 404 for an unknown incident, [] past its end
+        return page
 
     async def known_at(self, tenant: str, incident_id: uuid.UUID, as_of: datetime) -> list[Event]:
         """The incident's events recorded by `as_of` (NotFound if it was not detected by then)."""
@@ -151,12 +183,6 @@ class IncidentReader:
         policy = await self.policies.version(tenant, incident.policy_version)
         return ReviewRead(events, policy, blocks(events, policy, at), at, as_of)
 
-    async def render(self, tenant: str, events: list[Event], now: datetime) -> IncidentRead:
-        incident = fold(events)
-        assert incident is not None
-        policy = await self.policies.version(tenant, incident.policy_version)
-        return IncidentRead(incident, blocks(events, policy, now))
-
     async def list(
         self, tenant: str, flt: ListFilter, before: int | None, limit: int, now: datetime
     ) -> tuple[list[IncidentRead], str | None]:
@@ -164,23 +190,54 @@ class IncidentReader:
             await catch_up_all(self.store.pool, self.projections, tenant, self.folds)
         rows = await list_page(self.store.pool, tenant, flt, before, limit + 1, now)
         page, more = rows[:limit], len(rows) > limit
-        ids = [r["id"] for r in page]
-        held = [self.folds.get(tenant, iid) for iid in ids]
-        upto = [h.upto(statements=False) if h is not None else 0 for h in held]
-        by_incident: dict[uuid.UUID, list[Event]] = defaultdict(list)
-        for row in await events_after_held(self.store.pool, tenant, ids, upto):
-            by_incident[row["incident_id"]].append(event_from_row(row))
-        reads = [
-            await self._extend(tenant, h, after, by_incident[iid], now, with_statements=False)
-            for iid, h, after in zip(ids, held, upto, strict=True)
-            if h is not None or by_incident[iid]
-        ]
+        held = {r["id"]: self.folds.get(tenant, r["id"]) for r in page}
+        bases = await snapshots.bases(
+            self.store.pool, tenant, {i: h.view if h is not None else None for i, h in held.items()}, None
+        )
+        streams = await self._streams(tenant, [(r["id"], r["version"]) for r in page], bases)
+        reads = []
+        for row in page:
+            stream = streams.get(row["id"])
+            if stream is None:
+                continue
+            incident = stream.incident
+            policy = await self.policies.version(tenant, incident.policy_version)
+            reads.append(IncidentRead(incident, stream_blocks(stream, policy, now)))
+            self.folds.keep(tenant, row["id"], state=incident, view=stream.folded())
         next_cursor = str(page[-1]["created_position"]) if more and page else None
         return reads, next_cursor
 
+    async def _streams(
+        self, tenant: str, listed: Sequence[tuple[uuid.UUID, int]], bases: dict[uuid.UUID, Folded | None]
+    ) -> dict[uuid.UUID, Stream]:
+        """The listed incidents' streams after their bases: read together, a page of events at a
+        time by what the list says each has, an incident with more than a page alone and paged."""
+        streams: dict[uuid.UUID, Stream] = {}
+        chunk: list[uuid.UUID] = []
+        events = 0
+        for incident_id, version in listed:
+            base = bases.get(incident_id)
+            behind = version - (base.version if base is not None else 0)
+            if behind > snapshots.PAGE:
+                alone = await snapshots.stream_from(self.store, tenant, incident_id, base)
+                if alone is not None:
+                    streams[incident_id] = alone
+                continue
+            if events + behind > snapshots.PAGE:
+                streams.update(await self._together(tenant, chunk, bases))
+                chunk, events = [], 0
+            chunk.append(incident_id)
+            events += behind
+        streams.update(await self._together(tenant, chunk, bases))
+        return streams
 
-def _newer(events: Sequence[Event], version: int) -> Sequence[Event]:
-    """`events` (in version order) after `version`."""
-    if not events or (events[0].version or 0) > version:
-        return events
-    return [e for e in events if (e.version or 0) > version]
+    async def _together(
+        self, tenant: str, ids: list[uuid.UUID], bases: dict[uuid.UUID, Folded | None]
+    ) -> dict[uuid.UUID, Stream]:
+        if not ids:
+            return {}
+        after = [base.version if (base := bases[i]) is not None else 0 for i in ids]
+        found: dict[uuid.UUID, list[Event]] = {i: [] for i in ids}
+        for row in await events_after_held(self.store.pool, tenant, ids, after):
+            found[row["incident_id"]].append(event_from_row(row))
+        return {i: Stream(found[i], bases[i]) for i in ids if bases[i] is not None or found[i]}

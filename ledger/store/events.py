@@ -40,7 +40,7 @@ EVENT_COLUMNS = (
 )
 
 # What the projections fold: no chain, no recorder (a rebuild reads every event of a tenant).
-FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, data::text AS data"
+FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, recorded_at, data::text AS data"
 
 
 def streams_after(columns: str) -> str:
@@ -58,6 +58,14 @@ SELECT x.* FROM unnest($2::uuid[], $3::integer[]) AS t(wanted, after_version)
 READ_STREAM = f"""
 SELECT {EVENT_COLUMNS} FROM events
  WHERE tenant_id = $1 AND incident_id = $2 AND version > $3
+ ORDER BY version
+ LIMIT $4
+"""
+
+# The same, of the events recorded by $5 (a read as of then).
+READ_STREAM_RECORDED_BY = f"""
+SELECT {EVENT_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND incident_id = $2 AND version > $3 AND recorded_at <= $5
  ORDER BY version
  LIMIT $4
 """
@@ -140,12 +148,13 @@ class StreamEvent(msgspec.Struct, frozen=True):
     incident_id: uuid.UUID
     version: int
     occurred_at: datetime
+    recorded_at: datetime
     data: EventData
 
 
 def stream_event_from_row(row: asyncpg.Record) -> StreamEvent:
-    id_, incident_id, version, type_, occurred_at, data = row
-    return StreamEvent(id_, incident_id, version, occurred_at, _DECODERS[type_].decode(data))
+    id_, incident_id, version, type_, occurred_at, recorded_at, data = row
+    return StreamEvent(id_, incident_id, version, occurred_at, recorded_at, _DECODERS[type_].decode(data))
 
 
 @dataclass(frozen=True)
@@ -277,9 +286,16 @@ class EventStore:
         after: int = 0,
         limit: int = 1_000_000,
         conn: asyncpg.Connection | None = None,
+        *,
+        recorded_by: datetime | None = None,
     ) -> list[Event]:
-        """The incident's events after version `after`; on `conn` (inside its transaction) if given."""
-        rows = await (conn or self.pool).fetch(READ_STREAM, tenant, incident_id, after, limit)
+        """The incident's events after version `after` (with `recorded_by`: only those recorded by
+        then); on `conn` (inside its transaction) if given."""
+        db = conn or self.pool
+        if recorded_by is None:
+            rows = await db.fetch(READ_STREAM, tenant, incident_id, after, limit)
+        else:
+            rows = await db.fetch(READ_STREAM_RECORDED_BY, tenant, incident_id, after, limit, recorded_by)
         return await decode_rows(rows)
 
     async def read_feed(self, tenant: str, after: int, limit: int) -> list[Event]:

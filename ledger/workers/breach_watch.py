@@ -32,13 +32,14 @@ from ledger.clock import Clock, utc_now
 from ledger.domain.commands import RecordSlaNotice, SuggestEscalation
 from ledger.domain.errors import LedgerError
 from ledger.domain.plan import escalation_thresholds
-from ledger.domain.rules import decide, fold
+from ledger.domain.rules import decide
 from ledger.store.events import Appended, EventStore
 from ledger.store.policies import PolicyStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader
 from projections.fold_cache import FoldCache
 from projections.runner import Projection, catch_up
+from projections.snapshots import stored_state
 from projections.view_queries import escalations_due, next_due, notices_due, tenants_with_open, views_position
 
 log = structlog.get_logger(__name__)
@@ -61,8 +62,8 @@ async def record_notice(
     async with conn.transaction():
         if not await claim_notice(conn, tenant, incident_id, metric, kind, due_at):
             return False
-        # The whole stream, for the decider (inside the notice's transaction, after its claim).
-        state = fold(await store.read_stream(tenant, incident_id, conn=conn))
+        # The decider's state (inside the notice's transaction, after its claim).
+        state = await stored_state(store, tenant, incident_id, conn=conn)
         cmd = RecordSlaNotice(incident_id=incident_id, actor=ACTOR, metric=metric, kind=kind, due_at=due_at)
         try:
             new_events = decide(cmd, state, now)
@@ -82,7 +83,7 @@ async def suggest_escalation(
 ) -> bool:
     """Record the incident's escalation suggestion if one is due; False when none is (any more),
     or another watcher or a write came first (the append is conditional on the version)."""
-    state = fold(await store.read_stream(tenant, incident_id))
+    state = await stored_state(store, tenant, incident_id)
     if state is None:
         return False
     policy = await policies.version(tenant, state.policy_version)

@@ -5,9 +5,9 @@
 --   3. the write side         incidents (one row per stream), policies, idempotency_keys,
 --                             and ledger_append, the one function every append goes through
 --   4. audit                  audit_checkpoints (signed chain heads)
---   5. read models            projection_checkpoints, incident_views, assignee_spans,
---                             assignee_load, sla_notices, the report rows, and the two
---                             functions the grouped SLA report calls
+--   5. read models            projection_checkpoints, incident_views, incident_snapshots,
+--                             assignee_spans, assignee_load, sla_notices, the report rows,
+--                             and the two functions the grouped SLA report calls
 --   6. webhooks               webhook_subscriptions, webhook_deliveries
 --   7. the crisis room        web_sessions (people signed in to the web pages)
 --
@@ -92,6 +92,10 @@ CREATE INDEX events_by_actor ON events (tenant_id, actor, position);
 CREATE INDEX events_by_recorder ON events (tenant_id, recorded_by, position);
 -- The export and the audit list find a time window's first position by recorded_at.
 CREATE INDEX events_by_recorded_at ON events (tenant_id, recorded_at);
+-- An incident's public statements (GET /v1/incidents/{id}/statements, the latest few on the
+-- incident): replies are a small part of a stream, and each can be 15 KB of text.
+CREATE INDEX events_public_replies ON events (tenant_id, incident_id, version)
+    WHERE type = 'replied' AND data->>'visibility' = 'public';
 
 -- Events are never changed or removed: UPDATE, DELETE and TRUNCATE are refused. There is no
 -- trigger on INSERT: the live feed's wake-ups are sent by the appending process after its commit
@@ -421,6 +425,24 @@ CREATE INDEX incident_views_escalation_due ON incident_views (tenant_id) WHERE e
 -- process) and their pending milestones. Without this index each round scanned every view of
 -- every tenant (measured: 40 ms plus 150 ms per round at 100,000 incidents, in each process).
 CREATE INDEX incident_views_open ON incident_views (tenant_id) WHERE status = 'open';
+
+-- Snapshots of an incident's folds (projections/snapshots.py): the decider's state, the SLA and
+-- coverage folds and the count of public statements at every `every`-th version, msgspec-encoded,
+-- so that a read folds only the events after the latest one (at or before the version, or the
+-- instant, it reads). A read uses one only if the event at its version still has `hash` (the
+-- chain pins every event before it) and `fold_code` is the code's own (a snapshot of older fold
+-- shapes is ignored until rebuilt). `recorded_upto`: the latest recorded_at among its events,
+-- so an as_of read knows every one of them was recorded by then.
+CREATE TABLE incident_snapshots (
+    tenant_id      text        NOT NULL,
+    incident_id    uuid        NOT NULL,
+    version        integer     NOT NULL,
+    hash           text        NOT NULL,
+    recorded_upto  timestamptz NOT NULL,
+    fold_code      integer     NOT NULL,
+    folds          bytea       NOT NULL,
+    PRIMARY KEY (tenant_id, incident_id, version)
+);
 
 -- Who held a role while the incident was open: one row per (incident, assignee) span.
 CREATE TABLE assignee_spans (
