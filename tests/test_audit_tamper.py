@@ -22,6 +22,7 @@ from ledger.audit.chain import check, moved_from, row_hash
 from ledger.audit.export import verify_export
 from ledger.config import Settings
 from ledger.store.audit import INSERT_CHECKPOINT
+from tests import clock
 from tests.conftest import detect_body, new_tenant
 from tests.test_audit import _export, _history, _public_key, _verify, tamper
 
@@ -330,9 +331,10 @@ def test_the_embedded_default_key_is_generated_once_and_kept(tmp_path: Path):
 
 
 def test_a_renumbered_row_names_where_it_was_chained():
+    at = clock.now().replace(microsecond=0).isoformat()  # (any instant: the chain reads it as text)
     rows = [
         {"tenant_id": "t", "position": p, "id": uuid.uuid4(), "incident_id": None, "version": None, "type": "noted",
-         "occurred_at": "2026-11-24T10:00:00+00:00", "recorded_at": "2026-11-24T10:00:00+00:00", "actor": "a",
+         "occurred_at": at, "recorded_at": at, "actor": "a",
          "recorded_by": "k", "data": {"text": str(p)}, "prev_hash": "", "hash": ""}
         for p in range(1, 6)
     ]  # fmt: skip

@@ -35,7 +35,7 @@ async def _events(pool, tenant) -> int:
         ("year 275760", b'{"text": "x", "occurred_at": "+275760-09-13T00:00:00Z"}', 422),
         ("far past", b'{"text": "x", "occurred_at": "0001-01-01T00:00:00Z"}', 422),
         ("far future", b'{"text": "x", "occurred_at": "9999-12-31T23:59:59Z"}', 422),
-        ("no time zone", b'{"text": "x", "occurred_at": "2026-11-24T10:00:00"}', 422),
+        ("no time zone", b'{"text": "x", "occurred_at": "2026-01-01T00:00:00"}', 422),
         ("huge integer", b'{"text": "x", "kind": 99999999999999999999999999}', 422),
         ("unknown enum", b'{"text": "x", "kind": "rumour"}', 422),
         ("unknown field", b'{"text": "x", "admin": true}', 422),
