@@ -90,7 +90,10 @@ class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     incident_id: uuid.UUID | None = None
 
 
-class FindingOut(msgspec.Struct, kw_only=True):
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """What the reply review found, where (character offsets into the reply) and why, in words a
+    person can act on."""
+
     kind: str
     level: Literal["problem", "advice"]
     start: int
@@ -104,7 +107,7 @@ class ReviewOut(msgspec.Struct, kw_only=True):
     language: Language
     weighted_length: int
     fits: bool
-    findings: list[FindingOut]
+    findings: list[Finding]
     rules: str
     require_approval: bool
 

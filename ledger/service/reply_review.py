@@ -9,7 +9,7 @@ from datetime import datetime
 from ledger.domain.review import RULES_VERSION, review
 from ledger.service.incident_reads import IncidentReader
 from ledger.store.policies import PolicyStore
-from schemas.api import FindingOut, ReviewBody, ReviewOut
+from schemas.api import ReviewBody, ReviewOut
 
 
 async def review_draft(
@@ -32,7 +32,7 @@ async def review_draft(
         language=found.language,
         weighted_length=found.weighted_length,
         fits=found.fits,
-        findings=[FindingOut(**_fields(f)) for f in found.findings],
+        findings=found.findings,
         rules=RULES_VERSION,
         require_approval=found.verdict == "flagged"
         and body.visibility == "public"
@@ -45,7 +45,3 @@ async def _severity(reader: IncidentReader, tenant: str, incident_id: uuid.UUID 
         return None
     read = await reader.read(tenant, incident_id, now)  # (NotFound for another tenant's id, as anywhere)
     return str(read.incident.severity)
-
-
-def _fields(finding: object) -> dict[str, object]:
-    return {name: getattr(finding, name) for name in ("kind", "level", "start", "end", "excerpt", "message")}

@@ -21,6 +21,7 @@ from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.terse import terse_spans
 from ledger.domain.review.xlength import weighted_length
+from schemas.api import Finding
 
 # Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
 RULES_VERSION = "2026-12-06.11"
@@ -47,17 +48,6 @@ _SCARE_QUOTED_POSSESSIVE = re.compile(
 
 
 _HEARSAY_QUOTE = re.compile(r"'(?:y?m[iu]s|[iu]m[iu]s)")
-
-
-class Finding(msgspec.Struct, frozen=True):
-    """What was found, where (character offsets into the reply) and why, in words a person can act on."""
-
-    kind: str
-    level: Literal["problem", "advice"]
-    start: int
-    end: int
-    excerpt: str
-    message: str
 
 
 class Review(msgspec.Struct, frozen=True):
@@ -203,7 +193,9 @@ def _sentence_moves_to_dm(book: Rulebook, views: _Views, start: int, end: int) -
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:
     excerpt = text[start:end]
-    return Finding(kind, level, start, end, excerpt, message.format(excerpt=excerpt.strip()))  # type: ignore[arg-type]
+    return Finding(
+        kind=kind, level=level, start=start, end=end, excerpt=excerpt, message=message.format(excerpt=excerpt.strip())
+    )  # type: ignore[arg-type]
 
 
 _TERSE = {

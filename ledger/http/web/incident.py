@@ -31,7 +31,7 @@ from ledger.service.incident_sheet import incident_sheet
 from ledger.service.reply_review import review_draft
 from ledger.store.policies import PolicyStore
 from schemas import api
-from schemas.api import FindingOut, ReviewBody
+from schemas.api import Finding, ReviewBody
 from schemas.events import DATA_TYPES, Channel, NoteKind, Severity, Visibility
 
 Build = Callable[[uuid.UUID, str, Any], c.Command]
@@ -177,7 +177,7 @@ class DraftCount(msgspec.Struct):
     counted: bool  # X's limit applies (a public reply on X)
     over: bool
     # The reply review of the draft (as `POST /v1/replies/review` answers it), shown as you type.
-    findings: list[FindingOut]
+    findings: list[Finding]
     require_approval: bool
 
 
