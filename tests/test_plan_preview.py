@@ -153,7 +153,7 @@ async def test_an_invalid_plan_shows_the_apis_problem(web, tenant):
     assert api.json()["detail"] in html.unescape(page.text) and 'id="preview"' not in page.text
     streamed = await web.post("/plan/preview", data=form, headers=NDJSON)
     assert streamed.status_code == 422 and streamed.json()["detail"] == api.json()["detail"]
-    for broken in ({**form, "document": "{not json"}, {**form, "since": "yesterday"}):
+    for broken in ({**form, "document": "{not json"}, {**form, "since": "yesterday"}, {**form, "until": "9999-12-31"}):
         refused = await web.post("/plan/preview", data=broken, headers=NDJSON)
         assert refused.status_code in (400, 422) and refused.json()["detail"]
     backwards = await web.post("/plan/preview", data={**form, "since": "2030-01-02", "until": "2030-01-01"})

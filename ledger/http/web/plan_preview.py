@@ -49,13 +49,20 @@ NDJSON = "application/x-ndjson"
 _line = msgspec.json.Encoder()
 
 
+# (The day after the last one bounds the window: the calendar's last day would have none.)
+_DAYS = (date(1970, 1, 1), date(9998, 12, 31))
+
+
 def _day(value: Any, field: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
     except ValueError:
         raise InvalidValue(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+    if not _DAYS[0] <= day <= _DAYS[1]:
+        raise InvalidValue(f"{day} is outside the days a preview measures ({_DAYS[0]} to {_DAYS[1]})", field=field)
+    return day
 
 
 def _asked(form: Any, now: datetime) -> tuple[Window, Policy]:
