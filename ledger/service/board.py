@@ -3,9 +3,11 @@ needs at a glance (the four SLA clocks, reach and a suggested escalation, the ro
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.domain.rules import Status
 from ledger.service.incident_reads import IncidentRead, IncidentReader, ListFilter
 from ledger.store import board as board_store
 from schemas.blocks import Milestone, SlaBlock, UpdateBlock
@@ -24,6 +26,19 @@ class BoardRow:
     escalation_suggested: bool
     breached: bool
     next_due: datetime | None  # the nearest due time of a clock still running
+
+    @property
+    def order(self) -> tuple[int, float, float]:
+        """Breached first; then the nearest due; nothing due last; the oldest first on a tie."""
+        due = self.next_due.timestamp() if self.next_due is not None else float("inf")
+        return (0 if self.breached else 1, due, self.read.incident.detected_at.timestamp())
+
+    @property
+    def rank(self) -> str:
+        """`order` as the live board's script compares it when it places one row (crisis-room.js
+        `place`): in epoch milliseconds, "Infinity" when nothing is due."""
+        breached, due, detected = self.order
+        return f"{breached} {'Infinity' if due == float('inf') else round(due * 1000)} {round(detected * 1000)}"
 
 
 @dataclass(frozen=True)
@@ -51,10 +66,11 @@ def urgency(sla: SlaBlock, now: datetime) -> tuple[bool, datetime | None]:
     return breached, min(dues) if dues else None
 
 
-def _order(row: BoardRow) -> tuple[int, float, float]:
-    # Breached first; then the nearest due; incidents with nothing due last; oldest first on a tie.
-    due = row.next_due.timestamp() if row.next_due is not None else float("inf")
-    return (0 if row.breached else 1, due, row.read.incident.detected_at.timestamp())
+def _row(read: IncidentRead, now: datetime) -> BoardRow:
+    breached, next_due = urgency(read.blocks.sla, now)
+    incident = read.incident
+    suggested = any(severity == incident.severity for severity, _ in incident.escalations)
+    return BoardRow(read, incident.reach.latest, suggested, breached, next_due)
 
 
 async def open_board(queries: IncidentReader, tenant: str, now: datetime) -> Board:
@@ -68,10 +84,11 @@ async def open_board(queries: IncidentReader, tenant: str, now: datetime) -> Boa
         if more is None:
             break
         cursor = int(more)
-    rows = []
-    for read in reads:
-        breached, next_due = urgency(read.blocks.sla, now)
-        incident = read.incident
-        suggested = any(severity == incident.severity for severity, _ in incident.escalations)
-        rows.append(BoardRow(read, incident.reach.latest, suggested, breached, next_due))
-    return Board(sorted(rows, key=_order), head)
+    return Board(sorted((_row(read, now) for read in reads), key=lambda row: row.order), head)
+
+
+async def board_row(queries: IncidentReader, tenant: str, incident_id: uuid.UUID, now: datetime) -> BoardRow | None:
+    """One incident's row as the board shows it now (None once it is resolved: off the board);
+    NotFound for an id the tenant does not have, as the API answers it."""
+    read = await queries.read(tenant, incident_id, now)
+    return _row(read, now) if read.incident.status == Status.OPEN else None

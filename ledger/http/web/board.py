@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, QueryParameter
-from litestar.response import Stream, Template
+from litestar.params import FromPath, HeaderParameter, QueryParameter
+from litestar.response import Response, Stream, Template
 
 from ledger.clock import Clock
 from ledger.config import Settings
@@ -21,7 +22,7 @@ from ledger.http.web.pages import page
 from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
 from ledger.service import web_sessions
 from ledger.service.access import Revocations
-from ledger.service.board import open_board
+from ledger.service.board import board_row, open_board
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.web_sessions import WebSession
 from ledger.store.events import EventStore
@@ -50,7 +51,22 @@ async def board_rows(
 ) -> Template:
     """The board's rows alone: what the live board fetches when the feed says something happened."""
     board = await open_board(queries, session_of(request).principal.tenant, clock())
-    return page(request, "board_rows.html", board=board)
+    return page(request, "board_rows.html", rows=board.rows)
+
+
+@get("/board/rows/{incident_id:uuid}", opt=SEE)
+async def board_one_row(
+    request: Request[Any, Any, Any],
+    queries: NamedDependency[IncidentReader],
+    clock: NamedDependency[Clock],
+    incident_id: FromPath[uuid.UUID],
+) -> Template | Response[None]:
+    """One incident's row: what the live board fetches for an event of that incident. 204 once it
+    is resolved (the board drops its row); 404 for another tenant's id, as the API answers it."""
+    row = await board_row(queries, session_of(request).principal.tenant, incident_id, clock())
+    if row is None:
+        return Response(None, status_code=204)
+    return page(request, "board_rows.html", rows=[row])
 
 
 @get("/live", opt=LIVE)

@@ -56,67 +56,153 @@
     });
   }
 
-  // Follow the tenant's feed (same-origin SSE on the session cookie); call `onEvent` per event.
-  function follow(el, onEvent, status) {
+  // Follow the tenant's feed (same-origin SSE on the session cookie); call `onEvent` per event
+  // (with its feed position); `onResume` when it opens again after an interruption.
+  function follow(el, onEvent, status, onResume) {
     if (!window.EventSource || !el.dataset.liveUrl) return;
     const source = new EventSource(el.dataset.liveUrl);
+    let opened = false;
     (el.dataset.eventTypes || "").split(" ").forEach(function (type) {
       source.addEventListener(type, function (message) {
         let event = null;
         try { event = JSON.parse(message.data); } catch (e) { /* a frame we cannot read: still a change */ }
-        onEvent(event);
+        onEvent(event, Number(message.lastEventId));
       });
     });
-    if (status) {
-      source.onopen = function () {
+    source.onopen = function () {
+      if (opened && onResume) onResume();
+      opened = true;
+      if (status) {
         status.dataset.state = "live";
         status.textContent = "Live: this board follows the feed.";
-      };
-      source.onerror = function () {
-        status.dataset.state = "lost";
-        status.textContent = "Live view interrupted: reconnecting…";
-      };
-    }
+      }
+    };
+    source.onerror = function () {
+      if (!status) return;
+      status.dataset.state = "lost";
+      status.textContent = "Live view interrupted: reconnecting…";
+    };
   }
 
+  function signedOut(answer) {
+    if (answer.redirected || answer.status === 401 || answer.status === 403) {
+      window.location.assign("/login");  // signed out meanwhile (expired, or the key was revoked)
+      return true;
+    }
+    return false;
+  }
+
+  // The live board. An event of one incident fetches that incident's row alone and puts it in its
+  // place (a new incident inserted in order, a resolved one removed); the events of 100 ms are
+  // one fetch per incident. The whole board is fetched again only when the feed skipped a
+  // position or opened again after an interruption (what happened meanwhile is not known).
   function liveBoard() {
     const board = document.getElementById("board");
     if (!board) return;
     const rows = document.getElementById("board-rows");
     const status = document.getElementById("live-status");
-    let pending = null, running = false, again = false;
+    const waiting = new Set(), fetching = new Set(), again = new Set();
+    // (the feed position the rows were rendered at: the feed's first event is the next one)
+    let timer = null, whole = null, last = Number(new URL(board.dataset.liveUrl, location.href).searchParams.get("after"));
 
-    async function refresh() {
-      if (running) { again = true; return; }
-      running = true;
-      try {
-        const answer = await fetch(board.dataset.rowsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
-        if (answer.redirected || answer.status === 401 || answer.status === 403) {
-          window.location.assign("/login");  // signed out meanwhile (expired, or the key was revoked)
-          return;
-        }
-        if (answer.ok) {
-          const focused = document.activeElement && rows.contains(document.activeElement)
-            ? document.activeElement.getAttribute("href") : null;
-          rows.innerHTML = await answer.text();
-          localise(rows);
-          tick();
-          if (focused) {
-            const target = rows.querySelector('a[href="' + focused + '"]');
-            if (target) target.focus();
-          }
-          status.textContent = "Live: updated " + new Date().toLocaleTimeString() + ".";
-        }
-      } finally {
-        running = false;
-        if (again) { again = false; refresh(); }
+    function updated() {
+      status.textContent = "Live: updated " + new Date().toLocaleTimeString() + ".";
+    }
+
+    // Keep the keyboard where it was across a replacement.
+    async function keepingFocus(change) {
+      const focused = document.activeElement && rows.contains(document.activeElement)
+        ? document.activeElement.getAttribute("href") : null;
+      await change();
+      if (focused && !rows.contains(document.activeElement)) {
+        const target = rows.querySelector('a[href="' + focused + '"]');
+        if (target) target.focus();
       }
     }
 
-    follow(board, function () {
-      clearTimeout(pending);
-      pending = setTimeout(refresh, 100);  // (a burst of events is one refresh)
-    }, status);
+    async function refresh() {
+      if (whole) return whole;
+      whole = (async function () {
+        const answer = await fetch(board.dataset.rowsUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (signedOut(answer) || !answer.ok) return;
+        const html = await answer.text();
+        await keepingFocus(function () { rows.innerHTML = html; });
+        localise(rows);
+        tick();
+        updated();
+      })().finally(function () {
+        whole = null;
+        flush();  // (the events that came meanwhile: the rows fetched may predate them)
+      });
+      return whole;
+    }
+
+    // [breached 0/1, nearest due, detected]: the server's order (BoardRow.rank).
+    function rank(tr) { return (tr.dataset.rank || "1 Infinity 0").split(" ").map(Number); }
+    function before(a, b) {
+      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k] < b[k];
+      return false;
+    }
+    function place(tr) {
+      const key = rank(tr);
+      const next = Array.prototype.find.call(rows.querySelectorAll("tr[data-incident]"), function (other) {
+        return before(key, rank(other));
+      });
+      rows.insertBefore(tr, next || null);
+      const empty = rows.querySelector("tr.empty");
+      if (empty) empty.remove();
+    }
+
+    async function fetchRow(id) {
+      if (fetching.has(id)) { again.add(id); return; }
+      fetching.add(id);
+      try {
+        const answer = await fetch(board.dataset.rowUrl + encodeURIComponent(id), {
+          credentials: "same-origin", headers: { Accept: "text/html" },
+        });
+        if (signedOut(answer)) return;
+        const old = rows.querySelector('tr[data-incident="' + id + '"]');
+        if (answer.status === 204 || answer.status === 404) {  // resolved (or gone): off the board
+          if (old) old.remove();
+          if (!rows.querySelector("tr[data-incident]")) await refresh();  // (the empty board's note)
+          updated();
+          return;
+        }
+        if (!answer.ok) return;
+        const holder = document.createElement("tbody");
+        holder.innerHTML = await answer.text();
+        const fresh = holder.querySelector("tr[data-incident]");
+        if (!fresh || (old && Number(old.dataset.version) > Number(fresh.dataset.version))) return;
+        localise(fresh);
+        await keepingFocus(function () {
+          if (old) old.remove();
+          place(fresh);
+        });
+        tick();
+        updated();
+      } finally {
+        fetching.delete(id);
+        if (again.delete(id)) fetchRow(id);
+      }
+    }
+
+    function flush() {
+      clearTimeout(timer);
+      timer = null;
+      if (whole) return;
+      const ids = Array.from(waiting);
+      waiting.clear();
+      ids.forEach(fetchRow);
+    }
+
+    follow(board, function (event, position) {
+      const gap = !isNaN(last) && !isNaN(position) && position > last + 1;
+      if (!isNaN(position)) last = Math.max(isNaN(last) ? position : last, position);
+      if (gap) { waiting.clear(); refresh(); return; }
+      if (!event || !event.incident_id) return;  // (a policy change: each incident keeps the plan it was measured by)
+      waiting.add(event.incident_id);
+      if (timer === null && !whole) timer = setTimeout(flush, 100);
+    }, status, refresh);
   }
 
   function liveIncident() {
