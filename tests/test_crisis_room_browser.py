@@ -185,6 +185,33 @@ async def test_assigning_the_missing_role_clears_it_on_the_live_board(browser, s
     await context.close()
 
 
+async def test_the_live_board_changes_only_the_rows_an_event_is_about(browser, server, pool):
+    """A new incident is inserted in its place, an acknowledged one redrawn, a resolved one taken
+    off; the other rows stay the very same elements (no whole-board refresh)."""
+    crew = await new_tenant(pool, "live")
+    ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    late = await api(server, crew, "/v1/incidents", detect_body(title="Late one", severity="sev1", occurred_at=ago))
+    await api(server, crew, "/v1/incidents", detect_body(title="Quiet one", severity="sev4"))
+    context, page = await signed_in(browser, server, crew.keys["read"])
+    await expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    titles = page.locator("#board-rows tr[data-incident] td.title a")
+    await expect(titles).to_have_text(["Late one", "Quiet one"])
+    await page.evaluate("document.querySelectorAll('#board-rows tr').forEach((tr) => { tr.dataset.kept = 'yes'; })")
+
+    soon = await api(server, crew, "/v1/incidents", detect_body(title="Due soon", severity="sev1"))
+    # breached first, then the nearest due: a sev1's acknowledgement (5 min) before a sev4's
+    await expect(titles).to_have_text(["Late one", "Due soon", "Quiet one"], timeout=2000)
+    await api(server, crew, f"/v1/incidents/{soon['id']}/acknowledge", {})
+    row = page.locator("tr", has=page.get_by_role("link", name="Due soon"))
+    await expect(row.locator(".meta")).to_contain_text("acknowledged", timeout=2000)
+    await api(server, crew, f"/v1/incidents/{late['id']}/resolve", {"summary": "done"})
+    await expect(titles).to_have_text(["Due soon", "Quiet one"], timeout=2000)
+    kept = page.locator('#board-rows tr[data-kept="yes"]')
+    await expect(kept).to_have_count(1)
+    await expect(kept.locator("td.title a")).to_have_text("Quiet one")
+    await context.close()
+
+
 async def test_a_read_session_sees_no_action_controls_and_a_forged_post_is_refused(browser, server, people):
     created = await api(server, people, "/v1/incidents", detect_body(title="Read only"))
     context, page = await signed_in(browser, server, people.keys["read"])

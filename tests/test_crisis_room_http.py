@@ -426,3 +426,38 @@ async def test_the_board_marks_a_suggested_escalation_and_the_timeline_shows_it(
     assert "escalate?" in (await web.get("/")).text
     page = (await web.get(f"/incidents/{incident['id']}")).text
     assert "Escalation suggested: reach 60k passed the SEV4 threshold of 50k." in page
+
+
+async def test_one_rows_fragment_is_the_boards_row_gone_once_resolved_and_404_for_another_tenant(web, tenant, pool):
+    mine = await detect(web, tenant, severity="sev1", title="One row <b>only</b>")
+    other = await new_tenant(pool)
+    theirs = await detect(web, other, title="Not yours")
+    await sign_in(web, tenant.keys["read"])
+    one = await web.get(f"/board/rows/{mine['id']}")
+    assert one.status_code == 200
+    assert one.text.count("<tr ") == 1 and "One row &lt;b&gt;only&lt;/b&gt;" in one.text
+    # The same row as the whole board draws it (the clocks' texts aside, which count down).
+    strip = lambda html: re.sub(r'<span class="clock-time">[^<]*</span>|>\d+ s<', "", html)  # noqa: E731
+    assert strip(one.text.strip()) == strip(await _row(web, mine["id"]))
+    assert re.search(r'data-rank="[01] (\d+|Infinity) \d+"', one.text)
+    assert (await web.get(f"/board/rows/{theirs['id']}")).status_code == 404
+    assert "Not yours" not in (await web.get(f"/board/rows/{theirs['id']}")).text
+    r = await web.post(f"/v1/incidents/{mine['id']}/resolve", json={"summary": "done"}, headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    gone = await web.get(f"/board/rows/{mine['id']}")
+    assert gone.status_code == 204 and gone.content == b""
+    web.cookies.clear()
+    assert (await web.get(f"/board/rows/{mine['id']}", follow_redirects=False)).status_code in (302, 303, 401)
+
+
+async def test_the_pages_are_gzipped_when_asked_and_the_api_is_not(web, tenant):
+    for i in range(5):
+        await detect(web, tenant, title=f"Compressed {i}")
+    await sign_in(web, tenant.keys["read"])
+    board = await web.get("/", headers={"accept-encoding": "gzip"})
+    assert board.headers["content-encoding"] == "gzip" and "Compressed 4" in board.text
+    assert board.num_bytes_downloaded < len(board.content) / 3
+    plain = await web.get("/", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and "Compressed 4" in plain.text
+    api = await web.get("/v1/incidents", headers={**tenant.auth("read"), "accept-encoding": "gzip"})
+    assert api.status_code == 200 and "content-encoding" not in api.headers
