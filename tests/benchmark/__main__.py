@@ -729,7 +729,9 @@ def _table(results: dict[str, Any]) -> str:
     for plan, fig in s.get("what_if", {}).items():
         label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
         lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
-    lines += _row(f"board: GET / with {board.OPEN} open incidents", s.get("board_render"))
+    lines += _row(f"board: GET / with {board.OPEN} open, one at a time", s.get("board_render"))
+    at_once = s.get("board_render", {}).get("concurrent")
+    lines += _row(f"  (information: {at_once['clients']} clients at once)" if at_once else "", at_once)
     lines += _row("board: event visible in Chromium after its 201", s.get("board_visible"), per_second=False)
     if "note" in s.get("board_visible", {}):
         lines.append(f"  ({s['board_visible']['note']})")
