@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ledger.cli import openapi_document
+from ledger.cli.serve import openapi_document
 
 COMMITTED = Path(__file__).parent.parent / "schemas" / "openapi.json"
 
