@@ -1,4 +1,5 @@
-"""Audit: verify a tenant's history in the database (the export and its offline check: `ledger.audit.export`).
+"""Audit: verify a tenant's history in the database (the export: `ledger.audit.export`; its
+offline check: `ledger.audit.export_check`).
 
 Verify reads one snapshot: the tenant's head row, its events in position order batch by batch
 (bounded memory), the signed checkpoints of each batch's positions, and then the tables kept

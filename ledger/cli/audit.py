@@ -70,7 +70,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_verify_export(args: argparse.Namespace) -> int:
     """Check an export file offline: no database, no server; exit 0 ok, 1 broken, 2 unreadable."""
-    from ledger.audit.export import ExportError, public_key_from, verify_export
+    from ledger.audit.export_check import ExportError, public_key_from, verify_export
 
     try:
         with Progress("verify-export", 0, "events") as bar:
