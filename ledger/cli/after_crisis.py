@@ -136,7 +136,7 @@ def proposed_plan(path: Path) -> dict[str, Any]:
 
 async def run_what_if(pool: asyncpg.Pool, tenant: str, document: dict[str, Any], flt: ReportFilter) -> WhatIfOut:
     """The what-if, with a progress bar (or plain lines) on stderr while the incidents are measured."""
-    from ledger.domain.rules import checked_plan
+    from ledger.domain.plan_changes import checked_plan
     from ledger.store.policies import PolicyStore
     from projections.runner import catch_up_all, registry
     from projections.whatif import what_if

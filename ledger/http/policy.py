@@ -16,7 +16,7 @@ from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.domain import commands as c
 from ledger.domain.errors import InvalidValue
-from ledger.domain.rules import checked_plan
+from ledger.domain.plan_changes import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.headers import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE

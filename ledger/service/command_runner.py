@@ -27,7 +27,9 @@ from ledger.domain.errors import (
     VersionConflict,
 )
 from ledger.domain.plan import Policy
-from ledger.domain.rules import Incident, decide, decide_policy, evolve, merge_or_detect
+from ledger.domain.plan_changes import decide_policy
+from ledger.domain.rules import Incident, decide, evolve
+from ledger.domain.signal_routing import merge_or_detect
 from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
@@ -113,7 +115,7 @@ class Shell:
         return await once(self.store.pool, who.tenant, idempotency, write, lambda e: self.replay(who.tenant, e))
 
     async def signal(self, who: Principal, signal: Signal, *, idempotency: Idempotency | None = None) -> Signalled:
-        """Route a signal (ledger.rules.merge_or_detect) and carry out where it goes. A retry with
+        """Route a signal (ledger.domain.signal_routing.merge_or_detect) and carry out where it goes. A retry with
         the same Idempotency-Key is answered as the first was (a detection 201, an addition 200)."""
         added = None if idempotency is None else dataclasses.replace(idempotency, status_code=200)
         for _ in range(SIGNAL_ROUNDS):
@@ -138,7 +140,7 @@ class Shell:
         if_match: int | None = None,
         idempotency: Idempotency | None = None,
     ) -> Policy:
-        """Make `cmd.document` the tenant's plan (ledger.rules.decide_policy); If-Match names the
+        """Make `cmd.document` the tenant's plan (ledger.domain.plan_changes.decide_policy); If-Match names the
         version it must replace (else 412), and without it the last writer wins."""
         verified = verified_actor(who, cmd.actor)
 
