@@ -33,13 +33,14 @@ from ledger.domain.signal_routing import merge_or_detect
 from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
-from ledger.store.events import Appended, Conflict, DedupHit, EventStore, StreamFacts, decode_data
+from ledger.store.appends import Appended, Conflict, DedupHit, StreamFacts
+from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed, remember_answer
 from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
 from projections.fold_cache import FoldCache
 from projections.snapshots import stored_state
-from schemas.events import Event, EventData, NewEvent
+from schemas.events import Event, EventData, NewEvent, decode_data
 
 if TYPE_CHECKING:
     from ledger.feed.notifier import Change

@@ -9,7 +9,8 @@ import asyncpg
 import msgspec
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy
-from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.appends import Appended, Conflict
+from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed
 from schemas.api import PolicyChangeOut, PolicyHistoryPage
 from schemas.events import NewEvent, PolicyChanged
