@@ -170,7 +170,7 @@ def _figures(f: MetricFigures) -> list[str]:
 def _outcome(o: MilestoneOutcome | None) -> str:
     if o is None:
         return "no target"
-    from projections.postmortem import instant as rfc3339
+    from projections.safe_markdown import instant as rfc3339
 
     return o.status + (f" (due {rfc3339(o.due_at)})" if o.due_at else "")
 
