@@ -33,9 +33,6 @@ from ledger.domain.commands import (
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
-
-# (checked_plan lives in plan_changes; ledger/http/web/plan_preview.py still imports it from here)
-from ledger.domain.plan_changes import checked_plan as checked_plan
 from ledger.domain.reach import NO_REACH, Reach, reached
 from ledger.domain.review import RULES_VERSION, judge
 from ledger.domain.review.xlength import weighted_length
