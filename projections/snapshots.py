@@ -3,10 +3,10 @@ from the latest one on.
 
 A snapshot is an incident's `Folded` (projections.incident_view: the decider's state, the SLA
 and coverage folds, the count of public statements) at a version that is a multiple of `every`,
-msgspec-encoded, stored with the latest recorded_at among its events. It is a projection like the others: written by the
-projection runner as it folds the streams a batch touched (never by a read: reads stay read-only,
-one process at a time writes, and a read would have to fold to the exact multiple it crosses),
-and recomputed by `crisis-ledger projections rebuild` (a pure function of the events: a rebuild
+msgspec-encoded, stored with the latest recorded_at among its events. It is a projection like
+the others: written by the projection runner as it folds the streams a batch touched (never by
+a read: reads stay read-only, one process at a time writes, and a read would have to fold to
+the exact multiple it crosses), and recomputed by `crisis-ledger projections rebuild` (a pure function of the events: a rebuild
 writes the very same bytes).
 
 A read uses a snapshot only if the event at its version still has the hash recorded with it (the
