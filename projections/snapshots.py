@@ -6,8 +6,8 @@ and coverage folds, the count of public statements) at a version that is a multi
 msgspec-encoded, stored with the latest recorded_at among its events. It is a projection like
 the others: written by the projection runner as it folds the streams a batch touched (never by
 a read: reads stay read-only, one process at a time writes, and a read would have to fold to
-the exact multiple it crosses), and recomputed by `crisis-ledger projections rebuild` (a pure function of the events: a rebuild
-writes the very same bytes).
+the exact multiple it crosses), and recomputed by `crisis-ledger projections rebuild` (a pure
+function of the events: a rebuild writes the very same bytes).
 
 A read uses a snapshot only if the event at its version still has the hash recorded with it (the
 hash chains every event before it, so the snapshot is the fold of this very history) and its
