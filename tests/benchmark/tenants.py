@@ -103,7 +103,7 @@ async def _populate(url: str, pool: asyncpg.Pool, tenants: list[str], incidents:
     """Bulk-load `tenants` and bring each to a running service's state; what it took."""
     out: dict[str, Any] = {"tenants": len(tenants), "incidents_each": incidents}
     started = time.perf_counter()
-    out["events"], out["rebuild_s"] = await _load_and_rebuild(url, pool, tenants, incidents)
+    out["events"], out["rebuild_s"] = await _load_and_rebuild(url, pool, tenants, incidents, bench.say)
     out["load_and_rebuild_s"] = round(time.perf_counter() - started, 1)
     bench.say("loaded and rebuilt", out)
 
@@ -130,7 +130,9 @@ async def _populate(url: str, pool: asyncpg.Pool, tenants: list[str], incidents:
     return out
 
 
-async def _load_and_rebuild(url: str, pool: asyncpg.Pool, tenants: list[str], incidents: int) -> tuple[int, float]:
+async def _load_and_rebuild(
+    url: str, pool: asyncpg.Pool, tenants: list[str], incidents: int, say: Callable[[str, dict[str, Any]], None]
+) -> tuple[int, float]:
     """Load the tenants in `LOADERS` processes; rebuild each one's read models here as soon as it is
     loaded (with the service stopped, nothing else folds it). (events written, seconds rebuilding)"""
     from ledger import gc_tuning
@@ -153,7 +155,9 @@ async def _load_and_rebuild(url: str, pool: asyncpg.Pool, tenants: list[str], in
             t0 = time.perf_counter()
             with gc_tuning.fewer_collections():
                 await rebuild_together(pool, projections, tenant)
-            rebuilding += time.perf_counter() - t0
+            took = time.perf_counter() - t0
+            rebuilding += took
+            say(f"tenant {tenant} loaded and rebuilt", {"events": written, "rebuild_s": round(took, 1)})
     return events, round(rebuilding, 1)
 
 
