@@ -35,14 +35,18 @@ from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
 from tests.benchmark import board, bulk, review
+from tests.benchmark import tenants as tenants_part
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
-# then the reply appends with the review on and off (servers of their own, the service stopped).
+# then the reply appends with the review on and off (servers of their own, the service stopped),
+# then many tenants (nine more bulk tenants loaded with the service stopped, then measured again).
 SERVICE_PARTS = ("service", "bulk", "board")
-PARTS = ("baselines", *SERVICE_PARTS, "review")
+PARTS = ("baselines", *SERVICE_PARTS, "review", "tenants")
+# A part compared with the figures of others measures them too when it is named alone.
+REQUIRES = {"tenants": ("baselines", "service", "bulk")}
 TARGETS = {
     "append_vs_post_insert": 0.6,
     "append_p99_vs_baseline_p99": 2.0,
@@ -52,9 +56,13 @@ TARGETS = {
     "feed_lag_p99_ms": 50.0,
     "reply_append_review_on_vs_off": 0.9,
     "review_p99_ms": 50.0,
+    "tenants_report_p99_vs_alone": 1.2,
+    "tenants_append_ratio_vs_empty": 0.9,
     "board_render_p99_ms": 150.0,
     "board_visible_p99_ms": 1000.0,
 }
+# The targets that are bounds from above (the rest are floors).
+AT_MOST = ("_ms", "p99_vs_baseline_p99", "p99_vs_alone")
 
 
 # ------------------------------------------------------------------------------ processes
@@ -320,6 +328,9 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 results["service"].update(await _service(base, pool, tenants, args))
         if want(args, "review"):
             await _review_appends(url, pool, args, results)
+        if want(args, "tenants"):
+            hooks = tenants_part.Bench(service, granian, load, timed, _settle, open_incidents, append_mix, _say)
+            await tenants_part.measure(url, pool, args, tenants, results, hooks)
     finally:
         await pool.close()
     results["ratios"] = _ratios(results)
@@ -369,13 +380,10 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     return out
 
 
-async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
-    """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
-    out: dict[str, Any] = {}
-    seconds = args.seconds
+async def open_incidents(base: str, tenants: list[tuple[str, str]], per_tenant: int) -> list[tuple[int, str]]:
+    """`per_tenant` new open incidents in each of `tenants` ((name, key)): (tenant's index, incident id)."""
     host, port = _host_port(base)
     incidents: list[tuple[int, str]] = []
-    per_tenant = args.open_incidents // len(tenants)
     setup = await Connection(host, port).open()
     detect = msgspec.json.encode({"title": "bench", "severity": "sev2", "channel": "x"})
     for t, (_, key) in enumerate(tenants):
@@ -384,6 +392,13 @@ async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
             assert r.status == 201, r.body
             incidents.append((t, r.json()["id"]))
     await setup.close()
+    return incidents
+
+
+def append_mix(
+    tenants: list[tuple[str, str]], incidents: list[tuple[int, str]]
+) -> Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]]:
+    """The append load's requests: acknowledge/assign/reply/note on random `incidents`, each with its tenant's key."""
     acknowledged: set[str] = set()
     rng = random.Random(1)
     reply = msgspec.json.encode({"channel": "x", "visibility": "public", "text": "We are looking into it now."})
@@ -405,6 +420,16 @@ async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
             return "POST", f"/v1/incidents/{iid}/replies", reply, headers
         return "POST", f"/v1/incidents/{iid}/notes", note, headers
 
+    return action
+
+
+async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
+    """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
+    out: dict[str, Any] = {}
+    seconds = args.seconds
+    incidents = await open_incidents(base, tenants, args.open_incidents // len(tenants))
+    action = append_mix(tenants, incidents)
+    note = msgspec.json.encode({"text": "a note of ordinary length"})
     await load(base, args.clients, 1, 2000, action)  # warm-up
     async with FeedFollower(base, tenants[0][1], seconds + 60) as follower:
         await asyncio.sleep(1)  # (connected and caught up)
@@ -456,7 +481,12 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bulk_tenant = f"bulk-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     events = await bulk.load(pool, bulk_tenant, args.incidents)
-    out["bulk_load"] = {"incidents": args.incidents, "events": events, "seconds": round(time.perf_counter() - t0, 1)}
+    out["bulk_load"] = {
+        "tenant": bulk_tenant,
+        "incidents": args.incidents,
+        "events": events,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     _say("bulk load", out["bulk_load"])
     async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
         await c.execute("VACUUM (ANALYZE) events, incidents")
@@ -524,12 +554,7 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bauth = {"authorization": f"Bearer {key}"}
     reports = {}
     async with httpx.AsyncClient(base_url=base, headers=bauth, timeout=60) as http:
-        for name, path in (
-            ("sla", "/v1/reports/sla"),
-            ("sla_by_severity", "/v1/reports/sla?group_by=severity"),
-            ("sla_by_week", "/v1/reports/sla?group_by=week"),
-            ("coverage", "/v1/reports/coverage"),
-        ):
+        for name, path in bulk.REPORTS:
             await http.get(path)  # the first brings the views up to date
 
             async def call(path: str = path) -> int:
@@ -662,6 +687,18 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
             lambda: s["reply_append_review_http"]["ratio"],
         ),
         "review_p99_ms": (("review_endpoint",), lambda: s["review_endpoint"]["p99_ms"]),
+        # The worst of the reports measured again beside nine more tenants, each against itself alone.
+        "tenants_report_p99_vs_alone": (
+            ("reports", "reports_ten_tenants"),
+            lambda: max(f["p99_ms"] / s["reports"][name]["p99_ms"] for name, f in s["reports_ten_tenants"].items()),
+        ),
+        "tenants_append_ratio_vs_empty": (
+            ("append", "post_insert", "append_ten_tenants", "post_insert_ten_tenants"),
+            lambda: (
+                (s["append_ten_tenants"]["per_second"] / b["post_insert_ten_tenants"]["per_second"])
+                / (s["append"]["per_second"] / b["post_insert"]["per_second"])
+            ),
+        ),
         "board_render_p99_ms": (("board_render",), lambda: s["board_render"]["p99_ms"]),
         "board_visible_p99_ms": (("board_visible",), lambda: s["board_visible"]["p99_ms"]),
     }
@@ -672,7 +709,7 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     met = {}
     for name, value in exact.items():
         target = TARGETS[name]
-        met[name] = value <= target if name.endswith(("_ms", "p99_vs_baseline_p99")) else value >= target
+        met[name] = value <= target if name.endswith(AT_MOST) else value >= target
     shown = {name: value if name.endswith("_ms") else round(value, 3) for name, value in exact.items()}
     return {"values": shown, "exact": exact, "targets": TARGETS, "met": met}
 
@@ -726,6 +763,7 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
     for name, fig in s.get("reports", {}).items():
         lines += _row("report " + name, fig, per_second=False)
+    lines += tenants_part.rows(results, _row)
     for plan, fig in s.get("what_if", {}).items():
         label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
         lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
@@ -740,7 +778,7 @@ def _table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"{'ratio / figure':<34} {'value':>8} {'target':>8}  met")
     for name, value in r["values"].items():
-        sign = "≤" if name.endswith(("_ms", "p99_vs_baseline_p99")) else "≥"
+        sign = "≤" if name.endswith(AT_MOST) else "≥"
         lines.append(f"{name:<34} {value:>8} {sign}{r['targets'][name]:>7}  {'yes' if r['met'][name] else 'NO'}")
     return "\n".join(lines)
 
@@ -783,7 +821,7 @@ def _parts(value: str) -> frozenset[str]:
     unknown = parts - set(PARTS)
     if unknown or not parts:
         raise argparse.ArgumentTypeError(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
-    return parts
+    return parts.union(*(REQUIRES.get(part, ()) for part in parts))
 
 
 @contextlib.contextmanager
