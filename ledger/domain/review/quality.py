@@ -17,12 +17,14 @@ from pathlib import Path
 
 import msgspec
 
-from ledger.domain.review.reviewer import RULES_VERSION, judge, review
+from ledger.domain.review.reviewer import RULES_VERSION, SHIPPED, judge, review
 from ledger.domain.review.rule import PROBLEM_KINDS
+from ledger.domain.review.scorer import Scorer
 
 RECALL_TARGET = 0.9
 FALSE_FLAG_TARGET = 0.1
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "reply_review.jsonl"
+BATCHES = DEFAULT_DATA.with_name("reply_review_batches")
 
 
 class Example(msgspec.Struct, frozen=True):
@@ -34,6 +36,7 @@ class Example(msgspec.Struct, frozen=True):
     severity: str | None = None
     note: str | None = None
     split: str = "dev"
+    batch: str | None = None
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -54,7 +57,32 @@ def load(path: Path) -> list[Example]:
     return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def run(examples: Iterable[Example], *, detect_language: bool = False) -> list[Outcome]:
+def load_all() -> list[Example]:
+    """The first labelled set and every later batch file (the held-out batches included)."""
+    examples = load(DEFAULT_DATA)
+    for path in sorted(BATCHES.glob("*.jsonl")):
+        examples += load(path)
+    return examples
+
+
+_ORDINALS = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh")
+
+
+def batch_of(example: Example) -> str:
+    """The batch an example was written in: its own field, or for the first set the ordinal its
+    note names (no ordinal: the first batch)."""
+    if example.batch is not None:
+        return example.batch
+    note = example.note or ""
+    for number, ordinal in enumerate(_ORDINALS, start=2):
+        if f"{ordinal} batch" in note:
+            return str(number)
+    return "1"
+
+
+def run(
+    examples: Iterable[Example], *, detect_language: bool = False, scorer: Scorer | None = SHIPPED
+) -> list[Outcome]:
     """Review every example; with `detect_language` the review is not told the language."""
     outcomes = []
     for ex in examples:
@@ -63,6 +91,7 @@ def run(examples: Iterable[Example], *, detect_language: bool = False) -> list[O
             visibility=ex.visibility,
             language=None if detect_language else ex.language,
             severity=ex.severity,
+            scorer=scorer,
         )
         kinds = frozenset(f.kind for f in result.findings if f.level == "problem")
         outcomes.append(Outcome(ex, result.verdict, kinds))
