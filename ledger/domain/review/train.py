@@ -32,7 +32,8 @@ C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out reca
 MIN_REPLIES = 2
 MIN_WEIGHT = 0.02
 DIGITS = 3
-FALSE_FLAG_BUDGET = 0.07  # out of fold, leaving room under the 0.1 target for unseen replies
+# Out of fold: at 0.07 Turkish cross-validated recall was 0.899; 0.08 stays 0.02 under the 0.1 target.
+FALSE_FLAG_BUDGET = 0.08
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 HELD_OUT = "heldout"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
