@@ -27,3 +27,21 @@ def test_a_target_is_met_on_the_exact_ratio_not_its_rounding():
     # At the target exactly, a target is met (>= and <=): reports and lag at 200 and 50 ms.
     assert ratios["met"]["verify_vs_scan"] and ratios["met"]["report_p99_ms"] and ratios["met"]["feed_lag_p99_ms"]
     assert _ratios(_results(1920.0, 3200.0))["met"]["append_vs_post_insert"] is True  # 0.600
+
+
+def test_a_ratio_whose_part_was_not_measured_is_left_out_not_guessed():
+    results = _results(2000.0, 3200.0)
+    del results["service"]["rebuild"], results["service"]["reports"]  # as after `--only service`
+    ratios = _ratios(results)
+    assert "rebuild_vs_scan" not in ratios["values"] and "report_p99_ms" not in ratios["met"]
+    assert ratios["met"]["verify_vs_scan"] is True  # (the parts that were measured keep their verdicts)
+    assert "reply_append_review_on_vs_off" not in ratios["values"]
+
+
+def test_only_refuses_a_part_it_does_not_know():
+    import pytest
+
+    from tests.benchmark.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--only", "baselines,nonsense"])

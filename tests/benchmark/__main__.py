@@ -39,6 +39,10 @@ from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
+# then the reply appends with the review on and off (servers of their own, the service stopped).
+SERVICE_PARTS = ("service", "bulk")
+PARTS = ("baselines", *SERVICE_PARTS, "review")
 TARGETS = {
     "append_vs_post_insert": 0.6,
     "append_p99_vs_baseline_p99": 2.0,
@@ -282,7 +286,6 @@ async def timed(n: int, seconds: float, call: Callable[[], Awaitable[int]]) -> d
 
 
 async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    seconds = args.seconds
     results: dict[str, Any] = {"machine": _machine(), "settings": {}, "baselines": {}, "service": {}}
     conn = await asyncpg.connect(url)
     try:
@@ -302,46 +305,68 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     pool = await create_pool(url, Settings(pool_min=2, pool_max=8))
     try:
         # Baselines: the database alone, then HTTP alone, then HTTP plus one INSERT.
-        for c in (16, 64):
-            results["baselines"][f"raw_insert_{c}"] = await raw_inserts(url, c, seconds, 200_000)
-            _say(f"raw INSERT, {c} connections", results["baselines"][f"raw_insert_{c}"])
-        env = {"BENCH_DATABASE_URL": url, "BENCH_POOL_MAX": "20"}
-        note = msgspec.json.encode({"text": "a note of ordinary length", "actor": "bench"})
-        with granian("tests.benchmark.apps:create", env, args.workers) as base:
-            post = lambda c, i: ("POST", "/noop", note, {})  # noqa: E731
-            insert = lambda c, i: ("POST", "/insert", note, {})  # noqa: E731
-            await load(base, args.clients, 1, 2000, post)  # warm-up
-            results["baselines"]["post_noop"] = await load(base, args.clients, seconds, 500_000, post)
-            _say("no-op POST", results["baselines"]["post_noop"])
-            results["baselines"]["post_insert"] = await load(base, args.clients, seconds, 500_000, insert)
-            _say("POST + INSERT", results["baselines"]["post_insert"])
-
+        if want(args, "baselines"):
+            await _baselines(url, args, results)
         # The service.
         tenants = []
         async with pool.acquire() as c:
             for t in range(10):
                 name = f"bench-{uuid.uuid4().hex[:8]}-{t}"
                 tenants.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
-        with service(url, args.workers) as base:
-            results["service"].update(await _service(base, pool, tenants, args))
-        # With the service stopped: reply appends with the review on and off, through HTTP and in process.
-        async with pool.acquire() as c:
-            reviewer = f"bench-review-{uuid.uuid4().hex[:8]}"
-            key = await create_key(c, reviewer, "bench", Scope.WRITE)
-        results["service"]["reply_append_review_http"] = await review.reply_appends_http(url, key, args, granian, load)
-        _say("reply append, review on against off (HTTP)", results["service"]["reply_append_review_http"])
-        rounds, per_round = (2, 200) if args.quick else (6, 1000)
-        results["service"]["reply_append_review"] = await review.reply_append_ratio(
-            pool, reviewer, rounds=rounds, per_round=per_round, concurrency=8
-        )
-        _say("reply append, review on against off (in-process)", results["service"]["reply_append_review"])
+        if any(want(args, part) for part in SERVICE_PARTS):
+            with service(url, args.workers) as base:
+                results["service"].update(await _service(base, pool, tenants, args))
+        if want(args, "review"):
+            await _review_appends(url, pool, args, results)
     finally:
         await pool.close()
     results["ratios"] = _ratios(results)
     return results
 
 
+async def _review_appends(url: str, pool: asyncpg.Pool, args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """With the service stopped: reply appends with the review on and off, through HTTP and in process."""
+    async with pool.acquire() as c:
+        reviewer = f"bench-review-{uuid.uuid4().hex[:8]}"
+        key = await create_key(c, reviewer, "bench", Scope.WRITE)
+    results["service"]["reply_append_review_http"] = await review.reply_appends_http(url, key, args, granian, load)
+    _say("reply append, review on against off (HTTP)", results["service"]["reply_append_review_http"])
+    rounds, per_round = (2, 200) if args.quick else (6, 1000)
+    results["service"]["reply_append_review"] = await review.reply_append_ratio(
+        pool, reviewer, rounds=rounds, per_round=per_round, concurrency=8
+    )
+    _say("reply append, review on against off (in-process)", results["service"]["reply_append_review"])
+
+
+async def _baselines(url: str, args: argparse.Namespace, results: dict[str, Any]) -> None:
+    seconds = args.seconds
+    for c in (16, 64):
+        results["baselines"][f"raw_insert_{c}"] = await raw_inserts(url, c, seconds, 200_000)
+        _say(f"raw INSERT, {c} connections", results["baselines"][f"raw_insert_{c}"])
+    env = {"BENCH_DATABASE_URL": url, "BENCH_POOL_MAX": "20"}
+    note = msgspec.json.encode({"text": "a note of ordinary length", "actor": "bench"})
+    with granian("tests.benchmark.apps:create", env, args.workers) as base:
+        post = lambda c, i: ("POST", "/noop", note, {})  # noqa: E731
+        insert = lambda c, i: ("POST", "/insert", note, {})  # noqa: E731
+        await load(base, args.clients, 1, 2000, post)  # warm-up
+        results["baselines"]["post_noop"] = await load(base, args.clients, seconds, 500_000, post)
+        _say("no-op POST", results["baselines"]["post_noop"])
+        results["baselines"]["post_insert"] = await load(base, args.clients, seconds, 500_000, insert)
+        _say("POST + INSERT", results["baselines"]["post_insert"])
+
+
 async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
+    """The parts measured against a running service, each when asked for (`--only`)."""
+    out: dict[str, Any] = {}
+    if want(args, "service"):
+        out.update(await _appends(base, pool, tenants, args))
+    if want(args, "bulk"):
+        out.update(await _bulk(base, pool, args))
+    return out
+
+
+async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
+    """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
     out: dict[str, Any] = {}
     seconds = args.seconds
     host, port = _host_port(base)
@@ -415,9 +440,15 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         base, args.clients, seconds / 2, 100_000, lambda c, i: ("POST", f"/v1/incidents/{hot}/notes", note, auth)
     )
     _say("service append, all clients on one incident (notes)", out["append_one_incident"])
+    return out
 
-    # Rebuild, verify, reports: over a bulk-loaded tenant. The rebuild comes first: until it has
-    # built the views, the service's runner would be catching up on the tenant in the background.
+
+async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict:
+    """Rebuild, verify, reports and the what-if over a bulk-loaded tenant.
+
+    The rebuild comes first: until it has built the views, the service's runner would be catching
+    up on the tenant in the background."""
+    out: dict[str, Any] = {}
     bulk_tenant = f"bulk-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     events = await bulk.load(pool, bulk_tenant, args.incidents)
@@ -594,6 +625,11 @@ async def _settle(pool: asyncpg.Pool, tenant: str, deadline_s: float) -> int:
     return recorded
 
 
+def want(args: argparse.Namespace, part: str) -> bool:
+    """Whether this run measures `part` (every part unless `--only` names some)."""
+    return args.only is None or part in args.only
+
+
 def _seed() -> str:
     import base64
     import secrets
@@ -603,18 +639,29 @@ def _seed() -> str:
 
 def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     b, s = results["baselines"], results["service"]
-    scan = s["raw_scan"]["per_second"]
-    exact = {
-        "append_vs_post_insert": s["append"]["per_second"] / b["post_insert"]["per_second"],
-        "append_p99_vs_baseline_p99": s["append"]["p99_ms"] / b["post_insert"]["p99_ms"],
-        "report_p99_ms": max(r["p99_ms"] for r in s["reports"].values()),
-        "rebuild_vs_scan": s["rebuild"]["per_second"] / scan,
-        "verify_vs_scan": s["verify"]["per_second"] / scan,
-        "feed_lag_p99_ms": s["feed_lag"]["p99_ms"],
+    # Each ratio from the figures it needs, left out when a part was not measured (`--only`).
+    formulas: dict[str, tuple[tuple[str, ...], Callable[[], float]]] = {
+        "append_vs_post_insert": (
+            ("post_insert", "append"),
+            lambda: s["append"]["per_second"] / b["post_insert"]["per_second"],
+        ),
+        "append_p99_vs_baseline_p99": (
+            ("post_insert", "append"),
+            lambda: s["append"]["p99_ms"] / b["post_insert"]["p99_ms"],
+        ),
+        "report_p99_ms": (("reports",), lambda: max(r["p99_ms"] for r in s["reports"].values())),
+        "rebuild_vs_scan": (("rebuild", "raw_scan"), lambda: s["rebuild"]["per_second"] / s["raw_scan"]["per_second"]),
+        "verify_vs_scan": (("verify", "raw_scan"), lambda: s["verify"]["per_second"] / s["raw_scan"]["per_second"]),
+        "feed_lag_p99_ms": (("feed_lag",), lambda: s["feed_lag"]["p99_ms"]),
+        "reply_append_review_on_vs_off": (
+            ("reply_append_review_http",),
+            lambda: s["reply_append_review_http"]["ratio"],
+        ),
+        "review_p99_ms": (("review_endpoint",), lambda: s["review_endpoint"]["p99_ms"]),
     }
-    if "reply_append_review_http" in s:  # (the reply review's figures; absent from results of earlier runs)
-        exact["reply_append_review_on_vs_off"] = s["reply_append_review_http"]["ratio"]
-        exact["review_p99_ms"] = s["review_endpoint"]["p99_ms"]
+    exact = {
+        name: compute() for name, (needs, compute) in formulas.items() if all(key in s or key in b for key in needs)
+    }
     # Met or not is decided on the exact ratio, never on its rounding: 0.597 is not 0.6.
     met = {}
     for name, value in exact.items():
@@ -637,43 +684,49 @@ def _say(what: str, figures: dict[str, Any]) -> None:
     print(f"  {what}: {json.dumps(figures)}", file=sys.stderr, flush=True)
 
 
+def _row(label: str, fig: dict[str, Any] | None, per_second: bool = True, latency: bool = True) -> list[str]:
+    """One line of the table, none when the figure was not measured (`--only`)."""
+    if fig is None:
+        return []
+    rate = fig["per_second"] if per_second else ""
+    p50, p99 = (fig["p50_ms"], fig["p99_ms"]) if latency else ("", "")
+    return [f"{label:<46} {rate:>10} {p50:>9} {p99:>9}"]
+
+
 def _table(results: dict[str, Any]) -> str:
     b, s, r = results["baselines"], results["service"], results["ratios"]
-    lines = [
-        f"{'measurement':<46} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}",
-        f"{'baseline: raw INSERT, 16 connections':<46} {b['raw_insert_16']['per_second']:>10} "
-        f"{b['raw_insert_16']['p50_ms']:>9} {b['raw_insert_16']['p99_ms']:>9}",
-        f"{'baseline: raw INSERT, 64 connections':<46} {b['raw_insert_64']['per_second']:>10} "
-        f"{b['raw_insert_64']['p50_ms']:>9} {b['raw_insert_64']['p99_ms']:>9}",
-    ]
+    lines = [f"{'measurement':<46} {'per s':>10} {'p50 ms':>9} {'p99 ms':>9}"]
     for label, fig in (
-        ("baseline: no-op POST (msgspec body)", b["post_noop"]),
-        ("baseline: POST + one INSERT", b["post_insert"]),
-        ("service: append (ack/assign/reply/note)", s["append"]),
-        ("service: GET /v1/incidents/{id}", s["get_incident"]),
-        ("service: GET /v1/events page", s["get_feed_page"]),
-        ("service: append, all on one incident (notes)", s["append_one_incident"]),
-        ("service: POST /v1/replies/review", s["review_endpoint"]),
+        ("baseline: raw INSERT, 16 connections", b.get("raw_insert_16")),
+        ("baseline: raw INSERT, 64 connections", b.get("raw_insert_64")),
+        ("baseline: no-op POST (msgspec body)", b.get("post_noop")),
+        ("baseline: POST + one INSERT", b.get("post_insert")),
+        ("service: append (ack/assign/reply/note)", s.get("append")),
+        ("service: GET /v1/incidents/{id}", s.get("get_incident")),
+        ("service: GET /v1/events page", s.get("get_feed_page")),
+        ("service: append, all on one incident (notes)", s.get("append_one_incident")),
+        ("service: POST /v1/replies/review", s.get("review_endpoint")),
     ):
-        lines.append(f"{label:<46} {fig['per_second']:>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
-    lines.append(f"{'baseline: raw scan + msgspec decode (rows)':<46} {s['raw_scan']['per_second']:>10}")
-    lines.append(f"{'service: projection rebuild (events)':<46} {s['rebuild']['per_second']:>10}")
-    lines.append(f"{'service: audit verify (events)':<46} {s['verify']['per_second']:>10}")
+        lines += _row(label, fig)
+    lines += _row("baseline: raw scan + msgspec decode (rows)", s.get("raw_scan"), latency=False)
+    lines += _row("service: projection rebuild (events)", s.get("rebuild"), latency=False)
+    lines += _row("service: audit verify (events)", s.get("verify"), latency=False)
     for label, key in (("service", "reply_append_review_http"), ("in-process", "reply_append_review")):
         for mode in ("on", "off"):
-            figure = s[key][f"per_second_review_{mode}"]
-            lines.append(f"{f'{label}: reply append, review {mode}':<46} {figure:>10}")
-    lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
-    for name, fig in s["reports"].items():
-        lines.append(f"{'report ' + name:<46} {'':>10} {fig['p50_ms']:>9} {fig['p99_ms']:>9}")
+            if key in s:
+                figure = s[key][f"per_second_review_{mode}"]
+                lines.append(f"{f'{label}: reply append, review {mode}':<46} {figure:>10}")
+    if "reply_append_review" in s:
+        lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
+    for name, fig in s.get("reports", {}).items():
+        lines += _row("report " + name, fig, per_second=False)
     for plan, fig in s.get("what_if", {}).items():
         label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
         lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
     for key in ("feed_lag", "feed_lag_from_recorded_at"):
         if key in s:
             lag = s[key]
-            label = f"live-feed lag from {lag['from']} (append load)"
-            lines.append(f"{label:<46} {'':>10} {lag['p50_ms']:>9} {lag['p99_ms']:>9}")
+            lines += _row(f"live-feed lag from {lag['from']} (append load)", lag, per_second=False)
     lines.append("")
     lines.append(f"{'ratio / figure':<34} {'value':>8} {'target':>8}  met")
     for name, value in r["values"].items():
@@ -692,6 +745,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--incidents", type=int, default=None, help="bulk-loaded incidents (10 events each)")
     p.add_argument("--open-incidents", type=int, default=1000)
     p.add_argument("--report-requests", type=int, default=None)
+    p.add_argument(
+        "--only",
+        type=_parts,
+        default=None,
+        metavar="PART[,PART]",
+        help=f"measure only these parts ({', '.join(PARTS)}); a ratio whose figures were not measured is left out",
+    )
     args = p.parse_args(argv)
     args.seconds = args.seconds or (3.0 if args.quick else 15.0)
     args.incidents = args.incidents or (2_000 if args.quick else 100_000)
@@ -706,6 +766,14 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(results))
     print(f"\n(figures as JSON in {args.out})")
     return 0
+
+
+def _parts(value: str) -> frozenset[str]:
+    parts = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = parts - set(PARTS)
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    return parts
 
 
 @contextlib.contextmanager
