@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from ledger.domain.review.features import features, names, tokens
 from ledger.domain.review.quality import (
     DEFAULT_DATA,
     FALSE_FLAG_TARGET,
@@ -19,6 +20,7 @@ from ledger.domain.review.quality import (
     run,
     scores,
 )
+from ledger.domain.review.reviewer import scorer_input
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.train import HELD_OUT, dumped, train, training_set
 from ledger.domain.review.train import SHIPPED as SHIPPED_WEIGHTS
@@ -101,3 +103,12 @@ def test_cross_validated_targets_per_language(cross: list[Outcome], language: st
 @pytest.fixture(scope="module")
 def cross(everything: list[Example]) -> list[Outcome]:
     return cross_validated([e for e in everything if e.split != HELD_OUT])
+
+
+def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Example]) -> None:
+    """`names` (summed on every reply) and `features` (laid back on the words of a flagged one) are
+    written apart for speed; they must list the same features."""
+    for example in everything[::5]:
+        view, marks = scorer_input(example.text, example.language)
+        explained = [name for name, _, _ in features(tokens(view), marks=marks)]
+        assert sorted(names(view, marks)) == sorted(explained), example.text

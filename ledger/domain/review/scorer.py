@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger.domain.review.features import features, tokens
+from ledger.domain.review.features import features, names, tokens
 from ledger.domain.review.rule import PROBLEM_KINDS, Kind
 
 WEIGHTS = "model/weights.json"
@@ -24,11 +24,17 @@ EVIDENCE = float(__import__("os").environ.get("EVID", "1.0"))  # the least sum o
 
 
 class LanguageModel(NamedTuple):
-    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS)."""
+    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS); `plain`
+    holds the weights alone, for the sum made on every reply."""
 
     bias: float
     threshold: float
     weights: dict[str, tuple[float, int]]
+    plain: dict[str, float]
+
+
+def language_model(bias: float, threshold: float, weights: dict[str, tuple[float, int]]) -> LanguageModel:
+    return LanguageModel(bias, threshold, weights, {name: weight for name, (weight, _) in weights.items()})
 
 
 class Scorer(NamedTuple):
@@ -47,10 +53,10 @@ class Flag(NamedTuple):
 
 def from_document(document: dict[str, Any]) -> Scorer:
     languages = {
-        lang: LanguageModel(
-            bias=model["bias"],
-            threshold=model["threshold"],
-            weights={name: (weight, kind) for name, (weight, kind) in model["weights"].items()},
+        lang: language_model(
+            model["bias"],
+            model["threshold"],
+            {name: (weight, kind) for name, (weight, kind) in model["weights"].items()},
         )
         for lang, model in document["languages"].items()
     }
@@ -96,6 +102,10 @@ def flag(
     model = scorer.languages.get(lang)
     if model is None:
         return None
+    if not allowed:  # (most replies: the sum alone decides, and only a flagged reply is explained)
+        weight = model.plain.get
+        if model.bias + sum([weight(name, 0.0) for name in names(view, marks)]) < model.threshold:
+            return None
     total, share, words = score(model, view, marks, allowed)
     if total < model.threshold or not words:
         return None

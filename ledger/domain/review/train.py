@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from ledger.domain.review.features import names
 from ledger.domain.review.quality import Example, batch_of, load_all
 from ledger.domain.review.rule import PROBLEM_KINDS
-from ledger.domain.review.scorer import LanguageModel, Scorer, score
+from ledger.domain.review.scorer import LanguageModel, Scorer, language_model, score
 
 C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out recall within 0.02 of each other
 MIN_REPLIES = 2
@@ -42,7 +42,7 @@ HELD_OUT = "heldout"
 FORMAL_KINDS = frozenset({"shouting", "private_data"})
 
 
-def feature_names(example: Example) -> set[str]:
+def feature_names(example: Example) -> list[str]:
     """The example's features, read as the scorer reads a reply at run time."""
     from ledger.domain.review.reviewer import scorer_input
 
@@ -62,7 +62,7 @@ def fit(examples: Sequence[Example]) -> Fitted:
     from sklearn.linear_model import LogisticRegression
 
     examples = [e for e in examples if not e.kinds or not set(e.kinds) <= FORMAL_KINDS]
-    rows = [feature_names(e) for e in examples]
+    rows = [set(feature_names(e)) for e in examples]
     counts = Counter(name for row in rows for name in row)
     vocabulary = sorted(name for name, n in counts.items() if n >= MIN_REPLIES)
     column = {name: i for i, name in enumerate(vocabulary)}
@@ -111,7 +111,7 @@ def out_of_fold(examples: Sequence[Example], fitter: Callable[[Sequence[Example]
     groups = folds(examples)
     for batch, held in groups.items():
         fitted = fitter([e for b, group in groups.items() if b != batch for e in group])
-        model = LanguageModel(fitted.bias, float("-inf"), fitted.weights)
+        model = language_model(fitted.bias, float("-inf"), fitted.weights)
         for e in held:
             scores[e.text] = scored(model, e)
     return scores
@@ -173,7 +173,7 @@ def dumped(document: dict[str, Any]) -> str:
 
 
 def as_scorer(fitted: Fitted, lang: str, cut: float, version: str = "cv") -> Scorer:
-    return Scorer(version=version, languages={lang: LanguageModel(fitted.bias, cut, fitted.weights)})
+    return Scorer(version=version, languages={lang: language_model(fitted.bias, cut, fitted.weights)})
 
 
 def main(argv: list[str] | None = None) -> int:
