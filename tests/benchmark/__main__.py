@@ -34,14 +34,14 @@ from ledger.store.database import create_pool
 from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
-from tests.benchmark import bulk, review
+from tests.benchmark import board, bulk, review
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
 # then the reply appends with the review on and off (servers of their own, the service stopped).
-SERVICE_PARTS = ("service", "bulk")
+SERVICE_PARTS = ("service", "bulk", "board")
 PARTS = ("baselines", *SERVICE_PARTS, "review")
 TARGETS = {
     "append_vs_post_insert": 0.6,
@@ -52,6 +52,8 @@ TARGETS = {
     "feed_lag_p99_ms": 50.0,
     "reply_append_review_on_vs_off": 0.9,
     "review_p99_ms": 50.0,
+    "board_render_p99_ms": 150.0,
+    "board_visible_p99_ms": 1000.0,
 }
 
 
@@ -362,6 +364,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         out.update(await _appends(base, pool, tenants, args))
     if want(args, "bulk"):
         out.update(await _bulk(base, pool, args))
+    if want(args, "board"):
+        out.update(await board.measure(base, pool, args))
     return out
 
 
@@ -658,6 +662,8 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
             lambda: s["reply_append_review_http"]["ratio"],
         ),
         "review_p99_ms": (("review_endpoint",), lambda: s["review_endpoint"]["p99_ms"]),
+        "board_render_p99_ms": (("board_render",), lambda: s["board_render"]["p99_ms"]),
+        "board_visible_p99_ms": (("board_visible",), lambda: s["board_visible"]["p99_ms"]),
     }
     exact = {
         name: compute() for name, (needs, compute) in formulas.items() if all(key in s or key in b for key in needs)
@@ -723,6 +729,10 @@ def _table(results: dict[str, Any]) -> str:
     for plan, fig in s.get("what_if", {}).items():
         label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
         lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
+    lines += _row(f"board: GET / with {board.OPEN} open incidents", s.get("board_render"))
+    lines += _row("board: event visible in Chromium after its 201", s.get("board_visible"), per_second=False)
+    if "note" in s.get("board_visible", {}):
+        lines.append(f"  ({s['board_visible']['note']})")
     for key in ("feed_lag", "feed_lag_from_recorded_at"):
         if key in s:
             lag = s[key]
