@@ -109,13 +109,15 @@ def flag(
     total, share, words = score(model, view, marks, allowed)
     if total < model.threshold or not words:
         return None
-    first, last = _heaviest_run(share)
+    first, last = heaviest_run(share)
+    if sum(share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
+        return None
     by_kind = [sum(words[i][3][k] for i in range(first, last + 1)) for k in range(len(PROBLEM_KINDS))]
     kind = PROBLEM_KINDS[max(range(len(by_kind)), key=by_kind.__getitem__)]
     return Flag(kind=kind, start=words[first][1], end=words[last][2], score=total)
 
 
-def _heaviest_run(share: list[float]) -> tuple[int, int]:
+def heaviest_run(share: list[float]) -> tuple[int, int]:
     """The run of consecutive words whose shares add up to the most (Kadane's maximum-sum run)."""
     best, best_span = float("-inf"), (0, 0)
     running, start = 0.0, 0

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from ledger.domain.review.features import names
 from ledger.domain.review.quality import Example, batch_of, load_all
 from ledger.domain.review.rule import PROBLEM_KINDS
-from ledger.domain.review.scorer import LanguageModel, Scorer, language_model, score
+from ledger.domain.review.scorer import LanguageModel, Scorer, heaviest_run, language_model, score
 
 C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out recall within 0.02 of each other
 MIN_REPLIES = 2
@@ -122,13 +122,17 @@ def scored(model: LanguageModel, example: Example) -> float:
     from ledger.domain.review.reviewer import scorer_input
 
     view, marks = scorer_input(example.text, example.language)
-    return score(model, view, marks)[0]
+    total, share, _ = score(model, view, marks)
+    if not share:
+        return float("-inf")
+    first, last = heaviest_run(share)
+    return total if sum(share[first : last + 1]) > 0 else float("-inf")  # (as scorer.flag)
 
 
 def threshold(examples: Sequence[Example], scores: dict[str, float], rules_flag: dict[str, bool]) -> float:
     """The lowest threshold at which rules-or-model keeps out-of-fold false flags within budget."""
     fine = [e for e in examples if e.expected == "ok"]
-    candidates = sorted({round(scores[e.text], DIGITS) for e in examples}, reverse=True)
+    candidates = sorted({round(scores[e.text], DIGITS) for e in examples} - {float("-inf")}, reverse=True)
     best = candidates[0] + 1.0
     for cut in candidates:
         false = sum(rules_flag[e.text] or scores[e.text] >= cut for e in fine)
