@@ -245,8 +245,9 @@ def test_without_the_scorer_a_reply_with_neither_acknowledgement_nor_next_step_r
 
 
 def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_version() -> None:
-    for text, language in [("Okay, and? Prices go up.", "en"), ("Eee? Fiyatlar artar.", "tr")]:
-        assert review(text, language=language, scorer=None).verdict == "flagged"  # (the brush-off, above)
+    # Curt replies no rule (nor the brush-off) catches: a dismissal in plain words.
+    for text, language in [("Prices go up. That is how it works.", "en"), ("Fiyatlar artar, bu kadar.", "tr")]:
+        assert review(text, language=language, scorer=None).verdict == "ok"
         result = review(text, language=language)
         assert result.verdict == "flagged"
         (finding,) = [f for f in result.findings if f.level == "problem"]
