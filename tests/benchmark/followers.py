@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 
 from tests.benchmark.client import percentile
-from tests.benchmark.workers import connections, rss_mb, service_workers
+from tests.benchmark.workers import connections, cpu_s, rss_mb, service_workers
 
 Request = tuple[str, str, bytes | None, dict[str, str]]
 Load = Callable[[str, int, float, int, Callable[[int, int], Request]], Awaitable[dict[str, Any]]]
@@ -66,6 +67,7 @@ class Crowd:
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     cwd=_CHECKOUT,
+                    limit=2**24,  # (a summary's lag histogram is one line, often longer than the default 64 KB)
                 )
             )
         return self
@@ -109,7 +111,7 @@ async def measure(
     workers = service_workers()
     port = int(base.rsplit(":", 1)[1])
     await load(base, args.clients, 1, 2000, action)  # warm-up
-    without = [await load(base, args.clients, round_s, 500_000, action)]
+    without = [await _cpu_load(workers, [], load(base, args.clients, round_s, 500_000, action))]
     rss_before = rss_mb(workers)
     async with pool.acquire() as c:
         head = await c.fetchval(HEAD, name)
@@ -119,7 +121,8 @@ async def measure(
         rss_connected, per_worker = rss_mb(workers), connections(workers, port)
         async with pool.acquire() as c:
             start = await c.fetchval(HEAD, name)
-        with_followers = await load(base, args.clients, round_s, 500_000, action)
+        crowd_procs = [psutil.Process(p.pid) for p in crowd.procs]
+        with_followers = await _cpu_load(workers, crowd_procs, load(base, args.clients, round_s, 500_000, action))
         async with pool.acquire() as c:
             end = await c.fetchval(HEAD, name)
             rows = await c.fetch(WINDOW, name, start, end)
@@ -129,11 +132,24 @@ async def measure(
         accounts = await crowd.summary(start, end, committed)
         settle_s = time.perf_counter() - t0
         rss_after = rss_mb(workers)
-    without.append(await load(base, args.clients, round_s, 500_000, action))
+    without.append(await _cpu_load(workers, [], load(base, args.clients, round_s, 500_000, action)))
     return _figures(
         count, connected, per_worker, accounts, since, settle_s, (rss_before, rss_connected, rss_after),
         without, with_followers,
     )  # fmt: skip
+
+
+async def _cpu_load(
+    workers: list[psutil.Process], crowd: list[psutil.Process], measured: Awaitable[dict[str, Any]]
+) -> dict[str, Any]:
+    """The load's figures, with the CPU the workers spent per append and the follower processes per second."""
+    w0, c0 = cpu_s(workers), cpu_s(crowd)
+    figures = await measured
+    w1, c1 = cpu_s(workers), cpu_s(crowd)
+    figures["worker_cpu_us_per_append"] = round((w1 - w0) / max(figures["requests"], 1) * 1e6)
+    if crowd:
+        figures["follower_processes_cpu_s_per_s"] = round((c1 - c0) / figures["seconds"], 2)
+    return figures
 
 
 def _figures(

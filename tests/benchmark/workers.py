@@ -37,6 +37,15 @@ def rss_mb(workers: list[psutil.Process]) -> list[float]:
     return [round(w.memory_info().rss / MB, 1) for w in workers]
 
 
+def cpu_s(processes: list[psutil.Process]) -> float:
+    """The CPU time (user and system) the processes used so far, together."""
+    total = 0.0
+    for p in processes:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
 def connections(workers: list[psutil.Process], port: int) -> list[int]:
     """Each worker's established connections to `port` (the clients it serves), in the order given."""
     return [
