@@ -44,9 +44,6 @@ class Settings:
     request_timeout_s: float = 15.0
     stream_heartbeat_s: float = 15.0
     stream_poll_s: float = 2.0
-    # A tenant's live feeds are woken at most once per stream_pace_s, so that the events of a
-    # burst go out together (ledger.feed.notifier: each send costs about the same whatever it carries).
-    stream_pace_s: float = 0.025
     # A live feed holds at most this many bytes of events not yet sent (ledger.http.sse), and
     # drops a client whose connection takes nothing for stream_max_lag_s.
     stream_buffer_bytes: int = 1024 * 1024
@@ -108,7 +105,6 @@ class Settings:
             request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,
             stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
             stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
-            stream_pace_s=_int("LEDGER_STREAM_PACE_MS", 25) / 1000,
             stream_buffer_bytes=_int("LEDGER_STREAM_BUFFER_BYTES", 1024 * 1024),
             stream_max_lag_s=_int("LEDGER_STREAM_MAX_LAG_S", 30),
             webhook_timeout_s=_int("LEDGER_WEBHOOK_TIMEOUT_MS", 10_000) / 1000,

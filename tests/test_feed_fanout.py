@@ -1,6 +1,5 @@
 """Many live feeds of one tenant in one process share their table reads and their frames
-(ledger.feed.fanout), and a tenant's wake-ups are paced (ledger.feed.notifier): still every stream
-gets every event once, in order, across a gap, a resume and a deferred wake-up."""
+(ledger.feed.fanout): still every stream gets every event once, in order, across a gap and a resume."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import uuid
 from types import SimpleNamespace
 
 from ledger.domain.commands import Detect, Note
-from ledger.feed import notifier as notify
 from ledger.feed.fanout import Fanout
 from ledger.http.stream import follow, frame_of
 from ledger.service.command_runner import Done, Shell
@@ -20,7 +18,7 @@ from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Severity
 from tests import clock
 from tests.conftest import new_tenant
-from tests.test_feed_memory import CountingStore, _never, _notifier, _release
+from tests.test_feed_memory import CountingStore, _notifier
 
 STREAMS = 40
 
@@ -134,17 +132,3 @@ async def test_a_stream_leaving_does_not_cancel_the_read_the_others_wait_for():
         await leaving
     release.set()
     assert await staying == 42 and fanout.reads == 1
-
-
-async def test_a_wake_up_within_the_pace_is_deferred_never_lost():
-    notifier = notify.Notifier(_never, _release, pace_s=3600)
-    with notifier.subscribe("t") as woken:
-        notifier.wake("t")
-        assert woken.is_set()  # the first: at once
-        woken.clear()
-        notifier.wake("t")
-        notifier.wake("t")
-        assert not woken.is_set()  # within the pace: deferred to its end, once
-        notifier.wake()  # (everyone, now: shutdown, a listener back)
-        assert woken.is_set()
-    assert "t" not in notifier._deferred  # (left with the last waiter of the tenant)

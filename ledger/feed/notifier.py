@@ -173,19 +173,13 @@ def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAY
 class Notifier:
     """Holds the LISTEN connection and the local waiters (per tenant, or for every tenant)."""
 
-    def __init__(
-        self, connect: Connector, release: Callable[[asyncpg.Connection], Awaitable[None]], pace_s: float = 0.0
-    ) -> None:
+    def __init__(self, connect: Connector, release: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
         self._connect = connect
         self._release = release
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         self._everything: set[asyncio.Event] = set()
-        # A tenant's waiters are woken at most once per `pace_s`: a commit within it of the last
-        # wake-up is told at its end, together with the others that came meanwhile (one timer per
-        # tenant, not per waiter). Each live feed's send costs about the same whatever it carries.
-        self.pace_s = pace_s
+        # When each tenant's waiters were last woken (what a shared read is measured against).
         self._woken_at: dict[str, float] = {}
-        self._deferred: dict[str, asyncio.TimerHandle] = {}
         # Per tenant followed here: its latest committed events known here, by position.
         self._tails: dict[str, dict[int, Event]] = {}
         self._lost = asyncio.Event()
@@ -213,8 +207,6 @@ class Notifier:
                 self._by_tenant.pop(tenant, None)
                 self._tails.pop(tenant, None)
                 self._woken_at.pop(tenant, None)
-                if (deferred := self._deferred.pop(tenant, None)) is not None:
-                    deferred.cancel()
 
     def recent(self, tenant: str, after: int, limit: int) -> list[Event]:
         """Up to `limit` committed events of `tenant` held here that follow position `after` without
@@ -246,30 +238,18 @@ class Notifier:
                 del tail[position]
 
     def wake(self, tenant: str | None = None) -> None:
-        """Wake the waiters of `tenant` (paced: `pace_s`) and those of every tenant; None: everyone, now."""
+        """Wake the waiters of `tenant` (None: everyone)."""
         for event in self._everything:
             event.set()
-        if tenant is None:
-            for name in list(self._by_tenant):
-                self._wake_now(name)
-        elif tenant in self._by_tenant and tenant not in self._deferred:
-            wait = self._woken_at.get(tenant, -self.pace_s) + self.pace_s - time.monotonic()
-            if wait <= 0:
-                self._wake_now(tenant)
-            else:
-                self._deferred[tenant] = asyncio.get_running_loop().call_later(wait, self._wake_now, tenant)
+        for name in list(self._by_tenant) if tenant is None else [tenant]:
+            if (group := self._by_tenant.get(name)) is not None:
+                self._woken_at[name] = time.monotonic()
+                for event in group:
+                    event.set()
 
     def last_wake(self, tenant: str) -> float:
         """When the tenant's waiters were last woken (`time.monotonic()`; 0.0: never)."""
         return self._woken_at.get(tenant, 0.0)
-
-    def _wake_now(self, tenant: str) -> None:
-        if (deferred := self._deferred.pop(tenant, None)) is not None:
-            deferred.cancel()
-        if (group := self._by_tenant.get(tenant)) is not None:
-            self._woken_at[tenant] = time.monotonic()
-            for event in group:
-                event.set()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if not payload.startswith("["):  # a bare tenant name (what earlier versions sent)
@@ -384,9 +364,8 @@ class Notifier:
 
 
 @contextlib.asynccontextmanager
-async def running(url: str | None, pool: asyncpg.Pool, pace_s: float = 0.0) -> AsyncIterator[Notifier]:
-    """A Notifier on a dedicated connection to `url`, or (no URL known) one connection held from `pool`;
-    its tenants' waiters woken at most once per `pace_s`.
+async def running(url: str | None, pool: asyncpg.Pool) -> AsyncIterator[Notifier]:
+    """A Notifier on a dedicated connection to `url`, or (no URL known) one connection held from `pool`.
 
     A pool connection is held for as long as it listens: the pool runs `UNLISTEN *` on release.
     """
@@ -407,7 +386,7 @@ async def running(url: str | None, pool: asyncpg.Pool, pace_s: float = 0.0) -> A
         async def release(conn: asyncpg.Connection) -> None:
             await pool.release(conn, timeout=2)
 
-    notifier = Notifier(connect, release, pace_s)
+    notifier = Notifier(connect, release)
     task = asyncio.create_task(notifier.run())
     publisher = asyncio.create_task(notifier.publish(pool))
     try:
