@@ -122,6 +122,9 @@ class ReportTally:
             self.reach.append(peak_reach)
 
     def report(self) -> SlaReport:
+        return SlaReport(groups=[self.group(None)])
+
+    def group(self, key: str | None) -> SlaGroup:
         figures = {m: t.figures() for m, t in self.metrics.items()}
         ordered = sorted(self.reach)
         reach = ReachFigures(
@@ -129,7 +132,7 @@ class ReportTally:
             peak_max=ordered[-1] if ordered else None,
             peak_p50=percentile_cont(ordered, 0.5) if ordered else None,
         )
-        return SlaReport(groups=[SlaGroup(key=None, metrics=SlaMetrics(**figures), reach=reach)])
+        return SlaGroup(key=key, metrics=SlaMetrics(**figures), reach=reach)
 
 
 def outcome(block: Milestone | UpdateBlock | None) -> MilestoneOutcome | None:
@@ -149,6 +152,9 @@ class WhatIf:
     listed: int = 0
     changed_total: int = 0
     incidents: int = 0
+    # Per severity (the incident's latest, as `GET /v1/reports/sla?group_by=severity` groups it):
+    # (current, proposed). Kept only when asked (the crisis room's preview): it doubles the counting.
+    by_severity: dict[str, tuple[ReportTally, ReportTally]] | None = None
     # (own plan's version, severity) -> whether the proposed plan sets the same targets there.
     # Versions name plans within one tenant, and a what-if is one tenant's.
     _alike: dict[tuple[int, str], bool] = field(default_factory=dict)
@@ -166,6 +172,12 @@ class WhatIf:
         peak = reach.fold(events).peak
         self.current.add(now_side, peak)
         self.proposed.add(then_side, peak)
+        if self.by_severity is not None and state.severity is not None:
+            if state.severity not in self.by_severity:
+                self.by_severity[state.severity] = (ReportTally(), ReportTally())
+            current, proposed = self.by_severity[state.severity]
+            current.add(now_side, peak)
+            proposed.add(then_side, peak)
         self.incidents += 1
         if same:
             return []
@@ -189,6 +201,14 @@ class WhatIf:
         if key not in self._alike:
             self._alike[key] = slas.same_targets(own_plan, self.proposed_plan, severity)
         return self._alike[key]
+
+    def severity_reports(self) -> tuple[SlaReport, SlaReport]:
+        """(current, proposed) grouped by severity, in severity order (needs `by_severity`)."""
+        held = sorted((self.by_severity or {}).items())
+        return (
+            SlaReport(groups=[current.group(severity) for severity, (current, _) in held]),
+            SlaReport(groups=[proposed.group(severity) for severity, (_, proposed) in held]),
+        )
 
     def result(self, changed: list[WhatIfChange]) -> WhatIfOut:
         return WhatIfOut(

@@ -45,3 +45,11 @@ def test_only_refuses_a_part_it_does_not_know():
 
     with pytest.raises(SystemExit):
         main(["--only", "baselines,nonsense"])
+
+
+def test_the_board_without_a_chromium_is_reported_not_met():
+    results = _results(2000.0, 3200.0)
+    results["service"]["board_render"] = {"p99_ms": 150.0}
+    results["service"]["board_visible"] = {"p99_ms": float("inf"), "note": "no Chromium"}  # (board.py's answer)
+    ratios = _ratios(results)
+    assert ratios["met"]["board_render_p99_ms"] is True and ratios["met"]["board_visible_p99_ms"] is False

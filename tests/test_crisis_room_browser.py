@@ -12,6 +12,7 @@ screenshots in docs/screenshots/.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -264,6 +265,59 @@ async def test_a_stale_page_gets_the_conflict_message(browser, server, people):
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         read = await http.get(f"/v1/incidents/{created['id']}", headers=people.auth("read"))
     assert read.json()["severity"] == "sev3"  # never silently overwritten
+    await context.close()
+
+
+async def test_the_plan_preview_shows_what_an_edited_plan_would_have_done_and_saves_nothing(browser, server, pool):
+    tenant = await new_tenant(pool, "preview")
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    made = []
+    for n, (severity, minutes) in enumerate((("sev2", 10), ("sev1", 2))):
+        title = f"Preview: {severity} acknowledged after {minutes} min"
+        start = yesterday + timedelta(minutes=n)
+        body = detect_body(title=title, severity=severity, occurred_at=start.isoformat())
+        created = await api(server, tenant, "/v1/incidents", body)
+        ack = {"occurred_at": (start + timedelta(minutes=minutes)).isoformat()}
+        await api(server, tenant, f"/v1/incidents/{created['id']}/acknowledge", ack)
+        made.append((created["id"], title))
+    # A read session may preview (the API's what-if is read scope) but has nothing to save with.
+    context, page = await signed_in(browser, server, tenant.keys["read"])
+    await page.get_by_role("link", name="Plan").click()
+    await expect(page.get_by_role("button", name="Preview")).to_be_visible()
+    await expect(page.get_by_role("button", name="Save plan")).to_have_count(0)
+    await context.close()
+
+    context, page = await signed_in(browser, server, tenant.keys["admin"])
+    await page.goto("/plan")
+    editor = page.get_by_label("Plan document (JSON)")
+    document = json.loads(await editor.input_value())
+    document["severities"]["sev2"]["targets"]["acknowledge"]["seconds"] = 300  # 15 min → 5 min
+    await editor.fill(json.dumps(document, indent=2))
+    await page.get_by_role("button", name="Preview").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#preview-count")).to_have_text("2 of 2 incidents: done.")
+    changed = page.locator("#preview-rows tr")
+    await expect(changed).to_have_count(1)
+    await expect(changed.get_by_role("link", name=made[0][1])).to_be_visible()
+    await expect(changed.locator(".outcome")).to_have_text(["✓ met", "✕ breached"])
+    sev2_ack = page.locator(".preview-summary tr", has_text="SEV2").filter(has_text="Acknowledge")
+    await expect(sev2_ack).to_contain_text("1 more breached")
+    await expect(page.locator(".preview-summary tr", has_text="SEV1").filter(has_text="Acknowledge")).to_contain_text(
+        "no change"
+    )
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        policy = await http.get("/v1/policy", headers=tenant.auth("read"))
+    assert policy.json()["version"] == 0  # previewed, not saved
+    await expect(page).to_have_url(re.compile(r"/plan$"))  # (streamed into the page, not a new one)
+    await page.locator("#preview").screenshot(path=str(SCREENSHOTS / "plan-preview.png"))
+    await expect(editor).to_have_value(re.compile('"seconds": 300'))  # the draft is still there
+
+    # An invalid plan: the API's problem, on the page.
+    document["severities"]["sev1"]["targets"]["acknowledge"]["seconds"] = -5
+    await editor.fill(json.dumps(document))
+    await page.get_by_role("button", name="Preview").click()
+    await expect(page.get_by_role("alert")).to_contain_text("must be positive")
+    await expect(page.locator("#preview")).to_have_count(0)
     await context.close()
 
 

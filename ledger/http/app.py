@@ -197,7 +197,7 @@ def create_app(
         app,
         settings.request_timeout_s,
         ("/v1/events/stream", "/v1/audit/export", "/v1/audit/verify", "/live"),
-        until_started=("/v1/policy/what-if",),
+        until_started=("/v1/policy/what-if", "/plan/preview"),
     )
     return app
 

@@ -15,16 +15,15 @@ from litestar.response import Stream
 from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.domain import commands as c
-from ledger.domain.errors import InvalidValue
 from ledger.domain.rules import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.headers import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
 from ledger.service.command_runner import Shell
+from ledger.service.what_if import checked_window
 from ledger.store.policies import PolicyStore
 from projections.reports import ReportFilter
-from projections.runner import catch_up_all
-from projections.whatif import what_if_json, window_size
+from projections.whatif import what_if_json
 from schemas.api import PolicyHistoryPage, WhatIfBody, WhatIfOut
 from schemas.policy import Policy
 
@@ -126,11 +125,8 @@ async def policy_what_if(
     PUT /v1/policy refuses it (422 `invalid-value`), and so is a window of more incidents than
     LEDGER_WHAT_IF_MAX_INCIDENTS. The answer is streamed (docs/sla-and-coverage.md)."""
     plan = checked_plan(data.policy, 0)
-    if data.since >= data.until:
-        raise InvalidValue("since must be before until", field="since")
     tenant = principal_of(request).tenant
-    pool = request.app.state.pool
-    await catch_up_all(pool, request.app.state.projections, tenant, request.app.state.folds)
+    state = request.app.state
     flt = ReportFilter(
         since=data.since,
         until=data.until,
@@ -138,12 +134,6 @@ async def policy_what_if(
         scenario=data.scenario,
         channel=str(data.channel) if data.channel else None,
     )
-    size, cap = await window_size(pool, tenant, flt), settings.what_if_max_incidents
-    if size > cap:
-        raise InvalidValue(
-            f"the window holds {size:,} incidents, more than the {cap:,} a what-if measures: narrow it"
-            " (since, until) or filter it (severity, scenario, channel), and run one what-if per part",
-            field="until",
-        )
-    chunks = what_if_json(pool, policies, tenant, flt, plan, clock())
+    await checked_window(state.pool, state.projections, state.folds, tenant, flt, settings.what_if_max_incidents)
+    chunks = what_if_json(state.pool, policies, tenant, flt, plan, clock())
     return Stream(_ended_on_error(chunks), media_type="application/json")

@@ -63,3 +63,16 @@ async def latest_statements(
     recorded by `recorded_by`, oldest first."""
     rows = await pool.fetch(LATEST_STATEMENTS, tenant, incident_id, upto, recorded_by, limit)
     return [event_from_row(r) for r in rows]
+
+
+# Each incident's title (its first event's: no event changes a title) and its current severity.
+TITLES = """
+SELECT i.id, i.severity, e.data->>'title' AS title FROM incidents i
+  JOIN events e ON e.tenant_id = i.tenant_id AND e.incident_id = i.id AND e.version = 1
+ WHERE i.tenant_id = $1 AND i.id = ANY($2::uuid[])
+"""
+
+
+async def titles(pool: asyncpg.Pool, tenant: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """(title, severity) of the tenant's incidents in `ids` (another tenant's ids find nothing)."""
+    return {row["id"]: (row["title"], row["severity"]) for row in await pool.fetch(TITLES, tenant, ids)}

@@ -34,14 +34,14 @@ from ledger.store.database import create_pool
 from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
-from tests.benchmark import bulk, followers, postincident, review, viral
+from tests.benchmark import board, bulk, followers, postincident, review, viral
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
 # then the reply appends with the review on and off (servers of their own, the service stopped).
-SERVICE_PARTS = ("service", "followers", "viral", "postincident", "bulk")
+SERVICE_PARTS = ("service", "followers", "viral", "postincident", "bulk", "board")
 PARTS = ("baselines", *SERVICE_PARTS, "review")
 TARGETS = {
     "append_vs_post_insert": 0.6,
@@ -57,6 +57,8 @@ TARGETS = {
     "followers_rss_per_follower_kb": 64.0,
     "followers_append_with_vs_without": 0.8,
     "viral_rss_growth_mb": 200.0,
+    "board_render_p99_ms": 150.0,
+    "board_visible_p99_ms": 1000.0,
 }
 # The targets that are bounds from above (the others are floors).
 AT_MOST = ("_ms", "p99_vs_baseline_p99", "_kb", "_mb", "missed_or_repeated")
@@ -379,6 +381,8 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         _say("post-incident review of a 2,000-event incident", out["postincident"])
     if want(args, "bulk"):
         out.update(await _bulk(base, pool, args))
+    if want(args, "board"):
+        out.update(await board.measure(base, pool, args))
     return out
 
 
@@ -709,6 +713,8 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "followers_rss_per_follower_kb": (("followers",), lambda: s["followers"]["rss_kb_per_follower"]),
         "followers_append_with_vs_without": (("followers",), lambda: s["followers"]["append_ratio"]),
         "viral_rss_growth_mb": (("viral",), lambda: s["viral"]["rss_growth_mb"]),
+        "board_render_p99_ms": (("board_render",), lambda: s["board_render"]["p99_ms"]),
+        "board_visible_p99_ms": (("board_visible",), lambda: s["board_visible"]["p99_ms"]),
     }
     exact = {
         name: compute() for name, (needs, compute) in formulas.items() if all(key in s or key in b for key in needs)
@@ -782,6 +788,10 @@ def _table(results: dict[str, Any]) -> str:
         for kind in ("markdown", "html"):
             lines += _row(f"review ({kind}), {review_of['events']} events", review_of[kind], per_second=False)
     lines += _crowd_rows(s)
+    lines += _row(f"board: GET / with {board.OPEN} open incidents", s.get("board_render"))
+    lines += _row("board: event visible in Chromium after its 201", s.get("board_visible"), per_second=False)
+    if "note" in s.get("board_visible", {}):
+        lines.append(f"  ({s['board_visible']['note']})")
     for key in ("feed_lag", "feed_lag_from_recorded_at"):
         if key in s:
             lag = s[key]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.static_files import create_static_files_router
 
-from ledger.http.web import board, incident, plan, reports, session
+from ledger.http.web import board, incident, plan, plan_preview, reports, session
 from ledger.http.web.errors import HANDLERS
 from ledger.http.web.pages import STATIC, template_config
 
@@ -36,6 +36,7 @@ def router() -> Router:
             reports.coverage_csv,
             plan.plan_page,
             plan.change_plan,
+            plan_preview.preview_plan,
         ],
         before_request=session.check,
         exception_handlers=HANDLERS,

@@ -3,6 +3,7 @@ goes through the same policy change as `PUT /v1/policy` (If-Match on the version
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
@@ -21,6 +22,28 @@ from ledger.service.incident_sheet import holding_statements
 from ledger.store.policies import PolicyStore
 
 _pretty = msgspec.json.Encoder()
+# The preview's window when the form does not say: the last 90 days (UTC), today included.
+DEFAULT_DAYS = 90
+
+
+class Window(msgspec.Struct, frozen=True):
+    """The incidents a preview measures: detected from `first` to `last` (UTC dates, both included)."""
+
+    first: date
+    last: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.first, time(), UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), UTC)
+
+
+def default_window(now: datetime) -> Window:
+    today = now.astimezone(UTC).date()
+    return Window(today - timedelta(days=DEFAULT_DAYS - 1), today)
 
 
 def _document(policy: Any) -> str:
@@ -30,14 +53,17 @@ def _document(policy: Any) -> str:
     return msgspec.json.format(_pretty.encode(doc), indent=2).decode()
 
 
-async def _render(
+async def render_plan(
     request: Request[Any, Any, Any],
     policies: PolicyStore,
     *,
     status: int = 200,
     problem: Problem | None = None,
     draft: str | None = None,
+    window: Window | None = None,
+    preview: dict[str, Any] | None = None,
 ) -> Template:
+    """The plan page; with a refusal (`problem`), the editor's `draft`, a preview's `window` and result."""
     policy = await policies.current(session_of(request).principal.tenant)
     return page(
         request,
@@ -50,12 +76,14 @@ async def _render(
         document=draft if draft is not None else _document(policy),
         problem=problem,
         saved=request.query_params.get("saved") == "1",
+        window=window or default_window(request.app.state.clock()),
+        preview=preview,
     )
 
 
 @get("/plan", opt=SEE)
 async def plan_page(request: Request[Any, Any, Any], policies: NamedDependency[PolicyStore]) -> Template:
-    return await _render(request, policies)
+    return await render_plan(request, policies)
 
 
 @post("/plan", opt=ADMINISTER, status_code=303)
@@ -75,5 +103,5 @@ async def change_plan(
         await shell.change_policy(who, c.ChangePolicy(actor=who.actor, document=document), if_match=int(version))
     except (LedgerError, msgspec.DecodeError) as exc:
         found = problem_of(exc)
-        return await _render(request, policies, status=found.status, problem=found, draft=text)
+        return await render_plan(request, policies, status=found.status, problem=found, draft=text)
     return Redirect(path="/plan?saved=1", status_code=303)

@@ -1,6 +1,6 @@
 // crisis-ledger · the crisis room's one script. The pages work without it (every action is a plain
 // form); it adds what must be live: times in the viewer's zone, the SLA clocks counting down, the
-// board following the feed, and X's weighted counter in the reply composer.
+// board following the feed, X's weighted counter in the reply composer, and the plan's what-if preview.
 // No library, no build step: docs/crisis-room.md says why.
 "use strict";
 
@@ -182,6 +182,94 @@
     if (text.value) recount();
   }
 
+  // The plan's what-if preview: the same form post, asked as NDJSON so that the table fills in as
+  // the incidents are measured (each line carries HTML the server rendered; plan_preview.py).
+  function planPreview() {
+    const form = document.getElementById("plan-form"), button = document.getElementById("preview-button");
+    const slot = document.getElementById("preview-slot");
+    if (!form || !button || !slot || !window.fetch || !window.TextDecoder) return;
+    form.addEventListener("submit", async function (event) {
+      if (event.submitter !== button) return;  // (Save plan posts as a plain form)
+      event.preventDefault();
+      button.disabled = true;
+      slot.replaceChildren();
+      document.querySelectorAll("#problem").forEach(function (el) { el.remove(); });
+      try {
+        const answer = await fetch(button.formAction, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { Accept: "application/x-ndjson", "X-CSRF-Token": form.elements.csrf.value },
+          body: new URLSearchParams(new FormData(form)),
+        });
+        if (!answer.ok) return previewProblem(slot, answer);
+        await previewLines(slot, answer);
+      } catch (e) {
+        previewNote(slot, "The preview was interrupted. Nothing was saved; try again.");
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  async function previewProblem(slot, answer) {
+    let problem = null;
+    try { problem = await answer.json(); } catch (e) { /* not a problem document */ }
+    const note = previewNote(slot, "");
+    const title = document.createElement("strong");
+    title.textContent = ((problem && problem.title) || "The preview was refused") + ". ";
+    note.append(title, (problem && problem.detail) || "");
+    note.focus();
+  }
+
+  function previewNote(slot, text) {
+    const note = document.createElement("div");
+    note.className = "notice notice-problem";
+    note.setAttribute("role", "alert");
+    note.tabIndex = -1;
+    note.textContent = text;
+    slot.appendChild(note);
+    return note;
+  }
+
+  async function previewLines(slot, answer) {
+    const reader = answer.body.getReader(), decoder = new TextDecoder();
+    let buffered = "", finished = false;
+    const show = function (line) {
+      if (line.html !== undefined) {
+        slot.innerHTML = line.html;
+        localise(slot);
+        slot.querySelector("#preview-h").focus();
+      }
+      const progress = slot.querySelector("#preview-progress"), count = slot.querySelector("#preview-count");
+      if (line.rows) {
+        slot.querySelector("#preview-rows").insertAdjacentHTML("beforeend", line.rows);
+        localise(slot.querySelector("#preview-rows"));
+      }
+      if (line.done !== undefined && progress) {
+        progress.max = line.total || 1;
+        progress.value = line.total ? line.done : 1;
+        count.textContent = line.done.toLocaleString() + " of " + line.total.toLocaleString() + " incidents"
+          + (line.summary !== undefined ? ": done." : "…");
+      }
+      if (line.summary !== undefined) {
+        slot.querySelector("#preview-summary").innerHTML = line.summary;
+        finished = true;
+      }
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (value) buffered += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, end).trim();
+        buffered = buffered.slice(end + 1);
+        if (line) show(JSON.parse(line));
+      }
+      if (done) break;
+    }
+    if (!finished) previewNote(slot, "The preview stopped before the end. Nothing was saved; try again.");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localise(document);
     tick();
@@ -189,5 +277,6 @@
     liveBoard();
     liveIncident();
     composer();
+    planPreview();
   });
 })();
