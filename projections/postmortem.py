@@ -4,22 +4,17 @@ A pure function of the incident's events, its plan and the instant it is measure
 ledger gives the same document, byte for byte: sections in a fixed order, events in recorded
 order, times in UTC RFC 3339, nothing read from a clock here.
 
-Everything a client wrote (titles, names, texts, reasons, URLs, roles, review advice) is escaped
-before it goes into the Markdown: inline, every character that could start Markdown or HTML syntax
-(`\\ ` * _ [ ] < > | ~ & #`) is backslash-escaped and line breaks become `↵`, so no link, tag,
-heading or extra table cell can be made; long texts (statements, decisions, the resolution) go in
-fenced code blocks whose fence is longer than any run of backticks in them, so they are shown
-exactly as recorded (an auditor compares them with `text_sha256`). The HTML is that Markdown
-rendered by markdown-it-py with raw HTML off (`html=False`): whatever got through would still be
-printed as text, never interpreted.
+Everything a client wrote (titles, names, texts, reasons, URLs, roles, review advice) goes into
+the document through projections/safe_markdown.py, which escapes it (its docstring says how).
+The HTML is that Markdown rendered by markdown-it-py with raw HTML off (`html=False`): whatever got
+through would still be printed as text, never interpreted.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -30,6 +25,7 @@ from projections import coverage as cov
 from projections import reach
 from projections.incident_view import Blocks
 from projections.provenance import public_statements
+from projections.safe_markdown import NONE, duration, escape, fenced, instant, table
 from schemas.api import StatementOut
 from schemas.blocks import Milestone, UpdateBlock
 from schemas.events import (
@@ -49,52 +45,6 @@ from schemas.events import (
     Unassigned,
     Visibility,
 )
-
-_INLINE_META = re.compile(r"([\\`*_\[\]<>|~&#])")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_NONE = "—"
-
-
-def escape(text: str | None) -> str:
-    """Client text made inert for one line of Markdown (a table cell, a heading, a list item)."""
-    if text is None:
-        return _NONE
-    flat = _LINE_BREAK.sub(" ↵ ", text).replace("\t", " ")
-    return _INLINE_META.sub(r"\\\1", flat) or _NONE
-
-
-def fenced(text: str) -> str:
-    """A fenced block showing `text` exactly: its fence is longer than any backtick run inside."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
-
-
-def instant(value: datetime | None) -> str:
-    """UTC, RFC 3339, whole seconds unless the instant has a fraction."""
-    if value is None:
-        return _NONE
-    value = value.astimezone(UTC)
-    fraction = f".{value.microsecond:06d}" if value.microsecond else ""
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
-
-
-def duration(seconds: int | None) -> str:
-    if seconds is None:
-        return _NONE
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if n]
-    return f"{seconds} s ({' '.join(parts) or '0s'})"
-
-
-def _row(*cells: str) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [_row(*header), _row(*("---" for _ in header)), *(_row(*r) for r in rows)]
 
 
 def verified(event: Event) -> str:
@@ -152,12 +102,12 @@ def _facts(events: Sequence[Event], blocks: Blocks, measured_at: datetime, as_of
     ]
     if is_open and as_of is None:
         facts.append(("Measured at", f"{instant(measured_at)} (open: running clocks are measured now)"))
-    lines = ["## Facts", "", *_table(("Fact", "Value"), facts), "", "### Severity history", ""]
+    lines = ["## Facts", "", *table(("Fact", "Value"), facts), "", "### Severity history", ""]
     rows = [
-        (instant(e.occurred_at), sev, str(prev) if prev else _NONE, escape(e.actor), verified(e), escape(reason))
+        (instant(e.occurred_at), sev, str(prev) if prev else NONE, escape(e.actor), verified(e), escape(reason))
         for e, sev, prev, reason in severities
     ]
-    lines += _table(("At", "Severity", "Previous", "Actor", "Actor is", "Reason"), rows)
+    lines += table(("At", "Severity", "Previous", "Actor", "Actor is", "Reason"), rows)
     return [*lines, ""]
 
 
@@ -168,7 +118,7 @@ def _reach_fact(figures: Reach) -> str:
     """The peak alone when one figure was given; else peak, latest and first; and the signals."""
     signals = f"{figures.signals} signal{'' if figures.signals == 1 else 's'}"
     if figures.peak is None:
-        return f"{_NONE} ({signals})"
+        return f"{NONE} ({signals})"
     if figures.first == figures.latest == figures.peak:
         shown = f"{figures.peak}"
     else:
@@ -182,7 +132,7 @@ def _escalations(events: Sequence[Event]) -> str:
         for e in events
         if isinstance(e.data, EscalationSuggested)
     ]
-    return "; ".join(made) or _NONE
+    return "; ".join(made) or NONE
 
 
 def _sla(blocks: Blocks) -> list[str]:
@@ -190,7 +140,7 @@ def _sla(blocks: Blocks) -> list[str]:
     for metric in _METRICS:
         block = getattr(blocks.sla, metric)
         if block is None:
-            rows.append((metric, "no target", _NONE, _NONE, _NONE, _NONE, _NONE))
+            rows.append((metric, "no target", NONE, NONE, NONE, NONE, NONE))
         elif isinstance(block, Milestone):
             rows.append(
                 (
@@ -208,7 +158,7 @@ def _sla(blocks: Blocks) -> list[str]:
     lines = [
         "## SLA outcomes",
         "",
-        *_table(("Milestone", "Target", "Due", "Status", "Met at", "Breached at", "Elapsed"), rows),
+        *table(("Milestone", "Target", "Due", "Status", "Met at", "Breached at", "Elapsed"), rows),
     ]
     update = blocks.sla.update
     if update is not None and update.gap_seconds:
@@ -217,7 +167,7 @@ def _sla(blocks: Blocks) -> list[str]:
             (str(i), duration(s), "breached" if b else "met")
             for i, (s, b) in enumerate(zip(update.gap_seconds, update.gap_breached, strict=True), 1)
         ]
-        lines += _table(("Gap", "Length", "Outcome"), gaps)
+        lines += table(("Gap", "Length", "Outcome"), gaps)
     return [*lines, ""]
 
 
@@ -234,7 +184,7 @@ def _update_row(block: UpdateBlock) -> tuple[str, ...]:
         _target(block.target_seconds, block.calendar),
         instant(block.due_at),
         block.status,
-        _NONE,
+        NONE,
         instant(block.breached_at),
         summary,
     )
@@ -246,8 +196,8 @@ def _coverage(events: Sequence[Event], policy: Policy, blocks: Blocks, measured_
     lines = [
         "## Coverage",
         "",
-        f"- Required now: {', '.join(escape(r) for r in block.required) or _NONE}",
-        f"- Missing: {', '.join(escape(r) for r in block.missing) or _NONE}",
+        f"- Required now: {', '.join(escape(r) for r in block.required) or NONE}",
+        f"- Missing: {', '.join(escape(r) for r in block.missing) or NONE}",
         f"- Full coverage at: {instant(block.full_coverage_at)}",
         "",
         "### Who held which role when",
@@ -257,17 +207,17 @@ def _coverage(events: Sequence[Event], policy: Policy, blocks: Blocks, measured_
         (escape(h.role), escape(h.assignee), instant(h.since), instant(h.until) if h.until else "still held")
         for h in state.holds
     ]
-    lines += _table(("Role", "Assignee", "From", "Until"), holds) if holds else ["Nobody was assigned."]
+    lines += table(("Role", "Assignee", "From", "Until"), holds) if holds else ["Nobody was assigned."]
     lines += ["", "### Uncovered time per required role", ""]
     totals = [(escape(role), duration(seconds)) for role, seconds in block.uncovered_seconds.items()]
-    lines += _table(("Role", "Uncovered (open, required, unheld)"), totals) if totals else ["No role is required."]
+    lines += table(("Role", "Uncovered (open, required, unheld)"), totals) if totals else ["No role is required."]
     spans = cov.uncovered_spans(state, policy, measured_at)
     lines += ["", "### Gaps", ""]
     if spans:
         gap_rows = [
             (escape(role), instant(a), instant(b), duration(int((b - a).total_seconds()))) for role, a, b in spans
         ]
-        lines += _table(("Role", "From", "Until", "Length"), gap_rows)
+        lines += table(("Role", "From", "Until", "Length"), gap_rows)
     else:
         lines.append("No gaps: every required role was held whenever the incident was open.")
     return [*lines, ""]
@@ -302,21 +252,21 @@ def _statements(events: Sequence[Event], statements: list[StatementOut]) -> list
             ("Recorded at", instant(s.recorded_at)),
             ("URL", escape(s.url)),
             ("In reply to", escape(s.in_reply_to)),
-            ("Text sha256", f"`{s.text_sha256}`" if s.text_sha256 else _NONE),
+            ("Text sha256", f"`{s.text_sha256}`" if s.text_sha256 else NONE),
             ("Event", f"`{s.event_id}` (version {s.version})"),
         ]
         verdict = _review_of(event.data) if isinstance(event.data, Replied) else None
         if verdict is not None:
             rows += [
                 ("Review verdict", escape(_text(_part(verdict, "verdict")))),
-                ("Review found", ", ".join(escape(_text(k)) for k in _part(verdict, "kinds") or []) or _NONE),
-                ("Review advice", " · ".join(escape(_text(a)) for a in _part(verdict, "advice") or []) or _NONE),
+                ("Review found", ", ".join(escape(_text(k)) for k in _part(verdict, "kinds") or []) or NONE),
+                ("Review advice", " · ".join(escape(_text(a)) for a in _part(verdict, "advice") or []) or NONE),
                 ("Review language", escape(_text(_part(verdict, "language")))),
                 ("Review rules", escape(_text(_part(verdict, "rules")))),
             ]
         else:
             rows.append(("Review verdict", "not reviewed"))
-        lines += [f"### Statement {n} on {s.channel}, {instant(s.sent_at)}", "", *_table(("", "Value"), rows)]
+        lines += [f"### Statement {n} on {s.channel}, {instant(s.sent_at)}", "", *table(("", "Value"), rows)]
         lines += ["", fenced(s.text), ""]
     return lines
 
@@ -349,7 +299,7 @@ def _timeline(events: Sequence[Event], statements: list[StatementOut]) -> list[s
         for e in events
     ]
     header = ("#", "Occurred", "Recorded", "Event", "Actor", "Actor is", "Recorded by", "What")
-    return ["## Timeline", "", *_table(header, rows), ""]
+    return ["## Timeline", "", *table(header, rows), ""]
 
 
 def _what(event: Event, statements: dict[Any, int]) -> str:
@@ -357,7 +307,7 @@ def _what(event: Event, statements: dict[Any, int]) -> str:
         case Detected() as d:
             return f"detected as {d.severity} on {d.channel}: {escape(d.title)}"
         case SignalReceived() as s:
-            return f"signal: reach {s.reach if s.reach is not None else _NONE}, {escape(s.source_url)}"
+            return f"signal: reach {s.reach if s.reach is not None else NONE}, {escape(s.source_url)}"
         case Acknowledged() as a:
             return "acknowledged" + (f": {escape(a.note)}" if a.note else "")
         case Assigned() as a:
@@ -381,7 +331,7 @@ def _what(event: Event, statements: dict[Any, int]) -> str:
         case EscalationSuggested() as x:
             return f"escalation suggested: reach {x.reach} reached the {x.severity} threshold {x.threshold}"
         case _:
-            return _NONE
+            return NONE
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")

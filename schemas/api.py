@@ -11,7 +11,7 @@ from msgspec import Meta
 
 from schemas.blocks import CoverageBlock, ReachBlock, SlaBlock
 from schemas.events import Channel, NoteKind, Severity, Visibility
-from schemas.policy import Policy
+from schemas.policy import Policy, PolicyIn
 
 # Free text may hold tabs and line breaks, never other control characters (nor NUL, which
 # PostgreSQL's jsonb cannot store). Names and identifiers hold no control characters at all.
@@ -320,10 +320,29 @@ class CoverageReport(msgspec.Struct, kw_only=True):
     assignees: list[AssigneeLoad]
 
 
+class PolicyChangeIn(PolicyIn, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The body of PUT /v1/policy: a whole plan, and who changes it (not part of the plan)."""
+
+    actor: Annotated[Name | None, Meta(description="Who changes the plan; null: the key's person or name")] = None
+
+
+# Bodies the document describes but the handlers take undecoded: the plan's strict parse decodes
+# them (see PolicyIn), where Litestar would convert a Struct leniently (the string "300" for 300).
+UNDECODED_BODIES: tuple[type[msgspec.Struct], ...] = (PolicyIn, PolicyChangeIn)
+# In a Struct that Litestar decodes, a whole plan is a JSON object for the plan's parse, read as PolicyIn.
+PlanDocument = Annotated[
+    dict[str, Any],
+    Meta(
+        description="A whole policy document, as PUT /v1/policy takes it",
+        extra_json_schema={"$ref": "#/components/schemas/PolicyIn"},
+    ),
+]
+
+
 class WhatIfBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A proposed plan, tried on the incidents detected in [since, until) (and matching the filters)."""
 
-    policy: Annotated[dict[str, Any], Meta(description="A whole policy document, as PUT /v1/policy takes it")]
+    policy: PlanDocument
     since: Instant
     until: Instant
     severity: Severity | None = None

@@ -199,6 +199,8 @@ DATA_TYPES: Final[dict[str, type[_Data]]] = {
     )
 }
 INCIDENT_EVENT_TYPES: Final = tuple(t for t in DATA_TYPES if t != "policy_changed")
+# One decoder per event type, built once: the events table stores each type's data as JSON.
+DATA_DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -249,6 +251,11 @@ class Happened(Protocol):
     def recorded_at(self) -> datetime: ...
     @property
     def data(self) -> EventData: ...
+
+
+def decode_data(event_type: str, raw: bytes | str) -> EventData:
+    """An event's data from its JSON, as stored for `event_type`."""
+    return DATA_DECODERS[event_type].decode(raw)  # type: ignore[no-any-return]
 
 
 def type_of(data: EventData) -> str:

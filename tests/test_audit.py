@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit.export import verify_export
+from ledger.audit.export_check import verify_export
 from tests import clock
 from tests.conftest import Tenant, detect_body, new_tenant
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.audit.export import public_key_from, verify_export
+from ledger.audit.export_check import public_key_from, verify_export
 from tests.conftest import new_tenant
 from tests.test_audit import _export, _history, _public_key, tamper
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.audit import checkpoints
 from ledger.audit.chain import check, moved_from, row_hash
-from ledger.audit.export import verify_export
+from ledger.audit.export_check import verify_export
 from ledger.config import Settings
 from ledger.store.audit import INSERT_CHECKPOINT
 from tests import clock

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from ledger.cli.terminal import Progress
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.logs import renderer_for
-from ledger.terminal import Progress
 from tests import clock
 from tests.conftest import detect_body
 

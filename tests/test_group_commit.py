@@ -14,7 +14,8 @@ import pytest
 from ledger.audit import chain
 from ledger.domain.commands import Detect
 from ledger.service.command_runner import Done, Shell
-from ledger.store.events import Appended, Conflict, EventStore, StreamFacts
+from ledger.store.appends import Appended, Conflict, StreamFacts
+from ledger.store.events import EventStore
 from ledger.store.group_commit import AppendCall, GroupCommit
 from ledger.store.idempotency import Idempotency
 from ledger.store.keys import Principal, Scope

@@ -13,7 +13,8 @@ import pytest
 from ledger.domain.commands import Assign, ChangePolicy, Detect, Reply, Unassign
 from ledger.domain.errors import InvalidValue
 from ledger.domain.identity import BIDI_CONTROLS, ZERO_WIDTH, name, names_checked
-from ledger.domain.rules import decide, decide_policy, fold
+from ledger.domain.plan_changes import decide_policy
+from ledger.domain.rules import decide, fold
 from ledger.store.keys import Scope, create_key
 from schemas.events import Channel, Event, Severity, Visibility
 from tests.conftest import detect_body, new_tenant

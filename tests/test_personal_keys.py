@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from ledger.audit.chain import Walker
-from ledger.audit.export import verify_export
+from ledger.audit.export_check import verify_export
 from ledger.domain.errors import InvalidValue
 from ledger.feed.notifier import Payload, payloads
 from ledger.service import access

@@ -12,7 +12,8 @@ from ledger.domain.review import RULES_VERSION
 from ledger.store.events import EventStore
 from projections import coverage as cov
 from projections.incident_view import blocks
-from projections.postmortem import escape, fenced, review
+from projections.postmortem import review
+from projections.safe_markdown import escape, fenced
 from schemas.events import Channel, Detected, Event, Replied, Severity, Visibility
 from tests import clock
 from tests.conftest import detect_body

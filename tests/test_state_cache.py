@@ -25,7 +25,8 @@ from ledger.feed.notifier import Change
 from ledger.http.app import _learn
 from ledger.service.command_runner import Done, Shell
 from ledger.store import policies as policy_store
-from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.appends import Appended, Conflict
+from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Event, NewEvent, Noted, PolicyChanged, Severity, Visibility, data_dict

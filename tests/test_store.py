@@ -13,7 +13,8 @@ from ledger.domain.commands import Acknowledge, Detect, Note
 from ledger.domain.errors import IdempotencyKeyReused
 from ledger.service.command_runner import Done, Shell
 from ledger.service.idempotency import request_hash
-from ledger.store.events import Appended, Conflict, EventStore
+from ledger.store.appends import Appended, Conflict
+from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed
 from ledger.store.keys import Principal, Scope
 from ledger.store.policies import PolicyStore

@@ -17,7 +17,7 @@ import pytest
 
 from ledger.config import Settings
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
-from ledger.domain.rules import checked_plan
+from ledger.domain.plan_changes import checked_plan
 from ledger.store.events import stream_event_from_row
 from ledger.store.keys import Scope, create_key
 from ledger.store.policies import PolicyStore

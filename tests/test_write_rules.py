@@ -13,7 +13,9 @@ import pytest
 from ledger.domain.commands import ChangePolicy, Detect, ReceiveSignal, Signal
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, WebhookDisabled
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
-from ledger.domain.rules import decide, decide_policy, fold, merge_or_detect
+from ledger.domain.plan_changes import decide_policy
+from ledger.domain.rules import decide, fold
+from ledger.domain.signal_routing import merge_or_detect
 from ledger.webhooks import rules
 from schemas.events import Channel, Detected, NewEvent, PolicyChanged, Resolved, Severity, SignalReceived
 from schemas.webhooks import WebhookOut

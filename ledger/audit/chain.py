@@ -1,7 +1,7 @@
 """Re-checking a tenant's hash chain from the stored rows alone, and naming the first break.
 
 The walk is the same for the database (`ledger.audit.verify.verify_tenant`) and for an offline export
-(`ledger.audit.export.verify_export`): rows come in position order, one at a time (bounded memory:
+(`ledger.audit.export_check.verify_export`): rows come in position order, one at a time (bounded memory:
 the rows of a batch, one version counter per incident, the signed positions still ahead), and the
 first row that does not fit is reported with a kind:
 

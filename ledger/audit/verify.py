@@ -1,4 +1,5 @@
-"""Audit: verify a tenant's history in the database (the export and its offline check: `ledger.audit.export`).
+"""Audit: verify a tenant's history in the database (the export: `ledger.audit.export`; its
+offline check: `ledger.audit.export_check`).
 
 Verify reads one snapshot: the tenant's head row, its events in position order batch by batch
 (bounded memory), the signed checkpoints of each batch's positions, and then the tables kept
@@ -18,7 +19,7 @@ import asyncpg
 import msgspec
 
 from ledger.audit import checkpoints
-from ledger.audit.chain import Broken, Found, Walker, feed_rest
+from ledger.audit.chain import Broken, Found, Lookup, Walker, feed_rest
 from ledger.store.audit import (
     CHECKPOINT_AT,
     CHECKPOINTS_IN,
@@ -82,59 +83,89 @@ async def verify_tenant(
     given `expect` = an auditor's kept (position, hash), that today's history extends it.
     `trusted_keys`: earlier public keys whose checkpoints still count (after a key rotation).
     `progress(n)` is told of each n events checked."""
-    keys = trusted_keys | {public_key}
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         # One snapshot: the head row, the checkpoints and the events are read as of one instant.
-
-        async def lookup(hash_: str, event_id: str) -> Found:
-            if await conn.fetchval(HASH_ELSEWHERE, tenant, hash_, uuid_or_nil(event_id)):
-                return Found(other_tenant=True)
-            return Found(position=await conn.fetchval(POSITION_OF_HASH, tenant, hash_))
-
         head = await conn.fetchrow(TENANT_HEAD, tenant)
         head_position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
-        walker = Walker(tenant, lookup)
-        verified = 0
-        forged: int | None = None  # the first checkpoint whose signature does not verify
-
-        def take(row: Any) -> None:
-            nonlocal verified, forged
-            cp = checkpoints.as_dict(row, tenant)
-            if cp["public_key"] not in keys or not checkpoints.signature_ok(cp["public_key"], cp):
-                forged = cp["position"] if forged is None else min(forged, cp["position"])
-                return
-            walker.anchors[cp["position"]] = cp["head_hash"]
-            verified += 1
-
+        walker = Walker(tenant, _lookup(conn, tenant))
+        signed = _Signed(tenant, trusted_keys | {public_key}, walker)
         # The newest checkpoint first: the chain must reach it even if the head row was rewound.
         newest = await conn.fetchrow(LATEST_CHECKPOINT, tenant)
         if newest is not None:
-            take(newest)
+            signed.take(newest)
         if expect is not None:
             refused = await _expected(conn, tenant, expect, walker)
             if refused is not None:
                 return _refused(head_position, head_hash, refused)
-        side = await _side_check(pool, conn, tenant, head_position)
-        try:
-            problem = await _walk(conn, tenant, walker, newest, take, lambda: forged, progress)
-            if problem is None and head is None and walker.position > 0:
-                detail = "the tenant's row (its chain head) is missing, but it has events"
-                problem = Broken(walker.position, None, "missing", detail)
-            if problem is None:
-                problem = walker.finish(head_position, head_hash)
-            if problem is None:
-                problem = await side if side is not None else await _derived_tables(conn, tenant, head_position)
-        finally:
-            if side is not None and not side.done():
-                side.cancel()
-                await asyncio.gather(side, return_exceptions=True)
+        problem = await _checked(pool, conn, tenant, walker, head, newest, signed, progress)
     return VerifyOut(
         ok=problem is None,
         checked=walker.checked,
         head=ChainPosition(position=walker.position, hash=walker.head),
         problem=chain_problem(problem),
-        checkpoints_verified=verified,
+        checkpoints_verified=signed.verified,
     )
+
+
+def _lookup(conn: asyncpg.Connection, tenant: str) -> Lookup:
+    """The walk's look-up, at a break only: is this hash (or event id) elsewhere in the ledger?"""
+
+    async def lookup(hash_: str, event_id: str) -> Found:
+        if await conn.fetchval(HASH_ELSEWHERE, tenant, hash_, uuid_or_nil(event_id)):
+            return Found(other_tenant=True)
+        return Found(position=await conn.fetchval(POSITION_OF_HASH, tenant, hash_))
+
+    return lookup
+
+
+class _Signed:
+    """The signed checkpoints met so far: each that verifies with one of `keys` becomes an anchor
+    the chain must pass through; the first that does not (forged or altered) is remembered."""
+
+    def __init__(self, tenant: str, keys: frozenset[str], walker: Walker) -> None:
+        self.tenant = tenant
+        self.keys = keys
+        self.walker = walker
+        self.verified = 0
+        self.forged: int | None = None
+
+    def take(self, row: Any) -> None:
+        cp = checkpoints.as_dict(row, self.tenant)
+        if cp["public_key"] not in self.keys or not checkpoints.signature_ok(cp["public_key"], cp):
+            self.forged = cp["position"] if self.forged is None else min(self.forged, cp["position"])
+            return
+        self.walker.anchors[cp["position"]] = cp["head_hash"]
+        self.verified += 1
+
+
+async def _checked(
+    pool: asyncpg.Pool,
+    conn: asyncpg.Connection,
+    tenant: str,
+    walker: Walker,
+    head: Any,
+    newest: Any,
+    signed: _Signed,
+    progress: Callable[[int], None] | None,
+) -> Broken | None:
+    """The chain walked, then held against the head row, then the tables kept beside the events
+    (compared meanwhile on a second connection when one is free): the first problem, or None."""
+    head_position, head_hash = (head["head_position"], head["head_hash"]) if head else (0, GENESIS_HASH)
+    side = await _side_check(pool, conn, tenant, head_position)
+    try:
+        problem = await _walk(conn, tenant, walker, newest, signed, progress)
+        if problem is None and head is None and walker.position > 0:
+            detail = "the tenant's row (its chain head) is missing, but it has events"
+            problem = Broken(walker.position, None, "missing", detail)
+        if problem is None:
+            problem = walker.finish(head_position, head_hash)
+        if problem is None:
+            problem = await side if side is not None else await _derived_tables(conn, tenant, head_position)
+    finally:
+        if side is not None and not side.done():
+            side.cancel()
+            await asyncio.gather(side, return_exceptions=True)
+    return problem
 
 
 async def _expected(conn: asyncpg.Connection, tenant: str, expect: tuple[int, str], walker: Walker) -> Broken | None:
@@ -170,8 +201,7 @@ async def _walk(
     tenant: str,
     walker: Walker,
     newest: Any,
-    take: Callable[[Any], None],
-    forged_at: Callable[[], int | None],
+    signed: _Signed,
     progress: Callable[[int], None] | None = None,
 ) -> Broken | None:
     """Feed the events batch by batch, each batch's checkpoints first; the first problem or None.
@@ -184,14 +214,14 @@ async def _walk(
         upto = rows[-1]["position"] if len(rows) == BATCH else _END
         for cp in await conn.fetch(CHECKPOINTS_IN, tenant, after, upto):
             if newest is None or cp["position"] != newest["position"]:
-                take(cp)
+                signed.take(cp)
         ahead: asyncio.Future[list[Any]] | None = None
         try:
             if upto != _END:
                 ahead = asyncio.ensure_future(conn.fetch(SPELLED_IN_RANGE, tenant, upto, _END, BATCH))
                 await asyncio.sleep(0)  # let it send the query
             # Events up to a forged checkpoint are still checked: an earlier break is named first.
-            forged = forged_at()
+            forged = signed.forged
             batch = [r for r in rows if forged is None or r["position"] < forged]
             accepted = walker.take_spelled(batch)
             following = await ahead if ahead is not None else []
@@ -208,7 +238,7 @@ async def _walk(
         if ahead is None or len(batch) < len(rows):  # the end, or a forged checkpoint
             break
         rows, after = following, upto
-    if walker.broken is None and (forged := forged_at()) is not None:
+    if walker.broken is None and (forged := signed.forged) is not None:
         return Broken(
             forged,
             None,

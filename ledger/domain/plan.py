@@ -251,7 +251,8 @@ def _calendar_errors(name: str, cal: Calendar) -> list[str]:
     errors: list[str] = []
     try:
         ZoneInfo(cal.timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        # (OSError: a name too long for a file name, or a folder of zones such as "Europe")
         errors.append(f"{where}.timezone: unknown IANA time zone {cal.timezone!r}")
     open_minutes = 0
     for day, intervals in cal.weekly.items():

@@ -1,5 +1,6 @@
-"""The incident's rules as a decider: `decide(command, state, now)` and `evolve(state, event)`;
-beside them the two other writes' rules: where a signal goes, and a change of the tenant's plan.
+"""The incident's rules as a decider: `decide(command, state, now)` and `evolve(state, event)`.
+The two other writes' rules are beside this module: where a signal goes (`signal_routing`), and a
+change of the tenant's plan (`plan_changes`).
 
 Pure: no I/O, no clock reads, no HTTP. `now` is an argument. The rules apply in recorded order;
 `occurred_at` only has to lie within its bounds (facts are often reported late).
@@ -12,7 +13,6 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 import msgspec
 
@@ -20,7 +20,6 @@ from ledger.domain import identity
 from ledger.domain.commands import (
     Acknowledge,
     Assign,
-    ChangePolicy,
     ChangeSeverity,
     Command,
     Detect,
@@ -30,16 +29,13 @@ from ledger.domain.commands import (
     Reopen,
     Reply,
     Resolve,
-    Signal,
     SuggestEscalation,
     Unassign,
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
-from ledger.domain.plan import Policy, PolicyInvalid, parse_policy, policy_to_dict
 from ledger.domain.reach import NO_REACH, Reach, reached
 from ledger.domain.review import RULES_VERSION, judge
 from ledger.domain.review.xlength import weighted_length
-from schemas.api import Name
 from schemas.events import (
     Acknowledged,
     Assigned,
@@ -323,59 +319,6 @@ def fold(events: Iterable[Happened]) -> Incident | None:
     for event in events:
         state = evolve(state, event)
     return state
-
-
-def merge_or_detect(signal: Signal, open_incident: uuid.UUID | None, new_id: uuid.UUID) -> Detect | ReceiveSignal:
-    """What a signal asks for: more of the open incident that carries its dedup_key, else a new
-    incident (`new_id`). Which incident is open with the key is the store's to say, atomically
-    (its unique index on open dedup keys); if that incident is resolved before the signal is
-    appended, `decide` refuses the ReceiveSignal and the signal is routed again."""
-    if open_incident is not None:
-        return ReceiveSignal(
-            incident_id=open_incident,
-            actor=signal.actor,
-            occurred_at=signal.occurred_at,
-            source_url=signal.source_url,
-            reach=signal.reach,
-            summary=signal.summary,
-        )
-    return Detect(
-        incident_id=new_id,
-        actor=signal.actor,
-        occurred_at=signal.occurred_at,
-        title=signal.title,
-        severity=signal.severity,
-        channel=signal.channel,
-        scenario=signal.scenario,
-        source_url=signal.source_url,
-        summary=signal.summary,
-        reach=signal.reach,
-        dedup_key=signal.dedup_key,
-    )
-
-
-def checked_plan(document: dict[str, Any], version: int) -> Policy:
-    """`document` as the plan at `version`, or InvalidValue listing every problem it has: how a
-    plan from outside is refused, whether it is to replace the plan or to be tried (what-if)."""
-    try:
-        return parse_policy(document, version)
-    except PolicyInvalid as exc:
-        raise InvalidValue(
-            "the policy is invalid: " + "; ".join(exc.errors), errors=[{"message": e} for e in exc.errors]
-        ) from exc
-
-
-def decide_policy(cmd: ChangePolicy, current_version: int, now: datetime) -> list[NewEvent]:
-    """The policy_changed event that makes `cmd.document` the plan after `current_version`, or
-    InvalidValue listing every problem of the document. The plan takes effect when it is
-    recorded (the version in force is the latest recorded), so it occurred `now`."""
-    try:
-        actor = identity.name(msgspec.convert(cmd.actor, Name), "actor")
-    except msgspec.ValidationError as exc:
-        raise InvalidValue(f"actor: {exc}", field="actor") from exc
-    version = current_version + 1
-    policy = checked_plan(cmd.document, version)
-    return [NewEvent(data=PolicyChanged(version=version, policy=policy_to_dict(policy)), occurred_at=now, actor=actor)]
 
 
 def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:

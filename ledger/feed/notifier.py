@@ -35,9 +35,8 @@ import msgspec
 import structlog
 
 from ledger.store.coordination import notify, ping
-from ledger.store.events import decode_data
 from ledger.store.keys import KEYS_CHANNEL
-from schemas.events import Event, data_dict
+from schemas.events import Event, data_dict, decode_data
 
 log = structlog.get_logger(__name__)
 

@@ -96,75 +96,102 @@ def edge(
     """The middleware factory: a deadline of `seconds` on every path not under `exempt_prefixes`;
     under `until_started`, only until the response starts (a stream that must begin in time)."""
 
-    def middleware_factory(app: ASGIApp) -> ASGIApp:
-        pool_seen = [0.0]  # when the pool gauges were last written
-        allow: dict[str | None, bytes | None] = {}  # per path template, its complete `Allow`
+    def around(app: ASGIApp) -> ASGIApp:
+        return Edge(app, seconds, exempt_prefixes, until_started)
 
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-            request_id = given if _REQUEST_ID.match(given) else new_request_id()
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(request_id=request_id)
-            started = time.perf_counter()
-            status = 500
-            responding = False
-            request_id_header = (b"x-request-id", request_id.encode())
-            path = scope["path"]
-            deadline: asyncio.Timeout | None = None
-            lifted = path.startswith(until_started)  # (the deadline, once the response starts)
+    return around
 
-            async def send_with_id(message: Message) -> None:
-                nonlocal status, responding
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    responding = True
-                    if lifted and deadline is not None and not deadline.expired():  # (else: the 503)
-                        deadline.reschedule(None)
-                    headers = [*message.get("headers", ()), request_id_header]
-                    if scope["method"] == "OPTIONS" and status == 204:
-                        headers = _complete_allow(allow, scope, headers)
-                    message["headers"] = headers
-                await send(message)
 
-            try:
-                if path.startswith(exempt_prefixes):
-                    await app(scope, receive, send_with_id)
-                else:
-                    try:
-                        async with asyncio.timeout(seconds) as deadline:
-                            await app(scope, receive, send_with_id)
-                    except TimeoutError:
-                        log.warning("request_deadline_exceeded", path=path, seconds=seconds)
-                        if responding:
-                            raise
-                        # (send_with_id makes the headers a new list, with the request id.)
-                        await send_with_id({"type": "http.response.start", "status": 503, "headers": _TIMEOUT_HEADERS})
-                        await send_with_id({"type": "http.response.body", "body": _TIMEOUT_BODY})
-            finally:
-                duration = time.perf_counter() - started
-                method = scope.get("method", "")
-                access.info(
-                    "request",
-                    method=method[:16],
-                    path=path[:_PATH_LOGGED],
-                    status=status,
-                    duration_ms=round(duration * 1000, 2),
-                )
-                if path != "/metrics":
-                    litestar_app = scope.get("litestar_app")
-                    if (
-                        litestar_app is not None
-                        and "pool" in litestar_app.state
-                        and started > pool_seen[0] + _POOL_GAUGES_EVERY_S
-                    ):
-                        pool_seen[0] = started
-                        observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
-                    route = scope.get("path_template") or "unmatched"
-                    request_seconds(method if method in _METHODS else "other", route, status).observe(duration)
+class Edge:
+    """The edge around one ASGI app (the module docstring says what it does for each request)."""
 
-        return middleware
+    __slots__ = ("allow", "app", "exempt_prefixes", "pool_seen", "seconds", "until_started")
 
-    return middleware_factory
+    def __init__(
+        self, app: ASGIApp, seconds: float, exempt_prefixes: tuple[str, ...], until_started: tuple[str, ...]
+    ) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.exempt_prefixes = exempt_prefixes
+        self.until_started = until_started
+        self.pool_seen = 0.0  # when the pool gauges were last written
+        self.allow: dict[str | None, bytes | None] = {}  # per path template, its complete `Allow`
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        request_id = _request_id(scope["headers"])
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        responding = False
+        request_id_header = (b"x-request-id", request_id.encode())
+        path = scope["path"]
+        deadline: asyncio.Timeout | None = None
+        lifted = path.startswith(self.until_started)  # (the deadline, once the response starts)
+        allow = self.allow
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, responding
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                responding = True
+                if lifted and deadline is not None and not deadline.expired():  # (else: the 503)
+                    deadline.reschedule(None)
+                headers = [*message.get("headers", ()), request_id_header]
+                if scope["method"] == "OPTIONS" and status == 204:
+                    headers = _complete_allow(allow, scope, headers)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if path.startswith(self.exempt_prefixes):
+                await app(scope, receive, send_with_id)
+            else:
+                try:
+                    async with asyncio.timeout(self.seconds) as deadline:
+                        await app(scope, receive, send_with_id)
+                except TimeoutError:
+                    log.warning("request_deadline_exceeded", path=path, seconds=self.seconds)
+                    if responding:
+                        raise
+                    await _answer_timeout(send_with_id)
+        finally:
+            self._record(scope, path, status, started)
+
+    def _record(self, scope: Scope, path: str, status: int, started: float) -> None:
+        """The access log line, the latency histogram and, at most once a second, the pool gauges."""
+        duration = time.perf_counter() - started
+        method = scope.get("method", "")
+        access.info(
+            "request",
+            method=method[:16],
+            path=path[:_PATH_LOGGED],
+            status=status,
+            duration_ms=round(duration * 1000, 2),
+        )
+        if path == "/metrics":
+            return
+        litestar_app = scope.get("litestar_app")
+        due = started > self.pool_seen + _POOL_GAUGES_EVERY_S
+        if due and litestar_app is not None and "pool" in litestar_app.state:
+            self.pool_seen = started
+            observe_pool(litestar_app.state.pool, litestar_app.state.settings.pool_max)
+        route = scope.get("path_template") or "unmatched"
+        request_seconds(method if method in _METHODS else "other", route, status).observe(duration)
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The client's `X-Request-ID` when it is sane, else a new one."""
+    given = next((v.decode("latin-1") for k, v in headers if k == b"x-request-id"), "")
+    return given if _REQUEST_ID.match(given) else new_request_id()
+
+
+async def _answer_timeout(send_with_id: Send) -> None:
+    """The 503 of a request past its deadline that had not started its answer (`send_with_id`
+    makes the headers a new list, with the request id)."""
+    await send_with_id({"type": "http.response.start", "status": 503, "headers": _TIMEOUT_HEADERS})
+    await send_with_id({"type": "http.response.body", "body": _TIMEOUT_BODY})

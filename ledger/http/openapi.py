@@ -8,9 +8,17 @@ from typing import Any, get_args
 import msgspec
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 
-from schemas.api import Problem
+from schemas.api import UNDECODED_BODIES, Problem
 
 
 def _spec(description: str) -> ResponseSpec:
@@ -75,13 +83,28 @@ def conform(app: Litestar) -> None:
     does: `additionalProperties: false` where a Struct forbids unknown fields, the constraints on
     list items, and integer bounds as integers. (Litestar's generator leaves the first two out and
     writes bounds as floats: 2**62 became 4.611686018427388e18, which is not what is enforced.)"""
-    bodies = _bodies(app)
+    bodies = [*_bodies(app), *UNDECODED_BODIES]
     _, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
     schemas = app.openapi_schema.components.schemas
     assert schemas is not None
     for name, schema in components.items():
         if name in {body.__name__ for body in bodies} or name not in schemas:
             schemas[name] = _plain(schema)
+
+
+def body_documented_as(struct: type[msgspec.Struct]) -> type[Operation]:
+    """An Operation class whose JSON request body is documented as `struct` (one of
+    UNDECODED_BODIES), for a handler that takes the body as a plain JSON object and has it decoded
+    strictly further in."""
+
+    @dataclass
+    class Documented(Operation):
+        def __post_init__(self) -> None:
+            if isinstance(self.request_body, RequestBody):
+                schema = Reference(ref=f"#/components/schemas/{struct.__name__}")
+                self.request_body.content = {"application/json": OpenAPIMediaType(schema=schema)}
+
+    return Documented
 
 
 def also_served_as(*media_types: str) -> type[Operation]:

@@ -15,16 +15,16 @@ from litestar.response import Stream
 from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.domain import commands as c
-from ledger.domain.rules import checked_plan
+from ledger.domain.plan_changes import checked_plan
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.headers import IF_MATCH_PATTERN, IdempotencyKey, idempotency_of, parse_if_match
-from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
+from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE, body_documented_as
 from ledger.service.command_runner import Shell
 from ledger.service.what_if import checked_window
 from ledger.store.policies import PolicyStore
 from projections.reports import ReportFilter
 from projections.whatif import what_if_json
-from schemas.api import PolicyHistoryPage, WhatIfBody, WhatIfOut
+from schemas.api import PolicyChangeIn, PolicyHistoryPage, WhatIfBody, WhatIfOut
 from schemas.policy import Policy
 
 log = structlog.get_logger(__name__)
@@ -54,10 +54,14 @@ PolicyIfMatch = Annotated[
     responses=ERRORS_WRITE,
     tags=["policy"],
     summary="Replace the plan (answers it with its new version)",
+    operation_class=body_documented_as(PolicyChangeIn),
 )
 async def replace_policy(
     request: Request[Any, Any, Any],
     shell: NamedDependency[Shell],
+    # Documented as PolicyChangeIn, taken as a JSON object: the plan's strict parse decodes it in
+    # decide_policy, after the Idempotency-Key and the actor, as it decodes the what-if's `policy`.
+    # (Litestar converts a Struct body leniently, "300" for 300, and answers its own problem.)
     data: JSONBody[dict[str, Any]],
     if_match: PolicyIfMatch = "",
     idempotency_key: IdempotencyKey = "",

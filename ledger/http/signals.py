@@ -1,6 +1,6 @@
 """Inbound signals from listening tools: more of an open incident's story, or a new incident.
 
-Where a signal goes is ledger.rules.merge_or_detect; the shell (Shell.signal) asks the store
+Where a signal goes is ledger.domain.signal_routing.merge_or_detect; the shell (Shell.signal) asks the store
 which incident is open with the key, atomically, so concurrent signals with one new key create
 exactly one incident and the others become `signal_received` on it.
 """

@@ -27,17 +27,20 @@ from ledger.domain.errors import (
     VersionConflict,
 )
 from ledger.domain.plan import Policy
-from ledger.domain.rules import Incident, decide, decide_policy, evolve, merge_or_detect
+from ledger.domain.plan_changes import decide_policy
+from ledger.domain.rules import Incident, decide, evolve
+from ledger.domain.signal_routing import merge_or_detect
 from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
-from ledger.store.events import Appended, Conflict, DedupHit, EventStore, StreamFacts, decode_data
+from ledger.store.appends import Appended, Conflict, DedupHit, StreamFacts
+from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed, remember_answer
 from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
 from projections.fold_cache import FoldCache
 from projections.snapshots import stored_state
-from schemas.events import Event, EventData, NewEvent
+from schemas.events import Event, EventData, NewEvent, decode_data
 
 if TYPE_CHECKING:
     from ledger.feed.notifier import Change
@@ -113,7 +116,7 @@ class Shell:
         return await once(self.store.pool, who.tenant, idempotency, write, lambda e: self.replay(who.tenant, e))
 
     async def signal(self, who: Principal, signal: Signal, *, idempotency: Idempotency | None = None) -> Signalled:
-        """Route a signal (ledger.rules.merge_or_detect) and carry out where it goes. A retry with
+        """Route a signal (ledger.domain.signal_routing.merge_or_detect) and carry out where it goes. A retry with
         the same Idempotency-Key is answered as the first was (a detection 201, an addition 200)."""
         added = None if idempotency is None else dataclasses.replace(idempotency, status_code=200)
         for _ in range(SIGNAL_ROUNDS):
@@ -138,7 +141,7 @@ class Shell:
         if_match: int | None = None,
         idempotency: Idempotency | None = None,
     ) -> Policy:
-        """Make `cmd.document` the tenant's plan (ledger.rules.decide_policy); If-Match names the
+        """Make `cmd.document` the tenant's plan (ledger.domain.plan_changes.decide_policy); If-Match names the
         version it must replace (else 412), and without it the last writer wins."""
         verified = verified_actor(who, cmd.actor)
 

@@ -1,7 +1,8 @@
 """The event store: append with optimistic concurrency and idempotency, read streams and the feed.
 
 The events' SQL is here, as named constants (the append's own, with group commit:
-ledger/store/group_commit.py); driver errors become the ledger's own errors here too.
+ledger/store/group_commit.py; what an append sends and answers: ledger/store/appends.py); driver
+errors become the ledger's own errors here too.
 """
 
 from __future__ import annotations
@@ -10,29 +11,24 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Final
+from datetime import datetime
 
 import asyncpg
 import msgspec
 
 from ledger import metrics
-from ledger.domain.errors import ActionNotAllowed, IdempotencyKeyReused, NotFound
-from ledger.store.group_commit import APPEND, AppendCall, GroupCommit
-from ledger.store.idempotency import Idempotency, Replayed
-from schemas.events import (
-    DATA_TYPES,
-    Event,
-    EventData,
-    NewEvent,
-    body_digest,
-    data_dict,
-    type_of,
+from ledger.domain.errors import ActionNotAllowed
+from ledger.store.appends import (
+    Appended,
+    AppendResult,
+    StreamFacts,
+    append_call,
+    appended_events,
+    outcome,
 )
-
-_json = msgspec.json.Encoder()
-_DECODERS: Final = {name: msgspec.json.Decoder(cls) for name, cls in DATA_TYPES.items()}
+from ledger.store.group_commit import APPEND, GroupCommit
+from ledger.store.idempotency import Idempotency
+from schemas.events import DATA_DECODERS, Event, EventData, NewEvent
 
 EVENT_COLUMNS = (
     "tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at, actor, "
@@ -101,11 +97,6 @@ SELECT {EVENT_COLUMNS} FROM events
 """
 
 
-def decode_data(event_type: str, raw: bytes | str) -> EventData:
-    """An event's data from its JSON, as stored for `event_type`."""
-    return _DECODERS[event_type].decode(raw)
-
-
 def event_from_row(row: asyncpg.Record) -> Event:
     """Decode one `events` row (selected with EVENT_COLUMNS)."""
     return Event(
@@ -118,7 +109,7 @@ def event_from_row(row: asyncpg.Record) -> Event:
         recorded_at=row["recorded_at"],
         actor=row["actor"],
         recorded_by=row["recorded_by"],
-        data=_DECODERS[row["type"]].decode(row["data"]),
+        data=DATA_DECODERS[row["type"]].decode(row["data"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
         actor_verified=row["actor_verified"],
@@ -154,65 +145,7 @@ class StreamEvent(msgspec.Struct, frozen=True):
 
 def stream_event_from_row(row: asyncpg.Record) -> StreamEvent:
     id_, incident_id, version, type_, occurred_at, recorded_at, data = row
-    return StreamEvent(id_, incident_id, version, occurred_at, recorded_at, _DECODERS[type_].decode(data))
-
-
-@dataclass(frozen=True)
-class StreamFacts:
-    """What the stream table knows of an incident besides its events (kept by ledger_append)."""
-
-    status: str
-    severity: str
-    scenario: str | None
-    channel: str
-    dedup_key: str | None
-    detected_at: datetime
-
-
-@dataclass(frozen=True)
-class Appended:
-    events: list[Event]
-    version: int | None
-    status_code: int
-
-
-class Missed(msgspec.Struct, frozen=True, array_like=True):
-    """An event a caller had not seen when it decided: what folding the incident needs of it."""
-
-    version: int
-    type: str
-    occurred_at: datetime
-    data: msgspec.Raw
-
-
-_missed = msgspec.json.Decoder(list[Missed])
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """The stream is no longer at the expected version. `missed`: the stream's events after the
-    expected version, oldest first (None when the stream is not ahead of it)."""
-
-    current_version: int
-    missed: tuple[tuple[int, datetime, EventData], ...] | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class DedupHit:
-    """An open incident already carries the dedup key."""
-
-    incident_id: uuid.UUID
-
-
-AppendResult = Appended | Replayed | Conflict | DedupHit
-
-
-def _decode_missed(raw: str | None) -> tuple[tuple[int, datetime, EventData], ...] | None:
-    if raw is None:
-        return None
-    return tuple(
-        (m.version, m.occurred_at.astimezone(UTC), _DECODERS[m.type].decode(m.data)) for m in _missed.decode(raw)
-    )
+    return StreamEvent(id_, incident_id, version, occurred_at, recorded_at, DATA_DECODERS[type_].decode(data))
 
 
 class EventStore:
@@ -245,12 +178,14 @@ class EventStore:
         """Append `new_events` in one round trip; see `ledger_append` for the outcomes.
         `actor_verified`: the actor is the person of the personal key writing (chained with the
         events); never assumed, so a writer that does not say so records a claimed actor."""
-        call = _call(tenant, incident_id, expected_version, new_events, recorded_by, actor_verified, idempotency, facts)
+        call = append_call(
+            tenant, incident_id, expected_version, new_events, recorded_by, actor_verified, idempotency, facts
+        )
         announced: list[Event] = []
 
         def announce(row: asyncpg.Record) -> None:
             if row["outcome"] == "appended":
-                announced.extend(_appended(call, new_events, row))
+                announced.extend(appended_events(call, new_events, row))
                 self.committed(tenant, announced)
 
         started = time.perf_counter()
@@ -276,8 +211,8 @@ class EventStore:
             for t in call.types:
                 metrics.events_appended(t).inc()
             # (in a caller's transaction it is not committed yet: the caller says when)
-            return Appended(announced or _appended(call, new_events, row), row["version"], row["status_code"])
-        return _outcome(row, tenant, incident_id)
+            return Appended(announced or appended_events(call, new_events, row), row["version"], row["status_code"])
+        return outcome(row, tenant, incident_id)
 
     async def read_stream(
         self,
@@ -314,98 +249,3 @@ class EventStore:
     async def read_positions(self, tenant: str, first: int, last: int) -> list[Event]:
         rows = await self.pool.fetch(READ_POSITIONS, tenant, first, last)
         return [event_from_row(r) for r in rows]
-
-
-def _call(
-    tenant: str,
-    incident_id: uuid.UUID | None,
-    expected_version: int,
-    new_events: Sequence[NewEvent],
-    recorded_by: str,
-    actor_verified: bool,
-    idempotency: Idempotency | None,
-    facts: StreamFacts | None,
-) -> AppendCall:
-    """The `ledger_append` call for these events: their ids, encoded data and chain digests."""
-    ids = [uuid.uuid4() for _ in new_events]
-    types = [type_of(e.data) for e in new_events]
-    datas = [data_dict(e.data) for e in new_events]
-    actor = new_events[0].actor  # (one actor per append: every command is done by one person or integration)
-    digests = [
-        body_digest(
-            event_id=ids[i],
-            tenant_id=tenant,
-            incident_id=incident_id,
-            version=None if incident_id is None else expected_version + i + 1,
-            event_type=types[i],
-            occurred_at=e.occurred_at,
-            actor=actor,
-            recorded_by=recorded_by,
-            data=datas[i],
-            actor_verified=actor_verified,
-        )
-        for i, e in enumerate(new_events)
-    ]
-    return AppendCall(
-        tenant=tenant,
-        incident_id=incident_id,
-        expected_version=expected_version,
-        ids=ids,
-        types=types,
-        occurred_at=[e.occurred_at for e in new_events],
-        data=[_json.encode(d).decode() for d in datas],
-        digests=digests,
-        actor=actor,
-        actor_verified=actor_verified,
-        recorded_by=recorded_by,
-        idempotency_key=idempotency.key if idempotency else None,
-        request_hash=idempotency.request_hash if idempotency else None,
-        status_code=idempotency.status_code if idempotency else 201,
-        status=facts.status if facts else None,
-        severity=facts.severity if facts else None,
-        scenario=facts.scenario if facts else None,
-        channel=facts.channel if facts else None,
-        dedup_key=facts.dedup_key if facts else None,
-        detected_at=facts.detected_at if facts else None,
-    )
-
-
-def _appended(call: AppendCall, new_events: Sequence[NewEvent], row: asyncpg.Record) -> list[Event]:
-    """The events as the table holds them now that `row` says where they went."""
-    incident_id = call.incident_id
-    return [
-        Event(
-            id=call.ids[i],
-            tenant_id=call.tenant,
-            incident_id=incident_id,
-            version=None if incident_id is None else call.expected_version + i + 1,
-            position=row["first_position"] + i,
-            occurred_at=e.occurred_at.astimezone(UTC),  # as the table gives it back
-            recorded_at=row["recorded_at"],
-            actor=call.actor,
-            recorded_by=call.recorded_by,
-            data=e.data,
-            prev_hash=row["prev_hashes"][i],
-            hash=row["hashes"][i],
-            actor_verified=call.actor_verified,
-        )
-        for i, e in enumerate(new_events)
-    ]
-
-
-def _outcome(row: asyncpg.Record, tenant: str, incident_id: uuid.UUID | None) -> AppendResult:
-    """What an append that appended nothing answers (an error for the outcomes that are one)."""
-    match row["outcome"]:
-        case "replayed":
-            return Replayed(row["incident_id"], row["first_position"], row["last_position"], row["status_code"])
-        case "key_reused":
-            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-        case "conflict" | "exists":
-            return Conflict(row["version"], _decode_missed(row["missed"]))
-        case "dedup":
-            return DedupHit(row["incident_id"])
-        case "missing":
-            raise NotFound(f"incident {incident_id} not found")
-        case "no_tenant":
-            raise NotFound(f"tenant {tenant} not found")
-    raise RuntimeError(f"unexpected append outcome {row['outcome']!r}")  # pragma: no cover

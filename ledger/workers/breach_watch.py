@@ -33,7 +33,8 @@ from ledger.domain.commands import RecordSlaNotice, SuggestEscalation
 from ledger.domain.errors import LedgerError
 from ledger.domain.plan import escalation_thresholds
 from ledger.domain.rules import decide
-from ledger.store.events import Appended, EventStore
+from ledger.store.appends import Appended
+from ledger.store.events import EventStore
 from ledger.store.policies import PolicyStore
 from ledger.store.sla_notices import claim_notice
 from ledger.workers.leader import Leader

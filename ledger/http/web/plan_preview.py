@@ -29,7 +29,7 @@ from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.domain.errors import InvalidValue, LedgerError
 from ledger.domain.plan import Policy
-from ledger.domain.rules import checked_plan
+from ledger.domain.plan_changes import checked_plan
 from ledger.http.web.errors import problem_of
 from ledger.http.web.plan import Window, default_window, render_plan
 from ledger.http.web.session import SEE, session_of

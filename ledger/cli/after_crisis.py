@@ -3,11 +3,17 @@
 Each reads the database the service uses and answers on stdout what the HTTP API answers
 (`GET /v1/incidents/{id}/review`, `POST /v1/policy/what-if`), through the same service and
 projection code; the what-if shows its progress and a summary table on the way.
+
+The service's code is imported inside the two functions that run it: the reply review's language
+data takes seconds to load, and every other command (this module is imported for its arguments)
+does without it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -16,20 +22,74 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from ledger.cli.database import with_pool
+from ledger.cli.terminal import Progress, summary
 from ledger.clock import utc_now
-from ledger.domain.errors import InvalidValue, LedgerError
-from ledger.domain.rules import checked_plan
-from ledger.service.incident_reads import IncidentReader
-from ledger.store.events import EventStore
-from ledger.store.policies import PolicyStore
-from ledger.terminal import Progress
-from projections import postmortem
+from ledger.config import Settings
+from ledger.domain.errors import InvalidValue, LedgerError, NotFound
+from ledger.logs import configure
 from projections.reports import ReportFilter
-from projections.runner import catch_up_all, registry
-from projections.whatif import what_if
 from schemas.api import MetricFigures, MilestoneOutcome, WhatIfOut
 
 SHOWN_CHANGES = 20
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rev = sub.add_parser("review", help="print an incident's post-incident review (Markdown or HTML)")
+    rev.add_argument("incident", metavar="INCIDENT_ID")
+    rev.add_argument("--tenant", required=True)
+    rev.add_argument("--format", choices=["md", "html"], default="md")
+    rev.add_argument("--as-of", default=None, help="the review as the ledger knew it then (RFC 3339)")
+    rev.set_defaults(func=cmd_review)
+
+    wif = sub.add_parser("what-if", help="measure past incidents under a proposed plan (writes nothing)")
+    wif.add_argument("policy", metavar="POLICY.json", help="a whole policy document, as PUT /v1/policy takes it")
+    wif.add_argument("--tenant", required=True)
+    wif.add_argument("--since", required=True, help="incidents detected at or after (RFC 3339)")
+    wif.add_argument("--until", required=True, help="incidents detected before (RFC 3339)")
+    wif.add_argument("--severity", choices=["sev1", "sev2", "sev3", "sev4"], default=None)
+    wif.add_argument("--scenario", default=None)
+    wif.add_argument("--channel", default=None)
+    wif.add_argument("--json", action="store_true", help="print the API's JSON answer instead of a table")
+    wif.set_defaults(func=cmd_what_if)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Print an incident's post-incident review (Markdown, or HTML with --format html)."""
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    try:
+        as_of = instant(args.as_of, "--as-of")
+        text = with_pool(settings, lambda pool: review(pool, args.tenant, args.incident, args.format, as_of))
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2 if not isinstance(exc, NotFound) else 1
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_what_if(args: argparse.Namespace) -> int:
+    """Measure the window's incidents under a proposed plan; a table (or --json) on stdout."""
+    settings = Settings.from_env()
+    configure(settings.log_format, "warning")
+    try:
+        document = proposed_plan(Path(args.policy))
+        flt = ReportFilter(
+            since=instant(args.since, "--since"),
+            until=instant(args.until, "--until"),
+            severity=args.severity,
+            scenario=args.scenario,
+            channel=args.channel,
+        )
+        out = with_pool(settings, lambda pool: run_what_if(pool, args.tenant, document, flt))
+    except LedgerError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for error in exc.extra.get("errors", []):
+            print(f"  - {error['message']}", file=sys.stderr)
+        return 2
+    sys.stdout.write(as_json(out) if args.json else summary_table(out))
+    summary(f"What-if: {out.incidents:,} incidents, {out.changed_total:,} milestone(s) change status.")
+    return 0
 
 
 def instant(text: str | None, name: str) -> datetime | None:
@@ -47,6 +107,12 @@ def instant(text: str | None, name: str) -> datetime | None:
 
 async def review(pool: asyncpg.Pool, tenant: str, incident: str, fmt: str, as_of: datetime | None) -> str:
     """The review document, as the API writes it."""
+    from ledger.service.incident_reads import IncidentReader
+    from ledger.store.events import EventStore
+    from ledger.store.policies import PolicyStore
+    from projections import postmortem
+    from projections.runner import registry
+
     try:
         incident_id = uuid.UUID(incident)
     except ValueError as exc:
@@ -70,6 +136,11 @@ def proposed_plan(path: Path) -> dict[str, Any]:
 
 async def run_what_if(pool: asyncpg.Pool, tenant: str, document: dict[str, Any], flt: ReportFilter) -> WhatIfOut:
     """The what-if, with a progress bar (or plain lines) on stderr while the incidents are measured."""
+    from ledger.domain.plan_changes import checked_plan
+    from ledger.store.policies import PolicyStore
+    from projections.runner import catch_up_all, registry
+    from projections.whatif import what_if
+
     plan = checked_plan(document, 0)  # (InvalidValue: refused as PUT /v1/policy refuses it)
     if flt.since is not None and flt.until is not None and flt.since >= flt.until:
         raise InvalidValue("--since must be before --until")
@@ -99,7 +170,9 @@ def _figures(f: MetricFigures) -> list[str]:
 def _outcome(o: MilestoneOutcome | None) -> str:
     if o is None:
         return "no target"
-    return o.status + (f" (due {postmortem.instant(o.due_at)})" if o.due_at else "")
+    from projections.safe_markdown import instant as rfc3339
+
+    return o.status + (f" (due {rfc3339(o.due_at)})" if o.due_at else "")
 
 
 def summary_table(out: WhatIfOut) -> str:
