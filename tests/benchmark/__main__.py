@@ -35,14 +35,18 @@ from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
 from tests.benchmark import board, bulk, followers, postincident, review, viral
+from tests.benchmark import tenants as tenants_part
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
-# then the reply appends with the review on and off (servers of their own, the service stopped).
+# then the reply appends with the review on and off (servers of their own, the service stopped),
+# then many tenants (nine more bulk tenants loaded with the service stopped, then measured again).
 SERVICE_PARTS = ("service", "followers", "viral", "postincident", "bulk", "board")
-PARTS = ("baselines", *SERVICE_PARTS, "review")
+PARTS = ("baselines", *SERVICE_PARTS, "review", "tenants")
+# A part compared with the figures of others measures them too when it is named alone.
+REQUIRES = {"tenants": ("baselines", "service", "bulk")}
 TARGETS = {
     "append_vs_post_insert": 0.6,
     "append_p99_vs_baseline_p99": 2.0,
@@ -57,11 +61,13 @@ TARGETS = {
     "followers_rss_per_follower_kb": 64.0,
     "followers_append_with_vs_without": 0.8,
     "viral_rss_growth_mb": 200.0,
+    "tenants_report_p99_vs_alone": 1.2,
+    "tenants_append_ratio_vs_empty": 0.9,
     "board_render_p99_ms": 150.0,
     "board_visible_p99_ms": 1000.0,
 }
-# The targets that are bounds from above (the others are floors).
-AT_MOST = ("_ms", "p99_vs_baseline_p99", "_kb", "_mb", "missed_or_repeated")
+# The targets that are bounds from above (the rest are floors).
+AT_MOST = ("_ms", "p99_vs_baseline_p99", "p99_vs_alone", "_kb", "_mb", "missed_or_repeated")
 
 
 # ------------------------------------------------------------------------------ processes
@@ -327,6 +333,9 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 results["service"].update(await _service(base, pool, tenants, args))
         if want(args, "review"):
             await _review_appends(url, pool, args, results)
+        if want(args, "tenants"):
+            hooks = tenants_part.Bench(service, granian, load, timed, _settle, open_incidents, append_mix, _say)
+            await tenants_part.measure(url, pool, args, tenants, results, hooks)
     finally:
         await pool.close()
     results["ratios"] = _ratios(results)
@@ -370,7 +379,7 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     if want(args, "service"):
         out.update(await _appends(base, pool, tenants, args))
     if want(args, "followers"):
-        _, action = await _spread_load(base, tenants, args)
+        action = append_mix(tenants, await open_incidents(base, tenants, args.open_incidents // len(tenants)))
         out["followers"] = await followers.measure(base, pool, tenants[0], action, load, args)
         _say(f"{args.followers} live-feed followers under the append load", out["followers"])
     if want(args, "viral"):
@@ -386,14 +395,10 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     return out
 
 
-async def _spread_load(
-    base: str, tenants: list[tuple[str, str]], args: argparse.Namespace
-) -> tuple[list[tuple[int, str]], Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]]]:
-    """`--open-incidents` new incidents over the tenants, and the append load spread over them:
-    (tenant index, incident id) of each, and the request maker for `load`."""
+async def open_incidents(base: str, tenants: list[tuple[str, str]], per_tenant: int) -> list[tuple[int, str]]:
+    """`per_tenant` new open incidents in each of `tenants` ((name, key)): (tenant's index, incident id)."""
     host, port = _host_port(base)
     incidents: list[tuple[int, str]] = []
-    per_tenant = args.open_incidents // len(tenants)
     setup = await Connection(host, port).open()
     detect = msgspec.json.encode({"title": "bench", "severity": "sev2", "channel": "x"})
     for t, (_, key) in enumerate(tenants):
@@ -402,6 +407,13 @@ async def _spread_load(
             assert r.status == 201, r.body
             incidents.append((t, r.json()["id"]))
     await setup.close()
+    return incidents
+
+
+def append_mix(
+    tenants: list[tuple[str, str]], incidents: list[tuple[int, str]]
+) -> Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]]:
+    """The append load's requests: acknowledge/assign/reply/note on random `incidents`, each with its tenant's key."""
     acknowledged: set[str] = set()
     rng = random.Random(1)
     reply = msgspec.json.encode({"channel": "x", "visibility": "public", "text": "We are looking into it now."})
@@ -423,14 +435,15 @@ async def _spread_load(
             return "POST", f"/v1/incidents/{iid}/replies", reply, headers
         return "POST", f"/v1/incidents/{iid}/notes", note, headers
 
-    return incidents, action
+    return action
 
 
 async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
     """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
     out: dict[str, Any] = {}
     seconds = args.seconds
-    incidents, action = await _spread_load(base, tenants, args)
+    incidents = await open_incidents(base, tenants, args.open_incidents // len(tenants))
+    action = append_mix(tenants, incidents)
     note = msgspec.json.encode({"text": "a note of ordinary length"})
     await load(base, args.clients, 1, 2000, action)  # warm-up
     async with FeedFollower(base, tenants[0][1], seconds + 60) as follower:
@@ -483,7 +496,12 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bulk_tenant = f"bulk-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     events = await bulk.load(pool, bulk_tenant, args.incidents)
-    out["bulk_load"] = {"incidents": args.incidents, "events": events, "seconds": round(time.perf_counter() - t0, 1)}
+    out["bulk_load"] = {
+        "tenant": bulk_tenant,
+        "incidents": args.incidents,
+        "events": events,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     _say("bulk load", out["bulk_load"])
     async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
         await c.execute("VACUUM (ANALYZE) events, incidents")
@@ -551,12 +569,7 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bauth = {"authorization": f"Bearer {key}"}
     reports = {}
     async with httpx.AsyncClient(base_url=base, headers=bauth, timeout=60) as http:
-        for name, path in (
-            ("sla", "/v1/reports/sla"),
-            ("sla_by_severity", "/v1/reports/sla?group_by=severity"),
-            ("sla_by_week", "/v1/reports/sla?group_by=week"),
-            ("coverage", "/v1/reports/coverage"),
-        ):
+        for name, path in bulk.REPORTS:
             await http.get(path)  # the first brings the views up to date
 
             async def call(path: str = path) -> int:
@@ -713,6 +726,18 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
         "followers_rss_per_follower_kb": (("followers",), lambda: s["followers"]["rss_kb_per_follower"]),
         "followers_append_with_vs_without": (("followers",), lambda: s["followers"]["append_ratio"]),
         "viral_rss_growth_mb": (("viral",), lambda: s["viral"]["rss_growth_mb"]),
+        # The worst of the reports measured again beside nine more tenants, each against itself alone.
+        "tenants_report_p99_vs_alone": (
+            ("reports", "reports_ten_tenants"),
+            lambda: max(f["p99_ms"] / s["reports"][name]["p99_ms"] for name, f in s["reports_ten_tenants"].items()),
+        ),
+        "tenants_append_ratio_vs_empty": (
+            ("append", "post_insert", "append_ten_tenants", "post_insert_ten_tenants"),
+            lambda: (
+                (s["append_ten_tenants"]["per_second"] / b["post_insert_ten_tenants"]["per_second"])
+                / (s["append"]["per_second"] / b["post_insert"]["per_second"])
+            ),
+        ),
         "board_render_p99_ms": (("board_render",), lambda: s["board_render"]["p99_ms"]),
         "board_visible_p99_ms": (("board_visible",), lambda: s["board_visible"]["p99_ms"]),
     }
@@ -778,6 +803,7 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
     for name, fig in s.get("reports", {}).items():
         lines += _row("report " + name, fig, per_second=False)
+    lines += tenants_part.rows(results, _row)
     for plan, fig in s.get("what_if", {}).items():
         label = f"what-if ({plan}), {fig['incidents']} incidents, {fig['runs']} runs"
         first = f"{fig['first_byte_p50_ms']:>9} {fig['first_byte_p99_ms']:>9}"
@@ -869,7 +895,7 @@ def _parts(value: str) -> frozenset[str]:
     unknown = parts - set(PARTS)
     if unknown or not parts:
         raise argparse.ArgumentTypeError(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
-    return parts
+    return parts.union(*(REQUIRES.get(part, ()) for part in parts))
 
 
 @contextlib.contextmanager
