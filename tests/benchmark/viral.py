@@ -67,5 +67,5 @@ async def measure(base: str, key: str, load: Load, args: argparse.Namespace) -> 
         **appends,
         "note_chars": NOTE_CHARS,
         "rss_mb": {"before": before, "after": after},
-        "rss_growth_mb": max(a - b for a, b in zip(after, before, strict=True)),
+        "rss_growth_mb": round(max(a - b for a, b in zip(after, before, strict=True)), 1),
     }
