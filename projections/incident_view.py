@@ -117,7 +117,6 @@ class Folded:
     coverage: cov.CoverageState
     incident: Incident  # the decider's state: also its reach and the escalations suggested
     statements: int  # the public statements among the events
-    recorded_upto: datetime  # the latest recorded_at among the events
     # The SLA render's replay of `sla` (or of its first facts), for the next render to resume.
     sla_replay: slas.Replay | None = None
 
@@ -128,7 +127,6 @@ class _Head:
 
     incident: Incident
     statements: int
-    recorded_upto: datetime
 
 
 class Stream:
@@ -192,13 +190,11 @@ class Stream:
             base = self.base
             state = base.incident if base is not None else None
             statements = base.statements if base is not None else 0
-            recorded = base.recorded_upto if base is not None else self.events[0].recorded_at
             for event in self.events:
                 state = evolve(state, event)
                 statements += is_public_statement(event.data)
-                recorded = max(recorded, event.recorded_at)
             assert state is not None
-            self._head = _Head(state, statements, recorded)
+            self._head = _Head(state, statements)
         return self._head
 
     def folded(self) -> Folded:
@@ -212,7 +208,6 @@ class Stream:
             self.coverage,
             head.incident,
             head.statements,
-            head.recorded_upto,
             self.sla_replay,
         )
 

@@ -132,9 +132,8 @@ _UPDATE_COUNTS = f"""
 _REACH = """,
        count(peak_reach) AS reach_count, max(peak_reach) AS reach_max"""
 _REACH_P50 = f"{_REACH}, percentile_cont(0.5) WITHIN GROUP (ORDER BY peak_reach) AS reach_p50"
-_REACH_SAMPLES = (
-    f"{_REACH}, array_agg(peak_reach ORDER BY peak_reach) FILTER (WHERE peak_reach IS NOT NULL) AS reach_samples"
-)
+# (Unordered, sorted by ledger_sorted: an aggregate with an ORDER BY of its own cannot be hashed.)
+_REACH_SAMPLES = f"{_REACH}, array_agg(peak_reach) FILTER (WHERE peak_reach IS NOT NULL) AS reach_samples"
 
 # $7 group_by, $8 now. One row per group, every metric in columns: each incident row is read once
 # and each percentile is one sort. A running update gap that went overdue after the view's as_of
@@ -156,7 +155,7 @@ _FROM_SAMPLES = ", ".join(
 )
 SLA_REPORT_GROUPED = f"""
 SELECT gkey, {_FROM_SAMPLES}, update_count, update_breached, reach_count, reach_max,
-       (ledger_percentiles(reach_samples, ARRAY[0.5]::float8[]))[1] AS reach_p50
+       (ledger_percentiles(ledger_sorted(reach_samples), ARRAY[0.5]::float8[]))[1] AS reach_p50
   FROM (SELECT {_GROUP_KEY} AS gkey, {"".join(_milestone(p, collect=True) for p in _MILESTONES)} {_UPDATE_COUNTS}
                {_REACH_SAMPLES}
           FROM sla_report_rows v WHERE v.tenant_id = $1 {_FILTERS}

@@ -229,8 +229,7 @@ TYPES_READ = tuple(dict.fromkeys((*slas.TYPES_READ, *reach.TYPES_READ)))
 # if a fold reads its type ($4, TYPES_READ): the others count for their occurred_at alone (a sixth
 # less CPU on streams with notes and assignments than decoding them all).
 WHAT_IF_STREAMS = streams_after(
-    "id, incident_id, version, type, occurred_at, recorded_at,"
-    " CASE WHEN type = ANY($4::text[]) THEN data::text END AS data"
+    "id, incident_id, version, type, occurred_at, CASE WHEN type = ANY($4::text[]) THEN data::text END AS data"
 )
 
 

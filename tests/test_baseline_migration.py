@@ -158,6 +158,7 @@ async def test_ledger_sorted_takes_the_branch_of_the_server_it_was_migrated_on(b
     assert ("array_sort" in body) == (version >= 180000)
     assert await baseline.fetchval("SELECT ledger_sorted(ARRAY[3, 1, 2])") == [1, 2, 3]
     assert await baseline.fetchval("SELECT ledger_sorted('{}'::int[])") == []
+    assert await baseline.fetchval("SELECT ledger_sorted(ARRAY[2^40, 7]::bigint[])") == [7, 2**40]
 
 
 # An alteration per section, each in a transaction rolled back: the comparison must notice it.

@@ -47,6 +47,27 @@ def test_only_refuses_a_part_it_does_not_know():
         main(["--only", "baselines,nonsense"])
 
 
+def test_ten_tenants_compares_each_report_with_itself_alone_and_the_append_ratio_with_the_empty_one():
+    results = _results(2000.0, 3200.0)  # 0.625 on the empty database
+    results["service"]["reports_ten_tenants"] = {"sla": {"p99_ms": 160.0}, "coverage": {"p99_ms": 250.0}}
+    results["service"]["append_ten_tenants"] = {"per_second": 1800.0}
+    results["baselines"]["post_insert_ten_tenants"] = {"per_second": 3200.0}  # 0.5625: 0.9 of 0.625
+    ratios = _ratios(results)
+    # The worst report against itself (coverage 250 / 200), not against the slowest report alone.
+    assert ratios["exact"]["tenants_report_p99_vs_alone"] == 1.25
+    assert ratios["met"]["tenants_report_p99_vs_alone"] is False
+    assert ratios["met"]["tenants_append_ratio_vs_empty"] is True  # 0.9 exactly
+    results["service"]["append_ten_tenants"] = {"per_second": 1799.0}
+    assert _ratios(results)["met"]["tenants_append_ratio_vs_empty"] is False
+
+
+def test_only_tenants_also_measures_the_parts_it_compares_with():
+    from tests.benchmark.__main__ import _parts
+
+    assert _parts("tenants") == {"tenants", "baselines", "service", "bulk"}
+    assert _parts("review") == {"review"}
+
+
 def test_the_board_without_a_chromium_is_reported_not_met():
     results = _results(2000.0, 3200.0)
     results["service"]["board_render"] = {"p99_ms": 150.0}

@@ -42,7 +42,7 @@ def _state(incident_id: uuid.UUID, version: int) -> Incident:
 def _view(incident_id: uuid.UUID, version: int) -> Folded:
     first = Detected(title="t", severity=Severity.SEV2, channel=Channel.X)
     now = clock.now()
-    return Folded(incident_id, version, first, now, sla.INITIAL, coverage.INITIAL, _state(incident_id, version), 0, now)
+    return Folded(incident_id, version, first, now, sla.INITIAL, coverage.INITIAL, _state(incident_id, version), 0)
 
 
 def _statements(version: int, *texts: str) -> Statements:

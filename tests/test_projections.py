@@ -538,6 +538,26 @@ async def test_percentiles_read_off_a_sorted_array_are_percentile_conts(pool):
         assert got == expected, values
         assert await pool.fetchval("SELECT ledger_sorted($1::int[])", values) == sorted(values)
     assert await pool.fetchval("SELECT ledger_sorted(NULL::int[])") is None
+
+
+async def test_peak_reach_percentiles_read_off_a_sorted_bigint_array_are_percentile_conts(pool):
+    """The grouped reports sort each group's peak reach (bigint, past int's range) with the same
+    ledger_sorted: the median is percentile_cont's, the sorted array Python's order."""
+    import random
+
+    rng = random.Random(13)
+    cases = [[], [10**12], [0, 0], [2**62, 1, 2**40, 2**31], [40_000, 7]]
+    cases += [[rng.randrange(10**13) for _ in range(rng.randrange(2, 300))] for _ in range(40)]
+    for values in cases:
+        expected = await pool.fetchval(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FROM unnest($1::bigint[]) AS v", values
+        )
+        got = await pool.fetchval(
+            "SELECT (ledger_percentiles(ledger_sorted($1::bigint[]), ARRAY[0.5]::float8[]))[1]", values
+        )
+        assert got == expected, values
+        assert await pool.fetchval("SELECT ledger_sorted($1::bigint[])", values) == sorted(values)
+    assert await pool.fetchval("SELECT ledger_sorted(NULL::bigint[])") is None
     assert await pool.fetchval("SELECT ledger_percentiles(ledger_sorted(NULL::int[]), ARRAY[0.5])") is None
 
 

@@ -16,6 +16,8 @@ from twitter_text import parse_tweet
 from ledger.domain.review import RULES_VERSION, Finding, Review, review
 from ledger.domain.review.folding import en_lower, fold, tr_lower
 from ledger.domain.review.language import detect
+from ledger.domain.review.reviewer import SHIPPED
+from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.xlength import weighted_length
 
 
@@ -157,7 +159,8 @@ def test_shouting_counts_dotted_capital_i_and_ignores_acronyms() -> None:
 
 
 def test_profanity_keeps_turkish_letters_apart() -> None:
-    assert review("Sık sık sorulan sorular sayfamıza bakabilirsiniz.", language="tr").verdict == "ok"
+    # (the rules' cased matching is the subject: the learned scorer reads a bare pointer to the FAQ as curt)
+    assert review("Sık sık sorulan sorular sayfamıza bakabilirsiniz.", language="tr", scorer=None).verdict == "ok"
     assert "aggressive" in kinds(review("Siktir git.", language="tr"))
 
 
@@ -230,14 +233,39 @@ def test_advice_kinds_follow_severity_and_visibility() -> None:
     assert review("Özür dileriz, ekibimiz inceliyor.", language="tr", severity="sev2").findings == []
 
 
-def test_a_reply_with_neither_acknowledgement_nor_next_step_reads_as_a_brush_off() -> None:
+def test_without_the_scorer_a_reply_with_neither_acknowledgement_nor_next_step_reads_as_a_brush_off() -> None:
     for text, language in [("Okay, and? Prices go up.", "en"), ("Eee? Fiyatlar artar.", "tr")]:
-        result = review(text, language=language)
+        result = review(text, language=language, scorer=None)
         assert result.verdict == "flagged"
         (finding,) = [f for f in result.findings if f.level == "problem"]
         assert (finding.kind, finding.start, finding.end) == ("dismissive", 0, len(text))
-    assert review("👍", language="en").verdict == "ok"
-    assert review("Okay, and? Prices go up.", language="en", allow=["prices go up"]).verdict == "ok"
+    assert review("👍", language="en", scorer=None).verdict == "ok"
+    allowed = review("Okay, and? Prices go up.", language="en", allow=["prices go up"], scorer=None)
+    assert allowed.verdict == "ok"
+
+
+def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_version() -> None:
+    # Curt replies no rule (nor the brush-off) catches: a dismissal in plain words.
+    for text, language in [("Prices go up. That is how it works.", "en"), ("Fiyatlar artar, bu kadar.", "tr")]:
+        assert review(text, language=language, scorer=None).verdict == "ok"
+        result = review(text, language=language)
+        assert result.verdict == "flagged"
+        (finding,) = [f for f in result.findings if f.level == "problem"]
+        assert finding.kind in PROBLEM_KINDS and text[finding.start : finding.end] == finding.excerpt
+        assert finding.excerpt.strip() and SHIPPED.version in finding.message
+    assert (
+        review("We're so sorry about today. A fix is live and refunds go out tonight.", language="en").verdict == "ok"
+    )
+
+
+def test_an_allowed_phrase_silences_the_learned_scorer_too() -> None:
+    text = "Okay, and? Prices go up."
+    (finding,) = [f for f in review(text, language="en").findings if f.level == "problem"]
+    again = review(text, language="en", allow=[finding.excerpt]).findings
+    assert not [f for f in again if f.level == "problem" and f.start < finding.end and finding.start < f.end]
+    # The allowed words count for nothing in the score, not only in the span.
+    silent = review(text, language="en", allow=[text.rstrip(".")])
+    assert [f for f in silent.findings if f.level == "problem"] == []
 
 
 def test_private_data_counts_in_public_replies_only() -> None:
@@ -259,7 +287,8 @@ def test_the_review_encodes_as_the_api_contract() -> None:
     assert set(body) == {"verdict", "language", "weighted_length", "fits", "findings"}
     assert set(body["findings"][0]) == {"kind", "level", "start", "end", "excerpt", "message"}
     assert isinstance(result.findings[0], Finding)
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.\d+", RULES_VERSION)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}\.\d+\+m[0-9a-f]{8}", RULES_VERSION)
+    assert RULES_VERSION.endswith(SHIPPED.version)  # (auditors see which weights judged a reply)
 
 
 def test_a_typical_reply_reviews_well_under_a_millisecond() -> None:

@@ -6,18 +6,24 @@ from collections import Counter
 
 import pytest
 
+from ledger.domain.review.features import features, names, tokens
 from ledger.domain.review.quality import (
     DEFAULT_DATA,
     FALSE_FLAG_TARGET,
     RECALL_TARGET,
     Example,
     Outcome,
+    cross_validated,
     load,
+    load_all,
     main,
     run,
     scores,
 )
+from ledger.domain.review.reviewer import scorer_input
 from ledger.domain.review.rule import PROBLEM_KINDS
+from ledger.domain.review.train import HELD_OUT, dumped, train, training_set
+from ledger.domain.review.train import SHIPPED as SHIPPED_WEIGHTS
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +70,45 @@ def test_the_quality_command_prints_and_passes(capsys: pytest.CaptureFixture[str
     assert main([]) == 0
     printed = capsys.readouterr().out
     assert "recall" in printed and "aggressive" in printed and "per judgement of a typical" in printed
+
+
+@pytest.fixture(scope="module")
+def everything() -> list[Example]:
+    return load_all()
+
+
+def test_the_later_batches_keep_their_provenance_and_a_held_out_part(everything: list[Example]) -> None:
+    later = [e for e in everything if e.batch is not None]
+    assert all(e.note and e.split in ("train", "heldout") for e in later)
+    for language in ("en", "tr"):
+        mine = [e for e in later if e.language == language]
+        assert len([e for e in mine if e.split == "heldout"]) >= 150, language
+        assert {k for e in mine if e.split == "heldout" for k in e.kinds} == set(PROBLEM_KINDS), language
+    assert all((e.expected == "flagged") == bool(e.kinds) for e in later)
+    assert len({e.text for e in everything}) == len(everything)
+
+
+def test_the_shipped_weights_are_what_training_on_the_data_gives() -> None:
+    assert dumped(train(training_set())) == SHIPPED_WEIGHTS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_cross_validated_targets_per_language(cross: list[Outcome], language: str) -> None:
+    """Each batch scored by a scorer trained without it: what unseen replies can expect."""
+    s = scores([o for o in cross if o.example.language == language])
+    assert s.recall >= RECALL_TARGET, s
+    assert s.false_flags <= FALSE_FLAG_TARGET, s
+
+
+@pytest.fixture(scope="module")
+def cross(everything: list[Example]) -> list[Outcome]:
+    return cross_validated([e for e in everything if e.split != HELD_OUT])
+
+
+def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Example]) -> None:
+    """`names` (summed on every reply) and `features` (laid back on the words of a flagged one) are
+    written apart for speed; they must list the same features."""
+    for example in everything[::5]:
+        view, marks = scorer_input(example.text, example.language)
+        explained = [name for name, _, _ in features(tokens(view), marks=marks)]
+        assert sorted(names(view, marks)) == sorted(explained), example.text

@@ -252,6 +252,22 @@ async def test_a_rebuild_writes_the_very_snapshots_the_runner_wrote(pool):
     assert await _stored(pool, world.tenant) == incremental
 
 
+async def test_a_snapshot_is_stored_with_the_latest_recorded_at_of_its_events(pool):
+    """recorded_upto (which an as_of read selects a snapshot by) is looked up as the snapshot is
+    written: the latest recorded_at among the events up to its version, whether the runner or a
+    rebuild wrote it."""
+    rng = random.Random(5)
+    world = World(pool, (await new_tenant(pool)).name)
+    iid = await world.incident(rng, 120)
+    events = await EventStore(pool).read_stream(world.tenant, iid)
+    expected = [(v, max(e.recorded_at for e in events[:v])) for v in range(EVERY, len(events) + 1, EVERY)]
+    stored = [(version, recorded) for i, version, _, recorded, *_ in await _stored(pool, world.tenant) if i == iid]
+    assert stored == expected and len(expected) > 1
+    await rebuild_together(pool, [world.projections["incident_snapshots"]], world.tenant)
+    rebuilt = [(version, recorded) for i, version, _, recorded, *_ in await _stored(pool, world.tenant) if i == iid]
+    assert rebuilt == expected
+
+
 async def test_reads_between_the_runners_runs_carry_the_latest_statements(pool):
     """The runner moves the view fold a read left past the statements it left: the read extends
     them with none, a few (read from their index) or more than it carries (read afresh)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
@@ -176,6 +177,8 @@ class Notifier:
         self._release = release
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         self._everything: set[asyncio.Event] = set()
+        # When each tenant's waiters were last woken (what a shared read is measured against).
+        self._woken_at: dict[str, float] = {}
         # Per tenant followed here: its latest committed events known here, by position.
         self._tails: dict[str, dict[int, Event]] = {}
         self._lost = asyncio.Event()
@@ -202,6 +205,7 @@ class Notifier:
             if tenant is not None and not group:
                 self._by_tenant.pop(tenant, None)
                 self._tails.pop(tenant, None)
+                self._woken_at.pop(tenant, None)
 
     def recent(self, tenant: str, after: int, limit: int) -> list[Event]:
         """Up to `limit` committed events of `tenant` held here that follow position `after` without
@@ -234,14 +238,17 @@ class Notifier:
 
     def wake(self, tenant: str | None = None) -> None:
         """Wake the waiters of `tenant` (None: everyone)."""
-        groups = [self._everything]
-        if tenant is None:
-            groups.extend(self._by_tenant.values())
-        elif tenant in self._by_tenant:
-            groups.append(self._by_tenant[tenant])
-        for group in groups:
-            for event in group:
-                event.set()
+        for event in self._everything:
+            event.set()
+        for name in list(self._by_tenant) if tenant is None else [tenant]:
+            if (group := self._by_tenant.get(name)) is not None:
+                self._woken_at[name] = time.monotonic()
+                for event in group:
+                    event.set()
+
+    def last_wake(self, tenant: str) -> float:
+        """When the tenant's waiters were last woken (`time.monotonic()`; 0.0: never)."""
+        return self._woken_at.get(tenant, 0.0)
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if not payload.startswith("["):  # a bare tenant name (what earlier versions sent)

@@ -23,6 +23,7 @@ from ledger.audit import checkpoints
 from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
+from ledger.feed.fanout import Fanout
 from ledger.http import bodies, openapi, problems, web
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
@@ -38,7 +39,7 @@ from ledger.http.reports import report_coverage, report_sla
 from ledger.http.review import read_review
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
-from ledger.http.stream import stream_events
+from ledger.http.stream import frame_of, stream_events
 from ledger.http.webhooks import WebhookController
 from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import Access, Revocations, forget_old_windows
@@ -231,6 +232,7 @@ _DEPENDENCIES = (
     "policies",
     "settings",
     "notifier",
+    "fanout",
     "webhooks",
     "signer",
     "revocations",
@@ -269,6 +271,8 @@ async def _open(
     state.webhook_wake = asyncio.Event()
     state.notifier = await stack.enter_async_context(notifier.running(listen_url, state.pool))
     store.on_append = state.notifier.announce
+    # What the process's live feeds share (one read per position, one frame per event).
+    state.fanout = Fanout(frame_of)
     state.notifier.on_remote = partial(_learn, state.shell, policies)
     # Revoked keys (told by any process) are refused at once and end their live feeds (and the
     # web sessions that watch them).

@@ -22,7 +22,7 @@ import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -32,6 +32,7 @@ from litestar.params import HeaderParameter, QueryParameter
 from litestar.response import Stream
 
 from ledger.config import Settings
+from ledger.feed.fanout import Fanout
 from ledger.feed.notifier import Notifier
 from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ
@@ -58,13 +59,20 @@ def frame(event_id: int, event_type: str, data: bytes) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event_type.encode(), data)
 
 
-def render(events: Iterable[Event], max_bytes: int) -> tuple[deque[tuple[int, bytes]], bool]:
+def frame_of(event: Event) -> bytes:
+    """The event's SSE frame (what `Fanout` keeps for the process's streams)."""
+    return frame(event.position, event.type, _json.encode(event_out(event)))
+
+
+def render(
+    events: Iterable[Event], max_bytes: int, frame_of: Callable[[Event], bytes] = frame_of
+) -> tuple[deque[tuple[int, bytes]], bool]:
     """Frames of `events` in order, (position, frame), as many as fit in `max_bytes` (at least one);
     and whether some were left out."""
     frames: deque[tuple[int, bytes]] = deque()
     size = 0
     for event in events:
-        rendered = frame(event.position, event.type, _json.encode(event_out(event)))
+        rendered = frame_of(event)
         if frames and size + len(rendered) > max_bytes:
             return frames, True
         frames.append((event.position, rendered))
@@ -93,17 +101,28 @@ def page_events(rendered: int, count: int, page_bytes: int, batch: int) -> int:
 
 
 async def _next_page(
-    store: EventStore, notifier: Notifier, tenant: str, box: Outbox, batch: int, asked: int
+    store: EventStore,
+    notifier: Notifier,
+    fanout: Fanout,
+    tenant: str,
+    box: Outbox,
+    batch: int,
+    asked: int,
+    since: float,
 ) -> tuple[deque[tuple[int, bytes]], bool, int]:
     """The frames of the next page after `box.sent`, whether more are waiting, and how many events
     to ask the table for next time. From memory when held there (`Notifier.recent`), else from
-    the table; at most `box.page_bytes` either way."""
+    the table (a read the process's streams at the same position share: `Fanout.read`); at most
+    `box.page_bytes` either way."""
     held = notifier.recent(tenant, box.sent, batch)
     if held:
-        frames, cut = render(held, box.page_bytes)
+        frames, cut = render(held, box.page_bytes, fanout.frame)
         return frames, cut or len(held) == batch, asked
-    events, more = await store.read_feed_page(tenant, box.sent, asked, box.page_bytes, FRAME_OVERHEAD)
-    frames, cut = render(events, box.page_bytes)
+    after = box.sent
+    events, more = await fanout.read(
+        tenant, after, since, lambda: store.read_feed_page(tenant, after, asked, box.page_bytes, FRAME_OVERHEAD)
+    )
+    frames, cut = render(events, box.page_bytes, fanout.frame)
     return frames, more or cut, page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
 
 
@@ -117,22 +136,37 @@ async def follow(
     poll_s: float,
     batch: int = BATCH,
     outbox: Outbox | None = None,
+    fanout: Fanout | None = None,
 ) -> AsyncIterator[bytes]:
     """SSE frames for every event of `tenant` after `after`, then live, until shutdown or until
-    `outbox` is ended (its last message is then the last frame)."""
+    `outbox` is ended (its last message is then the last frame). `fanout`: what the process's
+    streams share (a stream of its own shares nothing)."""
     box = outbox or Outbox(sent=after)
     box.sent = after
+    fanout = fanout or Fanout(frame_of)
+    loop = asyncio.get_running_loop()
     asked = FIRST_PAGE
+    next_ping = time.monotonic() + heartbeat_s
+
+    # The poll and the heartbeat: one timer, set again when it fires (not one per wait: under
+    # load a stream waits at every commit of its tenant, and hundreds of streams do).
+    def tick() -> None:
+        nonlocal timer
+        woken.set()
+        until_ping = next_ping - time.monotonic()  # (due now: this wake-up sends it and moves it on)
+        timer = loop.call_later(min(poll_s, until_ping if until_ping > 0 else heartbeat_s), tick)
+
     with notifier.subscribe(tenant) as woken:
         box.wakes(woken)
+        timer = loop.call_later(min(poll_s, heartbeat_s), tick)
         try:
             # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
             yield b"retry: 2000\n\n"
-            next_ping = time.monotonic() + heartbeat_s
             while not notifier.closed and box.ended is None:
                 woken.clear()
+                since = notifier.last_wake(tenant)
                 # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
-                frames, more, asked = await _next_page(store, notifier, tenant, box, batch, asked)
+                frames, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
                 if frames:
                     box.hold(sum(len(f) for _, f in frames))
                     # One write per chunk: a frame per write would put each event of a burst behind
@@ -149,14 +183,11 @@ async def follow(
                     next_ping = now + heartbeat_s
                 if more or box.ended is not None:
                     continue
-                # (asyncio.timeout, not wait_for: wait_for runs the wait as a task of its own, and each
-                # task hop is one more turn of a busy event loop between a wake-up and the read)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.0, min(poll_s, next_ping - now))):
-                        await woken.wait()
+                await woken.wait()
             if box.ended is not None:
                 yield box.last_message()
         finally:
+            timer.cancel()
             box.taken(box.held)
 
 
@@ -204,6 +235,7 @@ async def stream_events(
     request: Request[Any, Any, Any],
     store: NamedDependency[EventStore],
     notifier: NamedDependency[Notifier],
+    fanout: NamedDependency[Fanout],
     settings: NamedDependency[Settings],
     revocations: NamedDependency[Revocations],
     # (schema_extra: Litestar leaves a bound of 0 out of the OpenAPI document of an optional one.)
@@ -228,6 +260,7 @@ async def stream_events(
         heartbeat_s=settings.stream_heartbeat_s,
         poll_s=settings.stream_poll_s,
         outbox=box,
+        fanout=fanout,
     )
     return PacedStream(
         watched(frames, revocations, principal.key_hash, box),

@@ -36,7 +36,7 @@ EVENT_COLUMNS = (
 )
 
 # What the projections fold: no chain, no recorder (a rebuild reads every event of a tenant).
-FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, recorded_at, data::text AS data"
+FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, data::text AS data"
 
 
 def streams_after(columns: str) -> str:
@@ -139,13 +139,12 @@ class StreamEvent(msgspec.Struct, frozen=True):
     incident_id: uuid.UUID
     version: int
     occurred_at: datetime
-    recorded_at: datetime
     data: EventData
 
 
 def stream_event_from_row(row: asyncpg.Record) -> StreamEvent:
-    id_, incident_id, version, type_, occurred_at, recorded_at, data = row
-    return StreamEvent(id_, incident_id, version, occurred_at, recorded_at, DATA_DECODERS[type_].decode(data))
+    id_, incident_id, version, type_, occurred_at, data = row
+    return StreamEvent(id_, incident_id, version, occurred_at, DATA_DECODERS[type_].decode(data))
 
 
 class EventStore:

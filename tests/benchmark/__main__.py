@@ -34,15 +34,19 @@ from ledger.store.database import create_pool
 from ledger.store.keys import Scope, create_key
 from ledger.store.migrate import migrate
 from tests import pg
-from tests.benchmark import board, bulk, review
+from tests.benchmark import board, bulk, followers, postincident, review, viral
+from tests.benchmark import tenants as tenants_part
 from tests.benchmark.client import Connection, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--only` can name: the baselines, then the parts run against the service (SERVICE_PARTS),
-# then the reply appends with the review on and off (servers of their own, the service stopped).
-SERVICE_PARTS = ("service", "bulk", "board")
-PARTS = ("baselines", *SERVICE_PARTS, "review")
+# then the reply appends with the review on and off (servers of their own, the service stopped),
+# then many tenants (nine more bulk tenants loaded with the service stopped, then measured again).
+SERVICE_PARTS = ("service", "followers", "viral", "postincident", "bulk", "board")
+PARTS = ("baselines", *SERVICE_PARTS, "review", "tenants")
+# A part compared with the figures of others measures them too when it is named alone.
+REQUIRES = {"tenants": ("baselines", "service", "bulk")}
 TARGETS = {
     "append_vs_post_insert": 0.6,
     "append_p99_vs_baseline_p99": 2.0,
@@ -52,9 +56,18 @@ TARGETS = {
     "feed_lag_p99_ms": 50.0,
     "reply_append_review_on_vs_off": 0.9,
     "review_p99_ms": 50.0,
+    "followers_lag_p99_ms": 100.0,
+    "followers_missed_or_repeated": 0,
+    "followers_rss_per_follower_kb": 64.0,
+    "followers_append_with_vs_without": 0.8,
+    "viral_rss_growth_mb": 200.0,
+    "tenants_report_p99_vs_alone": 1.2,
+    "tenants_append_ratio_vs_empty": 0.9,
     "board_render_p99_ms": 150.0,
     "board_visible_p99_ms": 1000.0,
 }
+# The targets that are bounds from above (the rest are floors).
+AT_MOST = ("_ms", "p99_vs_baseline_p99", "p99_vs_alone", "_kb", "_mb", "missed_or_repeated")
 
 
 # ------------------------------------------------------------------------------ processes
@@ -320,6 +333,9 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 results["service"].update(await _service(base, pool, tenants, args))
         if want(args, "review"):
             await _review_appends(url, pool, args, results)
+        if want(args, "tenants"):
+            hooks = tenants_part.Bench(service, granian, load, timed, _settle, open_incidents, append_mix, _say)
+            await tenants_part.measure(url, pool, args, tenants, results, hooks)
     finally:
         await pool.close()
     results["ratios"] = _ratios(results)
@@ -362,6 +378,16 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     out: dict[str, Any] = {}
     if want(args, "service"):
         out.update(await _appends(base, pool, tenants, args))
+    if want(args, "followers"):
+        action = append_mix(tenants, await open_incidents(base, tenants, args.open_incidents // len(tenants)))
+        out["followers"] = await followers.measure(base, pool, tenants[0], action, load, args)
+        _say(f"{args.followers} live-feed followers under the append load", out["followers"])
+    if want(args, "viral"):
+        out["viral"] = await viral.measure(base, tenants[1][1], load, args)
+        _say(f"{args.clients} clients, 15 KB notes, one incident", out["viral"])
+    if want(args, "postincident"):
+        out["postincident"] = await postincident.measure(base, tenants[2][1], load, args)
+        _say("post-incident review of a 2,000-event incident", out["postincident"])
     if want(args, "bulk"):
         out.update(await _bulk(base, pool, args))
     if want(args, "board"):
@@ -369,13 +395,10 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
     return out
 
 
-async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
-    """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
-    out: dict[str, Any] = {}
-    seconds = args.seconds
+async def open_incidents(base: str, tenants: list[tuple[str, str]], per_tenant: int) -> list[tuple[int, str]]:
+    """`per_tenant` new open incidents in each of `tenants` ((name, key)): (tenant's index, incident id)."""
     host, port = _host_port(base)
     incidents: list[tuple[int, str]] = []
-    per_tenant = args.open_incidents // len(tenants)
     setup = await Connection(host, port).open()
     detect = msgspec.json.encode({"title": "bench", "severity": "sev2", "channel": "x"})
     for t, (_, key) in enumerate(tenants):
@@ -384,6 +407,13 @@ async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
             assert r.status == 201, r.body
             incidents.append((t, r.json()["id"]))
     await setup.close()
+    return incidents
+
+
+def append_mix(
+    tenants: list[tuple[str, str]], incidents: list[tuple[int, str]]
+) -> Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]]:
+    """The append load's requests: acknowledge/assign/reply/note on random `incidents`, each with its tenant's key."""
     acknowledged: set[str] = set()
     rng = random.Random(1)
     reply = msgspec.json.encode({"channel": "x", "visibility": "public", "text": "We are looking into it now."})
@@ -405,6 +435,16 @@ async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
             return "POST", f"/v1/incidents/{iid}/replies", reply, headers
         return "POST", f"/v1/incidents/{iid}/notes", note, headers
 
+    return action
+
+
+async def _appends(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]], args: argparse.Namespace) -> dict:
+    """Appends spread over 1,000 open incidents with a feed follower, reads, the review endpoint, one hot incident."""
+    out: dict[str, Any] = {}
+    seconds = args.seconds
+    incidents = await open_incidents(base, tenants, args.open_incidents // len(tenants))
+    action = append_mix(tenants, incidents)
+    note = msgspec.json.encode({"text": "a note of ordinary length"})
     await load(base, args.clients, 1, 2000, action)  # warm-up
     async with FeedFollower(base, tenants[0][1], seconds + 60) as follower:
         await asyncio.sleep(1)  # (connected and caught up)
@@ -456,7 +496,12 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bulk_tenant = f"bulk-{uuid.uuid4().hex[:8]}"
     t0 = time.perf_counter()
     events = await bulk.load(pool, bulk_tenant, args.incidents)
-    out["bulk_load"] = {"incidents": args.incidents, "events": events, "seconds": round(time.perf_counter() - t0, 1)}
+    out["bulk_load"] = {
+        "tenant": bulk_tenant,
+        "incidents": args.incidents,
+        "events": events,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     _say("bulk load", out["bulk_load"])
     async with pool.acquire() as c:  # (a table that grew over time has been vacuumed: hint bits set)
         await c.execute("VACUUM (ANALYZE) events, incidents")
@@ -524,12 +569,7 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
     bauth = {"authorization": f"Bearer {key}"}
     reports = {}
     async with httpx.AsyncClient(base_url=base, headers=bauth, timeout=60) as http:
-        for name, path in (
-            ("sla", "/v1/reports/sla"),
-            ("sla_by_severity", "/v1/reports/sla?group_by=severity"),
-            ("sla_by_week", "/v1/reports/sla?group_by=week"),
-            ("coverage", "/v1/reports/coverage"),
-        ):
+        for name, path in bulk.REPORTS:
             await http.get(path)  # the first brings the views up to date
 
             async def call(path: str = path) -> int:
@@ -538,7 +578,8 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
             reports[name] = await timed(args.report_requests, 120, call)
             _say(f"GET {path} ({args.incidents} incidents)", reports[name])
         out["reports"] = reports
-        out["what_if"] = {plan: await what_if_streamed(http, plan) for plan in WHAT_IF_PLANS}
+        runs = 2 if args.quick else 5
+        out["what_if"] = {plan: await what_if_runs(http, plan, runs) for plan in WHAT_IF_PLANS}
         _say(f"POST /v1/policy/what-if ({args.incidents} incidents)", out["what_if"])
     return out
 
@@ -557,6 +598,21 @@ WHAT_IF_PLANS = {
     "sev2": _acknowledge_in(sev2=10),
     "all": _acknowledge_in(sev1=3, sev2=10, sev3=30, sev4=60),
 }
+
+
+async def what_if_runs(http: httpx.AsyncClient, plan: str, runs: int) -> dict[str, Any]:
+    """`runs` what-ifs of one plan, one after another: p50 and p99 of the first byte and of the total."""
+    each = [await what_if_streamed(http, plan) for _ in range(runs)]
+    first, total = [r["first_byte_ms"] for r in each], [r["total_s"] for r in each]
+    return {
+        "incidents": each[0]["incidents"],
+        "runs": runs,
+        "first_byte_p50_ms": percentile(first, 50),
+        "first_byte_p99_ms": percentile(first, 99),
+        "total_p50_s": percentile(total, 50),
+        "total_p99_s": percentile(total, 99),
+        "each": each,
+    }
 
 
 async def what_if_streamed(http: httpx.AsyncClient, plan: str) -> dict[str, Any]:
@@ -662,6 +718,26 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
             lambda: s["reply_append_review_http"]["ratio"],
         ),
         "review_p99_ms": (("review_endpoint",), lambda: s["review_endpoint"]["p99_ms"]),
+        "followers_lag_p99_ms": (("followers",), lambda: s["followers"]["lag"]["p99_ms"]),
+        "followers_missed_or_repeated": (
+            ("followers",),
+            lambda: s["followers"]["missed"] + s["followers"]["repeated"],
+        ),
+        "followers_rss_per_follower_kb": (("followers",), lambda: s["followers"]["rss_kb_per_follower"]),
+        "followers_append_with_vs_without": (("followers",), lambda: s["followers"]["append_ratio"]),
+        "viral_rss_growth_mb": (("viral",), lambda: s["viral"]["rss_growth_mb"]),
+        # The worst of the reports measured again beside nine more tenants, each against itself alone.
+        "tenants_report_p99_vs_alone": (
+            ("reports", "reports_ten_tenants"),
+            lambda: max(f["p99_ms"] / s["reports"][name]["p99_ms"] for name, f in s["reports_ten_tenants"].items()),
+        ),
+        "tenants_append_ratio_vs_empty": (
+            ("append", "post_insert", "append_ten_tenants", "post_insert_ten_tenants"),
+            lambda: (
+                (s["append_ten_tenants"]["per_second"] / b["post_insert_ten_tenants"]["per_second"])
+                / (s["append"]["per_second"] / b["post_insert"]["per_second"])
+            ),
+        ),
         "board_render_p99_ms": (("board_render",), lambda: s["board_render"]["p99_ms"]),
         "board_visible_p99_ms": (("board_visible",), lambda: s["board_visible"]["p99_ms"]),
     }
@@ -672,8 +748,8 @@ def _ratios(results: dict[str, Any]) -> dict[str, Any]:
     met = {}
     for name, value in exact.items():
         target = TARGETS[name]
-        met[name] = value <= target if name.endswith(("_ms", "p99_vs_baseline_p99")) else value >= target
-    shown = {name: value if name.endswith("_ms") else round(value, 3) for name, value in exact.items()}
+        met[name] = value <= target if name.endswith(AT_MOST) else value >= target
+    shown = {name: value if name.endswith(("_ms", "_kb", "_mb")) else round(value, 3) for name, value in exact.items()}
     return {"values": shown, "exact": exact, "targets": TARGETS, "met": met}
 
 
@@ -711,6 +787,7 @@ def _table(results: dict[str, Any]) -> str:
         ("service: GET /v1/incidents/{id}", s.get("get_incident")),
         ("service: GET /v1/events page", s.get("get_feed_page")),
         ("service: append, all on one incident (notes)", s.get("append_one_incident")),
+        ("service: append, one incident, 15 KB notes", s.get("viral")),
         ("service: POST /v1/replies/review", s.get("review_endpoint")),
     ):
         lines += _row(label, fig)
@@ -726,9 +803,17 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(f"{'in-process: reply append, review on ÷ off':<46} {s['reply_append_review']['ratio']:>10.3f}")
     for name, fig in s.get("reports", {}).items():
         lines += _row("report " + name, fig, per_second=False)
+    lines += tenants_part.rows(results, _row)
     for plan, fig in s.get("what_if", {}).items():
-        label = f"what-if ({plan}), {fig['incidents']} incidents: first byte ms, total s"
-        lines.append(f"{label:<46} {'':>10} {fig['first_byte_ms']:>9} {fig['total_s']:>9}")
+        label = f"what-if ({plan}), {fig['incidents']} incidents, {fig['runs']} runs"
+        first = f"{fig['first_byte_p50_ms']:>9} {fig['first_byte_p99_ms']:>9}"
+        lines.append(f"{label + ': first byte ms':<46} {'':>10} {first}")
+        lines.append(f"{'  total s':<46} {'':>10} {fig['total_p50_s']:>9} {fig['total_p99_s']:>9}")
+    if "postincident" in s:
+        review_of = s["postincident"]
+        for kind in ("markdown", "html"):
+            lines += _row(f"review ({kind}), {review_of['events']} events", review_of[kind], per_second=False)
+    lines += _crowd_rows(s)
     lines += _row(f"board: GET / with {board.OPEN} open, one at a time", s.get("board_render"))
     at_once = s.get("board_render", {}).get("concurrent")
     lines += _row(f"  (information: {at_once['clients']} clients at once)" if at_once else "", at_once)
@@ -742,9 +827,34 @@ def _table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"{'ratio / figure':<34} {'value':>8} {'target':>8}  met")
     for name, value in r["values"].items():
-        sign = "≤" if name.endswith(("_ms", "p99_vs_baseline_p99")) else "≥"
+        sign = "≤" if name.endswith(AT_MOST) else "≥"
         lines.append(f"{name:<34} {value:>8} {sign}{r['targets'][name]:>7}  {'yes' if r['met'][name] else 'NO'}")
     return "\n".join(lines)
+
+
+def _crowd_rows(s: dict[str, Any]) -> list[str]:
+    """The many-followers part's lines (none if it was not measured)."""
+    if "followers" not in s:
+        return []
+    f = s["followers"]
+    lines = _row(f"append, {f['followers']} followers connected", f["append_with"])
+    for i, without in enumerate(f["append_without"]):
+        lines += _row(f"append, no followers ({'before' if i == 0 else 'after'})", without)
+    lines += _row(f"live-feed lag from {f['lag']['from']}, {f['followers']} followers", f["lag"], per_second=False)
+    lines.append(
+        f"followers: {f['connected']} connected (per worker {f['per_worker']}), {f['received_whole']} received"
+        f" all {f['window_events']} events of the window; missed {f['missed']}, repeated {f['repeated']},"
+        f" dropped {f['dropped']}"
+    )
+    rss = f["rss_mb"]
+    lines.append(
+        f"worker RSS MB: {rss['before']} before, {rss['connected']} with followers, {rss['after_load']} after"
+        f" the load: {f['rss_kb_per_follower']} KB per follower"
+    )
+    if "viral" in s:
+        v = s["viral"]["rss_mb"]
+        lines.append(f"worker RSS MB, 15 KB notes on one incident: {v['before']} before, {v['after']} after")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -757,6 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--incidents", type=int, default=None, help="bulk-loaded incidents (10 events each)")
     p.add_argument("--open-incidents", type=int, default=1000)
     p.add_argument("--report-requests", type=int, default=None)
+    p.add_argument("--followers", type=int, default=None, help="live-feed followers of the followers part")
     p.add_argument(
         "--only",
         type=_parts,
@@ -768,6 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     args.seconds = args.seconds or (3.0 if args.quick else 15.0)
     args.incidents = args.incidents or (2_000 if args.quick else 100_000)
     args.report_requests = args.report_requests or (10 if args.quick else 50)
+    args.followers = args.followers or (100 if args.quick else 500)
     if args.quick:
         args.open_incidents = min(args.open_incidents, 100)
     os.environ.setdefault("LEDGER_SIGNING_KEY", _seed())
@@ -785,7 +897,7 @@ def _parts(value: str) -> frozenset[str]:
     unknown = parts - set(PARTS)
     if unknown or not parts:
         raise argparse.ArgumentTypeError(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
-    return parts
+    return parts.union(*(REQUIRES.get(part, ()) for part in parts))
 
 
 @contextlib.contextmanager

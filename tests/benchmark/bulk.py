@@ -36,6 +36,13 @@ SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 CHANNELS = ("x", "instagram", "tiktok", "facebook")
 SCENARIOS = ("product-defect", "outage", "executive-statement", "data-breach", "customer-service")
 PEOPLE = [f"agent{i}@brand.example" for i in range(40)]
+# The reports measured over a bulk-loaded tenant: (name in the figures, path).
+REPORTS = (
+    ("sla", "/v1/reports/sla"),
+    ("sla_by_severity", "/v1/reports/sla?group_by=severity"),
+    ("sla_by_week", "/v1/reports/sla?group_by=week"),
+    ("coverage", "/v1/reports/coverage"),
+)
 
 
 def _story(rng: random.Random, n: int) -> list[tuple[timedelta, EventData]]:
@@ -109,6 +116,14 @@ async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 500
 
     url = url_of(pool)
     assert url is not None
+    return await load_at(url, tenant, incidents, batch=batch, now=now)
+
+
+async def load_at(
+    url: str, tenant: str, incidents: int, *, seed: int = 7, batch: int = 5000, now: datetime | None = None
+) -> int:
+    """`load` on the database at `url` (a process of its own can load another tenant meanwhile);
+    `seed` draws the tenant's ids and stories."""
     # A connection of its own: COPY needs jsonb in binary form (a version byte, then the text).
     conn = await asyncpg.connect(url)
     await conn.set_type_codec(
@@ -131,7 +146,7 @@ async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 500
             events.clear()
             stream.clear()
 
-        for out, incident in rows(tenant, incidents, now=now):
+        for out, incident in rows(tenant, incidents, seed=seed, now=now):
             if not out:
                 head = incident
                 break

@@ -4,7 +4,8 @@ Reply appends with the review on (the rules as shipped) and off (the rules' `jud
 fixed result: only in the benchmark's own processes, never in the service's code), alternating
 rounds on, off, on, off so that the machine's drift falls on both; a ratio is the throughput with
 the review over the throughput without it, from the summed rounds. The replies are typical ones
-(fine, 120-200 characters, English and Turkish, language detected), so none is refused.
+(fine, 100-280 characters, English and Turkish, hundreds of different ones from the labelled sets,
+language detected), so none is refused.
 
 - Through HTTP (the target): two servers on the benchmark's database, started alike with granian,
   one with `ledger.http.asgi:create` and one with `create_without_review` below; the load goes to
@@ -34,8 +35,8 @@ import msgspec
 from ledger import gc_tuning
 from ledger.domain import rules
 from ledger.domain.commands import Detect, Reply
-from ledger.domain.review import Judgement
-from ledger.domain.review.quality import TYPICAL_REPLIES
+from ledger.domain.review import Judgement, judge
+from ledger.domain.review.quality import TYPICAL_REPLIES, load_all
 from ledger.service.command_runner import Done, Shell
 from ledger.store.events import EventStore
 from ledger.store.keys import Principal, Scope
@@ -46,7 +47,19 @@ from tests.benchmark.client import Connection
 Request = tuple[str, str, bytes | None, dict[str, str]]
 Servers = Callable[[str, dict[str, str], int], AbstractContextManager[str]]  # (target, env, workers) -> base URL
 Load = Callable[[str, int, float, int, Callable[[int, int], Request]], Awaitable[dict[str, Any]]]
-_TEXTS = [text for texts in TYPICAL_REPLIES.values() for text in texts]
+
+
+def _drafts() -> list[str]:
+    """Fine replies of a typical length (100-280 characters) from the labelled sets, English and
+    Turkish, hundreds of them: real replies are unique, so a review that remembered the last few
+    texts must not gain here. Only those the review lets through, so none is refused."""
+    texts = [
+        e.text for e in load_all() if e.expected == "ok" and e.visibility == "public" and 100 <= len(e.text) <= 280
+    ]
+    return [text for text in texts if judge(text).verdict == "ok"] + list(TYPICAL_REPLIES["en"] + TYPICAL_REPLIES["tr"])
+
+
+_TEXTS = _drafts()
 _FIXED = Judgement(verdict="ok", language="en", findings=[])
 PUBLIC = Visibility.PUBLIC
 

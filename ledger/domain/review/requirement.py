@@ -189,64 +189,7 @@ def _walk(
         w.run, w.run_is_first, w.beginning = carried.run, carried.run_is_first, carried.beginning
         w.lits = set(carried.lits)
     for index, (op, av) in enumerate(items):
-        rest = items[index + 1 :]
-        after_ends_word = _starts_nonword(rest, ends_word)
-        if op is sre.LITERAL:
-            w.literal(av)
-            continue
-        if op is sre.IN and len(av) <= MAX_NEEDLES and all(o is sre.LITERAL and _is_word(c) for o, c in av):
-            w.characters([c for _, c in av])
-            w.cut()
-            w.ws = False
-            w.beginning = False
-            continue
-        repeated_literal = op in _REPEATS and _repeated_literal(av)
-        if op not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT, sre.BRANCH, sre.SUBPATTERN) and not repeated_literal:
-            w.end_literal()  # (zero-width, the literal goes on; into a branch, it goes on in each alternative)
-        if op is sre.AT:
-            if av in (sre.AT_BOUNDARY, sre.AT_END, sre.AT_END_STRING):
-                w.end_word()
-            else:
-                w.cut()
-            w.ws = av in (sre.AT_BOUNDARY, sre.AT_END, sre.AT_END_STRING, sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
-            continue
-        if op in (sre.ASSERT, sre.ASSERT_NOT):
-            direction, inner = av
-            if op is sre.ASSERT_NOT and direction < 0 and list(inner) == [(sre.IN, _WORD_CLASS)]:
-                w.ws = True  # (?<!\w): a word starts here
-            continue
-        if op is sre.IN:
-            nonword = _class_is_nonword(av)
-            w.end_word() if nonword else w.cut()
-            rare = _rare_characters(av)
-            if rare:
-                w.needles.append(rare)
-            w.ws = nonword
-        elif op in (sre.BRANCH, sre.SUBPATTERN):
-            if _starts_nonword(items[index:], ends_word):
-                w.end_word()
-            first = w.beginning or (w.run is not None and w.run_is_first)
-            found = [_walk(alt, w.ws, after_ends_word, w) for alt in (av[1] if op is sre.BRANCH else [av[3]])]
-            w.run, w.lits = None, {""}
-            w.group(found, required=True, first=first)
-            w.ws = all(f.ws for f in found)
-        elif repeated_literal:
-            # "u+" in "fu+ck": the literal holds the first "u" and then goes on from the last one.
-            w.cut()
-            w.ws = False
-            w.lits = {lit + chr(av[2][0][1]) for lit in w.lits}
-            w.end_literal()
-            w.lits = {chr(av[2][0][1])}
-        elif op in _REPEATS:
-            low, _, inner = av
-            w.end_word() if _starts_nonword(items[index:], ends_word) else w.cut()
-            found = _walk(inner, w.ws, False)
-            w.group([found], required=low >= 1, first=w.beginning)
-            w.ws = found.ws if low >= 1 else (w.ws and found.ws)
-        else:
-            w.cut()
-            w.ws = False
-        w.beginning = False
+        _step(w, op, av, items, index, ends_word)
     w.end_literal()
     if w.run:
         w.end_word() if ends_word else w.cut()
@@ -259,6 +202,73 @@ def _walk(
         needles=max(needles, key=_needle_strength) if needles else None,
         ws=w.ws,
     )
+
+
+def _step(w: _Walk, op: Any, av: Any, items: Sequence[tuple[Any, Any]], index: int, ends_word: bool) -> None:
+    """One item of a sequence walked: literals extend the pending word, zero-width items only say
+    where words start and end, groups and repeats are walked on their own and joined."""
+    if op is sre.LITERAL:
+        w.literal(av)
+        return
+    if op is sre.IN and len(av) <= MAX_NEEDLES and all(o is sre.LITERAL and _is_word(c) for o, c in av):
+        w.characters([c for _, c in av])
+        w.cut()
+        w.ws = False
+        w.beginning = False
+        return
+    repeated_literal = op in _REPEATS and _repeated_literal(av)
+    if op not in (sre.AT, sre.ASSERT, sre.ASSERT_NOT, sre.BRANCH, sre.SUBPATTERN) and not repeated_literal:
+        w.end_literal()  # (zero-width, the literal goes on; into a branch, it goes on in each alternative)
+    if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        _zero_width(w, op, av)
+        return
+    if op is sre.IN:
+        nonword = _class_is_nonword(av)
+        w.end_word() if nonword else w.cut()
+        rare = _rare_characters(av)
+        if rare:
+            w.needles.append(rare)
+        w.ws = nonword
+    elif op in (sre.BRANCH, sre.SUBPATTERN):
+        if _starts_nonword(items[index:], ends_word):
+            w.end_word()
+        first = w.beginning or (w.run is not None and w.run_is_first)
+        after_ends_word = _starts_nonword(items[index + 1 :], ends_word)
+        found = [_walk(alt, w.ws, after_ends_word, w) for alt in (av[1] if op is sre.BRANCH else [av[3]])]
+        w.run, w.lits = None, {""}
+        w.group(found, required=True, first=first)
+        w.ws = all(f.ws for f in found)
+    elif repeated_literal:
+        # "u+" in "fu+ck": the literal holds the first "u" and then goes on from the last one.
+        w.cut()
+        w.ws = False
+        w.lits = {lit + chr(av[2][0][1]) for lit in w.lits}
+        w.end_literal()
+        w.lits = {chr(av[2][0][1])}
+    elif op in _REPEATS:
+        low, _, inner = av
+        w.end_word() if _starts_nonword(items[index:], ends_word) else w.cut()
+        found = _walk(inner, w.ws, False)
+        w.group([found], required=low >= 1, first=w.beginning)
+        w.ws = found.ws if low >= 1 else (w.ws and found.ws)
+    else:
+        w.cut()
+        w.ws = False
+    w.beginning = False
+
+
+def _zero_width(w: _Walk, op: Any, av: Any) -> None:
+    """An anchor or a lookaround: it ends a word, cuts one, or says a word starts here."""
+    if op is sre.AT:
+        if av in (sre.AT_BOUNDARY, sre.AT_END, sre.AT_END_STRING):
+            w.end_word()
+        else:
+            w.cut()
+        w.ws = av in (sre.AT_BOUNDARY, sre.AT_END, sre.AT_END_STRING, sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
+        return
+    direction, inner = av
+    if op is sre.ASSERT_NOT and direction < 0 and list(inner) == [(sre.IN, _WORD_CLASS)]:
+        w.ws = True  # (?<!\w): a word starts here
 
 
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)

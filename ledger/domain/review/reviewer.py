@@ -18,13 +18,17 @@ from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
 from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
 from ledger.domain.review.prefilter import Unit, Words, tokens_of, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
+from ledger.domain.review.scorer import MESSAGES, SUFFIX, Scorer, flag
+from ledger.domain.review.scorer import load as load_scorer
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.terse import terse_spans
 from ledger.domain.review.xlength import weighted_length
 from schemas.api import Finding
 
-# Recorded on every `replied` event: bump it whenever a lexicon, a pattern or a threshold changes.
-RULES_VERSION = "2026-12-06.11"
+SHIPPED = load_scorer()
+# Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
+# changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
+RULES_VERSION = "2026-12-07.12+" + SHIPPED.version
 X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
@@ -75,9 +79,13 @@ def review(
     severity: str | None = None,
     terms: Mapping[str, Sequence[str]] | None = None,
     allow: Sequence[str] = (),
+    scorer: Scorer | None = SHIPPED,
 ) -> Review:
-    """Review a reply before it is posted; `terms` and `allow` are the tenant's own words."""
-    found = judge(text, visibility=visibility, language=language, severity=severity, terms=terms, allow=allow)
+    """Review a reply before it is posted; `terms` and `allow` are the tenant's own words; `scorer`
+    the learned scorer's weights (None: the rules alone)."""
+    found = judge(
+        text, visibility=visibility, language=language, severity=severity, terms=terms, allow=allow, scorer=scorer
+    )
     weighted = weighted_length(text)
     return Review(
         verdict=found.verdict,
@@ -96,26 +104,18 @@ def judge(
     severity: str | None = None,
     terms: Mapping[str, Sequence[str]] | None = None,
     allow: Sequence[str] = (),
+    scorer: Scorer | None = SHIPPED,
 ) -> Judgement:
     """The verdict and findings of `review`, without X's weighted length (which URLs make slow to
     count, and which the rules check on their own)."""
-    quotes = quoted_spans(text)
-    cased = mask(en_lower(text), quotes)
-    folded = ascii_fold(cased)  # (the same for both languages: "I" folds to "i" through "ı" too)
-    tokens = tokens_of(folded)
-    lang: LanguageCode = detect(text, tokens) if language is None else _language(language)
-    if lang == "tr":
-        cased = mask(tr_lower(text), quotes)
-    public = visibility == "public"
-    book = RULEBOOKS[lang]
-    words = words_of(folded, tokens)
-    possible = book.scan.possible(words)
-    empathy = _any_match(book.scan.candidates(folded, possible & book.empathy_bits), folded, words)
-    next_step = _any_match(book.scan.candidates(folded, possible & book.next_step_bits), folded, words)
+    read = _read(text, language)
+    lang, book, folded, words, quotes = read.lang, read.book, read.views.folded, read.views.words, read.quotes
+    empathy, next_step = read.empathy, read.next_step
     softened = empathy or next_step
+    public = visibility == "public"
 
-    candidates = book.scan.candidates(folded, possible & book.rule_bits)
-    found = _rule_findings(text, book, candidates, _Views(folded, cased, words), softened, public)
+    candidates = book.scan.candidates(folded, read.possible & book.rule_bits)
+    found = _rule_findings(text, book, candidates, read.views, softened, public)
     masked = mask(text, quotes)
     found += _shouting(text, masked, allow, glad=empathy)
     found += [_finding(text, "dismissive", s, e, _TERSE[lang, why]) for s, e, why in terse_spans(masked)]
@@ -124,11 +124,59 @@ def judge(
     if public:
         found += [_finding(text, "private_data", s, e, _EXPOSED[lang].format(what=w)) for s, e, w in exposures(text)]
     found += _tenant_terms(text, folded, lang, terms or {})
-    problems = _without_allowed(_deduplicated(found), folded, lang, allow)
-    if not problems and not softened and book.reactive.search(folded, words):
-        problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], folded, lang, allow)
+    allowed = _allowed_spans(folded, lang, allow)
+    problems = _without_allowed(_deduplicated(found), allowed)
+    if problems:
+        pass
+    elif scorer is not None:  # (the learned scorer judges the reply as a whole, in place of the brush-off)
+        problems = _learned(text, read, scorer, allowed, public)
+    elif not softened and book.reactive.search(folded, words):
+        problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], allowed)
     advice = _advice(text, lang, public, severity, empathy=empathy, next_step=next_step)
     return Judgement(verdict="flagged" if problems else "ok", language=lang, findings=problems + advice)
+
+
+class _Reading(NamedTuple):
+    """What every judgement reads first: the language, its rulebook, the views, which patterns could
+    match, and whether the reply acknowledges the concern or offers a next step."""
+
+    lang: LanguageCode
+    book: Rulebook
+    views: _Views
+    quotes: list[tuple[int, int]]
+    possible: int
+    empathy: bool
+    next_step: bool
+
+
+def _read(text: str, language: str | None) -> _Reading:
+    quotes = quoted_spans(text)
+    cased = mask(en_lower(text), quotes)
+    folded = ascii_fold(cased)  # (the same for both languages: "I" folds to "i" through "ı" too)
+    tokens = tokens_of(folded)
+    lang: LanguageCode = detect(text, tokens) if language is None else _language(language)
+    if lang == "tr":
+        cased = mask(tr_lower(text), quotes)
+    book = RULEBOOKS[lang]
+    words = words_of(folded, tokens)
+    possible = book.scan.possible(words)
+    empathy = _any_match(book.scan.candidates(folded, possible & book.empathy_bits), folded, words)
+    next_step = _any_match(book.scan.candidates(folded, possible & book.next_step_bits), folded, words)
+    return _Reading(lang, book, _Views(folded, cased, words), quotes, possible, empathy, next_step)
+
+
+def markers(reading: _Reading) -> tuple[str, ...]:
+    """The rules' reading of the reply as a whole, as the scorer's features: whether it acknowledges
+    the concern or offers a next step, and whether it reacts (a question, a negation, "you")."""
+    views = reading.views
+    reactive = reading.book.reactive.search(views.folded, views.words)
+    return (("soft" if reading.empathy or reading.next_step else "bare") + ("-reactive" if reactive else "-calm"),)
+
+
+def scorer_input(text: str, language: str) -> tuple[str, tuple[str, ...]]:
+    """The folded view and the markers the scorer reads (what the trainer extracts from each example)."""
+    reading = _read(text, language)
+    return reading.views.folded, markers(reading)
 
 
 class _Views(NamedTuple):
@@ -264,14 +312,32 @@ def _deduplicated(found: list[Finding]) -> list[Finding]:
     return kept
 
 
-def _without_allowed(found: list[Finding], folded: str, lang: str, allow: Sequence[str]) -> list[Finding]:
-    """Drop findings that overlap a phrase the tenant allows."""
+def _allowed_spans(folded: str, lang: str, allow: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the phrases the tenant allows stand in the reply."""
     spans = []
     for phrase in allow:
         needle = fold(phrase.strip(), lang)
         if needle:
             spans += [m.span() for m in re.finditer(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", folded)]
+    return spans
+
+
+def _without_allowed(found: list[Finding], spans: list[tuple[int, int]]) -> list[Finding]:
+    """Drop findings that overlap a phrase the tenant allows."""
     return [f for f in found if not any(s < f.end and f.start < e for s, e in spans)]
+
+
+def _learned(
+    text: str, reading: _Reading, scorer: Scorer, allowed: list[tuple[int, int]], public: bool
+) -> list[Finding]:
+    """The learned scorer's finding, when the rules found no problem: the allowed phrases' words
+    count for nothing, and a finding over one of them is dropped."""
+    lang = reading.lang
+    flagged = flag(scorer, lang, reading.views.folded, markers(reading), allowed)
+    if flagged is None or (flagged.kind == "private_data" and not public):
+        return []
+    message = MESSAGES[lang][flagged.kind] + SUFFIX[lang].format(version=scorer.version, score=flagged.score)
+    return _without_allowed([_finding(text, flagged.kind, flagged.start, flagged.end, message)], allowed)
 
 
 # A reply that neither acknowledges the concern nor says what happens next reads as a brush-off to

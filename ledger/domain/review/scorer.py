@@ -1,0 +1,164 @@
+"""The learned scorer: a linear model per language over the reply's words (features.py), trained
+offline (`python -m ledger.domain.review.train`) on the labelled replies and shipped as weights.
+
+Scoring is a dictionary lookup and a sum per feature: no numerical library at run time. It is
+explainable by construction: every feature's weight lands on the words it was read from, and the
+finding's span is the run of words that adds up to the most (the maximum-sum run), its kind the
+kind those words were most often labelled with in training.
+"""
+# ruff: noqa: RUF001, E501  (Turkish letters and typographic quotes are the subject here; messages are one line each)
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ledger.domain.review.features import features, names, tokens
+from ledger.domain.review.rule import PROBLEM_KINDS, Kind
+
+WEIGHTS = "model/weights.json"
+EVIDENCE = float(__import__("os").environ.get("EVID", "1.0"))  # the least sum of weights on the flagged words
+
+
+class LanguageModel(NamedTuple):
+    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS); `plain`
+    holds the weights alone, for the sum made on every reply."""
+
+    bias: float
+    threshold: float
+    weights: dict[str, tuple[float, int]]
+    plain: dict[str, float]
+
+
+def language_model(bias: float, threshold: float, weights: dict[str, tuple[float, int]]) -> LanguageModel:
+    return LanguageModel(bias, threshold, weights, {name: weight for name, (weight, _) in weights.items()})
+
+
+class Scorer(NamedTuple):
+    version: str
+    languages: dict[str, LanguageModel]
+
+
+class Flag(NamedTuple):
+    """A model finding before it becomes a `Finding`: its span in the reply, its kind and its score."""
+
+    kind: Kind
+    start: int
+    end: int
+    score: float
+
+
+def from_document(document: dict[str, Any]) -> Scorer:
+    languages = {
+        lang: language_model(
+            model["bias"],
+            model["threshold"],
+            {name: (weight, kind) for name, (weight, kind) in model["weights"].items()},
+        )
+        for lang, model in document["languages"].items()
+    }
+    return Scorer(version=document["version"], languages=languages)
+
+
+def load(path: Path | None = None) -> Scorer:
+    """The weights at `path`, or the ones shipped in the package."""
+    raw = path.read_text(encoding="utf-8") if path else resources.files(__package__).joinpath(WEIGHTS).read_text()
+    return from_document(json.loads(raw))
+
+
+def score(
+    model: LanguageModel, view: str, marks: Sequence[str] = (), allowed: Sequence[tuple[int, int]] = ()
+) -> tuple[float, list[float], list[tuple[str, int, int, list[float]]]]:
+    """The reply's score (log-odds of being problematic), each word's share of it, and the words."""
+    words = tokens(view)
+    skip = frozenset(i for i, (_, s, e) in enumerate(words) if any(a < e and s < b for a, b in allowed))
+    share = [0.0] * len(words)
+    kinds = [[0.0] * len(PROBLEM_KINDS) for _ in words]
+    total = model.bias
+    get = model.weights.get
+    for name, first, last in features(words, skip, marks):
+        found = get(name)
+        if found is None:
+            continue
+        weight, kind = found
+        total += weight
+        if first < 0:
+            continue
+        part = weight / (last - first + 1)
+        for i in range(first, last + 1):
+            share[i] += part
+            if weight > 0:
+                kinds[i][kind] += part
+    return total, share, [(w, s, e, k) for (w, s, e), k in zip(words, kinds, strict=True)]
+
+
+def flag(
+    scorer: Scorer, lang: str, view: str, marks: Sequence[str] = (), allowed: Sequence[tuple[int, int]] = ()
+) -> Flag | None:
+    """The model's finding on the folded view of a reply, or None when it scores under the threshold."""
+    model = scorer.languages.get(lang)
+    if model is None:
+        return None
+    if not allowed:  # (most replies: the sum alone decides, and only a flagged reply is explained)
+        weight = model.plain.get
+        if model.bias + sum([weight(name, 0.0) for name in names(view, marks)]) < model.threshold:
+            return None
+    total, share, words = score(model, view, marks, allowed)
+    if total < model.threshold or not words:
+        return None
+    first, last = heaviest_run(share)
+    if sum(share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
+        return None
+    by_kind = [sum(words[i][3][k] for i in range(first, last + 1)) for k in range(len(PROBLEM_KINDS))]
+    kind = PROBLEM_KINDS[max(range(len(by_kind)), key=by_kind.__getitem__)]
+    return Flag(kind=kind, start=words[first][1], end=words[last][2], score=total)
+
+
+def heaviest_run(share: list[float]) -> tuple[int, int]:
+    """The run of consecutive words whose shares add up to the most (Kadane's maximum-sum run)."""
+    best, best_span = float("-inf"), (0, 0)
+    running, start = 0.0, 0
+    for i, value in enumerate(share):
+        if running <= 0:
+            running, start = value, i
+        else:
+            running += value
+        if running > best:
+            best, best_span = running, (start, i)
+    return best_span
+
+
+# What a person can do about each kind the model finds (the rules' own messages are more precise;
+# the model's name the words and the tone it read in them).
+MESSAGES = {
+    "en": {
+        "aggressive": "“{excerpt}” reads as hostile to the person you are answering; say what you will do instead.",
+        "blame": "“{excerpt}” puts the fault on the customer; acknowledge the problem before any explanation.",
+        "dismissive": "“{excerpt}” reads as a brush-off; acknowledge the concern and say what happens next.",
+        "defensive": "“{excerpt}” reads as a denial; take the concern seriously before defending the company.",
+        "sarcasm": "“{excerpt}” reads as sarcasm; say plainly what you mean and what you will do.",
+        "shouting": "“{excerpt}” reads as a raised voice; write it calmly, in normal case.",
+        "threat": "“{excerpt}” reads as a threat to the customer; remove it and offer a way forward.",
+        "private_data": "“{excerpt}” touches personal data in public; move it to a direct message.",
+    },
+    "tr": {
+        "aggressive": "“{excerpt}” yanıtladığınız kişiye düşmanca okunuyor; bunun yerine ne yapacağınızı söyleyin. "
+        "(Reads as hostile.)",
+        "blame": "“{excerpt}” suçu müşteriye yüklüyor; açıklamadan önce sorunu kabul edin. (Blames the customer.)",
+        "dismissive": "“{excerpt}” başından savmak gibi okunuyor; kaygıyı kabul edip bir sonraki adımı söyleyin. "
+        "(Reads as a brush-off.)",
+        "defensive": "“{excerpt}” inkâr gibi okunuyor; şirketi savunmadan önce kaygıyı ciddiye alın. (Reads as a denial.)",
+        "sarcasm": "“{excerpt}” iğneleyici okunuyor; ne demek istediğinizi ve ne yapacağınızı açıkça yazın. "
+        "(Reads as sarcasm.)",
+        "shouting": "“{excerpt}” bağırıyor gibi okunuyor; sakin ve normal harflerle yazın. (Reads as shouting.)",
+        "threat": "“{excerpt}” müşteriye tehdit gibi okunuyor; çıkarın ve bir çözüm yolu önerin. (Reads as a threat.)",
+        "private_data": "“{excerpt}” herkese açık yanıtta kişisel veriye değiniyor; DM'ye taşıyın. (Personal data.)",
+    },
+}
+SUFFIX = {
+    "en": " (learned reviewer {version}, score {score:.1f})",
+    "tr": " (öğrenen denetçi {version}, skor {score:.1f})",
+}
