@@ -41,8 +41,8 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
     await pg.drop_database(pg_server, url)
 
 
-@pytest.fixture(scope="module")
-def settings() -> Settings:
+def app_settings(**overrides: Any) -> Settings:
+    """The settings every test app runs with, and a module's own on top (its `settings` fixture)."""
     # The breach watch is driven by its own tests; in the background it would race their assertions.
     return Settings(
         pool_min=1,
@@ -50,8 +50,23 @@ def settings() -> Settings:
         log_format="console",
         log_level="warning",
         breach_watch_interval_s=3600,
-        signing_key=TEST_SIGNING_KEY,
+        **overrides,
     )
+
+
+# Loopback receivers allowed (the SSRF guard has its own tests), deliveries and retries fast.
+FAST_WEBHOOKS: dict[str, Any] = {
+    "webhook_allow_private": True,
+    "webhook_retry_base_s": 0.05,
+    "webhook_retry_max_s": 0.3,
+    "webhook_poll_s": 0.05,
+    "webhook_timeout_s": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return app_settings(signing_key=TEST_SIGNING_KEY)
 
 
 @pytest.fixture(scope="module")

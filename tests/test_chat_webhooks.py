@@ -16,7 +16,7 @@ from ledger.workers.breach_watch import watch_tenant
 from projections.runner import registry
 from tests import clock
 from tests.chat_shapes import slack_markup, slack_texts, teams_card, teams_texts
-from tests.conftest import TEST_SIGNING_KEY, Tenant, new_tenant
+from tests.conftest import FAST_WEBHOOKS, TEST_SIGNING_KEY, Tenant, app_settings, new_tenant
 from tests.webhook_receiver import Receiver, wait_until
 
 PUBLIC_URL = "https://ledger.brand.example"
@@ -25,20 +25,7 @@ HOSTILE = "<!channel> Refunds & <@U024BE7LH> @here *now* [x](https://evil.exampl
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return Settings(
-        pool_min=1,
-        pool_max=30,
-        log_format="console",
-        log_level="warning",
-        breach_watch_interval_s=3600,
-        signing_key=TEST_SIGNING_KEY,
-        webhook_allow_private=True,
-        webhook_retry_base_s=0.05,
-        webhook_retry_max_s=0.3,
-        webhook_poll_s=0.05,
-        webhook_timeout_s=2,
-        public_url=PUBLIC_URL,
-    )
+    return app_settings(signing_key=TEST_SIGNING_KEY, public_url=PUBLIC_URL, **FAST_WEBHOOKS)
 
 
 def iso(dt: datetime) -> str:

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ledger.config import Settings
 from ledger.http.app import create_app
 from ledger.metrics import DatabaseSeries
-from tests.conftest import detect_body, new_tenant
+from tests.conftest import app_settings, detect_body, new_tenant
 from tests.processes import free_port
 from tests.webhook_receiver import Receiver
 
@@ -29,14 +29,7 @@ SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    return Settings(
-        pool_min=1,
-        pool_max=30,
-        log_format="console",
-        log_level="warning",
-        breach_watch_interval_s=3600,
-        metrics_token=TOKEN,
-    )
+    return app_settings(metrics_token=TOKEN)
 
 
 def _samples(text: str) -> dict[str, list]:

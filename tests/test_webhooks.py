@@ -13,25 +13,13 @@ from ledger.config import Settings
 from ledger.http.app import create_app
 from ledger.webhooks.delivery import RetryPolicy, retry_after, retry_delay
 from ledger.webhooks.ssrf import Refused, forbidden, resolve
-from tests.conftest import Tenant, detect_body, new_tenant
+from tests.conftest import FAST_WEBHOOKS, Tenant, app_settings, detect_body, new_tenant
 from tests.webhook_receiver import Receiver, wait_until
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
-    # Loopback receivers are allowed here (the SSRF guard has its own tests below); retries fast.
-    return Settings(
-        pool_min=1,
-        pool_max=30,
-        log_format="console",
-        log_level="warning",
-        breach_watch_interval_s=3600,
-        webhook_allow_private=True,
-        webhook_retry_base_s=0.05,
-        webhook_retry_max_s=0.3,
-        webhook_poll_s=0.05,
-        webhook_timeout_s=2,
-    )
+    return app_settings(**FAST_WEBHOOKS)
 
 
 async def _subscribe(client, tenant: Tenant, receiver: Receiver, **body) -> dict:
