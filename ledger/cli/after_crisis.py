@@ -60,7 +60,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     configure(settings.log_format, "warning")
     try:
         as_of = instant(args.as_of, "--as-of")
-        text = with_pool(settings, lambda pool: review(pool, args.tenant, args.incident, args.format, as_of))
+        every = settings.snapshot_every
+        text = with_pool(settings, lambda pool: review(pool, args.tenant, args.incident, args.format, as_of, every))
     except LedgerError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2 if not isinstance(exc, NotFound) else 1
@@ -81,7 +82,7 @@ def cmd_what_if(args: argparse.Namespace) -> int:
             scenario=args.scenario,
             channel=args.channel,
         )
-        out = with_pool(settings, lambda pool: run_what_if(pool, args.tenant, document, flt))
+        out = with_pool(settings, lambda pool: run_what_if(pool, args.tenant, document, flt, settings.snapshot_every))
     except LedgerError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         for error in exc.extra.get("errors", []):
@@ -105,7 +106,9 @@ def instant(text: str | None, name: str) -> datetime | None:
     return value
 
 
-async def review(pool: asyncpg.Pool, tenant: str, incident: str, fmt: str, as_of: datetime | None) -> str:
+async def review(
+    pool: asyncpg.Pool, tenant: str, incident: str, fmt: str, as_of: datetime | None, snapshot_every: int
+) -> str:
     """The review document, as the API writes it."""
     from ledger.service.incident_reads import IncidentReader
     from ledger.store.events import EventStore
@@ -118,7 +121,7 @@ async def review(pool: asyncpg.Pool, tenant: str, incident: str, fmt: str, as_of
     except ValueError as exc:
         raise LedgerError(f"not an incident id: {incident!r}") from exc
     policies = PolicyStore(pool)
-    reader = IncidentReader(EventStore(pool), policies, registry(policies))
+    reader = IncidentReader(EventStore(pool), policies, registry(policies, snapshot_every))
     read = await reader.for_review(tenant, incident_id, utc_now(), as_of)
     text = postmortem.review(read.events, read.policy, read.blocks, read.measured_at, read.as_of)
     return postmortem.to_html(text, read.title) if fmt == "html" else text
@@ -134,7 +137,9 @@ def proposed_plan(path: Path) -> dict[str, Any]:
     return document
 
 
-async def run_what_if(pool: asyncpg.Pool, tenant: str, document: dict[str, Any], flt: ReportFilter) -> WhatIfOut:
+async def run_what_if(
+    pool: asyncpg.Pool, tenant: str, document: dict[str, Any], flt: ReportFilter, snapshot_every: int
+) -> WhatIfOut:
     """The what-if, with a progress bar (or plain lines) on stderr while the incidents are measured."""
     from ledger.domain.plan_changes import checked_plan
     from ledger.store.policies import PolicyStore
@@ -145,7 +150,7 @@ async def run_what_if(pool: asyncpg.Pool, tenant: str, document: dict[str, Any],
     if flt.since is not None and flt.until is not None and flt.since >= flt.until:
         raise InvalidValue("--since must be before --until")
     policies = PolicyStore(pool)
-    await catch_up_all(pool, registry(policies), tenant, None)  # (a run of its own: no folds to keep)
+    await catch_up_all(pool, registry(policies, snapshot_every), tenant, None)  # (a run of its own: no folds to keep)
     with Progress("what-if", 0, "incidents") as bar:
 
         def tick(done: int, total: int) -> None:

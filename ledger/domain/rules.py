@@ -34,8 +34,8 @@ from ledger.domain.commands import (
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
 from ledger.domain.reach import NO_REACH, Reach, reached
-from ledger.domain.review import RULES_VERSION, judge
-from ledger.domain.review.xlength import weighted_length
+from ledger.domain.review import RULES_VERSION, judge, requires_approval
+from ledger.domain.review.xlength import X_WEIGHTED_LIMIT, weighted_length
 from schemas.events import (
     Acknowledged,
     Assigned,
@@ -64,7 +64,6 @@ from schemas.events import (
 
 MAX_FUTURE = timedelta(seconds=60)
 MAX_BACKDATE_DETECTION = timedelta(days=7)
-X_WEIGHTED_LIMIT = 280
 
 
 class Status(StrEnum):
@@ -338,19 +337,18 @@ def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:
         )
     except ValueError as exc:
         raise InvalidValue(str(exc), field="language") from exc
-    problems = [f for f in found.findings if f.level == "problem"]
-    public = cmd.visibility == Visibility.PUBLIC
-    if problems and public and plan.require_approval_when_flagged and not cmd.approved_by:
-        kinds = ", ".join(sorted({f.kind for f in problems}))
+    kinds = sorted({f.kind for f in found.findings if f.level == "problem"})
+    flagged = requires_approval(found.verdict, str(cmd.visibility), plan.require_approval_when_flagged)
+    if flagged and not cmd.approved_by:
         raise ReplyFlagged(
-            f"the review flagged this public reply ({kinds}); change it, or send it with approved_by",
+            f"the review flagged this public reply ({', '.join(kinds)}); change it, or send it with approved_by",
             language=found.language,
             findings=[msgspec.to_builtins(f) for f in found.findings],
             rules=RULES_VERSION,
         )
     return ReplyReview(
         verdict=found.verdict,
-        kinds=sorted({f.kind for f in problems}),
+        kinds=kinds,
         advice=sorted({f.kind for f in found.findings if f.level == "advice"}),
         language=found.language,
         rules=RULES_VERSION,

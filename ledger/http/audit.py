@@ -18,7 +18,7 @@ from ledger.audit import verify as audit
 from ledger.domain.errors import InvalidValue
 from ledger.http.auth import ADMIN, READ, principal_of
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
-from ledger.http.problems import problem
+from ledger.http.problems import zoned
 from ledger.store.audit import audit_events, checkpoints_before
 from ledger.store.events import event_from_row
 from projections.renders import event_out
@@ -31,12 +31,6 @@ Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 Since = Annotated[datetime | None, QueryParameter(description="recorded_at at or after (RFC 3339)")]
 Until = Annotated[datetime | None, QueryParameter(description="recorded_at before (RFC 3339)")]
 Who = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise problem(400, "invalid-parameter", "A query, path or header parameter is invalid", f"{name} needs a zone")
-    return value
 
 
 class AuditController(Controller):
@@ -109,7 +103,7 @@ class AuditController(Controller):
         until: Until = None,
     ) -> Stream:
         tenant = principal_of(request).tenant
-        since, until = _aware(since, "since"), _aware(until, "until")
+        since, until = zoned(since, "since"), zoned(until, "until")
         lines = audit_export.export(request.app.state.pool, signer, tenant, since, until)
         return Stream(
             lines,
@@ -136,8 +130,8 @@ class AuditController(Controller):
             actor,
             recorded_by,
             type,
-            _aware(since, "since"),
-            _aware(until, "until"),
+            zoned(since, "since"),
+            zoned(until, "until"),
             limit + 1,
         )
         items = [event_out(event_from_row(r)) for r in rows[:limit]]

@@ -16,7 +16,7 @@ from ledger.domain import commands as c
 from ledger.http.auth import READ, WRITE, principal_of
 from ledger.http.headers import IdempotencyKey, IfMatch, idempotency_of, parse_if_match
 from ledger.http.openapi import ERRORS_READ, ERRORS_WRITE
-from ledger.http.problems import problem
+from ledger.http.problems import problem, zoned
 from ledger.http.views import etag, incident_out
 from ledger.service.command_runner import Deduplicated, Done, Shell
 from ledger.service.incident_reads import IncidentReader, ListFilter
@@ -140,11 +140,7 @@ class IncidentController(Controller):
         ] = None,
     ) -> Response[IncidentOut]:
         tenant = principal_of(request).tenant
-        if as_of is not None:
-            if as_of.tzinfo is None:
-                raise problem(
-                    400, "invalid-parameter", "A query, path or header parameter is invalid", "as_of needs a zone"
-                )
+        if zoned(as_of, "as_of") is not None:
             read = await queries.read_as_of(tenant, incident_id, as_of)
         else:
             read = await queries.read(tenant, incident_id, clock())

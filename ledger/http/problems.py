@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -68,6 +69,13 @@ def problem(status: int, kind: str, title: str, detail: str | None = None, **ext
     return ProblemDetailsException(
         status_code=status, type_=TYPE_BASE + kind, title=title, detail=detail or title, extra=members or None
     )
+
+
+def zoned(value: datetime | None, name: str) -> datetime | None:
+    """A time parameter as given, refused (400) without a time zone: naive times are ambiguous."""
+    if value is not None and value.tzinfo is None:
+        raise problem(400, "invalid-parameter", "A query, path or header parameter is invalid", f"{name} needs a zone")
+    return value
 
 
 def _ledger(exc: LedgerError) -> ProblemDetailsException:

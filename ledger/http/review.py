@@ -14,7 +14,7 @@ from ledger.clock import Clock
 from ledger.http.auth import READ, principal_of
 from ledger.http.negotiation import preferred
 from ledger.http.openapi import ERRORS_READ, NOT_ACCEPTABLE, also_served_as
-from ledger.http.problems import problem
+from ledger.http.problems import problem, zoned
 from ledger.service.incident_reads import IncidentReader
 from projections import postmortem
 
@@ -47,9 +47,7 @@ async def read_review(
     media = preferred(request.headers.get("accept"), (MARKDOWN, HTML))
     if media is None:
         raise problem(406, "not-acceptable", "Not acceptable", f"this review is served as {MARKDOWN} or {HTML}")
-    if as_of is not None and as_of.tzinfo is None:
-        raise problem(400, "invalid-parameter", "A query, path or header parameter is invalid", "as_of needs a zone")
-    read = await queries.for_review(principal_of(request).tenant, incident_id, clock(), as_of)
+    read = await queries.for_review(principal_of(request).tenant, incident_id, clock(), zoned(as_of, "as_of"))
     text = postmortem.review(read.events, read.policy, read.blocks, read.measured_at, read.as_of)
     if media == HTML:
         return Response(postmortem.to_html(text, read.title).encode(), media_type=f"{HTML}; charset=utf-8")

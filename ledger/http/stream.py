@@ -206,7 +206,7 @@ async def watched(
 _POSITION = re.compile(r"^[0-9]{1,16}$")
 
 
-def _start(after: int | None, last_event_id: str | None) -> int:
+def start_position(after: int | None, last_event_id: str | None) -> int:
     """Last-Event-ID (what a reconnecting client sends) wins over `?after=` (the original URL's)."""
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
@@ -249,7 +249,7 @@ async def stream_events(
         ),
     ] = None,
 ) -> Stream:  # (a PacedStream: the document says "Stream Response" for this annotation)
-    start = _start(after, last_event_id)
+    start = start_position(after, last_event_id)
     principal = principal_of(request)
     box = Outbox(settings.stream_buffer_bytes, settings.stream_max_lag_s, sent=start)
     frames = follow(

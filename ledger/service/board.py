@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ledger.domain.rules import Status
 from ledger.service.incident_reads import IncidentRead, IncidentReader, ListFilter
-from ledger.store import board as board_store
+from ledger.store.keys import head_position
 from schemas.blocks import Milestone, SlaBlock, UpdateBlock
 
 # The board reads at most this many open incidents (pages of the list read): a tenant with more
@@ -75,7 +75,7 @@ def _row(read: IncidentRead, now: datetime) -> BoardRow:
 
 async def open_board(queries: IncidentReader, tenant: str, now: datetime) -> Board:
     """The open incidents, breached first, then by the nearest due time."""
-    head = await board_store.feed_head(queries.store.pool, tenant)  # (before the read: no event is missed)
+    head = await head_position(queries.store.pool, tenant)  # (before the read: no event is missed)
     reads: list[IncidentRead] = []
     cursor: int | None = None
     while len(reads) < MAX_OPEN:

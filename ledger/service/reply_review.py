@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ledger.domain.review import RULES_VERSION, review
+from ledger.domain.review import RULES_VERSION, requires_approval, review
 from ledger.service.incident_reads import IncidentReader
 from ledger.store.policies import PolicyStore
 from schemas.api import ReviewBody, ReviewOut
@@ -34,9 +34,9 @@ async def review_draft(
         fits=found.fits,
         findings=found.findings,
         rules=RULES_VERSION,
-        require_approval=found.verdict == "flagged"
-        and body.visibility == "public"
-        and plan.reply_review.require_approval_when_flagged,
+        require_approval=requires_approval(
+            found.verdict, str(body.visibility), plan.reply_review.require_approval_when_flagged
+        ),
     )
 
 

@@ -5,6 +5,6 @@ character spans and reasons); `judge(text, ...)` is the same without X's weighte
 rules record it on every reply); `RULES_VERSION` names the rules that produced it.
 """
 
-from ledger.domain.review.reviewer import RULES_VERSION, Finding, Judgement, Review, judge, review
+from ledger.domain.review.reviewer import RULES_VERSION, Finding, Judgement, Review, judge, requires_approval, review
 
-__all__ = ["RULES_VERSION", "Finding", "Judgement", "Review", "judge", "review"]
+__all__ = ["RULES_VERSION", "Finding", "Judgement", "Review", "judge", "requires_approval", "review"]

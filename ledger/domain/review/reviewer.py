@@ -6,6 +6,7 @@ Pure: the patterns are compiled at import, a review reads nothing but its argume
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
@@ -22,14 +23,13 @@ from ledger.domain.review.scorer import MESSAGES, SUFFIX, Scorer, flag
 from ledger.domain.review.scorer import load as load_scorer
 from ledger.domain.review.shouting import shouting_spans
 from ledger.domain.review.terse import terse_spans
-from ledger.domain.review.xlength import weighted_length
+from ledger.domain.review.xlength import X_WEIGHTED_LIMIT, weighted_length
 from schemas.api import Finding
 
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
 RULES_VERSION = "2026-12-07.12+" + SHIPPED.version
-X_WEIGHTED_LIMIT = 280
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -126,14 +126,19 @@ def judge(
     found += _tenant_terms(text, folded, lang, terms or {})
     allowed = _allowed_spans(folded, lang, allow)
     problems = _without_allowed(_deduplicated(found), allowed)
-    if problems:
-        pass
-    elif scorer is not None:  # (the learned scorer judges the reply as a whole, in place of the brush-off)
+    # (the learned scorer judges the reply as a whole, in place of the brush-off)
+    if not problems and scorer is not None:
         problems = _learned(text, read, scorer, allowed, public)
-    elif not softened and book.reactive.search(folded, words):
+    elif not problems and not softened and book.reactive.search(folded, words):
         problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], allowed)
     advice = _advice(text, lang, public, severity, empathy=empathy, next_step=next_step)
     return Judgement(verdict="flagged" if problems else "ok", language=lang, findings=problems + advice)
+
+
+def requires_approval(verdict: str, visibility: str, require_approval_when_flagged: bool) -> bool:
+    """Whether the plan refuses the reply without `approved_by` (PRODUCT.md "Reply review"): a
+    flagged public reply, while the plan's `require_approval_when_flagged` holds."""
+    return verdict == "flagged" and visibility == "public" and require_approval_when_flagged
 
 
 class _Reading(NamedTuple):
@@ -291,15 +296,26 @@ def _tenant_terms(text: str, folded: str, lang: str, terms: Mapping[str, Sequenc
     for kind, words in terms.items():
         if kind not in PROBLEM_KINDS:
             raise ValueError(f"terms: unknown kind {kind!r}; kinds are {PROBLEM_KINDS}")
+        message = "“{excerpt}” is on this team's list of words to avoid (" + kind + ")."
         for word in words:
-            needle = re.escape(fold(word.strip(), lang))
-            if not needle:
-                continue
-            suffix = r"\w*" if lang == "tr" else r"(?:s|es|ed|ing)?"
-            message = "“{excerpt}” is on this team's list of words to avoid (" + kind + ")."
-            for m in re.finditer(r"(?<!\w)" + needle + suffix + r"(?!\w)", folded):
-                found.append(_finding(text, kind, *m.span(), message))
+            if (pattern := _term_pattern(word, lang)) is not None:
+                found += [_finding(text, kind, *m.span(), message) for m in pattern.finditer(folded)]
     return found
+
+
+# A plan's terms and allowed phrases are the same on every reply until the plan changes: each is
+# folded and compiled once (per word and language), not on every judgement.
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(word: str, lang: str) -> re.Pattern[str] | None:
+    needle = re.escape(fold(word.strip(), lang))
+    suffix = r"\w*" if lang == "tr" else r"(?:s|es|ed|ing)?"
+    return re.compile(r"(?<!\w)" + needle + suffix + r"(?!\w)") if needle else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _allow_pattern(phrase: str, lang: str) -> re.Pattern[str] | None:
+    needle = fold(phrase.strip(), lang)
+    return re.compile(r"(?<!\w)" + re.escape(needle) + r"(?!\w)") if needle else None
 
 
 def _deduplicated(found: list[Finding]) -> list[Finding]:
@@ -316,9 +332,8 @@ def _allowed_spans(folded: str, lang: str, allow: Sequence[str]) -> list[tuple[i
     """Where the phrases the tenant allows stand in the reply."""
     spans = []
     for phrase in allow:
-        needle = fold(phrase.strip(), lang)
-        if needle:
-            spans += [m.span() for m in re.finditer(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", folded)]
+        if (pattern := _allow_pattern(phrase, lang)) is not None:
+            spans += [m.span() for m in pattern.finditer(folded)]
     return spans
 
 

@@ -20,7 +20,6 @@ from ledger.domain.review.features import features, names, tokens
 from ledger.domain.review.rule import PROBLEM_KINDS, Kind
 
 WEIGHTS = "model/weights.json"
-EVIDENCE = float(__import__("os").environ.get("EVID", "1.0"))  # the least sum of weights on the flagged words
 
 
 class LanguageModel(NamedTuple):

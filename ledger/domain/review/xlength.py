@@ -28,6 +28,7 @@ _NEEDS_PARSER = re.compile(
 # between a letter or digit and a letter.
 _MAYBE_URL = re.compile(r"://|[^\W_]\.[^\W\d_]")
 URL_WEIGHT = 23
+X_WEIGHTED_LIMIT = 280  # what a public reply on X may weigh
 
 
 def weighted_length(text: str) -> int:

@@ -17,7 +17,7 @@ from ledger.clock import Clock
 from ledger.config import Settings
 from ledger.feed.notifier import Notifier
 from ledger.http.sse import Outbox, PacedStream
-from ledger.http.stream import follow, watched
+from ledger.http.stream import follow, start_position, watched
 from ledger.http.web.pages import page
 from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
 from ledger.service import web_sessions
@@ -26,6 +26,7 @@ from ledger.service.board import board_row, open_board
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.web_sessions import WebSession
 from ledger.store.events import EventStore
+from schemas.api import MAX_POSITION
 from schemas.events import DATA_TYPES
 
 # An open live view asks again this often whether its session still holds (its key not revoked,
@@ -76,16 +77,17 @@ async def live(
     notifier: NamedDependency[Notifier],
     settings: NamedDependency[Settings],
     revocations: NamedDependency[Revocations],
-    after: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_POSITION)] = 0,
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", max_length=64)] = None,
 ) -> Stream:
     """The tenant's feed for the pages, as the API's live feed sends it, on the session's cookie
     (a browser's EventSource cannot send a bearer header)."""
-    start = int(last_event_id) if last_event_id and last_event_id.strip().isdigit() else after
+    start = start_position(after, last_event_id)  # (the API feed's: a position, or a 400)
     principal = session_of(request).principal
     # The API's live feed's budget and drop; its key's revocation ends it within 2 s (the session
     # check below catches a sign-out or an expiry).
     box = Outbox(settings.stream_buffer_bytes, settings.stream_max_lag_s, sent=start)
+    state = request.app.state
     frames = follow(
         store,
         notifier,
@@ -94,8 +96,8 @@ async def live(
         heartbeat_s=settings.stream_heartbeat_s,
         poll_s=settings.stream_poll_s,
         outbox=box,
+        fanout=state.fanout,  # (the reads and frames the process's API feeds share)
     )
-    state = request.app.state
     signed_in = _while_signed_in(
         frames,
         lambda: web_sessions.resume(state.pool, request.cookies.get(COOKIE), state.clock()),

@@ -16,8 +16,9 @@ from ledger.http.web import charts
 from ledger.http.web.pages import page
 from ledger.http.web.present import METRIC_NAMES
 from ledger.http.web.session import SEE, session_of
-from ledger.service.report_reads import role_coverage, weekly_sla
 from projections import report_csv
+from projections.reports import ReportFilter, coverage_report, sla_report
+from projections.runner import catch_up_all
 
 PERIODS = (4, 12, 26, 52)
 Weeks = Annotated[int, QueryParameter(ge=1, le=104)]
@@ -29,8 +30,9 @@ async def reports_page(request: Request[Any, Any, Any], clock: NamedDependency[C
     since = now - timedelta(weeks=weeks)
     tenant = session_of(request).principal.tenant
     state = request.app.state
-    sla = await weekly_sla(state.pool, state.projections, state.folds, tenant, since, now)
-    coverage = await role_coverage(state.pool, state.projections, state.folds, tenant, since, now)
+    await catch_up_all(state.pool, state.projections, tenant, state.folds)  # (once for both reports)
+    sla = await sla_report(state.pool, tenant, ReportFilter(since=since), "week", now)
+    coverage = await coverage_report(state.pool, tenant, ReportFilter(since=since), now)
     span = charts.weeks_between(since, now)
     return page(
         request,
@@ -63,7 +65,8 @@ async def sla_csv(request: Request[Any, Any, Any], clock: NamedDependency[Clock]
     now = clock()
     state = request.app.state
     tenant = session_of(request).principal.tenant
-    report = await weekly_sla(state.pool, state.projections, state.folds, tenant, now - timedelta(weeks=weeks), now)
+    await catch_up_all(state.pool, state.projections, tenant, state.folds)
+    report = await sla_report(state.pool, tenant, ReportFilter(since=now - timedelta(weeks=weeks)), "week", now)
     return _csv(report_csv.sla_csv(report, "week"), "sla-by-week.csv")
 
 
@@ -74,5 +77,6 @@ async def coverage_csv(
     now = clock()
     state = request.app.state
     tenant = session_of(request).principal.tenant
-    report = await role_coverage(state.pool, state.projections, state.folds, tenant, now - timedelta(weeks=weeks), now)
+    await catch_up_all(state.pool, state.projections, tenant, state.folds)
+    report = await coverage_report(state.pool, tenant, ReportFilter(since=now - timedelta(weeks=weeks)), now)
     return _csv(report_csv.coverage_csv(report), "coverage.csv")
