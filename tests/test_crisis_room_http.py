@@ -461,3 +461,11 @@ async def test_the_pages_are_gzipped_when_asked_and_the_api_is_not(web, tenant):
     assert "content-encoding" not in plain.headers and "Compressed 4" in plain.text
     api = await web.get("/v1/incidents", headers={**tenant.auth("read"), "accept-encoding": "gzip"})
     assert api.status_code == 200 and "content-encoding" not in api.headers
+
+
+async def test_the_pages_feed_refuses_a_last_event_id_that_is_not_a_position(web, tenant):
+    await sign_in(web, tenant.keys["read"])
+    # (b"\xb2" is "²" in Latin-1, how a header's bytes are read: a digit to str.isdigit, a 500 to int)
+    for bad in (b"\xb2", b"12a", b"99999999999999999"):
+        live = await web.get("/live", headers={"Last-Event-ID": bad})
+        assert live.status_code == 400 and "Last-Event-ID must be a feed position" in live.text, (bad, live.text)
