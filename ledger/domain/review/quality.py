@@ -19,7 +19,8 @@ import msgspec
 
 from ledger.domain.review.reviewer import RULES_VERSION, SHIPPED, judge, review
 from ledger.domain.review.rule import PROBLEM_KINDS
-from ledger.domain.review.scorer import Scorer
+from ledger.domain.review.scorer import SUFFIX, Scorer
+from schemas.api import Finding
 
 RECALL_TARGET = 0.9
 FALSE_FLAG_TARGET = 0.1
@@ -43,6 +44,7 @@ class Outcome(msgspec.Struct, frozen=True):
     example: Example
     verdict: str
     kinds: frozenset[str]
+    learned: str | None = None  # the kind the learned scorer's finding named, when it made one
 
 
 class Scores(msgspec.Struct, frozen=True):
@@ -94,8 +96,16 @@ def run(
             scorer=scorer,
         )
         kinds = frozenset(f.kind for f in result.findings if f.level == "problem")
-        outcomes.append(Outcome(ex, result.verdict, kinds))
+        outcomes.append(Outcome(ex, result.verdict, kinds, _learned_kind(result.findings, result.language, scorer)))
     return outcomes
+
+
+def _learned_kind(findings: Iterable[Finding], language: str, scorer: Scorer | None) -> str | None:
+    # (the scorer's finding is the one whose message ends with its signature: weights' version, score)
+    if scorer is None:
+        return None
+    signature = SUFFIX[language].split("{")[0] + scorer.version + ","
+    return next((f.kind for f in findings if signature in f.message), None)
 
 
 def cross_validated(examples: Sequence[Example]) -> list[Outcome]:
@@ -152,6 +162,26 @@ def report(outcomes: list[Outcome], out: list[str], splits: Sequence[str] = ("de
             support, precision, recall = kind_scores(mine, kind)
             out.append(f"  {kind:<14}{support:>8}{precision:>11.3f}{recall:>8.3f}")
     return ok
+
+
+def learned_kind_lines(outcomes: list[Outcome]) -> list[str]:
+    """Per kind the learned scorer named: its findings, how many fell on fine replies, and the
+    precision of the kind on problematic replies (the named kind is one the reply is labelled with)."""
+    lines = [f"  {'learned kind':<14}{'findings':>9}{'on fine':>9}{'precision':>11}"]
+    for lang in sorted({o.example.language for o in outcomes}):
+        mine = [o for o in outcomes if o.example.language == lang and o.learned is not None]
+        bad = [o for o in mine if o.example.expected == "flagged"]
+        right = sum(o.learned in o.example.kinds for o in bad)
+        precision = f"{right / len(bad):.3f}" if bad else "-"
+        lines.append(f"  {lang} all{'':<9}{len(mine):>9}{len(mine) - len(bad):>9}{precision:>11}")
+        for kind in PROBLEM_KINDS:
+            named = [o for o in mine if o.learned == kind]
+            if not named:
+                continue
+            hits = [o for o in named if o.example.expected == "flagged"]
+            precision = f"{sum(kind in o.example.kinds for o in hits) / len(hits):.3f}" if hits else "-"
+            lines.append(f"  {lang} {kind:<12}{len(named):>9}{len(named) - len(hits):>9}{precision:>11}")
+    return lines
 
 
 def mistakes(outcomes: list[Outcome], split: str | None) -> list[str]:
@@ -226,11 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("cross-validated (leave one batch out; the held-out batches left out):")
         outcomes = cross_validated([e for e in everything if e.split != "heldout"])
         ok = report(outcomes, lines, splits=("all",))
+        lines += learned_kind_lines(outcomes)
         lines.append("held out (never trained or tuned on), the shipped scorer:")
-        ok = report(run([e for e in everything if e.split == "heldout"]), lines, splits=("all",)) and ok
+        held = run([e for e in everything if e.split == "heldout"])
+        ok = report(held, lines, splits=("all",)) and ok
+        lines += learned_kind_lines(held)
     else:
         outcomes = run(load(args.data), detect_language=args.detect)
         ok = report(outcomes, lines)
+        lines += learned_kind_lines(outcomes)
     if args.mistakes:
         lines.append("mistakes:")
         lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes)
