@@ -1,4 +1,5 @@
 """Reply review quality on the labelled set: the targets per language, and the set's own shape."""
+# ruff: noqa: RUF001  (Turkish replies are the subject here)
 
 from __future__ import annotations
 
@@ -112,3 +113,29 @@ def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Exam
         view, marks = scorer_input(example.text, example.language)
         explained = [name for name, _, _ in features(tokens(view), marks=marks)]
         assert sorted(names(view, marks)) == sorted(explained), example.text
+
+
+# Replies the rules let through and the learned scorer flags, whose kind a reader agrees on; none is
+# in the labelled set. The two bare refusals were named "threat" while a feature's kind was chosen
+# relative to how rare the kind is (every refusal shares words with the few threats).
+CLEAR_LEARNED_KINDS = [
+    ("en", "We will not be refunding this order.", "dismissive"),
+    ("tr", "Bu siparişi iade etmeyeceğiz.", "dismissive"),
+    ("en", "Keep it up and we'll close your account.", "threat"),
+    ("tr", "Modemin nasıl çalıştığından haberiniz yok belli ki dahi.", "aggressive"),
+    ("tr", "Vay, on dakika internetsiz nasıl hayatta kaldınız acaba.", "sarcasm"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "kind"), CLEAR_LEARNED_KINDS)
+def test_the_learned_finding_names_the_kind_a_reader_would(language: str, text: str, kind: str) -> None:
+    [outcome] = run([Example(text=text, language=language, expected="flagged", kinds=[kind])])
+    assert outcome.learned == kind
+    assert outcome.kinds == {kind}
+
+
+def test_the_quality_command_prints_the_learned_kinds_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    main([])
+    printed = capsys.readouterr().out
+    assert "learned kind" in printed
+    assert any(line.split()[:2] == ["en", "all"] for line in printed.splitlines())
