@@ -41,7 +41,7 @@ DROPPED = "dropped"
 REVOKED = "revoked"
 # How long the last message (and the end of the response) may wait for the server to take it.
 LAST_MESSAGE_WAIT_S = {DROPPED: 5.0, REVOKED: 1.0}
-# How stale the gauge of the bytes held may be while streams send (it is exact once they drained).
+# How far the gauge of the bytes the streams hold may lag behind them.
 GAUGE_EVERY_S = 1.0
 
 _json = msgspec.json.Encoder()
@@ -162,22 +162,19 @@ class Outbox:
 class Held:
     """What the process's streams hold, for its gauges. In prometheus-client's multiprocess mode
     a gauge's write is an mmap write under a lock, and a stream held and handed on every chunk it
-    sent: hundreds of streams spent more on the gauge than on their sends. So the gauge is written
-    when the total drains to zero (what the streams hold once every send was taken: exact then),
-    else at most `GAUGE_EVERY_S` after a change; the peak, only when it rises."""
+    sent: hundreds of streams spent more on the gauge than on their sends. So the total is written
+    `GAUGE_EVERY_S` after it changed (one timer at a time, whatever the streams send meanwhile);
+    the peak, only when it rises."""
 
     def __init__(self) -> None:
         self.total = 0
         self.peak = 0
-        self._shown = 0
         self._due: asyncio.TimerHandle | None = None
 
     def add(self, size: int) -> None:
         """The streams hold `size` more bytes (less, negative)."""
         self.total += size
-        if self.total == 0:
-            self.show()
-        elif self._due is None:
+        if self._due is None:
             self._due = asyncio.get_running_loop().call_later(GAUGE_EVERY_S, self.show)
 
     def reached(self, peak: int) -> None:
@@ -187,13 +184,9 @@ class Held:
             STREAM_BUFFERED_PEAK.set(peak)
 
     def show(self) -> None:
-        """Write the total to the gauge now."""
-        if self._due is not None:
-            self._due.cancel()
-            self._due = None
-        if self._shown != self.total:
-            STREAM_BUFFERED.set(self.total)
-            self._shown = self.total
+        """Write the total to the gauge."""
+        self._due = None
+        STREAM_BUFFERED.set(self.total)
 
 
 # The process's: one gauge per process (multiprocess mode sums the workers').
