@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.domain.review.features import names
 from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
 from ledger.domain.review.lexicon import RULEBOOKS
 from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
-from ledger.domain.review.quality import DEFAULT_DATA, load
+from ledger.domain.review.quality import DEFAULT_DATA, load, load_all
+from ledger.domain.review.reviewer import SHIPPED, scorer_input
+from ledger.domain.review.scorer import quick_total
 
 EXAMPLES = load(DEFAULT_DATA)
 
@@ -71,3 +74,15 @@ def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
     view = "we're sorry you feel that way; unsorry you feel"
     assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
     assert patterns.possible(words_of("nothing here")) == 0
+
+
+def test_the_quick_total_is_the_sum_of_the_named_features_to_the_last_bit() -> None:
+    """scorer.quick_total looks the weights up by family instead of by name; on every labelled reply,
+    under both languages' models, it adds the same weights in the same order as the names list."""
+    for example in load_all():
+        for language, model in SHIPPED.languages.items():
+            view, marks = scorer_input(example.text, language)
+            total = 0.0
+            for name in names(view, marks):
+                total += model.weights.get(name, (0.0, 0))[0]
+            assert quick_total(model, view, marks) == model.bias + total, example.text
