@@ -31,7 +31,6 @@ def _sets(language: str) -> dict[str, PatternSet[object]]:
     book = RULEBOOKS[language]
     return {
         "scan": book.scan,  # type: ignore[dict-item]
-        "reactive": book.reactive,  # type: ignore[dict-item]
         "direct_message": book.direct_message,  # type: ignore[dict-item]
     }
 
