@@ -322,8 +322,11 @@ async def catch_up(
             async with conn.transaction():
                 locked = await conn.fetch(LOCK_CHECKPOINTS if wait else TRY_LOCK_CHECKPOINTS, tenant, names)
                 if len(locked) < len(names):
-                    if await conn.fetch(ENSURE_CHECKPOINTS, tenant, names):
-                        continue  # a projection's first run for this tenant: lock again with its row
+                    if await conn.fetch(ENSURE_CHECKPOINTS, tenant, names) or wait:
+                        # A projection's first run for this tenant: lock again with its row. (Or, when
+                        # waiting, another process made the row after this lock looked and may be
+                        # applying a batch now: returning would read a view it has not brought up to date.)
+                        continue
                     if not locked:
                         return applied  # another process holds them all
                     # (the rest are held by another process, which brings them up to date)

@@ -323,6 +323,14 @@ async def test_the_plan_page_and_an_admin_edit_through_the_policy_change_path(we
     assert stale.status_code == 412 and "Someone else changed the plan" in stale.text
     invalid = await web.post("/plan", data={"csrf": csrf, "version": "1", "document": '{"roles": []}'})
     assert invalid.status_code == 422 and 'role="alert"' in invalid.text
+    # A key twice is refused as the API refuses it (the decoder would keep the last without a word).
+    text = json.dumps(doc)
+    repeated = text[:-1] + ', "roles": []}'
+    assert json.loads(repeated)["roles"] == []  # a decoder that keeps the last would save no roles
+    twice = await web.post("/plan", data={"csrf": csrf, "version": "1", "document": repeated})
+    assert twice.status_code == 400 and "appears twice" in twice.text and 'role="alert"' in twice.text
+    after = await web.get("/v1/policy", headers=tenant.auth("read"))
+    assert after.json()["version"] == 1 and after.json()["roles"]
 
 
 async def test_every_asset_is_served_here_and_the_script_is_small(web):

@@ -158,6 +158,8 @@ async def test_an_invalid_plan_shows_the_apis_problem(web, tenant):
         assert refused.status_code in (400, 422) and refused.json()["detail"]
     backwards = await web.post("/plan/preview", data={**form, "since": "2030-01-02", "until": "2030-01-01"})
     assert backwards.status_code == 422 and "first day" in backwards.text
+    twice = await web.post("/plan/preview", data={**form, "document": '{"roles": [], "roles": []}'}, headers=NDJSON)
+    assert twice.status_code == 400 and "appears twice" in twice.json()["detail"]
 
 
 async def test_the_preview_per_severity_is_the_grouped_report(web, tenant, pool):

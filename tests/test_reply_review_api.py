@@ -127,7 +127,9 @@ async def test_a_plan_can_turn_the_gate_off(app_client, tenant):
 
 
 async def test_the_tenants_own_terms_and_allowances(app_client, tenant):
-    phrase = "policy says no refunds"
+    # (A plain fact the review passes, so that only the tenant's term can flag it; "Sorry, policy says no
+    # refunds." was the phrase here until batch 21, and a bare refusal is rightly flagged now.)
+    phrase = "refunds take five working days"
     before = (
         await app_client.post("/v1/replies/review", json={"text": f"Sorry, {phrase}."}, headers=tenant.auth("read"))
     ).json()

@@ -89,6 +89,33 @@ async def test_projections_at_different_positions_are_caught_up_together_and_mat
     assert await _rows(pool, tenant) == incremental
 
 
+async def test_a_waiting_run_is_not_fooled_by_checkpoints_another_process_makes_meanwhile(pool):
+    """A read that must see a write just made catches up with wait=True. When another process makes
+    the tenant's first checkpoints after this run looked for them, this run must lock them and
+    apply (it once returned at once, so a new tenant's first read could show nothing)."""
+    tenant = await _tenant_with_incidents(pool, 3, 0)
+    projections = list(registry(PolicyStore(pool)).values())
+    names = sorted(p.name for p in projections)
+    other = await pool.acquire()
+    try:
+        making = other.transaction()
+        await making.start()
+        await other.execute(runner.ENSURE_CHECKPOINTS, tenant, names)  # not yet committed: invisible
+
+        async def commit_soon() -> None:
+            await asyncio.sleep(0.3)  # the run below has looked (nothing) and now waits on the insert
+            await making.commit()
+
+        committing = asyncio.create_task(commit_soon())
+        applied = await catch_up(pool, projections, tenant, wait=True, folds=FOLDS)
+        await committing
+    finally:
+        await pool.release(other)
+    assert applied == 3
+    views, _ = await _rows(pool, tenant)
+    assert len(views) == 3
+
+
 async def test_the_background_run_leaves_out_a_projection_another_process_is_on(pool):
     tenant = await _tenant_with_incidents(pool, 2, 1)
     projections = list(registry(PolicyStore(pool)).values())

@@ -32,6 +32,13 @@ _ADDRESS = re.compile(
     r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
 )
 
+# A street and a door number without the neighbourhood ("Elma Sokak No 14") is a home only when the
+# reply says it is the reader's: a shop's "Bağdat Caddesi No 120" is a next step, not a leak.
+_TR_STREET = re.compile(
+    r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|Bulvarı|Blv\.)[ ,]*"
+    r"(?:No|Numara)\s*[:.]?\s*\d+"
+)
+_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", re.IGNORECASE)
 
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
@@ -63,6 +70,8 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     if not _ADDRESS_HINT.search(text):
         return found
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
+    if _YOURS.search(text):
+        found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):
         return found
     for m in _CARD.finditer(text):
@@ -75,3 +84,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found.extend((*m.span(), "IBAN") for m in _IBAN.finditer(text))
     found.extend((*m.span(), "phone number") for m in _PHONE.finditer(text))
     return found
+
+
+def _inside(span: tuple[int, int], found: list[tuple[int, int, str]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end, _ in found)

@@ -32,8 +32,10 @@ C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out reca
 MIN_REPLIES = 2
 MIN_WEIGHT = 0.02
 DIGITS = 3
-# Out of fold: at 0.07 Turkish cross-validated recall was 0.899; 0.08 stays 0.02 under the 0.1 target.
-FALSE_FLAG_BUDGET = 0.08
+# Out of fold: at 0.07 Turkish cross-validated recall was 0.899; 0.08 stayed 0.02 under the 0.1 target until
+# batch 21's plain facts (fine replies with no apology, which the model had learnt to flag for their bareness)
+# took Turkish cross-validated recall to 0.898 at 0.08; at 0.09 it is 0.916, held-out false flags 0.04-0.09.
+FALSE_FLAG_BUDGET = 0.09
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 HELD_OUT = "heldout"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);

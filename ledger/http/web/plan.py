@@ -9,11 +9,13 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
 
 from ledger.domain import commands as c
 from ledger.domain.errors import InvalidValue, LedgerError
 from ledger.domain.plan import METRICS, SEVERITIES, policy_to_dict
+from ledger.http import bodies
 from ledger.http.web.errors import Problem, problem_of
 from ledger.http.web.pages import page
 from ledger.http.web.session import ADMINISTER, SEE, session_of
@@ -51,6 +53,16 @@ def _document(policy: Any) -> str:
     doc = policy_to_dict(policy)
     doc.pop("version", None)
     return msgspec.json.format(_pretty.encode(doc), indent=2).decode()
+
+
+def plan_document(text: str) -> dict[str, Any]:
+    """The plan a form's document field holds, refused as the API refuses a body: not JSON (400), a
+    key twice in one object (400: the decoder would keep the last without a word), not an object."""
+    bodies.no_repeated_keys(text.encode())
+    document = msgspec.json.decode(text)
+    if not isinstance(document, dict):
+        raise InvalidValue("the plan must be a JSON object")
+    return document
 
 
 async def render_plan(
@@ -97,11 +109,9 @@ async def change_plan(
     try:
         if not version.isdigit():
             raise InvalidValue("the form did not say which version of the plan it was made on; reload the page")
-        document = msgspec.json.decode(text)
-        if not isinstance(document, dict):
-            raise InvalidValue("the plan must be a JSON object")
+        document = plan_document(text)
         await shell.change_policy(who, c.ChangePolicy(actor=who.actor, document=document), if_match=int(version))
-    except (LedgerError, msgspec.DecodeError) as exc:
+    except (LedgerError, msgspec.DecodeError, ProblemDetailsException) as exc:
         found = problem_of(exc)
         return await render_plan(request, policies, status=found.status, problem=found, draft=text)
     return Redirect(path="/plan?saved=1", status_code=303)

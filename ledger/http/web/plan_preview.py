@@ -23,6 +23,7 @@ import msgspec
 import structlog
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Stream, Template
 
 from ledger.clock import Clock
@@ -31,7 +32,7 @@ from ledger.domain.errors import InvalidValue, LedgerError
 from ledger.domain.plan import Policy
 from ledger.domain.plan_changes import checked_plan
 from ledger.http.web.errors import problem_of
-from ledger.http.web.plan import Window, default_window, render_plan
+from ledger.http.web.plan import Window, default_window, plan_document, render_plan
 from ledger.http.web.session import SEE, session_of
 from ledger.service.what_if import checked_window
 from ledger.store.incidents import titles
@@ -71,10 +72,7 @@ def _asked(form: Any, now: datetime) -> tuple[Window, Policy]:
     window = Window(_day(form.get("since"), "since", default.first), _day(form.get("until"), "until", default.last))
     if window.first > window.last:
         raise InvalidValue("the first day must not be after the last day", field="since")
-    document = msgspec.json.decode(str(form.get("document") or ""))
-    if not isinstance(document, dict):
-        raise InvalidValue("the plan must be a JSON object")
-    return window, checked_plan(document, 0)
+    return window, checked_plan(plan_document(str(form.get("document") or "")), 0)
 
 
 @post("/plan/preview", opt=SEE, status_code=200)
@@ -96,7 +94,7 @@ async def preview_plan(
         total = await checked_window(
             state.pool, state.projections, state.folds, tenant, flt, settings.what_if_max_incidents
         )
-    except (LedgerError, msgspec.DecodeError) as exc:
+    except (LedgerError, msgspec.DecodeError, ProblemDetailsException) as exc:
         found = problem_of(exc)
         if streamed:
             return Response(found, status_code=found.status)
