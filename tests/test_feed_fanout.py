@@ -132,3 +132,29 @@ async def test_a_stream_leaving_does_not_cancel_the_read_the_others_wait_for():
         await leaving
     release.set()
     assert await staying == 42 and fanout.reads == 1
+
+
+async def test_the_polls_of_a_tenants_streams_fall_due_together_and_share_one_read(pool):
+    store = CountingStore(pool)
+    tenant = await new_tenant(pool, "polls")
+    notifier, fanout = _notifier(), Fanout(frame_of)
+    streams = []
+    try:
+        for _ in range(STREAMS):
+            streams.append(follow(store, notifier, tenant.name, 0, heartbeat_s=3600, poll_s=0.2, fanout=fanout))
+            assert await anext(streams[-1]) == b"retry: 2000\n\n"
+            await asyncio.sleep(0.01)  # (connected at different moments, as clients are)
+        pending = [asyncio.ensure_future(anext(frames)) for frames in streams]  # (nothing to send: they wait)
+        await asyncio.sleep(0.1)
+        reads_before = store.reads
+        await asyncio.sleep(1.0)
+        polls = store.reads - reads_before
+        # About five polls in a second, each one read for all the streams (one each: STREAMS * 5).
+        assert 3 <= polls <= 8, polls
+        assert not any(p.done() for p in pending)
+        for p in pending:
+            p.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        for frames in streams:
+            await frames.aclose()

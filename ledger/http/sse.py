@@ -11,7 +11,9 @@ holds in this process is at most:
 - what the server queued: at most five chunks, each at most a sixteenth of the budget.
 
 A send not taken within `max_lag_s` means the client stopped reading: the stream ends, "dropped",
-and a revoked key ends it from wherever it waits (`Outbox.end`). Either way the last message says
+and a revoked key ends it from wherever it waits (`Outbox.end`). One re-armed timer per stream
+watches its sends (a timeout around each send cost more than the send itself: hundreds of streams
+send at every commit of their tenant). Either way the last message says
 why (`event: dropped` or `event: revoked`), if the server takes it within a few seconds, and
 `dropped` says where to resume: never past what the server took (a chunk it was given up on
 is not sent), so resuming there loses nothing.
@@ -20,7 +22,8 @@ is not sent), so resuming there loses nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import msgspec
@@ -38,6 +41,8 @@ DROPPED = "dropped"
 REVOKED = "revoked"
 # How long the last message (and the end of the response) may wait for the server to take it.
 LAST_MESSAGE_WAIT_S = {DROPPED: 5.0, REVOKED: 1.0}
+# How far the gauge of the bytes the streams hold may lag behind them.
+GAUGE_EVERY_S = 1.0
 
 _json = msgspec.json.Encoder()
 
@@ -55,25 +60,25 @@ class Outbox:
         self.peak = 0
         self.sent = sent
         self.ended: str | None = None
-        self._waiting: asyncio.Timeout | None = None  # the send the server has not taken yet
         self._wake: asyncio.Event | None = None  # the generator's, when it waits for events
+        self._sender: asyncio.Task[None] | None = None  # the task that sends (`watching`)
+        self._since: float | None = None  # when the send the server has not taken began (loop time)
+        self._interrupted = False  # `end` cancelled that send
         self._stuck = False
 
     def hold(self, size: int) -> None:
         """The generator rendered `size` more bytes."""
         self.held += size
-        STREAM_BUFFERED.inc(size)
+        _held.add(size)
         if self.held > self.peak:
             self.peak = self.held
-            if self.peak > _peak[0]:
-                _peak[0] = self.peak
-                STREAM_BUFFERED_PEAK.set(self.peak)
+            _held.reached(self.peak)
 
     def taken(self, size: int) -> None:
         """`size` bytes the generator held were handed on (or thrown away)."""
         size = min(size, self.held)
         self.held -= size
-        STREAM_BUFFERED.dec(size)
+        _held.add(-size)
 
     def wakes(self, event: asyncio.Event) -> None:
         """`event` is what the generator waits on between reads: `end` sets it."""
@@ -89,8 +94,9 @@ class Outbox:
         log.info("stream_ended", reason=reason, sent=self.sent)
         if self._wake is not None:
             self._wake.set()
-        if self._waiting is not None:
-            self._waiting.reschedule(asyncio.get_running_loop().time())
+        if self._since is not None and self._sender is not None:
+            self._interrupted = True
+            self._sender.cancel()
 
     def last_message(self) -> bytes:
         """The stream's last frame, saying why it ended (no `id:`: it is no event of the feed)."""
@@ -118,19 +124,73 @@ class Outbox:
                 except TimeoutError:
                     self._stuck = True  # (the response just stops: the server closes it)
             return
+        self._since = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(self.max_lag_s) as waiting:
-                self._waiting = waiting
-                try:
-                    await send(message)
-                finally:
-                    self._waiting = None
-        except TimeoutError:
-            self.end(DROPPED)  # (or it was ended meanwhile: then this does nothing)
+            await send(message)
+        except asyncio.CancelledError:
+            # `end` gave up on the send (the watch, or a revocation); any other cancel goes on.
+            if not self._interrupted or self._sender is None or self._sender.uncancel() > 0:
+                raise
+        finally:
+            self._since = None
+            self._interrupted = False
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """Around the task that calls `deliver`: a send the server has not taken `max_lag_s` after
+        it began ends the stream ("dropped"). One timer, re-armed for the send under way or for
+        `max_lag_s` from now, so no send is given up on before `max_lag_s`."""
+        loop = asyncio.get_running_loop()
+        self._sender = asyncio.current_task()
+
+        def check() -> None:
+            nonlocal timer
+            now, since = loop.time(), self._since
+            if since is not None and now - since >= self.max_lag_s:
+                self.end(DROPPED)  # (or it was ended meanwhile: then this does nothing)
+            else:
+                timer = loop.call_at((now if since is None else since) + self.max_lag_s, check)
+
+        timer = loop.call_later(self.max_lag_s, check)
+        try:
+            yield
+        finally:
+            timer.cancel()
+            self._sender = None
 
 
-# The most any stream of this process held: the peak gauge is written only when it rises.
-_peak = [0]
+class Held:
+    """What the process's streams hold, for its gauges. In prometheus-client's multiprocess mode
+    a gauge's write is an mmap write under a lock, and a stream held and handed on every chunk it
+    sent: hundreds of streams spent more on the gauge than on their sends. So the total is written
+    `GAUGE_EVERY_S` after it changed (one timer at a time, whatever the streams send meanwhile);
+    the peak, only when it rises."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.peak = 0
+        self._due: asyncio.TimerHandle | None = None
+
+    def add(self, size: int) -> None:
+        """The streams hold `size` more bytes (less, negative)."""
+        self.total += size
+        if self._due is None:
+            self._due = asyncio.get_running_loop().call_later(GAUGE_EVERY_S, self.show)
+
+    def reached(self, peak: int) -> None:
+        """One stream held `peak` bytes."""
+        if peak > self.peak:
+            self.peak = peak
+            STREAM_BUFFERED_PEAK.set(peak)
+
+    def show(self) -> None:
+        """Write the total to the gauge."""
+        self._due = None
+        STREAM_BUFFERED.set(self.total)
+
+
+# The process's: one gauge per process (multiprocess mode sums the workers').
+_held = Held()
 
 
 class PacedStream(Stream):
@@ -165,9 +225,10 @@ class PacedStream(Stream):
 
     async def _send_all(self, send: Send) -> None:
         deliver = self.outbox.deliver
-        async for chunk in self.frames:
-            await deliver(send, {"type": "http.response.body", "body": chunk, "more_body": True})
-        await deliver(send, {"type": "http.response.body", "body": b"", "more_body": False})
+        with self.outbox.watching():
+            async for chunk in self.frames:
+                await deliver(send, {"type": "http.response.body", "body": chunk, "more_body": True})
+            await deliver(send, {"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _disconnected(receive: Receive) -> None:

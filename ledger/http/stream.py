@@ -149,16 +149,23 @@ async def follow(
     next_ping = time.monotonic() + heartbeat_s
 
     # The poll and the heartbeat: one timer, set again when it fires (not one per wait: under
-    # load a stream waits at every commit of its tenant, and hundreds of streams do).
+    # load a stream waits at every commit of its tenant, and hundreds of streams do). Polls fall
+    # due on multiples of `poll_s` of the loop's clock, the same instants for every stream of the
+    # process: a tenant's streams, at one position, then share one read (`Fanout.read`) instead
+    # of each reading at its own moment.
+    def arm() -> asyncio.TimerHandle:
+        now = loop.time()
+        until_ping = next_ping - time.monotonic()  # (due now: this wake-up sends it and moves it on)
+        return loop.call_at(now + min(poll_s - now % poll_s, until_ping if until_ping > 0 else heartbeat_s), tick)
+
     def tick() -> None:
         nonlocal timer
         woken.set()
-        until_ping = next_ping - time.monotonic()  # (due now: this wake-up sends it and moves it on)
-        timer = loop.call_later(min(poll_s, until_ping if until_ping > 0 else heartbeat_s), tick)
+        timer = arm()
 
     with notifier.subscribe(tenant) as woken:
         box.wakes(woken)
-        timer = loop.call_later(min(poll_s, heartbeat_s), tick)
+        timer = arm()
         try:
             # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
             yield b"retry: 2000\n\n"

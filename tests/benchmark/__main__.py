@@ -334,7 +334,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         if want(args, "review"):
             await _review_appends(url, pool, args, results)
         if want(args, "tenants"):
-            hooks = tenants_part.Bench(service, granian, load, timed, _settle, open_incidents, append_mix, _say)
+            hooks = tenants_part.Bench(service, granian, load, timed, _settle, quiet, open_incidents, append_mix, _say)
             await tenants_part.measure(url, pool, args, tenants, results, hooks)
     finally:
         await pool.close()
@@ -695,21 +695,43 @@ SELECT count(*) FROM projection_checkpoints c JOIN tenants t ON t.id = c.tenant_
 
 
 async def quiet(pool: asyncpg.Pool, deadline_s: float, idle_share: float = 0.05) -> dict[str, Any]:
-    """Wait (at most `deadline_s`) until every projection has caught up with its tenant's head and
-    the service's workers use less than `idle_share` of a core each over half a second."""
+    """Wait (at most `deadline_s`) until every projection has caught up with its tenant's head, the
+    breach watch has no notice left to record, and the service's workers use less than `idle_share`
+    of a core each over half a second. (A service started again after a stop first records the
+    notices that fell due meanwhile: one transaction each, for seconds to minutes.)"""
     from tests.benchmark.workers import cpu_s, service_workers
 
     workers, started = service_workers(), time.perf_counter()
-    behind = busy = -1.0
+    behind = busy = due = -1.0
     while time.perf_counter() - started < deadline_s:
         async with pool.acquire() as c:
             behind = await c.fetchval(BEHIND)
         before = cpu_s(workers)
         await asyncio.sleep(0.5)
         busy = (cpu_s(workers) - before) / 0.5 / max(len(workers), 1)
+        # (the probe of every tenant's open incidents only once the rest looks quiet)
         if behind == 0 and busy < idle_share:
-            break
-    return {"seconds": round(time.perf_counter() - started, 1), "behind": behind, "worker_core_share": round(busy, 3)}
+            due = await _notices_due(pool)
+            if due == 0:
+                break
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "behind": behind,
+        "notices_due": due,
+        "worker_core_share": round(busy, 3),
+    }
+
+
+async def _notices_due(pool: asyncpg.Pool) -> int:
+    """The notices the breach watch would record now, over every tenant with open incidents (asked
+    as the watch asks, with the milestones already shown breached)."""
+    from projections.view_queries import notices_due, tenants_with_open
+
+    window, now, due = timedelta(seconds=Settings().sla_warning_seconds), datetime.now(UTC), 0
+    async with pool.acquire() as c:
+        for tenant in await tenants_with_open(pool):
+            due += len(await notices_due(c, tenant, now, window, overdue_too=True))
+    return due
 
 
 def want(args: argparse.Namespace, part: str) -> bool:
