@@ -87,7 +87,8 @@ def _next(state: CoverageState, event: Happened, holds: list[Hold] | None) -> tu
     while the holds are still `state.holds`), changed in place or made from `state.holds`."""
     at = event.occurred_at.astimezone(UTC)
     data = event.data
-    if isinstance(data, Detected):
+    kind = type(data)  # (exact types, not class patterns: see ledger.domain.rules.evolve)
+    if kind is Detected:
         detected = CoverageState(
             start=at,
             severity=str(data.severity),
@@ -99,32 +100,29 @@ def _next(state: CoverageState, event: Happened, holds: list[Hold] | None) -> tu
     if state.start is None:
         return state, holds
     at = max(at, state.start)
-    match data:
-        case Assigned(role=role, assignee=assignee):
-            holds = list(state.holds) if holds is None else holds
-            holds.append(Hold(role=role, assignee=assignee, since=at))
-            return state, holds
-        case Unassigned(role=role, assignee=assignee):
-            current = state.holds if holds is None else holds
-            for i in range(len(current) - 1, -1, -1):
-                h = current[i]
-                if h.role == role and h.assignee == assignee and h.until is None:
-                    holds = list(current) if holds is None else holds
-                    holds[i] = msgspec.structs.replace(h, until=max(at, h.since))
-                    return state, holds
-            return state, holds
-        case SeverityChanged(severity=severity):
-            eff = max(at, state.severities[-1][0])
-            changed = msgspec.structs.replace(
-                state, severity=str(severity), severities=(*state.severities, (eff, str(severity)))
-            )
-            return changed, holds
-        case Resolved() | Reopened():
-            is_open = isinstance(data, Reopened)
-            eff = max(at, state.lifecycle[-1][0])
-            return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open))), holds
-        case _:
-            return state, holds
+    if kind is Assigned:
+        holds = list(state.holds) if holds is None else holds
+        holds.append(Hold(role=data.role, assignee=data.assignee, since=at))
+        return state, holds
+    if kind is Unassigned:
+        current = state.holds if holds is None else holds
+        for i in range(len(current) - 1, -1, -1):
+            h = current[i]
+            if h.role == data.role and h.assignee == data.assignee and h.until is None:
+                holds = list(current) if holds is None else holds
+                holds[i] = msgspec.structs.replace(h, until=max(at, h.since))
+                return state, holds
+        return state, holds
+    if kind is SeverityChanged:
+        severity = str(data.severity)
+        eff = max(at, state.severities[-1][0])
+        changed = msgspec.structs.replace(state, severity=severity, severities=(*state.severities, (eff, severity)))
+        return changed, holds
+    if kind is Resolved or kind is Reopened:
+        is_open = kind is Reopened
+        eff = max(at, state.lifecycle[-1][0])
+        return msgspec.structs.replace(state, open=is_open, lifecycle=(*state.lifecycle, (eff, is_open))), holds
+    return state, holds
 
 
 def coverage_of(events: Iterable[Happened], policy: Policy, now: datetime) -> CoverageBlock:

@@ -10,7 +10,7 @@ from schemas.events import Event, EventData, Replied, Visibility
 
 def is_public_statement(data: EventData) -> bool:
     """A public reply: what an incident's statements are (the count a fold keeps of them too)."""
-    return isinstance(data, Replied) and data.visibility == Visibility.PUBLIC
+    return type(data) is Replied and data.visibility == Visibility.PUBLIC  # (exact type: see rules.evolve)
 
 
 def public_statements(events: Iterable[Event]) -> list[StatementOut]:

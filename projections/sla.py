@@ -116,7 +116,7 @@ def fold(events: Iterable[Happened], state: SlaState = INITIAL) -> SlaState:
     added: list[Fact] = []
     for event in events:
         state, fact = _next(state, event)
-        if isinstance(event.data, Detected):
+        if type(event.data) is Detected:
             added.clear()  # (a detection starts the facts afresh)
         if fact is not None:
             added.append(fact)
@@ -128,35 +128,37 @@ def _next(state: SlaState, event: Happened) -> tuple[SlaState, Fact | None]:
     appends it. Reads no facts."""
     at = event.occurred_at.astimezone(UTC)
     seq = state.seq + 1
-    match event.data:
-        case Detected(severity=severity):
-            detected = SlaState(
-                start=at,
-                severity=str(severity),
-                initial_severity=str(severity),
-                open=True,
-                last_severity_at=at,
-                last_lifecycle_at=at,
-                seq=seq,
-            )
-            return detected, None
-        case _ if state.start is None:
-            return state, None
-        case Acknowledged():
-            return msgspec.structs.replace(state, seq=seq), Fact(at=at, seq=seq, kind="ack", event_id=event.id)
-        case Replied(visibility=Visibility.PUBLIC):
-            return msgspec.structs.replace(state, seq=seq), Fact(at=at, seq=seq, kind="reply", event_id=event.id)
-        case SeverityChanged(severity=severity):
-            eff = max(at, state.last_severity_at or at)
-            fact = Fact(at=eff, seq=seq, kind="severity", event_id=event.id, severity=str(severity))
-            return msgspec.structs.replace(state, severity=str(severity), last_severity_at=eff, seq=seq), fact
-        case Resolved() | Reopened():
-            eff = max(at, state.last_lifecycle_at or at)
-            kind: FactKind = "resolved" if isinstance(event.data, Resolved) else "reopened"
-            fact = Fact(at=eff, seq=seq, kind=kind, event_id=event.id)
-            return msgspec.structs.replace(state, open=kind == "reopened", last_lifecycle_at=eff, seq=seq), fact
-        case _:
-            return msgspec.structs.replace(state, seq=seq), None
+    data = event.data
+    kind = type(data)  # (exact types, not class patterns: see ledger.domain.rules.evolve)
+    if kind is Detected:
+        detected = SlaState(
+            start=at,
+            severity=str(data.severity),
+            initial_severity=str(data.severity),
+            open=True,
+            last_severity_at=at,
+            last_lifecycle_at=at,
+            seq=seq,
+        )
+        return detected, None
+    if state.start is None:
+        return state, None
+    replace = msgspec.structs.replace
+    if kind is Acknowledged:
+        return replace(state, seq=seq), Fact(at=at, seq=seq, kind="ack", event_id=event.id)
+    if kind is Replied and data.visibility == Visibility.PUBLIC:
+        return replace(state, seq=seq), Fact(at=at, seq=seq, kind="reply", event_id=event.id)
+    if kind is SeverityChanged:
+        severity = str(data.severity)
+        eff = max(at, state.last_severity_at or at)
+        fact = Fact(at=eff, seq=seq, kind="severity", event_id=event.id, severity=severity)
+        return replace(state, severity=severity, last_severity_at=eff, seq=seq), fact
+    if kind is Resolved or kind is Reopened:
+        eff = max(at, state.last_lifecycle_at or at)
+        fact_kind: FactKind = "resolved" if kind is Resolved else "reopened"
+        fact = Fact(at=eff, seq=seq, kind=fact_kind, event_id=event.id)
+        return replace(state, open=kind is Reopened, last_lifecycle_at=eff, seq=seq), fact
+    return replace(state, seq=seq), None
 
 
 def sla_of(events: Iterable[Happened], policy: Policy, now: datetime) -> Sla:

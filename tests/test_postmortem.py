@@ -14,7 +14,7 @@ from projections import coverage as cov
 from projections.incident_view import blocks
 from projections.postmortem import review
 from projections.safe_markdown import escape, fenced
-from schemas.events import Channel, Detected, Event, Replied, Severity, Visibility
+from schemas.events import Channel, Detected, Event, Replied, ReplyReview, Severity, Visibility
 from tests import clock
 from tests.conftest import detect_body
 
@@ -262,12 +262,6 @@ def test_escape_and_fence_make_client_text_inert():
     assert fenced("a ```` b") == "`````text\na ```` b\n`````"
 
 
-class _ReviewedReply(Replied, tag="replied_reviewed"):
-    """A reply as the reply review records it (`data.review`), which this branch's events lack."""
-
-    review: dict | None = None
-
-
 def _event(version: int, data, at: datetime, *, verified: bool = False) -> Event:
     return Event(
         id=uuid.uuid4(),
@@ -291,18 +285,14 @@ INCIDENT = uuid.uuid4()
 
 def test_a_review_verdict_and_verified_actors_are_shown_when_recorded():
     t0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # (a pure render: no clock is involved)
-    verdict = {
-        "verdict": "flagged",
-        "kinds": ["blame", "<b>x</b>"],
-        "advice": ["Say sorry | first"],
-        "language": "en",
-        "rules": "r7",
-    }
+    verdict = ReplyReview(
+        verdict="flagged", kinds=["blame", "<b>x</b>"], advice=["Say sorry | first"], language="en", rules="r7"
+    )
     events = [
         _event(1, Detected(title="Fire", severity=Severity.SEV2, channel=Channel.X), t0),
         _event(
             2,
-            _ReviewedReply(channel=Channel.X, text="Sorry.", visibility=Visibility.PUBLIC, review=verdict),
+            Replied(channel=Channel.X, text="Sorry.", visibility=Visibility.PUBLIC, review=verdict),
             t0 + timedelta(minutes=5),
             verified=True,
         ),

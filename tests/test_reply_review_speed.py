@@ -4,12 +4,20 @@ database needed. How fast a review is, is measured by `python -m tests.benchmark
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.domain.review.features import names
 from ledger.domain.review.folding import ascii_fold, en_lower, mask, quoted_spans, tr_lower
 from ledger.domain.review.lexicon import RULEBOOKS
 from ledger.domain.review.prefilter import PatternSet, alternatives, requirement, words_of
-from ledger.domain.review.quality import DEFAULT_DATA, load
+from ledger.domain.review.quality import DEFAULT_DATA, load, load_all
+from ledger.domain.review.reviewer import SHIPPED, scorer_input
+from ledger.domain.review.scorer import quick_total
+from ledger.domain.review.terse import ECHO_WORDS, STOPS, terse_spans
 
 EXAMPLES = load(DEFAULT_DATA)
 
@@ -23,7 +31,6 @@ def _sets(language: str) -> dict[str, PatternSet[object]]:
     book = RULEBOOKS[language]
     return {
         "scan": book.scan,  # type: ignore[dict-item]
-        "reactive": book.reactive,  # type: ignore[dict-item]
         "direct_message": book.direct_message,  # type: ignore[dict-item]
     }
 
@@ -71,3 +78,73 @@ def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
     view = "we're sorry you feel that way; unsorry you feel"
     assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
     assert patterns.possible(words_of("nothing here")) == 0
+
+
+def test_the_quick_total_is_the_sum_of_the_named_features_to_the_last_bit() -> None:
+    """scorer.quick_total looks the weights up by family instead of by name; on every labelled reply,
+    under both languages' models, it adds the same weights in the same order as the names list."""
+    for example in load_all():
+        for language, model in SHIPPED.languages.items():
+            view, marks = scorer_input(example.text, language)
+            total = 0.0
+            for name in names(view, marks):
+                total += model.weights.get(name, (0.0, 0))[0]
+            assert quick_total(model, view, marks) == model.bias + total, example.text
+
+
+def _terse_read_in_full(text: str) -> list[tuple[int, int, str]]:
+    """terse.py before its cheap searches: every sentence read, then the runs and the echo."""
+    if ". " not in text:
+        return []
+    sentences = [(m.start(), m.end(), re.findall(r"[\w']+", m.group())) for m in re.finditer(r"[^.!?\n]+[.!?]*", text)]
+    sentences = [(s, e, w) for s, e, w in sentences if w]
+    found, run = [], []
+    for start, end, words in [*sentences, (0, 0, ["", ""])]:
+        if len(words) == 1:
+            run.append((start, end))
+            continue
+        if len(run) >= STOPS:
+            found.append((len(text) - len(text[run[0][0] :].lstrip()), run[-1][1], "stops"))
+        run = []
+    if len(sentences) >= 2:
+        (_, _, before), (start, end, last) = sentences[-2], sentences[-1]
+        earlier = {w.casefold() for w in before}
+        if len(last) <= ECHO_WORDS and len(before) > len(last) and all(w.casefold() in earlier for w in last):
+            found.append((len(text) - len(text[start:].lstrip()), end, "echo"))
+    return found
+
+
+_PIECES = [
+    "We",
+    "are",
+    "on",
+    "it",
+    "Eleven",
+    "eleven",
+    "x's",
+    "42",
+    ".",
+    ". ",
+    "!",
+    "?",
+    "\n",
+    " ",
+    "'",
+    "😅",
+    "—",
+    "..",
+]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_the_terse_shapes_are_found_as_a_full_reading_finds_them(text: str) -> None:
+    """terse.py reads the sentences only when a cheap search says a run or an echo is possible."""
+    assert terse_spans(text) == _terse_read_in_full(text)
+
+
+def test_the_full_reading_of_terse_shapes_finds_both() -> None:
+    assert _terse_read_in_full("We. Are. Working. On. It. The outage lasted eleven minutes. Eleven.") == [
+        (0, 25, "stops"),
+        (60, 67, "echo"),
+    ]

@@ -38,6 +38,7 @@ from schemas.audit import ChainPosition, ChainProblem, VerifyOut
 from schemas.events import GENESIS_HASH
 
 BATCH = 2000
+SLICE = 250
 _END = 2**62
 
 
@@ -223,7 +224,7 @@ async def _walk(
             # Events up to a forged checkpoint are still checked: an earlier break is named first.
             forged = signed.forged
             batch = [r for r in rows if forged is None or r["position"] < forged]
-            accepted = walker.take_spelled(batch)
+            accepted = await _take_spelled(walker, batch)
             following = await ahead if ahead is not None else []
         except BaseException:
             # The connection is free again only once the read ahead has ended.
@@ -246,6 +247,20 @@ async def _walk(
             f"the signed checkpoint at position {forged} does not verify with the service's key (forged or altered)",
         )
     return walker.broken
+
+
+async def _take_spelled(walker: Walker, batch: list[Any]) -> int:
+    """`walker.take_spelled` over the batch in slices, letting the event loop run between them: the
+    next batch arrives meanwhile (else PostgreSQL stops once the socket's buffer is full)."""
+    accepted = 0
+    for start in range(0, len(batch), SLICE):
+        part = batch[start : start + SLICE]
+        taken = walker.take_spelled(part)
+        accepted += taken
+        if taken < len(part):
+            break
+        await asyncio.sleep(0)
+    return accepted
 
 
 async def _derived_in(pool: asyncpg.Pool, conn: Any, snapshot: str, tenant: str, head: int) -> Broken | None:

@@ -258,58 +258,56 @@ def evolve(state: Incident | None, event: Happened) -> Incident:
     data = event.data
     at = event.occurred_at
     version = event.version or 0
-    match data, state:
-        case Detected(), None:
-            assert event.incident_id is not None
-            return Incident(
-                id=event.incident_id,
-                version=version,
-                status=Status.OPEN,
-                severity=data.severity,
-                title=data.title,
-                channel=data.channel,
-                scenario=data.scenario,
-                dedup_key=data.dedup_key,
-                policy_version=data.policy_version,
-                detected_at=at,
-                reach=reached(NO_REACH, data.reach, at, signal=False),
-            )
-        case _, None:
+    if state is None:
+        if not isinstance(data, Detected):
             raise ValueError(f"stream does not start with a detection: {type_of(data)}")
-        case PolicyChanged(), _:
-            raise ValueError("policy_changed does not belong to an incident stream")
-    assert state is not None
-    change: dict[str, object] = {"version": version}
-    match data:
-        case Acknowledged():
-            change["acknowledged_at"] = at
-        case Assigned():
-            change["assignments"] = (
-                *state.assignments,
-                Assignment(role=data.role, assignee=data.assignee, since=at),
-            )
-        case Unassigned():
-            change["assignments"] = tuple(
-                a for a in state.assignments if (a.role, a.assignee) != (data.role, data.assignee)
-            )
-        case Replied(visibility=Visibility.PUBLIC):
-            if state.first_response_at is None or at < state.first_response_at:
-                change["first_response_at"] = at
-        case SeverityChanged():
-            change["severity"] = data.severity
-        case SignalReceived():
-            change["reach"] = reached(state.reach, data.reach, at, signal=True)
-        case EscalationSuggested():
-            change["escalations"] = state.escalations | {(str(data.severity), data.threshold)}
-        case Resolved():
-            change["status"] = Status.RESOLVED
-            change["resolved_at"] = at
-            if state.first_resolved_at is None:
-                change["first_resolved_at"] = at
-        case Reopened():
-            change["status"] = Status.OPEN
-            change["resolved_at"] = None
-    return msgspec.structs.replace(state, **change)
+        assert event.incident_id is not None
+        return Incident(
+            id=event.incident_id,
+            version=version,
+            status=Status.OPEN,
+            severity=data.severity,
+            title=data.title,
+            channel=data.channel,
+            scenario=data.scenario,
+            dedup_key=data.dedup_key,
+            policy_version=data.policy_version,
+            detected_at=at,
+            reach=reached(NO_REACH, data.reach, at, signal=False),
+        )
+    # One `replace` per kind of event, naming what it changes besides the version. Kinds are told
+    # apart by exact type, not by class patterns: every event folds through here (on the write
+    # path and in every read model), and a class pattern that misses costs an isinstance call
+    # through msgspec's metaclass (~130 ns; most events miss nine).
+    replace = msgspec.structs.replace
+    kind = type(data)
+    if kind is Acknowledged:
+        return replace(state, version=version, acknowledged_at=at)
+    if kind is Assigned:
+        assignment = Assignment(role=data.role, assignee=data.assignee, since=at)
+        return replace(state, version=version, assignments=(*state.assignments, assignment))
+    if kind is Unassigned:
+        kept = tuple(a for a in state.assignments if (a.role, a.assignee) != (data.role, data.assignee))
+        return replace(state, version=version, assignments=kept)
+    if kind is Replied:
+        first = state.first_response_at
+        if data.visibility == Visibility.PUBLIC and (first is None or at < first):
+            return replace(state, version=version, first_response_at=at)
+    if kind is SeverityChanged:
+        return replace(state, version=version, severity=data.severity)
+    if kind is SignalReceived:
+        return replace(state, version=version, reach=reached(state.reach, data.reach, at, signal=True))
+    if kind is EscalationSuggested:
+        suggested = state.escalations | {(str(data.severity), data.threshold)}
+        return replace(state, version=version, escalations=suggested)
+    if kind is Resolved:
+        first = at if state.first_resolved_at is None else state.first_resolved_at
+        return replace(state, version=version, status=Status.RESOLVED, resolved_at=at, first_resolved_at=first)
+    if kind is Reopened:
+        return replace(state, version=version, status=Status.OPEN, resolved_at=None)
+    if kind is PolicyChanged:
+        raise ValueError("policy_changed does not belong to an incident stream")
+    return replace(state, version=version)
 
 
 def fold(events: Iterable[Happened]) -> Incident | None:

@@ -47,19 +47,24 @@ def features(
             yield "p " + word[:STEM], i, i
             yield "s " + word[-ENDING:], i, i
         previous = word
-    yield "n " + _length_bucket(len(words)), -1, -1
+    yield "n " + length_bucket(len(words)), -1, -1
 
 
-def _length_bucket(count: int) -> str:
+def word_list(view: str) -> list[str]:
+    """The words of a folded view, without their offsets (what `names` reads)."""
+    return _TOKEN.findall(view)
+
+
+def length_bucket(count: int) -> str:
     # Curt replies read differently from explained ones: "Noted." is not "Noted, fixing it by 3pm."
     return "1-3" if count <= 3 else "4-8" if count <= 8 else "9-16" if count <= 16 else "17+"
 
 
 def names(view: str, marks: Iterable[str] = ()) -> list[str]:
-    """The feature names of a folded view, as a flat list: what the scorer sums on every reply (a
-    list built in one pass costs a fraction of `features`' tuples) and what the trainer counts.
-    The same features as `features` (a test holds them equal)."""
-    words = _TOKEN.findall(view)
+    """The feature names of a folded view, as a flat list: what the trainer counts (a list built in
+    one pass costs a fraction of `features`' tuples), and what scorer.quick_total sums without
+    naming them. The same features as `features` (a test holds them equal)."""
+    words = word_list(view)
     out = ["g " + mark for mark in marks]
     previous = "^"
     for word in words:
@@ -69,5 +74,5 @@ def names(view: str, marks: Iterable[str] = ()) -> list[str]:
             out.append("p " + word[:STEM])
             out.append("s " + word[-ENDING:])
         previous = word
-    out.append("n " + _length_bucket(len(words)))
+    out.append("n " + length_bucket(len(words)))
     return out

@@ -20,15 +20,15 @@ from ledger.domain.review.rule import SARCASTIC_EMOJI, Rule, words
 VADER_INSULT_VALENCE = -2.0
 
 
-EMPATHY, NEXT_STEP = -1, -2  # payloads of the markers' patterns in a rulebook's `scan`
+EMPATHY, NEXT_STEP, REACTIVE = -1, -2, -3  # payloads of the markers' patterns in a rulebook's `scan`
 
 
 class Rulebook(NamedTuple):
     """One language's rules and markers; `negation` looks before a match, or after it in Turkish.
 
     `scan` holds every rule's patterns (each phrase its own, so that each has its own requirements)
-    with the index of its rule in `rules` as payload, and the empathy and next-step markers' with
-    EMPATHY and NEXT_STEP: one prefilter pass finds the candidates of all three.
+    with the index of its rule in `rules` as payload, and the empathy, next-step and reactive
+    markers' with EMPATHY, NEXT_STEP and REACTIVE: one prefilter pass finds the candidates of all four.
     """
 
     rules: tuple[Rule, ...]
@@ -36,8 +36,8 @@ class Rulebook(NamedTuple):
     rule_bits: int  # the rules' units in `scan`
     empathy_bits: int
     next_step_bits: int
+    reactive_bits: int
     direct_message: PatternSet[None]
-    reactive: PatternSet[None]
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -127,6 +127,7 @@ def load(code: str) -> Rulebook:
     markers = data["markers"]
     patterns += [(EMPATHY, regex) for regex in _marker_patterns(markers, "empathy")]
     patterns += [(NEXT_STEP, regex) for regex in _marker_patterns(markers, "next_step")]
+    patterns += [(REACTIVE, regex) for regex in _marker_patterns(markers, "reactive")]
     scan = PatternSet(patterns)
     return Rulebook(
         rules=tuple(rules),
@@ -134,8 +135,8 @@ def load(code: str) -> Rulebook:
         rule_bits=scan.mask(lambda payload: payload >= 0),
         empathy_bits=scan.mask(lambda payload: payload == EMPATHY),
         next_step_bits=scan.mask(lambda payload: payload == NEXT_STEP),
+        reactive_bits=scan.mask(lambda payload: payload == REACTIVE),
         direct_message=_marker(markers, "direct_message"),
-        reactive=_marker(markers, "reactive"),
         negation=re.compile(data["negation"]),
         negation_after=data["negation_after"],
     )

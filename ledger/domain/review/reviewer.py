@@ -109,7 +109,7 @@ def judge(
     """The verdict and findings of `review`, without X's weighted length (which URLs make slow to
     count, and which the rules check on their own)."""
     read = _read(text, language)
-    lang, book, folded, words, quotes = read.lang, read.book, read.views.folded, read.views.words, read.quotes
+    lang, book, folded, quotes = read.lang, read.book, read.views.folded, read.quotes
     empathy, next_step = read.empathy, read.next_step
     softened = empathy or next_step
     public = visibility == "public"
@@ -129,7 +129,7 @@ def judge(
     # (the learned scorer judges the reply as a whole, in place of the brush-off)
     if not problems and scorer is not None:
         problems = _learned(text, read, scorer, allowed, public)
-    elif not problems and not softened and book.reactive.search(folded, words):
+    elif not problems and not softened and _reacts(read):
         problems = _without_allowed([_finding(text, "dismissive", 0, len(text), _BRUSH_OFF[lang])], allowed)
     advice = _advice(text, lang, public, severity, empathy=empathy, next_step=next_step)
     return Judgement(verdict="flagged" if problems else "ok", language=lang, findings=problems + advice)
@@ -173,9 +173,16 @@ def _read(text: str, language: str | None) -> _Reading:
 def markers(reading: _Reading) -> tuple[str, ...]:
     """The rules' reading of the reply as a whole, as the scorer's features: whether it acknowledges
     the concern or offers a next step, and whether it reacts (a question, a negation, "you")."""
-    views = reading.views
-    reactive = reading.book.reactive.search(views.folded, views.words)
-    return (("soft" if reading.empathy or reading.next_step else "bare") + ("-reactive" if reactive else "-calm"),)
+    mood = "-reactive" if _reacts(reading) else "-calm"
+    return (("soft" if reading.empathy or reading.next_step else "bare") + mood,)
+
+
+def _reacts(reading: _Reading) -> bool:
+    """Whether the reply reacts: a question, a negation, "you" (the rulebook's reactive markers)."""
+    views, book = reading.views, reading.book
+    return _any_match(
+        book.scan.candidates(views.folded, reading.possible & book.reactive_bits), views.folded, views.words
+    )
 
 
 def scorer_input(text: str, language: str) -> tuple[str, tuple[str, ...]]:

@@ -10,6 +10,12 @@ import re
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[\w']+")
+# A one-word sentence with a sentence on either side: the middle of any run of STOPS one-word
+# sentences is one, and most replies have none (a cheap search before the sentences are read).
+_ONE_WORD_BETWEEN = re.compile(r"[.!?\n][^\w'.!?\n]*[\w']+[^\w'.!?\n]*[.!?\n]")
+# A last sentence of one or two words after another sentence, nothing but empty ones after it: what
+# an echo needs, and most replies end on a longer sentence.
+_SHORT_LAST_SENTENCE = re.compile(r"[.!?\n][^\w'.!?\n]*[\w']+(?:[^\w'.!?\n]+[\w']+)?[^\w']*\Z")
 STOPS = 3  # one-word sentences in a row
 ECHO_WORDS = 2  # a closing sentence this short that only repeats the one before
 
@@ -18,23 +24,40 @@ def terse_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, reason) with reason "stops" or "echo"."""
     if ". " not in text:
         return []
+    found = _stops(text) if _ONE_WORD_BETWEEN.search(text) else []
+    last = _last_sentences(text, 2) if _SHORT_LAST_SENTENCE.search(text) else []
+    if len(last) == 2:
+        (_, _, before), (start, end, words) = last
+        earlier = {w.casefold() for w in before}
+        if len(words) <= ECHO_WORDS and len(before) > len(words) and all(w.casefold() in earlier for w in words):
+            found.append((_skip_space(text, start), end, "echo"))
+    return found
+
+
+def _stops(text: str) -> list[tuple[int, int, str]]:
     sentences = [(m.start(), m.end(), _WORD.findall(m.group())) for m in _SENTENCE.finditer(text)]
-    sentences = [(s, e, w) for s, e, w in sentences if w]
     found: list[tuple[int, int, str]] = []
     run: list[tuple[int, int]] = []
-    for start, end, words in [*sentences, (0, 0, ["", ""])]:
+    for start, end, words in [*[s for s in sentences if s[2]], (0, 0, ["", ""])]:
         if len(words) == 1:
             run.append((start, end))
             continue
         if len(run) >= STOPS:
             found.append((_skip_space(text, run[0][0]), run[-1][1], "stops"))
         run = []
-    if len(sentences) >= 2:
-        (_, _, before), (start, end, last) = sentences[-2], sentences[-1]
-        earlier = {w.casefold() for w in before}
-        if len(last) <= ECHO_WORDS and len(before) > len(last) and all(w.casefold() in earlier for w in last):
-            found.append((_skip_space(text, start), end, "echo"))
     return found
+
+
+def _last_sentences(text: str, count: int) -> list[tuple[int, int, list[str]]]:
+    """The last `count` sentences that hold a word, in order, with their words."""
+    last: list[tuple[int, int, list[str]]] = []
+    for start, end in reversed([m.span() for m in _SENTENCE.finditer(text)]):
+        words = _WORD.findall(text, start, end)
+        if words:
+            last.insert(0, (start, end, words))
+            if len(last) == count:
+                break
+    return last
 
 
 def _skip_space(text: str, start: int) -> int:
