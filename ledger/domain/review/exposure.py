@@ -39,6 +39,10 @@ _TR_STREET = re.compile(
     r"(?:No|Numara)\s*[:.]?\s*\d+"
 )
 _YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", re.IGNORECASE)
+# Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
+# after a name and a flat or floor number is a home written out in public (a shop has no flat).
+_TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
+_HOME = re.compile(r"\b(?:Daire|D\.|Kat)\s*[:.]?\s*\d", re.IGNORECASE)
 
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
@@ -70,7 +74,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     if not _ADDRESS_HINT.search(text):
         return found
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
-    if _YOURS.search(text):
+    if _YOURS.search(text) or (_TITLED.search(text) and _HOME.search(text)):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):
         return found

@@ -102,7 +102,12 @@ def _expand(pattern: str, vocabulary: dict[str, str]) -> str:
 
 def _marker_patterns(markers: dict[str, Any], name: str) -> list[str]:
     extra = markers.get(f"{name}_pattern")
-    return [words(phrase) for phrase in markers[name]] + (alternatives(extra) if extra else [])
+    phrases = list(markers[name])
+    # Later batches add markers in their own sub-tables ([markers.batch25]) at the end of the file,
+    # so that branches adding to the same lists do not edit the same lines.
+    for later in (value for value in markers.values() if isinstance(value, dict)):
+        phrases += later.get(name, [])
+    return [words(phrase) for phrase in phrases] + (alternatives(extra) if extra else [])
 
 
 def _marker(markers: dict[str, Any], name: str) -> PatternSet[None]:

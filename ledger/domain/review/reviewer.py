@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.15+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.16+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -43,6 +43,8 @@ _SCARE_QUOTED = re.compile(
 _SCARE_QUOTED_POSSESSIVE = re.compile(
     r"\byour\s+(?P<quoted>[\"“‘'][\w-]+(?:\s[\w-]+)?[\"”’'])"
     r"|(?<!\w)(?P<quoted2>[\"“‘'](?:[\w-]+\s)?[\w-]*?(?:ınız|iniz|unuz|ünüz|nız|niz|nuz|nüz)[ıiuüae]?[\"”’'])"
+    # (not when a verb of saying follows: "'Beceriksizsiniz' demişsiniz" reports the customer's words)
+    r"(?!\s*(?:de[dmnry]|diy|yaz|söyle|soyle)\w*)"
     # A word of the customer's quoted back as what someone "was" ("the engineer was 'rude'"), or
     # reported with the Turkish hearsay suffix ("'kaba'ymış"): the claim doubted with raised eyebrows.
     r"|\b(?:was|is|were|being|so|very|supposedly|allegedly)\s+(?P<quoted3>[\"“‘'][\w-]+[\"”’'])"

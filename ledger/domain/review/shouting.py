@@ -3,7 +3,7 @@
 Read from the original text (case matters here), with quotations masked. `str.isupper` treats
 "İ", "Ş", "Ğ" as capitals, so Turkish shouting ("SİZİN HATANIZ") counts like English.
 """
-# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
+# ruff: noqa: RUF001, RUF002  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
             continue
         if word.upper() in ACRONYMS or word.split("'")[0].split("’")[0] in ACRONYMS or word.casefold() in allowed:
             continue
+        if _is_label(cased_masked, *match.span()):
+            continue
         if len(letters) >= 4:
             found.append((*match.span(), "caps"))
         else:
@@ -59,6 +61,13 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
         found.extend((start, end, "caps") for start, end in short)
     found.extend((*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked))
     return merge_adjacent(found, cased_masked)
+
+
+def _is_label(text: str, start: int, end: int) -> bool:
+    """A capitalised word that opens the reply or a line and ends in a colon ("URGENT: do not drink
+    the tap water", "ACİL: binayı boşaltın") labels what follows, as a notice does; the text after
+    it is read for shouting like any other."""
+    return text.startswith(":", end) and not text[text.rfind("\n", 0, start) + 1 : start].strip()
 
 
 def _capitalised_words(text: str) -> Iterator[re.Match[str]]:
