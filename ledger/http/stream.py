@@ -109,21 +109,28 @@ async def _next_page(
     batch: int,
     asked: int,
     since: float,
-) -> tuple[deque[tuple[int, bytes]], bool, int]:
-    """The frames of the next page after `box.sent`, whether more are waiting, and how many events
-    to ask the table for next time. From memory when held there (`Notifier.recent`), else from
-    the table (a read the process's streams at the same position share: `Fanout.read`); at most
-    `box.page_bytes` either way."""
-    held = notifier.recent(tenant, box.sent, batch)
-    if held:
-        frames, cut = render(held, box.page_bytes, fanout.frame)
-        return frames, cut or len(held) == batch, asked
+) -> tuple[list[tuple[bytes, int]], bool, int]:
+    """The next page after `box.sent` as chunks of at most `box.chunk_bytes` (`chunks`), whether
+    more are waiting, and how many events to ask the table for next time. From memory when held
+    there (`Notifier.recent`; joined once for the process's streams at that position:
+    `Fanout.chunks`), else from the table (a read the process's streams at the same position
+    share: `Fanout.read`); at most `box.page_bytes` either way."""
     after = box.sent
+    held = notifier.recent(tenant, after, batch)
+    if held:
+
+        def join() -> tuple[list[tuple[bytes, int]], bool]:
+            frames, cut = render(held, box.page_bytes, fanout.frame)
+            return list(chunks(frames, box.chunk_bytes)), cut
+
+        joined, cut = fanout.chunks(tenant, after, held, (box.page_bytes, box.chunk_bytes), join)
+        return joined, cut or len(held) == batch, asked
     events, more = await fanout.read(
         tenant, after, since, lambda: store.read_feed_page(tenant, after, asked, box.page_bytes, FRAME_OVERHEAD)
     )
     frames, cut = render(events, box.page_bytes, fanout.frame)
-    return frames, more or cut, page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
+    asked = page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
+    return list(chunks(frames, box.chunk_bytes)), more or cut, asked
 
 
 async def follow(
@@ -173,12 +180,12 @@ async def follow(
                 woken.clear()
                 since = notifier.last_wake(tenant)
                 # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
-                frames, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
-                if frames:
-                    box.hold(sum(len(f) for _, f in frames))
+                page, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
+                if page:
+                    box.hold(sum(len(chunk) for chunk, _ in page))
                     # One write per chunk: a frame per write would put each event of a burst behind
                     # another turn of a busy event loop (and another send to the socket).
-                    for chunk, upto in chunks(frames, box.chunk_bytes):
+                    for chunk, upto in page:
                         yield chunk
                         box.taken(len(chunk))
                         if box.ended is not None:
