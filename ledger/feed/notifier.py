@@ -231,6 +231,10 @@ class Notifier:
             if not parked:
                 del self._parked[tenant]
 
+    def parked(self, tenant: str) -> int:
+        """How many of the tenant's waiters are parked."""
+        return len(self._parked.get(tenant, ()))
+
     def _serve_parked(self, tenant: str) -> None:
         self._passes_due.discard(tenant)
         for serve in list(self._parked.get(tenant, {}).values()):
