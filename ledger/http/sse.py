@@ -2,7 +2,9 @@
 
 The frames come from a generator (the live feed's: ledger.http.stream.follow) that Litestar
 hands to the server one `send` at a time; the generator runs again only once its previous frame
-was taken. The server takes a frame when it has room: granian queues at most four per response,
+was taken. (A stream parked at the head is sent a chunk by its tenant's pass through the server's
+own send, `Outbox.direct`, only when the server takes it at once; else its task waits for it.)
+The server takes a frame when it has room: granian queues at most four per response,
 besides the one its HTTP layer is writing, and the socket's buffers. When a client stops reading
 they fill, `send` stops returning, and the generator stops reading the table. So what a stream
 holds in this process is at most:
