@@ -211,10 +211,13 @@ class PacedStream(Stream):
     (Litestar's own waits for the client to disconnect after the last frame: when the client
     stopped reading, that is never, and the response would not end)."""
 
-    def __init__(self, content: AsyncIterator[bytes], *, outbox: Outbox, **kwargs: Any) -> None:
+    def __init__(self, content: AsyncIterator[bytes], *, outbox: Outbox, direct: bool = False, **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
         self.frames = content
         self.outbox = outbox
+        # Whether chunks may go to the server past `content` (`Outbox.direct`): only when nothing
+        # between the feed's generator and this response looks at them.
+        self.direct = direct
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         inner = super().to_asgi_response(*args, **kwargs)
@@ -222,7 +225,7 @@ class PacedStream(Stream):
         async def paced(scope: Scope, receive: Receive, send: Send) -> None:
             await inner.start_response(send=send)
             # (the edge's and Litestar's wrappers of `send` look at the response's start only)
-            self.outbox.direct = scope.get(SERVER_SEND)
+            self.outbox.direct = scope.get(SERVER_SEND) if self.direct else None
             sending = asyncio.create_task(self._send_all(send))
             listening = asyncio.create_task(_disconnected(receive))
             try:

@@ -334,6 +334,7 @@ async def stream_events(
     return PacedStream(
         watched(frames, revocations, principal.key_hash, box),
         outbox=box,
+        direct=True,  # (`watched` passes the chunks on as they are; a revocation ends the box)
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
