@@ -6,8 +6,10 @@ order, times in UTC RFC 3339, nothing read from a clock here.
 
 Everything a client wrote (titles, names, texts, reasons, URLs, roles, review advice) goes into
 the document through projections/safe_markdown.py, which escapes it (its docstring says how).
-The HTML is that Markdown rendered by markdown-it-py with raw HTML off (`html=False`): whatever got
-through would still be printed as text, never interpreted.
+The HTML is that Markdown rendered by cmark-gfm (`cmarkgfm`: CommonMark with GitHub's tables, in C)
+in its default safe mode: raw HTML that got through would be omitted and unsafe link targets
+dropped, never interpreted. (markdown-it-py, pure Python, took ~0.9 s for a 2,000-event review
+whose Markdown takes ~0.1 s to write; cmark-gfm renders the same tables in ~60 ms.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from markdown_it import MarkdownIt
+import cmarkgfm
 
 from ledger.domain.plan import Policy
 from ledger.domain.reach import Reach
@@ -334,7 +336,6 @@ def _what(event: Event, statements: dict[Any, int]) -> str:
             return NONE
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45}"
     "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem;"
@@ -344,7 +345,7 @@ _STYLE = (
 
 def to_html(markdown: str, title: str) -> str:
     """A standalone HTML page of the review (raw HTML in the Markdown is never passed through)."""
-    body = _MARKDOWN.render(markdown)
+    body = cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=["table"])
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Post-incident review: {html.escape(title)}</title>\n<style>{_STYLE}</style>\n"

@@ -144,18 +144,18 @@ async def watch_tenant(
     the process's fold cache, which catching the views up resumes from."""
     await catch_up(pool, [views], tenant, wait=False, folds=folds)
     now = clock()
-    recorded = 0
+    suggested = noticed = 0
     async with pool.acquire() as conn:
         # (not skipped when quiet: one probe of an index that is almost always empty)
         for incident_id in await escalations_due(conn, tenant):
             if await suggest_escalation(store, policies or PolicyStore(pool), tenant, incident_id, now):
-                recorded += 1
-                log.info("escalation_suggested", tenant=tenant)
+                suggested += 1
+                log.debug("escalation_suggested", tenant=tenant, incident_id=str(incident_id))
         position = None
         if quiet is not None:
             position = await views_position(conn, tenant)
             if quiet.quiet(tenant, position, now):
-                return 0
+                return _logged(tenant, suggested, noticed)
         due = await notices_due(conn, tenant, now, window, overdue_too=overdue_too)
         for row in due:
             try:
@@ -165,12 +165,21 @@ async def watch_tenant(
             except _Skip:
                 continue
             if done:
-                recorded += 1
-                log.info("sla_notice", tenant=tenant, metric=row["metric"], kind=row["kind"])
+                noticed += 1
+                incident = str(row["incident_id"])
+                log.debug("sla_notice", tenant=tenant, incident_id=incident, metric=row["metric"], kind=row["kind"])
         if quiet is not None and overdue_too and not due:
             # (the position was read first: views changed since then make the next round look)
             quiet.remember(tenant, position, await next_due(conn, tenant, now, window) or _NEVER)
-    return recorded
+    return _logged(tenant, suggested, noticed)
+
+
+def _logged(tenant: str, suggested: int, noticed: int) -> int:
+    """One info line per tenant and round that recorded anything (each event is in the ledger, and at
+    debug one line each): a round catching up after downtime records thousands at once."""
+    if suggested or noticed:
+        log.info("breach_watch_recorded", tenant=tenant, sla_notices=noticed, escalations_suggested=suggested)
+    return suggested + noticed
 
 
 # The rounds that also look for milestones already shown breached (a probe of every open,
