@@ -95,6 +95,29 @@ async def test_a_frame_is_rendered_once_for_every_stream():
     assert rendered == [7]
 
 
+async def test_the_held_events_after_a_position_are_joined_once_for_every_stream_there():
+    joins: list[int] = []
+    fanout = Fanout(frame_of)
+    held = [SimpleNamespace(position=p) for p in (8, 9)]
+
+    def join(after: int):
+        def joined():
+            joins.append(after)
+            return [(b"chunk after %d" % after, 9)], False
+
+        return joined
+
+    answers = [fanout.chunks("t", 7, held, (4096, 256), join(7)) for _ in range(5)]  # type: ignore[arg-type]
+    assert answers == [([(b"chunk after 7", 9)], False)] * 5
+    assert joins == [7]
+    # Another position, another tenant, more events held or other sizes: joined anew.
+    fanout.chunks("t", 8, held[1:], (4096, 256), join(8))  # type: ignore[arg-type]
+    fanout.chunks("u", 7, held, (4096, 256), join(7))  # type: ignore[arg-type]
+    fanout.chunks("t", 7, held[:1], (4096, 256), join(7))  # type: ignore[arg-type]
+    fanout.chunks("t", 7, held, (8192, 512), join(7))  # type: ignore[arg-type]
+    assert joins == [7, 8, 7, 7, 7]
+
+
 async def test_a_read_begun_before_the_askers_wake_up_is_not_joined():
     fanout = Fanout(frame_of)
     release = asyncio.Event()

@@ -16,8 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ledger", "projections", "schemas")
 
 # ledger's top-level modules that any layer but the domain and the contracts may use: settings,
-# logging, metrics, the LRU, the wall clock, the garbage collector's settings.
-BASE = {"ledger", "ledger.config", "ledger.logs", "ledger.metrics", "ledger.lru", "ledger.clock", "ledger.gc_tuning"}
+# logging, metrics, the LRU and shared lookups, the wall clock, the garbage collector's settings.
+BASE = {
+    "ledger",
+    "ledger.config",
+    "ledger.logs",
+    "ledger.metrics",
+    "ledger.lru",
+    "ledger.shared_lookups",
+    "ledger.clock",
+    "ledger.gc_tuning",
+}
 # Entry points: they wire everything together (the `crisis-ledger` command, a package of its own).
 ENTRY = "ledger.cli"
 

@@ -245,8 +245,9 @@ def test_without_the_scorer_a_reply_with_neither_acknowledgement_nor_next_step_r
 
 
 def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_version() -> None:
-    # Curt replies no rule (nor the brush-off) catches: a dismissal in plain words.
-    for text, language in [("Prices go up. That is how it works.", "en"), ("Fiyatlar artar, bu kadar.", "tr")]:
+    # Curt replies no rule (nor the brush-off) catches: a dismissal in plain words. (Until rules .16
+    # these were "That is how it works." and "bu kadar.", which the rules now catch themselves.)
+    for text, language in [("Prices go up. Such is life.", "en"), ("Fiyatlar artar, hayat bu.", "tr")]:
         assert review(text, language=language, scorer=None).verdict == "ok"
         result = review(text, language=language)
         assert result.verdict == "flagged"
@@ -259,7 +260,7 @@ def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_versi
 
 
 def test_an_allowed_phrase_silences_the_learned_scorer_too() -> None:
-    text = "Okay, and? Prices go up."
+    text = "Prices go up. Such is life."  # ("Okay, and? Prices go up." until m0c66f7b9 stopped flagging it)
     (finding,) = [f for f in review(text, language="en").findings if f.level == "problem"]
     again = review(text, language="en", allow=[finding.excerpt]).findings
     assert not [f for f in again if f.level == "problem" and f.start < finding.end and finding.start < f.end]

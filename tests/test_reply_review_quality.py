@@ -121,10 +121,21 @@ def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Exam
 CLEAR_LEARNED_KINDS = [
     ("en", "We will not be refunding this order.", "dismissive"),
     ("tr", "Bu siparişi iade etmeyeceğiz.", "dismissive"),
+]
+# Until rules .16 the learned scorer named these too; the rules now catch them and name the kind themselves.
+# (The Turkish "haberiniz yok belli ki dahi" reply left the list above: still flagged, but
+# since batch 24 was trained on, m0c66f7b9 names it `blame`, not `aggressive`.)
+CLEAR_RULED_KINDS = [
     ("en", "Keep it up and we'll close your account.", "threat"),
-    ("tr", "Modemin nasıl çalıştığından haberiniz yok belli ki dahi.", "aggressive"),
     ("tr", "Vay, on dakika internetsiz nasıl hayatta kaldınız acaba.", "sarcasm"),
 ]
+
+
+@pytest.mark.parametrize(("language", "text", "kind"), CLEAR_RULED_KINDS)
+def test_the_rules_name_the_kind_of_conditional_threats_and_mocked_losses(language: str, text: str, kind: str) -> None:
+    [outcome] = run([Example(text=text, language=language, expected="flagged", kinds=[kind])])
+    assert outcome.learned is None
+    assert outcome.kinds == {kind}
 
 
 @pytest.mark.parametrize(("language", "text", "kind"), CLEAR_LEARNED_KINDS)

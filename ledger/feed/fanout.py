@@ -6,8 +6,10 @@ all stand at the same position: each reading the table for itself (when the next
 in the notifier's tail: a gap while another process's notification is on its way, an event too
 large to carry, a poll) made as many identical queries, and each rendering every event for itself
 made as many identical frames. Here the first stream to ask for the events after a position reads
-them and every stream that asks for the same meanwhile is handed the same answer; and a frame
-rendered for one stream is kept for the others, by bytes (`FRAMES_BYTES`).
+them and every stream that asks for the same meanwhile is handed the same answer; a frame
+rendered for one stream is kept for the others, by bytes (`FRAMES_BYTES`); and so are the chunks
+the held events after a position were joined into (`Fanout.chunks`): at every wake-up, each
+stream of the tenant would otherwise look up, measure and join the same frames into the same bytes.
 
 Both are safe to share because events never change: the events after a position, as far as a read
 saw them, are the same for every reader (a later read may see more, never other ones), and an
@@ -37,6 +39,8 @@ class Fanout:
     def __init__(self, render: Callable[[Event], bytes], frames_bytes: int = FRAMES_BYTES) -> None:
         self._render = render
         self._frames: Lru[tuple[str, int], bytes] = Lru(frames_bytes)
+        # (tenant, after, last position, page bytes, chunk bytes) -> the chunks and whether some were left out
+        self._chunks: Lru[tuple[str, int, int, int, int], tuple[list[tuple[bytes, int]], bool]] = Lru(frames_bytes)
         # (tenant, position) -> when the read began (time.monotonic(), never a loop's cached clock), and its answer
         self._reads: dict[tuple[str, int], tuple[float, asyncio.Future[object]]] = {}
         self.reads = 0  # table reads made (not shared): what the tests count
@@ -49,6 +53,25 @@ class Fanout:
             frame = self._render(event)
             self._frames.put(key, frame, weight=len(frame))
         return frame
+
+    def chunks(
+        self,
+        tenant: str,
+        after: int,
+        held: list[Event],
+        sizes: tuple[int, int],
+        join: Callable[[], tuple[list[tuple[bytes, int]], bool]],
+    ) -> tuple[list[tuple[bytes, int]], bool]:
+        """`join()`'s answer for the events `held` after `after` (`Notifier.recent`'s, never empty)
+        at `sizes` (a stream's page and chunk bytes): the chunks and whether some events were left
+        out, joined once for every stream of the process at the same position. Held by bytes, like
+        the frames; the streams of a tenant take them within milliseconds of each other."""
+        key = (tenant, after, held[-1].position, *sizes)
+        joined = self._chunks.get(key)
+        if joined is None:
+            joined = join()
+            self._chunks.put(key, joined, weight=sum(len(chunk) for chunk, _ in joined[0]))
+        return joined
 
     async def read(self, tenant: str, after: int, since: float, read: Callable[[], Awaitable[T]]) -> T:
         """`read()`'s answer (the tenant's events after `after`), shared with every stream that asks

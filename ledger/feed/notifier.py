@@ -176,6 +176,10 @@ class Notifier:
         self._connect = connect
         self._release = release
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
+        # Per tenant: the waiters parked at the head of its feed, each served by its callback, all
+        # of them in one pass per wake-up (`park`), instead of each woken to serve itself.
+        self._parked: dict[str, dict[asyncio.Event, Callable[[], None]]] = {}
+        self._passes_due: set[str] = set()
         self._everything: set[asyncio.Event] = set()
         # When each tenant's waiters were last woken (what a shared read is measured against).
         self._woken_at: dict[str, float] = {}
@@ -201,11 +205,43 @@ class Notifier:
         try:
             yield event
         finally:
+            if tenant is not None:
+                self.unpark(tenant, event)
             group.discard(event)
             if tenant is not None and not group:
                 self._by_tenant.pop(tenant, None)
                 self._tails.pop(tenant, None)
                 self._woken_at.pop(tenant, None)
+
+    def park(self, tenant: str, event: asyncio.Event, serve: Callable[[], None]) -> None:
+        """Until `unpark`, a wake-up of `tenant` calls `serve()` instead of setting `event` (one of
+        its subscriptions'): in one pass over the tenant's parked waiters on the loop's next turn,
+        however many wake-ups came meanwhile. Hundreds of live feeds of a tenant, each at the head,
+        are each sent what is new by their callback, without a task woken for each. `serve` hands
+        its waiter back (`unpark`, then `event.set()`) for anything it does not do itself."""
+        if (group := self._by_tenant.get(tenant)) is not None and event in group:
+            group.discard(event)
+            self._parked.setdefault(tenant, {})[event] = serve
+
+    def unpark(self, tenant: str, event: asyncio.Event) -> None:
+        """`event` is set by the tenant's wake-ups again (nothing if it was not parked)."""
+        parked = self._parked.get(tenant)
+        if parked is not None and parked.pop(event, None) is not None:
+            self._by_tenant.setdefault(tenant, set()).add(event)
+            if not parked:
+                del self._parked[tenant]
+
+    def parked(self, tenant: str) -> int:
+        """How many of the tenant's waiters are parked."""
+        return len(self._parked.get(tenant, ()))
+
+    def _serve_parked(self, tenant: str) -> None:
+        self._passes_due.discard(tenant)
+        for serve in list(self._parked.get(tenant, {}).values()):
+            try:
+                serve()
+            except Exception:
+                log.exception("parked_waiter_failed", tenant=tenant)
 
     def recent(self, tenant: str, after: int, limit: int) -> list[Event]:
         """Up to `limit` committed events of `tenant` held here that follow position `after` without
@@ -245,6 +281,9 @@ class Notifier:
                 self._woken_at[name] = time.monotonic()
                 for event in group:
                     event.set()
+                if name in self._parked and name not in self._passes_due:
+                    self._passes_due.add(name)
+                    asyncio.get_running_loop().call_soon(self._serve_parked, name)
 
     def last_wake(self, tenant: str) -> float:
         """When the tenant's waiters were last woken (`time.monotonic()`; 0.0: never)."""

@@ -31,6 +31,7 @@ from litestar import Litestar
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.http.problems import TYPE_BASE
+from ledger.http.sse import SERVER_SEND
 from ledger.metrics import observe_pool, request_seconds
 
 log = structlog.get_logger(__name__)
@@ -123,6 +124,7 @@ class Edge:
             await app(scope, receive, send)
             return
         request_id = _request_id(scope["headers"])
+        scope[SERVER_SEND] = send  # type: ignore[literal-required]  # (a live feed sends its chunks past the wrappers)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()

@@ -2,7 +2,9 @@
 
 The frames come from a generator (the live feed's: ledger.http.stream.follow) that Litestar
 hands to the server one `send` at a time; the generator runs again only once its previous frame
-was taken. The server takes a frame when it has room: granian queues at most four per response,
+was taken. (A stream parked at the head is sent a chunk by its tenant's pass through the server's
+own send, `Outbox.direct`, only when the server takes it at once; else its task waits for it.)
+The server takes a frame when it has room: granian queues at most four per response,
 besides the one its HTTP layer is writing, and the socket's buffers. When a client stops reading
 they fill, `send` stops returning, and the generator stops reading the table. So what a stream
 holds in this process is at most:
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any
 
 import msgspec
@@ -43,6 +45,9 @@ REVOKED = "revoked"
 LAST_MESSAGE_WAIT_S = {DROPPED: 5.0, REVOKED: 1.0}
 # How far the gauge of the bytes the streams hold may lag behind them.
 GAUGE_EVERY_S = 1.0
+
+# Where the edge (ledger.http.edge) leaves the server's own `send` in a request's scope.
+SERVER_SEND = "ledger.server_send"
 
 _json = msgspec.json.Encoder()
 
@@ -65,6 +70,10 @@ class Outbox:
         self._since: float | None = None  # when the send the server has not taken began (loop time)
         self._interrupted = False  # `end` cancelled that send
         self._stuck = False
+        # The server's own send, when the stream may send past its task (`follow`'s parked pass),
+        # and a chunk sent so that the server has not taken it yet, with its last position.
+        self.direct: Send | None = None
+        self.pending: tuple[Awaitable[None], int] | None = None
 
     def hold(self, size: int) -> None:
         """The generator rendered `size` more bytes."""
@@ -124,9 +133,13 @@ class Outbox:
                 except TimeoutError:
                     self._stuck = True  # (the response just stops: the server closes it)
             return
+        await self.until_taken(send(message))
+
+    async def until_taken(self, sending: Awaitable[None]) -> None:
+        """Wait for the server to take a body `sending` (a send under way), watched as `deliver` says."""
         self._since = asyncio.get_running_loop().time()
         try:
-            await send(message)
+            await sending
         except asyncio.CancelledError:
             # `end` gave up on the send (the watch, or a revocation); any other cancel goes on.
             if not self._interrupted or self._sender is None or self._sender.uncancel() > 0:
@@ -198,16 +211,21 @@ class PacedStream(Stream):
     (Litestar's own waits for the client to disconnect after the last frame: when the client
     stopped reading, that is never, and the response would not end)."""
 
-    def __init__(self, content: AsyncIterator[bytes], *, outbox: Outbox, **kwargs: Any) -> None:
+    def __init__(self, content: AsyncIterator[bytes], *, outbox: Outbox, direct: bool = False, **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
         self.frames = content
         self.outbox = outbox
+        # Whether chunks may go to the server past `content` (`Outbox.direct`): only when nothing
+        # between the feed's generator and this response looks at them.
+        self.direct = direct
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         inner = super().to_asgi_response(*args, **kwargs)
 
         async def paced(scope: Scope, receive: Receive, send: Send) -> None:
             await inner.start_response(send=send)
+            # (the edge's and Litestar's wrappers of `send` look at the response's start only)
+            self.outbox.direct = scope.get(SERVER_SEND) if self.direct else None
             sending = asyncio.create_task(self._send_all(send))
             listening = asyncio.create_task(_disconnected(receive))
             try:

@@ -100,6 +100,46 @@ def page_events(rendered: int, count: int, page_bytes: int, batch: int) -> int:
     return max(1, min(batch, page_bytes * count * 5 // (4 * max(rendered, 1)) + 1))
 
 
+def _held_chunks(fanout: Fanout, tenant: str, box: Outbox, held: list[Event]) -> tuple[list[tuple[bytes, int]], bool]:
+    """The chunks of the events `held` after `box.sent` (`Notifier.recent`'s), joined once for
+    the process's streams at that position (`Fanout.chunks`), and whether some were left out."""
+
+    def join() -> tuple[list[tuple[bytes, int]], bool]:
+        frames, cut = render(held, box.page_bytes, fanout.frame)
+        return list(chunks(frames, box.chunk_bytes)), cut
+
+    return fanout.chunks(tenant, box.sent, held, (box.page_bytes, box.chunk_bytes), join)
+
+
+def _send_parked(notifier: Notifier, fanout: Fanout, tenant: str, box: Outbox, batch: int, *, ping_due: bool) -> bool:
+    """A parked stream's turn in its tenant's pass (`follow`): send what is new through the
+    server's own send (`box.direct`) when the notifier's tail holds it and it is one chunk; False
+    for the stream's task to do the rest: a gap or an event not held (a table read), more than one
+    chunk, a heartbeat due, an end, shutdown, a send that failed, and one the server did not take
+    at once (a slow client's: `box.pending`, which its task waits for under the send watch, so
+    no other stream waits for it). Hundreds of streams of a tenant each woken to send the same
+    chunk were the largest part of their cost. `box.sent` moves only once the server took it."""
+    direct = box.direct
+    if direct is None or box.pending is not None or box.ended is not None or notifier.closed or ping_due:
+        return False
+    held = notifier.recent(tenant, box.sent, batch)
+    if not held or len(held) == batch:
+        return False
+    joined, cut = _held_chunks(fanout, tenant, box, held)
+    if len(joined) != 1 or cut:
+        return False
+    chunk, upto = joined[0]
+    try:
+        sending = direct({"type": "http.response.body", "body": chunk, "more_body": True})
+    except Exception:  # (the response is over: the task's own send says so)
+        return False
+    if asyncio.isfuture(sending) or asyncio.iscoroutine(sending):
+        box.pending = (sending, upto)
+        return False
+    box.sent = upto  # (granian's answer when the response's queue had room: taken)
+    return True
+
+
 async def _next_page(
     store: EventStore,
     notifier: Notifier,
@@ -109,21 +149,23 @@ async def _next_page(
     batch: int,
     asked: int,
     since: float,
-) -> tuple[deque[tuple[int, bytes]], bool, int]:
-    """The frames of the next page after `box.sent`, whether more are waiting, and how many events
-    to ask the table for next time. From memory when held there (`Notifier.recent`), else from
-    the table (a read the process's streams at the same position share: `Fanout.read`); at most
-    `box.page_bytes` either way."""
-    held = notifier.recent(tenant, box.sent, batch)
-    if held:
-        frames, cut = render(held, box.page_bytes, fanout.frame)
-        return frames, cut or len(held) == batch, asked
+) -> tuple[list[tuple[bytes, int]], bool, int]:
+    """The next page after `box.sent` as chunks of at most `box.chunk_bytes` (`chunks`), whether
+    more are waiting, and how many events to ask the table for next time. From memory when held
+    there (`Notifier.recent`; joined once for the process's streams at that position:
+    `Fanout.chunks`), else from the table (a read the process's streams at the same position
+    share: `Fanout.read`); at most `box.page_bytes` either way."""
     after = box.sent
+    held = notifier.recent(tenant, after, batch)
+    if held:
+        joined, cut = _held_chunks(fanout, tenant, box, held)
+        return joined, cut or len(held) == batch, asked
     events, more = await fanout.read(
         tenant, after, since, lambda: store.read_feed_page(tenant, after, asked, box.page_bytes, FRAME_OVERHEAD)
     )
     frames, cut = render(events, box.page_bytes, fanout.frame)
-    return frames, more or cut, page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
+    asked = page_events(sum(len(f) for _, f in frames), len(frames), box.page_bytes, batch)
+    return list(chunks(frames, box.chunk_bytes)), more or cut, asked
 
 
 async def follow(
@@ -163,6 +205,14 @@ async def follow(
         woken.set()
         timer = arm()
 
+    # At the head, with the server's own send, the stream parks (`Notifier.park`): a wake-up of
+    # the tenant then calls this, in one pass over its parked streams, instead of waking this
+    # stream's task (`_send_parked` says what it sends; for anything else it hands the stream back).
+    def serve() -> None:
+        if not _send_parked(notifier, fanout, tenant, box, batch, ping_due=time.monotonic() >= next_ping):
+            notifier.unpark(tenant, woken)
+            woken.set()
+
     with notifier.subscribe(tenant) as woken:
         box.wakes(woken)
         timer = arm()
@@ -171,14 +221,21 @@ async def follow(
             yield b"retry: 2000\n\n"
             while not notifier.closed and box.ended is None:
                 woken.clear()
+                if box.pending is not None:  # (sent while parked; not taken yet)
+                    sending, upto = box.pending
+                    box.pending = None
+                    await box.until_taken(sending)
+                    if box.ended is not None:
+                        break
+                    box.sent = upto
                 since = notifier.last_wake(tenant)
                 # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
-                frames, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
-                if frames:
-                    box.hold(sum(len(f) for _, f in frames))
+                page, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
+                if page:
+                    box.hold(sum(len(chunk) for chunk, _ in page))
                     # One write per chunk: a frame per write would put each event of a burst behind
                     # another turn of a busy event loop (and another send to the socket).
-                    for chunk, upto in chunks(frames, box.chunk_bytes):
+                    for chunk, upto in page:
                         yield chunk
                         box.taken(len(chunk))
                         if box.ended is not None:
@@ -190,7 +247,12 @@ async def follow(
                     next_ping = now + heartbeat_s
                 if more or box.ended is not None:
                     continue
-                await woken.wait()
+                if box.direct is not None:
+                    notifier.park(tenant, woken, serve)
+                try:
+                    await woken.wait()
+                finally:
+                    notifier.unpark(tenant, woken)
             if box.ended is not None:
                 yield box.last_message()
         finally:
@@ -272,6 +334,7 @@ async def stream_events(
     return PacedStream(
         watched(frames, revocations, principal.key_hash, box),
         outbox=box,
+        direct=True,  # (`watched` passes the chunks on as they are; a revocation ends the box)
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

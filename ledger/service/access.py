@@ -17,6 +17,7 @@ import structlog
 from ledger.domain import identity
 from ledger.domain.errors import InvalidValue, RateLimited
 from ledger.lru import Lru
+from ledger.shared_lookups import SharedLookups
 from ledger.store.keys import (
     KEY_PREFIX,
     Principal,
@@ -77,7 +78,8 @@ def verified_actor(who: Principal, actor: str) -> bool:
 class Access:
     """Keys and rate windows as this process knows them; one per app, made in its lifespan.
 
-    `found`: presented key hash → its principal, trusted for KEY_CACHE_SECONDS (LRU, KEYS_HELD).
+    `found`: presented key hash → its principal, trusted for KEY_CACHE_SECONDS (LRU, KEYS_HELD);
+    requests that find it expired share one lookup (`looking_up`).
     `windows`: per key, the current minute's shared count and the hits not yet reported
     (KEYS_HELD keys; past that they are forgotten together, a new minute replaces a window).
     """
@@ -86,6 +88,7 @@ class Access:
         self.pool = pool
         self.per_minute = per_minute
         self.found: Lru[bytes, tuple[Principal, float]] = Lru(KEYS_HELD)
+        self.looking_up: SharedLookups[bytes, Principal | None] = SharedLookups()
         self.windows: dict[bytes, Window] = {}
 
     async def authenticate(self, token: str) -> Principal | None:
@@ -105,10 +108,13 @@ class Access:
         return principal
 
     async def _principal(self, presented: bytes) -> Principal | None:
-        now = time.monotonic()
         found = self.found.get(presented)
-        if found is not None and found[1] > now:
+        if found is not None and found[1] > time.monotonic():
             return found[0]
+        return await self.looking_up.get(presented, lambda: self._look_up(presented))
+
+    async def _look_up(self, presented: bytes) -> Principal | None:
+        now = time.monotonic()
         principal = await find_key(self.pool, presented)
         if principal is None:
             self.found.pop(presented)
@@ -214,6 +220,7 @@ class Revocations:
         """These keys were revoked: refuse them from the next request on, end their connections."""
         for key_hash in key_hashes:
             self.access.found.pop(key_hash)
+            self.access.looking_up.forget(key_hash)  # (a lookup in flight may have begun before it)
             for on_revoked in self._watchers.pop(key_hash, set()):
                 try:
                     on_revoked()

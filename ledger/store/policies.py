@@ -10,6 +10,7 @@ import msgspec
 
 from ledger.domain.plan import DEFAULT_POLICY, Policy, parse_policy
 from ledger.lru import Lru
+from ledger.shared_lookups import SharedLookups
 from ledger.store.appends import Appended, Conflict
 from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed
@@ -55,6 +56,8 @@ class PolicyStore:
         self._not_stored: dict[str, frozenset[int]] = {}
         # Per tenant, when the version in force was read, and that version, for commands.
         self._in_force: dict[str, tuple[float, Policy]] = {}
+        # Commands that find it stale share one read, begun after the tenant's last change seen.
+        self._reading: SharedLookups[tuple[str, int], Policy] = SharedLookups()
         self._changes: dict[str, int] = {}
 
     async def current(self, tenant: str, conn: asyncpg.Connection | None = None) -> Policy:
@@ -101,9 +104,13 @@ class PolicyStore:
         previous version, as a command that raced the change would anyway.
         """
         held = self._in_force.get(tenant)
-        now = time.monotonic()
-        if held is not None and now - held[0] < CURRENT_FOR_S:
+        if held is not None and time.monotonic() - held[0] < CURRENT_FOR_S:
             return held[1]
+        changes = self._changes.get(tenant, 0)
+        return await self._reading.get((tenant, changes), lambda: self._read_in_force(tenant))
+
+    async def _read_in_force(self, tenant: str) -> Policy:
+        now = time.monotonic()
         changes = self._changes.get(tenant, 0)
         policy = await self.current(tenant)
         if self._changes.get(tenant, 0) == changes:  # (else what was read may be older than the change)
