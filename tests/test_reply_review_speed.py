@@ -44,7 +44,7 @@ def test_the_prefilter_finds_every_match_a_full_scan_finds(language: str) -> Non
         folded, cased = _views(example.text, language)
         words = words_of(folded)
         for name, patterns in _sets(language).items():
-            candidates = {id(unit) for unit in patterns.candidates(folded, patterns.possible(words))}
+            candidates = {id(unit) for unit in patterns.candidates(patterns.possible(words, folded))}
             for unit in patterns.units:
                 payload = unit.payload
                 cased_rule = name == "scan" and payload >= 0 and RULEBOOKS[language].rules[payload].cased  # type: ignore
@@ -57,6 +57,22 @@ def test_the_prefilter_finds_every_match_a_full_scan_finds(language: str) -> Non
                 found = {m.span() for m in unit.finditer(view, words)}
                 assert full <= found, (name, unit.pattern.pattern, example.text)
     assert checked > 500
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_the_needle_automaton_finds_what_checking_every_needle_finds(language: str) -> None:
+    """One Aho-Corasick pass over the folded view says which units' needles it holds: on every
+    labelled reply, exactly the units for which `needle in view` holds for one of their needles."""
+    for example in EXAMPLES:
+        folded, _ = _views(example.text, language)
+        for patterns in _sets(language).values():
+            expected = 0
+            for i, unit in enumerate(patterns.units):
+                if not unit.needles or any(needle in folded for needle in unit.needles):
+                    expected |= 1 << i
+            assert patterns.held(folded) == expected, example.text
+    overlapping = PatternSet([(0, r"\bsorry\b"), (1, r"\bso\b"), (2, r"rry you"), (3, r"\bxyz\b")])
+    assert overlapping.held("we are sorry you waited") == 0b0111
 
 
 def test_requirements_of_hand_made_patterns() -> None:
@@ -77,7 +93,7 @@ def test_a_start_anchored_pattern_is_tried_only_at_word_starts() -> None:
     assert unit.start == frozenset({"sor"})
     view = "we're sorry you feel that way; unsorry you feel"
     assert [m.span() for m in unit.finditer(view)] == [(6, 20)]
-    assert patterns.possible(words_of("nothing here")) == 0
+    assert patterns.possible(words_of("nothing here"), "nothing here") == 0
 
 
 def test_the_quick_total_is_the_sum_of_the_named_features_to_the_last_bit() -> None:

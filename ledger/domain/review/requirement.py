@@ -16,9 +16,12 @@ from typing import Any, NamedTuple
 
 KEY_LENGTH = 3  # Turkish stems are often three letters ("yaz-", "oku-", "ver-"); four made them unkeyable
 MIN_NEEDLE = 2  # a shorter literal is in most replies (but a lone "@" or "?" is worth a check)
-MAX_NEEDLES = 12  # more alternatives cost more to check than the pattern
+# Needles are all found in one pass of an automaton (prefilter.py), so a long alternation's words
+# cost next to nothing to check: at 12 (when each was an `in`), 11 patterns had none and scanned
+# every reply, such as Turkish imperatives. The bound keeps the expansion of classes ("[iu]") small.
+MAX_NEEDLES = 64
 LEVELS = 3  # key sets kept per pattern, all of which a reply must meet
-MAX_RARE = 16  # non-ASCII needles (emoji) are checked only in a view that is not all ASCII
+MAX_RARE = 16  # a class of at most this many non-ASCII literals (emoji) gives each as a needle
 
 # Beginnings of words in at least 4% of the labelled set's replies in either language (2026-12):
 # a pattern keyed on them is a candidate in most replies, so the analysis prefers any other

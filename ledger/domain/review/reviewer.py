@@ -116,7 +116,7 @@ def judge(
     softened = empathy or next_step
     public = visibility == "public"
 
-    candidates = book.scan.candidates(folded, read.possible & book.rule_bits)
+    candidates = book.scan.candidates(read.possible & book.rule_bits)
     found = _rule_findings(text, book, candidates, read.views, softened, public)
     masked = mask(text, quotes)
     found += _shouting(text, masked, allow, glad=empathy)
@@ -166,9 +166,9 @@ def _read(text: str, language: str | None) -> _Reading:
         cased = mask(tr_lower(text), quotes)
     book = RULEBOOKS[lang]
     words = words_of(folded, tokens)
-    possible = book.scan.possible(words)
-    empathy = _any_match(book.scan.candidates(folded, possible & book.empathy_bits), folded, words)
-    next_step = _any_match(book.scan.candidates(folded, possible & book.next_step_bits), folded, words)
+    possible = book.scan.possible(words, folded)
+    empathy = _any_match(book.scan.candidates(possible & book.empathy_bits), folded, words)
+    next_step = _any_match(book.scan.candidates(possible & book.next_step_bits), folded, words)
     return _Reading(lang, book, _Views(folded, cased, words), quotes, possible, empathy, next_step)
 
 
@@ -182,9 +182,7 @@ def markers(reading: _Reading) -> tuple[str, ...]:
 def _reacts(reading: _Reading) -> bool:
     """Whether the reply reacts: a question, a negation, "you" (the rulebook's reactive markers)."""
     views, book = reading.views, reading.book
-    return _any_match(
-        book.scan.candidates(views.folded, reading.possible & book.reactive_bits), views.folded, views.words
-    )
+    return _any_match(book.scan.candidates(reading.possible & book.reactive_bits), views.folded, views.words)
 
 
 def scorer_input(text: str, language: str) -> tuple[str, tuple[str, ...]]:
