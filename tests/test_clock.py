@@ -102,7 +102,7 @@ def test_the_time_bounds_hold_at_any_instant(name):
 def test_a_business_hours_clock_counts_the_same_across_a_year_end_and_a_dst_change(name, zone):
     """A pending milestone falls due when its budget of open time runs out, and the open time
     spent plus the open time left is its target, whatever the instant and the zone's changes."""
-    now = _instants()[name]
+    now = _instants()[name].replace(microsecond=0)  # (whole seconds: the sum below is exact; see its end)
     document = policy_to_dict(DEFAULT_POLICY)
     every_day = {day: [["00:30", "23:30"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     document["calendars"] = {"office": {"timezone": zone, "weekly": every_day}}
@@ -116,3 +116,9 @@ def test_a_business_hours_clock_counts_the_same_across_a_year_end_and_a_dst_chan
     assert resolve.due_at == add_business_seconds(office, detected_at, 3 * 86400)
     spent, left = elapsed_seconds(office, detected_at, now), elapsed_seconds(office, now, resolve.due_at)
     assert 0 < spent < 3 * 86400 and spent + left == 3 * 86400
+    # Both are floored to whole seconds: a fraction of a second later, when the detection fell in
+    # closed time (open time then starts at a whole second), the two fractions make the second the
+    # floors drop; never more.
+    later = now + timedelta(microseconds=400_000)
+    spent, left = elapsed_seconds(office, detected_at, later), elapsed_seconds(office, later, resolve.due_at)
+    assert spent + left in (3 * 86400 - 1, 3 * 86400)
