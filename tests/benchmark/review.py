@@ -56,7 +56,8 @@ def _drafts() -> list[str]:
     texts = [
         e.text for e in load_all() if e.expected == "ok" and e.visibility == "public" and 100 <= len(e.text) <= 280
     ]
-    return [text for text in texts if judge(text).verdict == "ok"] + list(TYPICAL_REPLIES["en"] + TYPICAL_REPLIES["tr"])
+    texts += TYPICAL_REPLIES["en"] + TYPICAL_REPLIES["tr"]
+    return [text for text in texts if judge(text).verdict == "ok"]
 
 
 _TEXTS = _drafts()

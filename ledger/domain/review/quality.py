@@ -232,7 +232,7 @@ TYPICAL_REPLIES = {
         "Haber verdiğiniz için teşekkürler Ayşe Hanım. Ödeme sayfasındaki hata 14.20 itibarıyla giderildi, "
         "çift çekilen tutarlar üç iş günü içinde iade edilecek.",
         "Bekleme süresinin uzun olması can sıkıcı, haklısınız. Fırtına nedeniyle hatlarımız yoğun; müşteri "
-        "numaranızı buradan yazarsanız sizi biz arayalım.",
+        "numaranızı DM'den yazarsanız sizi biz arayalım.",
         "Hayir, uygulama kapanmiyor. Gelecek ay yeni surume geciyoruz ve verileriniz de tasinacak; nasil "
         "olacagini burada anlattik: ornek.com/gecis",
     ),
