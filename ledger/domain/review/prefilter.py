@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import reduce
-from itertools import repeat
 from operator import itemgetter, or_
 from typing import Generic, NamedTuple, TypeVar
 
@@ -85,6 +84,14 @@ class Unit(NamedTuple, Generic[Payload]):
                 at = find(k, at + 1, hi)
 
 
+class _Level(NamedTuple):
+    """One level of requirements: per key, a bitmask of the units a word with that key satisfies;
+    `free` are the units with no requirement at this level."""
+
+    by_key: dict[str, int]
+    free: int
+
+
 class PatternSet(Generic[Payload]):
     """Patterns with their requirements: `candidates(view, words)` are the ones that could match.
 
@@ -117,14 +124,9 @@ class PatternSet(Generic[Payload]):
                         by_key[k] = by_key.get(k, 0) | bit
                 else:
                     levels[level] = (by_key, free | bit)
-        # Every level's bitmask of a key side by side in one integer (level i at bit i * len(units)):
-        # a reply's keys are looked up once, not once per level (each lookup, caches cold, a miss).
-        width = len(self.units)
-        self.by_key: dict[str, int] = {}
-        for level, (by_key, _) in enumerate(levels):
-            for k, bits in by_key.items():
-                self.by_key[k] = self.by_key.get(k, 0) | bits << (level * width)
-        self.free = reduce(or_, (free << (level * width) for level, (_, free) in enumerate(levels)), 0)
+        self.keys = frozenset(k for by_key, _ in levels for k in by_key)
+        # (every level maps every key, to 0 where it has no unit: one C-level map() per level)
+        self.levels = tuple(_Level({k: by_key.get(k, 0) for k in self.keys}, free) for by_key, free in levels)
         # Each needle's value is the bitmask of the units it satisfies: one pass ORs them together.
         self.needles = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
         for needle, bits in by_needle.items():
@@ -134,10 +136,10 @@ class PatternSet(Generic[Payload]):
     def possible(self, words: Words, view: str) -> int:
         """The bitmask of the units whose keys the reply's words meet and whose needles its (folded)
         view holds (bit i: units[i])."""
-        met = reduce(or_, map(self.by_key.get, words, repeat(0)), self.free)
+        hits = self.keys.intersection(words)
         found = self.held(view)
-        for level in range(LEVELS):
-            found &= met >> (level * len(self.units))
+        for level in self.levels:
+            found &= reduce(or_, map(level.by_key.__getitem__, hits), level.free)
         return found
 
     def held(self, view: str) -> int:
