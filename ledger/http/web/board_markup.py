@@ -19,8 +19,8 @@ from markupsafe import Markup, escape
 from ledger.http.web.present import clock_at, clock_frame, duration, iso, label, reach, severity, utc_text
 from ledger.service.board import BoardRow
 
-# The rows kept (about 2 KB each): the boards of a process's busiest tenants, 500-2,000 open each.
-ROWS_KEPT = 10_000
+# The rows kept (about 2-3 KB each): the boards of a process's busiest tenants, 500-2,000 open each.
+ROWS_KEPT = 5_000
 
 # The clocks in the order of the board's columns: (the SLA block's field, its name).
 _CLOCKS = (
