@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
+from datetime import datetime
 
 from ledger.store.ids import TimeOrderedIds, new_id, wall_ms
+from tests.conftest import detect_body
 
 
 class SteppedClock:
@@ -86,3 +88,23 @@ def test_seeded_random_bits_repeat() -> None:
         return [make() for _ in range(10)]
 
     assert run() == run()
+
+
+async def test_the_service_stores_time_ordered_ids(app_client, tenant):
+    # Incidents and events made through the API carry version 7 ids, each made when its row was
+    # recorded; within one process they increase in the order they were made.
+    r = await app_client.post("/v1/incidents", json=detect_body(), headers=tenant.auth())
+    assert r.status_code == 201, r.text
+    iid = uuid.UUID(r.json()["id"])
+    for text in ("one", "two", "three"):
+        r = await app_client.post(
+            f"/v1/incidents/{iid}/notes", json={"text": text, "actor": "ayse"}, headers=tenant.auth()
+        )
+        assert r.status_code == 201, r.text
+    events = (await app_client.get(f"/v1/incidents/{iid}/events", headers=tenant.auth("read"))).json()["items"]
+    ids = [uuid.UUID(e["id"]) for e in events]
+    assert iid.version == 7 and {u.version for u in ids} == {7}
+    assert iid < ids[0] and ids == sorted(ids) and len(ids) == 4
+    for e, u in zip(events, ids, strict=True):
+        recorded_ms = int(datetime.fromisoformat(e["recorded_at"]).timestamp() * 1000)
+        assert abs(ms_of(u) - recorded_ms) < 60_000  # (the app's and the database's clocks agree)

@@ -37,7 +37,9 @@ class TimeOrderedIds:
 
     `clock_ms` says the Unix time in milliseconds; `random_bits(n)` draws n random bits (the bulk
     loader passes its seeded generator's, to write what a service would have stored, repeatably).
-    Not shared across threads: the service calls it from its event loop only."""
+    The wall clock, not the service's `Clock` (which tests move): an id tells when its row was
+    written, as `recorded_at` (the database's time) does. Not shared across threads: the service
+    calls it from its event loop only."""
 
     def __init__(
         self, clock_ms: Callable[[], int] = wall_ms, random_bits: Callable[[int], int] = secrets.randbits
