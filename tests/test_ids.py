@@ -108,3 +108,14 @@ async def test_the_service_stores_time_ordered_ids(app_client, tenant):
     for e, u in zip(events, ids, strict=True):
         recorded_ms = int(datetime.fromisoformat(e["recorded_at"]).timestamp() * 1000)
         assert abs(ms_of(u) - recorded_ms) < 60_000  # (the app's and the database's clocks agree)
+
+
+def test_subscriptions_made_in_one_millisecond_get_their_own_delivery_locks() -> None:
+    # The delivery worker's advisory lock key comes from the id: the first half of a v7 id is its
+    # millisecond and counter, the same for ids made together; the key takes the random half.
+    from ledger.webhooks.delivery import _lock_key
+
+    make = TimeOrderedIds(SteppedClock(1_800_000_000_000))
+    ids = [make() for _ in range(1000)]
+    assert len({u.bytes[:8] for u in ids}) < 10  # (what the first half alone would have given)
+    assert len({_lock_key(u) for u in ids}) == 1000
