@@ -200,14 +200,16 @@ async def run_forever(
     policies: PolicyStore | None = None,
 ) -> None:
     """Watch every tenant with open incidents, every `interval` seconds; with `lead`, only while
-    this process leads (ledger.workers.leader: one process's rounds are enough)."""
+    this process leads (ledger.workers.leader: one process's rounds are enough). The first round
+    comes one interval after start, not at once: a restarted service loses one interval (5 s by
+    default), and an app started with a long interval (the tests') runs no round behind their backs."""
     rounds = 0
     quiet = QuietTenants()
     policies = policies or PolicyStore(pool)
     while True:
+        await asyncio.sleep(interval)
         try:
             if lead is not None and not await lead.held():
-                await asyncio.sleep(interval)
                 continue
             overdue_too, rounds = rounds % OVERDUE_EVERY == 0, rounds + 1
             tenants = await tenants_with_open(pool)
@@ -229,4 +231,3 @@ async def run_forever(
             raise
         except Exception as exc:  # the watch must outlive database outages
             log.warning("breach_watch_error", error=type(exc).__name__, detail=str(exc)[:200])
-        await asyncio.sleep(interval)
