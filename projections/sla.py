@@ -222,9 +222,24 @@ def render_resuming(state: SlaState, policy: Policy, now: datetime, resume: Repl
     and every newer fact sorting after the last one it replayed, the replay is the same sequence
     of steps from that point on, so it resumes there: a long incident's render costs its new
     facts, not all of them. Otherwise it replays them all."""
+    if resume is not None and resume.upto == len(state.facts) and _resumable(state, policy, resume):
+        # Nothing newer (a board's read of an unchanged incident): the kept replay stays as it is,
+        # and only the copy this render expires is made.
+        return _measure(resume.run.copy(), now), resume
     run, last = _replay(state, policy, resume)
     replay = Replay(policy, len(state.facts), last, run.copy())
     return _measure(run, now), replay
+
+
+def _resumable(state: SlaState, policy: Policy, resume: Replay) -> bool:
+    """Whether a replay of `state` may resume from `resume`: the same policy and detection, and
+    every newer fact sorting after the last one it replayed."""
+    return (
+        resume.policy is policy
+        and resume.upto <= len(state.facts)
+        and resume.run.start == state.start
+        and (resume.last is None or all(_key(f) > resume.last for f in state.facts[resume.upto :]))
+    )
 
 
 def _replay(state: SlaState, policy: Policy, resume: Replay | None) -> tuple[Run, tuple[datetime, int] | None]:
@@ -232,13 +247,7 @@ def _replay(state: SlaState, policy: Policy, resume: Replay | None) -> tuple[Run
     if state.start is None or state.initial_severity is None:
         raise ValueError("no detection: an incident's first event is `detected`")
     newer = state.facts[resume.upto :] if resume is not None else state.facts
-    if (
-        resume is not None
-        and resume.policy is policy
-        and resume.upto <= len(state.facts)
-        and resume.run.start == state.start
-        and (resume.last is None or all(_key(f) > resume.last for f in newer))
-    ):
+    if resume is not None and _resumable(state, policy, resume):
         run, last = resume.run.copy(), resume.last
     else:
         run, last, newer = Run(policy, state.start, state.initial_severity), None, state.facts

@@ -28,6 +28,9 @@ def settings() -> Settings:
     return app_settings(signing_key=TEST_SIGNING_KEY, public_url=PUBLIC_URL, **FAST_WEBHOOKS)
 
 
+WATCH_EVENTS = ("sla_notice", "escalation_suggested")
+
+
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -75,7 +78,14 @@ async def _story(client, pool, tenant: Tenant) -> tuple[str, str]:
     recorded = await watch_tenant(
         pool, store, views, tenant.name, timedelta(minutes=5), clock=clock.now, policies=policies
     )
-    assert recorded == 2  # the update clock's at-risk notice and the escalation suggestion
+    # The update clock's at-risk notice and the escalation suggestion, each recorded once. Which watch
+    # recorded the suggestion is not fixed: the app's own watch runs a round at startup over every
+    # tenant in the shared database, and on a loaded machine that round can reach this tenant after
+    # the signals (the suggestion does not depend on the clock). What matters is one of each.
+    assert 1 <= recorded <= 2
+    feed = (await client.get("/v1/events?limit=1000", headers=tenant.auth("read"))).json()["items"]
+    recorded_by_watch = sorted((e["type"], e["incident_id"]) for e in feed if e["type"] in WATCH_EVENTS)
+    assert recorded_by_watch == sorted([("sla_notice", loud), ("escalation_suggested", quiet)])
     r = await client.post(f"/v1/incidents/{loud}/resolve", json={"summary": "Refunds & recall <b>done</b>"}, headers=h)
     assert r.status_code == 201
     return loud, quiet

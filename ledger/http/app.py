@@ -40,6 +40,7 @@ from ledger.http.review import read_review
 from ledger.http.shutdown import before_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import frame_of, stream_events
+from ledger.http.web.board_markup import BoardMarkup
 from ledger.http.webhooks import WebhookController
 from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import Access, Revocations, forget_old_windows
@@ -262,6 +263,7 @@ async def _open(
     state.clock = clock
     # The process's one fold cache: the shell, the incident reads and the runner share it.
     state.folds = FoldCache(settings.fold_cache_mb * 2**20)
+    state.board_markup = BoardMarkup()  # (the board's rows' frames: ledger/http/web/board_markup.py)
     state.shell = Shell(store, policies, clock, state.folds)
     state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings

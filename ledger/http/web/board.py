@@ -6,12 +6,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import Response, Stream, Template
+from markupsafe import Markup
 
 from ledger.clock import Clock
 from ledger.config import Settings
@@ -22,7 +24,7 @@ from ledger.http.web.pages import page
 from ledger.http.web.session import COOKIE, LIVE, SEE, session_of
 from ledger.service import web_sessions
 from ledger.service.access import Revocations
-from ledger.service.board import board_row, open_board
+from ledger.service.board import BoardRow, board_row, open_board
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.web_sessions import WebSession
 from ledger.store.events import EventStore
@@ -42,8 +44,11 @@ EVENT_TYPES = " ".join(DATA_TYPES)
 async def board_page(
     request: Request[Any, Any, Any], queries: NamedDependency[IncidentReader], clock: NamedDependency[Clock]
 ) -> Template:
-    board = await open_board(queries, session_of(request).principal.tenant, clock())
-    return page(request, "board.html", board=board, event_types=EVENT_TYPES)
+    tenant, now = session_of(request).principal.tenant, clock()
+    board = await open_board(queries, tenant, now)
+    return page(
+        request, "board.html", board=board, rows=_markup(request, tenant, board.rows, now), event_types=EVENT_TYPES
+    )
 
 
 @get("/board/rows", opt=SEE)
@@ -51,8 +56,9 @@ async def board_rows(
     request: Request[Any, Any, Any], queries: NamedDependency[IncidentReader], clock: NamedDependency[Clock]
 ) -> Template:
     """The board's rows alone: what the live board fetches when the feed says something happened."""
-    board = await open_board(queries, session_of(request).principal.tenant, clock())
-    return page(request, "board_rows.html", rows=board.rows)
+    tenant, now = session_of(request).principal.tenant, clock()
+    board = await open_board(queries, tenant, now)
+    return page(request, "board_rows.html", rows=_markup(request, tenant, board.rows, now))
 
 
 @get("/board/rows/{incident_id:uuid}", opt=SEE)
@@ -64,10 +70,17 @@ async def board_one_row(
 ) -> Template | Response[None]:
     """One incident's row: what the live board fetches for an event of that incident. 204 once it
     is resolved (the board drops its row); 404 for another tenant's id, as the API answers it."""
-    row = await board_row(queries, session_of(request).principal.tenant, incident_id, clock())
+    tenant, now = session_of(request).principal.tenant, clock()
+    row = await board_row(queries, tenant, incident_id, now)
     if row is None:
         return Response(None, status_code=204)
-    return page(request, "board_rows.html", rows=[row])
+    return page(request, "board_rows.html", rows=_markup(request, tenant, [row], now))
+
+
+def _markup(request: Request[Any, Any, Any], tenant: str, rows: list[BoardRow], now: datetime) -> Markup:
+    """The rows drawn at `now`, from the frames the process keeps of their incident versions."""
+    state = request.app.state
+    return state.board_markup.rows(tenant, rows, now, state.settings.sla_warning_seconds)
 
 
 @get("/live", opt=LIVE)

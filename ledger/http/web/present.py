@@ -137,23 +137,39 @@ def clock(name: str, m: Any, now: datetime, warning_seconds: int) -> Markup:
 
     Python rather than a Jinja macro: the board draws four per row, 2,000 for 500 incidents, and a
     macro call cost more than the rest of the row (docs/performance.md)."""
+    return clock_at(clock_frame(name, m), m, now, warning_seconds)
+
+
+def clock_frame(name: str, m: Any) -> str:
+    """What of a clock's markup its instant does not change (the board keeps it per incident
+    version): from its due and met times and its target, which only a new event moves. A clock
+    with no target is the whole markup; else the part from `data-due` to the state's text."""
     if m is None:
         return Markup(
             '<span class="clock" data-state="none"><span class="clock-name">{}</span> '
             '<span class="clock-state">no target</span></span>'
         ).format(name)
-    state, text = clock_state(m, now, warning_seconds)
-    name, state, status = escape(name), escape(state), escape(m.status)
+    name = escape(name)
     met_at = getattr(m, "met_at", None)
     met = f' data-met="{iso(met_at)}"' if met_at else ""
     due = f", due {utc_text(m.due_at)}" if m.due_at else ""
     # An f-string of escaped values (every one is escaped or our own text): Markup.format took
     # longer than the rest of the board's row.
-    return Markup(  # noqa: S704
-        f'<span class="clock" data-state="{state}" data-status="{status}" data-due="{iso(m.due_at)}"{met}'
-        f' title="{name}: target {duration(m.target_seconds)}{due}">\n'
+    return (
+        f'" data-due="{iso(m.due_at)}"{met} title="{name}: target {duration(m.target_seconds)}{due}">\n'
         f'<span class="clock-name">{name}</span>\n'
-        f'<span class="clock-icon" aria-hidden="true"></span><span class="clock-state">{state}</span>\n'
+        f'<span class="clock-icon" aria-hidden="true"></span><span class="clock-state">'
+    )
+
+
+def clock_at(frame: str, m: Any, now: datetime, warning_seconds: int) -> Markup:
+    """The clock at `now` around its `frame`: its status, and its state and time at `now`."""
+    if m is None:
+        return Markup(frame)  # noqa: S704 (clock_frame's markup)
+    state, text = clock_state(m, now, warning_seconds)
+    status = escape(m.status)
+    return Markup(  # noqa: S704
+        f'<span class="clock" data-state="{state}" data-status="{status}{frame}{state}</span>\n'
         f'<span class="clock-time">{escape(text)}</span>\n</span>'
     )
 
