@@ -20,6 +20,7 @@ from ledger.http.problems import problem, zoned
 from ledger.http.views import etag, incident_out
 from ledger.service.command_runner import Deduplicated, Done, Shell
 from ledger.service.incident_reads import IncidentReader, ListFilter
+from ledger.store.ids import new_id
 from ledger.store.keys import Principal
 from projections.renders import event_out
 from schemas.api import (
@@ -60,7 +61,7 @@ class IncidentController(Controller):
     ) -> Response[IncidentOut]:
         who = principal_of(request)
         cmd = c.Detect(
-            incident_id=uuid.uuid4(),
+            incident_id=new_id(),
             actor=_actor(who, data),
             occurred_at=data.occurred_at,
             title=data.title,

@@ -36,6 +36,7 @@ from ledger.service.incident_locks import IncidentLocks
 from ledger.store.appends import Appended, Conflict, DedupHit, StreamFacts
 from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed, remember_answer
+from ledger.store.ids import new_id
 from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
 from projections.fold_cache import FoldCache
@@ -120,7 +121,7 @@ class Shell:
         the same Idempotency-Key is answered as the first was (a detection 201, an addition 200)."""
         added = None if idempotency is None else dataclasses.replace(idempotency, status_code=200)
         for _ in range(SIGNAL_ROUNDS):
-            detect = merge_or_detect(signal, None, uuid.uuid4())
+            detect = merge_or_detect(signal, None, new_id())
             result = await self.execute(who, detect, idempotency=idempotency)
             if isinstance(result, Deduplicated):  # the store names the open incident with the key
                 more = merge_or_detect(signal, result.incident_id, detect.incident_id)

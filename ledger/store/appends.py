@@ -18,6 +18,7 @@ import msgspec
 from ledger.domain.errors import IdempotencyKeyReused, NotFound
 from ledger.store.group_commit import AppendCall
 from ledger.store.idempotency import Idempotency, Replayed
+from ledger.store.ids import new_id
 from schemas.events import DATA_DECODERS, Event, EventData, NewEvent, body_digest, data_dict, type_of
 
 _json = msgspec.json.Encoder()
@@ -92,7 +93,7 @@ def append_call(
     facts: StreamFacts | None,
 ) -> AppendCall:
     """The `ledger_append` call for these events: their ids, encoded data and chain digests."""
-    ids = [uuid.uuid4() for _ in new_events]
+    ids = [new_id() for _ in new_events]  # (time-ordered: see ledger/store/ids.py)
     types = [type_of(e.data) for e in new_events]
     datas = [data_dict(e.data) for e in new_events]
     actor = new_events[0].actor  # (one actor per append: every command is done by one person or integration)

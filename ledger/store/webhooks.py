@@ -8,6 +8,7 @@ from typing import Final
 import asyncpg
 
 from ledger.domain.errors import NotFound
+from ledger.store.ids import new_id
 from schemas.webhooks import DeliveryOut, WebhookCreated, WebhookOut
 
 SUBSCRIPTION_COLUMNS: Final = (
@@ -142,7 +143,7 @@ class WebhookStore:
     ) -> WebhookCreated:
         row = _found(
             await (conn or self.pool).fetchrow(
-                INSERT_SUBSCRIPTION, tenant, uuid.uuid4(), url, event_types, enabled, secret, format
+                INSERT_SUBSCRIPTION, tenant, new_id(), url, event_types, enabled, secret, format
             ),
             uuid.UUID(int=0),
         )

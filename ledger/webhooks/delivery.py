@@ -49,6 +49,7 @@ from ledger.store.deliveries import (
     SUCCEEDED,
 )
 from ledger.store.events import READ_STREAM, event_from_row
+from ledger.store.ids import new_id
 from ledger.store.keys import head_position
 from ledger.store.policies import PolicyStore
 from ledger.webhooks import chat, signing, slack, teams
@@ -115,7 +116,9 @@ class Outcome:
 
 
 def _lock_key(subscription_id: uuid.UUID) -> int:
-    return int.from_bytes(subscription_id.bytes[:8], "big", signed=True)
+    # The id's second half: random in every version. (The first half of a time-ordered id is its
+    # millisecond and counter, the same for two subscriptions made in one millisecond.)
+    return int.from_bytes(subscription_id.bytes[8:], "big", signed=True)
 
 
 def signed(secret: str, event: Event, now: datetime) -> tuple[bytes, dict[str, str]]:
@@ -269,7 +272,7 @@ class Worker:
                         LOG_ATTEMPT,
                         tenant,
                         subscription_id,
-                        uuid.uuid4(),
+                        new_id(),
                         event.id,
                         event.position,
                         event.type,

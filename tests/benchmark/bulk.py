@@ -9,13 +9,13 @@ chain, the incidents stream rows and the tenant head.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
 
+from ledger.store.ids import TimeOrderedIds
 from schemas.events import (
     GENESIS_HASH,
     Acknowledged,
@@ -72,13 +72,19 @@ def rows(
     tenant: str, incidents: int, seed: int = 7, now: datetime | None = None
 ) -> Iterator[tuple[list[tuple], tuple]]:
     """Per incident: its event rows and its incidents-table row, chained in position order; the
-    detections spread over the 120 days before `now` (default: the real time)."""
+    detections spread over the 120 days before `now` (default: the real time). Ids are the
+    service's time-ordered ids, made when each row was recorded (a later event of an earlier
+    incident may have been: the generator then holds its latest millisecond, as it does when a
+    clock steps back), their random bits drawn from `seed`."""
     rng = random.Random(seed)
     start = (now or datetime.now(UTC)) - timedelta(days=120)
+    recorded_ms = 0
+    new_id = TimeOrderedIds(clock_ms=lambda: recorded_ms, random_bits=rng.getrandbits)
     prev, position = GENESIS_HASH, 0
     for n in range(incidents):
-        incident_id = uuid.UUID(int=rng.getrandbits(128))
         detected_at = start + timedelta(seconds=n * (120 * 86400 // max(incidents, 1)))
+        recorded_ms = _ms(detected_at + timedelta(seconds=1))
+        incident_id = new_id()
         out = []
         first_position = position + 1
         status, severity, channel, scenario = "open", "sev3", "x", None
@@ -86,7 +92,8 @@ def rows(
             position += 1
             occurred = detected_at + offset
             recorded = occurred + timedelta(seconds=1)
-            event_id = uuid.UUID(int=rng.getrandbits(128))
+            recorded_ms = _ms(recorded)
+            event_id = new_id()
             kind = type_of(data)
             payload = data_dict(data)
             actor = rng.choice(PEOPLE)
@@ -107,6 +114,10 @@ def rows(
                     detected_at, first_position, position)  # fmt: skip
         yield out, incident
     yield [], (prev, position)
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
 
 
 async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 5000, now: datetime | None = None) -> int:
