@@ -42,7 +42,7 @@ _YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", 
 # Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
-_HOME = re.compile(r"\b(?:Daire|D\.|Kat)\s*[:.]?\s*\d", re.IGNORECASE)
+_HOME = re.compile(r"\b(?:Daire|D(?=[.:])|Kat)\s*[:.]?\s*\d", re.IGNORECASE)  # ("D:7" too, since batch 28)
 
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")

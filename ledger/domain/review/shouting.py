@@ -24,6 +24,7 @@ ACRONYMS = frozenset(
     İSKİ ISKI İZSU IZSU ASKİ ASKI İGDAŞ IGDAS BEDAŞ BEDAS AYEDAŞ AYEDAS TEDAŞ TEDAS BOTAŞ BOTAS TÜİK TUIK TÜBİTAK
     TUBITAK MEB YÖK AFAD EGM TOKİ TOKI İŞKUR ISKUR TBMM TFF BTK SHGM DHMİ DHMI ÖTV MTV SGK
     FAA TSA DVLA HMRC DMV FEMA EPA FDA CDC GP ATC NTSB TFL RSPCA ISO PCI DSS SLA KYC AML VIP NYC UAE CSV XML
+    GG QA PT ET CT MT PDT EDT CST MST ACH SSN RR XP MMR DLC FPS NPC PVP PVE MVP AFK
     """.split()
 )
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
@@ -35,6 +36,10 @@ _CAPITAL_PAIR = re.compile(rf"[{_CAPS}]['’]?[{_CAPS}]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 
 SHORT_CAPS_TOLERATED = 1  # one short capitalised word ("NOT", "ÇOK") is emphasis; two or more is shouting
+# One capitalised word of any length in a reply with no run of "!"/"?" is emphasis ("we will NEVER
+# call you", "ASLA şifre istemez"), a cheer ("GOOOL!") or an acronym no list holds: batches 27 and
+# 28 had fine replies flagged for exactly that, and no problematic reply was caught by it alone.
+LONE_CAPS_TOLERATED = 1
 
 
 def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int, int, str]]:
@@ -57,9 +62,12 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
             found.append((*match.span(), "caps"))
         else:
             short.append(match.span())
+    runs = [(*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked)]
+    if not runs and len(found) + len(short) <= LONE_CAPS_TOLERATED:
+        return []
     if len(short) > SHORT_CAPS_TOLERATED:
         found.extend((start, end, "caps") for start, end in short)
-    found.extend((*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked))
+    found.extend(runs)
     return merge_adjacent(found, cased_masked)
 
 
