@@ -10,17 +10,8 @@ import pytest
 
 from ledger.domain.review import review
 from ledger.domain.review.exposure import exposures
-from ledger.domain.review.reviewer import judge
-from ledger.domain.review.scorer import Scorer
 from ledger.domain.review.shouting import shouting_spans
-
-SILENT = Scorer(version="none", languages={})
-
-
-def rule_kinds(text: str, language: str) -> set[str]:
-    found = judge(text, language=language, scorer=SILENT).findings
-    return {f.kind for f in found if f.level == "problem"}
-
+from tests.review_rules import rule_kinds
 
 FLAGGED_BY_RULES = [
     ("tr", "Kliniğimiz tüm denetimlerden geçmiştir. Bu konuda ek bir açıklama yapılmayacaktır.", "dismissive"),

@@ -10,17 +10,8 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.review import review
-from ledger.domain.review.reviewer import judge
-from ledger.domain.review.scorer import Scorer
 from ledger.domain.review.shouting import shouting_spans
-
-SILENT = Scorer(version="none", languages={})
-
-
-def rule_kinds(text: str, language: str) -> set[str]:
-    found = judge(text, language=language, scorer=SILENT).findings
-    return {f.kind for f in found if f.level == "problem"}
-
+from tests.review_rules import rule_kinds
 
 FLAGGED_BY_RULES = [
     ("en", "@player_one your IP address is 10.4.22.81, so the ban stands.", "private_data"),
