@@ -25,7 +25,20 @@ ACRONYMS = frozenset(
     TUBITAK MEB YÖK AFAD EGM TOKİ TOKI İŞKUR ISKUR TBMM TFF BTK SHGM DHMİ DHMI ÖTV MTV SGK
     FAA TSA DVLA HMRC DMV FEMA EPA FDA CDC GP ATC NTSB TFL RSPCA ISO PCI DSS SLA KYC AML VIP NYC UAE CSV XML
     GG QA PT ET CT MT PDT EDT CST MST ACH SSN RR XP MMR DLC FPS NPC PVP PVE MVP AFK
+    BTC ETH USDT USDC TX NFT FUD HODL DEX CEX SSO CLI YAML TRC ERC NMI PNR AEST AEDT NZST NZDT SOS WP
     """.split()
+)
+# Capitals that cheer, thank, greet or warn for someone's safety are not a raised voice at the reader
+# (batches 30-32: "THANK YOU to every crew member", "DO NOT touch fallen powerlines", "ÇOK
+# TEŞEKKÜRLER!", "BAYRAMINIZ KUTLU OLSUN!"). Matched on the original case, so "thank you" in
+# lower case is not the point and "DO NOT tag us" (no hazard after it) still shouts.
+_CHEER = re.compile(
+    r"\b(?:(?:A |A BIG |BIG |HUGE )?THANK YOU|(?:MANY |HUGE )?THANKS|CONGRAT(?:S|ULATIONS)|WELL DONE|WELCOME(?: BACK)?"
+    r"|HAPPY(?: NEW YEAR| HOLIDAYS| BIRTHDAY| FRIDAY| \w+DAY)?|MERRY CHRISTMAS|WE DID IT|GO TEAM|CHAMPIONS?"
+    r"|(?:DO NOT|DON'T|NEVER)(?= (?:touch|drink|enter|swim|drive|approach|use|open|eat|run|install|click|pay|share|"
+    r"give|go|cross|park|light|leave|reply))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
+    r"|(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ|"
+    r"HOŞ ?GELDİN\w*|GEÇMİŞ OLSUN|ŞAMPİYON\w*|İYİ Kİ VARSINIZ|NİCE YILLARA)\b"
 )
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
@@ -46,8 +59,13 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
     """(start, end, reason) for capitalised words and runs of `!`/`?`."""
     found: list[tuple[int, int, str]] = []
     short: list[tuple[int, int]] = []
+    cheers: list[tuple[int, int]] | None = None  # read only once a capitalised word is found
     for match in _capitalised_words(cased_masked):
         word = match.group()
+        if cheers is None:
+            cheers = [m.span() for m in _CHEER.finditer(cased_masked)]
+        if any(start <= match.start() and match.end() <= end for start, end in cheers):
+            continue
         # Promo codes and model names ("SORRY20", "A320") are not words said aloud.
         if not word.isupper() or any(c.isdigit() for c in word):
             continue

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A mark followed by a letter or digit ends no sentence: "status.example.dev", "v3.2.1" and "0.5%" are
+# one word each (batch 32: a status update ending in its page's address read as "We. Are. Working.").
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+[.!?]*")
 _WORD = re.compile(r"[\w']+")
 # A one-word sentence with a sentence on either side: the middle of any run of STOPS one-word
 # sentences is one, and most replies have none (a cheap search before the sentences are read).
