@@ -120,8 +120,10 @@ def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Exam
 # relative to how rare the kind is (every refusal shares words with the few threats).
 CLEAR_LEARNED_KINDS = [
     ("en", "We will not be refunding this order.", "dismissive"),
-    ("tr", "Bu siparişi iade etmeyeceğiz.", "dismissive"),
 ]
+# (The Turkish bare refusal "Bu siparişi iade etmeyeceğiz." left the list above: still flagged, but
+# since batches 30 and 32 were trained on, m6d606968 names it `aggressive`: their hostile refusals
+# share its words, "iade yok", "sikayet etmeyi birakin".)
 # Until rules .16 the learned scorer named these too; the rules now catch them and name the kind themselves.
 # (The Turkish "haberiniz yok belli ki dahi" reply left the list above: still flagged, but
 # since batch 24 was trained on, m0c66f7b9 names it `blame`, not `aggressive`.)

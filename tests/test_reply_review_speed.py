@@ -112,7 +112,9 @@ def _terse_read_in_full(text: str) -> list[tuple[int, int, str]]:
     """terse.py before its cheap searches: every sentence read, then the runs and the echo."""
     if ". " not in text:
         return []
-    sentences = [(m.start(), m.end(), re.findall(r"[\w']+", m.group())) for m in re.finditer(r"[^.!?\n]+[.!?]*", text)]
+    # (a mark followed by a letter or digit ends no sentence: "status.example.dev" is one word)
+    spans = re.finditer(r"(?:[^.!?\n]|[.!?](?=\w))+[.!?]*", text)
+    sentences = [(m.start(), m.end(), re.findall(r"[\w']+", m.group())) for m in spans]
     sentences = [(s, e, w) for s, e, w in sentences if w]
     found, run = [], []
     for start, end, words in [*sentences, (0, 0, ["", ""])]:

@@ -35,7 +35,11 @@ DIGITS = 3
 # Out of fold: at 0.07 Turkish cross-validated recall was 0.899; 0.08 stayed 0.02 under the 0.1 target until
 # batch 21's plain facts (fine replies with no apology, which the model had learnt to flag for their bareness)
 # took Turkish cross-validated recall to 0.898 at 0.08; at 0.09 it is 0.916, held-out false flags 0.04-0.09.
-FALSE_FLAG_BUDGET = 0.09
+# Back to 0.08 with batches 30 and 32: rules .19 took false flags out of the budget, and at 0.09 the
+# threshold fell to 0.60 in English (a safety hint, "never share your password", was flagged) while
+# cross-validated and held-out English false flags rose; at 0.08 every cross-validated and held-out
+# figure is at or above rules .18's (recall 0.980 / 0.961 cross-validated, 0.948 / 0.936 held out).
+FALSE_FLAG_BUDGET = 0.08
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 HELD_OUT = "heldout"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
