@@ -9,7 +9,6 @@ from typing import Any
 import msgspec
 
 from ledger.domain.plan import ReplyReviewPlan
-from ledger.domain.review import Judgement
 from schemas.events import Channel, NoteKind, Severity, Visibility
 
 
@@ -67,14 +66,6 @@ class Reply(_Command, frozen=True, kw_only=True):
     # Filled in by the shell from the plan in force, so the rules stay pure.
     review_plan: ReplyReviewPlan = ReplyReviewPlan()
     holding_ids: frozenset[str] = frozenset()
-    # The review's judgement, made by the shell before `decide` (ledger/service/review_queue.py)
-    # for an incident of this severity; the rules judge again if the incident's is another.
-    prejudged: Prejudged | None = None
-
-
-class Prejudged(msgspec.Struct, frozen=True):
-    severity: Severity
-    judgement: Judgement
 
 
 class ChangeSeverity(_Command, frozen=True, kw_only=True):

@@ -34,7 +34,7 @@ from ledger.domain.commands import (
 )
 from ledger.domain.errors import ActionNotAllowed, InvalidValue, NotFound, ReplyFlagged
 from ledger.domain.reach import NO_REACH, Reach, reached
-from ledger.domain.review import RULES_VERSION, Judgement, judge, requires_approval
+from ledger.domain.review import RULES_VERSION, judge, requires_approval
 from ledger.domain.review.xlength import X_WEIGHTED_LIMIT, weighted_length
 from schemas.events import (
     Acknowledged,
@@ -318,34 +318,25 @@ def fold(events: Iterable[Happened]) -> Incident | None:
     return state
 
 
-def judged(cmd: Reply, severity: Severity) -> Judgement:
-    """The review's judgement of the reply on an incident of `severity` (ValueError: a language
-    the review does not know): what a `replied` event records, and what the shell judges ahead."""
-    plan = cmd.review_plan
-    return judge(
-        cmd.text,
-        visibility=str(cmd.visibility),
-        language=cmd.language,
-        severity=str(severity),
-        terms=plan.terms,
-        allow=plan.allow,
-    )
-
-
 def _reviewed(cmd: Reply, state: Incident) -> ReplyReview:
     """The reply's review, recorded on its event; a flagged public reply needs `approved_by`
     when the plan says so (PRODUCT.md "Reply review")."""
     if cmd.template_id is not None and cmd.template_id not in cmd.holding_ids:
         raise InvalidValue(f"no holding statement {cmd.template_id!r} in the plan in force", field="template_id")
-    ahead = cmd.prejudged
+    plan = cmd.review_plan
     try:
-        found = (
-            ahead.judgement if ahead is not None and ahead.severity == state.severity else judged(cmd, state.severity)
+        found = judge(
+            cmd.text,
+            visibility=str(cmd.visibility),
+            language=cmd.language,
+            severity=str(state.severity),
+            terms=plan.terms,
+            allow=plan.allow,
         )
     except ValueError as exc:
         raise InvalidValue(str(exc), field="language") from exc
     kinds = sorted({f.kind for f in found.findings if f.level == "problem"})
-    flagged = requires_approval(found.verdict, str(cmd.visibility), cmd.review_plan.require_approval_when_flagged)
+    flagged = requires_approval(found.verdict, str(cmd.visibility), plan.require_approval_when_flagged)
     if flagged and not cmd.approved_by:
         raise ReplyFlagged(
             f"the review flagged this public reply ({', '.join(kinds)}); change it, or send it with approved_by",

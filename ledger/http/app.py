@@ -266,9 +266,9 @@ async def _open(
     # The process's one fold cache: the shell, the incident reads and the runner share it.
     state.folds = FoldCache(settings.fold_cache_mb * 2**20)
     state.board_markup = BoardMarkup()  # (the board's rows' frames: ledger/http/web/board_markup.py)
-    # The process's one review queue: reply appends and drafts' reviews judged back to back.
+    # The process's one review queue: the drafts of one turn of the loop judged back to back.
     state.reviews = ReviewQueue()
-    state.shell = Shell(store, policies, clock, state.folds, reviews=state.reviews)
+    state.shell = Shell(store, policies, clock, state.folds)
     state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings
     state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)

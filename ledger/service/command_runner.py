@@ -11,14 +11,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 import msgspec
 
 from ledger.clock import Clock, utc_now
-from ledger.domain.commands import Assign, ChangePolicy, Command, Detect, Prejudged, Reply, Signal
+from ledger.domain.commands import Assign, ChangePolicy, Command, Detect, Reply, Signal
 from ledger.domain.errors import (
     ActionNotAllowed,
     IdempotencyKeyReused,
@@ -29,12 +28,11 @@ from ledger.domain.errors import (
 )
 from ledger.domain.plan import Policy
 from ledger.domain.plan_changes import decide_policy
-from ledger.domain.rules import Incident, decide, evolve, judged
+from ledger.domain.rules import Incident, decide, evolve
 from ledger.domain.signal_routing import merge_or_detect
 from ledger.service.access import verified_actor
 from ledger.service.idempotency import once
 from ledger.service.incident_locks import IncidentLocks
-from ledger.service.review_queue import ReviewQueue
 from ledger.store.appends import Appended, Conflict, DedupHit, StreamFacts
 from ledger.store.events import EventStore
 from ledger.store.idempotency import Idempotency, Replayed, remember_answer
@@ -43,7 +41,7 @@ from ledger.store.keys import Principal
 from ledger.store.policies import PolicyStore, append_change, policy_at
 from projections.fold_cache import FoldCache
 from projections.snapshots import stored_state
-from schemas.events import Event, EventData, NewEvent, Severity, decode_data
+from schemas.events import Event, EventData, NewEvent, decode_data
 
 if TYPE_CHECKING:
     from ledger.feed.notifier import Change
@@ -87,15 +85,13 @@ class Signalled:
 @dataclass
 class Shell:
     """Runs commands. `folds`: the process's fold cache (projections.fold_cache), whose decider
-    states it decides on, conditionally, and keeps after each append; `reviews`: the process's
-    review queue, which judges the replies before `decide`."""
+    states it decides on, conditionally, and keeps after each append."""
 
     store: EventStore
     policies: PolicyStore
     clock: Clock = utc_now
     folds: FoldCache = field(default_factory=FoldCache)
     turns: IncidentLocks = field(default_factory=IncidentLocks)
-    reviews: ReviewQueue = field(default_factory=ReviewQueue)
 
     async def execute(
         self,
@@ -218,8 +214,6 @@ class Shell:
             trust_held = True
             state = held if held is not None else await self._stored_state(who.tenant, cmd)
             version = state.version if state else 0
-            if isinstance(cmd, Reply) and state is not None:
-                cmd = await self._prejudged(cmd, state.severity)
             try:
                 if if_match is not None and version != if_match:
                     raise VersionConflict(f"the incident is at version {version}, not {if_match}")
@@ -260,17 +254,6 @@ class Shell:
                         raise ActionNotAllowed("the incident already exists")
                     await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
         raise ActionNotAllowed("the incident is changing too fast to append to; try again")
-
-    async def _prejudged(self, cmd: Reply, severity: Severity) -> Reply:
-        """The reply with its review's judgement, made back to back with the other replies judged in
-        this turn of the loop (ledger/service/review_queue.py), so that `decide` need not."""
-        if cmd.prejudged is not None and cmd.prejudged.severity == severity:
-            return cmd
-        try:
-            found = await self.reviews.judged(partial(judged, cmd, severity))
-        except ValueError:  # (a language the review does not know: `decide` refuses it, as ever)
-            return cmd
-        return msgspec.structs.replace(cmd, prejudged=Prejudged(severity=severity, judgement=found))
 
     def _held_state(self, tenant: str, cmd: Command) -> Incident | None:
         """The decider state held of the command's incident (never for a detection)."""

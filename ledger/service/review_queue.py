@@ -1,11 +1,11 @@
-"""The reply reviews that are ready in one turn of the event loop, judged back to back.
+"""The drafts whose review is asked for in one turn of the event loop, judged back to back.
 
-A judgement is pure CPU work whose cost is mostly cache misses: alone, after the megabytes an
-append touches (parsing, deciding, encoding, the loop), it costs about half as much again as the
-same judgement right after another. Under load several replies reach their review in the same
-turn of the loop, so each of them puts its judgement here and the first one asks for one run at
-the start of the next turn, which judges all of them in a row and hands each its own result
-(docs/performance.md "The reply review").
+A judgement is pure CPU work whose cost is mostly cache misses: after the other work of a request
+(parsing, the plan, encoding, the loop) it costs about half as much again as right after another
+judgement. Under load many drafts reach their review in the same turn of the loop, so each puts
+its judgement here and the first asks for one run at the start of the next turn, which judges all
+of them in a row and hands each its own result (docs/performance.md "The reply review"; reply
+appends judge inside `decide`, where this did not pay).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ T = TypeVar("T")
 class ReviewQueue:
     """Runs the judgements asked for in one turn of the loop together, at most `max_batch` in a row
     (the rest in the next turn). Each caller gets its own result or its own exception; a caller
-    that gave up before the run is skipped. One per process (ledger/http/app.py), shared by the
-    reply appends and the review of drafts; it holds nothing between turns."""
+    that gave up before the run is skipped. One per process (ledger/http/app.py); it holds nothing
+    between turns."""
 
     def __init__(self, max_batch: int = 32) -> None:
         self.max_batch = max_batch
