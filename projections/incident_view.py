@@ -17,8 +17,10 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.plan import Policy, escalation_thresholds
-from ledger.domain.rules import Incident, escalation_due, evolve
+from ledger.domain.reach import NO_REACH, Reach
+from ledger.domain.rules import Incident, escalation_due, escalation_reached, evolve
 from projections import coverage as cov
+from projections import reach as reaches
 from projections import sla as slas
 from projections.provenance import is_public_statement
 from schemas.blocks import CoverageBlock, Milestone, SlaBlock
@@ -140,6 +142,7 @@ class Stream:
         self._sla: slas.SlaState | None = None
         self._coverage: cov.CoverageState | None = None
         self._head: _Head | None = None
+        self._reach: Reach | None = None
         self.sla_replay: slas.Replay | None = base.sla_replay if base is not None else None
 
     @property
@@ -176,6 +179,16 @@ class Stream:
         if self._coverage is None:
             self._coverage = cov.fold(self.events, self.base.coverage if self.base is not None else cov.INITIAL)
         return self._coverage
+
+    @property
+    def reach(self) -> Reach:
+        """The reach figures, as the decider's state holds them: folded from the detection and the
+        signals alone while that state is not (a rebuild's view needs no more of it)."""
+        if self._head is not None:
+            return self._head.incident.reach
+        if self._reach is None:
+            self._reach = reaches.fold(self.events, self.base.incident.reach if self.base is not None else NO_REACH)
+        return self._reach
 
     @property
     def incident(self) -> Incident:
@@ -248,6 +261,11 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
     cov_state = stream.coverage
     coverage = cov.render(cov_state, policy, at)
     update = sla.update
+    reach = stream.reach
+    thresholds = escalation_thresholds(policy)
+    # The decider's state says whether a reached threshold was suggested already; it is folded only
+    # for an incident that reached one (the coverage fold's status and severity are the state's).
+    reached = escalation_reached(cov_state.severity, cov_state.open, reach.peak, thresholds)
     return ViewRow(
         stream.incident_id,
         stream.version,
@@ -272,9 +290,9 @@ def stored_row(stream: Stream | Sequence[Happened], policy: Policy) -> ViewRow:
         coverage.full_coverage_at,
         coverage.uncovered_seconds,
         _missing_at_ack_due(cov_state, policy, sla.acknowledge, at),
-        stream.incident.reach.peak,
-        stream.incident.reach.latest,
-        escalation_due(stream.incident, escalation_thresholds(policy)) is not None,
+        reach.peak,
+        reach.latest,
+        reached is not None and escalation_due(stream.incident, thresholds) is not None,
     )
 
 

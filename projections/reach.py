@@ -20,13 +20,13 @@ TYPES_READ = tuple(str(kind.__struct_config__.tag) for kind in (Detected, Signal
 
 def apply(reach: Reach, event: Happened) -> Reach:
     """`reach` after one more of the incident's events."""
-    match event.data:
-        case Detected(reach=figure):
-            return reached(reach, figure, event.occurred_at, signal=False)
-        case SignalReceived(reach=figure):
-            return reached(reach, figure, event.occurred_at, signal=True)
-        case _:
-            return reach
+    data = event.data
+    kind = type(data)  # (exact types, not class patterns: see ledger.domain.rules.evolve)
+    if kind is Detected:
+        return reached(reach, data.reach, event.occurred_at, signal=False)
+    if kind is SignalReceived:
+        return reached(reach, data.reach, event.occurred_at, signal=True)
+    return reach
 
 
 def fold(events: Iterable[Happened], reach: Reach = NO_REACH) -> Reach:

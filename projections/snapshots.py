@@ -57,7 +57,9 @@ class Snapshot(msgspec.Struct, frozen=True, array_like=True):
     statements: int
 
 
-_encoder = msgspec.msgpack.Encoder(uuid_format="bytes")
+# Sets in a fold (the escalations suggested) are encoded sorted: in their iteration order, which
+# follows the string hashes, salted per process, two rebuilds wrote different bytes for one fold.
+_encoder = msgspec.msgpack.Encoder(uuid_format="bytes", order="deterministic")
 _decoder = msgspec.msgpack.Decoder(Snapshot)
 
 _VERIFIED = """

@@ -188,11 +188,17 @@ def escalation_due(state: Incident, thresholds: dict[str, int | None]) -> int | 
     reach has reached the threshold its plan sets for its current severity, and no escalation
     was suggested yet at that severity and threshold (a reopen or a severity changed back does
     not suggest it again)."""
-    threshold = thresholds.get(state.severity)
-    peak = state.reach.peak
-    if state.status != Status.OPEN or threshold is None or peak is None or peak < threshold:
+    threshold = escalation_reached(state.severity, state.status == Status.OPEN, state.reach.peak, thresholds)
+    return None if threshold is None or (state.severity, threshold) in state.escalations else threshold
+
+
+def escalation_reached(severity: str, is_open: bool, peak: int | None, thresholds: dict[str, int | None]) -> int | None:
+    """The threshold an open incident's peak reach has reached at its severity (None: none), whether
+    or not it was suggested already: `escalation_due` without the escalations it reads."""
+    threshold = thresholds.get(severity)
+    if not is_open or threshold is None or peak is None or peak < threshold:
         return None
-    return None if (state.severity, threshold) in state.escalations else threshold
+    return threshold
 
 
 def _detected(cmd: Detect) -> Detected:
