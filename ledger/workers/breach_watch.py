@@ -105,8 +105,8 @@ class QuietTenants:
     And the tenants whose last round recorded notices: those moved their views, and can show other
     milestones breached (OVERDUE_UNNOTICED's case), so their next round is a full one, which holds
     them quiet when it finds nothing. Without it such a tenant was probed every round until the
-    next full one, up to OVERDUE_EVERY rounds later (each probe reads every open incident: with
-    ten tenants of 10,000 open incidents, one notice somewhere kept a probe in most rounds)."""
+    next full one, up to OVERDUE_EVERY rounds later, each probe reading every open incident of
+    the tenant (docs/performance.md, the ten tenants' reports)."""
 
     def __init__(self) -> None:
         self._until: dict[str, tuple[int | None, datetime]] = {}
