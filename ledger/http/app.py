@@ -46,6 +46,7 @@ from ledger.metrics import DatabaseSeries, metrics
 from ledger.service.access import Access, Revocations, forget_old_windows
 from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
+from ledger.service.review_queue import ReviewQueue
 from ledger.store.database import create_pool, url_of
 from ledger.store.events import EventStore
 from ledger.store.migrate import migrate
@@ -231,6 +232,7 @@ _DEPENDENCIES = (
     "clock",
     "queries",
     "policies",
+    "reviews",
     "settings",
     "notifier",
     "fanout",
@@ -264,6 +266,8 @@ async def _open(
     # The process's one fold cache: the shell, the incident reads and the runner share it.
     state.folds = FoldCache(settings.fold_cache_mb * 2**20)
     state.board_markup = BoardMarkup()  # (the board's rows' frames: ledger/http/web/board_markup.py)
+    # The process's one review queue: the drafts of one turn of the loop judged back to back.
+    state.reviews = ReviewQueue()
     state.shell = Shell(store, policies, clock, state.folds)
     state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings

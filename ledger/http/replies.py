@@ -13,6 +13,7 @@ from ledger.http.auth import READ, principal_of
 from ledger.http.openapi import ERRORS_READ_BODY
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.reply_review import review_draft
+from ledger.service.review_queue import ReviewQueue
 from ledger.store.policies import PolicyStore
 from schemas.api import ReviewBody, ReviewOut
 
@@ -29,8 +30,9 @@ async def review_reply(
     request: Request[Any, Any, Any],
     policies: NamedDependency[PolicyStore],
     queries: NamedDependency[IncidentReader],
+    reviews: NamedDependency[ReviewQueue],
     clock: NamedDependency[Clock],
     data: JSONBody[ReviewBody],
 ) -> ReviewOut:
     """`verdict` is flagged when any finding is a problem; with `incident_id`, the advice takes its severity."""
-    return await review_draft(policies, queries, principal_of(request).tenant, data, clock())
+    return await review_draft(policies, queries, reviews, principal_of(request).tenant, data, clock())

@@ -5,27 +5,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 from ledger.domain.review import RULES_VERSION, requires_approval, review
 from ledger.service.incident_reads import IncidentReader
+from ledger.service.review_queue import ReviewQueue
 from ledger.store.policies import PolicyStore
 from schemas.api import ReviewBody, ReviewOut
 
 
 async def review_draft(
-    policies: PolicyStore, reader: IncidentReader, tenant: str, body: ReviewBody, now: datetime
+    policies: PolicyStore, reader: IncidentReader, reviews: ReviewQueue, tenant: str, body: ReviewBody, now: datetime
 ) -> ReviewOut:
-    """The review a reply with this text would get if it were recorded now (on `incident_id`)."""
+    """The review a reply with this text would get if it were recorded now (on `incident_id`),
+    judged back to back with the other drafts and replies of this turn of the loop (`reviews`)."""
     plan = await policies.in_force(tenant)
     severity = await _severity(reader, tenant, body.incident_id, now)
-    found = review(
-        body.text,
-        channel=str(body.channel),
-        visibility=str(body.visibility),
-        language=body.language,
-        severity=severity,
-        terms=plan.reply_review.terms,
-        allow=plan.reply_review.allow,
+    found = await reviews.judged(
+        partial(
+            review,
+            body.text,
+            channel=str(body.channel),
+            visibility=str(body.visibility),
+            language=body.language,
+            severity=severity,
+            terms=plan.reply_review.terms,
+            allow=plan.reply_review.allow,
+        )
     )
     return ReviewOut(
         verdict=found.verdict,

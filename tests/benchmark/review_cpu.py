@@ -1,5 +1,5 @@
 """The review's CPU per judgement, this tree's code against another revision's, in one process:
-`python -m tests.benchmark.review_cpu [--baseline REF] [--rounds N] [--check]`.
+`python -m tests.benchmark.review_cpu [--baseline REF] [--rounds N] [--check | --batches]`.
 
 Within a reply append the review runs with its caches cold: the append touches megabytes of
 other data between two judgements. So each judgement here follows a flush of `--flush-mb` (3 MB:
@@ -7,6 +7,9 @@ the benchmark's in-process figure is reproduced with it) and is timed alone (CPU
 thread); `warm` is the same without the flush. The two revisions are interleaved draft by draft,
 so the machine's drift falls on both. The drafts are the benchmark's (tests/benchmark/review.py):
 hundreds of different typical replies, as the service judges them (language detected, sev2).
+
+`--batches` times this tree's judge with k drafts judged in a row after each flush (k = 1 ... 32),
+as the review queue judges the replies ready in one turn of the loop.
 
 `--check` compares the whole Judgement of every labelled reply (told its language and not, with
 and without the learned scorer, with a tenant's terms and allowed phrases) and of every draft
@@ -86,6 +89,28 @@ def timed(judges: dict[str, Judge], texts: list[str], rounds: int, flush: Flush 
     return {name: total / (rounds * len(texts)) / 1e3 for name, total in spent.items()}
 
 
+def batched(texts: list[str], rounds: int, flush: Flush, sizes: tuple[int, ...]) -> dict[int, float]:
+    """Mean CPU µs per judgement of this tree's judge with the drafts judged `k` in a row after
+    each flush, as the review queue (ledger/service/review_queue.py) judges the replies of one
+    turn of the loop; the sizes interleaved batch by batch in a shuffled order."""
+    spent = dict.fromkeys(sizes, 0)
+    judged = dict.fromkeys(sizes, 0)
+    shuffled = list(texts)
+    order = list(sizes)
+    for _ in range(rounds):
+        random.shuffle(shuffled)
+        for start in range(0, len(shuffled) - max(sizes), max(sizes)):
+            random.shuffle(order)
+            for k in order:
+                flush()
+                started = time.thread_time_ns()
+                for text in shuffled[start : start + k]:
+                    reviewer.judge(text, severity="sev2")
+                spent[k] += time.thread_time_ns() - started
+                judged[k] += k
+    return {k: spent[k] / judged[k] / 1e3 for k in sizes}
+
+
 def differences(old: ModuleType, texts: list[str]) -> list[str]:
     """Every case whose Judgement differs between the two revisions."""
     cases: list[tuple[str, dict[str, Any]]] = []
@@ -115,7 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="passes over the drafts (default 3)")
     parser.add_argument("--flush-mb", type=float, default=3.0)
     parser.add_argument("--check", action="store_true", help="compare every Judgement instead of timing")
+    parser.add_argument(
+        "--batches", action="store_true", help="this tree only: drafts judged 1, 2, 4 ... 32 in a row per flush"
+    )
     args = parser.parse_args(argv)
+    if args.batches:
+        timed({"this tree": reviewer.judge}, _TEXTS, 1, None)  # (warm-up)
+        figures = batched(_TEXTS, args.rounds, Flush(args.flush_mb), (1, 2, 4, 8, 16, 32))
+        print(f"{len(_TEXTS)} drafts, {args.rounds} rounds, CPU µs per judgement, k in a row after each flush")
+        print(", ".join(f"k={k}: {value:.1f}" for k, value in figures.items()))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         old = baseline(args.baseline, Path(tmp))
         if args.check:

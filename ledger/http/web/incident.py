@@ -29,6 +29,7 @@ from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.incident_sheet import incident_sheet
 from ledger.service.reply_review import review_draft
+from ledger.service.review_queue import ReviewQueue
 from ledger.store.policies import PolicyStore
 from schemas import api
 from schemas.api import Finding, ReviewBody
@@ -186,6 +187,7 @@ async def count_draft(
     request: Request[Any, Any, Any],
     policies: NamedDependency[PolicyStore],
     queries: NamedDependency[IncidentReader],
+    reviews: NamedDependency[ReviewQueue],
     clock: NamedDependency[Clock],
     incident_id: FromPath[uuid.UUID],
 ) -> Response[DraftCount]:
@@ -198,7 +200,7 @@ async def count_draft(
     if draft.text.strip():
         body = ReviewBody(text=draft.text, channel=draft.channel, visibility=draft.visibility, incident_id=incident_id)
         tenant = session_of(request).principal.tenant
-        reviewed = await review_draft(policies, queries, tenant, body, clock())
+        reviewed = await review_draft(policies, queries, reviews, tenant, body, clock())
     return Response(
         DraftCount(
             weighted_length=length,
