@@ -120,3 +120,32 @@ async def test_a_quiet_tenant_is_skipped_until_its_next_notice_or_a_change_of_it
     assert await _notices(app_client, tenant) == sorted(
         [(second, "acknowledge", "breached"), (first, "acknowledge", "at_risk"), (first, "acknowledge", "breached")]
     )
+
+
+async def test_after_a_round_that_recorded_notices_the_next_round_is_full_and_holds_the_tenant_quiet(app_client, pool):
+    """A round that records notices moves the tenant's views; the next round, even one between
+    full rounds, looks at the overdue milestones too and, finding nothing, holds the tenant quiet
+    (not probed again every round until the next full one)."""
+    from ledger.workers.breach_watch import QuietTenants
+    from projections.view_queries import VIEWS_POSITION
+
+    tenant = await new_tenant(pool, "owed")
+    now = clock.now()
+    body = detect_body(severity="sev1", occurred_at=iso(now - timedelta(minutes=10)))  # acknowledge overdue
+    late = (await app_client.post("/v1/incidents", json=body, headers=tenant.auth())).json()["id"]
+    store, views = EventStore(pool), registry(PolicyStore(pool))["incident_views"]
+    window, quiet = timedelta(minutes=1), QuietTenants()
+
+    async def between_full_rounds() -> int:
+        return await watch_tenant(
+            pool, store, views, tenant.name, window, overdue_too=False, quiet=quiet, clock=lambda: now
+        )
+
+    assert await between_full_rounds() == 1
+    assert quiet.full_round_owed(tenant.name)
+    position = await pool.fetchval(VIEWS_POSITION, tenant.name)
+    assert not quiet.quiet(tenant.name, position, now)
+    assert await between_full_rounds() == 0
+    position = await pool.fetchval(VIEWS_POSITION, tenant.name)
+    assert quiet.quiet(tenant.name, position, now) and not quiet.full_round_owed(tenant.name)
+    assert await _notices(app_client, tenant) == [(late, "acknowledge", "breached")]

@@ -100,10 +100,17 @@ async def suggest_escalation(
 class QuietTenants:
     """Per process: tenants where no notice can fall due before a known instant, as long as their
     views stay as they were (the incident_views checkpoint where the last full round found
-    nothing). A round skips such a tenant instead of probing every open incident again."""
+    nothing). A round skips such a tenant instead of probing every open incident again.
+
+    And the tenants whose last round recorded notices: those moved their views, and can show other
+    milestones breached (OVERDUE_UNNOTICED's case), so their next round is a full one, which holds
+    them quiet when it finds nothing. Without it such a tenant was probed every round until the
+    next full one, up to OVERDUE_EVERY rounds later, each probe reading every open incident of
+    the tenant (docs/performance.md, the ten tenants' reports)."""
 
     def __init__(self) -> None:
         self._until: dict[str, tuple[int | None, datetime]] = {}
+        self._noticed: set[str] = set()
 
     def quiet(self, tenant: str, position: int | None, now: datetime) -> bool:
         held = self._until.get(tenant)
@@ -112,9 +119,20 @@ class QuietTenants:
     def remember(self, tenant: str, position: int | None, until: datetime) -> None:
         self._until[tenant] = (position, until)
 
+    def full_round_owed(self, tenant: str) -> bool:
+        """Whether the tenant's last round recorded notices (its next round is a full one)."""
+        return tenant in self._noticed
+
+    def recorded(self, tenant: str, notices: int) -> None:
+        if notices:
+            self._noticed.add(tenant)
+        else:
+            self._noticed.discard(tenant)
+
     def keep_only(self, tenants: set[str]) -> None:
         for tenant in self._until.keys() - tenants:
             del self._until[tenant]
+        self._noticed &= tenants
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -139,9 +157,10 @@ async def watch_tenant(
 ) -> int:
     """Record the tenant's escalation suggestions and notices now due; `overdue_too`: also for
     milestones the view already shows breached (see view_queries.OVERDUE_UNNOTICED). With `quiet`,
-    skip the notices of a tenant it holds quiet, and hold it quiet after a full round that found
-    nothing. `policies`: where the incidents' plans are read (default: a store of its own); `folds`:
-    the process's fold cache, which catching the views up resumes from."""
+    skip the notices of a tenant it holds quiet, hold it quiet after a full round that found
+    nothing, and make the round after one that recorded notices a full one. `policies`: where
+    the incidents' plans are read (default: a store of its own); `folds`: the process's fold
+    cache, which catching the views up resumes from."""
     await catch_up(pool, [views], tenant, wait=False, folds=folds)
     now = clock()
     suggested = noticed = 0
@@ -156,6 +175,7 @@ async def watch_tenant(
             position = await views_position(conn, tenant)
             if quiet.quiet(tenant, position, now):
                 return _logged(tenant, suggested, noticed)
+            overdue_too = overdue_too or quiet.full_round_owed(tenant)
         due = await notices_due(conn, tenant, now, window, overdue_too=overdue_too)
         for row in due:
             try:
@@ -168,9 +188,11 @@ async def watch_tenant(
                 noticed += 1
                 incident = str(row["incident_id"])
                 log.debug("sla_notice", tenant=tenant, incident_id=incident, metric=row["metric"], kind=row["kind"])
-        if quiet is not None and overdue_too and not due:
-            # (the position was read first: views changed since then make the next round look)
-            quiet.remember(tenant, position, await next_due(conn, tenant, now, window) or _NEVER)
+        if quiet is not None:
+            quiet.recorded(tenant, noticed)
+            if overdue_too and not due:
+                # (the position was read first: views changed since then make the next round look)
+                quiet.remember(tenant, position, await next_due(conn, tenant, now, window) or _NEVER)
     return _logged(tenant, suggested, noticed)
 
 

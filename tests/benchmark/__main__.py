@@ -693,25 +693,50 @@ async def _settle(pool: asyncpg.Pool, tenant: str, deadline_s: float) -> int:
 BEHIND = """
 SELECT count(*) FROM projection_checkpoints c JOIN tenants t ON t.id = c.tenant_id WHERE c.position < t.head_position
 """
+# Statements the service is running now: its pool's sessions in this database (and their parallel
+# workers, which carry the same name), not this process's own session. The workers' CPU does not show them: a worker
+# awaiting a statement is idle, however long PostgreSQL works on it.
+SERVICE_ACTIVE = """
+SELECT count(*) FROM pg_stat_activity
+ WHERE state = 'active' AND pid <> pg_backend_pid() AND application_name = 'crisis-ledger'
+   AND datname = current_database()
+"""
+QUIET_WINDOW_S = 0.5
+QUIET_SAMPLES = 10  # looks at the service's statements in each window (a breach-watch probe lasts 50-300 ms)
 
 
-async def quiet(pool: asyncpg.Pool, deadline_s: float, idle_share: float = 0.05) -> dict[str, Any]:
+async def service_statements(pool: asyncpg.Pool, seconds: float = QUIET_WINDOW_S) -> int:
+    """The most statements the service had running at once over `seconds`, looked at every tenth of it."""
+    most = 0
+    async with pool.acquire() as c:
+        for _ in range(QUIET_SAMPLES):
+            most = max(most, await c.fetchval(SERVICE_ACTIVE))
+            await asyncio.sleep(seconds / QUIET_SAMPLES)
+    return most
+
+
+async def quiet(
+    pool: asyncpg.Pool, deadline_s: float, idle_share: float = 0.05, after_s: float = 0.0
+) -> dict[str, Any]:
     """Wait (at most `deadline_s`) until every projection has caught up with its tenant's head, the
-    breach watch has no notice left to record, and the service's workers use less than `idle_share`
-    of a core each over half a second. (A service started again after a stop first records the
-    notices that fell due meanwhile: one transaction each, for seconds to minutes.)"""
+    breach watch has no notice left to record, and the service is idle over half a second: its
+    workers use less than `idle_share` of a core each and none of its statements runs in
+    PostgreSQL. Not before `after_s` (a service just started: its breach watch's first round, one
+    interval after the start, probes every tenant in full). (A service started again after a stop
+    first records the notices that fell due meanwhile: one transaction each, for seconds to minutes.)"""
     from tests.benchmark.workers import cpu_s, service_workers
 
     workers, started = service_workers(), time.perf_counter()
-    behind = busy = due = -1.0
+    behind = busy = due = statements = -1.0
+    await asyncio.sleep(after_s)
     while time.perf_counter() - started < deadline_s:
         async with pool.acquire() as c:
             behind = await c.fetchval(BEHIND)
-        before = cpu_s(workers)
-        await asyncio.sleep(0.5)
-        busy = (cpu_s(workers) - before) / 0.5 / max(len(workers), 1)
+        before, t0 = cpu_s(workers), time.perf_counter()
+        statements = await service_statements(pool)
+        busy = (cpu_s(workers) - before) / (time.perf_counter() - t0) / max(len(workers), 1)
         # (the probe of every tenant's open incidents only once the rest looks quiet)
-        if behind == 0 and busy < idle_share:
+        if behind == 0 and busy < idle_share and statements == 0:
             due = await _notices_due(pool)
             if due == 0:
                 break
@@ -720,6 +745,7 @@ async def quiet(pool: asyncpg.Pool, deadline_s: float, idle_share: float = 0.05)
         "behind": behind,
         "notices_due": due,
         "worker_core_share": round(busy, 3),
+        "service_statements": statements,
     }
 
 
