@@ -18,7 +18,8 @@ async def review_draft(
     policies: PolicyStore, reader: IncidentReader, reviews: ReviewQueue, tenant: str, body: ReviewBody, now: datetime
 ) -> ReviewOut:
     """The review a reply with this text would get if it were recorded now (on `incident_id`),
-    judged back to back with the other drafts and replies of this turn of the loop (`reviews`)."""
+    judged back to back with the other drafts of this turn of the loop (`reviews`; a recorded
+    reply is judged inside `decide`, not here)."""
     plan = await policies.in_force(tenant)
     severity = await _severity(reader, tenant, body.incident_id, now)
     found = await reviews.judged(
