@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 _PUNCTUATION_RUN = re.compile(r"[!?！？]{2,}")
+_QUESTIONED = re.compile(r"[?？]")
 
 # Capitalised by convention, not raised voices. Tenants add their brand names with `allow`.
 ACRONYMS = frozenset(
@@ -38,7 +39,13 @@ _CHEER = re.compile(
     r"|(?:DO NOT|DON'T|NEVER)(?= (?:touch|drink|enter|swim|drive|approach|use|open|eat|run|install|click|pay|share|"
     r"give|go|cross|park|light|leave|reply))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
     r"|(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ|"
-    r"HOŞ ?GELDİN\w*|GEÇMİŞ OLSUN|ŞAMPİYON\w*|İYİ Kİ VARSINIZ|NİCE YILLARA)\b"
+    r"HOŞ ?GELDİN\w*|GEÇMİŞ OLSUN|ŞAMPİYON\w*|İYİ Kİ VARSINIZ|NİCE YILLARA"
+    # Good news in capitals (batches 33-35 and blind batch 36's paraphrase: "WE'RE BACK!!!", a route
+    # returning, "LET'S GOOO", "İYİ HABER:", "KAMPANYA BAŞLADI"), with up to three capitalised words
+    # before it ("ROUTE 7 IS BACK", "ISINMA MERKEZLERİMİZ AÇIK"); a bare "BACK" is not news ("STEP BACK").
+    r"|LET'?S GO+|(?:GOOD|GREAT) NEWS|İYİ HABER\w*|MÜJDE"
+    r"|(?:[A-ZÇĞİÖŞÜ0-9'’]+ ){0,3}(?:(?:IS|ARE|WE'RE|WE ARE|IT'S) (?:BACK|LIVE|OPEN)|RESTORED|REOPEN(?:ED|S)|RETURNS"
+    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ))\b"
 )
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
@@ -81,6 +88,10 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
         else:
             short.append(match.span())
     runs = [(*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked)]
+    if runs and (cheers if cheers is not None else _CHEER.search(cased_masked)):
+        # "!!!" beside a cheer in capitals ("ŞAMPİYON!!!", "THANK YOU, FUNDRAISERS!!") is the cheer's
+        # volume, not exasperation; "??" still reads as exasperation.
+        runs = [run for run in runs if _QUESTIONED.search(cased_masked, run[0], run[1])]
     if not runs and len(found) + len(short) <= LONE_CAPS_TOLERATED:
         return []
     if len(short) > SHORT_CAPS_TOLERATED:
