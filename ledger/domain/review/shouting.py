@@ -45,7 +45,11 @@ _CHEER = re.compile(
     # before it ("ROUTE 7 IS BACK", "ISINMA MERKEZLERİMİZ AÇIK"); a bare "BACK" is not news ("STEP BACK").
     r"|LET'?S GO+|(?:GOOD|GREAT) NEWS|İYİ HABER\w*|MÜJDE"
     r"|(?:[A-ZÇĞİÖŞÜ0-9'’]+ ){0,3}(?:(?:IS|ARE|WE'RE|WE ARE|IT'S) (?:BACK|LIVE|OPEN)|RESTORED|REOPEN(?:ED|S)|RETURNS"
-    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ))\b"
+    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ)"
+    # A cheer goes on in capitals to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS", "TEŞEKKÜRLER
+    # AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks or "HAPPY
+    # NOW" never continue it.
+    r")(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}\b"
 )
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
@@ -88,16 +92,31 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
         else:
             short.append(match.span())
     runs = [(*m.span(), "punctuation") for m in _PUNCTUATION_RUN.finditer(cased_masked)]
-    if runs and (cheers if cheers is not None else _CHEER.search(cased_masked)):
-        # "!!!" beside a cheer in capitals ("ŞAMPİYON!!!", "THANK YOU, FUNDRAISERS!!") is the cheer's
-        # volume, not exasperation; "??" still reads as exasperation.
-        runs = [run for run in runs if _QUESTIONED.search(cased_masked, run[0], run[1])]
+    if runs:
+        runs = _beyond_cheers(cased_masked, runs, cheers)
     if not runs and len(found) + len(short) <= LONE_CAPS_TOLERATED:
         return []
     if len(short) > SHORT_CAPS_TOLERATED:
         found.extend((start, end, "caps") for start, end in short)
     found.extend(runs)
     return merge_adjacent(found, cased_masked)
+
+
+def _beyond_cheers(
+    text: str, runs: list[tuple[int, int, str]], cheers: list[tuple[int, int]] | None
+) -> list[tuple[int, int, str]]:
+    """The runs of marks that are not a cheer's own: "!!!" right after a cheer in capitals
+    ("ŞAMPİYON!!!", "WE'RE BACK 🎉!!!") is its volume, not exasperation; "??" still is, and so is
+    "!!!" after words in lower case ("THANK YOU for nothing!!!")."""
+    if cheers is None:
+        cheers = [m.span() for m in _CHEER.finditer(text)]
+    ends = [end for _, end in cheers]
+    return [
+        run
+        for run in runs
+        if _QUESTIONED.search(text, run[0], run[1])
+        or not any(end <= run[0] and not any(c.isalnum() for c in text[end : run[0]]) for end in ends)
+    ]
 
 
 def _is_label(text: str, start: int, end: int) -> bool:
