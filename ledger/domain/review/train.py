@@ -39,6 +39,8 @@ DIGITS = 3
 # threshold fell to 0.60 in English (a safety hint, "never share your password", was flagged) while
 # cross-validated and held-out English false flags rose; at 0.08 every cross-validated and held-out
 # figure is at or above rules .18's (recall 0.980 / 0.961 cross-validated, 0.948 / 0.936 held out).
+# Kept at 0.08 with batches 33-35 (rules .20): at 0.07 English held-out recall fell under rules .19's, and
+# the Turkish held-out false flags the new weights add are theirs, not the threshold's.
 FALSE_FLAG_BUDGET = 0.08
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 HELD_OUT = "heldout"
