@@ -75,8 +75,12 @@ async def measure(
             await setup.close()
         figures |= copies | {"same_state_s": (await interleaved.same_state(dbs, VACUUMED))["seconds"]}
         bench.say(f"{MORE_TENANTS} more tenants of {args.incidents} incidents", figures)
+        t0 = time.perf_counter()
         await interleaved.reports(dbs, first, args, results, bench)
+        figures["reports_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
         await interleaved.appends(dbs, keys, args, results, bench)
+        figures["appends_s"] = round(time.perf_counter() - t0, 1)
     finally:
         await interleaved.drop_copies(dbs)
     s["tenants_against_earlier_parts"] = earlier = against_earlier_parts(results)
