@@ -48,14 +48,14 @@ async def test_alternate_measures_the_sides_in_turn_and_labels_each_figure():
     assert measured[2] == {"round": 1, "side": "ten", "per_second": 3.0}
 
 
-def test_the_append_ratio_of_each_round_divides_ten_by_empty_each_over_its_own_baseline():
-    def figures(**rates: tuple[float, float]) -> list[dict]:
-        return [{"round": r, "side": side, "per_second": rate[r]} for side, rate in rates.items() for r in (0, 1)]
-
-    appends = figures(empty=(1000.0, 500.0), ten=(900.0, 500.0))
-    baselines = figures(empty=(2000.0, 1000.0), ten=(2000.0, 1250.0))
-    # Round 0: (900/2000) / (1000/2000) = 0.9; round 1, a machine at half speed: (500/1250) / (500/1000) = 0.8.
-    assert rounds.ratio_each_round(appends, baselines) == [0.9, 0.8]
+def test_each_round_s_quotient_divides_one_side_by_the_other_taken_right_after_it():
+    measured = [
+        {"round": 0, "side": "empty", "per_second": 1000.0},
+        {"round": 0, "side": "ten", "per_second": 900.0},
+        {"round": 1, "side": "ten", "per_second": 400.0},  # (a machine at half speed: both sides slower)
+        {"round": 1, "side": "empty", "per_second": 500.0},
+    ]
+    assert rounds.quotient_each_round(measured, "ten", "empty") == [0.9, 0.8]
 
 
 def test_latencies_of_a_side_give_the_p99_by_nearest_rank():

@@ -239,7 +239,9 @@ async def appends(
     b["post_insert_empty_database"], b["post_insert_ten_tenants"] = (rounds.summed(inserted, side) for side in urls)
     s.setdefault("tenants_rounds", {})["appends"] = appended
     s["tenants_rounds"]["post_inserts"] = inserted
-    s["tenants_rounds"]["append_ratio_vs_empty_each_round"] = rounds.ratio_each_round(appended, inserted)
+    # (the target's quotients, round by round: append ten ÷ empty, and POST + INSERT ten ÷ empty)
+    s["tenants_rounds"]["append_ten_vs_empty_each_round"] = rounds.quotient_each_round(appended, "ten", "empty")
+    s["tenants_rounds"]["post_insert_ten_vs_empty_each_round"] = rounds.quotient_each_round(inserted, "ten", "empty")
 
 
 async def _post_insert(

@@ -65,13 +65,8 @@ def summed(rounds: list[dict[str, Any]], side: str | None = None) -> dict[str, A
     }
 
 
-def ratio_each_round(appends: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> list[float]:
-    """Round by round, (append ÷ baseline) on "ten" ÷ the same on "empty": the spread of the
-    rounds, beside the summed figure the target is judged on."""
-    rate = {(f["round"], f["side"], kind): f["per_second"]
-            for kind, figures in (("append", appends), ("baseline", baselines)) for f in figures}  # fmt: skip
-    out = []
-    for r in sorted({f["round"] for f in appends}):
-        ten = rate[r, "ten", "append"] / rate[r, "ten", "baseline"]
-        out.append(round(ten / (rate[r, "empty", "append"] / rate[r, "empty", "baseline"]), 3))
-    return out
+def quotient_each_round(figures: list[dict[str, Any]], over: str, under: str) -> list[float]:
+    """Round by round, the throughput of side `over` ÷ that of side `under` (taken one right after
+    the other): the rounds' spread, beside the summed figures the target is judged on."""
+    rate = {(f["round"], f["side"]): f["per_second"] for f in figures}
+    return [round(rate[r, over] / rate[r, under], 3) for r in sorted({r for r, _ in rate})]
