@@ -36,7 +36,9 @@ class ServerProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 90.0) -> ServerProcess:
+        # (generous: on a 2-core machine under a load of 10 a restarted two-worker server has taken
+        # over 30 s to answer /healthz; a start that never comes still fails, it just waits longer)
         env = {
             **os.environ,
             "LEDGER_DATABASE_URL": self.database_url,
