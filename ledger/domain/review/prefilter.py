@@ -84,25 +84,18 @@ class Unit(NamedTuple, Generic[Payload]):
                 at = find(k, at + 1, hi)
 
 
-class _Level(NamedTuple):
-    """One level of requirements: per key, a bitmask of the units a word with that key satisfies;
-    `free` are the units with no requirement at this level."""
-
-    by_key: dict[str, int]
-    free: int
-
-
 class PatternSet(Generic[Payload]):
     """Patterns with their requirements: `candidates(view, words)` are the ones that could match.
 
-    Each unit has up to LEVELS sets of keys, all of which the reply's words must meet; a reply meets
-    a level for the units OR-ed from its keys' bitmasks, and the candidates are the AND of the levels:
-    a few integer operations per word instead of a check per pattern.
+    Each unit has up to LEVELS sets of keys, all of which the reply's words must meet, and needles,
+    one of which its view must hold: one pass of the needle automaton, then the key sets of the
+    few units it leaves.
     """
 
     def __init__(self, entries: Iterable[tuple[Payload, str]]) -> None:
         self.units: list[Unit[Payload]] = []
-        levels: list[tuple[dict[str, int], int]] = [({}, 0) for _ in range(LEVELS)]
+        # Per unit, the key sets (up to LEVELS) its reply must meet, one word's key in each.
+        self.required: list[tuple[frozenset[str], ...]] = []
         by_needle: dict[str, int] = {}
         self.needle_free = 0  # the units without needles
         for payload, regex in entries:
@@ -118,15 +111,7 @@ class PatternSet(Generic[Payload]):
             if not needles:
                 self.needle_free |= bit
             required = ([req.keys] if req.keys else []) + list(req.also)
-            for level, (by_key, free) in enumerate(levels):
-                if level < len(required):
-                    for k in {ascii_fold(k) for k in required[level]}:
-                        by_key[k] = by_key.get(k, 0) | bit
-                else:
-                    levels[level] = (by_key, free | bit)
-        self.keys = frozenset(k for by_key, _ in levels for k in by_key)
-        # (every level maps every key, to 0 where it has no unit: one C-level map() per level)
-        self.levels = tuple(_Level({k: by_key.get(k, 0) for k in self.keys}, free) for by_key, free in levels)
+            self.required.append(tuple(frozenset(ascii_fold(k) for k in keys) for keys in required[:LEVELS]))
         # Each needle's value is the bitmask of the units it satisfies: one pass ORs them together.
         self.needles = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
         for needle, bits in by_needle.items():
@@ -134,12 +119,22 @@ class PatternSet(Generic[Payload]):
         self.needles.make_automaton()
 
     def possible(self, words: Words, view: str) -> int:
-        """The bitmask of the units whose keys the reply's words meet and whose needles its (folded)
-        view holds (bit i: units[i])."""
-        hits = self.keys.intersection(words)
-        found = self.held(view)
-        for level in self.levels:
-            found &= reduce(or_, map(level.by_key.__getitem__, hits), level.free)
+        """The bitmask of the units whose needles the reply's (folded) view holds and whose keys its
+        words meet (bit i: units[i]).
+
+        The needles first: they leave about 20 units of hundreds, and each of those checks its own
+        few key sets, where a bitmask per key and level (hundreds of bits each, two of them set)
+        read far more memory with the caches cold (docs/performance.md)."""
+        held = self.held(view)
+        found = held
+        required = self.required
+        while held:
+            low = held & -held
+            held ^= low
+            for keys in required[low.bit_length() - 1]:
+                if keys.isdisjoint(words):
+                    found ^= low
+                    break
         return found
 
     def held(self, view: str) -> int:
