@@ -24,6 +24,13 @@ class Out(msgspec.Struct, kw_only=True):
     ok: bool
 
 
+# The table the baseline's INSERT writes: shaped as `events`, its own so the ledger's stay untouched.
+TABLES = """
+DROP TABLE IF EXISTS bench_events;
+DROP SEQUENCE IF EXISTS bench_positions;
+CREATE TABLE bench_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+CREATE SEQUENCE bench_positions;
+"""
 INSERT = """
 INSERT INTO bench_events (tenant_id, position, id, incident_id, version, type, occurred_at, recorded_at,
                           actor, recorded_by, data, prev_hash, hash)

@@ -1,12 +1,12 @@
-"""Many tenants (issue 28): the first bulk tenant's reports and the append load, measured again
-once nine more tenants of its size share the database.
+"""Many tenants (issue 28): the first bulk tenant's reports and the append load, measured once
+nine more tenants of its size share the database, against the same measured alone and empty.
 
-It runs after the other parts, with their service stopped: nine tenants are bulk-loaded, two at a
-time in processes of their own, and each is brought to the state a running service would have
-reached (read models rebuilt, SLA notices recorded, projections caught up, head signed); then the
-tables are vacuumed and analyzed and a checkpoint is taken. A service is started again, and the
-reports, the append load and then its POST + INSERT baseline are measured as the earlier parts
-measured them, to be compared with their figures from the same run.
+It runs after the other parts, with their service stopped. The database is copied first (the copy
+keeps the first bulk tenant alone) and an empty one made beside it (interleaved.py); then nine
+tenants are bulk-loaded, two at a time in processes of their own, and each is brought to the state
+a running service would have reached (read models rebuilt, SLA notices recorded, projections caught
+up, head signed); the tables are vacuumed and analyzed. Each ratio's two sides are then measured in
+alternating rounds on their own databases (interleaved.py), so that the machine's drift falls on both.
 """
 
 from __future__ import annotations
@@ -23,17 +23,13 @@ from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 import asyncpg
-import httpx
-import msgspec
 
 from ledger.config import Settings
 from ledger.store.database import create_pool
-from ledger.store.keys import Scope, create_key
-from tests.benchmark import bulk
+from tests.benchmark import bulk, interleaved
 
 MORE_TENANTS = 9
 SETUP_TIMEOUT_MS = 1_800_000
-QUIET_DEADLINE_S = 600
 LOADERS = 2  # processes loading at once: one generates rows while PostgreSQL takes the other's COPY
 SETTLING = 3  # tenants settled at once (each holds two of the benchmark pool's eight connections)
 VACUUMED = ("events, incidents, incident_views, incident_snapshots, sla_report_rows, coverage_report_rows,"
@@ -48,7 +44,6 @@ class Bench(NamedTuple):
     service: Callable[[str, int], AbstractContextManager[str]]
     granian: Callable[[str, dict[str, str], int], AbstractContextManager[str]]
     load: Callable[[str, int, float, int, Make], Awaitable[dict[str, Any]]]
-    timed: Callable[[int, float, Callable[[], Awaitable[int]]], Awaitable[dict[str, Any]]]
     settle: Callable[[asyncpg.Pool, str, float], Awaitable[int]]
     quiet: Callable[..., Awaitable[dict[str, Any]]]
     open_incidents: Callable[[str, list[tuple[str, str]], int], Awaitable[list[tuple[int, str]]]]
@@ -57,70 +52,55 @@ class Bench(NamedTuple):
 
 
 async def measure(
-    url: str,
-    pool: asyncpg.Pool,
-    args: argparse.Namespace,
-    keys: list[tuple[str, str]],
-    results: dict[str, Any],
-    bench: Bench,
+    url: str, args: argparse.Namespace, keys: list[tuple[str, str]], results: dict[str, Any], bench: Bench
 ) -> None:
-    """Load the nine tenants, then measure the first bulk tenant's reports and the append load
-    (on the tenants of `keys`, as the service part does) into `results`."""
-    s, b = results["service"], results["baselines"]
+    """Copy the database (no session may be open on it), load the nine tenants, then measure both
+    ratios' sides in alternating rounds (interleaved.py; the append load on the tenants of `keys`,
+    as the service part does) into `results`."""
+    s = results["service"]
     first = s["bulk_load"]["tenant"]
     more = [f"{first}-{n}" for n in range(1, MORE_TENANTS + 1)]
-    # Setup, not measurement: a pool of its own whose statements may take as long as a busy machine
-    # makes them (vacuuming ten million rows, a rebuild's read beside two loads: past the service's 10 s).
-    limits = {"statement_timeout": str(SETUP_TIMEOUT_MS), "idle_in_transaction_session_timeout": "0"}
-    setup = await create_pool(
-        url, Settings(pool_min=2, pool_max=8, statement_timeout_ms=SETUP_TIMEOUT_MS), server_settings=limits
-    )
+    dbs, copies = await interleaved.make_copies(url)
+    bench.say("database copied (the first bulk tenant alone) and an empty one made", copies)
     try:
-        s["tenants"] = figures = await _populate(url, setup, more, args.incidents, bench)
+        # Setup, not measurement: a pool of its own whose statements may take as long as a busy machine
+        # makes them (vacuuming ten million rows, a rebuild's read beside two loads: past the service's 10 s).
+        limits = {"statement_timeout": str(SETUP_TIMEOUT_MS), "idle_in_transaction_session_timeout": "0"}
+        setup = await create_pool(
+            url, Settings(pool_min=2, pool_max=8, statement_timeout_ms=SETUP_TIMEOUT_MS), server_settings=limits
+        )
+        try:
+            s["tenants"] = figures = await _populate(url, setup, more, args.incidents, bench)
+        finally:
+            await setup.close()
+        figures |= copies | {"same_state_s": (await interleaved.same_state(dbs, VACUUMED))["seconds"]}
+        bench.say(f"{MORE_TENANTS} more tenants of {args.incidents} incidents", figures)
+        t0 = time.perf_counter()
+        await interleaved.reports(dbs, first, args, results, bench)
+        figures["reports_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        await interleaved.appends(dbs, keys, args, results, bench)
+        figures["appends_s"] = round(time.perf_counter() - t0, 1)
     finally:
-        await setup.close()
-    bench.say(f"{MORE_TENANTS} more tenants of {args.incidents} incidents", figures)
-    async with pool.acquire() as c:
-        read_key = await create_key(c, first, "bench-ten-tenants", Scope.READ)
-    with bench.service(url, args.workers) as base:
-        # The service was stopped for the setup: the small tenants' open incidents (the parts
-        # before) had milestones fall due meanwhile, and the breach watch now records those notices,
-        # one transaction each (a few hundred to thousands; the reports alone were measured on a
-        # service that kept up). And its first round, one interval after the start, probes every
-        # tenant's open incidents in full (later rounds skip a tenant where nothing can be due):
-        # seconds of PostgreSQL's time over ten tenants of 10,000 open incidents, which the reports
-        # alone, on a service long started, did not meet. Measured once both are done, as the bulk
-        # part measures on a quiet service.
-        after = Settings.from_env().breach_watch_interval_s + 1
-        s["quiet_ten_tenants"] = await bench.quiet(pool, QUIET_DEADLINE_S, after_s=after)
-        bench.say("service quiet before the ten tenants' reports", s["quiet_ten_tenants"])
-        s["reports_ten_tenants"] = await _reports(base, read_key, args, bench)
-        incidents = await bench.open_incidents(base, keys, args.open_incidents // len(keys))
-        action = bench.append_mix(keys, incidents)
-        await bench.load(base, args.clients, 1, 2000, action)  # warm-up
-        s["append_ten_tenants"] = await bench.load(base, args.clients, args.seconds, 500_000, action)
-        bench.say("service append, ten bulk tenants stored", s["append_ten_tenants"])
-    env = {"BENCH_DATABASE_URL": url, "BENCH_POOL_MAX": "20"}
-    note = msgspec.json.encode({"text": "a note of ordinary length", "actor": "bench"})
-    with bench.granian("tests.benchmark.apps:create", env, args.workers) as base:
-        insert: Make = lambda c, i: ("POST", "/insert", note, {})  # noqa: E731
-        await bench.load(base, args.clients, 1, 2000, insert)  # warm-up
-        b["post_insert_ten_tenants"] = await bench.load(base, args.clients, args.seconds, 500_000, insert)
-        bench.say("POST + INSERT, ten bulk tenants stored", b["post_insert_ten_tenants"])
+        await interleaved.drop_copies(dbs)
+    s["tenants_against_earlier_parts"] = earlier = against_earlier_parts(results)
+    bench.say("the ten tenants' figures against the earlier parts' (not a target)", earlier)
 
 
-async def _reports(base: str, key: str, args: argparse.Namespace, bench: Bench) -> dict[str, Any]:
-    reports = {}
-    async with httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {key}"}, timeout=60) as http:
-        for name, path in bulk.REPORTS:
-            await http.get(path)  # the first brings the views up to date
-
-            async def call(path: str = path) -> int:
-                return (await http.get(path)).status_code
-
-            reports[name] = await bench.timed(args.report_requests, 120, call)
-            bench.say(f"GET {path} (the first bulk tenant, ten stored)", reports[name])
-    return reports
+def against_earlier_parts(results: dict[str, Any]) -> dict[str, float]:
+    """The ten tenants' figures against the alone and empty ones the earlier parts measured (the bulk
+    part's reports, the service part's append ratio), as the part compared before its rounds: minutes
+    apart, so they show what the machine's drift adds. Information, not a target."""
+    s, b = results["service"], results["baselines"]
+    out = {}
+    if "reports" in s:
+        out["report_p99_vs_alone"] = max(
+            f["p99_ms"] / s["reports"][name]["p99_ms"] for name, f in s["reports_ten_tenants"].items()
+        )
+    if "append" in s and "post_insert" in b:
+        ten = s["append_ten_tenants"]["per_second"] / b["post_insert_ten_tenants"]["per_second"]
+        out["append_ratio_vs_empty"] = ten / (s["append"]["per_second"] / b["post_insert"]["per_second"])
+    return {name: round(value, 3) for name, value in out.items()}
 
 
 async def _populate(url: str, pool: asyncpg.Pool, tenants: list[str], incidents: int, bench: Bench) -> dict:
@@ -240,8 +220,20 @@ def rows(results: dict[str, Any], row: Callable[..., list[str]]) -> list[str]:
     t = s["tenants"]
     label = f"ten tenants: {t['events']} events more: s, DB GB"
     lines = [f"{label:<46} {'':>10} {t['total_s']:>9} {t['database_gb']:>9}"]
+    label = "  copy with the first bulk tenant alone: s, GB"
+    lines.append(f"{label:<46} {'':>10} {t['copy_s']:>9} {t['copy_gb']:>9}")
     for name, fig in s["reports_ten_tenants"].items():
+        lines += row(f"report {name}, alone (in turn with:)", s["reports_tenant_alone"][name], per_second=False)
         lines += row(f"report {name}, ten tenants stored", fig, per_second=False)
-    lines += row("service: append, ten tenants stored", s.get("append_ten_tenants"))
-    lines += row("baseline: POST + one INSERT, ten tenants stored", b.get("post_insert_ten_tenants"))
+    for label, fig in (
+        ("service: append, empty database (in turn with:)", s.get("append_empty_database")),
+        ("service: append, ten tenants stored", s.get("append_ten_tenants")),
+        ("baseline: POST + INSERT, empty database", b.get("post_insert_empty_database")),
+        ("baseline: POST + INSERT, ten tenants stored", b.get("post_insert_ten_tenants")),
+    ):
+        lines += row(label, fig, latency=False)
+    earlier = s.get("tenants_against_earlier_parts", {})
+    if earlier:
+        shown = ", ".join(f"{name} {value}" for name, value in earlier.items())
+        lines.append(f"  (ten tenants against the earlier parts' figures, minutes apart: {shown})")
     return lines

@@ -13,15 +13,19 @@ MB = 2**20
 
 
 def service_workers() -> list[psutil.Process]:
-    """The worker processes of the service this process started (`crisis-ledger serve`)."""
+    """The worker processes of the services this process started (`crisis-ledger serve`): one
+    service's, or every one's when several run at once (the ten tenants' part, one per database)."""
+    workers = []
     for child in psutil.Process().children():
         try:
             command = child.cmdline()
         except psutil.Error:
             continue
         if "ledger.cli" in command and "serve" in command:
-            return [p for p in child.children(recursive=True) if _serves(p)]
-    raise RuntimeError("no service process found (started by this process)")
+            workers += [p for p in child.children(recursive=True) if _serves(p)]
+    if not workers:
+        raise RuntimeError("no service process found (started by this process)")
+    return workers
 
 
 def _serves(process: psutil.Process) -> bool:
