@@ -9,7 +9,7 @@ chain, the incidents stream rows and the tenant head.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -43,6 +43,10 @@ REPORTS = (
     ("sla_by_week", "/v1/reports/sla?group_by=week"),
     ("coverage", "/v1/reports/coverage"),
 )
+# (the projections' checkpoints at the head, written with it: the runner finds nothing to apply)
+CAUGHT_UP = """
+INSERT INTO projection_checkpoints (tenant_id, projection, position) SELECT $1, unnest($2::text[]), $3
+"""
 
 
 def _story(rng: random.Random, n: int) -> list[tuple[timedelta, EventData]]:
@@ -120,21 +124,37 @@ def _ms(t: datetime) -> int:
     return int(t.timestamp() * 1000)
 
 
-async def load(pool: asyncpg.Pool, tenant: str, incidents: int, batch: int = 5000, now: datetime | None = None) -> int:
+async def load(
+    pool: asyncpg.Pool,
+    tenant: str,
+    incidents: int,
+    batch: int = 5000,
+    now: datetime | None = None,
+    caught_up: Sequence[str] = (),
+) -> int:
     """Write `incidents` incidents (10 events each) for a new `tenant`, detected over the 120 days
-    before `now` (default: the real time); returns the events written."""
+    before `now` (default: the real time); returns the events written. `caught_up`: see `load_at`."""
     from ledger.store.database import url_of
 
     url = url_of(pool)
     assert url is not None
-    return await load_at(url, tenant, incidents, batch=batch, now=now)
+    return await load_at(url, tenant, incidents, batch=batch, now=now, caught_up=caught_up)
 
 
 async def load_at(
-    url: str, tenant: str, incidents: int, *, seed: int = 7, batch: int = 5000, now: datetime | None = None
+    url: str,
+    tenant: str,
+    incidents: int,
+    *,
+    seed: int = 7,
+    batch: int = 5000,
+    now: datetime | None = None,
+    caught_up: Sequence[str] = (),
 ) -> int:
     """`load` on the database at `url` (a process of its own can load another tenant meanwhile);
-    `seed` draws the tenant's ids and stories."""
+    `seed` draws the tenant's ids and stories. `caught_up`: projections whose checkpoints are set
+    at the head as it is published, as a service that had kept up would have them, so that a
+    running service's runner and breach watch leave the tenant to the rebuild that follows."""
     # A connection of its own: COPY needs jsonb in binary form (a version byte, then the text).
     conn = await asyncpg.connect(url)
     await conn.set_type_codec(
@@ -167,9 +187,11 @@ async def load_at(
             if len(events) >= batch:
                 await flush()
         await flush()
-        await conn.execute(
-            "UPDATE tenants SET head_position = $2, head_hash = $3 WHERE id = $1", tenant, head[1], head[0]
-        )
+        async with conn.transaction():
+            await conn.execute(
+                "UPDATE tenants SET head_position = $2, head_hash = $3 WHERE id = $1", tenant, head[1], head[0]
+            )
+            await conn.execute(CAUGHT_UP, tenant, list(caught_up), head[1])
         await conn.execute("ANALYZE events")
         await conn.execute("ANALYZE incidents")
     finally:
