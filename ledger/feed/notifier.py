@@ -17,7 +17,9 @@ commit and notify), so every waiter also polls on a timeout, and the feed reads 
 whatever it does not hold in an unbroken run after the last position it sent.
 
 The same connection listens for revoked keys (`KEYS_CHANNEL`, sent by `revoke_key` at its
-commit, from any process or the CLI) and hands them to `on_revoked`, which ends their live feeds.
+commit, from any process or the CLI) and hands them to `on_revoked`, which ends their live feeds,
+and for changed webhook subscriptions (`WEBHOOKS_CHANNEL`, sent by every subscription write at its
+commit), which it hands to `on_webhooks`: the delivery worker then reads which tenants it serves.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Final
 
@@ -36,6 +38,7 @@ import structlog
 
 from ledger.store.coordination import notify, ping
 from ledger.store.keys import KEYS_CHANNEL
+from ledger.store.webhooks import WEBHOOKS_CHANNEL
 from schemas.events import Event, data_dict, decode_data
 
 log = structlog.get_logger(__name__)
@@ -181,6 +184,8 @@ class Notifier:
         self._parked: dict[str, dict[asyncio.Event, Callable[[], None]]] = {}
         self._passes_due: set[str] = set()
         self._everything: set[asyncio.Event] = set()
+        # Waiters for a set of tenants that their owner keeps current (`watch`).
+        self._watches: list[tuple[Collection[str], asyncio.Event]] = []
         # When each tenant's waiters were last woken (what a shared read is measured against).
         self._woken_at: dict[str, float] = {}
         # Per tenant followed here: its latest committed events known here, by position.
@@ -193,6 +198,9 @@ class Notifier:
         self.on_remote: Callable[[Payload], None] | None = None
         # Told which keys were revoked (their hashes), by any process.
         self.on_revoked: Callable[[list[bytes]], None] | None = None
+        # Told that a tenant's webhook subscriptions changed, in any process (None: perhaps any
+        # tenant's, after a time nobody listened).
+        self.on_webhooks: Callable[[str | None], None] | None = None
         self.closed = False
         self.listening = asyncio.Event()
 
@@ -212,6 +220,20 @@ class Notifier:
                 self._by_tenant.pop(tenant, None)
                 self._tails.pop(tenant, None)
                 self._woken_at.pop(tenant, None)
+
+    @contextlib.contextmanager
+    def watch(self, tenants: Collection[str]) -> Iterator[asyncio.Event]:
+        """An Event set on every wake-up for a tenant in `tenants` (a collection its owner keeps
+        current, looked up at each wake-up), on a wake-up of everyone and at shutdown. Unlike a
+        tenant's `subscribe`, it keeps no tail: the webhook worker's, woken only by the tenants
+        that have a subscription."""
+        event = asyncio.Event()
+        entry = (tenants, event)
+        self._watches.append(entry)
+        try:
+            yield event
+        finally:
+            self._watches.remove(entry)
 
     def park(self, tenant: str, event: asyncio.Event, serve: Callable[[], None]) -> None:
         """Until `unpark`, a wake-up of `tenant` calls `serve()` instead of setting `event` (one of
@@ -276,6 +298,9 @@ class Notifier:
         """Wake the waiters of `tenant` (None: everyone)."""
         for event in self._everything:
             event.set()
+        for tenants, event in self._watches:
+            if tenant is None or tenant in tenants:
+                event.set()
         for name in list(self._by_tenant) if tenant is None else [tenant]:
             if (group := self._by_tenant.get(name)) is not None:
                 self._woken_at[name] = time.monotonic()
@@ -322,6 +347,16 @@ class Notifier:
             except Exception:
                 log.exception("key_notice_not_applied")
 
+    def _on_webhooks_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._webhooks_changed(payload or None)
+
+    def _webhooks_changed(self, tenant: str | None) -> None:
+        if self.on_webhooks is not None:
+            try:
+                self.on_webhooks(tenant)
+            except Exception:
+                log.exception("webhook_notice_not_applied", tenant=tenant)
+
     def announce(self, tenant: str, events: list[Event] | None = None) -> None:
         """`events` of `tenant` (None: some events) were committed by this process: wake its
         waiters now, tell the other processes soon."""
@@ -365,9 +400,11 @@ class Notifier:
                 conn.add_termination_listener(self._on_lost)
                 await conn.add_listener(CHANNEL, self._on_notify)
                 await conn.add_listener(KEYS_CHANNEL, self._on_keys_notice)
+                await conn.add_listener(WEBHOOKS_CHANNEL, self._on_webhooks_notice)
                 self.listening.set()
                 # Whatever was committed while nobody listened is found by the waiters' next read.
                 self.wake()
+                self._webhooks_changed(None)
                 await self._watch(conn)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("listener_lost", error=type(exc).__name__)
@@ -379,6 +416,8 @@ class Notifier:
                     await conn.remove_listener(CHANNEL, self._on_notify)
                 with contextlib.suppress(Exception):
                     await conn.remove_listener(KEYS_CHANNEL, self._on_keys_notice)
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(WEBHOOKS_CHANNEL, self._on_webhooks_notice)
                 with contextlib.suppress(Exception):
                     await self._release(conn)
             if not self.closed:

@@ -284,6 +284,8 @@ async def _open(
     # web sessions that watch them).
     state.revocations = Revocations(state.access)
     state.notifier.on_revoked = state.revocations.revoked
+    # A webhook change in any process: this process's delivery worker reads which tenants it serves.
+    state.notifier.on_webhooks = lambda _tenant: state.webhook_wake.set()
     if own_signals:
         before_stop(state.notifier.close)
     # One process at a time runs the projection runner's and the breach watch's rounds.

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from ledger.store.events import EVENT_COLUMNS
 
-# The work list across tenants (like the breach watch's): enabled subscriptions that are due and
-# have events past their cursor. Each is then claimed and read by (tenant_id, id).
+# The work list across tenants (like the breach watch's): enabled subscriptions that have events
+# past their cursor, the due ones first, each with the seconds until it is due (<= 0: due now).
+# Each due one is then claimed and read by (tenant_id, id); the first not yet due says when a
+# retry comes due, so the worker looks again then.
 DUE = """
-SELECT s.tenant_id, s.id FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
- WHERE s.enabled AND s.next_attempt_at <= now() AND t.head_position >= s.next_position
+SELECT s.tenant_id, s.id, extract(epoch FROM s.next_attempt_at - now())::float8 AS wait_s
+  FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
+ WHERE s.enabled AND t.head_position >= s.next_position
  ORDER BY s.next_attempt_at
  LIMIT $1
 """
+
+# The tenants with an enabled subscription: only their new events can make work for the worker.
+SUBSCRIBED_TENANTS = "SELECT DISTINCT tenant_id FROM webhook_subscriptions WHERE enabled"
 
 READ_CLAIMED = """
 SELECT url, event_types, secret, next_position, attempts, failing_since, format

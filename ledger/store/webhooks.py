@@ -58,6 +58,11 @@ UPDATE webhook_subscriptions s SET
 RETURNING {SUBSCRIPTION_COLUMNS}
 """
 
+# Every server process listens on WEBHOOKS_CHANNEL (ledger.feed.notifier): told at the commit that
+# a tenant's subscriptions changed, its delivery worker reads again which tenants have one.
+WEBHOOKS_CHANNEL = "ledger_webhooks"
+ANNOUNCE_CHANGE = f"SELECT pg_notify('{WEBHOOKS_CHANNEL}', $1)"
+
 DELETE_SUBSCRIPTION = "DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2 RETURNING id"
 
 # Redeliver: move the cursor back to just after $3 (never past the tenant's head).
@@ -125,10 +130,14 @@ def _found(row: asyncpg.Record | None, subscription_id: uuid.UUID) -> asyncpg.Re
 
 class WebhookStore:
     """Tenant-scoped subscription CRUD and the delivery log. A write runs on `conn` when given (the
-    shell's transaction, which keeps its Idempotency-Key with it: ledger.shell.Shell.configure)."""
+    shell's transaction, which keeps its Idempotency-Key with it: ledger.shell.Shell.configure), and
+    is announced to every process's delivery worker at its commit (`WEBHOOKS_CHANNEL`)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    async def _announce(self, db: asyncpg.Connection | asyncpg.Pool, tenant: str) -> None:
+        await db.execute(ANNOUNCE_CHANGE, tenant)
 
     async def create(
         self,
@@ -141,12 +150,12 @@ class WebhookStore:
         *,
         format: str = "standard",
     ) -> WebhookCreated:
+        db = conn or self.pool
         row = _found(
-            await (conn or self.pool).fetchrow(
-                INSERT_SUBSCRIPTION, tenant, new_id(), url, event_types, enabled, secret, format
-            ),
+            await db.fetchrow(INSERT_SUBSCRIPTION, tenant, new_id(), url, event_types, enabled, secret, format),
             uuid.UUID(int=0),
         )
+        await self._announce(db, tenant)
         out = subscription_out(row)
         return WebhookCreated(**{f: getattr(out, f) for f in out.__struct_fields__}, secret=secret)
 
@@ -172,20 +181,26 @@ class WebhookStore:
         format: str | None = None,
     ) -> WebhookOut:
         """`disabled_reason` is recorded only if this disables an enabled subscription."""
-        row = await (conn or self.pool).fetchrow(
+        db = conn or self.pool
+        row = await db.fetchrow(
             UPDATE_SUBSCRIPTION, tenant, subscription_id, url, event_types, enabled, disabled_reason, format
         )
-        return subscription_out(_found(row, subscription_id))
+        out = subscription_out(_found(row, subscription_id))
+        await self._announce(db, tenant)
+        return out
 
     async def delete(self, tenant: str, subscription_id: uuid.UUID, conn: asyncpg.Connection | None = None) -> None:
-        row = await (conn or self.pool).fetchrow(DELETE_SUBSCRIPTION, tenant, subscription_id)
-        _found(row, subscription_id)
+        db = conn or self.pool
+        _found(await db.fetchrow(DELETE_SUBSCRIPTION, tenant, subscription_id), subscription_id)
+        await self._announce(db, tenant)
 
     async def rewind(
         self, tenant: str, subscription_id: uuid.UUID, after: int, conn: asyncpg.Connection | None = None
     ) -> WebhookOut:
-        row = await (conn or self.pool).fetchrow(REWIND, tenant, subscription_id, after)
-        return subscription_out(_found(row, subscription_id))
+        db = conn or self.pool
+        out = subscription_out(_found(await db.fetchrow(REWIND, tenant, subscription_id, after), subscription_id))
+        await self._announce(db, tenant)
+        return out
 
     async def deliveries(
         self, tenant: str, subscription_id: uuid.UUID, before_seq: int | None, limit: int

@@ -40,7 +40,6 @@ from ledger.feed.notifier import Notifier
 from ledger.store.coordination import try_lock, unlock
 from ledger.store.deliveries import (
     DISABLE,
-    DUE,
     FAILED,
     LOG_ATTEMPT,
     NEXT_EVENT,
@@ -54,6 +53,7 @@ from ledger.store.keys import head_position
 from ledger.store.policies import PolicyStore
 from ledger.webhooks import chat, signing, slack, teams
 from ledger.webhooks.chat import wanted_types
+from ledger.webhooks.due_work import DueWork
 from ledger.webhooks.ssrf import Refused, resolve
 from projections.renders import event_out
 from schemas.events import Detected, Event
@@ -313,9 +313,6 @@ def _after_failure(
     return None, started_at + timedelta(seconds=delay)
 
 
-MIN_GAP_S = 0.05
-
-
 async def run_forever(
     pool: asyncpg.Pool,
     notifier: Notifier,
@@ -329,60 +326,11 @@ async def run_forever(
     policies: PolicyStore | None = None,
     public_url: str | None = None,
 ) -> None:
-    """Deliver until cancelled: on every wake-up (new events, webhook changes) and every `poll_s`."""
+    """Deliver until cancelled, looking for due work when there can be some (ledger.webhooks.due_work):
+    new events of a tenant with a subscription, a webhook change (`wake`), a retry due, every `poll_s`."""
     limits = httpx.Limits(max_connections=max(concurrency * 2, 4), max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False, limits=limits
     ) as client:
         worker = Worker(pool, client, policy, allow_private, policies or PolicyStore(pool), public_url)
-        running: dict[tuple[str, uuid.UUID], asyncio.Task[int]] = {}
-        with notifier.subscribe(None) as woken:
-            try:
-                while not notifier.closed:
-                    woken.clear()
-                    wake.clear()
-                    try:
-                        due = await pool.fetch(DUE, concurrency * 4)
-                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                        log.warning("webhook_worker_db_error", error=type(exc).__name__)
-                        due = []
-                    for row in due:
-                        key = (row["tenant_id"], row["id"])
-                        if key in running or len(running) >= concurrency:
-                            continue
-                        task = asyncio.create_task(worker.serve(*key))
-                        running[key] = task
-                        task.add_done_callback(lambda t, k=key: _finished(running, k, t, wake))
-                    await _wait_any(woken, wake, poll_s)
-                    # Under load every append wakes this loop: look at most every MIN_GAP_S.
-                    await asyncio.sleep(MIN_GAP_S)
-            finally:
-                for task in running.values():
-                    task.cancel()
-                await asyncio.gather(*running.values(), return_exceptions=True)
-
-
-def _finished(
-    running: dict[tuple[str, uuid.UUID], asyncio.Task[int]],
-    key: tuple[str, uuid.UUID],
-    task: asyncio.Task[int],
-    wake: asyncio.Event,
-) -> None:
-    running.pop(key, None)
-    if task.cancelled():
-        return
-    exc = task.exception()
-    if exc is not None:
-        log.error("webhook_worker_error", error=type(exc).__name__, exc_info=exc)
-    elif task.result() > 0:
-        # It stopped after a full claim, or new work may have arrived meanwhile: look again now.
-        wake.set()
-
-
-async def _wait_any(a: asyncio.Event, b: asyncio.Event, timeout_s: float) -> None:
-    waits = [asyncio.create_task(a.wait()), asyncio.create_task(b.wait())]
-    try:
-        await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
+        await DueWork(pool, notifier, wake, worker.serve, poll_s=poll_s, concurrency=concurrency).run()
