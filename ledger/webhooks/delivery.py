@@ -173,12 +173,13 @@ class Worker:
     policies: PolicyStore | None = None
     public_url: str | None = None
 
-    async def serve(self, tenant: str, subscription_id: uuid.UUID) -> int:
-        """Deliver what is due for one subscription if no one else is; the number delivered."""
+    async def serve(self, tenant: str, subscription_id: uuid.UUID) -> int | None:
+        """Deliver what is due for one subscription if no one else is; the number delivered (None:
+        another process holds the claim)."""
         key = _lock_key(subscription_id)
         async with self.pool.acquire() as conn:
             if not await try_lock(conn, key):
-                return 0
+                return None
             try:
                 return await self._deliver(conn, tenant, subscription_id)
             finally:

@@ -11,7 +11,8 @@ wake-up. It looks:
   any process announces one on `WEBHOOKS_CHANNEL`, or after it could not listen): it reads the
   set again first;
 - when the earliest retry that the last look saw comes due;
-- after a claim that delivered, or while due work waits for a free slot, when a claim ends;
+- when a claim of its own ends (more may be due, or a retry was set), and when one that another
+  process held is let go while due work waits for a free slot;
 - every `poll_s` in any case, reading the set again (a lost notification costs at most that).
 
 At most one look per `MIN_GAP_S`: under load every append of a subscribed tenant wakes it.
@@ -50,7 +51,7 @@ class DueWork:
         pool: asyncpg.Pool,
         notifier: Notifier,
         wake: asyncio.Event,
-        serve: Callable[[str, uuid.UUID], Awaitable[int]],
+        serve: Callable[[str, uuid.UUID], Awaitable[int | None]],
         *,
         poll_s: float,
         concurrency: int,
@@ -62,7 +63,7 @@ class DueWork:
         self.poll_s = poll_s
         self.concurrency = concurrency
         self.subscribed: set[str] = set()
-        self.running: dict[Key, asyncio.Task[int]] = {}
+        self.running: dict[Key, asyncio.Task[int | None]] = {}
         self.looks = 0  # (how many times it asked for due work: for tests and the curious)
         self._again = asyncio.Event()
         self._waiting = False  # the last look found more due work than free slots
@@ -122,16 +123,17 @@ class DueWork:
             task.add_done_callback(lambda t, k=key: self._finished(k, t))
         return None
 
-    def _finished(self, key: Key, task: asyncio.Task[int]) -> None:
+    def _finished(self, key: Key, task: asyncio.Task[int | None]) -> None:
         self.running.pop(key, None)
         if task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
             log.error("webhook_worker_error", error=type(exc).__name__, exc_info=exc)
-        elif task.result() > 0 or self._waiting:
-            # It stopped after a full claim, new work may have come meanwhile, or due work waits
-            # for this slot: look again now.
+        elif task.result() is not None or self._waiting:
+            # After its own claim more may be due (it stopped after a full claim, or new work came
+            # meanwhile), or it set a retry, which the next look times; or due work waits for this
+            # slot. (Not after a claim another process held: it would find that one again at once.)
             self._again.set()
 
 
