@@ -38,7 +38,11 @@ CROSS_TENANT = {
         "SELECT t.id FROM tenants t WHERE t.head_position",
     ): "work list: heads not yet signed",
     ("ledger/store/audit.py", "SELECT id FROM tenants UNION"): "operator command: verify every tenant",
-    ("ledger/store/deliveries.py", "SELECT s.tenant_id, s.id FROM webhook_subscriptions"): "work list: due webhooks",
+    ("ledger/store/deliveries.py", "SELECT s.tenant_id, s.id, extract(epoch"): "work list: due webhooks",
+    (
+        "ledger/store/deliveries.py",
+        "SELECT DISTINCT tenant_id FROM webhook_subscriptions",
+    ): "work list: tenants with webhooks",
     (
         "projections/runner.py",
         "SELECT t.id FROM tenants t WHERE t.head_position > 0 AND EXISTS",
