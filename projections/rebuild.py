@@ -5,36 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
 import structlog
 
-from ledger.store.events import FOLD_JSON, StreamEvent, streams_from_page
+from ledger.store.events import FOLD_COLUMNS, StreamEvent, stream_event_from_row
 from ledger.store.keys import head_position
 from projections.incident_view import Stream
 from projections.runner import ENSURE_CHECKPOINTS, LOCK_CHECKPOINTS, SAVE_CHECKPOINTS, Projection, advance
 
 log = structlog.get_logger(__name__)
 
-READ_CHUNK = 5000  # events per page
+READ_CHUNK = 5000  # rows per fetch
 # A rebuild reads every stream once, whole and in order (the stream index serves it), up to the
-# head it read: events are never changed, so any later read sees the same ones. A page is the
-# events after ($3, $4) = (incident, version), at most $5 of them, as one JSON text: an array of
-# streams, each the array of its events (one row and one decode for thousands of events, and no
-# Python loop to tell where a stream ends: `streams_from_page`). The first and last may be parts.
-STREAMS_PAGE = f"""
-SELECT '[' || string_agg(stream, ',' ORDER BY incident_id) || ']' FROM (
-    SELECT incident_id, '[' || string_agg({FOLD_JSON}, ',' ORDER BY version) || ']' AS stream FROM (
-        SELECT id, incident_id, version, type, occurred_at, data FROM events
-         WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 AND (incident_id, version) > ($3, $4)
-         ORDER BY incident_id, version
-         LIMIT $5) AS page
-     GROUP BY incident_id) AS streams
+# head it read: events are never changed, so any later snapshot reads the same rows.
+ALL_STREAMS_UPTO = f"""
+SELECT {FOLD_COLUMNS} FROM events
+ WHERE tenant_id = $1 AND incident_id IS NOT NULL AND position <= $2 ORDER BY incident_id, version
 """
-_BEFORE_ALL = (uuid.UUID(int=0), 0)  # (incident, version) before every event
 ALL_TENANTS = "SELECT id FROM tenants ORDER BY id"
 EVENTS_IN_LEDGER = "SELECT coalesce(sum(head_position), 0)::bigint FROM tenants"
 
@@ -141,30 +131,30 @@ async def _produce(
     ready: asyncio.Queue[list[list[Any]] | None],
     progress: Progress | None = None,
 ) -> None:
-    """Read the tenant's streams up to `head` on `reader`, page by page, and fold them: the
+    """Read the tenant's streams up to `head` on `reader`, chunk by chunk, and fold them: the
     records of each `streams_per_batch` streams (one list per projection) go to `ready`, then None."""
 
-    async def page(after: tuple[uuid.UUID, int]) -> list[list[StreamEvent]]:
+    async def chunk() -> list[Any]:
         async with turn:
-            text = await reader.fetchval(STREAMS_PAGE, tenant, head, *after, READ_CHUNK)
-        return streams_from_page(text)
+            return await cursor.fetch(READ_CHUNK)
 
     records: list[list[Any]] = [[] for _ in projections]
     folded = 0
     stream: list[StreamEvent] = []
-    streams = await page(_BEFORE_ALL)
-    while streams:
-        # PostgreSQL spells the next page while the streams this one completed are folded
-        # (folded page by page, not batch by batch: else it would wait idle for the batch).
-        last, events = streams[-1][-1], sum(map(len, streams))
-        following = asyncio.ensure_future(page((last.incident_id, last.version)))
+    async with turn:
+        cursor = await reader.cursor(ALL_STREAMS_UPTO, tenant, head)
+    rows = await chunk()
+    while rows:
+        # PostgreSQL reads the next chunk while the streams this one completed are folded
+        # (folded chunk by chunk, not batch by batch: else it would wait idle for the batch).
+        following = asyncio.ensure_future(chunk())
         await asyncio.sleep(0)  # (lets it send the request)
         try:
-            completed, stream = _complete_streams(streams, stream)
+            completed, stream = _complete_streams(rows, stream)
             await _fold_into(records, projections, tenant, completed)
             folded += len(completed)
             if progress is not None:
-                progress(events)
+                progress(len(rows))
             if folded >= streams_per_batch:
                 await ready.put(records)
                 records, folded = [[] for _ in projections], 0
@@ -173,8 +163,8 @@ async def _produce(
             with contextlib.suppress(BaseException):
                 await following
             raise
-        streams = await following
-    if stream:  # (the last stream, which no later page completed)
+        rows = await following
+    if stream:  # (the last stream, which no later row completed)
         await _fold_into(records, projections, tenant, [Stream(stream)])
         folded += 1
     if folded:
@@ -182,17 +172,16 @@ async def _produce(
     await ready.put(None)
 
 
-def _complete_streams(
-    streams: list[list[StreamEvent]], stream: list[StreamEvent]
-) -> tuple[list[Stream], list[StreamEvent]]:
-    """A page's streams continue `stream` (the last of the page before, perhaps a part): the
-    streams they complete, and the last one, which the next page may continue."""
-    if stream and streams[0][0].incident_id == stream[0].incident_id:
-        stream.extend(streams[0])
-        streams[0] = stream
-    elif stream:
-        streams.insert(0, stream)
-    return [Stream(events) for events in streams[:-1]], streams[-1]
+def _complete_streams(rows: Sequence[Any], stream: list[StreamEvent]) -> tuple[list[Stream], list[StreamEvent]]:
+    """Rows in stream order continue `stream`: the streams they complete, and the one still open."""
+    completed: list[Stream] = []
+    for row in rows:
+        event = stream_event_from_row(row)
+        if stream and event.incident_id != stream[0].incident_id:
+            completed.append(Stream(stream))
+            stream = []
+        stream.append(event)
+    return completed, stream
 
 
 async def _fold_into(

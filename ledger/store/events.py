@@ -37,16 +37,6 @@ EVENT_COLUMNS = (
 
 # What the projections fold: no chain, no recorder (a rebuild reads every event of a tenant).
 FOLD_COLUMNS = "id, incident_id, version, type, occurred_at, data::text AS data"
-# The same spelled by PostgreSQL as one JSON array per event (a StreamEvent's fields in order, the
-# data with its type as its tag), for reads of many events in few rows: a page of them is one text
-# that msgspec decodes in one call (`streams_from_page`), where an asyncpg record per event
-# cost a rebuild more Python than the row read. The time is spelled in UTC whatever the session's
-# TimeZone and DateStyle (a timestamp's JSON is always ISO 8601).
-FOLD_JSON = """'["' || id || '","' || incident_id || '",' || version || ','
-    || rtrim(to_json(occurred_at AT TIME ZONE 'UTC')::text, '"') || 'Z",'
-    || CASE WHEN data = '{}' THEN '{"type":"' || type || '"}'
-            ELSE '{"type":"' || type || '",' || substr(data::text, 2) END
-    || ']'"""
 
 
 def streams_after(columns: str) -> str:
@@ -142,9 +132,8 @@ async def decode_rows(rows: list[asyncpg.Record]) -> list[Event]:
     return out
 
 
-class StreamEvent(msgspec.Struct, frozen=True, array_like=True):
-    """An event of an incident's stream as the projections fold it (selected with FOLD_COLUMNS, or
-    spelled with FOLD_JSON: as JSON, a StreamEvent is an array of its fields)."""
+class StreamEvent(msgspec.Struct, frozen=True):
+    """An event of an incident's stream as the projections fold it (selected with FOLD_COLUMNS)."""
 
     id: uuid.UUID
     incident_id: uuid.UUID
@@ -156,14 +145,6 @@ class StreamEvent(msgspec.Struct, frozen=True, array_like=True):
 def stream_event_from_row(row: asyncpg.Record) -> StreamEvent:
     id_, incident_id, version, type_, occurred_at, data = row
     return StreamEvent(id_, incident_id, version, occurred_at, DATA_DECODERS[type_].decode(data))
-
-
-_PAGE_DECODER = msgspec.json.Decoder(list[list[StreamEvent]])
-
-
-def streams_from_page(page: str | None) -> list[list[StreamEvent]]:
-    """The streams of a JSON array of streams, each an array of FOLD_JSON spellings (None: none)."""
-    return [] if page is None else _PAGE_DECODER.decode(page)
 
 
 class EventStore:
