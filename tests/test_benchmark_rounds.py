@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.benchmark import rounds
+import asyncio
+
+import pytest
+
+from tests.benchmark import client, rounds
 from tests.benchmark.tenants import against_earlier_parts
 
 
@@ -59,8 +63,33 @@ def test_each_round_s_quotient_divides_one_side_by_the_other_taken_right_after_i
 
 
 def test_latencies_of_a_side_give_the_p99_by_nearest_rank():
-    figures = rounds.latency_figures([i / 1000 for i in range(1, 101)])  # 1..100 ms
+    figures = client.latency_figures([i / 1000 for i in range(1, 101)])  # 1..100 ms
     assert figures == {"requests": 100, "p50_ms": 51.0, "p99_ms": 99.0}
+
+
+async def test_requests_timed_one_at_a_time_are_each_timed_and_stop_at_the_deadline():
+    statuses = iter([200, 201, 204])
+    running = 0
+
+    async def call() -> int:
+        nonlocal running
+        running += 1
+        assert running == 1  # (never two at once)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return next(statuses)
+
+    latencies = await client.one_at_a_time(call, 3)
+    assert len(latencies) == 3 and all(s >= 0.01 for s in latencies)
+    assert await client.one_at_a_time(call, 3, seconds=-1) == []  # (none started past the deadline)
+
+
+async def test_a_request_timed_one_at_a_time_must_succeed():
+    async def refused() -> int:
+        return 409
+
+    with pytest.raises(AssertionError):
+        await client.one_at_a_time(refused, 1)
 
 
 def test_the_ten_tenants_against_the_earlier_parts_figures_is_kept_beside_not_instead():

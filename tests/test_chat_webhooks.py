@@ -70,13 +70,17 @@ async def _story(client, pool, tenant: Tenant) -> tuple[str, str]:
         )
         assert r.status_code == 201, r.text
     signal = {"dedup_key": "k", "title": "Quiet thread", "severity": "sev3", "channel": "reddit", "reach": 1_000}
+    signal["occurred_at"] = iso(now - timedelta(minutes=5))  # (before the watch's instant, as every event here)
     quiet = (await client.post("/v1/signals", json=signal, headers=h)).json()["incident"]["id"]
-    await client.post("/v1/signals", json={**signal, "reach": 400_000}, headers=h)
+    grown = {**signal, "reach": 400_000, "occurred_at": iso(now - timedelta(minutes=4))}
+    assert (await client.post("/v1/signals", json=grown, headers=h)).status_code in (200, 201)
     store, policies = EventStore(pool), PolicyStore(pool)
     views = registry(policies)["incident_views"]
-    # The update gap (60 min at sev1) falls due in 2 minutes: at risk within a 5-minute window.
+    # The update gap (60 min at sev1) falls due in 2 minutes: at risk within a 5-minute window. The
+    # watch runs at the story's `now`, not at the time it took the machine to get here: the notice
+    # says the time left at its own instant, which must be exactly 2 min (and the statement 58 min old).
     recorded = await watch_tenant(
-        pool, store, views, tenant.name, timedelta(minutes=5), clock=clock.now, policies=policies
+        pool, store, views, tenant.name, timedelta(minutes=5), clock=lambda: now, policies=policies
     )
     # The update clock's at-risk notice and the escalation suggestion, each recorded once.
     assert recorded == 2

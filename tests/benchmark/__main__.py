@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from ledger.store.migrate import migrate
 from tests import pg
 from tests.benchmark import apps, board, bulk, followers, postincident, review, viral
 from tests.benchmark import tenants as tenants_part
-from tests.benchmark.client import Connection, percentile
+from tests.benchmark.client import Connection, latency_figures, one_at_a_time, percentile
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,23 +281,6 @@ class FeedFollower:
         return [r for r in self.received if start <= r[0] <= end]
 
 
-async def timed(n: int, seconds: float, call: Callable[[], Awaitable[int]]) -> dict[str, Any]:
-    latencies = []
-    stop_at = time.perf_counter() + seconds
-    for _ in range(n):
-        if time.perf_counter() > stop_at:
-            break
-        t0 = time.perf_counter()
-        status = await call()
-        assert 200 <= status < 300, status
-        latencies.append(time.perf_counter() - t0)
-    return {
-        "requests": len(latencies),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-    }
-
-
 # ------------------------------------------------------------------------------ the run
 
 
@@ -320,11 +303,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         if want(args, "baselines"):
             await _baselines(url, args, results)
         # The service.
-        tenants = []
-        async with pool.acquire() as c:
-            for t in range(10):
-                name = f"bench-{uuid.uuid4().hex[:8]}-{t}"
-                tenants.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
+        tenants = await new_tenants(pool, 10)
         if any(want(args, part) for part in SERVICE_PARTS):
             with service(url, args.workers) as base:
                 results["service"].update(await _service(base, pool, tenants, args))
@@ -332,7 +311,9 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             await _review_appends(url, pool, args, results)
         if want(args, "tenants"):
             await pool.close()  # (it copies the database, which no session may have open)
-            hooks = tenants_part.Bench(service, granian, load, _settle, quiet, open_incidents, append_mix, _say)
+            hooks = tenants_part.Bench(
+                service, granian, load, _settle, quiet, open_incidents, append_mix, new_tenants, _say
+            )
             await tenants_part.measure(url, args, tenants, results, hooks)
     finally:
         await pool.close()
@@ -390,6 +371,16 @@ async def _service(base: str, pool: asyncpg.Pool, tenants: list[tuple[str, str]]
         out.update(await _bulk(base, pool, args))
     if want(args, "board"):
         out.update(await board.measure(base, pool, args))
+    return out
+
+
+async def new_tenants(pool: asyncpg.Pool, n: int) -> list[tuple[str, str]]:
+    """`n` new tenants with an admin key each, as the append load uses them: (name, key)."""
+    out = []
+    async with pool.acquire() as c:
+        for t in range(n):
+            name = f"bench-{uuid.uuid4().hex[:8]}-{t}"
+            out.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
     return out
 
 
@@ -588,7 +579,7 @@ async def _bulk(base: str, pool: asyncpg.Pool, args: argparse.Namespace) -> dict
             async def call(path: str = path) -> int:
                 return (await http.get(path)).status_code
 
-            reports[name] = await timed(args.report_requests, 120, call)
+            reports[name] = latency_figures(await one_at_a_time(call, args.report_requests, seconds=120))
             _say(f"GET {path} ({args.incidents} incidents)", reports[name])
         out["reports"] = reports
         runs = 2 if args.quick else 5

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,3 +90,27 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+async def one_at_a_time(call: Callable[[], Awaitable[int]], n: int, seconds: float = math.inf) -> list[float]:
+    """The seconds each of `n` calls took, made one after another (none started once `seconds` have
+    passed); `call` answers with its HTTP status, which must be a success."""
+    latencies = []
+    stop_at = time.perf_counter() + seconds
+    for _ in range(n):
+        if time.perf_counter() > stop_at:
+            break
+        t0 = time.perf_counter()
+        status = await call()
+        assert 200 <= status < 300, status
+        latencies.append(time.perf_counter() - t0)
+    return latencies
+
+
+def latency_figures(latencies: list[float]) -> dict[str, Any]:
+    """The figures of requests timed one at a time: their count, p50 and p99 by nearest rank."""
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+    }

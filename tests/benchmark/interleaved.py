@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from ledger.store.database import create_pool
 from ledger.store.keys import Scope, create_key
 from tests import pg
 from tests.benchmark import apps, bulk, rounds
+from tests.benchmark.client import latency_figures, one_at_a_time
 
 if TYPE_CHECKING:
     from tests.benchmark.tenants import Bench, Make
@@ -176,10 +177,10 @@ async def _report_rounds(
                 if r != current and time.perf_counter() - started > REPORT_DEADLINE_S:
                     break  # (between whole rounds only: both sides keep the same count)
                 current = r
-                took = await _timed(clients[side], path, counts[r])
+                took = await one_at_a_time(_getter(clients[side], path), counts[r])
                 latencies[side] += took
-                each.append({"round": r, "side": side, **rounds.latency_figures(took)})
-            out[name] = {side: rounds.latency_figures(lat) for side, lat in latencies.items()} | {"rounds": each}
+                each.append({"round": r, "side": side, **latency_figures(took)})
+            out[name] = {side: latency_figures(lat) for side, lat in latencies.items()} | {"rounds": each}
             bench.say(f"GET {path}, the first bulk tenant: alone, ten tenants", {s: out[name][s] for s in clients})
     finally:
         for http in clients.values():
@@ -187,14 +188,11 @@ async def _report_rounds(
     return out
 
 
-async def _timed(http: httpx.AsyncClient, path: str, n: int) -> list[float]:
-    latencies = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        status = (await http.get(path)).status_code
-        assert status == 200, status
-        latencies.append(time.perf_counter() - t0)
-    return latencies
+def _getter(http: httpx.AsyncClient, path: str) -> Callable[[], Awaitable[int]]:
+    async def get() -> int:
+        return (await http.get(path)).status_code
+
+    return get
 
 
 async def appends(
@@ -212,7 +210,7 @@ async def appends(
     pools = {side: await _pool(url) for side, url in urls.items()}
     seconds = max(args.seconds / APPEND_ROUNDS, 1.0)
     try:
-        keys = {"empty": await _tenants(pools["empty"], len(keys_ten)), "ten": keys_ten}
+        keys = {"empty": await bench.new_tenants(pools["empty"], len(keys_ten)), "ten": keys_ten}
         with ExitStack() as servers:
             services = {side: servers.enter_context(bench.service(url, args.workers)) for side, url in urls.items()}
             actions = {}
@@ -271,13 +269,3 @@ async def _machine(pool: asyncpg.Pool) -> dict[str, Any]:
         "connections_appends": connections,
         "memory_available_gb_appends": round(psutil.virtual_memory().available / GB, 1),
     }
-
-
-async def _tenants(pool: asyncpg.Pool, n: int) -> list[tuple[str, str]]:
-    """`n` new tenants with an admin key each, as the runner makes the small tenants: (name, key)."""
-    out = []
-    async with pool.acquire() as c:
-        for t in range(n):
-            name = f"bench-{uuid.uuid4().hex[:8]}-{t}"
-            out.append((name, await create_key(c, name, "bench", Scope.ADMIN)))
-    return out

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.benchmark.client import percentile
-
 
 def order(sides: tuple[str, str], rounds: int) -> list[tuple[int, str]]:
     """(round, side) in the order measured: A B, then B A, and so on, `rounds` times."""
@@ -33,15 +31,6 @@ def shares(total: int, rounds: int) -> list[int]:
     both sides get the same count in each round, and `total` in all."""
     each, rest = divmod(total, rounds)
     return [each + (1 if r < rest else 0) for r in range(rounds)]
-
-
-def latency_figures(latencies: list[float]) -> dict[str, Any]:
-    """The figures of requests timed one at a time (p50 and p99 by nearest rank, as `timed`)."""
-    return {
-        "requests": len(latencies),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-    }
 
 
 def summed(rounds: list[dict[str, Any]], side: str | None = None) -> dict[str, Any]:

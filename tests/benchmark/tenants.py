@@ -48,6 +48,7 @@ class Bench(NamedTuple):
     quiet: Callable[..., Awaitable[dict[str, Any]]]
     open_incidents: Callable[[str, list[tuple[str, str]], int], Awaitable[list[tuple[int, str]]]]
     append_mix: Callable[[list[tuple[str, str]], list[tuple[int, str]]], Make]
+    new_tenants: Callable[[asyncpg.Pool, int], Awaitable[list[tuple[str, str]]]]
     say: Callable[[str, dict[str, Any]], None]
 
 

@@ -32,25 +32,43 @@ ACRONYMS = frozenset(
 # Capitals that cheer, thank, greet or warn for someone's safety are not a raised voice at the reader
 # (batches 30-32: "THANK YOU to every crew member", "DO NOT touch fallen powerlines", "ÇOK
 # TEŞEKKÜRLER!", "BAYRAMINIZ KUTLU OLSUN!"). Matched on the original case, so "thank you" in
-# lower case is not the point and "DO NOT tag us" (no hazard after it) still shouts.
-_CHEER = re.compile(
-    r"\b(?:(?:A |A BIG |BIG |HUGE )?THANK YOU|(?:MANY |HUGE )?THANKS|CONGRAT(?:S|ULATIONS)|WELL DONE|WELCOME(?: BACK)?"
+# lower case is not the point and "DO NOT tag us" (no hazard after it) still shouts. The pattern is
+# read in parts: each names one kind of cheer, and `_CHEER` joins them.
+
+# Thanks, congratulations and greetings in English ("A BIG THANK YOU", "HAPPY NEW YEAR", "WE DID IT").
+_THANKS = (
+    r"(?:A |A BIG |BIG |HUGE )?THANK YOU|(?:MANY |HUGE )?THANKS|CONGRAT(?:S|ULATIONS)|WELL DONE|WELCOME(?: BACK)?"
     r"|HAPPY(?: NEW YEAR| HOLIDAYS| BIRTHDAY| FRIDAY| \w+DAY)?|MERRY CHRISTMAS|WE DID IT|GO TEAM|CHAMPIONS?"
-    r"|(?:DO NOT|DON'T|NEVER)(?= (?:touch|drink|enter|swim|drive|approach|use|open|eat|run|install|click|pay|share|"
-    r"give|go|cross|park|light|leave|reply))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
-    r"|(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ|"
-    r"HOŞ ?GELDİN\w*|GEÇMİŞ OLSUN|ŞAMPİYON\w*|İYİ Kİ VARSINIZ|NİCE YILLARA"
-    # Good news in capitals (batches 33-35 and blind batch 36's paraphrase: "WE'RE BACK!!!", a route
-    # returning, "LET'S GOOO", "İYİ HABER:", "KAMPANYA BAŞLADI"), with up to three capitalised words
-    # before it ("ROUTE 7 IS BACK", "ISINMA MERKEZLERİMİZ AÇIK"); a bare "BACK" is not news ("STEP BACK").
-    r"|LET'?S GO+|(?:GOOD|GREAT) NEWS|İYİ HABER\w*|MÜJDE"
-    r"|(?:[A-ZÇĞİÖŞÜ0-9'’]+ ){0,3}(?:(?:IS|ARE|WE'RE|WE ARE|IT'S) (?:BACK|LIVE|OPEN)|RESTORED|REOPEN(?:ED|S)|RETURNS"
-    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ)"
-    # A cheer goes on in capitals to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS", "TEŞEKKÜRLER
-    # AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks or "HAPPY
-    # NOW" never continue it.
-    r")(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}\b"
 )
+# The hazards (in lower case, right after it) that make "DO NOT", "DON'T" or "NEVER" a safety warning.
+_HAZARDS = (
+    "touch|drink|enter|swim|drive|approach|use|open|eat|run|install|click|pay|share"
+    "|give|go|cross|park|light|leave|reply"
+)
+# Safety warnings: a prohibition before a hazard ("DO NOT touch fallen powerlines"), or an order to keep safe.
+_WARNINGS = rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
+# Thanks, congratulations and greetings in Turkish ("ÇOK TEŞEKKÜRLER", "BAYRAMINIZ KUTLU OLSUN", "GEÇMİŞ OLSUN").
+_TURKISH = (
+    r"(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ"
+    r"|HOŞ ?GELDİN\w*|GEÇMİŞ OLSUN|ŞAMPİYON\w*|İYİ Kİ VARSINIZ|NİCE YILLARA"
+)
+# Good news announced as such (batches 33-35: "LET'S GOOO", "GOOD NEWS", "İYİ HABER:", "MÜJDE").
+_GOOD_NEWS = r"LET'?S GO+|(?:GOOD|GREAT) NEWS|İYİ HABER\w*|MÜJDE"
+# Up to three capitalised words naming what came back ("ROUTE 7 ...", "ISINMA MERKEZLERİMİZ ...").
+_WHAT = r"(?:[A-ZÇĞİÖŞÜ0-9'’]+ ){0,3}"
+# Something back in service (batches 33-35 and blind batch 36's paraphrase: "WE'RE BACK!!!",
+# "KAMPANYA BAŞLADI"); a bare "BACK" is not news ("STEP BACK"), so it needs "IS", "WE'RE" and the like.
+_RETURNED = (
+    r"(?:(?:IS|ARE|WE'RE|WE ARE|IT'S) (?:BACK|LIVE|OPEN)|RESTORED|REOPEN(?:ED|S)|RETURNS"
+    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ)"
+)
+# A cheer goes on in up to six capitalised words to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS",
+# "TEŞEKKÜRLER AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks
+# ("FOR NOTHING", "A LOT") or "HAPPY NOW" never continue it.
+_FOR_WHOM = r"(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}"
+# A cheer: one of the kinds above, whole words, then whom it is for.
+_CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_WHAT}{_RETURNED}){_FOR_WHOM}\b")
+
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
 # Latin-1, Latin Extended-A (İ, Ş, Ğ; its lower-case letters too, which only lets more words through
