@@ -1,8 +1,8 @@
 """Personal data posted in a public reply: card numbers, Turkish ID numbers, IBANs, personal phone
-numbers and e-mail addresses, street addresses, a named person's whereabouts. Language-neutral; validated where a checksum exists
-so an order number is not taken for a card.
+numbers and e-mail addresses, street addresses, a named person's whereabouts. Language-neutral;
+validated where a checksum exists so an order number is not taken for a card.
 """
-# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
+# ruff: noqa: RUF001, RUF003  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ _RETURNED = (
     r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ"
     # (blind batch 37's paraphrase: "BACK ONLINE", "ALL FIXED", "TÜM HATLAR YENİDEN AKTİF", "SULAR GELDİ")
     r"|BACK ONLINE|ONLINE AGAIN|UP AND RUNNING|FIXED|SORTED|RESOLVED"
-    r"|(?:YENİDEN |TEKRAR )?(?:AKTİF|VERİLİYOR|ÇALIŞIYOR|DEVREDE)|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ)"
+    r"|(?:YENİDEN |TEKRAR )?(?:AKTİF|VERİLİYOR|ÇALIŞIYOR|DEVREDE)"
+    r"|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ)"
 )
 # Sport's cheers (blind batch 37's paraphrase: a grand final, a win): "GRAND FINAL BOUND", "WHAT A GAME".
 _SPORT = (
