@@ -42,6 +42,9 @@ class Settings:
     sla_warning_seconds: int = 300
     rate_limit_per_minute: int = 12_000
     request_timeout_s: float = 15.0
+    # How long `serve` lets a stopping worker drain before it kills it (open exports, a hung
+    # shutdown): under Kubernetes' 30 s grace, so the server still exits on its own.
+    shutdown_grace_s: float = 20.0
     stream_heartbeat_s: float = 15.0
     stream_poll_s: float = 2.0
     # A live feed holds at most this many bytes of events not yet sent (ledger.http.sse), and
@@ -103,6 +106,7 @@ class Settings:
             sla_warning_seconds=_int("LEDGER_SLA_WARNING_SECONDS", 300),
             rate_limit_per_minute=_int("LEDGER_RATE_LIMIT_PER_MINUTE", 12_000),
             request_timeout_s=_int("LEDGER_REQUEST_TIMEOUT_MS", 15_000) / 1000,
+            shutdown_grace_s=_int("LEDGER_SHUTDOWN_GRACE_MS", 20_000) / 1000,
             stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
             stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
             stream_buffer_bytes=_int("LEDGER_STREAM_BUFFER_BYTES", 1024 * 1024),

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from pathlib import Path
 
 from ledger.cli.database import connect, database_url, migrated
 from ledger.config import Settings
+from ledger.http.shutdown import hold_early_stops
 from ledger.logs import configure
 from ledger.store.database import stop_embedded
 from ledger.store.keys import Scope, create_key, tenant_exists
@@ -66,6 +68,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _metrics_dir()
         os.environ["LEDGER_DATABASE_URL"] = url
         os.environ["LEDGER_MIGRATE_ON_START"] = "false"
+        # A worker keeps a stop signal from its first instant (ledger/http/shutdown.py): granian's
+        # server may send one between the fork and the app's first line.
+        os.register_at_fork(after_in_child=hold_early_stops)
         Granian(
             "ledger.http.asgi:create",
             factory=True,
@@ -77,6 +82,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop=Loops.uvloop,
             log_access=False,
             respawn_failed_workers=True,
+            # A worker that does not stop within the grace is killed, so a stop always ends.
+            workers_kill_timeout=max(1, math.ceil(settings.shutdown_grace_s)),
             # Bounds the request head (431 past it) and how long a client may take to send it.
             http1_settings=HTTP1Settings(
                 max_buffer_size=max(8192, settings.max_header_bytes), header_read_timeout=10_000

