@@ -37,7 +37,7 @@ from ledger.http.problems import problem
 from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
 from ledger.http.review import read_review
-from ledger.http.shutdown import before_stop, replay_early_stop
+from ledger.http.shutdown import before_stop, ignore_interrupts, replay_early_stop
 from ledger.http.signals import receive_signal
 from ledger.http.stream import frame_of, stream_events
 from ledger.http.web.board_markup import BoardMarkup
@@ -163,6 +163,8 @@ def create_app(
         own = pool is None
         if own:
             assert url, "a database URL is needed"
+        if own_signals:
+            ignore_interrupts()
         async with AsyncExitStack() as stack:
             app.state.pool = await create_pool(url, settings) if own else pool
             if own:

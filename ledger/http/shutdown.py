@@ -6,18 +6,24 @@ one open stream would hold a stopping worker until it is killed. So the app, in 
 adds its own step in front of the server's signal handling: close the live streams (clients get
 a clean end of stream and resume elsewhere with Last-Event-ID), and let the server go on.
 
-A stop asked for while a worker starts is kept, too. granian sets a worker's signal handlers only
-once the app is loaded (imports and rulebooks: seconds on a busy machine); a SIGINT or SIGTERM
-before that went to the handler the worker inherited from its server process and was lost, and
-the worker then served on while its server waited for it to stop: a Ctrl-C in a terminal (sent
-to the whole process group) while the workers started left `serve` and its embedded PostgreSQL
-running. So the app factory holds such a signal from its first line (`hold_early_stops`) and the
-app, once the server listens, sends it to itself again (`replay_early_stop`).
+A worker takes exactly one stop signal, whenever it comes. granian's worker passes each stop
+signal to its server through a channel of one slot that it reads once: two signals before it reads
+(a Ctrl-C reaches every process of the group, and the server process then sends each worker a
+SIGTERM of its own) left the second blocked in the signal handler, the worker's loop with it, and
+its server waiting for it forever (with an embedded PostgreSQL). And granian sets a worker's
+handlers only once the app is loaded (imports and rulebooks: seconds on a busy machine): a stop
+before that went to the handler inherited from the server process, and was lost. So a worker
+ignores SIGINT (its server process, which gets the same Ctrl-C, stops it with SIGTERM), and holds
+a SIGTERM that comes while it starts (`hold_early_stops`, from the fork or the app factory's first
+line), to send it to itself again once the server listens (`replay_early_stop`). A signal that
+comes between the app's startup and the server's loop (uvloop listens for signals only while its
+loop runs) is sent again, too, once the loop runs (`before_stop`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
@@ -35,16 +41,38 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 REPLAY_AFTER_S = 0.05
 
 _held: list[int] = []  # the stop signals this process got before the server's handlers were set
+_resent: list[int] = []  # a stop signal this process is sending itself again (`_stopping`)
 
 
 def hold_early_stops() -> None:
-    """Until the server sets its own handlers, keep any SIGTERM or SIGINT this process gets
+    """In a server's worker, until the server sets its own handlers: ignore SIGINT, keep a SIGTERM
     (for `replay_early_stop`). Main thread only; a signal left at its default or ignored stays so."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in STOP_SIGNALS:
-        if callable(signal.getsignal(sig)):
-            signal.signal(sig, _hold)
+    if callable(signal.getsignal(signal.SIGTERM)):
+        signal.signal(signal.SIGTERM, _hold)
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def ignore_interrupts() -> None:
+    """In a server's worker, once the server has set its handlers and runs the loop: leave SIGINT
+    to the server process (it stops each worker with one SIGTERM), so a Ctrl-C is not a second
+    stop signal; and hand the server a stop that came just before the loop ran.
+
+    (uvloop notes a signal that comes while its loop is not running, but calls its handler only
+    the next time it reads its wake-up pipe: a stop between granian setting its handlers and the
+    app's startup would wait for another signal. One empty byte on the pipe makes it read now.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    wake = signal.set_wakeup_fd(-1)
+    if wake != -1:
+        signal.set_wakeup_fd(wake, warn_on_full_buffer=False)
+        with contextlib.suppress(OSError):  # (a full pipe is being read already)
+            os.write(wake, b"\0")
 
 
 def _hold(signum: int, frame: FrameType | None) -> None:
@@ -81,16 +109,25 @@ def before_stop(callback: Callable[[], None]) -> bool:
             continue
 
         def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
-            loop.call_soon_threadsafe(_stopping, callback, signum)
+            if _resent and _resent[-1] == signum:  # (our own, sent again: the server's turn only)
+                _resent.pop()
+            else:
+                loop.call_soon_threadsafe(_stopping, callback, signum, loop.is_running())
             previous(signum, frame)
 
         signal.signal(sig, handler)
     return True
 
 
-def _stopping(callback: Callable[[], None], signum: int) -> None:
+def _stopping(callback: Callable[[], None], signum: int, heard: bool) -> None:
+    """`heard`: whether the loop ran as the signal came. Between two runs (the app's startup and
+    the server's, while granian starts listening) uvloop has no wake-up pipe: the server's handler
+    is never called for a signal then. So it is sent again, now that the loop runs."""
     _log().info("stopping", signal=signal.Signals(signum).name)
     callback()
+    if not heard:
+        _resent.append(signum)
+        os.kill(os.getpid(), signum)
 
 
 def _log() -> Any:
