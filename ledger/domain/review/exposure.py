@@ -1,8 +1,8 @@
 """Personal data posted in a public reply: card numbers, Turkish ID numbers, IBANs, personal phone
-numbers and e-mail addresses, street addresses. Language-neutral; validated where a checksum exists
-so an order number is not taken for a card.
+numbers and e-mail addresses, street addresses, a named person's whereabouts. Language-neutral;
+validated where a checksum exists so an order number is not taken for a card.
 """
-# ruff: noqa: RUF001  (Turkish letters and typographic quotes are the subject here)
+# ruff: noqa: RUF001, RUF003  (Turkish letters and typographic quotes are the subject here)
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ _YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", 
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
 _HOME = re.compile(r"\b(?:Daire|D(?=[.:])|Kat)\s*[:.]?\s*\d", re.IGNORECASE)  # ("D:7" too, since batch 28)
 
+# Asking in public whether someone is a named person from a named place ("Is this the same Dan Moretti
+# from Parramatta ...?", "Ahmet Yılmaz, Kartal'dan siz misiniz?"): a stranger's name tied to where
+# they live (blind batch 37's paraphrase). Names are read in their capitals, so the original text.
+_WHEREABOUTS = re.compile(
+    r"\b(?:[Aa]re you|[Ii]s (?:this|that|it)|[Aa]ren't you)(?: the same| really| actually)?"
+    r" [A-Z][a-z]+(?:[- ][A-Z][a-z'’]+){1,2} (?:from|in|of|living in|who lives in) [A-Z][a-z]+"
+    r"|\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü]+,? [A-ZÇĞİÖŞÜ][a-zçğıöşü]+['’]"
+    r"(?:dan|den|tan|ten|da|de|ta|te)(?:ki)? (?:siz|sen) m[ıi]"
+)
+_ASKED = ("re you ", "s this ", "s that ", "s it ", "n't you ", "siz m", "sen m")
+
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
 _ADDRESS_HINT = re.compile(r"\d")
@@ -71,6 +82,8 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     if "@" in text:
         found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
+    if any(asked in text for asked in _ASKED):  # (a cheap gate: the pattern costs ~8 µs a reply)
+        found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
     if not _ADDRESS_HINT.search(text):
         return found
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))

@@ -60,14 +60,23 @@ _WHAT = r"(?:[A-ZÇĞİÖŞÜ0-9'’]+ ){0,3}"
 # "KAMPANYA BAŞLADI"); a bare "BACK" is not news ("STEP BACK"), so it needs "IS", "WE'RE" and the like.
 _RETURNED = (
     r"(?:(?:IS|ARE|WE'RE|WE ARE|IT'S) (?:BACK|LIVE|OPEN)|RESTORED|REOPEN(?:ED|S)|RETURNS"
-    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ)"
+    r"|AÇIK|AÇILDI|BAŞLADI|YAYINDA|GERİ DÖNDÜ|GERİ GELDİ"
+    # (blind batch 37's paraphrase: "BACK ONLINE", "ALL FIXED", "TÜM HATLAR YENİDEN AKTİF", "SULAR GELDİ")
+    r"|BACK ONLINE|ONLINE AGAIN|UP AND RUNNING|FIXED|SORTED|RESOLVED"
+    r"|(?:YENİDEN |TEKRAR )?(?:AKTİF|VERİLİYOR|ÇALIŞIYOR|DEVREDE)"
+    r"|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ)"
+)
+# Sport's cheers (blind batch 37's paraphrase: a grand final, a win): "GRAND FINAL BOUND", "WHAT A GAME".
+_SPORT = (
+    r"GRAND FINAL(?: BOUND| WINNERS| HERE WE COME)?|WINNERS|PREMIERS|BACK TO BACK"
+    r"|WHAT A (?:WIN|GAME|MATCH|SEASON|RESULT|FINAL|COMEBACK|NIGHT|EFFORT|GOAL|TRY)"
 )
 # A cheer goes on in up to six capitalised words to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS",
 # "TEŞEKKÜRLER AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks
 # ("FOR NOTHING", "A LOT") or "HAPPY NOW" never continue it.
 _FOR_WHOM = r"(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}"
 # A cheer: one of the kinds above, whole words, then whom it is for.
-_CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_WHAT}{_RETURNED}){_FOR_WHOM}\b")
+_CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_SPORT}|{_WHAT}{_RETURNED}){_FOR_WHOM}\b")
 
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
@@ -76,6 +85,9 @@ _CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_WHAT
 _CAPS = "A-ZÀ-ÖØ-ÞĀ-žΑ-ΩА-Я"
 _CAPITAL_PAIR = re.compile(rf"[{_CAPS}]['’]?[{_CAPS}]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
+
+# A label: up to four capitalised words opening a line, then a colon.
+_LABEL = re.compile(rf"[^\S\n]*(?:[{_CAPS}0-9'’&/-]+[^\S\n]+){{0,3}}[{_CAPS}0-9'’&/-]+:")
 
 SHORT_CAPS_TOLERATED = 1  # one short capitalised word ("NOT", "ÇOK") is emphasis; two or more is shouting
 # One capitalised word of any length in a reply with no run of "!"/"?" is emphasis ("we will NEVER
@@ -139,9 +151,11 @@ def _beyond_cheers(
 
 def _is_label(text: str, start: int, end: int) -> bool:
     """A capitalised word that opens the reply or a line and ends in a colon ("URGENT: do not drink
-    the tap water", "ACİL: binayı boşaltın") labels what follows, as a notice does; the text after
-    it is read for shouting like any other."""
-    return text.startswith(":", end) and not text[text.rfind("\n", 0, start) + 1 : start].strip()
+    the tap water", "ACİL: binayı boşaltın") labels what follows, as a notice does; so do up to four
+    such words ("PRODUCT RECALL:", "KESİNTİ BİLGİLENDİRMESİ:", blind batch 37's paraphrase). The
+    text after the label is read for shouting like any other."""
+    label = _LABEL.match(text, text.rfind("\n", 0, start) + 1)
+    return label is not None and end < label.end()
 
 
 def _capitalised_words(text: str) -> Iterator[re.Match[str]]:
