@@ -14,6 +14,7 @@ import msgspec
 from ledger.domain.commands import Acknowledge, ChangePolicy, Detect, Note, Reply, Resolve
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.feed import notifier as notify
+from ledger.feed import payloads as wire
 from ledger.http.stream import follow
 from ledger.service.command_runner import Done, Shell
 from ledger.store.events import EventStore
@@ -85,12 +86,12 @@ async def test_events_held_here_or_carried_by_a_notification_render_exactly_as_t
     stored = await store.read_feed(who.tenant, 0, 100)
     assert [e.position for e in stored] == [1, 2, 3, 4, 5]
     assert _rendered(local) == _rendered(stored)
-    payloads = [notify._payload.decode(p) for p in notify.payloads("elsewhere", who.tenant, local)]
+    payloads = [wire.decode_payload(p) for p in wire.payloads("elsewhere", who.tenant, local)]
     carried = [change.event(who.tenant) for message in payloads for change in message.changes]
     assert all(e is not None for e in carried)
     assert _rendered(carried) == _rendered(stored)  # type: ignore[arg-type]
     # From a process that sends only what a state cache folds: nothing to send from memory.
-    short = notify.Change(*msgspec.structs.astuple(payloads[0].changes[0])[:5])
+    short = wire.Change(*msgspec.structs.astuple(payloads[0].changes[0])[:5])
     assert short.event(who.tenant) is None
     unknown = msgspec.structs.replace(payloads[0].changes[0], type="from_a_newer_version")
     assert unknown.event(who.tenant) is None
@@ -106,7 +107,7 @@ async def test_recent_is_an_unbroken_run_after_the_position_and_held_only_while_
         assert here.recent(t, 0, 10) == []  # (committed before anyone followed: not held)
         here.announce(t, events[:2])
         assert here.recent(t, 0, 10) == events[:2]
-        (theirs,) = notify.payloads(there.origin, t, events[3:])
+        (theirs,) = wire.payloads(there.origin, t, events[3:])
         here._on_notify(None, 0, notify.CHANNEL, theirs)
         assert here.recent(t, 0, 10) == events[:2]  # position 3 is not held: the rest waits for the table
         assert _rendered(here.recent(t, 3, 10)) == _rendered(events[3:])
@@ -122,7 +123,7 @@ async def test_an_event_too_large_for_a_notification_is_not_held(pool):
     store = EventStore(pool)
     who, _, events = await _history(pool, store)
     here = _notifier()
-    large = msgspec.structs.replace(events[3], data=Noted(text="x" * (notify.PAYLOAD_BYTES + 1)))
+    large = msgspec.structs.replace(events[3], data=Noted(text="x" * (wire.PAYLOAD_BYTES + 1)))
     with here.subscribe(who.tenant):
         here.announce(who.tenant, [*events[:3], large, events[4]])
         assert here.recent(who.tenant, 0, 10) == events[:3]  # the feed reads position 4 from the table

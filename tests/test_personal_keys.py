@@ -18,7 +18,7 @@ import pytest
 from ledger.audit.chain import Walker
 from ledger.audit.export_check import verify_export
 from ledger.domain.errors import InvalidValue
-from ledger.feed.notifier import Payload, payloads
+from ledger.feed.payloads import Payload, payloads
 from ledger.service import access
 from ledger.store.audit import SPELLED_COLUMNS
 from ledger.store.events import EventStore

@@ -21,7 +21,8 @@ from ledger.domain.errors import ActionNotAllowed, VersionConflict
 from ledger.domain.plan import DEFAULT_POLICY, policy_to_dict
 from ledger.domain.rules import Incident, fold
 from ledger.feed import notifier as notify
-from ledger.feed.notifier import Change
+from ledger.feed import payloads as wire
+from ledger.feed.payloads import Change
 from ledger.http.app import _learn
 from ledger.service.command_runner import Done, Shell
 from ledger.store import policies as policy_store
@@ -298,16 +299,16 @@ async def test_payloads_stay_under_the_limit_and_carry_every_change_in_order(poo
     huge = msgspec.structs.replace(stored[2], version=6, data=Noted(text="x" * 9_000))
     events = [*stored, policy, huge]
     limit = 700
-    sent = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, events, limit)]
+    sent = [wire.decode_payload(p) for p in wire.payloads("me", who.tenant, events, limit)]
     assert len(sent) > 1
-    assert all(len(p.encode()) <= limit for p in notify.payloads("me", who.tenant, events, limit))
+    assert all(len(p.encode()) <= limit for p in wire.payloads("me", who.tenant, events, limit))
     assert all((m.origin, m.tenant) == ("me", who.tenant) for m in sent)
     assert [c for m in sent for c in m.changes] == [_change(e) for e in stored]  # (no policy: no incident)
     assert [t for m in sent for t in m.too_large] == [(incident, 6)]
     assert [t for m in sent for t in m.tenant_events] == ["policy_changed"]
-    only_policy = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, [policy])]
+    only_policy = [wire.decode_payload(p) for p in wire.payloads("me", who.tenant, [policy])]
     assert [(m.changes, m.too_large, m.tenant_events) for m in only_policy] == [([], [], ["policy_changed"])]
-    nothing = [notify._payload.decode(p) for p in notify.payloads("me", who.tenant, [])]
+    nothing = [wire.decode_payload(p) for p in wire.payloads("me", who.tenant, [])]
     assert [(m.changes, m.too_large, m.tenant_events) for m in nothing] == [([], [], [])]  # (it still wakes)
 
 
@@ -323,10 +324,10 @@ async def test_a_notifier_hands_on_other_processes_changes_and_wakes_on_every_ki
     told: list[tuple[str, list[Change]]] = []
     here.on_remote = lambda message: told.append((message.tenant, message.changes))
     with here.subscribe(who.tenant) as woken:
-        (own,) = notify.payloads(here.origin, who.tenant, stored)
+        (own,) = wire.payloads(here.origin, who.tenant, stored)
         here._on_notify(None, 0, notify.CHANNEL, own)
         assert not woken.is_set() and told == []  # its own: announced already
-        (theirs,) = notify.payloads(there.origin, who.tenant, stored)
+        (theirs,) = wire.payloads(there.origin, who.tenant, stored)
         here._on_notify(None, 0, notify.CHANNEL, theirs)
         assert woken.is_set() and told == [(who.tenant, [_change(e) for e in stored])]
         for payload in (who.tenant, "[not json"):  # a bare tenant (earlier versions); unreadable

@@ -24,6 +24,7 @@ from ledger.clock import Clock, utc_now
 from ledger.config import Settings
 from ledger.feed import notifier
 from ledger.feed.fanout import Fanout
+from ledger.feed.payloads import Payload
 from ledger.http import bodies, openapi, problems, web
 from ledger.http.audit import AuditController
 from ledger.http.auth import authorize
@@ -135,7 +136,7 @@ async def _check_request(request: Request[Any, Any, Any]) -> None:
 POLICY_CHANGED = PolicyChanged.__struct_config__.tag
 
 
-def _learn(shell: Shell, policies: PolicyStore, message: notifier.Payload) -> None:
+def _learn(shell: Shell, policies: PolicyStore, message: Payload) -> None:
     """What another process committed: fold it onto the states held; a plan change is read again."""
     shell.learn(message.tenant, message.changes, message.too_large)
     if POLICY_CHANGED in message.tenant_events:

@@ -44,7 +44,7 @@ from projections.snapshots import stored_state
 from schemas.events import Event, EventData, NewEvent, decode_data
 
 if TYPE_CHECKING:
-    from ledger.feed.notifier import Change
+    from ledger.feed.payloads import Change
 
 # Without If-Match a client asks for "append after whatever is there": a concurrent append only
 # means deciding again on the newer state. Bounded, so a pathological hot stream still answers.
