@@ -35,14 +35,13 @@ import asyncpg
 import msgspec
 import structlog
 
-from ledger.feed.payloads import PAYLOAD_BYTES, Payload, decode_payload, payloads
+from ledger.feed.payloads import Payload, data_fits, decode_payload, payloads
 from ledger.store.coordination import notify, ping
 from ledger.store.keys import KEYS_CHANNEL
 from ledger.store.webhooks import WEBHOOKS_CHANNEL
-from schemas.events import Event, data_dict
+from schemas.events import Event
 
 log = structlog.get_logger(__name__)
-_encode = msgspec.json.Encoder().encode
 
 CHANNEL = "ledger_events"
 # The latest committed events held per tenant that a live feed here follows (see `recent`): at
@@ -168,7 +167,7 @@ class Notifier:
         for event in events:
             if event is None or event.incident_id is None:
                 continue
-            if not (measure and len(_encode(data_dict(event.data))) > PAYLOAD_BYTES):
+            if not measure or data_fits(event):
                 tail[event.position] = event
         if len(tail) > 2 * TAIL_EVENTS:
             newest = max(tail)

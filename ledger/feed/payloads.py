@@ -108,6 +108,12 @@ _encode = msgspec.json.Encoder().encode
 decode_payload = msgspec.json.Decoder(Payload).decode
 
 
+def data_fits(event: Event) -> bool:
+    """Whether `event`'s data alone fits in a notification: one whose data does not is never
+    carried whole (its receivers read it from the table)."""
+    return len(_encode(data_dict(event.data))) <= PAYLOAD_BYTES
+
+
 def payloads(origin: str, tenant: str, events: Iterable[Event], limit: int = PAYLOAD_BYTES) -> list[str]:
     """One tenant's committed `events` (in commit order) as payloads of at most `limit` bytes."""
     out: list[str] = []
