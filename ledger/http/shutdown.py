@@ -79,16 +79,15 @@ def _hold(signum: int, frame: FrameType | None) -> None:
     _held.append(signum)
 
 
-def replay_early_stop() -> bool:
+def replay_early_stop() -> None:
     """If a stop signal was held while the app started, send it to this process again once the
-    server listens. Returns whether one was."""
+    server listens."""
     if not _held:
-        return False
+        return
     signum = _held[0]
     _held.clear()
     _log().info("stop_held_during_startup", signal=signal.Signals(signum).name)
     asyncio.get_running_loop().call_later(REPLAY_AFTER_S, os.kill, os.getpid(), signum)
-    return True
 
 
 def before_stop(callback: Callable[[], None]) -> bool:
