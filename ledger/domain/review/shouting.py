@@ -71,12 +71,27 @@ _SPORT = (
     r"GRAND FINAL(?: BOUND| WINNERS| HERE WE COME)?|WINNERS|PREMIERS|BACK TO BACK"
     r"|WHAT A (?:WIN|GAME|MATCH|SEASON|RESULT|FINAL|COMEBACK|NIGHT|EFFORT|GOAL|TRY)"
 )
+# Safety warnings against fraud, in capitals (blind batch 39's paraphrase: "WE WILL NEVER ASK FOR YOUR
+# PIN OR OTP", "DO NOT SHARE YOUR OTP WITH ANYONE", "BEWARE OF FAKE CALLS", "ŞİFRENİZİ KİMSEYLE
+# PAYLAŞMAYIN"): a refusal or prohibition that names, within a few capitalised words, a credential or
+# a scam. "NEVER ASK US AGAIN" names none, so it still shouts.
+_SECRET = r"PINS?|OTPS?|PASSWORDS?|PASSCODES?|CVV|CARD|DETAILS|CODES?|LINKS?|APPS?|ŞİFRE\w*|PAROLA\w*|KART\w*|KOD\w*|BİLGİ\w*"
+_FRAUD = (
+    rf"(?:(?:WE|[A-Z]+) (?:WILL )?NEVER (?:ASK|CALL|TEXT|MESSAGE|EMAIL|REQUEST)|(?:DO NOT|DON'T|NEVER) (?:SHARE|GIVE"
+    rf"|TELL|SEND|DISCLOSE|CLICK|INSTALL|ENTER|TYPE|REVEAL))(?=(?:,? [A-Z'’-]+){{0,5}} (?:{_SECRET})\b)"
+    r"|BEWARE OF (?:FAKE|FRAUD|SCAM|PHISHING)\w*|(?:SCAM|FRAUD) ALERT"
+    r"|(?:[A-ZÇĞİÖŞÜ]+ ){0,3}(?:ŞİFRE|PAROLA|KART|KOD|BİLGİ)\w*(?: [A-ZÇĞİÖŞÜ]+){0,3} (?:PAYLAŞMAYIN|VERMEYİN|İSTEMEYİZ|İSTEMEZ|SORMAYIZ|SORMAZ)\w*"
+    r"|DOLANDIRICILARA DİKKAT"
+)
+_FRAUD_ON = r"(?:,? [A-Z'’-]{2,}){0,4}"
 # A cheer goes on in up to six capitalised words to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS",
 # "TEŞEKKÜRLER AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks
 # ("FOR NOTHING", "A LOT") or "HAPPY NOW" never continue it.
 _FOR_WHOM = r"(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}"
 # A cheer: one of the kinds above, whole words, then whom it is for.
-_CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_SPORT}|{_WHAT}{_RETURNED}){_FOR_WHOM}\b")
+_CHEER = re.compile(
+    rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_SPORT}|{_WHAT}{_RETURNED}|(?:{_FRAUD}){_FRAUD_ON}){_FOR_WHOM}\b"
+)
 
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
