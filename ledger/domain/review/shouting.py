@@ -75,12 +75,16 @@ _SPORT = (
 # PIN OR OTP", "DO NOT SHARE YOUR OTP WITH ANYONE", "BEWARE OF FAKE CALLS", "ŞİFRENİZİ KİMSEYLE
 # PAYLAŞMAYIN"): a refusal or prohibition that names, within a few capitalised words, a credential or
 # a scam. "NEVER ASK US AGAIN" names none, so it still shouts.
-_SECRET = r"PINS?|OTPS?|PASSWORDS?|PASSCODES?|CVV|CARD|DETAILS|CODES?|LINKS?|APPS?|ŞİFRE\w*|PAROLA\w*|KART\w*|KOD\w*|BİLGİ\w*"
+_CREDENTIAL = (
+    r"PINS?|OTPS?|PASSWORDS?|PASSCODES?|CVV|CARD|DETAILS|CODES?|LINKS?|APPS?"
+    r"|ŞİFRE\w*|PAROLA\w*|KART\w*|KOD\w*|BİLGİ\w*"
+)
 _FRAUD = (
     rf"(?:(?:WE|[A-Z]+) (?:WILL )?NEVER (?:ASK|CALL|TEXT|MESSAGE|EMAIL|REQUEST)|(?:DO NOT|DON'T|NEVER) (?:SHARE|GIVE"
-    rf"|TELL|SEND|DISCLOSE|CLICK|INSTALL|ENTER|TYPE|REVEAL))(?=(?:,? [A-Z'’-]+){{0,5}} (?:{_SECRET})\b)"
+    rf"|TELL|SEND|DISCLOSE|CLICK|INSTALL|ENTER|TYPE|REVEAL))(?=(?:,? [A-Z'’-]+){{0,5}} (?:{_CREDENTIAL})\b)"
     r"|BEWARE OF (?:FAKE|FRAUD|SCAM|PHISHING)\w*|(?:SCAM|FRAUD) ALERT"
-    r"|(?:[A-ZÇĞİÖŞÜ]+ ){0,3}(?:ŞİFRE|PAROLA|KART|KOD|BİLGİ)\w*(?: [A-ZÇĞİÖŞÜ]+){0,3} (?:PAYLAŞMAYIN|VERMEYİN|İSTEMEYİZ|İSTEMEZ|SORMAYIZ|SORMAZ)\w*"
+    r"|(?:[A-ZÇĞİÖŞÜ]+ ){0,3}(?:ŞİFRE|PAROLA|KART|KOD|BİLGİ)\w*(?: [A-ZÇĞİÖŞÜ]+){0,3}"
+    r" (?:PAYLAŞMAYIN|VERMEYİN|İSTEMEYİZ|İSTEMEZ|SORMAYIZ|SORMAZ)\w*"
     r"|DOLANDIRICILARA DİKKAT"
 )
 _FRAUD_ON = r"(?:,? [A-Z'’-]{2,}){0,4}"
