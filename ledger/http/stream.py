@@ -168,6 +168,51 @@ async def _next_page(
     return list(chunks(frames, box.chunk_bytes)), more or cut, asked
 
 
+class _Beat:
+    """A stream's poll and heartbeat: one timer, set again when it fires (not one per wait: under
+    load a stream waits at every commit of its tenant, and hundreds of streams do). Polls fall due
+    on multiples of `poll_s` of the loop's clock, the same instants for every stream of the
+    process: a tenant's streams, at one position, then share one read (`Fanout.read`) instead of
+    each reading at its own moment. A poll or a due heartbeat sets `woken`."""
+
+    def __init__(self, woken: asyncio.Event, *, poll_s: float, heartbeat_s: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.woken = woken
+        self.poll_s = poll_s
+        self.heartbeat_s = heartbeat_s
+        self.next_ping = time.monotonic() + heartbeat_s
+        self.timer = self._arm()
+
+    def _arm(self) -> asyncio.TimerHandle:
+        now = self.loop.time()
+        until_ping = self.next_ping - time.monotonic()  # (due now: this wake-up sends it and moves it on)
+        wait = min(self.poll_s - now % self.poll_s, until_ping if until_ping > 0 else self.heartbeat_s)
+        return self.loop.call_at(now + wait, self._tick)
+
+    def _tick(self) -> None:
+        self.woken.set()
+        self.timer = self._arm()
+
+    def ping_due(self) -> bool:
+        return time.monotonic() >= self.next_ping
+
+    def pinged(self, at: float) -> None:
+        self.next_ping = at + self.heartbeat_s
+
+
+async def _parked_taken(box: Outbox) -> bool:
+    """Wait for what was sent while the stream was parked (if anything) to be taken; whether the
+    stream goes on."""
+    if box.pending is not None:
+        sending, upto = box.pending
+        box.pending = None
+        await box.until_taken(sending)
+        if box.ended is not None:
+            return False
+        box.sent = upto
+    return True
+
+
 async def follow(
     store: EventStore,
     notifier: Notifier,
@@ -186,48 +231,26 @@ async def follow(
     box = outbox or Outbox(sent=after)
     box.sent = after
     fanout = fanout or Fanout(frame_of)
-    loop = asyncio.get_running_loop()
     asked = FIRST_PAGE
-    next_ping = time.monotonic() + heartbeat_s
-
-    # The poll and the heartbeat: one timer, set again when it fires (not one per wait: under
-    # load a stream waits at every commit of its tenant, and hundreds of streams do). Polls fall
-    # due on multiples of `poll_s` of the loop's clock, the same instants for every stream of the
-    # process: a tenant's streams, at one position, then share one read (`Fanout.read`) instead
-    # of each reading at its own moment.
-    def arm() -> asyncio.TimerHandle:
-        now = loop.time()
-        until_ping = next_ping - time.monotonic()  # (due now: this wake-up sends it and moves it on)
-        return loop.call_at(now + min(poll_s - now % poll_s, until_ping if until_ping > 0 else heartbeat_s), tick)
-
-    def tick() -> None:
-        nonlocal timer
-        woken.set()
-        timer = arm()
 
     # At the head, with the server's own send, the stream parks (`Notifier.park`): a wake-up of
     # the tenant then calls this, in one pass over its parked streams, instead of waking this
     # stream's task (`_send_parked` says what it sends; for anything else it hands the stream back).
     def serve() -> None:
-        if not _send_parked(notifier, fanout, tenant, box, batch, ping_due=time.monotonic() >= next_ping):
+        if not _send_parked(notifier, fanout, tenant, box, batch, ping_due=beat.ping_due()):
             notifier.unpark(tenant, woken)
             woken.set()
 
     with notifier.subscribe(tenant) as woken:
         box.wakes(woken)
-        timer = arm()
+        beat = _Beat(woken, poll_s=poll_s, heartbeat_s=heartbeat_s)
         try:
             # Reconnect hint for browsers' EventSource; they resume with Last-Event-ID.
             yield b"retry: 2000\n\n"
             while not notifier.closed and box.ended is None:
                 woken.clear()
-                if box.pending is not None:  # (sent while parked; not taken yet)
-                    sending, upto = box.pending
-                    box.pending = None
-                    await box.until_taken(sending)
-                    if box.ended is not None:
-                        break
-                    box.sent = upto
+                if not await _parked_taken(box):
+                    break
                 since = notifier.last_wake(tenant)
                 # (under load the read was the largest part of the feed's lag: a round trip through a busy loop)
                 page, more, asked = await _next_page(store, notifier, fanout, tenant, box, batch, asked, since)
@@ -242,9 +265,9 @@ async def follow(
                             break
                         box.sent = upto
                 now = time.monotonic()
-                if now >= next_ping and box.ended is None:
+                if now >= beat.next_ping and box.ended is None:
                     yield b": ping\n\n"
-                    next_ping = now + heartbeat_s
+                    beat.pinged(now)
                 if more or box.ended is not None:
                     continue
                 if box.direct is not None:
@@ -256,7 +279,7 @@ async def follow(
             if box.ended is not None:
                 yield box.last_message()
         finally:
-            timer.cancel()
+            beat.timer.cancel()
             box.taken(box.held)
 
 
