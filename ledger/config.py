@@ -47,6 +47,9 @@ class Settings:
     shutdown_grace_s: float = 20.0
     stream_heartbeat_s: float = 15.0
     stream_poll_s: float = 2.0
+    # The most a tenant's live feeds at the head wait to be sent a wake-up's events, when hundreds
+    # of them follow it under a steady load (ledger.feed.notifier.PACED_STREAMS).
+    stream_pace_s: float = 0.04
     # A live feed holds at most this many bytes of events not yet sent (ledger.http.sse), and
     # drops a client whose connection takes nothing for stream_max_lag_s.
     stream_buffer_bytes: int = 1024 * 1024
@@ -109,6 +112,7 @@ class Settings:
             shutdown_grace_s=_int("LEDGER_SHUTDOWN_GRACE_MS", 20_000) / 1000,
             stream_heartbeat_s=_int("LEDGER_STREAM_HEARTBEAT_MS", 15_000) / 1000,
             stream_poll_s=_int("LEDGER_STREAM_POLL_MS", 2_000) / 1000,
+            stream_pace_s=_int("LEDGER_STREAM_PACE_MS", 40) / 1000,
             stream_buffer_bytes=_int("LEDGER_STREAM_BUFFER_BYTES", 1024 * 1024),
             stream_max_lag_s=_int("LEDGER_STREAM_MAX_LAG_S", 30),
             webhook_timeout_s=_int("LEDGER_WEBHOOK_TIMEOUT_MS", 10_000) / 1000,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 
 from ledger.domain.commands import Detect, Note
 from ledger.feed.fanout import Fanout
+from ledger.feed.notifier import Notifier
 from ledger.http.sse import Outbox
 from ledger.http.stream import follow, frame_of
 from ledger.service.command_runner import Done, Shell
@@ -20,7 +22,7 @@ from ledger.store.policies import PolicyStore
 from schemas.events import Channel, Severity
 from tests import clock
 from tests.conftest import new_tenant
-from tests.test_feed_memory import CountingStore, _notifier
+from tests.test_feed_memory import CountingStore, _never, _notifier, _release
 
 STREAMS = 12
 _ID = re.compile(rb"(?m)^id: (\d+)$")
@@ -112,6 +114,64 @@ async def test_parked_streams_are_sent_in_one_pass_and_a_slow_one_delays_nobody(
         await _until(lambda: all(s.positions() == [2, 3, 4, 5, 6, 7] for s in servers))
         assert all(s.by_task for s in servers)  # (read by each stream's task, across the gap)
         assert all(sorted(set(s.positions())) == s.positions() for s in servers)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert notifier.parked(who.tenant) == 0
+
+
+class Timed(Server):
+    """A server that notes when each body came and what it held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[tuple[float, list[int]]] = []
+
+    def send(self, message: dict) -> object:
+        self.bodies.append((time.monotonic(), [int(p) for p in _ID.findall(message["body"])]))
+        return super().send(message)
+
+
+async def test_a_tenant_with_many_parked_streams_is_paced_and_its_events_sent_together(pool):
+    """Under a steady load, hundreds of streams would each be sent one or two events per wake-up:
+    the wake-ups that come within the tenant's pace after a pass wait for its end and are sent
+    in one body per stream. The first after a quiet spell is sent at once."""
+    pace = 2.0
+    store = CountingStore(pool)
+    tenant = await new_tenant(pool, "paced")
+    who = Principal(tenant.name, "write-key", Scope.WRITE)
+    shell = Shell(store, PolicyStore(pool), clock.now)
+    incident = uuid.uuid4()
+    detect = Detect(incident_id=incident, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
+    assert isinstance(await shell.execute(who, detect), Done)
+    # (the whole pace once STREAMS streams are parked)
+    notifier, fanout = Notifier(_never, _release, pace_s=pace, paced_streams=STREAMS), Fanout(frame_of)
+    servers = [Timed() for _ in range(STREAMS)]
+    boxes = [Outbox(sent=1) for _ in servers]
+    for box, server in zip(boxes, servers, strict=True):
+        box.direct = server.send  # type: ignore[assignment]
+    tasks = [
+        asyncio.create_task(
+            _run(follow(store, notifier, who.tenant, 1, heartbeat_s=3600, poll_s=3600, outbox=box, fanout=fanout), s)
+        )
+        for box, s in zip(boxes, servers, strict=True)
+    ]
+    try:
+        await _until(lambda: notifier.parked(who.tenant) == STREAMS)
+        store.on_append = notifier.announce
+        asked = time.monotonic()
+        await shell.execute(who, Note(incident_id=incident, actor="a", text="2"))
+        await _until(lambda: all(s.positions() == [2] for s in servers))
+        first = [s.bodies[0][0] for s in servers]
+        assert max(first) - asked < pace / 2  # (at once: no pass came before it)
+        for text in ("3", "4"):  # (within the pace after that pass)
+            await shell.execute(who, Note(incident_id=incident, actor="a", text=text))
+        await _until(lambda: all(s.positions() == [2, 3, 4] for s in servers), seconds=3 * pace)
+        for server in servers:
+            assert [positions for _, positions in server.bodies] == [[2], [3, 4]]
+            assert server.bodies[1][0] - server.bodies[0][0] >= pace * 0.9
+        assert all(s.by_task == [] for s in servers)
     finally:
         for task in tasks:
             task.cancel()

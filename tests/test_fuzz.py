@@ -40,6 +40,28 @@ CONFIG = SchemathesisConfig.from_dict(
             "stateful": {"enabled": False},
         },
         "suppress-health-check": ["all"],
+        # Invalid data must be refused; a stale If-Match refuses it too: preconditions are
+        # evaluated before the request's content is processed (RFC 9110, 13.2.1), so a PUT whose
+        # body is invalid and whose If-Match is stale answers 412, and writes nothing either way.
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    "400",
+                    "401",
+                    "403",
+                    "404",
+                    "405",
+                    "406",
+                    "409",
+                    "412",
+                    "415",
+                    "422",
+                    "428",
+                    "429",
+                    "5xx",
+                ]
+            }
+        },
     }
 )
 # The live feed never ends: its own tests cover it (tests/test_feed_memory.py and the stream tests).

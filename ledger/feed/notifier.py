@@ -48,6 +48,12 @@ CHANNEL = "ledger_events"
 # least this many, at most twice as many. An event whose data would not fit in a notification is
 # not held (the feed reads it from the table), so a tail stays under a few megabytes.
 TAIL_EVENTS: Final = 500
+# A tenant's parked streams are served in one pass per wake-up; a wake-up within `pace_s` * (its
+# parked streams / PACED_STREAMS) of the last pass is served at the end of that span instead, with
+# whatever else came meanwhile. A few streams are served at once; hundreds under a steady load get
+# a few events per send instead of one or two, which is most of what the feed costs (each send
+# is a wake-up of the server's writer, a system call and the client's read, per stream).
+PACED_STREAMS: Final = 200
 
 Connector = Callable[[], Awaitable[asyncpg.Connection]]
 
@@ -55,14 +61,24 @@ Connector = Callable[[], Awaitable[asyncpg.Connection]]
 class Notifier:
     """Holds the LISTEN connection and the local waiters (per tenant, or for every tenant)."""
 
-    def __init__(self, connect: Connector, release: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        connect: Connector,
+        release: Callable[[asyncpg.Connection], Awaitable[None]],
+        *,
+        pace_s: float = 0.0,
+        paced_streams: int = PACED_STREAMS,
+    ) -> None:
         self._connect = connect
         self._release = release
+        self._pace_s = pace_s
+        self._paced_streams = paced_streams
         self._by_tenant: dict[str, set[asyncio.Event]] = {}
         # Per tenant: the waiters parked at the head of its feed, each served by its callback, all
         # of them in one pass per wake-up (`park`), instead of each woken to serve itself.
         self._parked: dict[str, dict[asyncio.Event, Callable[[], None]]] = {}
         self._passes_due: set[str] = set()
+        self._passed_at: dict[str, float] = {}  # when each tenant's last pass ran (time.monotonic())
         self._everything: set[asyncio.Event] = set()
         # Waiters for a set of tenants that their owner keeps current (`watch`).
         self._watches: list[tuple[Collection[str], asyncio.Event]] = []
@@ -100,6 +116,7 @@ class Notifier:
                 self._by_tenant.pop(tenant, None)
                 self._tails.pop(tenant, None)
                 self._woken_at.pop(tenant, None)
+                self._passed_at.pop(tenant, None)
 
     @contextlib.contextmanager
     def watch(self, tenants: Collection[str]) -> Iterator[asyncio.Event]:
@@ -117,10 +134,11 @@ class Notifier:
 
     def park(self, tenant: str, event: asyncio.Event, serve: Callable[[], None]) -> None:
         """Until `unpark`, a wake-up of `tenant` calls `serve()` instead of setting `event` (one of
-        its subscriptions'): in one pass over the tenant's parked waiters on the loop's next turn,
-        however many wake-ups came meanwhile. Hundreds of live feeds of a tenant, each at the head,
-        are each sent what is new by their callback, without a task woken for each. `serve` hands
-        its waiter back (`unpark`, then `event.set()`) for anything it does not do itself."""
+        its subscriptions'): in one pass over the tenant's parked waiters on the loop's next turn
+        (or at the end of its pace, `_pass_wait`), however many wake-ups came meanwhile. Hundreds
+        of live feeds of a tenant, each at the head, are each sent what is new by their callback,
+        without a task woken for each. `serve` hands its waiter back (`unpark`, then
+        `event.set()`) for anything it does not do itself."""
         if (group := self._by_tenant.get(tenant)) is not None and event in group:
             group.discard(event)
             self._parked.setdefault(tenant, {})[event] = serve
@@ -137,8 +155,16 @@ class Notifier:
         """How many of the tenant's waiters are parked."""
         return len(self._parked.get(tenant, ()))
 
+    def _pass_wait(self, tenant: str, now: float) -> float:
+        """How long the tenant's next pass waits: the rest of its pace since the last one, if any.
+        The pace grows with the streams parked, up to `pace_s` at `paced_streams`."""
+        parked = len(self._parked.get(tenant, ()))
+        pace = self._pace_s * min(1.0, parked / self._paced_streams)
+        return pace - (now - self._passed_at.get(tenant, float("-inf")))
+
     def _serve_parked(self, tenant: str) -> None:
         self._passes_due.discard(tenant)
+        self._passed_at[tenant] = time.monotonic()
         for serve in list(self._parked.get(tenant, {}).values()):
             try:
                 serve()
@@ -183,12 +209,15 @@ class Notifier:
                 event.set()
         for name in list(self._by_tenant) if tenant is None else [tenant]:
             if (group := self._by_tenant.get(name)) is not None:
-                self._woken_at[name] = time.monotonic()
+                self._woken_at[name] = now = time.monotonic()
                 for event in group:
                     event.set()
                 if name in self._parked and name not in self._passes_due:
                     self._passes_due.add(name)
-                    asyncio.get_running_loop().call_soon(self._serve_parked, name)
+                    if (wait := self._pass_wait(name, now)) > 0:
+                        asyncio.get_running_loop().call_later(wait, self._serve_parked, name)
+                    else:
+                        asyncio.get_running_loop().call_soon(self._serve_parked, name)
 
     def last_wake(self, tenant: str) -> float:
         """When the tenant's waiters were last woken (`time.monotonic()`; 0.0: never)."""
@@ -321,8 +350,9 @@ class Notifier:
 
 
 @contextlib.asynccontextmanager
-async def running(url: str | None, pool: asyncpg.Pool) -> AsyncIterator[Notifier]:
-    """A Notifier on a dedicated connection to `url`, or (no URL known) one connection held from `pool`.
+async def running(url: str | None, pool: asyncpg.Pool, *, pace_s: float = 0.0) -> AsyncIterator[Notifier]:
+    """A Notifier on a dedicated connection to `url`, or (no URL known) one connection held from
+    `pool`; `pace_s`: the most its parked streams' passes are spaced (`Notifier._pass_wait`).
 
     A pool connection is held for as long as it listens: the pool runs `UNLISTEN *` on release.
     """
@@ -343,7 +373,7 @@ async def running(url: str | None, pool: asyncpg.Pool) -> AsyncIterator[Notifier
         async def release(conn: asyncpg.Connection) -> None:
             await pool.release(conn, timeout=2)
 
-    notifier = Notifier(connect, release)
+    notifier = Notifier(connect, release, pace_s=pace_s)
     task = asyncio.create_task(notifier.run())
     publisher = asyncio.create_task(notifier.publish(pool))
     try:

@@ -280,7 +280,9 @@ async def _open(
     state.signer = checkpoints.load_signer(settings)
     state.webhooks = WebhookStore(state.pool)
     state.webhook_wake = asyncio.Event()
-    state.notifier = await stack.enter_async_context(notifier.running(listen_url, state.pool))
+    state.notifier = await stack.enter_async_context(
+        notifier.running(listen_url, state.pool, pace_s=settings.stream_pace_s)
+    )
     store.on_append = state.notifier.announce
     # What the process's live feeds share (one read per position, one frame per event).
     state.fanout = Fanout(frame_of)

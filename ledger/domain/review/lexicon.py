@@ -38,6 +38,7 @@ class Rulebook(NamedTuple):
     next_step_bits: int
     reactive_bits: int
     direct_message: PatternSet[None]
+    third_party: PatternSet[None]  # someone else than the reader, named as a target (`others_ok`)
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -102,7 +103,7 @@ def _expand(pattern: str, vocabulary: dict[str, str]) -> str:
 
 def _marker_patterns(markers: dict[str, Any], name: str) -> list[str]:
     extra = markers.get(f"{name}_pattern")
-    phrases = list(markers[name])
+    phrases = list(markers.get(name, ()))
     # Later batches add markers in their own sub-tables ([markers.batch25]) at the end of the file,
     # so that branches adding to the same lists do not edit the same lines.
     for later in (value for value in markers.values() if isinstance(value, dict)):
@@ -126,7 +127,7 @@ def load(code: str) -> Rulebook:
             regexes = [words(_expand(phrase, vocabulary)) for phrase in entry["phrases"]]
         else:
             regexes = alternatives(_expand(_joined(entry["pattern"]), vocabulary))
-        flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased") if k in entry}
+        flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased", "others_ok") if k in entry}
         patterns += [(len(rules), regex) for regex in regexes]
         rules.append(Rule(entry["kind"], entry["message"], **flags))
     markers = data["markers"]
@@ -142,6 +143,7 @@ def load(code: str) -> Rulebook:
         next_step_bits=scan.mask(lambda payload: payload == NEXT_STEP),
         reactive_bits=scan.mask(lambda payload: payload == REACTIVE),
         direct_message=_marker(markers, "direct_message"),
+        third_party=_marker(markers, "third_party"),
         negation=re.compile(data["negation"]),
         negation_after=data["negation_after"],
     )

@@ -17,7 +17,7 @@ from ledger.domain.review.exposure import exposures
 from ledger.domain.review.folding import ascii_fold, en_lower, fold, mask, quoted_spans, tr_lower
 from ledger.domain.review.language import LANGUAGES, LanguageCode, detect
 from ledger.domain.review.lexicon import RULEBOOKS, Rulebook
-from ledger.domain.review.prefilter import Unit, Words, tokens_of, words_of
+from ledger.domain.review.prefilter import PatternSet, Unit, Words, tokens_of, words_of
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.scorer import MESSAGES, SUFFIX, Scorer, flag
 from ledger.domain.review.scorer import load as load_scorer
@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.21+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.22+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -223,7 +223,9 @@ def _rule_findings(
             start, end = _hit_span(match)
             if start == end or (rule.negatable and _negated(book, view, match.start(), end)):
                 continue
-            if rule.dm_ok and _sentence_moves_to_dm(book, views, start, end):
+            if rule.dm_ok and _sentence_has(book.direct_message, views, start, end):
+                continue
+            if rule.others_ok and _sentence_has(book.third_party, views, start, end):
                 continue
             found.append(_finding(text, rule.kind, start, end, rule.message))
     return found
@@ -243,12 +245,13 @@ def _negated(book: Rulebook, view: str, start: int, end: int) -> bool:
     return bool(book.negation.search(view[max(0, start - 30) : start]))
 
 
-def _sentence_moves_to_dm(book: Rulebook, views: _Views, start: int, end: int) -> bool:
+def _sentence_has(marker: PatternSet[None], views: _Views, start: int, end: int) -> bool:
+    """Whether the sentence around a match holds the marker (moves to a direct message, names a third party)."""
     folded = views.folded
     before = [m.end() for m in _SENTENCE_END.finditer(folded, 0, start)]
     after = _SENTENCE_END.search(folded, end)
     lo, hi = before[-1] if before else 0, after.start() if after else len(folded)
-    return book.direct_message.search(folded, views.words, lo, hi)
+    return marker.search(folded, views.words, lo, hi)
 
 
 def _finding(text: str, kind: str, start: int, end: int, message: str, level: str = "problem") -> Finding:

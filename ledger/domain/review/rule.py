@@ -27,7 +27,9 @@ class Rule(NamedTuple):
     `weak` rules (a bare denial, "there is no outage") only count when the reply neither acknowledges
     the concern nor offers a next step; `negatable` rules do not count when negated ("not your fault");
     `dm_ok` rules (asking for an address) do not count when the same sentence moves to a direct message;
-    `cased` rules match the lower-cased text before Turkish letters are folded ("sık" is not "sik").
+    `cased` rules match the lower-cased text before Turkish letters are folded ("sık" is not "sik");
+    `others_ok` rules (legal action) do not count when the same sentence names someone else as their
+    target: a third-party seller, a fake page, fraudsters (blind batch 39's paraphrase).
     """
 
     kind: Kind
@@ -36,6 +38,7 @@ class Rule(NamedTuple):
     negatable: bool = False
     dm_ok: bool = False
     cased: bool = False
+    others_ok: bool = False
 
 
 def words(*alternatives: str) -> str:

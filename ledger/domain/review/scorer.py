@@ -4,7 +4,8 @@ offline (`python -m ledger.domain.review.train`) on the labelled replies and shi
 Scoring is a dictionary lookup and a sum per feature: no numerical library at run time. It is
 explainable by construction: every feature's weight lands on the words it was read from, and the
 finding's span is the run of words that adds up to the most (the maximum-sum run), its kind the
-kind those words were most often labelled with in training.
+kind those words were most often labelled with in training (a feature whose labels were spread over
+kinds names none, train.KIND_SHARE).
 """
 # ruff: noqa: RUF001, E501  (Turkish letters and typographic quotes are the subject here; messages are one line each)
 
@@ -34,9 +35,13 @@ class Families(NamedTuple):
     lengths: dict[str, float]  # "n 4-8"
 
 
+# The kind named when no feature of the reply names one: the most common label in both languages.
+FALLBACK_KIND: Kind = "dismissive"
+
+
 class LanguageModel(NamedTuple):
-    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS); `families`
-    holds the weights alone, for the sum made on every reply."""
+    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS, or -1 when
+    the feature names no kind); `families` holds the weights alone, for the sum made on every reply."""
 
     bias: float
     threshold: float
@@ -114,7 +119,7 @@ def score(
         part = weight / (last - first + 1)
         for i in range(first, last + 1):
             share[i] += part
-            if weight > 0:
+            if weight > 0 and kind >= 0:
                 kinds[i][kind] += part
     return total, share, [(w, s, e, k) for (w, s, e), k in zip(words, kinds, strict=True)]
 
@@ -134,9 +139,16 @@ def flag(
     first, last = heaviest_run(share)
     if sum(share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
         return None
-    by_kind = [sum(words[i][3][k] for i in range(first, last + 1)) for k in range(len(PROBLEM_KINDS))]
-    kind = PROBLEM_KINDS[max(range(len(by_kind)), key=by_kind.__getitem__)]
-    return Flag(kind=kind, start=words[first][1], end=words[last][2], score=total)
+    return Flag(kind=_kind(words, first, last), start=words[first][1], end=words[last][2], score=total)
+
+
+def _kind(words: list[tuple[str, int, int, list[float]]], first: int, last: int) -> Kind:
+    """The kind the run's words lean to; when none of them names one, the whole reply's."""
+    for lo, hi in ((first, last), (0, len(words) - 1)):
+        by_kind = [sum(words[i][3][k] for i in range(lo, hi + 1)) for k in range(len(PROBLEM_KINDS))]
+        if max(by_kind) > 0:
+            return PROBLEM_KINDS[max(range(len(by_kind)), key=by_kind.__getitem__)]
+    return FALLBACK_KIND
 
 
 def quick_total(model: LanguageModel, view: str, marks: Sequence[str] = ()) -> float:

@@ -71,12 +71,33 @@ _SPORT = (
     r"GRAND FINAL(?: BOUND| WINNERS| HERE WE COME)?|WINNERS|PREMIERS|BACK TO BACK"
     r"|WHAT A (?:WIN|GAME|MATCH|SEASON|RESULT|FINAL|COMEBACK|NIGHT|EFFORT|GOAL|TRY)"
 )
+# Safety warnings against fraud, in capitals (blind batch 39's paraphrase: "WE WILL NEVER ASK FOR YOUR
+# PIN OR OTP", "DO NOT SHARE YOUR OTP WITH ANYONE", "BEWARE OF FAKE CALLS", "ŞİFRENİZİ KİMSEYLE
+# PAYLAŞMAYIN"): a refusal or prohibition that names, within a few capitalised words, a credential or
+# a scam. "NEVER ASK US AGAIN" names none, so it still shouts.
+_CREDENTIAL = (
+    r"PINS?|OTPS?|PASSWORDS?|PASSCODES?|CVV|CARD|DETAILS|CODES?|LINKS?|APPS?"
+    r"|ŞİFRE\w*|PAROLA\w*|KART\w*|KOD\w*|BİLGİ\w*"
+)
+_FRAUD = (
+    rf"(?:(?:WE|[A-Z]+) (?:WILL )?NEVER (?:ASK|CALL|TEXT|MESSAGE|EMAIL|REQUEST)|(?:DO NOT|DON'T|NEVER) (?:SHARE|GIVE"
+    rf"|TELL|SEND|DISCLOSE|CLICK|INSTALL|ENTER|TYPE|REVEAL))(?=(?:,? [A-Z'’-]+){{0,5}} (?:{_CREDENTIAL})\b)"
+    r"|BEWARE OF (?:FAKE|FRAUD|SCAM|PHISHING)\w*|(?:SCAM|FRAUD) ALERT"
+    r"|(?:[A-ZÇĞİÖŞÜ]+ ){0,3}(?:ŞİFRE|PAROLA|KART|KOD|BİLGİ)\w*(?: [A-ZÇĞİÖŞÜ]+){0,3}"
+    r" (?:PAYLAŞMAYIN|VERMEYİN|İSTEMEYİZ|İSTEMEZ|SORMAYIZ|SORMAZ)\w*"
+    r"|DOLANDIRICILARA DİKKAT"
+)
+_FRAUD_ON = r"(?:,? [A-Z'’-]{2,}){0,4}"
 # A cheer goes on in up to six capitalised words to whom it is for ("THANK YOU TO ALL OUR FUNDRAISERS",
 # "TEŞEKKÜRLER AYŞE HANIM"); lower case after it ("THANK YOU for nothing") ends it, and mock thanks
 # ("FOR NOTHING", "A LOT") or "HAPPY NOW" never continue it.
 _FOR_WHOM = r"(?:,? (?!FOR NOTHING|A LOT\b|NOW\b)[A-ZÇĞİÖŞÜ'’]{2,}){0,6}"
 # A cheer: one of the kinds above, whole words, then whom it is for.
 _CHEER = re.compile(rf"\b(?:{_THANKS}|{_WARNINGS}|{_TURKISH}|{_GOOD_NEWS}|{_SPORT}|{_WHAT}{_RETURNED}){_FOR_WHOM}\b")
+# A fraud warning, read apart and only when one of its leading words is there: most replies with a
+# capital have none, and trying its classes at every word made the cheers cost a sixth more.
+_FRAUD_WARNING = re.compile(rf"\b(?:{_FRAUD}){_FRAUD_ON}{_FOR_WHOM}\b")
+_FRAUD_LEADS = re.compile("NEVER|DO NOT|DON'T|BEWARE|ALERT|ŞİFRE|PAROLA|KART|KOD|BİLGİ|DİKKAT")
 
 # Two capitals in a row (an apostrophe between allowed): only a word that holds them can be a word in
 # capitals, and looking at every word of the reply was the costliest part of this module. Latin,
@@ -104,7 +125,7 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
     for match in _capitalised_words(cased_masked):
         word = match.group()
         if cheers is None:
-            cheers = [m.span() for m in _CHEER.finditer(cased_masked)]
+            cheers = _cheers(cased_masked)
         if any(start <= match.start() and match.end() <= end for start, end in cheers):
             continue
         # Promo codes and model names ("SORRY20", "A320") are not words said aloud.
@@ -139,7 +160,7 @@ def _beyond_cheers(
     ("ŞAMPİYON!!!", "WE'RE BACK 🎉!!!") is its volume, not exasperation; "??" still is, and so is
     "!!!" after words in lower case ("THANK YOU for nothing!!!")."""
     if cheers is None:
-        cheers = [m.span() for m in _CHEER.finditer(text)]
+        cheers = _cheers(text)
     ends = [end for _, end in cheers]
     return [
         run
@@ -147,6 +168,14 @@ def _beyond_cheers(
         if _QUESTIONED.search(text, run[0], run[1])
         or not any(end <= run[0] and not any(c.isalnum() for c in text[end : run[0]]) for end in ends)
     ]
+
+
+def _cheers(text: str) -> list[tuple[int, int]]:
+    """The spans of cheers, safety and fraud warnings in capitals."""
+    spans = [m.span() for m in _CHEER.finditer(text)]
+    if _FRAUD_LEADS.search(text):
+        spans += [m.span() for m in _FRAUD_WARNING.finditer(text)]
+    return spans
 
 
 def _is_label(text: str, start: int, end: int) -> bool:
