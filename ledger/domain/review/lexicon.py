@@ -38,7 +38,7 @@ class Rulebook(NamedTuple):
     next_step_bits: int
     reactive_bits: int
     direct_message: PatternSet[None]
-    third_party: PatternSet[None]  # someone else than the reader, named as a target (`others_ok`)
+    third_party: PatternSet[None]  # someone else than the reader as a target, or the reader's right (`others_ok`)
     negation: re.Pattern[str]
     negation_after: bool
 
@@ -111,8 +111,8 @@ def _marker_patterns(markers: dict[str, Any], name: str) -> list[str]:
     return [words(phrase) for phrase in phrases] + (alternatives(extra) if extra else [])
 
 
-def _marker(markers: dict[str, Any], name: str) -> PatternSet[None]:
-    return PatternSet((None, regex) for regex in _marker_patterns(markers, name))
+def _marker(markers: dict[str, Any], *names: str) -> PatternSet[None]:
+    return PatternSet((None, regex) for name in names for regex in _marker_patterns(markers, name))
 
 
 def load(code: str) -> Rulebook:
@@ -143,7 +143,9 @@ def load(code: str) -> Rulebook:
         next_step_bits=scan.mask(lambda payload: payload == NEXT_STEP),
         reactive_bits=scan.mask(lambda payload: payload == REACTIVE),
         direct_message=_marker(markers, "direct_message"),
-        third_party=_marker(markers, "third_party"),
+        # (batch 45's shapes: legal words in a sentence about the reader's own right to them, a case
+        # already before a court, or a takedown asked for someone else's privacy threaten no one)
+        third_party=_marker(markers, "third_party", "not_a_threat"),
         negation=re.compile(data["negation"]),
         negation_after=data["negation_after"],
     )
