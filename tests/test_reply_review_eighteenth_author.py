@@ -25,7 +25,7 @@ FLAGGED_BY_RULES = [
     ("tr", "@kerem_88 iade ettiğiniz paket boş ulaştı, bunu nasıl açıklayacaksınız?", "blame"),
     ("tr", "Teşekkürler 🙏 ama her saat yazmanız temsilcilerimizi yoruyor.", "dismissive"),
     ("en", "We do not comment on accidents. Our Halloween nights start Friday! #SpookySeason", "dismissive"),
-    ("en", "A gentle reminder that the safety rules are posted at the queue; supervising kids is up to parents.", "blame"),
+    ("en", "A gentle reminder: the safety rules are posted at the queue; supervising kids is up to parents.", "blame"),
     ("en", "Hi Dana Reyes, claim ref 90311227 for your hip replacement has been closed.", "private_data"),
     ("en", "Leave your email and the last 4 of your card below and we'll look.", "private_data"),
     ("en", "Our engineers know far more about firmware than a reviewer with a phone camera.", "dismissive"),
