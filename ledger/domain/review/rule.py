@@ -29,7 +29,8 @@ class Rule(NamedTuple):
     `dm_ok` rules (asking for an address) do not count when the same sentence moves to a direct message;
     `cased` rules match the lower-cased text before Turkish letters are folded ("sık" is not "sik");
     `others_ok` rules (legal action) do not count when the same sentence names someone else as their
-    target: a third-party seller, a fake page, fraudsters (blind batch 39's paraphrase).
+    target: a third-party seller, a fake page, fraudsters (blind batch 39's paraphrase), or speaks of the
+    reader's own right to it, a case already before a court, a takedown for someone's privacy (batch 45's).
     """
 
     kind: Kind
