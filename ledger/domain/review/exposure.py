@@ -55,6 +55,22 @@ _WHEREABOUTS = re.compile(
 )
 _ASKED = ("re you ", "s this ", "s that ", "s it ", "n't you ", "siz m", "sen m")
 
+# A third party named in public (blind batches 41 and 43's paraphrases): a name with an age and a
+# town ("Kevin Doyle, 19, from Tallaght"), a name and a town beside an injury ("the woman who
+# fainted, Margaret Kerr from Leith"), or a named employee being disciplined.
+_NAME = r"[A-Z][a-z'’]+ [A-Z][a-z'’-]+"
+# (the age between commas or brackets: "Bus Route 42 from Glasgow" is a timetable; the name in
+# apposition, after a comma or "named": "Virgin Trains from London" beside an injury is no person)
+_AGED_FROM = re.compile(rf"\b{_NAME}(?:, \d{{1,2}},| \(\d{{1,2}}\),?| aged \d{{1,2}},?) (?:from|of|in) [A-Z][a-z]+")
+_NAMED_FROM = re.compile(rf"(?:, |\bnamed ){_NAME},? (?:from|of) [A-Z][a-z]+")
+_HURT = re.compile(r"\b(?:injur\w*|hurt|fainted|collapsed|hospital|infirmary|recovering|treated|crushed|bystander)\b")
+_DISCIPLINED = re.compile(
+    r"\b(?:[Mm]anager|[Ss]upervisor|[Cc]ook|[Cc]hef|[Ss]taff member|[Ee]mployee|[Cc]ashier|[Dd]river|[Cc]olleague"
+    r"|[Ss]teward|[Aa]gent|[Ww]orker|[Cc]rew member)s? [A-Z][a-z'’]+(?: [A-Z][a-z'’-]+)?\b[^.!?]{0,80}?"
+    r"\b(?:suspended|sacked|dismissed|fired|disciplin\w+|(?:final|written|formal) warning|let go)"
+)
+_DISCIPLINE_HINTS = ("suspended", "sacked", "dismissed", "fired", "disciplin", "warning", "let go")
+
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
 _ADDRESS_HINT = re.compile(r"\d")
@@ -84,6 +100,12 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
     if any(asked in text for asked in _ASKED):  # (a cheap gate: the pattern costs ~8 µs a reply)
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
+    if any(hint in text for hint in _DISCIPLINE_HINTS):
+        found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
+    if " from " in text or " of " in text:
+        found.extend((*m.span(), "named person's whereabouts") for m in _AGED_FROM.finditer(text))
+        if _HURT.search(text):
+            found.extend((*m.span(), "named person's whereabouts") for m in _NAMED_FROM.finditer(text))
     if not _ADDRESS_HINT.search(text):
         return found
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
