@@ -66,15 +66,15 @@ _RETURNED = (
     r"|BACK ONLINE|ONLINE AGAIN|UP AND RUNNING|FIXED|SORTED|RESOLVED"
     r"|(?:YENİDEN |TEKRAR )?(?:AKTİF|VERİLİYOR|ÇALIŞIYOR|DEVREDE)"
     r"|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ"
-    # (blind batch 41's paraphrase: "SERVICE HAS RESUMED", "TRAINS ARE RUNNING AGAIN")
-    r"|(?:HAS |HAVE )?RESUMED|RESUMES|(?:ARE |IS )?RUNNING AGAIN|BACK TO NORMAL)"
+    # (blind batch 41's paraphrase: "SERVICE HAS RESUMED", "TRAINS ARE RUNNING AGAIN": _WHAT reads "HAS", "ARE")
+    r"|RESUME[DS]|RUNNING AGAIN)"
 )
 # Sport's cheers (blind batch 37's paraphrase: a grand final, a win): "GRAND FINAL BOUND", "WHAT A GAME".
 _SPORT = (
     r"GRAND FINAL(?: BOUND| WINNERS| HERE WE COME)?|WINNERS|PREMIERS|BACK TO BACK"
     r"|WHAT A (?:WIN|GAME|MATCH|SEASON|RESULT|FINAL|COMEBACK|NIGHT|EFFORT|GOAL|TRY)"
     # (blind batch 41's paraphrase: a goal cheered with the club's or city's name in capitals after it)
-    r"|GET IN|GO+A+L+|GO+L+|COME ON|C'MON|VAMOS"
+    r"|GET IN|GO+A*L+|COME ON"
 )
 # Safety warnings against fraud, in capitals (blind batch 39's paraphrase: "WE WILL NEVER ASK FOR YOUR
 # PIN OR OTP", "DO NOT SHARE YOUR OTP WITH ANYONE", "BEWARE OF FAKE CALLS", "ŞİFRENİZİ KİMSEYLE
