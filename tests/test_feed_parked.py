@@ -64,25 +64,39 @@ async def _until(condition, seconds: float = 10.0) -> None:
             await asyncio.sleep(0.005)
 
 
-async def test_parked_streams_are_sent_in_one_pass_and_a_slow_one_delays_nobody(pool):
+async def _one_incident(pool, name: str) -> tuple[CountingStore, Shell, Principal, uuid.UUID]:
+    """A new tenant with one incident (position 1), its store, shell and writer."""
     store = CountingStore(pool)
-    tenant = await new_tenant(pool, "parked")
+    tenant = await new_tenant(pool, name)
     who = Principal(tenant.name, "write-key", Scope.WRITE)
     shell = Shell(store, PolicyStore(pool), clock.now)
     incident = uuid.uuid4()
     detect = Detect(incident_id=incident, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
     assert isinstance(await shell.execute(who, detect), Done)
-    notifier, fanout = _notifier(), Fanout(frame_of)
-    servers = [Server() for _ in range(STREAMS)]
+    return store, shell, who, incident
+
+
+def _follow_all(
+    store: CountingStore, notifier: Notifier, tenant: str, servers: list[Server]
+) -> tuple[list[Outbox], list[asyncio.Task[None]]]:
+    """A stream of the tenant after position 1 for each server, sending through its `send`."""
+    fanout = Fanout(frame_of)
     boxes = [Outbox(sent=1) for _ in servers]
     for box, server in zip(boxes, servers, strict=True):
         box.direct = server.send  # type: ignore[assignment]
     tasks = [
         asyncio.create_task(
-            _run(follow(store, notifier, who.tenant, 1, heartbeat_s=3600, poll_s=3600, outbox=box, fanout=fanout), s)
+            _run(follow(store, notifier, tenant, 1, heartbeat_s=3600, poll_s=3600, outbox=box, fanout=fanout), s)
         )
         for box, s in zip(boxes, servers, strict=True)
     ]
+    return boxes, tasks
+
+
+async def test_parked_streams_are_sent_in_one_pass_and_a_slow_one_delays_nobody(pool):
+    store, shell, who, incident = await _one_incident(pool, "parked")
+    notifier, servers = _notifier(), [Server() for _ in range(STREAMS)]
+    boxes, tasks = _follow_all(store, notifier, who.tenant, servers)
     try:
         await _until(lambda: notifier.parked(who.tenant) == STREAMS)
         # Held commits: sent by the pass, through each stream's own send; no task woke to send.
@@ -138,25 +152,11 @@ async def test_a_tenant_with_many_parked_streams_is_paced_and_its_events_sent_to
     the wake-ups that come within the tenant's pace after a pass wait for its end and are sent
     in one body per stream. The first after a quiet spell is sent at once."""
     pace = 2.0
-    store = CountingStore(pool)
-    tenant = await new_tenant(pool, "paced")
-    who = Principal(tenant.name, "write-key", Scope.WRITE)
-    shell = Shell(store, PolicyStore(pool), clock.now)
-    incident = uuid.uuid4()
-    detect = Detect(incident_id=incident, actor="a", title="t", severity=Severity.SEV2, channel=Channel.X)
-    assert isinstance(await shell.execute(who, detect), Done)
+    store, shell, who, incident = await _one_incident(pool, "paced")
     # (the whole pace once STREAMS streams are parked)
-    notifier, fanout = Notifier(_never, _release, pace_s=pace, paced_streams=STREAMS), Fanout(frame_of)
+    notifier = Notifier(_never, _release, pace_s=pace, paced_streams=STREAMS)
     servers = [Timed() for _ in range(STREAMS)]
-    boxes = [Outbox(sent=1) for _ in servers]
-    for box, server in zip(boxes, servers, strict=True):
-        box.direct = server.send  # type: ignore[assignment]
-    tasks = [
-        asyncio.create_task(
-            _run(follow(store, notifier, who.tenant, 1, heartbeat_s=3600, poll_s=3600, outbox=box, fanout=fanout), s)
-        )
-        for box, s in zip(boxes, servers, strict=True)
-    ]
+    _, tasks = _follow_all(store, notifier, who.tenant, servers)
     try:
         await _until(lambda: notifier.parked(who.tenant) == STREAMS)
         store.on_append = notifier.announce

@@ -38,7 +38,7 @@ from ledger.http.problems import problem
 from ledger.http.replies import review_reply
 from ledger.http.reports import report_coverage, report_sla
 from ledger.http.review import read_review
-from ledger.http.shutdown import before_stop, ignore_interrupts, replay_early_stop
+from ledger.http.shutdown import before_stop, ignore_interrupts, replay_early_stop, wake_signal_pipe
 from ledger.http.signals import receive_signal
 from ledger.http.stream import frame_of, stream_events
 from ledger.http.web.board_markup import BoardMarkup
@@ -166,6 +166,7 @@ def create_app(
             assert url, "a database URL is needed"
         if own_signals:
             ignore_interrupts()
+            wake_signal_pipe()
         async with AsyncExitStack() as stack:
             app.state.pool = await create_pool(url, settings) if own else pool
             if own:

@@ -58,16 +58,20 @@ def hold_early_stops() -> None:
 def ignore_interrupts() -> None:
     """In a server's worker, once the server has set its handlers and runs the loop: leave SIGINT
     to the server process (it stops each worker with one SIGTERM), so a Ctrl-C is not a second
-    stop signal; and hand the server a stop that came just before the loop ran.
-
-    (uvloop notes a signal that comes while its loop is not running, but calls its handler only
-    the next time it reads its wake-up pipe: a stop between granian setting its handlers and the
-    app's startup would wait for another signal. One empty byte on the pipe makes it read now.)
-    """
+    stop signal."""
     if threading.current_thread() is not threading.main_thread():
         return
     asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def wake_signal_pipe() -> None:
+    """Hand the server a stop that came just before the loop ran: uvloop notes a signal that comes
+    while its loop is not running, but calls its handler only the next time it reads its wake-up
+    pipe, so a stop between granian setting its handlers and the app's startup would wait for
+    another signal. One empty byte on the pipe makes it read now."""
+    if threading.current_thread() is not threading.main_thread():
+        return
     wake = signal.set_wakeup_fd(-1)
     if wake != -1:
         signal.set_wakeup_fd(wake, warn_on_full_buffer=False)
