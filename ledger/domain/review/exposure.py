@@ -55,6 +55,27 @@ _WHEREABOUTS = re.compile(
 )
 _ASKED = ("re you ", "s this ", "s that ", "s it ", "n't you ", "siz m", "sen m")
 
+# A third party named in public (blind batches 41 and 43's paraphrases): a name with an age and a
+# town ("Kevin Doyle, 19, from Tallaght"), a name and a town beside an injury ("the woman who
+# fainted, Margaret Kerr from Leith"), or a named employee being disciplined.
+_NAME = r"[A-Z][a-z'’]+ [A-Z][a-z'’-]+"
+# (the age between commas or brackets: "Bus Route 42 from Glasgow" is a timetable; the name in
+# apposition, after a comma or "named": "Virgin Trains from London" beside an injury is no person)
+_AGED_FROM = re.compile(rf"\b{_NAME}(?:, \d{{1,2}},| \(\d{{1,2}}\),?| aged \d{{1,2}},?) (?:from|of) [A-Z][a-z]+")
+_NAMED_FROM = re.compile(rf"(?:, |\bnamed ){_NAME},? (?:from|of) [A-Z][a-z]+")
+_HURT = ("injur", "hurt", "fainted", "collapsed", "hospital", "infirmary", "recovering", "treated", "crushed")
+_DISCIPLINED = re.compile(
+    r"\b(?:[Mm]anager|[Ss]upervisor|[Cc]ook|[Cc]hef|[Ss]taff member|[Ee]mployee|[Cc]ashier|[Dd]river|[Cc]olleague"
+    r"|[Ss]teward|[Aa]gent|[Ww]orker|[Cc]rew member)s? [A-Z][a-z'’]+(?: [A-Z][a-z'’-]+)?\b[^.!?]{0,80}?"
+    r"\b(?:suspended|sacked|disciplin\w+|(?:final|written|formal) warning)"
+)
+
+
+def _disciplined(text: str) -> bool:
+    """A cheap gate for _DISCIPLINED (an `or` of `in`: a generator over a tuple cost 1 µs a reply)."""
+    return "suspended" in text or "disciplin" in text or "warning" in text or "sacked" in text
+
+
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
 _DIGIT_RUN = re.compile(r"\d[\d ()+.-]{5,}\d")
 _ADDRESS_HINT = re.compile(r"\d")
@@ -84,8 +105,16 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
     if any(asked in text for asked in _ASKED):  # (a cheap gate: the pattern costs ~8 µs a reply)
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
+    if _disciplined(text):
+        found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
+    # (cheap gates first: a name in apposition needs a comma, and the patterns cost ~2 µs a reply)
+    from_or_of = " from " in text or " of " in text
+    if from_or_of and ", " in text and any(hurt in text for hurt in _HURT):
+        found.extend((*m.span(), "named person's whereabouts") for m in _NAMED_FROM.finditer(text))
     if not _ADDRESS_HINT.search(text):
         return found
+    if from_or_of and (", " in text or " (" in text or " aged " in text):
+        found.extend((*m.span(), "named person's whereabouts") for m in _AGED_FROM.finditer(text))
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
     if _YOURS.search(text) or (_TITLED.search(text) and _HOME.search(text)):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))

@@ -27,6 +27,7 @@ ACRONYMS = frozenset(
     FAA TSA DVLA HMRC DMV FEMA EPA FDA CDC GP ATC NTSB TFL RSPCA ISO PCI DSS SLA KYC AML VIP NYC UAE CSV XML
     GG QA PT ET CT MT PDT EDT CST MST ACH SSN RR XP MMR DLC FPS NPC PVP PVE MVP AFK
     BTC ETH USDT USDC TX NFT FUD HODL DEX CEX SSO CLI YAML TRC ERC NMI PNR AEST AEDT NZST NZDT SOS WP
+    NIN BVN NUBAN PPS PPSN NINO SIN TIN NI
     """.split()
 )
 # Capitals that cheer, thank, greet or warn for someone's safety are not a raised voice at the reader
@@ -64,12 +65,16 @@ _RETURNED = (
     # (blind batch 37's paraphrase: "BACK ONLINE", "ALL FIXED", "TÜM HATLAR YENİDEN AKTİF", "SULAR GELDİ")
     r"|BACK ONLINE|ONLINE AGAIN|UP AND RUNNING|FIXED|SORTED|RESOLVED"
     r"|(?:YENİDEN |TEKRAR )?(?:AKTİF|VERİLİYOR|ÇALIŞIYOR|DEVREDE)"
-    r"|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ)"
+    r"|GELDİ|ÇÖZÜLDÜ|GİDERİLDİ|DÜZELDİ|NORMALE DÖNDÜ|SONA ERDİ"
+    # (blind batch 41's paraphrase: "SERVICE HAS RESUMED", "TRAINS ARE RUNNING AGAIN": _WHAT reads "HAS", "ARE")
+    r"|RESUME[DS]|RUNNING AGAIN)"
 )
 # Sport's cheers (blind batch 37's paraphrase: a grand final, a win): "GRAND FINAL BOUND", "WHAT A GAME".
 _SPORT = (
     r"GRAND FINAL(?: BOUND| WINNERS| HERE WE COME)?|WINNERS|PREMIERS|BACK TO BACK"
     r"|WHAT A (?:WIN|GAME|MATCH|SEASON|RESULT|FINAL|COMEBACK|NIGHT|EFFORT|GOAL|TRY)"
+    # (blind batch 41's paraphrase: a goal cheered with the club's or city's name in capitals after it)
+    r"|GET IN|GO+A*L+|COME ON"
 )
 # Safety warnings against fraud, in capitals (blind batch 39's paraphrase: "WE WILL NEVER ASK FOR YOUR
 # PIN OR OTP", "DO NOT SHARE YOUR OTP WITH ANYONE", "BEWARE OF FAKE CALLS", "ŞİFRENİZİ KİMSEYLE
