@@ -3,7 +3,7 @@ and twenty-first author) showed the review missing or false-flagging: rules .24,
 the batches' lines, which no one here has read, nor batch 48's training lines), judged by the rules
 alone (a scorer that flags nothing stands in).
 """
-# ruff: noqa: RUF001  (Turkish letters are the subject here)
+# ruff: noqa: RUF001, RUF003  (Turkish letters are the subject here)
 
 from __future__ import annotations
 
@@ -12,10 +12,16 @@ import pytest
 from tests.review_rules import rule_kinds
 
 FLAGGED_BY_RULES = [
-    ("Gece ikide gelen misafire odanın tutulmaması son derece doğal, bir dahakine önceden haber verirsiniz artık.", "blame"),
+    (
+        "Gece ikide gelen misafire odanın tutulmaması son derece doğal, bir dahakine önceden haber verirsiniz artık.",
+        "blame",
+    ),
     ("Ders ücretleri mayısta duyuruldu; bültenimize bakmayan velilerin şimdi itiraz etmesi yersiz.", "blame"),
     ("Yasak alan haritada açıkça işaretli, bence bir göz muayenesi iyi olur 👓", "aggressive"),
-    ("Tüm sürücüler kurallar konusunda bilgilendirildi; kurala uymayanlardan şirketimiz sorumlu tutulamaz.", "defensive"),
+    (
+        "Tüm sürücüler kurallar konusunda bilgilendirildi; kurala uymayanlardan şirketimiz sorumlu tutulamaz.",
+        "defensive",
+    ),
     ("Tüm sürücüler kurallar konusunda bilgilendirildi, herkes uyarılmıştı.", "blame"),
     ("Maalesef mouse'un yere düştüğü çok belli, garanti dışı kalıyor.", "blame"),
     ("Belli ki saat suya sokulmuş ve ıslanmış, servis bunu karşılamaz.", "blame"),
@@ -43,7 +49,8 @@ def test_blind_batches_47_to_51s_missed_turkish_shapes_are_flagged_by_the_rules(
 
 
 FINE = [
-    "Taklit analiz belgesiyle ilgili savcılığa suç duyurusunda bulunduk. Bu adım, belgeyi paylaşan hiçbir tüketiciye yönelik değildir.",
+    "Taklit analiz belgesiyle ilgili savcılığa suç duyurusunda bulunduk. "
+    "Bu adım, belgeyi paylaşan hiçbir tüketiciye yönelik değildir.",
     "Yetkisiz satıcılarla ilgili şikayetleri emniyete ilettik; hukuki süreç nedeniyle ayrıntı veremiyoruz.",
     "Ürünümüzü taklit eden sayfayla takipçilerimizle bir ilgisi yok, sayfayı bildirdik.",
     "Yok artık, sipariş notunuza resim mi çizdiniz 😂 Çok teşekkür ederiz!",
