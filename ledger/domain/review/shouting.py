@@ -28,6 +28,7 @@ ACRONYMS = frozenset(
     GG QA PT ET CT MT PDT EDT CST MST ACH SSN RR XP MMR DLC FPS NPC PVP PVE MVP AFK
     BTC ETH USDT USDC TX NFT FUD HODL DEX CEX SSO CLI YAML TRC ERC NMI PNR AEST AEDT NZST NZDT SOS WP
     NIN BVN NUBAN PPS PPSN NINO SIN TIN NI
+    ALO İSU ISU EDAŞ EDAS BUSKİ BUSKI DESKİ DESKI MASKİ MASKI KASKİ KASKI
     """.split()
 )
 # Capitals that cheer, thank, greet or warn for someone's safety are not a raised voice at the reader
