@@ -47,7 +47,13 @@ _HAZARDS = (
     "|give|go|cross|park|light|leave|reply"
 )
 # Safety warnings: a prohibition before a hazard ("DO NOT touch fallen powerlines"), or an order to keep safe.
-_WARNINGS = rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
+# Blind batches 47-51's paraphrase: a water notice may write the physical hazard in capitals too
+# ("DO NOT DRINK the tap water", "DO NOT USE TAP WATER"), or order it boiled; "DO NOT REPLY" still shouts.
+_PHYSICAL = "TOUCH|DRINK|ENTER|SWIM|DRIVE|APPROACH|USE|EAT|CROSS|LIGHT|BATHE|PADDLE"
+_WARNINGS = (
+    rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}|(?:{_PHYSICAL})\b(?! (?:OUR|US|ME|MY)\b)))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
+    r"|BOIL (?:ALL |YOUR )?(?:TAP |DRINKING )?WATER"
+)
 # Thanks, congratulations and greetings in Turkish ("ÇOK TEŞEKKÜRLER", "BAYRAMINIZ KUTLU OLSUN", "GEÇMİŞ OLSUN").
 _TURKISH = (
     r"(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ"
