@@ -62,6 +62,7 @@ def test_blind_batches_47_to_51s_missed_shapes_are_flagged_by_the_rules(text: st
 FINE = [
     # safety notices in capitals
     "URGENT: Residents of CF10 DO NOT DRINK the tap water. Bottled water at the civic centre. We are sorry.",
+    "Residents of LS6: DO NOT USE tap water for drinking or cooking until Friday. Sorry for the disruption.",
     "BOIL YOUR TAP WATER until further notice in NR3; we will update you at 6pm. Sorry for this.",
     # full admissions
     "You're entitled to be furious. We'd be the same in your shoes.",
@@ -100,6 +101,7 @@ def test_blind_batches_47_to_51s_fine_shapes_are_not_flagged_by_the_rules(text: 
 def test_a_denial_spoken_as_an_order_still_shouts() -> None:
     assert "shouting" in rule_kinds("DO NOT USE OUR APP IF YOU DON'T LIKE IT.", "en")
     assert "shouting" in rule_kinds("DON'T TAG US IN YOUR RANTS.", "en")
+    assert "shouting" in rule_kinds("DO NOT DRINK THE WATER AND STOP MESSAGING US.", "en")
 
 
 def test_a_negated_request_for_a_password_is_a_caution() -> None:
