@@ -3,7 +3,6 @@ twenty-first author) showed the English review missing or false-flagging: rules 
 (not the batches' lines, which no one has read, nor batch 48's training lines), judged by the rules
 alone (a scorer that flags nothing stands in).
 """
-# ruff: noqa: RUF001  (typographic quotes are the subject here)
 
 from __future__ import annotations
 
@@ -14,7 +13,10 @@ from tests.review_rules import rule_kinds
 FLAGGED_BY_RULES = [
     # an administrative threat: the contract people signed, and what it lets the organisation end
     ("Tenants organising that petition are reminded the tenancy agreement allows us to terminate it early.", "threat"),
-    ("Parents in the Facebook group campaigning against the fees should note the terms: places may be withdrawn.", "threat"),
+    (
+        "Parents in the Facebook group campaigning against the fees should note the terms: places may be withdrawn.",
+        "threat",
+    ),
     # a veiled threat about a leak
     ("Those minutes were confidential and we know precisely who forwarded them.", "threat"),
     ("We're well aware who circulated the internal memo.", "threat"),

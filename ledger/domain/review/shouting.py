@@ -52,8 +52,8 @@ _HAZARDS = (
 # "DO NOT REPLY", "DO NOT USE OUR APP" and a whole sentence in capitals still shout.
 _PHYSICAL = "TOUCH|DRINK|ENTER|SWIM|DRIVE|APPROACH|USE|EAT|CROSS|LIGHT|BATHE|PADDLE"
 _WARNINGS = (
-    rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}|(?:{_PHYSICAL})(?= [a-z])))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
-    r"|BOIL (?:ALL |YOUR )?(?:TAP |DRINKING )?WATER"
+    rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}|(?:{_PHYSICAL})(?= [a-z])))"
+    r"|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE|BOIL (?:ALL |YOUR )?(?:TAP |DRINKING )?WATER"
 )
 # Thanks, congratulations and greetings in Turkish ("ÇOK TEŞEKKÜRLER", "BAYRAMINIZ KUTLU OLSUN", "GEÇMİŞ OLSUN").
 _TURKISH = (
