@@ -48,7 +48,14 @@ _HAZARDS = (
     "|give|go|cross|park|light|leave|reply"
 )
 # Safety warnings: a prohibition before a hazard ("DO NOT touch fallen powerlines"), or an order to keep safe.
-_WARNINGS = rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}))|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE"
+# Blind batches 47-51's paraphrase: a water notice may write the physical hazard in capitals too when
+# lower case follows ("DO NOT DRINK the tap water", "DO NOT USE tap water"), or order it boiled;
+# "DO NOT REPLY", "DO NOT USE OUR APP" and a whole sentence in capitals still shout.
+_PHYSICAL = "TOUCH|DRINK|ENTER|SWIM|DRIVE|APPROACH|USE|EAT|CROSS|LIGHT|BATHE|PADDLE"
+_WARNINGS = (
+    rf"(?:DO NOT|DON'T|NEVER)(?= (?:{_HAZARDS}|(?:{_PHYSICAL})(?= [a-z])))"
+    r"|STAY (?:AWAY|CLEAR|INSIDE|SAFE|BACK)|EVACUATE|BOIL (?:ALL |YOUR )?(?:TAP |DRINKING )?WATER"
+)
 # Thanks, congratulations and greetings in Turkish ("ÇOK TEŞEKKÜRLER", "BAYRAMINIZ KUTLU OLSUN", "GEÇMİŞ OLSUN").
 _TURKISH = (
     r"(?:ÇOK |SONSUZ )?TEŞEKKÜR(?:LER| EDERİZ)|TEBRİKLER|KUTLU OLSUN|(?:İYİ )?BAYRAM\w*|YENİ YILINIZ"
