@@ -229,3 +229,46 @@ def test_properties(tz: str, start: datetime, seconds: int, split: int) -> None:
     middle = start + timedelta(seconds=min(split, seconds))
     end = start + timedelta(seconds=seconds)
     assert elapsed_seconds(c, start, end) == elapsed_seconds(c, start, middle) + elapsed_seconds(c, middle, end)
+
+
+# Compiled calendars and their days are remembered between calls (by the Calendar object, which
+# the cached policies hand back each time): every answer must still be the calendar's own.
+
+WEEKDAYS_9_TO_18 = {d: [("09:00", "18:00")] for d in ("mon", "tue", "wed", "thu", "fri")}
+MONDAY = datetime(2026, 3, 16, tzinfo=UTC)  # (after the US, before the EU change to summer time)
+
+
+def test_calendars_made_and_dropped_in_turn_each_answer_for_themselves() -> None:
+    # Temporary objects: a freed Calendar's id can be handed to the next one.
+    for _ in range(50):
+        istanbul = add_business_seconds(Calendar("Europe/Istanbul", WEEKDAYS_9_TO_18), MONDAY, 3600)
+        new_york = add_business_seconds(Calendar("America/New_York", WEEKDAYS_9_TO_18), MONDAY, 3600)
+        assert istanbul == MONDAY.replace(hour=7)  # 09:00 +03 is 06:00 UTC, an hour later
+        assert new_york == MONDAY.replace(hour=14)  # 09:00 EDT is 13:00 UTC
+
+
+def test_many_calendars_then_the_first_again() -> None:
+    first = Calendar("Europe/Istanbul", WEEKDAYS_9_TO_18, holidays=["2026-03-16"])
+    assert add_business_seconds(first, MONDAY, 3600) == MONDAY.replace(day=17, hour=7)
+    others = [Calendar("Europe/Istanbul", WEEKDAYS_9_TO_18, holidays=[f"2027-01-{d:02}"]) for d in range(1, 29)]
+    others += [Calendar("Europe/Berlin", WEEKDAYS_9_TO_18, holidays=[f"2027-02-{d:02}"]) for d in range(1, 29)]
+    others += [Calendar("Asia/Tokyo", WEEKDAYS_9_TO_18, holidays=[f"2027-03-{d:02}"]) for d in range(1, 29)]
+    for cal in others:
+        assert elapsed_seconds(cal, MONDAY, MONDAY + timedelta(days=1)) == 9 * 3600
+    assert add_business_seconds(first, MONDAY, 3600) == MONDAY.replace(day=17, hour=7)
+    assert elapsed_seconds(first, MONDAY, MONDAY + timedelta(days=2)) == 9 * 3600
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
+    hours=st.integers(min_value=0, max_value=24 * 400),
+)
+def test_a_remembered_calendar_answers_as_a_fresh_one(start: datetime, hours: int) -> None:
+    fresh = Calendar("Europe/Berlin", dict(WEEKDAYS_9_TO_18), holidays=["2026-12-25", "2027-01-01"])
+    end = start + timedelta(hours=hours)
+    assert elapsed_seconds(KEPT, start, end) == elapsed_seconds(fresh, start, end)
+    assert add_business_seconds(KEPT, start, hours * 60) == add_business_seconds(fresh, start, hours * 60)
+
+
+KEPT = Calendar("Europe/Berlin", WEEKDAYS_9_TO_18, holidays=["2026-12-25", "2027-01-01"])

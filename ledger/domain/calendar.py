@@ -46,8 +46,28 @@ def _require_aware(*instants: datetime) -> None:
             raise ValueError(f"naive datetime {instant!r}: only timezone-aware datetimes are allowed")
 
 
+# Compiled calendars by the identity of the policy's Calendar (the policies are cached, so the
+# same object comes back for every due and elapsed figure of a tenant); each entry holds its
+# Calendar, so an id cannot be reused by another object while it is here. Bounded: COMPILED.
+COMPILED = 64
+_compiled: dict[int, tuple[Calendar, _Compiled]] = {}
+# Per compiled calendar, the open intervals of at most DAYS local dates (pure: a Calendar is frozen).
+DAYS = 4096
+
+
+def _compile(cal: Calendar) -> _Compiled:
+    entry = _compiled.get(id(cal))  # (the entry keeps `cal` alive: no other object has its id)
+    if entry is not None:
+        return entry[1]
+    if len(_compiled) >= COMPILED:
+        _compiled.clear()
+    compiled = _compiled[id(cal)] = (cal, _Compiled(cal))
+    return compiled[1]
+
+
 class _Compiled:
-    """A calendar parsed once for one computation: zone, minutes per weekday, holiday dates."""
+    """A calendar parsed: zone, opening times per weekday, holiday dates, and the open intervals
+    of the local dates asked for so far."""
 
     def __init__(self, cal: Calendar) -> None:
         self.zone = ZoneInfo(cal.timezone)
@@ -59,6 +79,7 @@ class _Compiled:
         self.holidays = {date.fromisoformat(h) for h in cal.holidays}
         if not any(self.weekly):
             raise ValueError("calendar has no opening hours at all")
+        self.days: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()
@@ -82,8 +103,16 @@ class _Compiled:
                 lo = mid
         return hi
 
-    def intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
+    def intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The day's open intervals as UTC instants, in order; empty ones (DST gap) skipped."""
+        found = self.days.get(day)
+        if found is None:
+            if len(self.days) >= DAYS:
+                self.days.clear()
+            found = self.days[day] = tuple(self._intervals(day))
+        return found
+
+    def _intervals(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         if day in self.holidays:
             return
         for start, end in self.weekly[day.weekday()]:
@@ -104,7 +133,7 @@ def elapsed_seconds(cal: Calendar | None, start: datetime, end: datetime) -> int
         return 0
     if cal is None:
         return _wall_seconds(end - start)
-    compiled = _Compiled(cal)
+    compiled = _compile(cal)
     total = timedelta(0)
     # One day of margin either side: a local date's intervals can reach into the UTC neighbours.
     day = compiled.local_date(start) - timedelta(days=1)
@@ -130,7 +159,7 @@ def add_business_seconds(cal: Calendar | None, start: datetime, seconds: int) ->
         raise ValueError(f"negative budget: {seconds}")
     if cal is None or seconds == 0:
         return (start + timedelta(seconds=seconds)).astimezone(UTC)
-    compiled = _Compiled(cal)
+    compiled = _compile(cal)
     remaining = timedelta(seconds=seconds)
     day = compiled.local_date(start) - timedelta(days=1)
     for _ in range(_MAX_DAYS):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -143,21 +143,11 @@ def _learn(shell: Shell, policies: PolicyStore, message: Payload) -> None:
         policies.changed(message.tenant)
 
 
-def create_app(
-    settings: Settings,
-    database_url: str | None = None,
-    pool: asyncpg.Pool | None = None,
-    *,
-    own_signals: bool = False,
-    clock: Clock = utc_now,
-) -> Litestar:
-    """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL.
-
-    `own_signals` (for the server process, not for apps embedded in tests): on SIGTERM/SIGINT,
-    end the live streams before the server's own handling, so a draining server can stop.
-    `clock`: what time it is for every command, read, report and the breach watch (tests move it).
-    """
-    url = database_url or settings.database_url
+def _lifespan(
+    settings: Settings, url: str | None, pool: asyncpg.Pool | None, own_signals: bool, clock: Clock
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the pool (its own, or the given one), the notifier and the feeds, the
+    background workers; on the way out the live feeds end first, then the workers."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -186,6 +176,24 @@ def create_app(
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings,
+    database_url: str | None = None,
+    pool: asyncpg.Pool | None = None,
+    *,
+    own_signals: bool = False,
+    clock: Clock = utc_now,
+) -> Litestar:
+    """The app. Given a `pool`, it uses (and does not close) it; else it connects to the URL.
+
+    `own_signals` (for the server process, not for apps embedded in tests): on SIGTERM/SIGINT,
+    end the live streams before the server's own handling, so a draining server can stop.
+    `clock`: what time it is for every command, read, report and the breach watch (tests move it).
+    """
+    lifespan = _lifespan(settings, database_url or settings.database_url, pool, own_signals, clock)
     app = Litestar(
         # (The crisis room's routers are made for each app: a Router belongs to the app it is in.)
         route_handlers=[*ROUTES, web.router(), web.static_router()],
