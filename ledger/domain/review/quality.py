@@ -184,16 +184,19 @@ def learned_kind_lines(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
-def mistakes(outcomes: list[Outcome], split: str | None) -> list[str]:
+def mistakes(outcomes: list[Outcome], split: str | None, *, show_held_out: bool = False) -> list[str]:
+    """One line per misjudged reply: its language, split, label (with its kinds) and what the review
+    named. A held-out reply's text is shown only with `show_held_out` (for its author, or a reader
+    who writes a paraphrase for the tuners: whoever tunes the rules must not read it)."""
     lines = []
     for o in outcomes:
         if split and o.example.split != split:
             continue
         if (o.verdict == "flagged") != (o.example.expected == "flagged"):
-            lines.append(
-                f"  [{o.example.language} {o.example.split}] expected {o.example.expected}: {o.example.text}"
-                f"  -> {sorted(o.kinds)}"
-            )
+            ex = o.example
+            text = ex.text if show_held_out or ex.split != "heldout" else f"(batch {ex.batch}, held out: text hidden)"
+            label = f"{ex.expected} {sorted(ex.kinds)}" if ex.kinds else ex.expected
+            lines.append(f"  [{ex.language} {ex.split}] expected {label}: {text}  -> {sorted(o.kinds)}")
     return lines
 
 
@@ -245,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detect", action="store_true", help="do not tell the review the language")
     parser.add_argument("--mistakes", choices=["dev", "test", "all"], help="list the misclassified replies")
     parser.add_argument(
+        "--show-held-out",
+        action="store_true",
+        help="with --mistakes, print held-out replies' text too (their author or a paraphraser; never a tuner)",
+    )
+    parser.add_argument(
         "--cv",
         action="store_true",
         help="all batches: cross-validated by batch (needs the [train] extra), and the held-out batches",
@@ -267,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += learned_kind_lines(outcomes)
     if args.mistakes:
         lines.append("mistakes:")
-        lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes)
+        lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes, show_held_out=args.show_held_out)
     for language, texts in TYPICAL_REPLIES.items():
         lines.append(
             f"speed: {speed(texts):.0f} µs (CPU) per judgement of a typical {language} reply, language detected"

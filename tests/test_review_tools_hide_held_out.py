@@ -1,5 +1,6 @@
-"""`python -m tests.benchmark.review_cpu --check` compares two revisions' judgements; whoever tunes
-the rules runs it, so it must never print a held-out reply's text."""
+"""`python -m tests.benchmark.review_cpu --check` and `python -m ledger.domain.review.quality --mistakes`
+list judgements, and whoever tunes the rules runs them: neither prints a held-out reply's text
+(`--mistakes --show-held-out` does, for the batch's author or a paraphraser)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,13 @@ def test_a_held_out_replys_text_is_not_printed(monkeypatch: pytest.MonkeyPatch) 
     assert "held-out batch 99" in printed
     assert SECRET not in printed and "read the terms" not in printed
     assert repr(SEEN) in printed
+
+
+def test_the_quality_commands_mistakes_hide_held_out_text_unless_asked() -> None:
+    held = quality.Example(text=SECRET, language="en", expected="flagged", kinds=["blame"], split="heldout", batch="99")
+    seen = quality.Example(text=SEEN, language="en", expected="flagged", kinds=["dismissive"], split="train")
+    outcomes = [quality.Outcome(ex, "ok", frozenset()) for ex in (held, seen)]
+    hidden = "\n".join(quality.mistakes(outcomes, None))
+    assert SECRET not in hidden and "batch 99, held out: text hidden" in hidden
+    assert SEEN in hidden and "expected flagged ['blame']" in hidden
+    assert SECRET in "\n".join(quality.mistakes(outcomes, None, show_held_out=True))
