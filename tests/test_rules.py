@@ -387,7 +387,9 @@ def test_unassign_on_a_resolved_incident_still_needs_the_role_held() -> None:
 
 
 def test_reply_records_the_text_and_its_sha256() -> None:
-    text = "We hear you. A fix ships today."
+    # (A reply the review passes. "We hear you. A fix ships today." was the text here until the
+    # scorer learnt from batches 45-51, whose authors open brush-offs with "we hear you".)
+    text = "Sorry about this. A fix ships today."
     cmd = Reply(
         incident_id=INCIDENT,
         actor=ACTOR,

@@ -49,9 +49,9 @@ CROSS_TENANT = {
     ): "work list: views behind",
     ("projections/rebuild.py", "SELECT id FROM tenants ORDER BY id"): "rebuild: every tenant, one at a time",
     ("projections/rebuild.py", "SELECT coalesce(sum(head_position)"): "rebuild and verify progress: an aggregate",
-    ("ledger/metrics.py", "SELECT p.projection, sum(greatest"): "metrics: an aggregate, no tenant in it",
-    ("ledger/metrics.py", "SELECT coalesce(sum(greatest(t.head_position"): "metrics: an aggregate",
-    ("ledger/metrics.py", "SELECT kind, count(*)::bigint AS n FROM sla_notices"): "metrics: an aggregate",
+    ("ledger/store/gauges.py", "SELECT p.projection, sum(greatest"): "metrics: an aggregate, no tenant in it",
+    ("ledger/store/gauges.py", "SELECT coalesce(sum(greatest(t.head_position"): "metrics: an aggregate",
+    ("ledger/store/gauges.py", "SELECT kind, count(*)::bigint AS n FROM sla_notices"): "metrics: an aggregate",
     (
         "ledger/store/audit.py",
         "SELECT 1 FROM events WHERE tenant_id <> $1",
