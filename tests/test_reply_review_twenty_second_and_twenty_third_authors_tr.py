@@ -20,9 +20,12 @@ FLAGGED_BY_RULES = [
     # procedure followed, no apology
     ("Güvenlik görevlimiz talimata uygun davrandı, özür dilememizi gerektiren hiçbir durum yok.", "defensive"),
     ("Şoförümüz kurallara uydu; bu nedenle özür dilemiyoruz.", "defensive"),
+    ("Ekibimiz her şeyi kurallara göre yaptı, özrü gerektiren bir durum oluşmadı.", "defensive"),
+    ("İftira atmaktan vazgeçin, komisyon her zaman açıktı.", "defensive"),
     # mock enthusiasm with an absurd fix
     ("Muhteşem bir fikir! Belki de bundan sonra kahvaltıyı siz hazırlarsınız, kuyruk da biter 👍", "sarcasm"),
     ("Bu fikrinize bayıldık, kendiniz kaptan olursunuz, rötar da kalmaz 👍", "sarcasm"),
+    ("Süper öneri! O zaman herkes kendi valizini uçağa kendisi yüklesin 👍", "sarcasm"),
     # a health incident noted, then cheer
     ("Çocuğunuzun havuzda yaralanması kayıtlara geçti, teşekkürler. İyi eğlenceler 🎉", "dismissive"),
     ("Restoranda yaşadığınız zehirlenme bildirimi alınmıştır. Harika bir tatil dileriz ☀️", "dismissive"),
@@ -32,6 +35,7 @@ FLAGGED_BY_RULES = [
     # a right withheld over the customer's attitude
     ("Güzelim bu tavırla yazınca iade kodu gönderemem, kusura bakma 💁‍♀️", "aggressive"),
     ("Üslubunuz yüzünden değişim talebinizi kabul etmiyorum.", "aggressive"),
+    ("Bana böyle yazan birine indirim kodu vermem 😌", "aggressive"),
     # mock thanks
     ("Ücretsiz akıl dersleriniz için çok sağ olun 😍", "sarcasm"),
     ("Bu muhteşem (!) yorum için minnettarız.", "sarcasm"),
@@ -40,6 +44,7 @@ FLAGGED_BY_RULES = [
     ("Can Bey, 2 Mayıs'taki 300 € tutarındaki gönderim alıcı Selin Arslan hesabına yatırıldı, dekont ektedir.", "private_data"),
     ("@tuna.b teknik bir sorun yok; banka kartınız iki kere reddedildi, bu yüzden üyeliğiniz durduruldu.", "private_data"),
     ("@irem_s kullanılmış kazağın fotoğrafını adresiniz görünecek biçimde hikayemize koyduk.", "private_data"),
+    ("@ayse_t kartınızın bakiyesi yetersiz olduğu için ödeme geçmedi, hesabınız donduruldu.", "private_data"),
     ("Hiç utanmadan kullanılmış ürün için para iadesi talep ediyorsunuz.", "aggressive"),
 ]
 
@@ -68,6 +73,11 @@ FINE = [
     "'Bir daha gelmem' demişsiniz, haklısınız; telafi etmek isteriz, DM'den yazar mısınız?",
     "Kediniz kurdeleyi kapmış 😂 Afiyet olsun ikinize de!",
     "Kartınız reddedildiyse güvenliğiniz için detayları burada konuşmayalım, DM'den yazın.",
+    "Kartınızın limiti yetersiz görünüyorsa bankanızla görüşebilirsiniz.",
+    "Harika fikir, size çok teşekkür ederiz 👍",
+    "Süper fikir, ekibimize ilettik 👍",
+    "Özür dileriz, sistemde bir hata yok ama siparişinizi kontrol ediyoruz.",
+    "Özür dilemenize gerek yok, hata bizdeydi.",
 ]
 
 
