@@ -36,6 +36,7 @@ FLAGGED_BY_RULES = [
     ("Güzelim bu tavırla yazınca iade kodu gönderemem, kusura bakma 💁‍♀️", "aggressive"),
     ("Üslubunuz yüzünden değişim talebinizi kabul etmiyorum.", "aggressive"),
     ("Bana böyle yazan birine indirim kodu vermem 😌", "aggressive"),
+    ("Canım tavrını hiç beğenmedim 💁‍♀️", "aggressive"),
     # mock thanks
     ("Ücretsiz akıl dersleriniz için çok sağ olun 😍", "sarcasm"),
     ("Bu muhteşem (!) yorum için minnettarız.", "sarcasm"),
@@ -63,6 +64,10 @@ FINE = [
     "Küfürlü mesajları gizliyoruz ama eleştiri asla silmeyiz hayatım, yorumun hâlâ yayında.",
     "Mesajlara tek tek yanıt veriyorum, sabır lütfen 🙏 dün akşamki kargo sorununa da bakacağım.",
     "Kremlerimizde paraben yok, saklayacak bir şeyimiz yok; sertifika profilimizde sabitli.",
+    "Canım yorumunu silmedim, silmem de; eleştiri başımızın üstüne 🌸",
+    "Tatlım dün gece teslimatta aksama oldu, hepsini tek tek arıyorum 🙏",
+    "Kuzum bu kolye gümüş değil çelik, açıklamada da öyle yazıyor; yine de istersen değiştiririm 💛",
+    "Canım ağzına sağlık, çok mutlu oldum 😍",
     "@derya.k DM'den devam edelim, kimsenin kişisel bilgisini burada paylaşmayız.",
     # firm corrections, admissions, safety, quoted words, humour
     "Transfer ücretleri gönderimden önce ekranda gösteriliyor; yine de bir karışıklık varsa dekontu DM'den birlikte inceleyelim.",
