@@ -4,7 +4,7 @@ owners with pet names and emoji) showed the review missing or false-flagging: ru
 (not the batches' lines, which no one here has read, nor batch 54's training lines), judged by the
 rules alone (a scorer that flags nothing stands in).
 """
-# ruff: noqa: RUF001, RUF003  (Turkish letters are the subject here)
+# ruff: noqa: RUF001  (Turkish letters are the subject here)
 
 from __future__ import annotations
 
@@ -42,8 +42,14 @@ FLAGGED_BY_RULES = [
     ("Bu muhteşem (!) yorum için minnettarız.", "sarcasm"),
     ("Sizi gönüllü kalite kontrol uzmanımız ilan ediyoruz 🥰", "sarcasm"),
     # disclosed to win the argument
-    ("Can Bey, 2 Mayıs'taki 300 € tutarındaki gönderim alıcı Selin Arslan hesabına yatırıldı, dekont ektedir.", "private_data"),
-    ("@tuna.b teknik bir sorun yok; banka kartınız iki kere reddedildi, bu yüzden üyeliğiniz durduruldu.", "private_data"),
+    (
+        "Can Bey, 2 Mayıs'taki 300 € tutarındaki gönderim alıcı Selin Arslan hesabına yatırıldı, dekont ektedir.",
+        "private_data",
+    ),
+    (
+        "@tuna.b teknik bir sorun yok; banka kartınız iki kere reddedildi, bu yüzden üyeliğiniz durduruldu.",
+        "private_data",
+    ),
     ("@irem_s kullanılmış kazağın fotoğrafını adresiniz görünecek biçimde hikayemize koyduk.", "private_data"),
     ("@ayse_t kartınızın bakiyesi yetersiz olduğu için ödeme geçmedi, hesabınız donduruldu.", "private_data"),
     ("Hiç utanmadan kullanılmış ürün için para iadesi talep ediyorsunuz.", "aggressive"),
