@@ -63,7 +63,8 @@ def test_blind_batches_53_and_55s_missed_turkish_shapes_are_flagged_by_the_rules
 
 FINE = [
     # pet names and emoji around accountable replies
-    "Canım içerik bilgisi her ürün sayfasında var 🌸 argan ve jojoba yağı kullanıyoruz; argana hassasiyetin varsa bunu kullanma lütfen.",
+    "Canım içerik bilgisi her ürün sayfasında var 🌸 argan ve jojoba yağı kullanıyoruz; "
+    "argana hassasiyetin varsa bunu kullanma lütfen.",
     "Tatlım yorumun sert ama adil 💛 bundan sonra her pakete kullanım kartı ekliyoruz.",
     "Evet evet, çok haklısınız 🙈 kurabiyelere yanlış isim yazmışız, telafi kutusu yolda.",
     "Tamam tamam, hata bizde 😅 yeni kutu yarın kargoda.",
@@ -76,7 +77,8 @@ FINE = [
     "Canım ağzına sağlık, çok mutlu oldum 😍",
     "@derya.k DM'den devam edelim, kimsenin kişisel bilgisini burada paylaşmayız.",
     # firm corrections, admissions, safety, quoted words, humour
-    "Transfer ücretleri gönderimden önce ekranda gösteriliyor; yine de bir karışıklık varsa dekontu DM'den birlikte inceleyelim.",
+    "Transfer ücretleri gönderimden önce ekranda gösteriliyor; "
+    "yine de bir karışıklık varsa dekontu DM'den birlikte inceleyelim.",
     "Kabin memurumuzun tavrını yanlış bulduk, özür dileriz; kendisiyle görüşüldü.",
     "Zehirlenme haberine çok üzüldük, geçmiş olsun. Otel doktorumuz bugün sizi arayacak.",
     "Bu harika fikir için teşekkürler 👍 ekibimizle paylaştık, yaz sezonunda deneyeceğiz.",
