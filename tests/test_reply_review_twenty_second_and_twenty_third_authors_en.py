@@ -31,7 +31,7 @@ FLAGGED_BY_RULES = [
     ("Out-of-stock items are common in every supermarket. Check back another day.", "dismissive"),
     ("Running out happens everywhere in retail. Try again next week.", "dismissive"),
     # why a ticket or an account was blocked, told in public; a child's school
-    ("Mark, your membership for row 8, seat 15 has been suspended after the incident with stewards on 9 May.", "private_data"),
+    ("Mark, your membership for row 8, seat 15 was suspended after the incident with stewards.", "private_data"),
     ("Seat 204 in block D was revoked because of your conduct at the away game.", "private_data"),
     ("@rvdl Your card was limited due to the payment disputes you raised in June.", "private_data"),
     ("@kbauer The account was frozen after repeated chargebacks, not because of the outage.", "private_data"),
@@ -60,7 +60,7 @@ FINE = [
     "Our manuka honey mask has 5% honey, not 50% 💕 message us if your skin reacted ✨",
     # patch-test and stadium safety, negated overreaction, the customer's pain retold
     "Patch test first, lovely 💕 a little behind the ear for a day, and stop using it if it burns ✨",
-    "Flares are illegal in the ground and lead to a stadium ban. That isn't a threat: fans were burned here last season.",
+    "Flares are illegal in the ground and lead to a stadium ban. That isn't a threat: fans were burned last season.",
     "Anyone caught with pyrotechnics will be banned; we say it because people were hurt last year.",
     "This is not an overreaction. Your wedding date was cancelled and we are refunding every deposit.",
     "You said our ad made you feel ashamed of your body. That is awful, and it is on us.",
