@@ -22,7 +22,8 @@ import functools
 import hmac
 import os
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import asyncpg
 from litestar import Request, Response, get
@@ -79,21 +80,15 @@ def observe_pool(pool: asyncpg.Pool | None, maximum: int) -> None:
     POOL_MAX.set(maximum)
 
 
-# From the database: the same answer whichever process is scraped.
-PROJECTION_LAG = """
-SELECT p.projection, sum(greatest(t.head_position - p.position, 0))::bigint AS lag
-  FROM projection_checkpoints p JOIN tenants t ON t.id = p.tenant_id
- GROUP BY p.projection
-"""
-# Events past each enabled subscription's cursor (an upper bound: type filters may skip some).
-WEBHOOK_BACKLOG = """
-SELECT coalesce(sum(greatest(t.head_position - s.next_position + 1, 0)), 0)::bigint AS backlog,
-       count(*) FILTER (WHERE s.failing_since IS NOT NULL)::bigint AS failing,
-       (SELECT count(*) FROM webhook_subscriptions d WHERE NOT d.enabled)::bigint AS disabled
-  FROM webhook_subscriptions s JOIN tenants t ON t.id = s.tenant_id
- WHERE s.enabled
-"""
-SLA_NOTICES = "SELECT kind, count(*)::bigint AS n FROM sla_notices GROUP BY kind"
+class DatabaseFigures(NamedTuple):
+    """What the database says at scrape time, the same whichever process is scraped (read by
+    `ledger.store.gauges.database_figures`)."""
+
+    lag: dict[str, int]  # per projection: events not yet applied, all tenants
+    backlog: int  # events past enabled webhooks' cursors (an upper bound: type filters may skip some)
+    failing: int  # enabled webhooks currently failing
+    disabled: int
+    notices: dict[str, int]  # SLA notices recorded, by kind
 
 
 class _Snapshot(Collector):
@@ -104,39 +99,38 @@ class _Snapshot(Collector):
         return iter(self.families)
 
 
-async def _database_families(pool: asyncpg.Pool) -> list[Any]:
-    lag = GaugeMetricFamily(
-        "ledger_projection_lag_events", "Events not yet applied to a read model, all tenants", labels=["projection"]
-    )
-    backlog = GaugeMetricFamily("ledger_webhook_backlog_events", "Events waiting past enabled webhooks' cursors")
-    failing = GaugeMetricFamily("ledger_webhook_subscriptions_failing", "Enabled webhooks currently failing")
-    disabled = GaugeMetricFamily("ledger_webhook_subscriptions_disabled", "Disabled webhooks")
-    notices = CounterMetricFamily("ledger_sla_notices", "SLA notices recorded by the breach watch", labels=["kind"])
+async def _database_families(read: Callable[[], Awaitable[DatabaseFigures]]) -> list[Any]:
     up = GaugeMetricFamily("ledger_database_up", "1 when the database answered this scrape")
     try:
-        async with pool.acquire(timeout=2) as conn:
-            for row in await conn.fetch(PROJECTION_LAG):
-                lag.add_metric([row["projection"]], row["lag"])
-            hooks = await conn.fetchrow(WEBHOOK_BACKLOG)
-            backlog.add_metric([], hooks["backlog"])
-            failing.add_metric([], hooks["failing"])
-            disabled.add_metric([], hooks["disabled"])
-            counts = {r["kind"]: r["n"] for r in await conn.fetch(SLA_NOTICES)}
-            for kind in sorted({"at_risk", "breached", *counts}):
-                notices.add_metric([kind], counts.get(kind, 0))
-        up.add_metric([], 1)
-        return [lag, backlog, failing, disabled, notices, up]
+        figures = await read()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
         up.add_metric([], 0)
         return [up]
+    up.add_metric([], 1)
+    lag = GaugeMetricFamily(
+        "ledger_projection_lag_events", "Events not yet applied to a read model, all tenants", labels=["projection"]
+    )
+    for projection, events in figures.lag.items():
+        lag.add_metric([projection], events)
+    backlog = GaugeMetricFamily("ledger_webhook_backlog_events", "Events waiting past enabled webhooks' cursors")
+    backlog.add_metric([], figures.backlog)
+    failing = GaugeMetricFamily("ledger_webhook_subscriptions_failing", "Enabled webhooks currently failing")
+    failing.add_metric([], figures.failing)
+    disabled = GaugeMetricFamily("ledger_webhook_subscriptions_disabled", "Disabled webhooks")
+    disabled.add_metric([], figures.disabled)
+    notices = CounterMetricFamily("ledger_sla_notices", "SLA notices recorded by the breach watch", labels=["kind"])
+    for kind in sorted({"at_risk", "breached", *figures.notices}):
+        notices.add_metric([kind], figures.notices.get(kind, 0))
+    return [lag, backlog, failing, disabled, notices, up]
 
 
 class DatabaseSeries:
     """The database-derived families, computed at most once per `max_age_s` in this process:
-    scrapes in between (and scrapes waiting on a computation) share the last answer."""
+    scrapes in between (and scrapes waiting on a computation) share the last answer. `read`:
+    what the database says (`ledger.store.gauges.database_figures` on the app's pool)."""
 
-    def __init__(self, pool: asyncpg.Pool, max_age_s: float) -> None:
-        self.pool = pool
+    def __init__(self, read: Callable[[], Awaitable[DatabaseFigures]], max_age_s: float) -> None:
+        self.read = read
         self.max_age_s = max_age_s
         self._families: list[Any] = []
         self._computed_at = -float("inf")
@@ -147,7 +141,7 @@ class DatabaseSeries:
             return self._families
         async with self._lock:  # one computation at a time; the waiters take its answer
             if time.monotonic() - self._computed_at >= self.max_age_s:
-                self._families = await _database_families(self.pool)
+                self._families = await _database_families(self.read)
                 self._computed_at = time.monotonic()
         return self._families
 

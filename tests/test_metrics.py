@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ledger.config import Settings
 from ledger.http.app import create_app
 from ledger.metrics import DatabaseSeries
+from ledger.store.gauges import database_figures
 from tests.conftest import app_settings, detect_body, new_tenant
 from tests.processes import free_port
 from tests.webhook_receiver import Receiver
@@ -170,7 +172,7 @@ def _failing_count(families) -> float:
 
 async def test_database_series_are_computed_at_most_once_per_period(pool):
     tenant = await new_tenant(pool, "cache")
-    series = DatabaseSeries(pool, max_age_s=0.5)
+    series = DatabaseSeries(partial(database_figures, pool), max_age_s=0.5)
     # However many scrapes come at once, they share one computation.
     answers = await asyncio.gather(*(series.families() for _ in range(50)))
     assert all(a is answers[0] for a in answers)

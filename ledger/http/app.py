@@ -48,6 +48,7 @@ from ledger.service.access import Access, Revocations, forget_old_windows
 from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.review_queue import ReviewQueue
+from ledger.store import gauges
 from ledger.store.database import create_pool, url_of
 from ledger.store.events import EventStore
 from ledger.store.migrate import migrate
@@ -285,7 +286,7 @@ async def _open(
     state.shell = Shell(store, policies, clock, state.folds)
     state.queries = IncidentReader(store, policies, state.projections, state.folds)
     state.settings = settings
-    state.metrics_series = DatabaseSeries(state.pool, settings.metrics_cache_s)
+    state.metrics_series = DatabaseSeries(partial(gauges.database_figures, state.pool), settings.metrics_cache_s)
     state.signer = checkpoints.load_signer(settings)
     state.webhooks = WebhookStore(state.pool)
     state.webhook_wake = asyncio.Event()
