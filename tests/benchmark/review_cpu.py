@@ -125,7 +125,7 @@ def differences(old: ModuleType, texts: list[str]) -> list[str]:
     cases += [(text, {"severity": "sev2"}) for text in texts]
     for texts_of in quality.TYPICAL_REPLIES.values():
         cases += [(text, {"severity": "sev1", "visibility": "private"}) for text in texts_of]
-    hidden = {ex.text: ex.batch for ex in quality.load_all() if ex.split == "heldout"}
+    hidden = {ex.text: ex.batch for ex in quality.load_all() if ex.split == quality.HELD_OUT}
     found = []
     for text, kwargs in cases:
         new = msgspec.to_builtins(reviewer.judge(text, **kwargs))

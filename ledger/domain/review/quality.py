@@ -26,6 +26,8 @@ RECALL_TARGET = 0.9
 FALSE_FLAG_TARGET = 0.1
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data" / "reply_review.jsonl"
 BATCHES = DEFAULT_DATA.with_name("reply_review_batches")
+# The split of the batches nobody tunes on: training and `--cv` leave them out, `--mistakes` hides their text.
+HELD_OUT = "heldout"
 
 
 class Example(msgspec.Struct, frozen=True):
@@ -194,7 +196,7 @@ def mistakes(outcomes: list[Outcome], split: str | None, *, show_held_out: bool 
             continue
         if (o.verdict == "flagged") != (o.example.expected == "flagged"):
             ex = o.example
-            text = ex.text if show_held_out or ex.split != "heldout" else f"(batch {ex.batch}, held out: text hidden)"
+            text = ex.text if show_held_out or ex.split != HELD_OUT else f"(batch {ex.batch}, held out: text hidden)"
             label = f"{ex.expected} {sorted(ex.kinds)}" if ex.kinds else ex.expected
             lines.append(f"  [{ex.language} {ex.split}] expected {label}: {text}  -> {sorted(o.kinds)}")
     return lines
@@ -262,11 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv:
         everything = load_all()
         lines.append("cross-validated (leave one batch out; the held-out batches left out):")
-        outcomes = cross_validated([e for e in everything if e.split != "heldout"])
+        outcomes = cross_validated([e for e in everything if e.split != HELD_OUT])
         ok = report(outcomes, lines, splits=("all",))
         lines += learned_kind_lines(outcomes)
         lines.append("held out (never trained or tuned on), the shipped scorer:")
-        held = run([e for e in everything if e.split == "heldout"])
+        held = run([e for e in everything if e.split == HELD_OUT])
         ok = report(held, lines, splits=("all",)) and ok
         lines += learned_kind_lines(held)
     else:

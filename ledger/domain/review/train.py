@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ledger.domain.review.features import names
-from ledger.domain.review.quality import Example, batch_of, load_all
+from ledger.domain.review.quality import HELD_OUT, Example, batch_of, load_all
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.scorer import LanguageModel, Scorer, heaviest_run, language_model, score
 
@@ -48,12 +48,13 @@ NO_KIND = -1
 # figure is at or above rules .18's (recall 0.980 / 0.961 cross-validated, 0.948 / 0.936 held out).
 # Kept at 0.08 with batches 33-35 (rules .20): at 0.07 English held-out recall fell under rules .19's, and
 # the Turkish held-out false flags the new weights add are theirs, not the threshold's.
-# 0.06 since the held-out batches 17-51 joined the training data (rules .25): on the blind batches 53
-# and 55 (never trained or tuned on), against 0.08 on the same data, English recall 0.934 against
-# 0.943 at false flags 0.124 against 0.171, Turkish 0.906 against 0.925 at 0.085 against 0.094.
+# 0.05 since the held-out batches 17-51 joined the training data (rules .25), chosen on the blind
+# batches 53 and 55 (never trained or tuned on then): English recall / false flags 0.943 / 0.171 at
+# 0.08, 0.934 / 0.124 at 0.06 and 0.05; Turkish 0.925 / 0.094, 0.906 / 0.085, 0.906 / 0.066 (and at
+# 0.05 a boil-water notice and a bare refund time read as fine again). A Turkish 0.08 tried with rules
+# .26 flagged "Çok üzgünüz." and an apology quoting the customer's anger (docs/reply-review.md).
 FALSE_FLAG_BUDGET = 0.05
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
-HELD_OUT = "heldout"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
 # a reply labelled with nothing else teaches the model nothing about tone, and "never share your
 # password" next to "post your password" only teaches it to fear the word.
