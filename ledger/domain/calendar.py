@@ -51,8 +51,9 @@ def _require_aware(*instants: datetime) -> None:
 # Calendar, so an id cannot be reused by another object while it is here. Bounded: COMPILED.
 COMPILED = 64
 _compiled: dict[int, tuple[Calendar, _Compiled]] = {}
-# Per compiled calendar, the open intervals of at most DAYS local dates (pure: a Calendar is frozen).
-DAYS = 4096
+# Per compiled calendar, the open intervals of at most DAYS local dates (pure: a Calendar is frozen);
+# about 340 bytes a date with two intervals, so at most about 11 MB for all COMPILED calendars.
+DAYS = 512
 
 
 def _compile(cal: Calendar) -> _Compiled:
