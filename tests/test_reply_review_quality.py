@@ -165,3 +165,12 @@ def test_the_typical_replies_pass_the_review_at_every_severity():
         for text in texts:
             for severity in ("sev1", "sev2", "sev3", "sev4"):
                 assert judge(text, severity=severity).verdict == "ok", (severity, text)
+
+
+def test_a_kind_the_review_never_named_has_no_precision_rather_than_a_perfect_one() -> None:
+    from ledger.domain.review.quality import Outcome, kind_scores
+
+    example = Example(text="x", language="en", expected="flagged", kinds=["private_data"])
+    missed = Outcome(example=example, verdict="flagged", kinds=frozenset({"aggressive"}))
+    assert kind_scores([missed], "private_data") == (1, None, 0.0)
+    assert kind_scores([missed], "aggressive") == (0, 0.0, None)

@@ -133,14 +133,19 @@ def scores(outcomes: list[Outcome]) -> Scores:
     return Scores(len(bad), len(fine), caught / len(bad) if bad else 1.0, false_flags / len(fine) if fine else 0.0)
 
 
-def kind_scores(outcomes: list[Outcome], kind: str) -> tuple[int, float, float]:
-    """(support, precision, recall) of one kind against the labelled kinds."""
+def kind_scores(outcomes: list[Outcome], kind: str) -> tuple[int, float | None, float | None]:
+    """(support, precision, recall) of one kind against the labelled kinds; None where undefined (a
+    precision when the review never named the kind, a recall when no reply is labelled with it)."""
     expected = [kind in o.example.kinds for o in outcomes]
     found = [kind in o.kinds for o in outcomes]
     hits = sum(e and f for e, f in zip(expected, found, strict=True))
-    precision = hits / sum(found) if any(found) else 1.0
-    recall = hits / sum(expected) if any(expected) else 1.0
+    precision = hits / sum(found) if any(found) else None
+    recall = hits / sum(expected) if any(expected) else None
     return sum(expected), precision, recall
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def report(outcomes: list[Outcome], out: list[str], splits: Sequence[str] = ("dev", "test", "all")) -> bool:
@@ -162,7 +167,7 @@ def report(outcomes: list[Outcome], out: list[str], splits: Sequence[str] = ("de
         out.append(f"  {'kind':<14}{'support':>8}{'precision':>11}{'recall':>8}")
         for kind in PROBLEM_KINDS:
             support, precision, recall = kind_scores(mine, kind)
-            out.append(f"  {kind:<14}{support:>8}{precision:>11.3f}{recall:>8.3f}")
+            out.append(f"  {kind:<14}{support:>8}{_figure(precision):>11}{_figure(recall):>8}")
     return ok
 
 
