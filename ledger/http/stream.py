@@ -196,8 +196,24 @@ class _Beat:
     def ping_due(self) -> bool:
         return time.monotonic() >= self.next_ping
 
-    def pinged(self, at: float) -> None:
-        self.next_ping = at + self.heartbeat_s
+    def ping_taken(self) -> bool:
+        """Whether a heartbeat is due now; if so, the next one is due a heartbeat from now."""
+        now = time.monotonic()
+        if now < self.next_ping:
+            return False
+        self.next_ping = now + self.heartbeat_s
+        return True
+
+
+async def _at_head(notifier: Notifier, tenant: str, woken: asyncio.Event, serve: Callable[[], None] | None) -> None:
+    """Wait at the head for the tenant's next wake-up, parked (`serve` is then called in the
+    tenant's pass instead of waking this stream's task, see `follow`) when `serve` is given."""
+    if serve is not None:
+        notifier.park(tenant, woken, serve)
+    try:
+        await woken.wait()
+    finally:
+        notifier.unpark(tenant, woken)
 
 
 async def _parked_taken(box: Outbox) -> bool:
@@ -264,18 +280,11 @@ async def follow(
                         if box.ended is not None:
                             break
                         box.sent = upto
-                now = time.monotonic()
-                if now >= beat.next_ping and box.ended is None:
+                if box.ended is None and beat.ping_taken():
                     yield b": ping\n\n"
-                    beat.pinged(now)
                 if more or box.ended is not None:
                     continue
-                if box.direct is not None:
-                    notifier.park(tenant, woken, serve)
-                try:
-                    await woken.wait()
-                finally:
-                    notifier.unpark(tenant, woken)
+                await _at_head(notifier, tenant, woken, serve if box.direct is not None else None)
             if box.ended is not None:
                 yield box.last_message()
         finally:
