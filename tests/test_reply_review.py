@@ -19,6 +19,7 @@ from ledger.domain.review.language import detect
 from ledger.domain.review.reviewer import SHIPPED
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.xlength import weighted_length
+from tests.review_rules import rule_kinds
 
 
 def kinds(result: Review) -> set[str]:
@@ -308,3 +309,18 @@ def test_a_typical_reply_reviews_well_under_a_millisecond() -> None:
         best = min(best, (time.process_time() - started) / 200)
     # ~0.4 ms on this 2-core machine; the bound leaves room for a slower CI box.
     assert best < 0.002
+
+
+def test_an_experience_is_not_a_next_step_in_turkish() -> None:
+    # "deneyin" (try) says what to do next; "deneyim" (experience) and "denetim" (inspection) do not.
+    apology = review("Yaşadığınız olumsuz deneyim için özür dileriz.", language="tr")
+    assert "no_next_step" in {f.kind for f in apology.findings}
+    assert "no_next_step" not in {
+        f.kind for f in review("Lütfen uygulamayı kapatıp tekrar deneyin.", language="tr").findings
+    }
+
+
+def test_being_told_you_made_our_day_is_warm_unless_it_answers_a_complaint() -> None:
+    warm = "Günümüzü güzelleştirdiniz, bu güzel yorumunuz için çok teşekkür ederiz! 💙"
+    assert rule_kinds(warm, "tr") == set()
+    assert "sarcasm" in rule_kinds("Şikayetinizle günümüzü güzelleştirdiniz, ne diyelim.", "tr")
