@@ -19,6 +19,23 @@ _PHONE = re.compile(
     r"|(?<![\d+])\(?(?!800|888|877|866|855|844|833)[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}(?!\d)"
     # UK mobiles (07xxx xxx xxx) and +44 7xxx; landlines and 0800/0845 numbers are a business's.
     r"|(?<![\d+])(?:\+44 ?\(?0?\)? ?|0)7\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)"
+    # Kenyan mobiles written as they are said (0722 481 903; rules .27)
+    r"|(?<![\d+])0[17]\d{2} \d{3} \d{3}(?!\d)"
+)
+# A bare ten-digit Indian mobile (98450 12345, 9123456789) looks like an order number: a person's
+# only where the reply says it is a number to call (rules .27).
+_PHONE_SAID = re.compile(
+    r"\b(?:number|ph|phone|mobile|tel|contact|whatsapp|call(?: him| her| them)?(?: on| at)?)\b\W{0,3}(?:is\s+)?"
+    r"(?:\+91[ -]?)?[6-9]\d{4}[ -]?\d{5}(?!\d)",
+    re.IGNORECASE,
+)
+# A card's or an account's last four digits told in public, with whose they are ("your Visa ending
+# 4471", "1234 ile biten hesabınız", "son 4 hanesi 5521 olan kartınız": rules .27).
+_CARD_ENDING = re.compile(
+    r"\b(?:card|visa|mastercard|amex|account)\s+ending(?:\s+in)?\s+\d{4}\b"
+    r"|\b\d{4}\s+ile\s+biten\s+(?:kart|hesa[pb])\w*"
+    r"|\bson\s+(?:4|dört)\s+hanesi\s+\d{4}",
+    re.IGNORECASE,
 )
 _EMAIL = re.compile(
     r"\b[\w.+-]+@(?:gmail|googlemail|hotmail|outlook|live|msn|yahoo|icloud|me|aol|yandex|proton|protonmail|mail|gmx)"
@@ -116,6 +133,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     if from_or_of and (", " in text or " (" in text or " aged " in text):
         found.extend((*m.span(), "named person's whereabouts") for m in _AGED_FROM.finditer(text))
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
+    found.extend((*m.span(), "card's last digits") for m in _CARD_ENDING.finditer(text))
     if _YOURS.search(text) or (_TITLED.search(text) and _HOME.search(text)):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):
@@ -129,6 +147,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
             found.append((*m.span(), "national ID number"))
     found.extend((*m.span(), "IBAN") for m in _IBAN.finditer(text))
     found.extend((*m.span(), "phone number") for m in _PHONE.finditer(text))
+    found.extend((*m.span(), "phone number") for m in _PHONE_SAID.finditer(text) if not _inside(m.span(), found))
     return found
 
 

@@ -5,7 +5,7 @@ of features.py, on every labelled reply except the held-out batches. Features se
 two replies are dropped, and weights too small to matter are pruned, so the shipped file stays
 small. The decision threshold is chosen on out-of-fold scores (leave one batch out: a batch is
 never scored by a model trained on it): the lowest score at which the rules and the model together
-keep false flags on fine replies within FALSE_FLAG_BUDGET. Each feature's kind is the problem kind
+keep false flags on fine replies within FALSE_FLAG_BUDGET (per language). Each feature's kind is the problem kind
 it was most often labelled with, when at least KIND_SHARE of its labels are that kind; otherwise it
 names none (NO_KIND) and only weighs on the verdict.
 
@@ -52,8 +52,10 @@ NO_KIND = -1
 # batches 53 and 55 (never trained or tuned on then): English recall / false flags 0.943 / 0.171 at
 # 0.08, 0.934 / 0.124 at 0.06 and 0.05; Turkish 0.925 / 0.094, 0.906 / 0.085, 0.906 / 0.066 (and at
 # 0.05 a boil-water notice and a bare refund time read as fine again). A Turkish 0.08 tried with rules
-# .26 flagged "Çok üzgünüz." and an apology quoting the customer's anger (docs/reply-review.md).
-FALSE_FLAG_BUDGET = 0.05
+# .26 flagged "Çok üzgünüz." and an apology quoting the customer's anger (docs/reply-review.md); with
+# rules .27 and batches 57-71 trained on, Turkish 0.06 and 0.07 (held-out 61, 63, 73 and 75: recall
+# 0.895 / 0.924 against 0.871, false flags 0.033 / 0.038 against 0.024) flagged the same two.
+FALSE_FLAG_BUDGET = {"en": 0.05, "tr": 0.05}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
 # a reply labelled with nothing else teaches the model nothing about tone, and "never share your
@@ -153,14 +155,16 @@ def scored(model: LanguageModel, example: Example) -> float:
     return total if sum(share[first : last + 1]) > 0 else float("-inf")  # (as scorer.flag)
 
 
-def threshold(examples: Sequence[Example], scores: dict[str, float], rules_flag: dict[str, bool]) -> float:
+def threshold(
+    examples: Sequence[Example], scores: dict[str, float], rules_flag: dict[str, bool], budget: float
+) -> float:
     """The lowest threshold at which rules-or-model keeps out-of-fold false flags within budget."""
     fine = [e for e in examples if e.expected == "ok"]
     candidates = sorted({round(scores[e.text], DIGITS) for e in examples} - {float("-inf")}, reverse=True)
     best = candidates[0] + 1.0
     for cut in candidates:
         false = sum(rules_flag[e.text] or scores[e.text] >= cut for e in fine)
-        if false / len(fine) > FALSE_FLAG_BUDGET:
+        if false / len(fine) > budget:
             break
         best = cut
     return best
@@ -183,7 +187,7 @@ def train(examples: Sequence[Example]) -> dict[str, Any]:
     languages: dict[str, Any] = {}
     for lang in sorted({e.language for e in examples}):
         mine = [e for e in examples if e.language == lang]
-        cut = threshold(mine, out_of_fold(mine), rules_flags(mine))
+        cut = threshold(mine, out_of_fold(mine), rules_flags(mine), FALSE_FLAG_BUDGET[lang])
         fitted = fit(mine)
         weights = {name: list(value) for name, value in sorted(fitted.weights.items())}
         languages[lang] = {"bias": fitted.bias, "threshold": cut, "weights": weights}
