@@ -55,7 +55,10 @@ NO_KIND = -1
 # .26 flagged "Çok üzgünüz." and an apology quoting the customer's anger (docs/reply-review.md); with
 # rules .27 and batches 57-71 trained on, Turkish 0.06 and 0.07 (held-out 61, 63, 73 and 75: recall
 # 0.895 / 0.924 against 0.871, false flags 0.033 / 0.038 against 0.024) flagged the same two.
-FALSE_FLAG_BUDGET = {"en": 0.05, "tr": 0.05}
+# English 0.045 since rules .28 took false flags out of the budget: at 0.05 the English threshold fell
+# from 0.70 to 0.60 and flagged "Our call centre is on 0850 222 33 44." (a unit test's fine reply); at
+# 0.045 it is 0.82, the held-out figures within a reply of 0.05's.
+FALSE_FLAG_BUDGET = {"en": 0.045, "tr": 0.05}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
 # a reply labelled with nothing else teaches the model nothing about tone, and "never share your

@@ -1,4 +1,4 @@
-"""Rules .27: shapes the blind batches 57-71 showed once they became training data, in new words (not
+"""Rules .27 and .28: shapes the blind batches 57-79 showed once they became training data, in new words (not
 the batches' lines), judged by the rules alone: public asks for a list of identifiers, a card's
 last digits or a phone number told in public, and warm or owning replies the rules had flagged.
 """
@@ -21,6 +21,7 @@ PRIVATE_DATA = [
     ("tr", "Hesabınızı doğrulamak için kimlik numaranızı ve doğum tarihinizi yorum olarak paylaşın."),
     ("tr", "DM yerine buraya yazın lütfen: kart numarası ve son kullanma tarihi yeterli."),
     ("tr", "Zeynep Hanım, 7781 ile biten kartınızdan iki kez çekim yapılmış görünüyor."),
+    ("tr", "DM'den değil, buradan yazın lütfen telefon numaranızı."),
 ]
 
 FINE = [
@@ -37,6 +38,9 @@ FINE = [
     ("tr", "Bu kadar sinirlenmenizi gayet iyi anlıyoruz; biz de aynısını hissederdik."),
     ("tr", "Müşteri ilişkileri uzmanımız yarın sabah sizi arayacak."),
     ("tr", "Videoya yansıyan olay için özür dileriz; ilgili personel görevden uzaklaştırıldı."),
+    ("en", "Can you DM us your postcode so we can check coverage? Please don't post your account number here."),
+    ("tr", "Tatbikat sırasında lütfen sakin olun ve görevlilerin talimatlarına uyun."),
+    ("tr", "Çok teşekkürler, bu güzel yorum günümüzü güzelleştirdi."),
 ]
 
 
@@ -48,3 +52,7 @@ def test_personal_data_asked_for_or_told_in_public_is_flagged(language: str, tex
 @pytest.mark.parametrize(("language", "text"), FINE)
 def test_warnings_direct_messages_and_owning_replies_are_not_flagged_by_the_rules(language: str, text: str) -> None:
     assert rule_kinds(text, language) == set()
+
+
+def test_thanks_for_a_one_star_review_that_made_our_day_is_still_sarcasm() -> None:
+    assert "sarcasm" in rule_kinds("Tek yıldızlı yorumunuz için teşekkürler, günümüzü güzelleştirdiniz.", "tr")
