@@ -127,7 +127,7 @@ def load(code: str) -> Rulebook:
             regexes = [words(_expand(phrase, vocabulary)) for phrase in entry["phrases"]]
         else:
             regexes = alternatives(_expand(_joined(entry["pattern"]), vocabulary))
-        flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased", "others_ok") if k in entry}
+        flags = {k: entry[k] for k in ("weak", "negatable", "dm_ok", "cased", "others_ok", "private_too") if k in entry}
         patterns += [(len(rules), regex) for regex in regexes]
         rules.append(Rule(entry["kind"], entry["message"], **flags))
     markers = data["markers"]

@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.28+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.29+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -216,7 +216,7 @@ def _rule_findings(
     found: list[Finding] = []
     for unit in candidates:
         rule = book.rules[unit.payload]
-        if (rule.weak and softened) or (rule.kind == "private_data" and not public):
+        if (rule.weak and softened) or (rule.kind == "private_data" and not public and not rule.private_too):
             continue
         view = views.cased if rule.cased else views.folded
         for match in unit.finditer(view, views.words):

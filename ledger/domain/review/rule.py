@@ -31,6 +31,8 @@ class Rule(NamedTuple):
     `others_ok` rules (legal action) do not count when the same sentence names someone else as their
     target: a third-party seller, a fake page, fraudsters (blind batch 39's paraphrase), or speaks of the
     reader's own right to it, a case already before a court, a takedown for someone's privacy (batch 45's).
+    `private_too` rules count in a private reply as well: no one at a brand may ask for a PIN or a
+    password, not even by direct message (a personal-data rule counts in public replies only otherwise).
     """
 
     kind: Kind
@@ -40,6 +42,7 @@ class Rule(NamedTuple):
     dm_ok: bool = False
     cased: bool = False
     others_ok: bool = False
+    private_too: bool = False
 
 
 def words(*alternatives: str) -> str:

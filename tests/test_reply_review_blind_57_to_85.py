@@ -1,4 +1,4 @@
-"""Rules .27 and .28: shapes the blind batches 57-79 showed once they became training data, in new words (not
+"""Rules .27-.29: shapes the blind batches 57-85 showed once they became training data, in new words (not
 the batches' lines), judged by the rules alone: public asks for a list of identifiers, a card's
 last digits or a phone number told in public, and warm or owning replies the rules had flagged.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.review_rules import rule_kinds
+from ledger.domain.review.reviewer import judge
+from tests.review_rules import SILENT, rule_kinds
 
 PRIVATE_DATA = [
     ("en", "Kindly share your PAN card and date of birth in reply so we can complete the KYC."),
@@ -56,3 +57,20 @@ def test_warnings_direct_messages_and_owning_replies_are_not_flagged_by_the_rule
 
 def test_thanks_for_a_one_star_review_that_made_our_day_is_still_sarcasm() -> None:
     assert "sarcasm" in rule_kinds("Tek yıldızlı yorumunuz için teşekkürler, günümüzü güzelleştirdiniz.", "tr")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "asks"),
+    [
+        ("en", "Please DM us your PIN so we can unlock the card.", True),
+        ("en", "Message us the one-time code you just got and we'll finish the refund.", True),
+        ("en", "Never share your PIN or one-time code with anyone, including us.", False),
+        ("en", "Please DM us your order number.", False),
+        ("tr", "Şifrenizi özelden iletir misiniz, hesabı açalım.", True),
+        ("tr", "SMS ile gelen kodu kimseyle paylaşmayınız.", False),
+        ("tr", "Şifrenizi sıfırlayarak tekrar giriş yapabilirsiniz.", False),
+    ],
+)
+def test_a_pin_or_a_password_is_never_asked_for_even_by_direct_message(language: str, text: str, asks: bool) -> None:
+    found = judge(text, language=language, visibility="private", scorer=SILENT).findings
+    assert ("private_data" in {f.kind for f in found if f.level == "problem"}) is asks
