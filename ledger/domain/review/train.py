@@ -39,25 +39,12 @@ DIGITS = 3
 # Turkish), 0.59 / 0.60 with this share (0.57 at 0.4, 0.58 at 0.6); verdicts are unchanged.
 KIND_SHARE = 0.5
 NO_KIND = -1
-# Out of fold: at 0.07 Turkish cross-validated recall was 0.899; 0.08 stayed 0.02 under the 0.1 target until
-# batch 21's plain facts (fine replies with no apology, which the model had learnt to flag for their bareness)
-# took Turkish cross-validated recall to 0.898 at 0.08; at 0.09 it is 0.916, held-out false flags 0.04-0.09.
-# Back to 0.08 with batches 30 and 32: rules .19 took false flags out of the budget, and at 0.09 the
-# threshold fell to 0.60 in English (a safety hint, "never share your password", was flagged) while
-# cross-validated and held-out English false flags rose; at 0.08 every cross-validated and held-out
-# figure is at or above rules .18's (recall 0.980 / 0.961 cross-validated, 0.948 / 0.936 held out).
-# Kept at 0.08 with batches 33-35 (rules .20): at 0.07 English held-out recall fell under rules .19's, and
-# the Turkish held-out false flags the new weights add are theirs, not the threshold's.
-# 0.05 since the held-out batches 17-51 joined the training data (rules .25), chosen on the blind
-# batches 53 and 55 (never trained or tuned on then): English recall / false flags 0.943 / 0.171 at
-# 0.08, 0.934 / 0.124 at 0.06 and 0.05; Turkish 0.925 / 0.094, 0.906 / 0.085, 0.906 / 0.066 (and at
-# 0.05 a boil-water notice and a bare refund time read as fine again). A Turkish 0.08 tried with rules
-# .26 flagged "Çok üzgünüz." and an apology quoting the customer's anger (docs/reply-review.md); with
-# rules .27 and batches 57-71 trained on, Turkish 0.06 and 0.07 (held-out 61, 63, 73 and 75: recall
-# 0.895 / 0.924 against 0.871, false flags 0.033 / 0.038 against 0.024) flagged the same two.
-# English 0.045 since rules .28 took false flags out of the budget: at 0.05 the English threshold fell
-# from 0.70 to 0.60 and flagged "Our call centre is on 0850 222 33 44." (a unit test's fine reply); at
-# 0.045 it is 0.82, the held-out figures within a reply of 0.05's.
+# The share of fine replies that rules and model together may flag out of fold, per language.
+# English 0.045: at 0.05, once rules .28 took false flags out of the budget, the threshold fell far
+# enough to flag "Our call centre is on 0850 222 33 44.". Turkish 0.05: 0.06 and 0.07 raised held-out
+# recall (0.895 / 0.924 against 0.871 on batches 61-75) but flagged "Çok üzgünüz." and an apology
+# quoting the customer's anger, fine replies the tests hold. Earlier values (0.05-0.09) and the
+# batches that moved them: docs/reply-review.md and git history.
 FALSE_FLAG_BUDGET = {"en": 0.045, "tr": 0.05}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
