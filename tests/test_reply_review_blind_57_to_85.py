@@ -1,6 +1,7 @@
 """Rules .27-.29: shapes the blind batches 57-85 showed once they became training data, in new words (not
 the batches' lines), judged by the rules alone: public asks for a list of identifiers, a card's
-last digits or a phone number told in public, and warm or owning replies the rules had flagged.
+last digits or a phone number told in public, a PIN or password asked for even by direct message,
+and warm or owning replies the rules had flagged.
 """
 # ruff: noqa: RUF001  (Turkish letters are the subject here)
 
