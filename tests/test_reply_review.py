@@ -18,6 +18,7 @@ from ledger.domain.review.folding import en_lower, fold, tr_lower
 from ledger.domain.review.language import detect
 from ledger.domain.review.reviewer import SHIPPED
 from ledger.domain.review.rule import PROBLEM_KINDS
+from ledger.domain.review.scorer import Scorer, flag, language_model, threshold_for
 from ledger.domain.review.xlength import weighted_length
 from tests.review_rules import rule_kinds
 
@@ -248,8 +249,10 @@ def test_without_the_scorer_a_reply_with_neither_acknowledgement_nor_next_step_r
 
 def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_version() -> None:
     # Curt replies no rule (nor the brush-off) catches: a dismissal in plain words. (Until rules .16
-    # these were "That is how it works." and "bu kadar.", which the rules now catch themselves.)
-    for text, language in [("Prices go up. Such is life.", "en"), ("Fiyatlar artar, hayat bu.", "tr")]:
+    # these were "That is how it works." and "bu kadar.", which the rules now catch themselves; until
+    # m3b9372d5 the English one was "Prices go up. Such is life.", which six words now judge against
+    # the short replies' threshold, and the model lets pass.)
+    for text, language in [(SUCH_IS_LIFE, "en"), ("Fiyatlar artar, hayat bu.", "tr")]:
         assert review(text, language=language, scorer=None).verdict == "ok"
         result = review(text, language=language)
         assert result.verdict == "flagged"
@@ -261,8 +264,11 @@ def test_the_learned_scorer_judges_what_the_rules_miss_with_a_span_and_its_versi
     )
 
 
+SUCH_IS_LIFE = "Prices go up. Such is life. It happens to everyone, I am afraid."
+
+
 def test_an_allowed_phrase_silences_the_learned_scorer_too() -> None:
-    text = "Prices go up. Such is life."  # ("Okay, and? Prices go up." until m0c66f7b9 stopped flagging it)
+    text = SUCH_IS_LIFE  # ("Okay, and? Prices go up." until m0c66f7b9 stopped flagging it)
     (finding,) = [f for f in review(text, language="en").findings if f.level == "problem"]
     again = review(text, language="en", allow=[finding.excerpt]).findings
     assert not [f for f in again if f.level == "problem" and f.start < finding.end and finding.start < f.end]
@@ -324,3 +330,18 @@ def test_being_told_you_made_our_day_is_warm_unless_it_answers_a_complaint() -> 
     warm = "Günümüzü güzelleştirdiniz, bu güzel yorumunuz için çok teşekkür ederiz! 💙"
     assert rule_kinds(warm, "tr") == set()
     assert "sarcasm" in rule_kinds("Şikayetinizle günümüzü güzelleştirdiniz, ne diyelim.", "tr")
+
+
+def test_a_short_reply_is_judged_against_the_short_replies_threshold() -> None:
+    """Up to SHORT_WORDS words (numbers not counted) the shipped model's short threshold decides;
+    beyond, its threshold: the same score flags a longer reply that it lets pass in a short one."""
+    model = SHIPPED.languages["en"]
+    assert model.short_threshold > model.threshold  # (a curt prior needs more words against it)
+    short = ["we", "are", "on", "it", "0850", "222", "33", "44"]
+    assert threshold_for(model, short) == threshold_for(model, [*short, "now"]) == model.short_threshold
+    assert threshold_for(model, short + ["now"] * 5) == model.threshold
+    between = (model.threshold + model.short_threshold) / 2
+    lean = language_model(between, model.threshold, {"w words": (0.01, -1)}, model.short_threshold)
+    scorer = Scorer(version="t", languages={"en": lean})
+    assert flag(scorer, "en", "kind words") is None
+    assert flag(scorer, "en", "thanks so much for the " + "kind " * 8 + "words") is not None

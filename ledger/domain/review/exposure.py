@@ -37,6 +37,17 @@ _CARD_ENDING = re.compile(
     r"|\bson\s+(?:4|dört)\s+hanesi\s+\d{4}",
     re.IGNORECASE,
 )
+# An identifier written out with its label, whatever its checksum: a national ID ("TC 12345678901",
+# "ID 28874512"), a bank account with its sort code, a utility meter or subscriber number, a card's
+# expiry date (rules .30). Order, ticket and case numbers are the brand's own, not a person's.
+_LABELLED_ID = re.compile(
+    r"\b(?:T\.?C\.?(?: kimlik)?|TCKN|[Kk]imlik(?: no| numaras[ıi])?|ID|[Pp]assport|[Pp]asaport|SSN)"
+    r"(?: (?:no|number|numaras[ıi]))?\s*[:#.]?\s*\d{7,}(?!\d)"
+    r"|\b\d{2}-\d{2}-\d{2},?\s+(?:(?:account|acct|a/c)(?: number| no\.?)?:?\s+)?\d{8}\b"
+    r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
+    r"|\b(?:0[1-9]|1[0-2])/\d{2}\s+son kullanma"
+    r"|\b(?:expiry|expires|exp\.?)(?: date)?\s*:?\s*(?:0[1-9]|1[0-2])/\d{2}\b",
+)
 _EMAIL = re.compile(
     r"\b[\w.+-]+@(?:gmail|googlemail|hotmail|outlook|live|msn|yahoo|icloud|me|aol|yandex|proton|protonmail|mail|gmx)"
     r"\.[a-z.]{2,6}\b",
@@ -134,6 +145,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "named person's whereabouts") for m in _AGED_FROM.finditer(text))
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
     found.extend((*m.span(), "card's last digits") for m in _CARD_ENDING.finditer(text))
+    found.extend((*m.span(), "personal identifier") for m in _LABELLED_ID.finditer(text))
     if _YOURS.search(text) or (_TITLED.search(text) and _HOME.search(text)):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):

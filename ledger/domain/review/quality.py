@@ -118,10 +118,10 @@ def cross_validated(examples: Sequence[Example]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for lang in sorted({e.language for e in examples}):
         groups = train.folds([e for e in examples if e.language == lang])
-        cut = SHIPPED.languages[lang].threshold
+        cut, short_cut = SHIPPED.languages[lang].threshold, SHIPPED.languages[lang].short_threshold
         for batch, held in groups.items():
             fitted = train.fit([e for b, group in groups.items() if b != batch for e in group])
-            outcomes += run(held, scorer=train.as_scorer(fitted, lang, cut))
+            outcomes += run(held, scorer=train.as_scorer(fitted, lang, cut, short_cut))
     return outcomes
 
 

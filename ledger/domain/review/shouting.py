@@ -27,7 +27,7 @@ ACRONYMS = frozenset(
     FAA TSA DVLA HMRC DMV FEMA EPA FDA CDC GP ATC NTSB TFL RSPCA ISO PCI DSS SLA KYC AML VIP NYC UAE CSV XML
     GG QA PT ET CT MT PDT EDT CST MST ACH SSN RR XP MMR DLC FPS NPC PVP PVE MVP AFK
     BTC ETH USDT USDC TX NFT FUD HODL DEX CEX SSO CLI YAML TRC ERC NMI PNR AEST AEDT NZST NZDT SOS WP
-    NIN BVN NUBAN PPS PPSN NINO SIN TIN NI
+    NIN BVN NUBAN PPS PPSN NINO SIN TIN NI UPI NEFT IMPS RTGS NACH
     ALO İSU ISU EDAŞ EDAS BUSKİ BUSKI DESKİ DESKI MASKİ MASKI KASKİ KASKI
     """.split()
 )
@@ -121,7 +121,8 @@ _CAPITAL_PAIR = re.compile(rf"[{_CAPS}]['’]?[{_CAPS}]")
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 
 # A label: up to four capitalised words opening a line, then a colon.
-_LABEL = re.compile(rf"[^\S\n]*(?:[{_CAPS}0-9'’&/-]+[^\S\n]+){{0,3}}[{_CAPS}0-9'’&/-]+:")
+# A sign or emoji may stand before it ("⚠️ SAFETY: ...", "📢 DUYURU: ...").
+_LABEL = re.compile(rf"[^\S\n]*(?:[^\w\s]+[^\S\n]*)?(?:[{_CAPS}0-9'’&/-]+[^\S\n]+){{0,3}}[{_CAPS}0-9'’&/-]+:")
 
 SHORT_CAPS_TOLERATED = 1  # one short capitalised word ("NOT", "ÇOK") is emphasis; two or more is shouting
 # One capitalised word of any length in a reply with no run of "!"/"?" is emphasis ("we will NEVER
@@ -141,8 +142,9 @@ def shouting_spans(cased_masked: str, allowed: frozenset[str]) -> list[tuple[int
             cheers = _cheers(cased_masked)
         if any(start <= match.start() and match.end() <= end for start, end in cheers):
             continue
-        # Promo codes and model names ("SORRY20", "A320") are not words said aloud.
-        if not word.isupper() or any(c.isdigit() for c in word):
+        # Promo codes and model names ("SORRY20", "A320") are not words said aloud, nor is a part of
+        # a hyphenated code or name ("0700-CARE-NG", "SHY-YOLCU", rules .30).
+        if not word.isupper() or any(c.isdigit() for c in word) or _hyphenated(cased_masked, *match.span()):
             continue
         letters = [c for c in word if c.isalpha()]
         if len(letters) < 2:
@@ -198,6 +200,14 @@ def _is_label(text: str, start: int, end: int) -> bool:
     text after the label is read for shouting like any other."""
     label = _LABEL.match(text, text.rfind("\n", 0, start) + 1)
     return label is not None and end < label.end()
+
+
+def _hyphenated(text: str, start: int, end: int) -> bool:
+    """Whether the word is joined by a hyphen to another part of two letters or digits or more
+    (not a prefix's one letter: "E-POSTAYI" is a word said aloud)."""
+    return (start > 2 and text[start - 1] == "-" and text[start - 2].isalnum() and text[start - 3].isalnum()) or (
+        end + 2 < len(text) and text[end] == "-" and text[end + 1].isalnum() and text[end + 2].isalnum()
+    )
 
 
 def _capitalised_words(text: str) -> Iterator[re.Match[str]]:

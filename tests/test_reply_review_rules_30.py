@@ -1,0 +1,86 @@
+"""Rules .30: shapes the training batches held that the rules judged wrongly, in new words (not the
+batches' lines), judged by the rules alone. Personal data written out with its label (a national ID
+whatever its checksum, an account with its sort code, a meter number, a card's expiry), a one-time
+code or a wallet's seed phrase asked for in public; and fine replies the rules had flagged: a
+condolence, a denial of doubting the customer, "none of this was your fault", capitals inside a
+hyphenated code, a notice's label after an emoji, a card number asked for by direct message. And
+from batches 95-103: a sanction in Turkish's informal "sen" form, a fault sent elsewhere, a
+conversation declared closed, "the world revolves around you", "spamlamayı bırakın"; a refusal to
+pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged.
+"""
+# ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
+
+from __future__ import annotations
+
+import pytest
+
+from tests.review_rules import rule_kinds
+
+PRIVATE_DATA = [
+    ("en", "We've looked at sort code 20-44-91 account 55102938 and the refund is on its way."),
+    ("en", "The guest in room 12, ID 73319045, checked out at 6am according to our records."),
+    ("en", "Hi Ama, your account number 88301274 shows two missed payments this year."),
+    ("en", "Your Visa, expiry 11/28, was declined twice at the pump this morning."),
+    ("en", "Reply with your recovery phrase and our support team will restore the wallet."),
+    ("tr", "Hasta kaydında Ali Şen, TC 23456789012 olarak görünüyor, randevunuz onaylı."),
+    ("tr", "Abone numarası 4410293385 olan hattınızda borç bulunuyor, ödemenizi bekliyoruz."),
+    ("tr", "Sonu 1187 olan ve 03/29 son kullanma tarihli kartınızdan iade yapıldı."),
+    ("tr", "Telefonunuza gelen 4 haneli kodu bu gönderinin altına yazarsanız hesabı açalım."),
+]
+
+FINE = [
+    ("en", "We are so sorry for your loss, and for the reminder letter that should never have gone out."),
+    ("en", "Please accept our condolences on your loss; we've closed the account and stopped all post."),
+    ("en", "Not at all a daft question, Jo: the old voucher still works until the end of May."),
+    ("en", "None of it was your fault; the delay was at our warehouse and we've refunded the postage."),
+    ("en", "Our helpline is 0800-HELP-NOW, staffed all night while the outage lasts."),
+    ("en", "📢 UPDATE: trains are running again on the north line; thank you for your patience."),
+    ("tr", "Yalan söylediğinizi asla düşünmüyoruz; faturanın bir kopyası incelememiz için yeterli."),
+    ("tr", "Tazminat hakkınızı SHY-YOLCU yönetmeliğine göre DM'den birlikte değerlendirelim."),
+    ("tr", "Çekimi kontrol edebilmemiz için kart numarasını özelden iletir misiniz?"),
+    ("tr", "Her şey yolundaymış gibi yapmayacağız; kesinti iki gün sürdü, özür dileriz."),
+    ("tr", "Burada gereksiz soru yok Deniz Hanım: kartınız yurt dışında da geçerli."),
+]
+
+KINDS = [
+    ("tr", "Kampanyamızı kötülemeye devam edersen profilini engelleriz, bilgin olsun.", "threat"),
+    ("tr", "Arıza bizim tarafımızdan kaynaklanmadı, internet sağlayıcınıza sorun.", "defensive"),
+    ("tr", "Gerekli açıklamayı yaptık, bu tartışmayı burada kapatıyoruz.", "dismissive"),
+    ("tr", "Tabii canım, dünya senin etrafında dönüyor zaten.", "sarcasm"),
+    ("tr", "Yorumlarımızı etiketlemeyi bırakın, yanıt daha hızlı gelmeyecek.", "aggressive"),
+    ("en", "The delay was caused by the port authority, not us.", "defensive"),
+    ("en", "We did nothing wrong and will not be apologising.", "defensive"),
+    ("en", "Sure, because the universe revolves around you.", "sarcasm"),
+    ("en", "We have replied twice and consider this matter closed.", "dismissive"),
+]
+
+STILL_FLAGGED = [
+    ("en", "Your loss.", "dismissive"),
+    ("en", "Stop lying about our product.", "aggressive"),
+    ("tr", "Yalan söylüyorsunuz, böyle bir şey olmadı.", "aggressive"),
+    ("tr", "Kart numaranızı buraya yazar mısınız?", "private_data"),
+    ("tr", "E-POSTAYI. OKUYUN. LÜTFEN.", "shouting"),
+    ("tr", "Bilmiyormuş gibi yapmayın, her şey sözleşmede yazıyor.", "sarcasm"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), PRIVATE_DATA)
+def test_personal_data_labelled_or_asked_for_in_public_is_flagged(language: str, text: str) -> None:
+    assert "private_data" in rule_kinds(text, language)
+
+
+@pytest.mark.parametrize(("language", "text"), FINE)
+def test_condolences_denials_codes_and_direct_messages_are_not_flagged_by_the_rules(language: str, text: str) -> None:
+    assert rule_kinds(text, language) == set()
+
+
+@pytest.mark.parametrize(("language", "text", "kind"), STILL_FLAGGED)
+def test_the_shapes_next_to_them_are_still_flagged(language: str, text: str, kind: str) -> None:
+    assert kind in rule_kinds(text, language)
+
+
+@pytest.mark.parametrize(("language", "text", "kind"), KINDS)
+def test_sanctions_faults_sent_elsewhere_closed_conversations_and_mockery_are_flagged(
+    language: str, text: str, kind: str
+) -> None:
+    assert kind in rule_kinds(text, language)
