@@ -39,14 +39,14 @@ DIGITS = 3
 # Turkish), 0.59 / 0.60 with this share (0.57 at 0.4, 0.58 at 0.6); verdicts are unchanged.
 KIND_SHARE = 0.5
 NO_KIND = -1
-# The share of fine replies that rules and model together may flag out of fold, per language.
-# English 0.045: at 0.05, once rules .28 took false flags out of the budget, the threshold fell far
-# enough to flag "Our call centre is on 0850 222 33 44.". Turkish 0.05: 0.06 and 0.07 raised held-out
-# recall (0.895 / 0.924 against 0.871 on batches 61-75) but flagged "Çok üzgünüz." and an apology
-# quoting the customer's anger, fine replies the tests hold. Earlier values (0.05-0.09) and the
-# batches that moved them: docs/reply-review.md and git history.
+# The share of fine replies that rules and model together may flag out of fold, per language and
+# length class (scorer.SHORT_WORDS). Longer replies: English 0.045 (at 0.05-0.06 the threshold fell
+# far enough to flag "Our call centre is on 0850 222 33 44." and a boil-water notice, fine replies
+# the tests hold), Turkish 0.07 (held-out ordinary replies 0.940 recall / 0.043 false flags; 0.903 /
+# 0.026 with rules .29's one threshold at 0.05). Short replies keep the single threshold's old budgets less a little: their prior leans
+# problematic, and warm one-liners were most of the held-out false flags. The runs that chose
+# these: docs/reply-review.md and git history.
 FALSE_FLAG_BUDGET = {"en": 0.045, "tr": 0.07}
-# The same for replies of at most scorer.SHORT_WORDS words, whose threshold is chosen apart.
 SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.05}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
