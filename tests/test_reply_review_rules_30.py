@@ -1,4 +1,4 @@
-"""Rules .30: shapes the training batches held that the rules judged wrongly, in new words (not the
+"""Rules .30 and .31: shapes the training batches held that the rules judged wrongly, in new words (not the
 batches' lines), judged by the rules alone. Personal data written out with its label (a national ID
 whatever its checksum, an account with its sort code, a meter number, a card's expiry), a one-time
 code or a wallet's seed phrase asked for in public; and fine replies the rules had flagged: a
@@ -6,7 +6,10 @@ condolence, a denial of doubting the customer, "none of this was your fault", ca
 hyphenated code, a notice's label after an emoji, a card number asked for by direct message. And
 from batches 95-103: a sanction in Turkish's informal "sen" form, a fault sent elsewhere, a
 conversation declared closed, "the world revolves around you", "spamlamayı bırakın"; a refusal to
-pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged.
+pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged. And from batches
+109-115 (.31): a correction that names the claim it corrects or gives its facts after a colon is not
+a bare denial; a tax number with its label, "bizden değil", "konuyu kapanmış kabul ediyoruz",
+"zahmetine girmemiş", "had customers ... there would have been no problem", criticism called unfair.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -40,6 +43,10 @@ FINE = [
     ("tr", "Çekimi kontrol edebilmemiz için kart numarasını özelden iletir misiniz?"),
     ("tr", "Her şey yolundaymış gibi yapmayacağız; kesinti iki gün sürdü, özür dileriz."),
     ("tr", "Burada gereksiz soru yok Deniz Hanım: kartınız yurt dışında da geçerli."),
+    ("tr", "Okulların kapanacağına ilişkin haberler doğru değildir; dersler pazartesi başlıyor."),
+    ("tr", "Bu doğru değil: faturalar geçen aydan beri aynı, zam yapılmadı."),
+    ("en", "It is not true that the depot is closing; it is moving to a bigger site next door."),
+    ("en", "This is false: the recall covers the 2021 models only, listed on our site."),
 ]
 
 KINDS = [
@@ -52,6 +59,14 @@ KINDS = [
     ("en", "We did nothing wrong and will not be apologising.", "defensive"),
     ("en", "Sure, because the universe revolves around you.", "sarcasm"),
     ("en", "We have replied twice and consider this matter closed.", "dismissive"),
+    ("tr", "Sorun kargo firmasından kaynaklanıyor, bizden değil.", "defensive"),
+    ("tr", "Açıklamamızı yaptık, bu konuyu kapanmış sayıyoruz.", "dismissive"),
+    ("tr", "Eleştirenler belli ki haberi okuma zahmetine bile girmemiş.", "aggressive"),
+    ("tr", "Kurumumuza yönelik bu suçlamaları kabul etmiyoruz.", "defensive"),
+    ("tr", "Kaydınızda vergi kimlik numarası 7012345678 görünüyor, iade yolda.", "private_data"),
+    ("en", "Had passengers checked the app before leaving, none of this would have happened.", "blame"),
+    ("en", "Complaints about our drivers are unfair and not accurate.", "defensive"),
+    ("en", "Your tax reference 1234567890 shows the payment arrived on Monday.", "private_data"),
 ]
 
 STILL_FLAGGED = [
@@ -61,6 +76,8 @@ STILL_FLAGGED = [
     ("tr", "Kart numaranızı buraya yazar mısınız?", "private_data"),
     ("tr", "E-POSTAYI. OKUYUN. LÜTFEN.", "shouting"),
     ("tr", "Bilmiyormuş gibi yapmayın, her şey sözleşmede yazıyor.", "sarcasm"),
+    ("tr", "Bu doğru değil.", "defensive"),
+    ("en", "That is not true.", "defensive"),
 ]
 
 
