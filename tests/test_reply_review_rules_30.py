@@ -9,7 +9,8 @@ conversation declared closed, "the world revolves around you", "spamlamayı bır
 pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged. And from batches
 109-115 (.31): a correction that names the claim it corrects or gives its facts after a colon is not
 a bare denial; a tax number with its label, "bizden değil", "konuyu kapanmış kabul ediyoruz",
-"zahmetine girmemiş", "had customers ... there would have been no problem", criticism called unfair.
+"zahmetine girmemiş", "had customers ... there would have been no problem", criticism called unfair. And .32: an English
+card number asked for by direct message is fine, as in Turkish (its CVV never is).
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -47,6 +48,7 @@ FINE = [
     ("tr", "Bu doğru değil: faturalar geçen aydan beri aynı, zam yapılmadı."),
     ("en", "It is not true that the depot is closing; it is moving to a bigger site next door."),
     ("en", "This is false: the recall covers the 2021 models only, listed on our site."),
+    ("en", "Could you send us your card number by DM so we can trace the double charge?"),
 ]
 
 KINDS = [
@@ -78,6 +80,8 @@ STILL_FLAGGED = [
     ("tr", "Bilmiyormuş gibi yapmayın, her şey sözleşmede yazıyor.", "sarcasm"),
     ("tr", "Bu doğru değil.", "defensive"),
     ("en", "That is not true.", "defensive"),
+    ("en", "Please post your card number below so we can trace the charge.", "private_data"),
+    ("en", "Please DM us your card number and the CVV on the back.", "private_data"),
 ]
 
 
