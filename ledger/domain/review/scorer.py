@@ -67,11 +67,15 @@ def language_model(
     return LanguageModel(bias, threshold, weights, _families(weights), short)
 
 
+def is_short(words: Sequence[str]) -> bool:
+    """Whether a reply of these words (features.word_list) is judged against the short threshold:
+    a number is not a word said ("Our call centre is on 0850 222 33 44." is as short as it reads)."""
+    return sum(not word.isdigit() for word in words) <= SHORT_WORDS
+
+
 def threshold_for(model: LanguageModel, words: Sequence[str]) -> float:
-    """The threshold of a reply of these words (features.word_list): a number is not a word said
-    ("Our call centre is on 0850 222 33 44." is as short as it reads)."""
-    said = sum(not word.isdigit() for word in words)
-    return model.short_threshold if said <= SHORT_WORDS else model.threshold
+    """The threshold of a reply of these words (features.word_list)."""
+    return model.short_threshold if is_short(words) else model.threshold
 
 
 def _families(weights: dict[str, tuple[float, int]]) -> Families:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from ledger.domain.review.features import names, word_list
 from ledger.domain.review.quality import HELD_OUT, Example, batch_of, load_all
 from ledger.domain.review.rule import PROBLEM_KINDS
-from ledger.domain.review.scorer import SHORT_WORDS, LanguageModel, Scorer, heaviest_run, language_model, score
+from ledger.domain.review.scorer import LanguageModel, Scorer, heaviest_run, is_short, language_model, score
 
 C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out recall within 0.02 of each other
 MIN_REPLIES = 2
@@ -40,7 +40,7 @@ DIGITS = 3
 KIND_SHARE = 0.5
 NO_KIND = -1
 # The share of fine replies that rules and model together may flag out of fold, per language and
-# length class (scorer.SHORT_WORDS). Longer replies: English 0.045 (at 0.05-0.06 the threshold fell
+# length class (scorer.is_short). Longer replies: English 0.045 (at 0.05-0.06 the threshold fell
 # far enough to flag "Our call centre is on 0850 222 33 44." and a boil-water notice, fine replies
 # the tests hold), Turkish 0.07 (held-out ordinary replies 0.940 recall / 0.043 false flags; 0.903 /
 # 0.026 with rules .29's one threshold at 0.05). Short replies keep the single threshold's old
@@ -162,12 +162,12 @@ def threshold(
     return best
 
 
-def is_short(example: Example) -> bool:
-    """Whether the example is judged against the short replies' threshold (scorer.SHORT_WORDS)."""
+def is_short_example(example: Example) -> bool:
+    """Whether the example is judged against the short replies' threshold (scorer.is_short)."""
     from ledger.domain.review.reviewer import scorer_input
 
     view, _ = scorer_input(example.text, example.language)
-    return sum(not word.isdigit() for word in word_list(view)) <= SHORT_WORDS
+    return is_short(word_list(view))
 
 
 def rules_flags(examples: Sequence[Example]) -> dict[str, bool]:
@@ -188,8 +188,9 @@ def train(examples: Sequence[Example]) -> dict[str, Any]:
     for lang in sorted({e.language for e in examples}):
         mine = [e for e in examples if e.language == lang]
         scores, flags = out_of_fold(mine), rules_flags(mine)
-        short = [e for e in mine if is_short(e)]
-        longer = [e for e in mine if not is_short(e)]
+        short_texts = {e.text for e in mine if is_short_example(e)}  # (each reply read once)
+        short = [e for e in mine if e.text in short_texts]
+        longer = [e for e in mine if e.text not in short_texts]
         cut = threshold(longer, scores, flags, FALSE_FLAG_BUDGET[lang])
         short_cut = threshold(short, scores, flags, SHORT_FALSE_FLAG_BUDGET[lang])
         fitted = fit(mine)
