@@ -10,7 +10,8 @@ pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged. 
 109-115 (.31): a correction that names the claim it corrects or gives its facts after a colon is not
 a bare denial; a tax number with its label, "bizden değil", "konuyu kapanmış kabul ediyoruz",
 "zahmetine girmemiş", "had customers ... there would have been no problem", criticism called unfair. And .32: an English
-card number asked for by direct message is fine, as in Turkish (its CVV never is).
+card number asked for by direct message is fine, as in Turkish (its CVV never is). And .33: the
+address a named person's parcel goes to ("... Mah. 45/7 adresine"), an account number in groups.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -30,9 +31,14 @@ PRIVATE_DATA = [
     ("tr", "Abone numarası 4410293385 olan hattınızda borç bulunuyor, ödemenizi bekliyoruz."),
     ("tr", "Sonu 1187 olan ve 03/29 son kullanma tarihli kartınızdan iade yapıldı."),
     ("tr", "Telefonunuza gelen 4 haneli kodu bu gönderinin altına yazarsanız hesabı açalım."),
+    ("tr", "Mehmet Bey, Yıldız Mah. 45/7 adresine yarın sabah teslim edilecek."),
+    ("tr", "Zeynep Hanım, Atatürk Cad. No 18 adresine kurye yola çıktı."),
+    ("en", "Thanks Priya, your account 12-3344-5566 is unlocked again."),
 ]
 
 FINE = [
+    ("tr", "Ahmet Bey, Bağdat Caddesi No 120 adresindeki mağazamızdan iadenizi alabilirsiniz."),
+    ("tr", "Ayşe Hanım, Moda Mah. şubemiz yarın 10:00'da açılıyor, sizi bekleriz."),
     ("en", "We are so sorry for your loss, and for the reminder letter that should never have gone out."),
     ("en", "Please accept our condolences on your loss; we've closed the account and stopped all post."),
     ("en", "Not at all a daft question, Jo: the old voucher still works until the end of May."),

@@ -46,6 +46,8 @@ _LABELLED_ID = re.compile(
     r"(?: (?:no|number|numaras[ıi]))?\s*[:#.]?\s*\d{7,}(?!\d)"
     r"|\b\d{2}-\d{2}-\d{2},?\s+(?:(?:account|acct|a/c)(?: number| no\.?)?:?\s+)?\d{8}\b"
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
+    # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
+    r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
     r"|\b(?:0[1-9]|1[0-2])/\d{2}\s+son kullanma"
     r"|\b(?:expiry|expires|exp\.?)(?: date)?\s*:?\s*(?:0[1-9]|1[0-2])/\d{2}\b",
 )
@@ -68,6 +70,10 @@ _TR_STREET = re.compile(
     r"(?:No|Numara)\s*[:.]?\s*\d+"
 )
 _YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", re.IGNORECASE)
+# A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
+# person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33).
+_TR_DOOR = re.compile(r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Mah(?:allesi|\.)?|Mh\.)\s*(?:No\s*[:.]?\s*)?\d+(?:/\d+)?")
+_TO_THE_ADDRESS = re.compile(r"\badresine\b")
 # Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
@@ -147,8 +153,10 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
     found.extend((*m.span(), "card's last digits") for m in _CARD_ENDING.finditer(text))
     found.extend((*m.span(), "personal identifier") for m in _LABELLED_ID.finditer(text))
-    if _YOURS.search(text) or (_TITLED.search(text) and _HOME.search(text)):
+    titled = _TITLED.search(text) is not None
+    if _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text))):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
+        found.extend((*m.span(), "address") for m in _TR_DOOR.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):
         return found
     for m in _CARD.finditer(text):
