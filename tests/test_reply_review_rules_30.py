@@ -11,7 +11,8 @@ pretend ("iyiymiş gibi yapmayacağız") and "saçma soru yok" are not flagged. 
 a bare denial; a tax number with its label, "bizden değil", "konuyu kapanmış kabul ediyoruz",
 "zahmetine girmemiş", "had customers ... there would have been no problem", criticism called unfair. And .32: an English
 card number asked for by direct message is fine, as in Turkish (its CVV never is). And .33: the
-address a named person's parcel goes to ("... Mah. 45/7 adresine"), an account number in groups.
+address a named person's parcel goes to ("... Mah. 45/7 adresine"), an account number in groups, a
+secret or personal data asked for as a question or without a verb, an identity document posted here.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -34,9 +35,17 @@ PRIVATE_DATA = [
     ("tr", "Mehmet Bey, Yıldız Mah. 45/7 adresine yarın sabah teslim edilecek."),
     ("tr", "Zeynep Hanım, Atatürk Cad. No 18 adresine kurye yola çıktı."),
     ("en", "Thanks Priya, your account 12-3344-5566 is unlocked again."),
+    ("en", "What is your mobile banking PIN? We need it to unblock the card."),
+    ("en", "Your full name, date of birth and postcode please."),
+    ("en", "Please upload a scan of your passport below so we can confirm the booking."),
+    ("tr", "Doğum tarihiniz ve açık adresiniz nedir?"),
+    ("tr", "Kimliğinizin fotoğrafını bu gönderinin altına yükleyin lütfen."),
 ]
 
 FINE = [
+    ("en", "Please post your order ID here and we'll chase the courier."),
+    ("en", "Your patience, please: the engineers are still on it."),
+    ("tr", "Sipariş numaranız nedir? Hemen kontrol edelim."),
     ("tr", "Ahmet Bey, Bağdat Caddesi No 120 adresindeki mağazamızdan iadenizi alabilirsiniz."),
     ("tr", "Ayşe Hanım, Moda Mah. şubemiz yarın 10:00'da açılıyor, sizi bekleriz."),
     ("en", "We are so sorry for your loss, and for the reminder letter that should never have gone out."),
