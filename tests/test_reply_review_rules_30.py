@@ -13,6 +13,12 @@ a bare denial; a tax number with its label, "bizden değil", "konuyu kapanmış 
 card number asked for by direct message is fine, as in Turkish (its CVV never is). And .33: the
 address a named person's parcel goes to ("... Mah. 45/7 adresine"), an account number in groups, a
 secret or personal data asked for as a question or without a verb, an identity document posted here.
+And .35 (blind batches 117-123, once measured, then trained on): the unreal condition put on the
+customer after the fact, a fault sent elsewhere "rather than us", a problem made routine in two words,
+the reminder nobody "read", service weighed against a complaint, a new password written out; and not
+flagged: an admission ("tamamen bizim suçumuz"), a promise ("üçüncü kez çekim yapılmayacak"), what the
+customer was told quoted, "sorry you felt ..." owned in the next sentence, a warning about impersonators,
+a reply referred to as "your last reply", a claim named by its clause and denied with facts.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -40,9 +46,19 @@ PRIVATE_DATA = [
     ("en", "Please upload a scan of your passport below so we can confirm the booking."),
     ("tr", "Doğum tarihiniz ve açık adresiniz nedir?"),
     ("tr", "Kimliğinizin fotoğrafını bu gönderinin altına yükleyin lütfen."),
+    ("en", "Hi Dev, your temporary password is Spring77 until you log in again."),
+    ("tr", "Can Bey, yeni şifreniz: Yaz2025 olarak güncellendi."),
+    ("tr", "Emre Bey, Papatya Sokak No:9 adresindeki aboneliğiniz yenilendi."),
 ]
 
 FINE = [
+    ("tr", "Kusura bakmayın, bu gecikme tamamen bizim suçumuz; siparişiniz bugün yola çıkıyor."),
+    ("tr", "Hatayı düzelttik, hiçbir karttan ikinci kez ödeme alınmayacak."),
+    ("en", "Being told your booking was 'confirmed' and then turned away at the desk is unacceptable; we're sorry."),
+    ("en", "We're sorry you felt ignored at the counter. That isn't acceptable, and the manager will call you today."),
+    ("en", "A fake page is messaging people about refunds. That isn't us: we never ask for card details."),
+    ("en", "We removed your last reply because it showed your phone number; please DM us instead."),
+    ("tr", "Kartların kopyalandığı iddiası doğru değil. Sistemlerimizde bir ihlal yok, kartlarınız güvende."),
     ("en", "Please post your order ID here and we'll chase the courier."),
     ("en", "Your patience, please: the engineers are still on it."),
     ("tr", "Sipariş numaranız nedir? Hemen kontrol edelim."),
@@ -84,6 +100,16 @@ KINDS = [
     ("en", "Had passengers checked the app before leaving, none of this would have happened.", "blame"),
     ("en", "Complaints about our drivers are unfair and not accurate.", "defensive"),
     ("en", "Your tax reference 1234567890 shows the payment arrived on Monday.", "private_data"),
+    ("en", "Your parcel would have arrived on time if you'd entered the right postcode.", "blame"),
+    ("en", "The charge is your card issuer's; take it up with them, not us.", "defensive"),
+    ("en", "Outages happen.", "dismissive"),
+    ("en", "Calling it a scandal is a bit much.", "dismissive"),
+    ("en", "Passengers were clearly told not to leave bags unattended.", "blame"),
+    ("tr", "Veliler bilgilendirme e-postasını okumamış, süreç zaten duyurulmuştu.", "blame"),
+    ("tr", "Müşteriler talimatı okusaydı bu arıza hiç yaşanmazdı.", "blame"),
+    ("tr", "Bizi karalamaya devam ederseniz üyeliğinizi yeniden değerlendirmek zorunda kalırız.", "threat"),
+    ("tr", "Gecikmeler olur.", "dismissive"),
+    ("tr", "Bu iddialar tamamen imkânsız.", "defensive"),
 ]
 
 STILL_FLAGGED = [

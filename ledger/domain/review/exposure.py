@@ -71,9 +71,10 @@ _TR_STREET = re.compile(
 )
 _YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", re.IGNORECASE)
 # A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
-# person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33).
+# person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
+# subscription is ("... adresindeki aboneliğinizin"; .35).
 _TR_DOOR = re.compile(r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Mah(?:allesi|\.)?|Mh\.)\s*(?:No\s*[:.]?\s*)?\d+(?:/\d+)?")
-_TO_THE_ADDRESS = re.compile(r"\badresine\b")
+_TO_THE_ADDRESS = re.compile(r"\badresine\b|\badresindeki \w+(?:[ıi]n[ıi]z|[uü]n[uü]z)")  # ("... aboneliğiniz")
 # Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")

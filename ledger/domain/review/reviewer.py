@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.34+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.35+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -54,6 +54,11 @@ _SCARE_QUOTED_POSSESSIVE = re.compile(
 
 
 _HEARSAY_QUOTE = re.compile(r"'(?:y?m[iu]s|[iu]m[iu]s)")
+# What the customer was told or shown, quoted ("being told your order is 'cancelled'", "the parcel was
+# marked as 'delivered'"), is the brand's own word reported, not the customer's doubted (rules .35).
+_REPORTED_TO_THEM = re.compile(
+    r"\b(?:being|been|were|was|get|got|getting) (?:told|shown|sent|marked|labell?ed|listed)\b", re.IGNORECASE
+)
 
 
 class Review(msgspec.Struct, frozen=True):
@@ -296,7 +301,11 @@ def _shouting(text: str, cased_masked: str, allow: Sequence[str], *, glad: bool)
 def _scare_quotes(text: str) -> list[Finding]:
     message = "“{excerpt}” in scare quotes doubts the customer's word; take the concern at face value."
     found = [m.span() for m in _SCARE_QUOTED.finditer(text)]
-    found += [m.span(m.lastgroup or 0) for m in _SCARE_QUOTED_POSSESSIVE.finditer(text)]
+    found += [
+        m.span(m.lastgroup or 0)
+        for m in _SCARE_QUOTED_POSSESSIVE.finditer(text)
+        if m.lastgroup != "quoted3" or not _REPORTED_TO_THEM.search(text, max(0, m.start() - 40), m.start())
+    ]
     return [_finding(text, "sarcasm", start, end, message) for start, end in found]
 
 
