@@ -341,7 +341,7 @@ def test_a_short_reply_is_judged_against_the_short_replies_threshold() -> None:
     assert threshold_for(model, short) == threshold_for(model, [*short, "now"]) == model.short_threshold
     assert threshold_for(model, short + ["now"] * 5) == model.threshold
     between = (model.threshold + model.short_threshold) / 2
-    lean = language_model(between, model.threshold, {"w words": (0.01, -1)}, model.short_threshold)
+    lean = language_model(between, model.threshold, {"w words": 0.01}, model.short_threshold)
     scorer = Scorer(version="t", languages={"en": lean})
     assert flag(scorer, "en", "kind words") is None
     assert flag(scorer, "en", "thanks so much for the " + "kind " * 8 + "words") is not None

@@ -104,7 +104,7 @@ def test_cross_validated_targets_per_language(cross: list[Outcome], language: st
 
 @pytest.fixture(scope="module")
 def cross(everything: list[Example]) -> list[Outcome]:
-    return cross_validated([e for e in everything if e.split != HELD_OUT])
+    return cross_validated([e for e in everything if e.split != HELD_OUT], kinds_too=False)  # (verdicts only)
 
 
 def test_the_scorers_quick_features_are_the_explained_ones(everything: list[Example]) -> None:

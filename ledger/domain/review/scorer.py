@@ -3,9 +3,10 @@ offline (`python -m ledger.domain.review.train`) on the labelled replies and shi
 
 Scoring is a dictionary lookup and a sum per feature: no numerical library at run time. It is
 explainable by construction: every feature's weight lands on the words it was read from, and the
-finding's span is the run of words that adds up to the most (the maximum-sum run), its kind the
-kind those words were most often labelled with in training (a feature whose labels were spread over
-kinds names none, train.KIND_SHARE).
+finding's span is the run of words that adds up to the most (the maximum-sum run). Its kind is
+the one a second linear model over the same features scores highest (`KindModel`: one-vs-rest
+logistic regressions trained on the problematic replies' labelled kinds), read only for a reply
+the first one flags.
 """
 # ruff: noqa: RUF001, E501  (Turkish letters and typographic quotes are the subject here; messages are one line each)
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ledger.domain.review.features import ENDING, LONG_WORD, STEM, features, length_bucket, tokens, word_list
-from ledger.domain.review.rule import PROBLEM_KINDS, Kind
+from ledger.domain.review.rule import Kind
 
 WEIGHTS = "model/weights.json"
 
@@ -35,8 +36,27 @@ class Families(NamedTuple):
     lengths: dict[str, float]  # "n 4-8"
 
 
-# The kind named when no feature of the reply names one: the most common label in both languages.
-FALLBACK_KIND: Kind = "dismissive"
+class KindModel(NamedTuple):
+    """Which kind a flagged reply reads as: per kind a bias and the features' weights towards it
+    (one-vs-rest logistic regressions, train.fit_kinds); the kind with the highest sum is named.
+    `weights` maps a feature to its (index in `names`, weight) pairs: one lookup per feature."""
+
+    names: tuple[Kind, ...]
+    bias: tuple[float, ...]
+    weights: dict[str, tuple[tuple[int, float], ...]]
+
+
+# A model with no kind weights (a hand-made one, in tests) names the most common label of both languages.
+NO_KINDS = KindModel(names=("dismissive",), bias=(0.0,), weights={})
+
+
+def kind_model(names: Sequence[Kind], bias: Sequence[float], weights: dict[str, dict[str, float]]) -> KindModel:
+    """A KindModel from its document form: per kind name, feature -> weight."""
+    merged: dict[str, list[tuple[int, float]]] = {}
+    for k, kind in enumerate(names):
+        for name, weight in weights.get(kind, {}).items():
+            merged.setdefault(name, []).append((k, weight))
+    return KindModel(tuple(names), tuple(bias), {name: tuple(pairs) for name, pairs in merged.items()})
 
 
 # A reply of at most SHORT_WORDS words is judged against a threshold of its own. A linear score
@@ -49,22 +69,27 @@ SHORT_WORDS = 8
 
 
 class LanguageModel(NamedTuple):
-    """One language's weights: feature -> (weight, index of its kind in PROBLEM_KINDS, or -1 when
-    the feature names no kind); `families` holds the weights alone, for the sum made on every reply;
-    `short_threshold` is the threshold of replies of at most SHORT_WORDS words."""
+    """One language's weights: feature -> weight; `families` holds them by family, for the sum made
+    on every reply; `short_threshold` is the threshold of replies of at most SHORT_WORDS words;
+    `kinds` names the kind of a flagged reply."""
 
     bias: float
     threshold: float
-    weights: dict[str, tuple[float, int]]
+    weights: dict[str, float]
     families: Families
     short_threshold: float
+    kinds: KindModel
 
 
 def language_model(
-    bias: float, threshold: float, weights: dict[str, tuple[float, int]], short_threshold: float | None = None
+    bias: float,
+    threshold: float,
+    weights: dict[str, float],
+    short_threshold: float | None = None,
+    kinds: KindModel = NO_KINDS,
 ) -> LanguageModel:
     short = threshold if short_threshold is None else short_threshold
-    return LanguageModel(bias, threshold, weights, _families(weights), short)
+    return LanguageModel(bias, threshold, weights, _families(weights), short, kinds)
 
 
 def is_short(words: Sequence[str]) -> bool:
@@ -78,10 +103,10 @@ def threshold_for(model: LanguageModel, words: Sequence[str]) -> float:
     return model.short_threshold if is_short(words) else model.threshold
 
 
-def _families(weights: dict[str, tuple[float, int]]) -> Families:
+def _families(weights: dict[str, float]) -> Families:
     families = Families({}, {}, {}, {}, {}, {})
     flat = {"g": families.marks, "w": families.words, "p": families.stems, "s": families.endings}
-    for name, (weight, _) in weights.items():
+    for name, weight in weights.items():
         family, _, rest = name.partition(" ")
         if family == "b":  # (words hold no space: "b previous word" splits at the one space left)
             previous, _, word = rest.partition(" ")
@@ -110,8 +135,9 @@ def from_document(document: dict[str, Any]) -> Scorer:
         lang: language_model(
             model["bias"],
             model["threshold"],
-            {name: (weight, kind) for name, (weight, kind) in model["weights"].items()},
-            model.get("short_threshold"),
+            model["weights"],
+            model["short_threshold"],
+            kind_model(model["kinds"]["names"], model["kinds"]["bias"], model["kinds"]["weights"]),
         )
         for lang, model in document["languages"].items()
     }
@@ -124,30 +150,39 @@ def load(path: Path | None = None) -> Scorer:
     return from_document(json.loads(raw))
 
 
+class Scored(NamedTuple):
+    """A reply read in full: its score (log-odds of being problematic), each word's share of it, its
+    words with their spans in the view, and the kind model's sum per kind."""
+
+    total: float
+    share: list[float]
+    words: list[tuple[str, int, int]]
+    by_kind: list[float]
+
+
 def score(
     model: LanguageModel, view: str, marks: Sequence[str] = (), allowed: Sequence[tuple[int, int]] = ()
-) -> tuple[float, list[float], list[tuple[str, int, int, list[float]]]]:
-    """The reply's score (log-odds of being problematic), each word's share of it, and the words."""
+) -> Scored:
+    """The reply read in full (words inside `allowed` spans are not read)."""
     words = tokens(view)
     skip = frozenset(i for i, (_, s, e) in enumerate(words) if any(a < e and s < b for a, b in allowed))
     share = [0.0] * len(words)
-    kinds = [[0.0] * len(PROBLEM_KINDS) for _ in words]
+    by_kind = list(model.kinds.bias)
     total = model.bias
-    get = model.weights.get
+    get, kind_get = model.weights.get, model.kinds.weights.get
     for name, first, last in features(words, skip, marks):
+        for k, weight in kind_get(name, ()):
+            by_kind[k] += weight
         found = get(name)
         if found is None:
             continue
-        weight, kind = found
-        total += weight
+        total += found
         if first < 0:
             continue
-        part = weight / (last - first + 1)
+        part = found / (last - first + 1)
         for i in range(first, last + 1):
             share[i] += part
-            if weight > 0 and kind >= 0:
-                kinds[i][kind] += part
-    return total, share, [(w, s, e, k) for (w, s, e), k in zip(words, kinds, strict=True)]
+    return Scored(total, share, words, by_kind)
 
 
 def flag(
@@ -161,22 +196,15 @@ def flag(
         listed = word_list(view)
         if _total(model, listed, marks) < threshold_for(model, listed):
             return None  # (most replies: the sum alone decides, and only a flagged reply is explained)
-    total, share, words = score(model, view, marks, allowed)
-    if not words or total < threshold_for(model, [word for word, _, _, _ in words]):
+    read = score(model, view, marks, allowed)
+    words = read.words
+    if not words or read.total < threshold_for(model, [word for word, _, _ in words]):
         return None
-    first, last = heaviest_run(share)
-    if sum(share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
+    first, last = heaviest_run(read.share)
+    if sum(read.share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
         return None
-    return Flag(kind=_kind(words, first, last), start=words[first][1], end=words[last][2], score=total)
-
-
-def _kind(words: list[tuple[str, int, int, list[float]]], first: int, last: int) -> Kind:
-    """The kind the run's words lean to; when none of them names one, the whole reply's."""
-    for lo, hi in ((first, last), (0, len(words) - 1)):
-        by_kind = [sum(words[i][3][k] for i in range(lo, hi + 1)) for k in range(len(PROBLEM_KINDS))]
-        if max(by_kind) > 0:
-            return PROBLEM_KINDS[max(range(len(by_kind)), key=by_kind.__getitem__)]
-    return FALLBACK_KIND
+    kind = model.kinds.names[max(range(len(read.by_kind)), key=read.by_kind.__getitem__)]
+    return Flag(kind=kind, start=words[first][1], end=words[last][2], score=read.total)
 
 
 def quick_total(model: LanguageModel, view: str, marks: Sequence[str] = ()) -> float:
