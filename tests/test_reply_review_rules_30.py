@@ -18,7 +18,10 @@ customer after the fact, a fault sent elsewhere "rather than us", a problem made
 the reminder nobody "read", service weighed against a complaint, a new password written out; and not
 flagged: an admission ("tamamen bizim suçumuz"), a promise ("üçüncü kez çekim yapılmayacak"), what the
 customer was told quoted, "sorry you felt ..." owned in the next sentence, a warning about impersonators,
-a reply referred to as "your last reply", a claim named by its clause and denied with facts.
+a reply referred to as "your last reply", a claim named by its clause and denied with facts. And .36
+(blind batch 143): "Maybe start there.", a sanction on those who will not pay, offence taken at
+the concern, a promotion in answer to a complaint, a mocking title, a child named with their room,
+the person behind a rumour named in public; and an apology's discount is no promotion.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -49,9 +52,13 @@ PRIVATE_DATA = [
     ("en", "Hi Dev, your temporary password is Spring77 until you log in again."),
     ("tr", "Can Bey, yeni şifreniz: Yaz2025 olarak güncellendi."),
     ("tr", "Emre Bey, Papatya Sokak No:9 adresindeki aboneliğiniz yenilendi."),
+    ("en", "Mrs Ruiz, your daughter Lola in dorm B12 has been moved to a quieter floor."),
+    ("en", "Just so everyone knows, the customer who posted the video is Tom Reilly, a former employee."),
 ]
 
 FINE = [
+    ("en", "We're so sorry. By the way, every affected order gets a 20% discount as our apology."),
+    ("tr", "Bu arada etkilenen tüm siparişlere özür olarak yüzde 20 indirim tanımladık."),
     ("tr", "Kusura bakmayın, bu gecikme tamamen bizim suçumuz; siparişiniz bugün yola çıkıyor."),
     ("tr", "Hatayı düzelttik, hiçbir karttan ikinci kez ödeme alınmayacak."),
     ("en", "Being told your booking was 'confirmed' and then turned away at the desk is unacceptable; we're sorry."),
@@ -110,6 +117,15 @@ KINDS = [
     ("tr", "Bizi karalamaya devam ederseniz üyeliğinizi yeniden değerlendirmek zorunda kalırız.", "threat"),
     ("tr", "Gecikmeler olur.", "dismissive"),
     ("tr", "Bu iddialar tamamen imkânsız.", "defensive"),
+    ("en", "Half the complaints come from people who never read the label. Perhaps start there.", "blame"),
+    ("en", "Members who do not renew by Friday should know their locker cannot be guaranteed.", "threat"),
+    ("en", "We do not appreciate the tone of these comments.", "defensive"),
+    ("en", "Thanks for the feedback! By the way, our winter sale starts tomorrow.", "dismissive"),
+    ("en", "Thanks, Dr Google, we'll pass that on to the actual inspectors.", "sarcasm"),
+    ("tr", "Belki önce kendi kablolarınıza bakmak lazım.", "blame"),
+    ("tr", "Aidatı ödemeyen üyelerin kayıtları gelecek dönem yenilenmeyecek.", "threat"),
+    ("tr", "Yorumunuz için sağ olun! Bu arada yeni sezon indirimi başladı.", "dismissive"),
+    ("tr", "Çok sağ olun Twitter uzmanı, biz de bunu düşünemedik.", "sarcasm"),
 ]
 
 STILL_FLAGGED = [

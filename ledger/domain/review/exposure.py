@@ -107,6 +107,14 @@ _DISCIPLINED = re.compile(
 )
 
 
+# The person behind a complaint or a rumour named in public ("the student who started this rumor is
+# Kayla Brooks"; blind batch 143, rules .36).
+_NAMED_SOURCE = re.compile(
+    r"\bthe (?:student|customer|passenger|parent|user|person|guest|member|girl|boy|man|woman|lady|guy|pupil|tenant)"
+    rf" who [^.!?]{{0,60}}? (?:is|was) {_NAME}\b"
+)
+
+
 def _disciplined(text: str) -> bool:
     """A cheap gate for _DISCIPLINED (an `or` of `in`: a generator over a tuple cost 1 µs a reply)."""
     return "suspended" in text or "disciplin" in text or "warning" in text or "sacked" in text
@@ -141,6 +149,8 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
     if any(asked in text for asked in _ASKED):  # (a cheap gate: the pattern costs ~8 µs a reply)
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
+    if " who " in text:
+        found.extend((*m.span(), "named person") for m in _NAMED_SOURCE.finditer(text))
     if _disciplined(text):
         found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
     # (cheap gates first: a name in apposition needs a comma, and the patterns cost ~2 µs a reply)

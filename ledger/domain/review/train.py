@@ -51,13 +51,15 @@ DIGITS = 3
 KIND_C = 0.5
 KIND_MIN_WEIGHT = 0.2
 # The share of fine replies that rules and model together may flag out of fold, per language and
-# length class (scorer.is_short). Longer replies: English 0.045 (at 0.05-0.06 the threshold fell
-# far enough to flag "Our call centre is on 0850 222 33 44." and a boil-water notice, fine replies
-# the tests hold), Turkish 0.07 (held-out ordinary replies 0.940 recall / 0.043 false flags; 0.903 /
-# 0.026 with rules .29's one threshold at 0.05). Short replies keep the single threshold's old
-# budgets less a little: their prior leans problematic, and warm one-liners were most of the
-# held-out false flags. The runs that chose these: docs/reply-review.md and git history.
-FALSE_FLAG_BUDGET = {"en": 0.045, "tr": 0.07}
+# length class (scorer.is_short). Longer replies: English 0.055, Turkish 0.08 since rules .36. On
+# the twenty held-out batches of rules .35 the margins were uneven: recall 0.938 / 0.947 (English /
+# Turkish) against false flags 0.031 / 0.036, and single voices missed on recall (0.76-0.88), not
+# on false flags; these budgets gave 0.948 / 0.952 against 0.037 / 0.041 there (0.045 / 0.07
+# before; until rules .32 a budget over 0.05 flagged "Our call centre is on 0850 222 33 44." and a
+# boil-water notice, which the tests hold fine, no longer at 0.06). Short replies keep the single
+# threshold's old budgets less a little: their prior leans problematic, and warm one-liners were
+# most of the held-out false flags. The runs that chose these: docs/reply-review.md and git history.
+FALSE_FLAG_BUDGET = {"en": 0.055, "tr": 0.08}
 SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.05}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
