@@ -21,7 +21,9 @@ customer was told quoted, "sorry you felt ..." owned in the next sentence, a war
 a reply referred to as "your last reply", a claim named by its clause and denied with facts. And .36
 (blind batch 143): "Maybe start there.", a sanction on those who will not pay, offence taken at
 the concern, a promotion in answer to a complaint, a mocking title, a child named with their room,
-the person behind a rumour named in public; and an apology's discount is no promotion.
+the person behind a rumour named in public; and an apology's discount is no promotion. And .37
+(blind batch 151): "works perfectly when used as instructed", older customers sent to a relative;
+"beklemek zorunda kalması" is no sarcasm, a first statement admitted wrong is no "as we said".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -57,6 +59,9 @@ PRIVATE_DATA = [
 ]
 
 FINE = [
+    ("tr", "Babanızın gişede bir saat beklemek zorunda kalması kabul edilemez, özür dileriz."),
+    ("tr", "Önceki mesajımızda kartların cuma geleceğini yazmıştık, yanlış bilgi verdik; özür dileriz."),
+    ("en", "We can help older customers by phone or in branch, no family member needed."),
     ("en", "We're so sorry. By the way, every affected order gets a 20% discount as our apology."),
     ("tr", "Bu arada etkilenen tüm siparişlere özür olarak yüzde 20 indirim tanımladık."),
     ("tr", "Kusura bakmayın, bu gecikme tamamen bizim suçumuz; siparişiniz bugün yola çıkıyor."),
@@ -126,6 +131,9 @@ KINDS = [
     ("tr", "Aidatı ödemeyen üyelerin kayıtları gelecek dönem yenilenmeyecek.", "threat"),
     ("tr", "Yorumunuz için sağ olun! Bu arada yeni sezon indirimi başladı.", "dismissive"),
     ("tr", "Çok sağ olun Twitter uzmanı, biz de bunu düşünemedik.", "sarcasm"),
+    ("en", "The card reader works fine when it is installed correctly.", "blame"),
+    ("en", "Senior customers should ask a grandchild to set up the app for them.", "dismissive"),
+    ("tr", "Herkes sırasını beklemek zorunda, istisna yok.", "dismissive"),
 ]
 
 STILL_FLAGGED = [
