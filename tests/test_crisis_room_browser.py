@@ -5,8 +5,10 @@ The browser is the system's (`apt-get install chromium`; .ci/run installs it): P
 if set, else /usr/bin/chromium, else `chromium` on the PATH. Without one these tests fail rather
 than skip: a crisis room nobody ran in a browser is not tested.
 
-The server runs on the real clock (the browser counts down against it). The tests also write the
-screenshots in docs/screenshots/.
+The server runs on the real clock (the browser counts down against it). The tests also take the
+screenshots of docs/crisis-room.md: into docs/screenshots/ when CRISIS_LEDGER_SCREENSHOTS=1 (to
+refresh the docs' pictures), else into a temporary folder, so that a test run leaves the tree as
+it found it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from ledger.store.keys import revoke_key
 from tests.conftest import Tenant, detect_body, new_tenant
 from tests.processes import ServerProcess
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go (the module's docstring says when that is docs/screenshots/)."""
+    if os.environ.get("CRISIS_LEDGER_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def chromium() -> str:
@@ -307,7 +318,9 @@ async def test_a_stale_page_gets_the_conflict_message(browser, server, people):
     await context.close()
 
 
-async def test_the_plan_preview_shows_what_an_edited_plan_would_have_done_and_saves_nothing(browser, server, pool):
+async def test_the_plan_preview_shows_what_an_edited_plan_would_have_done_and_saves_nothing(
+    browser, server, pool, screenshots
+):
     tenant = await new_tenant(pool, "preview")
     yesterday = datetime.now(UTC) - timedelta(days=1)
     made = []
@@ -348,7 +361,7 @@ async def test_the_plan_preview_shows_what_an_edited_plan_would_have_done_and_sa
         policy = await http.get("/v1/policy", headers=tenant.auth("read"))
     assert policy.json()["version"] == 0  # previewed, not saved
     await expect(page).to_have_url(re.compile(r"/plan$"))  # (streamed into the page, not a new one)
-    await page.locator("#preview").screenshot(path=str(SCREENSHOTS / "plan-preview.png"))
+    await page.locator("#preview").screenshot(path=str(screenshots / "plan-preview.png"))
     await expect(editor).to_have_value(re.compile('"seconds": 300'))  # the draft is still there
 
     # An invalid plan: the API's problem, on the page.
@@ -360,7 +373,7 @@ async def test_the_plan_preview_shows_what_an_edited_plan_would_have_done_and_sa
     await context.close()
 
 
-async def test_screenshots_of_the_board_and_an_incident(browser, server, pool):
+async def test_screenshots_of_the_board_and_an_incident(browser, server, pool, screenshots):
     """docs/screenshots/: a tenant with a few incidents in different states, as a person sees them."""
     demo = await new_tenant(pool, "shots")
     now = datetime.now(UTC)
@@ -402,13 +415,12 @@ async def test_screenshots_of_the_board_and_an_incident(browser, server, pool):
     context, page = await signed_in(browser, server, demo.keys["write"])
     await page.reload()
     await expect(page.locator("#board-rows tr")).to_have_count(4)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "board.png"), full_page=True)
+    await page.screenshot(path=str(screenshots / "board.png"), full_page=True)
     await page.goto(f"/incidents/{first}")
     await expect(page.get_by_role("heading", name=incidents[0][0])).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "incident.png"), full_page=True)
+    await page.screenshot(path=str(screenshots / "incident.png"), full_page=True)
     await page.get_by_role("link", name="Reports").click()
     await expect(page.get_by_role("img", name="SLA compliance per week")).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "reports.png"), full_page=True)
+    await page.screenshot(path=str(screenshots / "reports.png"), full_page=True)
     await context.close()
-    assert (SCREENSHOTS / "board.png").stat().st_size > 10_000
+    assert (screenshots / "board.png").stat().st_size > 10_000
