@@ -23,7 +23,10 @@ a reply referred to as "your last reply", a claim named by its clause and denied
 the concern, a promotion in answer to a complaint, a mocking title, a child named with their room,
 the person behind a rumour named in public; and an apology's discount is no promotion. And .37
 (blind batch 151): "works perfectly when used as instructed", older customers sent to a relative;
-"beklemek zorunda kalması" is no sarcasm, a first statement admitted wrong is no "as we said".
+"beklemek zorunda kalması" is no sarcasm, a first statement admitted wrong is no "as we said". And
+.38 (blind batch 157): the public's misuse as the cause, a patient's diagnosis or ward told in
+public, "nothing for us to apologise for", "keep your opinions to yourself", news called unfair,
+"vakit bulmanıza sevindik", patients to be put out by security, "akıl vermeyin".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -56,9 +59,13 @@ PRIVATE_DATA = [
     ("tr", "Emre Bey, Papatya Sokak No:9 adresindeki aboneliğiniz yenilendi."),
     ("en", "Mrs Ruiz, your daughter Lola in dorm B12 has been moved to a quieter floor."),
     ("en", "Just so everyone knows, the customer who posted the video is Tom Reilly, a former employee."),
+    ("en", "Your mother was admitted with a suspected heart attack and is comfortable on Ward 7."),
+    ("tr", "Eşiniz zatürre tanısıyla yatırıldı, yoğun bakımda durumu stabil."),
 ]
 
 FINE = [
+    ("en", "You have nothing to apologise for; the delay was ours and we are sorry."),
+    ("tr", "Haklısınız, bekleme süreleri kabul edilemezdi; yarından itibaren ek ekip çalışıyor."),
     ("tr", "Babanızın gişede bir saat beklemek zorunda kalması kabul edilemez, özür dileriz."),
     ("tr", "Önceki mesajımızda kartların cuma geleceğini yazmıştık, yanlış bilgi verdik; özür dileriz."),
     ("en", "We can help older customers by phone or in branch, no family member needed."),
@@ -134,6 +141,13 @@ KINDS = [
     ("en", "The card reader works fine when it is installed correctly.", "blame"),
     ("en", "Senior customers should ask a grandchild to set up the app for them.", "dismissive"),
     ("tr", "Herkes sırasını beklemek zorunda, istisna yok.", "dismissive"),
+    ("en", "If customers stopped ordering at peak times, deliveries would be quicker.", "blame"),
+    ("en", "The train left on time, so there is nothing for us to apologise for.", "defensive"),
+    ("en", "Please keep your opinions to yourself until you have worked a night shift.", "aggressive"),
+    ("tr", "Kurumumuz hakkındaki haberler tamamen haksız.", "defensive"),
+    ("tr", "Uzun bir şikâyet yazacak zaman bulmanıza sevindik.", "sarcasm"),
+    ("tr", "Bankoda bağıran müşteriler güvenlik tarafından dışarı çıkarılacaktır.", "threat"),
+    ("tr", "Lütfen ekiplerimize akıl vermeyin.", "aggressive"),
 ]
 
 STILL_FLAGGED = [
