@@ -192,13 +192,13 @@ def flag(
     model = scorer.languages.get(lang)
     if model is None:
         return None
-    if not allowed:
-        listed = word_list(view)
-        if _total(model, listed, marks) < threshold_for(model, listed):
-            return None  # (most replies: the sum alone decides, and only a flagged reply is explained)
+    listed = word_list(view)
+    cut = threshold_for(model, listed)
+    if not allowed and _total(model, listed, marks) < cut:
+        return None  # (most replies: the sum alone decides, and only a flagged reply is explained)
     read = score(model, view, marks, allowed)
     words = read.words
-    if not words or read.total < threshold_for(model, [word for word, _, _ in words]):
+    if not words or read.total < cut:
         return None
     first, last = heaviest_run(read.share)
     if sum(read.share[first : last + 1]) <= 0:  # (no word leans problematic: the prior alone flags nothing)
