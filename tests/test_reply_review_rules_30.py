@@ -26,7 +26,9 @@ the person behind a rumour named in public; and an apology's discount is no prom
 "beklemek zorunda kalması" is no sarcasm, a first statement admitted wrong is no "as we said". And
 .38 (blind batch 157): the public's misuse as the cause, a patient's diagnosis or ward told in
 public, "nothing for us to apologise for", "keep your opinions to yourself", news called unfair,
-"vakit bulmanıza sevindik", patients to be put out by security, "akıl vermeyin".
+"vakit bulmanıza sevindik", patients to be put out by security, "akıl vermeyin". And .39 (blind
+batch 171): the fault put on the customers' own upkeep, "when it arrives" told as a shrug ("gelince
+gelir"), a trade-up pitch in answer to a complaint, "every airline has delays" (without a "but").
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -99,6 +101,10 @@ FINE = [
     ("en", "It is not true that the depot is closing; it is moving to a bigger site next door."),
     ("en", "This is false: the recall covers the 2021 models only, listed on our site."),
     ("en", "Could you send us your card number by DM so we can trace the double charge?"),
+    ("en", "Every airline has delays, but that is no excuse for how we handled yours."),
+    ("en", "We will let you know when it is ready."),
+    ("tr", "Parça gelince size hemen haber vereceğiz."),
+    ("tr", "Gecikme bizim hatamız; kendi kayıtlarımızı gözden geçiriyoruz."),
 ]
 
 KINDS = [
@@ -148,6 +154,16 @@ KINDS = [
     ("tr", "Uzun bir şikâyet yazacak zaman bulmanıza sevindik.", "sarcasm"),
     ("tr", "Bankoda bağıran müşteriler güvenlik tarafından dışarı çıkarılacaktır.", "threat"),
     ("tr", "Lütfen ekiplerimize akıl vermeyin.", "aggressive"),
+    ("en", "Honestly, the refund will land when it lands.", "dismissive"),
+    ("en", "Instead of waiting for the repair, how about trading in for the new model?", "dismissive"),
+    ("en", "Posting about it online won't help, and complaining here isn't going to speed anything up.", "dismissive"),
+    ("en", "Every airline has delays. We ran within the usual range that day.", "defensive"),
+    ("en", "Customers should check their own router settings before blaming our network.", "blame"),
+    ("en", "It's only happening on phones that never installed the last update.", "blame"),
+    ("tr", "Kargo çıkınca çıkar, beklemeniz gerekiyor.", "dismissive"),
+    ("tr", "Şikâyet edeceğinize yeni model bir telefona geçin, kampanyamız var.", "dismissive"),
+    ("tr", "Kullanıcıların önce kendi modem ayarlarını kontrol etmesi gerekir.", "blame"),
+    ("tr", "Bu arıza sadece güncellemesi yapılmayan telefonlarda görülüyor.", "blame"),
 ]
 
 STILL_FLAGGED = [
