@@ -28,7 +28,12 @@ the person behind a rumour named in public; and an apology's discount is no prom
 public, "nothing for us to apologise for", "keep your opinions to yourself", news called unfair,
 "vakit bulmanıza sevindik", patients to be put out by security, "akıl vermeyin". And .39 (blind
 batch 171): the fault put on the customers' own upkeep, "when it arrives" told as a shrug ("gelince
-gelir"), a trade-up pitch in answer to a complaint, "every airline has delays" (without a "but").
+gelir"), a trade-up pitch in answer to a complaint, "every airline has delays" (without a "but"). And .40
+(blind batches 173-177): the planner "you hired" blamed, "Actions have consequences.", a review to be
+removed or else, a chargeback answered with a closed account, a password or PIN written out, the
+customer's messages counted in mock thanks, "all-caps feedback", "yes, we did it on purpose",
+criticism called overblown, data asked for "bu tweetin altına"; and not flagged: "until it never
+happens again", "hard questions are natural", an order number.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -105,6 +110,12 @@ FINE = [
     ("en", "We will let you know when it is ready."),
     ("tr", "Parça gelince size hemen haber vereceğiz."),
     ("tr", "Gecikme bizim hatamız; kendi kayıtlarımızı gözden geçiriyoruz."),
+    ("en", "We will keep working on it until it never happens again."),
+    ("en", "Thank you for the detailed feedback, it has gone to the team."),
+    ("en", "Your criticism is fair, and we accept it."),
+    ("tr", "Bu kadar sert soruların sorulması çok doğal."),
+    ("tr", "Evet, hata yaptık ve özür dileriz."),
+    ("tr", "1234567 numaralı siparişiniz bugün kargoya verildi."),
 ]
 
 KINDS = [
@@ -164,6 +175,21 @@ KINDS = [
     ("tr", "Şikâyet edeceğinize yeni model bir telefona geçin, kampanyamız var.", "dismissive"),
     ("tr", "Kullanıcıların önce kendi modem ayarlarını kontrol etmesi gerekir.", "blame"),
     ("tr", "Bu arıza sadece güncellemesi yapılmayan telefonlarda görülüyor.", "blame"),
+    ("en", "The caterer you booked failed to send the final numbers in time.", "blame"),
+    ("en", "You were warned twice about the noise. Actions have consequences.", "aggressive"),
+    ("en", "If the video is not taken down by Monday, we will involve our lawyers.", "threat"),
+    ("en", "If you file a chargeback, your membership will be cancelled for good.", "threat"),
+    ("en", "We have set your new PIN to 4471 for now.", "private_data"),
+    ("en", "Thank you for your 9th message this morning, it helps a lot.", "sarcasm"),
+    ("en", "Thanks for the lovely all-caps review.", "sarcasm"),
+    ("en", "Sure, we broke it on purpose to annoy you.", "sarcasm"),
+    ("en", "These complaints are simply overblown.", "defensive"),
+    ("tr", "Lütfen bu tweetin altına ad soyad ve telefon numaranızı yazın.", "private_data"),
+    ("tr", "Yalan haber yaymaya devam eden hesaplar engellenecektir.", "threat"),
+    ("tr", "Bugünkü 6. mesajınız için teşekkürler.", "sarcasm"),
+    ("tr", "Büyük harfli yorumunuz için çok teşekkürler.", "sarcasm"),
+    ("tr", "Tabii, sırf sizi kızdırmak için bilerek kapattık.", "sarcasm"),
+    ("tr", "Parolanızı Yaz2024! olarak güncelledik.", "private_data"),
 ]
 
 STILL_FLAGGED = [

@@ -48,6 +48,9 @@ _LABELLED_ID = re.compile(
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
+    # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
+    r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|\d{4,5}-\d{4})(?![\d-])"
+    r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police)\w*"
     r"|\b(?:0[1-9]|1[0-2])/\d{2}\s+son kullanma"
     r"|\b(?:expiry|expires|exp\.?)(?: date)?\s*:?\s*(?:0[1-9]|1[0-2])/\d{2}\b",
 )
