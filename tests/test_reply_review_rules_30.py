@@ -33,7 +33,11 @@ gelir"), a trade-up pitch in answer to a complaint, "every airline has delays" (
 removed or else, a chargeback answered with a closed account, a password or PIN written out, the
 customer's messages counted in mock thanks, "all-caps feedback", "yes, we did it on purpose",
 criticism called overblown, data asked for "bu tweetin altına"; and not flagged: "until it never
-happens again", "hard questions are natural", an order number.
+happens again", "hard questions are natural", an order number. And .41 (training batches 180 and
+182, plain everyday replies): the customer's messages counted in words in mock thanks, a password
+"was reset to" one written out, a sort code and account number with a slash, a code or a date of
+birth told in public, a bare "SSS sayfasına bakın."; and not flagged: "thanks for your patience, we
+know this ...", a service "yeniden sorunsuz" working, "ikinci kez yazmak zorunda kaldığınız".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -116,6 +120,11 @@ FINE = [
     ("tr", "Bu kadar sert soruların sorulması çok doğal."),
     ("tr", "Evet, hata yaptık ve özür dileriz."),
     ("tr", "1234567 numaralı siparişiniz bugün kargoya verildi."),
+    ("en", "Thanks for your patience, we know this wait has been long."),
+    ("en", "Sorry, this is your third message today and we still have not answered. That is on us."),
+    ("tr", "Bugünkü ikinci mesajınız için teşekkürler, geç yanıt için özür dileriz."),
+    ("tr", "Kartlı ödemeler yeniden sorunsuz çalışıyor."),
+    ("tr", "Aynı konu için ikinci kez yazmak zorunda kaldığınız için üzgünüz."),
 ]
 
 KINDS = [
@@ -190,6 +199,13 @@ KINDS = [
     ("tr", "Büyük harfli yorumunuz için çok teşekkürler.", "sarcasm"),
     ("tr", "Tabii, sırf sizi kızdırmak için bilerek kapattık.", "sarcasm"),
     ("tr", "Parolanızı Yaz2024! olarak güncelledik.", "private_data"),
+    ("en", "Wow, thanks for the sixth email this morning.", "sarcasm"),
+    ("en", "Your passcode has been changed to Sunny88, log in with that.", "private_data"),
+    ("en", "Hi Tom, sort code 40-11-62 / 90817263 is the account we refunded.", "private_data"),
+    ("tr", "Süper, bugünkü yedinci mesajın. Sağ ol.", "sarcasm"),
+    ("tr", "Ali Bey, doğrulama kodunuz 882211.", "private_data"),
+    ("tr", "Not edildi. SSS sayfasına bakınız.", "dismissive"),
+    ("tr", "Merhaba Burak Yılmaz, randevunuz onaylandı, doğum tarihiniz 12.09.1975 olarak kayıtlı.", "private_data"),
 ]
 
 STILL_FLAGGED = [

@@ -44,13 +44,18 @@ _LABELLED_ID = re.compile(
     r"\b(?:T\.?C\.?(?: kimlik)?|TCKN|[Kk]imlik(?: no| numaras[ıi])?|ID|[Pp]assport|[Pp]asaport|SSN|VKN|TIN|UTR"
     r"|[Vv]ergi(?: kimlik)? (?:no|numaras[ıi])|[Tt]ax (?:ID|id|number|reference))"
     r"(?: (?:no|number|numaras[ıi]))?\s*[:#.]?\s*\d{7,}(?!\d)"
-    r"|\b\d{2}-\d{2}-\d{2},?\s+(?:(?:account|acct|a/c)(?: number| no\.?)?:?\s+)?\d{8}\b"
+    r"|\b\d{2}-\d{2}-\d{2},?\s+(?:/\s+)?(?:(?:account|acct|a/c)(?: number| no\.?)?:?\s+)?\d{8}\b"
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|\d{4,5}-\d{4})(?![\d-])"
     r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police)\w*"
+    # an IBAN's first groups with its country ("TR12 0006 2000 ile başlayan hesabınız") and a date
+    # of birth with its label (rules .41)
+    r"|\bTR\d{2}(?: \d{4}){2,}(?= ile başlayan| ile baslayan)"
+    r"|\b(?:[Dd]oğum tarihiniz|[Dd]ogum tarihiniz|[Dd]ate of birth|DOB|[Dd]ob)\s*(?:is\s+|:\s*)?"
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b"
     r"|\b(?:0[1-9]|1[0-2])/\d{2}\s+son kullanma"
     r"|\b(?:expiry|expires|exp\.?)(?: date)?\s*:?\s*(?:0[1-9]|1[0-2])/\d{2}\b",
 )
@@ -72,7 +77,7 @@ _TR_STREET = re.compile(
     r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|Bulvarı|Blv\.)[ ,]*"
     r"(?:No|Numara)\s*[:.]?\s*\d+"
 )
-_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|oturduğunuz|oturdugunuz", re.IGNORECASE)
+_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
 # A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
 # person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
 # subscription is ("... adresindeki aboneliğinizin"; .35).
