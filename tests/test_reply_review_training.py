@@ -1,0 +1,81 @@
+"""The learned scorer's training balances length: the labelled set's fine replies run longer than
+its problematic ones, and a model fitted on them as they come learns "9-16 words, so problematic"
+(docs/reply-review.md). Pure functions of train.py; the fit itself is held by
+test_reply_review_quality.py (the shipped weights are what the data gives)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from ledger.domain.review.features import length_bucket, word_list
+from ledger.domain.review.quality import Example
+from ledger.domain.review.reviewer import judge, scorer_input
+from ledger.domain.review.train import length_weights, threshold
+
+SHORT_BAD = ["Not our problem.", "Read the FAQ.", "Stop tagging us.", "Noted, whatever.", "Try again later."]
+MEDIUM_BAD = [
+    "We already told you twice, read the terms before you complain again.",
+    "Maybe if you had charged the battery this would not have happened.",
+    "Honestly this is a fuss about nothing, the outage lasted an hour.",
+]
+MEDIUM_FINE = ["We're sorry for the delay, and we're fixing it tonight. Thank you for bearing with us."]
+LONG_FINE = [
+    "We are really sorry your parcel is late; it was held at the depot after the storm, and our team "
+    "has put it on tomorrow's first van, so it should reach you before noon.",
+    "Thank you for telling us about the broken ramp at the station. Our maintenance crew has fenced "
+    "it off and a repair is booked for Thursday morning; we will post here once it is done.",
+]
+
+
+def _examples() -> list[Example]:
+    rows = [(t, "flagged") for t in SHORT_BAD + MEDIUM_BAD] + [(t, "ok") for t in MEDIUM_FINE + LONG_FINE]
+    return [Example(text=t, language="en", expected=x, kinds=["dismissive"] if x == "flagged" else []) for t, x in rows]
+
+
+def _bucket(e: Example) -> str:
+    view, _ = scorer_input(e.text, e.language)
+    return length_bucket(len(word_list(view)))
+
+
+def test_each_length_buckets_problematic_and_fine_replies_weigh_alike() -> None:
+    examples = _examples()
+    weights = length_weights(examples)
+    by = defaultdict(float)
+    for e, w in zip(examples, weights, strict=True):
+        by[(_bucket(e), e.expected)] += w
+    assert by[("9-16", "flagged")] == pytest.approx(by[("9-16", "ok")])  # (three problematic, one fine)
+    assert by[("1-3", "flagged")] > 0 and ("1-3", "ok") not in by  # (a bucket with one label keeps its replies)
+    assert sum(weights) == pytest.approx(len(examples))
+
+
+def test_each_length_bucket_of_the_fine_replies_weighs_the_same_with_fine_only() -> None:
+    fine = [e for e in _examples() if e.expected == "ok"]
+    weights = length_weights(fine, fine_only=True)
+    by = defaultdict(float)
+    for e, w in zip(fine, weights, strict=True):
+        by[_bucket(e)] += w
+    assert sorted(by) == ["17+", "9-16"]
+    assert by["9-16"] == pytest.approx(by["17+"])  # (one reply against two)
+
+
+def test_a_balanced_threshold_counts_a_short_buckets_false_flag_as_much_as_a_long_one() -> None:
+    fine = [e for e in _examples() if e.expected == "ok"]
+    scores = {e.text: (2.0 if _bucket(e) == "9-16" else -2.0) for e in fine}  # (the one 9-16 reply scores high)
+    quiet = {e.text: False for e in fine}
+    # Flagging the 9-16 reply is a third of the plain fine replies but half of the balanced ones.
+    assert threshold(fine, scores, quiet, 0.4, balanced=False) == 2.0
+    assert threshold(fine, scores, quiet, 0.4) > 2.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're sorry for the delay. We'll make sure it doesn't happen again.",
+        "Thanks for flagging this, we're looking into it now.",
+        "You're right, and we apologise. We'll update this thread by 5pm.",
+    ],
+)
+def test_plain_staples_of_a_medium_length_pass_the_review(text: str) -> None:
+    assert judge(text, language="en").verdict == "ok"
