@@ -37,7 +37,10 @@ happens again", "hard questions are natural", an order number. And .41 (training
 182, plain everyday replies): the customer's messages counted in words in mock thanks, a password
 "was reset to" one written out, a sort code and account number with a slash, a code or a date of
 birth told in public, a bare "SSS sayfasına bakın."; and not flagged: "thanks for your patience, we
-know this ...", a service "yeniden sorunsuz" working, "ikinci kez yazmak zorunda kaldığınız".
+know this ...", a service "yeniden sorunsuz" working, "ikinci kez yazmak zorunda kaldığınız". And .42
+(blind batch 181): experience set against the customer's knowledge, mock thanks for a "lesson", a
+card's sixteen digits asked for under the post; and not flagged: the brand's own branch address,
+"Maşallah sana" before help, "güveninizin sarsılması çok normal".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -125,6 +128,9 @@ FINE = [
     ("tr", "Bugünkü ikinci mesajınız için teşekkürler, geç yanıt için özür dileriz."),
     ("tr", "Kartlı ödemeler yeniden sorunsuz çalışıyor."),
     ("tr", "Aynı konu için ikinci kez yazmak zorunda kaldığınız için üzgünüz."),
+    ("en", "Pop into our branch at 12 High Street and they will swap it for you."),
+    ("tr", "Maşallah sana, fişini saklamışsın! Getir, hemen iade edelim."),
+    ("tr", "Güveninizin sarsılması çok normal; bunu yeniden kazanmak bizim işimiz."),
 ]
 
 KINDS = [
@@ -206,6 +212,11 @@ KINDS = [
     ("tr", "Ali Bey, doğrulama kodunuz 882211.", "private_data"),
     ("tr", "Not edildi. SSS sayfasına bakınız.", "dismissive"),
     ("tr", "Merhaba Burak Yılmaz, randevunuz onaylandı, doğum tarihiniz 12.09.1975 olarak kayıtlı.", "private_data"),
+    ("en", "We've been doing this for thirty years, we know food safety better than anyone online.", "defensive"),
+    ("en", "Thanks so much for the chemistry lesson.", "sarcasm"),
+    ("tr", "Otuz yıldır bu işi yapıyoruz, ne yaptığımızı biliriz.", "defensive"),
+    ("tr", "Hukuk dersi için çok teşekkürler, ufkumuz açıldı.", "sarcasm"),
+    ("tr", "Kartınızın üzerindeki 16 haneli numarayı buraya yazın, hemen bakalım.", "private_data"),
 ]
 
 STILL_FLAGGED = [

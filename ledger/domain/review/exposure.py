@@ -66,9 +66,18 @@ _EMAIL = re.compile(
 )
 _ADDRESS = re.compile(
     r"\b\d{1,5}[a-z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|"
-    r"Court|Ct|Close|Way|Place|Pl)\b\.?"
+    r"Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Terrace|Gardens|Square|Grove|Mews|Row)\b\.?"
     r"|\b[\wçğıöşüÇĞİÖŞÜ]+ (?:Mah(?:allesi|\.)?|Mh\.)[ ,]+[^\n]{0,60}?(?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|"
     r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
+)
+
+# An English street address is the brand's own where the reply says so before it ("our branch at 12
+# High Street", "visit us at ..."): a next step, not a leak (rules .42).
+_BRAND_PLACE = re.compile(
+    r"\b(?:our|the) (?:shop|store|branch|office|depot|clinic|restaurant|cafe|café|site|hq|headquarters|showroom|"
+    r"centre|center|warehouse|station|service desk|help desk|counter|outlet|pharmacy|surgery|hub|venue|box office)s?\b"
+    r"[^.!?]{0,40}$|\b(?:visit|find|see|meet) us (?:at|in)\s*$|\bwe(?:'re| are) (?:at|on)\s*$",
+    re.IGNORECASE,
 )
 
 # A street and a door number without the neighbourhood ("Elma Sokak No 14") is a home only when the
@@ -169,7 +178,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         return found
     if from_or_of and (", " in text or " (" in text or " aged " in text):
         found.extend((*m.span(), "named person's whereabouts") for m in _AGED_FROM.finditer(text))
-    found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text))
+    found.extend((*m.span(), "address") for m in _ADDRESS.finditer(text) if not _BRAND_PLACE.search(text, 0, m.start()))
     found.extend((*m.span(), "card's last digits") for m in _CARD_ENDING.finditer(text))
     found.extend((*m.span(), "personal identifier") for m in _LABELLED_ID.finditer(text))
     titled = _TITLED.search(text) is not None
