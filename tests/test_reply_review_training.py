@@ -79,3 +79,16 @@ def test_a_balanced_threshold_counts_a_short_buckets_false_flag_as_much_as_a_lon
 )
 def test_plain_staples_of_a_medium_length_pass_the_review(text: str) -> None:
     assert judge(text, language="en").verdict == "ok"
+
+
+def test_the_quality_command_splits_recall_and_false_flags_by_length() -> None:
+    from ledger.domain.review.quality import Outcome, length_lines
+
+    examples = _examples()
+    # (every problematic reply caught, the one fine reply of 9-16 words flagged, the longer ones not)
+    verdicts = ["flagged" if e.expected == "flagged" or _bucket(e) == "9-16" else "ok" for e in examples]
+    outcomes = [Outcome(e, verdict, frozenset()) for e, verdict in zip(examples, verdicts, strict=True)]
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in length_lines(outcomes)[1:]}
+    assert rows[("en", "1-3")] == ["5", "0", "1.000", "-"]
+    assert rows[("en", "9-16")] == ["3", "1", "1.000", "1.000"]
+    assert rows[("en", "17+")] == ["0", "2", "-", "0.000"]

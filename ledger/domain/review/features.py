@@ -57,9 +57,12 @@ def word_list(view: str) -> list[str]:
     return _TOKEN.findall(view)
 
 
+BUCKETS = ("1-3", "4-8", "9-16", "17+")
+
+
 def length_bucket(count: int) -> str:
     # Curt replies read differently from explained ones: "Noted." is not "Noted, fixing it by 3pm."
-    return "1-3" if count <= 3 else "4-8" if count <= 8 else "9-16" if count <= 16 else "17+"
+    return BUCKETS[0] if count <= 3 else BUCKETS[1] if count <= 8 else BUCKETS[2] if count <= 16 else BUCKETS[3]
 
 
 def names(view: str, marks: Iterable[str] = ()) -> list[str]:

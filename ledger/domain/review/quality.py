@@ -17,7 +17,8 @@ from pathlib import Path
 
 import msgspec
 
-from ledger.domain.review.reviewer import RULES_VERSION, SHIPPED, judge, review
+from ledger.domain.review.features import BUCKETS, length_bucket, word_list
+from ledger.domain.review.reviewer import RULES_VERSION, SHIPPED, judge, review, scorer_input
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.scorer import SUFFIX, Scorer, language_model
 from schemas.api import Finding
@@ -195,6 +196,22 @@ def learned_kind_lines(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+def length_lines(outcomes: list[Outcome]) -> list[str]:
+    """Recall and false flags per language and length bucket (features.length_bucket): a set whose
+    fine replies run longer than its problematic ones hides a weak bucket in its totals."""
+    groups: dict[tuple[str, str], list[Outcome]] = {}
+    for o in outcomes:
+        view, _ = scorer_input(o.example.text, o.example.language)
+        groups.setdefault((o.example.language, length_bucket(len(word_list(view)))), []).append(o)
+    lines = [f"  {'words':<14}{'bad':>5}{'fine':>6}{'recall':>8}{'false':>8}"]
+    for lang, size in sorted(groups, key=lambda key: (key[0], BUCKETS.index(key[1]))):
+        s = scores(groups[lang, size])
+        recall = f"{s.recall:.3f}" if s.problematic else "-"
+        false = f"{s.false_flags:.3f}" if s.fine else "-"
+        lines.append(f"  {lang} {size:<11}{s.problematic:>5}{s.fine:>6}{recall:>8}{false:>8}")
+    return lines
+
+
 def mistakes(outcomes: list[Outcome], split: str | None, *, show_held_out: bool = False) -> list[str]:
     """One line per misjudged reply: its language, split, label (with its kinds) and what the review
     named. A held-out reply's text is shown only with `show_held_out` (for its author, or a reader
@@ -275,15 +292,15 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("cross-validated (leave one batch out; the held-out batches left out):")
         outcomes = cross_validated([e for e in everything if e.split != HELD_OUT])
         ok = report(outcomes, lines, splits=("all",))
-        lines += learned_kind_lines(outcomes)
+        lines += learned_kind_lines(outcomes) + length_lines(outcomes)
         lines.append("held out (never trained or tuned on), the shipped scorer:")
         held = run([e for e in everything if e.split == HELD_OUT])
         ok = report(held, lines, splits=("all",)) and ok
-        lines += learned_kind_lines(held)
+        lines += learned_kind_lines(held) + length_lines(held)
     else:
         outcomes = run(load(args.data), detect_language=args.detect)
         ok = report(outcomes, lines)
-        lines += learned_kind_lines(outcomes)
+        lines += learned_kind_lines(outcomes) + length_lines(outcomes)
     if args.mistakes:
         lines.append("mistakes:")
         lines += mistakes(outcomes, None if args.mistakes == "all" else args.mistakes, show_held_out=args.show_held_out)
