@@ -40,7 +40,10 @@ birth told in public, a bare "SSS sayfasına bakın."; and not flagged: "thanks 
 know this ...", a service "yeniden sorunsuz" working, "ikinci kez yazmak zorunda kaldığınız". And .42
 (blind batch 181): experience set against the customer's knowledge, mock thanks for a "lesson", a
 card's sixteen digits asked for under the post; and not flagged: the brand's own branch address,
-"Maşallah sana" before help, "güveninizin sarsılması çok normal".
+"Maşallah sana" before help, "güveninizin sarsılması çok normal". And .43, a review of .39-.42: the
+new shapes narrowed where they had caught ordinary replies (a choice "or we'll cancel and refund
+you", "let you know when we know more", "İlacı almayı bırakın", a condolence, "bilerek yapmadık",
+a shop's address after "our shop is now at").
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -131,6 +134,24 @@ FINE = [
     ("en", "Pop into our branch at 12 High Street and they will swap it for you."),
     ("tr", "Maşallah sana, fişini saklamışsın! Getir, hemen iade edelim."),
     ("tr", "Güveninizin sarsılması çok normal; bunu yeniden kazanmak bizim işimiz."),
+    ("en", "You can pick a new date, or we'll cancel and refund you in full."),
+    ("en", "DM us your order number and we'll cancel your order and refund you."),
+    ("en", "Customers should check their own bank statements for unusual payments."),
+    ("en", "We'll let you know when we know more."),
+    ("en", "Of course we would never deliberately mislead anyone."),
+    ("en", "This is your second message this morning. Thank you for your patience, and sorry."),
+    ("en", "Again, this is on us"),
+    ("en", "Please set your new password to 12 characters or more."),
+    ("en", "If you raise a dispute, your card will be cancelled and a new one sent."),
+    ("en", "Our shop is now at 3 Kings Road."),
+    ("tr", "Telefonu şarj etmeyi bırakın."),
+    ("tr", "İlacı almayı bırakın."),
+    ("tr", "Ne büyük bir trajedi; ailesine başsağlığı diliyoruz."),
+    ("tr", "Elbette bilerek yapmadık; bir hataydı, özür dileriz."),
+    ("tr", "Bunun ne kadar üzücü olduğunu herkesten iyi biliyoruz."),
+    ("tr", "Endişelenmeyin, tek kuruş ödemediniz."),
+    ("tr", "Hesabınız 2024-2025 dönemi için yenilendi."),
+    ("tr", "Mağazamızın adresini paylaşıyoruz: Bağdat Caddesi No 120."),
 ]
 
 KINDS = [
@@ -185,10 +206,10 @@ KINDS = [
     ("en", "Posting about it online won't help, and complaining here isn't going to speed anything up.", "dismissive"),
     ("en", "Every airline has delays. We ran within the usual range that day.", "defensive"),
     ("en", "Customers should check their own router settings before blaming our network.", "blame"),
-    ("en", "It's only happening on phones that never installed the last update.", "blame"),
+    ("en", "It's only happening in cars that skipped their scheduled servicing.", "blame"),
     ("tr", "Kargo çıkınca çıkar, beklemeniz gerekiyor.", "dismissive"),
     ("tr", "Şikâyet edeceğinize yeni model bir telefona geçin, kampanyamız var.", "dismissive"),
-    ("tr", "Kullanıcıların önce kendi modem ayarlarını kontrol etmesi gerekir.", "blame"),
+    ("tr", "Sürücülerin önce kendi bakım geçmişlerini kontrol etmesi gerekir.", "blame"),
     ("tr", "Bu arıza sadece güncellemesi yapılmayan telefonlarda görülüyor.", "blame"),
     ("en", "The caterer you booked failed to send the final numbers in time.", "blame"),
     ("en", "You were warned twice about the noise. Actions have consequences.", "aggressive"),
@@ -217,6 +238,8 @@ KINDS = [
     ("tr", "Otuz yıldır bu işi yapıyoruz, ne yaptığımızı biliriz.", "defensive"),
     ("tr", "Hukuk dersi için çok teşekkürler, ufkumuz açıldı.", "sarcasm"),
     ("tr", "Kartınızın üzerindeki 16 haneli numarayı buraya yazın, hemen bakalım.", "private_data"),
+    ("tr", "SSS'ye bakın.", "dismissive"),
+    ("en", "Hi Sam, our branch will post your new card to 14 Elm Street today.", "private_data"),
 ]
 
 STILL_FLAGGED = [

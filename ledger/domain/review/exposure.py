@@ -49,7 +49,7 @@ _LABELLED_ID = re.compile(
     # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
-    r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|\d{4,5}-\d{4})(?![\d-])"
+    r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|(?!(?:19|20)\d\d-(?:19|20)\d\d)\d{4,5}-\d{4})(?![\d-])"
     r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police)\w*"
     # an IBAN's first groups with its country ("TR12 0006 2000 ile başlayan hesabınız") and a date
     # of birth with its label (rules .41)
@@ -66,7 +66,7 @@ _EMAIL = re.compile(
 )
 _ADDRESS = re.compile(
     r"\b\d{1,5}[a-z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|"
-    r"Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Terrace|Gardens|Square|Grove|Mews|Row)\b\.?"
+    r"Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews)\b\.?"
     r"|\b[\wçğıöşüÇĞİÖŞÜ]+ (?:Mah(?:allesi|\.)?|Mh\.)[ ,]+[^\n]{0,60}?(?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|"
     r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
 )
@@ -74,9 +74,10 @@ _ADDRESS = re.compile(
 # An English street address is the brand's own where the reply says so before it ("our branch at 12
 # High Street", "visit us at ..."): a next step, not a leak (rules .42).
 _BRAND_PLACE = re.compile(
-    r"\b(?:our|the) (?:shop|store|branch|office|depot|clinic|restaurant|cafe|café|site|hq|headquarters|showroom|"
-    r"centre|center|warehouse|station|service desk|help desk|counter|outlet|pharmacy|surgery|hub|venue|box office)s?\b"
-    r"[^.!?]{0,40}$|\b(?:visit|find|see|meet) us (?:at|in)\s*$|\bwe(?:'re| are) (?:at|on)\s*$",
+    r"\bour (?:shop|store|branch|office|depot|clinic|restaurant|cafe|café|site|hq|headquarters|showroom|"
+    r"centre|center|warehouse|station|service desk|help desk|counter|outlet|pharmacy|surgery|hub|venue|box office)s?"
+    r"(?: (?:is|are))?(?: (?:now|located|based|open|still))? (?:at|on|in)\s*$"
+    r"|\b(?:visit|find|see|meet) us (?:at|in)\s*$|\bwe(?:'re| are) (?:at|on)\s*$",
     re.IGNORECASE,
 )
 
@@ -86,7 +87,7 @@ _TR_STREET = re.compile(
     r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|Bulvarı|Blv\.)[ ,]*"
     r"(?:No|Numara)\s*[:.]?\s*\d+"
 )
-_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
+_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|(?<!n )\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
 # A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
 # person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
 # subscription is ("... adresindeki aboneliğinizin"; .35).

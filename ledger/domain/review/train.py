@@ -5,9 +5,10 @@ of features.py, on every labelled reply except the held-out batches. Features se
 two replies are dropped, and weights too small to matter are pruned, so the shipped file stays
 small. The decision threshold is chosen on out-of-fold scores (leave one batch out: a batch is
 never scored by a model trained on it): the lowest score at which the rules and the model together
-keep false flags on fine replies within FALSE_FLAG_BUDGET (per language). Both are balanced by
-length (`length_weights`): the authors' fine replies run longer than their problematic ones, and a
-model fitted on them as they come learns "9-16 words, so problematic". The kind a flagged reply
+keep false flags on fine replies within FALSE_FLAG_BUDGET (per language). The fit and the longer
+replies' threshold are balanced by length (`length_weights`): the authors' fine replies run longer
+than their problematic ones, and a model fitted on them as they come learns "9-16 words, so
+problematic". The kind a flagged reply
 is named with comes from a second model over the same features (`fit_kinds`): per tone kind, a
 one-vs-rest logistic regression over the problematic replies, pruned to the weights that matter.
 
@@ -55,8 +56,8 @@ KIND_MIN_WEIGHT = 0.2
 # The share of fine replies that rules and model together may flag out of fold, per language and
 # length class (scorer.is_short), each length bucket of the longer replies weighing the same (since
 # rules .41: `length_weights`). Before, fine replies counted one each, and the labelled set's English
-# replies of 9-16 words were 79% problematic: on the thirty held-out batches of .40 its fine ones of
-# 9-16 words were flagged 0.158 of the time (12 of 76) against 0.027 at 17 words and more, and the
+# replies of 9-16 words were 79% problematic: on the held-out batches the .40 weights flagged the
+# fine ones of 9-16 words 0.167 of the time (16 of 96) against 0.022 at 17 words and more, and the
 # length bucket's weight alone (+1.10) flagged "We're sorry for the delay. We'll make sure it
 # doesn't happen again.". The longer replies' budgets were then chosen on those held-out batches
 # (docs/reply-review.md): English 0.055 -> 0.09, Turkish 0.08 -> 0.07 (a balanced share counts the
@@ -99,7 +100,8 @@ def _length_bucket(text: str, language: str) -> str:
 def length_weights(examples: Sequence[Example], fine_only: bool = False) -> list[float]:
     """Per example, a weight that makes each length bucket (features.length_bucket) count the same:
     with `fine_only`, among the fine replies; else each bucket's problematic and fine replies weigh
-    alike, so that length alone tells the model nothing. Mean 1."""
+    alike, so that length alone tells the model nothing (a bucket holding one label only weighs half
+    its size: none in the labelled set's languages). Mean 1."""
     keys = [(_length_bucket(e.text, e.language), None if fine_only else e.expected) for e in examples]
     counts = Counter(keys)
     buckets = Counter(bucket for bucket, _ in keys)
