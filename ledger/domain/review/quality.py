@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = cross_validated([e for e in everything if e.split != HELD_OUT])
         ok = report(outcomes, lines, splits=("all",))
         lines += learned_kind_lines(outcomes) + length_lines(outcomes)
-        lines.append("held out (never trained or tuned on), the shipped scorer:")
+        lines.append("held out (never trained on, no rule written from them), the shipped scorer:")
         held = run([e for e in everything if e.split == HELD_OUT])
         ok = report(held, lines, splits=("all",)) and ok
         lines += learned_kind_lines(held) + length_lines(held)
