@@ -12,7 +12,8 @@ import pytest
 from ledger.domain.review.features import length_bucket, word_list
 from ledger.domain.review.quality import Example
 from ledger.domain.review.reviewer import judge, scorer_input
-from ledger.domain.review.train import length_weights, threshold
+from ledger.domain.review.scorer import language_model, threshold_for
+from ledger.domain.review.train import length_class, length_weights, threshold
 
 SHORT_BAD = ["Not our problem.", "Read the FAQ.", "Stop tagging us.", "Noted, whatever.", "Try again later."]
 MEDIUM_BAD = [
@@ -50,23 +51,20 @@ def test_each_length_buckets_problematic_and_fine_replies_weigh_alike() -> None:
     assert sum(weights) == pytest.approx(len(examples))
 
 
-def test_each_length_bucket_of_the_fine_replies_weighs_the_same_with_fine_only() -> None:
-    fine = [e for e in _examples() if e.expected == "ok"]
-    weights = length_weights(fine, fine_only=True)
-    by = defaultdict(float)
-    for e, w in zip(fine, weights, strict=True):
-        by[_bucket(e)] += w
-    assert sorted(by) == ["17+", "9-16"]
-    assert by["9-16"] == pytest.approx(by["17+"])  # (one reply against two)
-
-
-def test_a_balanced_threshold_counts_a_short_buckets_false_flag_as_much_as_a_long_one() -> None:
+def test_a_threshold_is_the_lowest_score_that_keeps_false_flags_within_budget() -> None:
     fine = [e for e in _examples() if e.expected == "ok"]
     scores = {e.text: (2.0 if _bucket(e) == "9-16" else -2.0) for e in fine}  # (the one 9-16 reply scores high)
     quiet = {e.text: False for e in fine}
-    # Flagging the 9-16 reply is a third of the plain fine replies but half of the balanced ones.
-    assert threshold(fine, scores, quiet, 0.4, balanced=False) == 2.0
-    assert threshold(fine, scores, quiet, 0.4) > 2.0
+    assert threshold(fine, scores, quiet, 0.4) == 2.0  # (one of three fine replies flagged: 0.33)
+    assert threshold(fine, scores, quiet, 0.3) > 2.0  # (none may be)
+
+
+def test_short_middle_and_long_replies_each_have_their_threshold() -> None:
+    model = language_model(0.0, 1.0, {"w words": 0.01}, short_threshold=2.0, long_threshold=0.5)
+    short, middle, long = ["w"] * 8, ["w"] * 16, ["w"] * 17
+    assert [threshold_for(model, words) for words in (short, middle, long)] == [2.0, 1.0, 0.5]
+    assert threshold_for(model, [*long[:16], "2024"]) == 1.0  # (a number is not a word said)
+    assert length_class(_examples()[0]) == "short" and length_class(_examples()[-1]) == "long"
 
 
 @pytest.mark.parametrize(

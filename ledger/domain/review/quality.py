@@ -125,7 +125,9 @@ def cross_validated(examples: Sequence[Example], kinds_too: bool = True) -> list
             rest = [e for b, group in groups.items() if b != batch for e in group]
             fitted = train.fit(rest)
             kinds = train.fitted_kinds(train.fit_kinds(rest)) if kinds_too else shipped.kinds
-            model = language_model(fitted.bias, shipped.threshold, fitted.weights, shipped.short_threshold, kinds)
+            model = language_model(
+                fitted.bias, shipped.threshold, fitted.weights, shipped.short_threshold, kinds, shipped.long_threshold
+            )
             outcomes += run(held, scorer=Scorer(version="cv", languages={lang: model}))
     return outcomes
 
