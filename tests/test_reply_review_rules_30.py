@@ -43,7 +43,10 @@ card's sixteen digits asked for under the post; and not flagged: the brand's own
 "Maşallah sana" before help, "güveninizin sarsılması çok normal". And .43, a review of .39-.42: the
 new shapes narrowed where they had caught ordinary replies (a choice "or we'll cancel and refund
 you", "let you know when we know more", "İlacı almayı bırakın", a condolence, "bilerek yapmadık",
-a shop's address after "our shop is now at").
+a shop's address after "our shop is now at"). And .45 (blind batches 199 and 201): the failure put
+on what customers did not do, "we're not the bad guys", "cut us some slack", "but we warned
+everyone", a member number written out; and not flagged: "Hadi bakalım" before an apology,
+"aramak zorunda kalmamalıydınız".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -152,6 +155,9 @@ FINE = [
     ("tr", "Endişelenmeyin, tek kuruş ödemediniz."),
     ("tr", "Hesabınız 2024-2025 dönemi için yenilendi."),
     ("tr", "Mağazamızın adresini paylaşıyoruz: Bağdat Caddesi No 120."),
+    ("tr", "Hadi bakalım, önce bir özür: bu hafta sizi çok beklettik."),
+    ("tr", "İki kez aramak zorunda kalmamalıydınız; iadeniz yapıldı."),
+    ("en", "Thank you for your third message about the refund; it is on its way today."),
 ]
 
 KINDS = [
@@ -240,6 +246,15 @@ KINDS = [
     ("tr", "Kartınızın üzerindeki 16 haneli numarayı buraya yazın, hemen bakalım.", "private_data"),
     ("tr", "SSS'ye bakın.", "dismissive"),
     ("en", "Hi Sam, our branch will post your new card to 14 Elm Street today.", "private_data"),
+    ("en", "Honestly, we are not the villains in this story.", "defensive"),
+    ("en", "We are doing our best, so cut us a little slack.", "defensive"),
+    ("en", "Sorry for the trouble, but we must point out that we told everyone to update first.", "blame"),
+    ("en", "Keep tweeting about it and we'll cancel your order.", "threat"),
+    ("tr", "Hatlar, aboneler faturalarını zamanında ödemediği için kesildi.", "blame"),
+    ("tr", "Gecikme için üzgünüz, ama herkesi önceden uyarmıştık.", "blame"),
+    ("tr", "Kötü taraf biz değiliz.", "defensive"),
+    ("tr", "Personelimize küfür etmeye devam edenlerin üyelikleri iptal edilecek.", "threat"),
+    ("tr", "Selin Hanım, üye numaranız 44120987 olarak güncellendi.", "private_data"),
 ]
 
 STILL_FLAGGED = [

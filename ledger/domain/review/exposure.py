@@ -34,7 +34,8 @@ _PHONE_SAID = re.compile(
 _CARD_ENDING = re.compile(
     r"\b(?:card|visa|mastercard|amex|account)\s+ending(?:\s+in)?\s+\d{4}\b"
     r"|\b\d{4}\s+ile\s+biten\s+(?:kart|hesa[pb])\w*"
-    r"|\bson\s+(?:4|dört)\s+hanesi\s+\d{4}",
+    r"|\bson\s+(?:4|dört)\s+hanesi\s+\d{4}"
+    r"|\bsonu\s+\d{4}\s+olan\s+(?:kart|hesa[pb])\w*",  # (rules .45)
     re.IGNORECASE,
 )
 # An identifier written out with its label, whatever its checksum: a national ID ("TC 12345678901",
@@ -48,6 +49,8 @@ _LABELLED_ID = re.compile(
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
+    # a member number (rules .45)
+    r"|\b(?:[Üü]ye|[Mm]ember(?:ship)?)\s+(?:no\.?|number|numaran[ıi]z|numaras[ıi])\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|(?!(?:19|20)\d\d-(?:19|20)\d\d)\d{4,5}-\d{4})(?![\d-])"
     r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police)\w*"
