@@ -9,9 +9,9 @@ from collections import defaultdict
 
 import pytest
 
-from ledger.domain.review.features import length_bucket, word_list
-from ledger.domain.review.quality import Example
-from ledger.domain.review.reviewer import judge, scorer_input
+from ledger.domain.review.features import length_bucket
+from ledger.domain.review.quality import Example, scorer_words
+from ledger.domain.review.reviewer import judge
 from ledger.domain.review.scorer import language_model, threshold_for
 from ledger.domain.review.train import length_class, length_weights, threshold
 
@@ -36,8 +36,7 @@ def _examples() -> list[Example]:
 
 
 def _bucket(e: Example) -> str:
-    view, _ = scorer_input(e.text, e.language)
-    return length_bucket(len(word_list(view)))
+    return length_bucket(len(scorer_words(e.text, e.language)))
 
 
 def test_each_length_buckets_problematic_and_fine_replies_weigh_alike() -> None:

@@ -198,13 +198,20 @@ def learned_kind_lines(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
+def scorer_words(text: str, language: str) -> list[str]:
+    """A reply's words as the learned scorer reads them (its folded view, quotations masked): what
+    its length bucket and its threshold's length class count."""
+    view, _ = scorer_input(text, language)
+    return word_list(view)
+
+
 def length_lines(outcomes: list[Outcome]) -> list[str]:
     """Recall and false flags per language and length bucket (features.length_bucket): a set whose
     fine replies run longer than its problematic ones hides a weak bucket in its totals."""
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outcomes:
-        view, _ = scorer_input(o.example.text, o.example.language)
-        groups.setdefault((o.example.language, length_bucket(len(word_list(view)))), []).append(o)
+        size = length_bucket(len(scorer_words(o.example.text, o.example.language)))
+        groups.setdefault((o.example.language, size), []).append(o)
     lines = [f"  {'words':<14}{'bad':>5}{'fine':>6}{'recall':>8}{'false':>8}"]
     for lang, size in sorted(groups, key=lambda key: (key[0], BUCKETS.index(key[1]))):
         s = scores(groups[lang, size])

@@ -101,23 +101,27 @@ def language_model(
     return LanguageModel(bias, threshold, weights, _families(weights), short, kinds, long)
 
 
+def _said(words: Sequence[str]) -> int:
+    # A number is not a word said ("Our call centre is on 0850 222 33 44." is as short as it reads).
+    return sum(not word.isdigit() for word in words)
+
+
 def is_short(words: Sequence[str]) -> bool:
-    """Whether a reply of these words (features.word_list) is judged against the short threshold:
-    a number is not a word said ("Our call centre is on 0850 222 33 44." is as short as it reads)."""
-    return sum(not word.isdigit() for word in words) <= SHORT_WORDS
+    """Whether a reply of these words (features.word_list) is judged against the short threshold."""
+    return _said(words) <= SHORT_WORDS
 
 
 def is_long(words: Sequence[str]) -> bool:
-    """Whether a reply of these words is judged against the long replies' threshold (numbers not
-    counted, as in is_short)."""
-    return sum(not word.isdigit() for word in words) > LONG_WORDS
+    """Whether a reply of these words is judged against the long replies' threshold."""
+    return _said(words) > LONG_WORDS
 
 
 def threshold_for(model: LanguageModel, words: Sequence[str]) -> float:
     """The threshold of a reply of these words (features.word_list)."""
-    if is_short(words):
+    said = _said(words)
+    if said <= SHORT_WORDS:
         return model.short_threshold
-    return model.long_threshold if is_long(words) else model.threshold
+    return model.long_threshold if said > LONG_WORDS else model.threshold
 
 
 def _families(weights: dict[str, float]) -> Families:
