@@ -49,7 +49,7 @@ from ledger.service.command_runner import Shell
 from ledger.service.incident_reads import IncidentReader
 from ledger.service.review_queue import ReviewQueue
 from ledger.store import gauges
-from ledger.store.database import create_pool, url_of
+from ledger.store.database import close_pool, create_pool, url_of
 from ledger.store.events import EventStore
 from ledger.store.migrate import migrate
 from ledger.store.policies import PolicyStore
@@ -161,7 +161,7 @@ def _lifespan(
         async with AsyncExitStack() as stack:
             app.state.pool = await create_pool(url, settings) if own else pool
             if own:
-                stack.push_async_callback(app.state.pool.close)
+                stack.push_async_callback(close_pool, app.state.pool)
             # One LISTEN connection per process wakes the live feeds and the webhook worker.
             listen_url = url if own else url_of(app.state.pool)
             await _open(app.state, stack, settings, clock, listen_url, own_signals)
@@ -176,6 +176,8 @@ def _lifespan(
                 for task in background:
                     task.cancel()
                 await asyncio.gather(*background, return_exceptions=True)
+                log.info("background_stopped")
+        log.info("lifespan_closed")  # (the lead, the notifier and the pool closed: the process may exit)
 
     return lifespan
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import structlog
 
 from ledger.config import Settings
 
@@ -121,6 +123,24 @@ async def create_pool(url: str, settings: Settings, **overrides: Any) -> asyncpg
     assert pool is not None
     _URLS[id(pool)] = url
     return pool
+
+
+# How long a stopping process waits for its pool's connections to come back before it closes them
+# anyway: a task still holding one (a query on its way, a cancellation lost) would otherwise hold
+# the process, and its server, forever (asyncpg's `Pool.close` waits for every release).
+CLOSE_WAIT_S = 10.0
+
+
+async def close_pool(pool: asyncpg.Pool, wait_s: float = CLOSE_WAIT_S) -> None:
+    """Close `pool` gracefully, or, after `wait_s` with connections still out, terminate them."""
+    held = pool.get_size() - pool.get_idle_size()
+    try:
+        await asyncio.wait_for(pool.close(), timeout=wait_s)
+    except TimeoutError:
+        structlog.get_logger(__name__).warning("pool_close_timed_out", wait_s=wait_s, held=held)
+        pool.terminate()  # (the close, cancelled, has begun it already)
+    finally:
+        _URLS.pop(id(pool), None)
 
 
 # Where each pool made here connects: work that must hold a connection of its own for long

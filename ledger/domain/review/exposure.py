@@ -75,10 +75,11 @@ _ADDRESS = re.compile(
 )
 
 # An English street address is the brand's own where the reply says so before it ("our branch at 12
-# High Street", "visit us at ..."): a next step, not a leak (rules .42).
+# High Street", "visit us at ...", "our Leeds store is at ..."): a next step, not a leak (rules .42, .46).
 _BRAND_PLACE = re.compile(
-    r"\bour (?:shop|store|branch|office|depot|clinic|restaurant|cafe|café|site|hq|headquarters|showroom|"
-    r"centre|center|warehouse|station|service desk|help desk|counter|outlet|pharmacy|surgery|hub|venue|box office)s?"
+    r"\bour (?:[\w-]+ ){0,2}?(?:shop|store|branch|office|depot|clinic|restaurant|cafe|café|site|hq|headquarters|"
+    r"showroom|centre|center|warehouse|station|service desk|help desk|counter|outlet|pharmacy|surgery|hub|venue|"
+    r"box office)s?"
     r"(?: (?:is|are))?(?: (?:now|located|based|open|still))? (?:at|on|in)\s*$"
     r"|\b(?:visit|find|see|meet) us (?:at|in)\s*$|\bwe(?:'re| are) (?:at|on)\s*$",
     re.IGNORECASE,
