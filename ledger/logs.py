@@ -36,6 +36,8 @@ def configure(fmt: str = "auto", level: str = "info") -> None:
             renderer_for(fmt, tty),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # One write per line, newline included (PrintLogger writes the message and its newline apart:
+        # the workers of `serve` share stderr, and their lines came out two to a line).
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
