@@ -46,7 +46,12 @@ you", "let you know when we know more", "İlacı almayı bırakın", a condolenc
 a shop's address after "our shop is now at"). And .45 (blind batches 199 and 201): the failure put
 on what customers did not do, "we're not the bad guys", "cut us some slack", "but we warned
 everyone", a member number written out; and not flagged: "Hadi bakalım" before an apology,
-"aramak zorunda kalmamalıydınız".
+"aramak zorunda kalmamalıydınız". And .46 (blind batches 205-211): "Back off.", thanks asked for
+("A little gratitude?"), mock thanks for capitals, a sanction of the back of the queue, a debt "sent to
+collections", the unreal past with "keşke", "hak etmiyoruz", "Vay, ... ne harika bir fikir", a meter's
+or subscriber's number asked for "buraya", a door and flat ("Caddesi 45/2") with "adresiniz"; and not
+flagged: a shop's address after "our Manchester shop is at", "nothing wrong with your router", "??" in
+sympathy.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -158,6 +163,9 @@ FINE = [
     ("tr", "Hadi bakalım, önce bir özür: bu hafta sizi çok beklettik."),
     ("tr", "İki kez aramak zorunda kalmamalıydınız; iadeniz yapıldı."),
     ("en", "Thank you for your third message about the refund; it is on its way today."),
+    ("en", "Our Manchester shop is at 3 Deansgate Road, open from 9am tomorrow."),
+    ("en", "We checked your line: it is the outage, nothing wrong with your router at all."),
+    ("en", "Your flight and the hotel too?? We're so sorry, DM us and we'll sort the hotel."),
 ]
 
 KINDS = [
@@ -255,6 +263,17 @@ KINDS = [
     ("tr", "Kötü taraf biz değiliz.", "defensive"),
     ("tr", "Personelimize küfür etmeye devam edenlerin üyelikleri iptal edilecek.", "threat"),
     ("tr", "Selin Hanım, üye numaranız 44120987 olarak güncellendi.", "private_data"),
+    ("en", "Back off, please. We have answered this twice.", "aggressive"),
+    ("en", "Our engineers have not slept since Friday. Some appreciation would be nice?", "defensive"),
+    ("en", "Thank you very much for all the lovely capitals.", "sarcasm"),
+    ("en", "Comment below with your booking reference and postcode so we can check.", "private_data"),
+    ("en", "Unpaid balances after Friday will be sent to collections.", "threat"),
+    ("en", "Anyone who keeps tagging the CEO will be put at the end of the waiting list.", "threat"),
+    ("tr", "Faturayı zamanında ödeseydiniz keşke, bunlar yaşanmazdı.", "blame"),
+    ("tr", "Biz bu suçlamaları hak etmiyoruz, gece gündüz çalışıyoruz.", "defensive"),
+    ("tr", "Vay canına, bütün hatları bir gecede yenilemek, ne harika bir fikir.", "sarcasm"),
+    ("tr", "Lütfen buraya tesisat numaranızı ve adınızı yazın.", "private_data"),
+    ("tr", "Ahmet Bey, Papatya Caddesi 45/2 adresinizdeki sayacı yarın değiştireceğiz.", "private_data"),
 ]
 
 STILL_FLAGGED = [
@@ -268,6 +287,8 @@ STILL_FLAGGED = [
     ("en", "That is not true.", "defensive"),
     ("en", "Please post your card number below so we can trace the charge.", "private_data"),
     ("en", "Please DM us your card number and the CVV on the back.", "private_data"),
+    ("en", "There is nothing wrong with your bill. It is correct.", "defensive"),
+    ("en", "Why would anyone ask that?? It is in the FAQ.", "shouting"),
 ]
 
 

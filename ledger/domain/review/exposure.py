@@ -53,7 +53,7 @@ _LABELLED_ID = re.compile(
     r"|\b(?:[Üü]ye|[Mm]ember(?:ship)?)\s+(?:no\.?|number|numaran[ıi]z|numaras[ıi])\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|(?!(?:19|20)\d\d-(?:19|20)\d\d)\d{4,5}-\d{4})(?![\d-])"
-    r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police)\w*"
+    r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police|tesisat)\w*"
     # an IBAN's first groups with its country ("TR12 0006 2000 ile başlayan hesabınız") and a date
     # of birth with its label (rules .41)
     r"|\bTR\d{2}(?: \d{4}){2,}(?= ile başlayan| ile baslayan)"
@@ -89,9 +89,9 @@ _BRAND_PLACE = re.compile(
 # reply says it is the reader's: a shop's "Bağdat Caddesi No 120" is a next step, not a leak.
 _TR_STREET = re.compile(
     r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|Bulvarı|Blv\.)[ ,]*"
-    r"(?:No|Numara)\s*[:.]?\s*\d+"
+    r"(?:(?:No|Numara)\s*[:.]?\s*\d+|\d+/\d+\b)"  # (or the door and flat alone: "Caddesi 112/4", rules .46)
 )
-_YOURS = re.compile(r"\b(?:adres|ev|kap)[ıi]n[ıi]z|(?<!n )\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
+_YOURS = re.compile(r"\b(?:adres|ev|kap|tesisat)[ıi]n[ıi]z|(?<!n )\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
 # A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
 # person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
 # subscription is ("... adresindeki aboneliğinizin"; .35).

@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.45+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.46+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -276,7 +276,7 @@ _TERSE = {
     ("tr", "echo"): "“{excerpt}” bir sayıyı müşteriye küçümseyerek geri tekrarlıyor; ona neye mal olduğunu kabul edin. "
     "(Echoes a figure back to make it small.)",
 }
-_WARM_EXCLAMATIONS = frozenset({"!!", "！！"})
+_WARM_EXCLAMATIONS = frozenset({"!!", "！！", "??", "？？"})  # ("??" in sympathy: "your hotel too??", rules .46)
 _SHOUTING = {
     "caps": "“{excerpt}” in capitals reads as shouting; write it in normal case.",
     "punctuation": "“{excerpt}”: repeated ! or ? reads as shouting or exasperation; one is enough.",
