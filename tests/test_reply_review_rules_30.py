@@ -51,7 +51,10 @@ everyone", a member number written out; and not flagged: "Hadi bakalım" before 
 collections", the unreal past with "keşke", "hak etmiyoruz", "Vay, ... ne harika bir fikir", a meter's
 or subscriber's number asked for "buraya", a door and flat ("Caddesi 45/2") with "adresiniz"; and not
 flagged: a shop's address after "our Manchester shop is at", "nothing wrong with your router", "??" in
-sympathy.
+sympathy. And .47 (blind batch 219): a record set against the judgement ("yargılanmasını kabul
+etmiyoruz"), "suçlamadan önce ... unutmayın", a membership cancelled for who shared a video, "...
+düşünmenize üzgünüz"; and not flagged: a buddy system, "diğer okullarımızda böyle bir olay
+yaşanmadı; yine de ...", "... hissetmenize çok üzüldük, böyle olmamalıydı".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -166,6 +169,9 @@ FINE = [
     ("en", "Our Manchester shop is at 3 Deansgate Road, open from 9am tomorrow."),
     ("en", "We checked your line: it is the outage, nothing wrong with your router at all."),
     ("en", "Your flight and the hotel too?? We're so sorry, DM us and we'll sort the hotel."),
+    ("en", "Every pupil now has a buddy-system partner and a wristband with our number."),
+    ("tr", "Diğer okullarımızda böyle bir olay yaşanmadı; yine de tüm geziler askıya alındı."),
+    ("tr", "Yardımsız bırakılmış gibi hissetmenize çok üzüldük, böyle olmamalıydı; sizi arayacağız."),
 ]
 
 KINDS = [
@@ -274,6 +280,10 @@ KINDS = [
     ("tr", "Vay canına, bütün hatları bir gecede yenilemek, ne harika bir fikir.", "sarcasm"),
     ("tr", "Lütfen buraya tesisat numaranızı ve adınızı yazın.", "private_data"),
     ("tr", "Ahmet Bey, Papatya Caddesi 45/2 adresinizdeki sayacı yarın değiştireceğiz.", "private_data"),
+    ("tr", "Yirmi yıllık hizmetimizin tek bir gecikmeyle yargılanmasını kabul etmiyoruz.", "defensive"),
+    ("tr", "Bizi suçlamadan önce personelimizin gece boyu çalıştığını lütfen unutmayın.", "defensive"),
+    ("tr", "Videoyu paylaşan müşterinin üyeliği iptal edilecektir.", "threat"),
+    ("tr", "Hizmetimizi yetersiz bulduğunuzu düşünmenize üzgünüz.", "dismissive"),
 ]
 
 STILL_FLAGGED = [
