@@ -54,7 +54,12 @@ flagged: a shop's address after "our Manchester shop is at", "nothing wrong with
 sympathy. And .47 (blind batch 219): a record set against the judgement ("yargılanmasını kabul
 etmiyoruz"), "suçlamadan önce ... unutmayın", a membership cancelled for who shared a video, "...
 düşünmenize üzgünüz"; and not flagged: a buddy system, "diğer okullarımızda böyle bir olay
-yaşanmadı; yine de ...", "... hissetmenize çok üzüldük, böyle olmamalıydı".
+yaşanmadı; yine de ...", "... hissetmenize çok üzüldük, böyle olmamalıydı". And .48 (blind batches
+223-227): mock thanks for a one- or two-star review, "sorry if anybody felt put out", balances set
+against repair priority, a family member's medical letter, a flat in a tower, a canned thanks passed
+to a department, a problem called normal, best practice claimed, "ilginç bir teori", rules "not heeded", a diagnosis
+and a block and flat written out; and not flagged: a thanks with a next step, "'acil' olarak
+işaretleyin", a suggestion thanked for and taken up.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -172,6 +177,9 @@ FINE = [
     ("en", "Every pupil now has a buddy-system partner and a wristband with our number."),
     ("tr", "Diğer okullarımızda böyle bir olay yaşanmadı; yine de tüm geziler askıya alındı."),
     ("tr", "Yardımsız bırakılmış gibi hissetmenize çok üzüldük, böyle olmamalıydı; sizi arayacağız."),
+    ("tr", "Geri bildiriminiz için teşekkürler, ilgili birime iletildi; yarın size dönüş yapılacak."),
+    ("tr", "Küçük çocuk varsa başvurunuzu 'acil' olarak işaretleyin, aynı gün geliyoruz."),
+    ("tr", "'Ücretsiz kargo' öneriniz için teşekkürler, ekibe ilettik ve ocakta deneyeceğiz."),
 ]
 
 KINDS = [
@@ -284,6 +292,19 @@ KINDS = [
     ("tr", "Bizi suçlamadan önce personelimizin gece boyu çalıştığını lütfen unutmayın.", "defensive"),
     ("tr", "Videoyu paylaşan müşterinin üyeliği iptal edilecektir.", "threat"),
     ("tr", "Hizmetimizi yetersiz bulduğunuzu düşünmenize üzgünüz.", "dismissive"),
+    ("en", "Thank you so much for the glowing two-star review.", "sarcasm"),
+    ("en", "Sorry if anybody here felt put out.", "dismissive"),
+    ("en", "Please note outstanding balances may affect your priority for repairs.", "threat"),
+    ("en", "We have your son's hospital letter and will pass it to the site team.", "private_data"),
+    ("en", "The engineer will visit 12A Harbour Tower on Monday, Ms Diaz.", "private_data"),
+    ("tr", "Geri bildiriminiz için teşekkür ederiz. İlgili departmana iletilmiştir.", "dismissive"),
+    ("tr", "Mağduriyet yaşayan varsa kusura bakmasın.", "dismissive"),
+    ("tr", "Yaz aylarında kesinti yaşanması gayet normaldir.", "dismissive"),
+    ("tr", "Sektörün en iyi standartlarını uyguluyoruz, sorun bizde değil.", "defensive"),
+    ("tr", "Çok ilginç bir teori, paylaştığınız için sağ olun.", "sarcasm"),
+    ("tr", "Kurallara uyulmadığı için bu sonuç doğdu.", "blame"),
+    ("tr", "Oğlunuzun diyabet teşhisi dosyanıza eklendi, Zehra Hanım.", "private_data"),
+    ("tr", "Teknisyenimiz yarın C Blok 8 numaralı dairenize gelecek.", "private_data"),
 ]
 
 STILL_FLAGGED = [

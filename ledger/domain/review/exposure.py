@@ -68,8 +68,8 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(
-    r"\b\d{1,5}[a-z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|"
-    r"Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews)\b\.?"
+    r"\b\d{1,5}[a-zA-Z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|"
+    r"Dr|Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews|Tower|Towers)\b\.?"
     r"|\b[\wçğıöşüÇĞİÖŞÜ]+ (?:Mah(?:allesi|\.)?|Mh\.)[ ,]+[^\n]{0,60}?(?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|"
     r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
 )

@@ -29,13 +29,15 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-07.47+" + SHIPPED.version
+RULES_VERSION = "2026-12-07.48+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _SCARE_QUOTED = re.compile(
     r"[\"“‘'](?:issue|problem|complaint|expert|experience|emergency|outage|customer|feedback|concern|"
-    r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']",
+    r"sorun|şikayet|şikâyet|mağduriyet|uzman|acil|müşteri|geri bildirim)[\"”’']"
+    # (not a form's option named in an instruction: "'acil' olarak işaretleyin", rules .48)
+    r"(?!\s*olarak\s+(?:işaretle|isaretle|seç|sec|belirt))",
     re.IGNORECASE,
 )
 # A short quotation of "your" thing ("your 'emergency'", Turkish "'acil durumunuz'") quotes the
