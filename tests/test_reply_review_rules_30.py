@@ -59,7 +59,10 @@ yaşanmadı; yine de ...", "... hissetmenize çok üzüldük, böyle olmamalıyd
 against repair priority, a family member's medical letter, a flat in a tower, a canned thanks passed
 to a department, a problem called normal, best practice claimed, "ilginç bir teori", rules "not heeded", a diagnosis
 and a block and flat written out; and not flagged: a thanks with a next step, "'acil' olarak
-işaretleyin", a suggestion thanked for and taken up.
+işaretleyin", a suggestion thanked for and taken up. And .49 (blind batches 229-235): a PIN or a
+student number written out, three details asked for "buraya" in one breath, the fault sent to an
+agency or supplier "we no longer work with"; and not flagged: "we've logged your complaint", thanks
+for calming the children, "sizinki de listede" in a list of those refunded.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -180,6 +183,9 @@ FINE = [
     ("tr", "Geri bildiriminiz için teşekkürler, ilgili birime iletildi; yarın size dönüş yapılacak."),
     ("tr", "Küçük çocuk varsa başvurunuzu 'acil' olarak işaretleyin, aynı gün geliyoruz."),
     ("tr", "'Ücretsiz kargo' öneriniz için teşekkürler, ekibe ilettik ve ocakta deneyeceğiz."),
+    ("en", "Thanks, we've logged your complaint and a manager will call you by Friday."),
+    ("tr", "Çocukları sakinleştirdiğiniz için size minnettarız, Ayşe Hanım."),
+    ("tr", "Etkilenen siparişlerin listesini hazırladık; sizinki de listede, iadeniz yolda."),
 ]
 
 KINDS = [
@@ -305,6 +311,11 @@ KINDS = [
     ("tr", "Kurallara uyulmadığı için bu sonuç doğdu.", "blame"),
     ("tr", "Oğlunuzun diyabet teşhisi dosyanıza eklendi, Zehra Hanım.", "private_data"),
     ("tr", "Teknisyenimiz yarın C Blok 8 numaralı dairenize gelecek.", "private_data"),
+    ("tr", "Otoparktan çıkış için PIN kodunuz 5512, Selin Hanım.", "private_data"),
+    ("en", "Student number 20231145: your result has been restored.", "private_data"),
+    ("tr", "Buraya doğum tarihinizi, kimlik numaranızı ve kartınızın son 4 hanesini de yazın.", "private_data"),
+    ("en", "That slogan was written by an agency we no longer work with.", "blame"),
+    ("tr", "Ürünü artık çalışmadığımız eski bir tedarikçi üretmişti.", "blame"),
 ]
 
 STILL_FLAGGED = [

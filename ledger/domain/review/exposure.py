@@ -43,7 +43,7 @@ _CARD_ENDING = re.compile(
 # expiry date (rules .30). Order, ticket and case numbers are the brand's own, not a person's.
 _LABELLED_ID = re.compile(
     r"\b(?:T\.?C\.?(?: kimlik)?|TCKN|[Kk]imlik(?: no| numaras[ıi])?|ID|[Pp]assport|[Pp]asaport|SSN|VKN|TIN|UTR"
-    r"|[Vv]ergi(?: kimlik)? (?:no|numaras[ıi])|[Tt]ax (?:ID|id|number|reference))"
+    r"|[Vv]ergi(?: kimlik)? (?:no|numaras[ıi])|[Tt]ax (?:ID|id|number|reference)|[ÖöOo][ğg]renci|[Ss]tudent)"
     r"(?: (?:no|number|numaras[ıi]))?\s*[:#.]?\s*\d{7,}(?!\d)"
     r"|\b\d{2}-\d{2}-\d{2},?\s+(?:/\s+)?(?:(?:account|acct|a/c)(?: number| no\.?)?:?\s+)?\d{8}\b"
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
