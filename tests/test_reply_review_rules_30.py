@@ -62,7 +62,11 @@ and a block and flat written out; and not flagged: a thanks with a next step, "'
 işaretleyin", a suggestion thanked for and taken up. And .49 (blind batches 229-235): a PIN or a
 student number written out, three details asked for "buraya" in one breath, the fault sent to an
 agency or supplier "we no longer work with"; and not flagged: "we've logged your complaint", thanks
-for calming the children, "sizinki de listede" in a list of those refunded.
+for calming the children, "sizinki de listede" in a list of those refunded. And .50 (blind batches
+239-243): the customer "started it", "maybe ask your bank", "whenever", "everyone will forget about
+it", a denial closed with "full stop" or "Nokta.", a laughing emoji after a promise, "bankanıza
+sorun", sharers "tespit edilecek", "hesapları elimizde", "dramanızı başka yerde", a street and door a
+card is sent to; and not flagged: a payment "returned to your card", VAR in capitals.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -186,6 +190,8 @@ FINE = [
     ("en", "Thanks, we've logged your complaint and a manager will call you by Friday."),
     ("tr", "Çocukları sakinleştirdiğiniz için size minnettarız, Ayşe Hanım."),
     ("tr", "Etkilenen siparişlerin listesini hazırladık; sizinki de listede, iadeniz yolda."),
+    ("en", "Your payment was returned to your card this morning; allow two working days."),
+    ("en", "The VAR recordings from Saturday are now on our website."),
 ]
 
 KINDS = [
@@ -316,6 +322,19 @@ KINDS = [
     ("tr", "Buraya doğum tarihinizi, kimlik numaranızı ve kartınızın son 4 hanesini de yazın.", "private_data"),
     ("en", "That slogan was written by an agency we no longer work with.", "blame"),
     ("tr", "Ürünü artık çalışmadığımız eski bir tedarikçi üretmişti.", "blame"),
+    ("en", "Honestly the passenger started it, the crew only reacted.", "blame"),
+    ("en", "Maybe ask your bank why it bounced.", "blame"),
+    ("en", "We'll get to it whenever we can.", "dismissive"),
+    ("en", "Give it a week and everyone will forget about it.", "dismissive"),
+    ("en", "That clip is doctored, full stop.", "defensive"),
+    ("en", "Don't worry, we're on it 😂", "sarcasm"),
+    ("tr", "Kesinti için bankanıza sorun.", "blame"),
+    ("tr", "Bu videoyu yayan kullanıcılar tespit edilecek.", "threat"),
+    ("tr", "Yorum yazanların hesapları elimizde.", "threat"),
+    ("tr", "Dramanızı başka bir yerde sergileyin.", "aggressive"),
+    ("tr", "Görüntüler montaj. Nokta.", "defensive"),
+    ("tr", "Siparişinizle hemen ilgileniyoruz 🤣", "sarcasm"),
+    ("tr", "Yedek kartı Çınar Sokak No:7'ye kargoluyoruz, Ayşe Hanım.", "private_data"),
 ]
 
 STILL_FLAGGED = [

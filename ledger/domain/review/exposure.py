@@ -96,6 +96,7 @@ _YOURS = re.compile(r"\b(?:adres|ev|kap|tesisat)[ıi]n[ıi]z|(?<!n )\badresini?\
 # person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
 # subscription is ("... adresindeki aboneliğinizin"; .35).
 _TR_DOOR = re.compile(r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Mah(?:allesi|\.)?|Mh\.)\s*(?:No\s*[:.]?\s*)?\d+(?:/\d+)?")
+_SENT_TO = re.compile(r"['’](?:y?[ae]) (?:gönder|gonder|kargol|yolla|teslim|ilet|çıkar|cikar)")
 _TO_THE_ADDRESS = re.compile(r"\badresine\b|\badresindeki \w+(?:[ıi]n[ıi]z|[uü]n[uü]z)")  # ("... aboneliğiniz")
 # Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
@@ -190,6 +191,12 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     if _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text))):
         found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
         found.extend((*m.span(), "address") for m in _TR_DOOR.finditer(text) if not _inside(m.span(), found))
+    # A street and door a parcel or a card is being sent to ("... Caddesi No:12'ye gönderiyoruz", .50).
+    found.extend(
+        (*m.span(), "address")
+        for m in _TR_STREET.finditer(text)
+        if _SENT_TO.match(text, m.end()) and not _inside(m.span(), found)
+    )
     if not _DIGIT_RUN.search(text):
         return found
     for m in _CARD.finditer(text):
