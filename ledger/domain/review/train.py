@@ -119,21 +119,44 @@ TONE_KINDS: tuple[Kind, ...] = tuple(k for k in PROBLEM_KINDS if k not in FORMAL
 
 
 def _matrix(rows: Sequence[frozenset[str]]) -> tuple[Any, list[str]]:
-    """The binary feature matrix of the rows over the features seen in at least MIN_REPLIES of them."""
+    """The binary feature matrix of the rows over the features seen in at least MIN_REPLIES of them
+    (columns in the features' sorted order). Leave-one-batch-out builds it for every fold over nearly
+    every reply, so each row's features are numbered once (`_numbered`) and a fold counts them with
+    numpy, not string by string."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    counts: Counter[str] = Counter()
-    for row in rows:
-        counts.update(row)
-    vocabulary = sorted(name for name, n in counts.items() if n >= MIN_REPLIES)
-    column = {name: i for i, name in enumerate(vocabulary)}
-    indices = [[column[n] for n in row if n in column] for row in rows]
-    indptr = np.cumsum([0] + [len(ix) for ix in indices])
-    flat = [i for ix in indices for i in ix]
-    matrix = csr_matrix((np.ones(len(flat)), flat, indptr), shape=(len(rows), len(vocabulary)))
+    numbered = [_numbered(row) for row in rows]
+    lengths = np.fromiter((len(ids) for ids in numbered), dtype=np.int64, count=len(numbered))
+    flat = np.concatenate(numbered) if numbered else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(flat, minlength=len(_NAMES))
+    vocabulary = sorted(_NAMES[i] for i in np.flatnonzero(counts >= MIN_REPLIES))
+    column = np.full(len(_NAMES), -1, dtype=np.int64)
+    column[[_IDS[name] for name in vocabulary]] = np.arange(len(vocabulary))
+    mapped = column[flat]
+    kept = mapped >= 0
+    per_row = np.bincount(np.repeat(np.arange(len(rows)), lengths)[kept], minlength=len(rows))
+    indptr = np.concatenate(([0], np.cumsum(per_row))).astype(np.int32)
+    data = np.ones(int(kept.sum()))
+    matrix = csr_matrix((data, mapped[kept].astype(np.int32), indptr), shape=(len(rows), len(vocabulary)))
     matrix.sort_indices()
     return matrix, vocabulary
+
+
+_IDS: dict[str, int] = {}  # a feature's number in this process (training only)
+_NAMES: list[str] = []
+
+
+@functools.cache
+def _numbered(row: frozenset[str]) -> Any:
+    """The numbers of a row's features, each feature numbered the first time it is seen."""
+    import numpy as np
+
+    for name in row:
+        if name not in _IDS:
+            _IDS[name] = len(_NAMES)
+            _NAMES.append(name)
+    return np.fromiter((_IDS[name] for name in row), dtype=np.int64, count=len(row))
 
 
 def fit(examples: Sequence[Example]) -> Fitted:
