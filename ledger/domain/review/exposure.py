@@ -188,15 +188,16 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found.extend((*m.span(), "card's last digits") for m in _CARD_ENDING.finditer(text))
     found.extend((*m.span(), "personal identifier") for m in _LABELLED_ID.finditer(text))
     titled = _TITLED.search(text) is not None
-    if _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text))):
-        found.extend((*m.span(), "address") for m in _TR_STREET.finditer(text) if not _inside(m.span(), found))
-        found.extend((*m.span(), "address") for m in _TR_DOOR.finditer(text) if not _inside(m.span(), found))
-    # A street and door a parcel or a card is being sent to ("... Caddesi No:12'ye gönderiyoruz", .50).
+    home = _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text)))
+    # A street and door is a home where the reply says so, or where a parcel or a card is being sent
+    # to it ("... Caddesi No:12'ye gönderiyoruz", .50).
     found.extend(
         (*m.span(), "address")
         for m in _TR_STREET.finditer(text)
-        if _SENT_TO.match(text, m.end()) and not _inside(m.span(), found)
+        if (home or _SENT_TO.match(text, m.end())) and not _inside(m.span(), found)
     )
+    if home:
+        found.extend((*m.span(), "address") for m in _TR_DOOR.finditer(text) if not _inside(m.span(), found))
     if not _DIGIT_RUN.search(text):
         return found
     for m in _CARD.finditer(text):

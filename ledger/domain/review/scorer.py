@@ -101,27 +101,18 @@ def language_model(
     return LanguageModel(bias, threshold, weights, _families(weights), short, kinds, long)
 
 
-def _said(words: Sequence[str]) -> int:
-    # A number is not a word said ("Our call centre is on 0850 222 33 44." is as short as it reads).
-    return sum(not word.isdigit() for word in words)
-
-
-def is_short(words: Sequence[str]) -> bool:
-    """Whether a reply of these words (features.word_list) is judged against the short threshold."""
-    return _said(words) <= SHORT_WORDS
-
-
-def is_long(words: Sequence[str]) -> bool:
-    """Whether a reply of these words is judged against the long replies' threshold."""
-    return _said(words) > LONG_WORDS
+def threshold_class(words: Sequence[str]) -> str:
+    """Which threshold a reply of these words (features.word_list) is judged against: "short" (at
+    most SHORT_WORDS words), "long" (more than LONG_WORDS) or "middle". A number is not a word said
+    ("Our call centre is on 0850 222 33 44." is as short as it reads)."""
+    said = sum(not word.isdigit() for word in words)
+    return "short" if said <= SHORT_WORDS else "long" if said > LONG_WORDS else "middle"
 
 
 def threshold_for(model: LanguageModel, words: Sequence[str]) -> float:
     """The threshold of a reply of these words (features.word_list)."""
-    said = _said(words)
-    if said <= SHORT_WORDS:
-        return model.short_threshold
-    return model.long_threshold if said > LONG_WORDS else model.threshold
+    kind = threshold_class(words)
+    return model.short_threshold if kind == "short" else model.long_threshold if kind == "long" else model.threshold
 
 
 def _families(weights: dict[str, float]) -> Families:

@@ -36,11 +36,10 @@ from ledger.domain.review.scorer import (
     LanguageModel,
     Scorer,
     heaviest_run,
-    is_long,
-    is_short,
     kind_model,
     language_model,
     score,
+    threshold_class,
 )
 
 C = 1.0  # inverse regularisation: 0.5, 1, 2 and 8 gave leave-one-batch-out recall within 0.02 of each other
@@ -244,10 +243,8 @@ def threshold(
 
 
 def length_class(example: Example) -> str:
-    """Which threshold the example is judged against: "short" (scorer.is_short), "long"
-    (scorer.is_long) or "middle"."""
-    words = scorer_words(example.text, example.language)
-    return "short" if is_short(words) else "long" if is_long(words) else "middle"
+    """Which threshold the example is judged against (scorer.threshold_class)."""
+    return threshold_class(scorer_words(example.text, example.language))
 
 
 def rules_flags(examples: Sequence[Example]) -> dict[str, bool]:
