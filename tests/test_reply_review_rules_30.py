@@ -66,7 +66,11 @@ for calming the children, "sizinki de listede" in a list of those refunded. And 
 239-243): the customer "started it", "maybe ask your bank", "whenever", "everyone will forget about
 it", a denial closed with "full stop" or "Nokta.", a laughing emoji after a promise, "bankanıza
 sorun", sharers "tespit edilecek", "hesapları elimizde", "dramanızı başka yerde", a street and door a
-card is sent to; and not flagged: a payment "returned to your card", VAR in capitals.
+card is sent to; and not flagged: a payment "returned to your card", VAR in capitals. And .51
+(blind batches 245 and 251): a car to be reported stolen, details "passed to the police", "not
+something we can be held accountable for", care stood by "100%", "the facts will prove us right",
+"bir dahakine … olur mu?", "okusaydınız … çözerdik", "Sadece bir düşünce."; and not flagged: a
+refund "ekstrenizde görürsünüz", "haber verseydik" owned, a promise stood by.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -191,7 +195,9 @@ FINE = [
     ("tr", "Çocukları sakinleştirdiğiniz için size minnettarız, Ayşe Hanım."),
     ("tr", "Etkilenen siparişlerin listesini hazırladık; sizinki de listede, iadeniz yolda."),
     ("en", "Your payment was returned to your card this morning; allow two working days."),
-    ("en", "The VAR recordings from Saturday are now on our website."),
+    ("en", "The VAR recordings from Saturday are now on our website."),    ("tr", "İade talimatı verildi; 3 iş günü içinde ekstrenizde görürsünüz."),
+    ("tr", "Size daha önce haber verseydik bunları yaşamazdınız; özür dileriz."),
+    ("en", "We stand by our promise: every affected customer gets a full refund."),
 ]
 
 KINDS = [
@@ -334,7 +340,14 @@ KINDS = [
     ("tr", "Dramanızı başka bir yerde sergileyin.", "aggressive"),
     ("tr", "Görüntüler montaj. Nokta.", "defensive"),
     ("tr", "Siparişinizle hemen ilgileniyoruz 🤣", "sarcasm"),
-    ("tr", "Yedek kartı Çınar Sokak No:7'ye kargoluyoruz, Ayşe Hanım.", "private_data"),
+    ("tr", "Yedek kartı Çınar Sokak No:7'ye kargoluyoruz, Ayşe Hanım.", "private_data"),    ("en", "Park it in the wrong bay once more and we will report the car as stolen.", "threat"),
+    ("en", "Keep this up and your details will be passed to the police.", "threat"),
+    ("en", "Delays caused by the airport are not something we can be held accountable for.", "defensive"),
+    ("en", "We stand by our nurses 100% on this.", "defensive"),
+    ("en", "Say what you like; the facts will prove us right.", "defensive"),
+    ("tr", "Bir dahakine uçağı da biz kaldıralım, olur mu?", "sarcasm"),
+    ("tr", "Kutuyu açmadan önce kılavuzu okusaydınız sorunu hemen çözerdik.", "blame"),
+    ("tr", "Belki de talimatlara uymak gerekirdi. Sadece bir düşünce.", "blame"),
 ]
 
 STILL_FLAGGED = [
