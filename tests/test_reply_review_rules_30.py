@@ -70,7 +70,10 @@ card is sent to; and not flagged: a payment "returned to your card", VAR in capi
 (blind batches 245 and 251): a car to be reported stolen, details "passed to the police", "not
 something we can be held accountable for", care stood by "100%", "the facts will prove us right",
 "bir dahakine … olur mu?", "okusaydınız … çözerdik", "Sadece bir düşünce."; and not flagged: a
-refund "ekstrenizde görürsünüz", "haber verseydik" owned, a promise stood by.
+refund "ekstrenizde görürsünüz", "haber verseydik" owned, a promise stood by. And .52 (blind
+batch 249): "Should have read ... before paying" without a subject, "why single us out?", "Geri
+çekilin!", "burada işimizi yapıyoruz"; and not flagged: the brand's own "should have checked",
+"rampadan geri çekilin" as a safety instruction, "Should've told you sooner, sorry".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -199,6 +202,9 @@ FINE = [
     ("tr", "İade talimatı verildi; 3 iş günü içinde ekstrenizde görürsünüz."),
     ("tr", "Size daha önce haber verseydik bunları yaşamazdınız; özür dileriz."),
     ("en", "We stand by our promise: every affected customer gets a full refund."),
+    ("en", "We should have checked the forecast before selling those tickets; that's on us."),
+    ("tr", "Lütfen rampadan geri çekilin; görevliler yolcuları sırayla alıyor."),
+    ("en", "Should've told you sooner, sorry: the 6pm sailing is cancelled."),
 ]
 
 KINDS = [
@@ -350,6 +356,10 @@ KINDS = [
     ("tr", "Bir dahakine uçağı da biz kaldıralım, olur mu?", "sarcasm"),
     ("tr", "Kutuyu açmadan önce kılavuzu okusaydınız sorunu hemen çözerdik.", "blame"),
     ("tr", "Belki de talimatlara uymak gerekirdi. Sadece bir düşünce.", "blame"),
+    ("en", "Should have read the small print before paying, honestly.", "blame"),
+    ("en", "Half the city lost power, so why single us out?", "defensive"),
+    ("tr", "Geri çekilin!", "aggressive"),
+    ("tr", "Burada işimizi yapıyoruz, lütfen.", "aggressive"),
 ]
 
 STILL_FLAGGED = [
