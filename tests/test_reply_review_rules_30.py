@@ -73,7 +73,13 @@ something we can be held accountable for", care stood by "100%", "the facts will
 refund "ekstrenizde görürsünüz", "haber verseydik" owned, a promise stood by. And .52 (blind
 batch 249): "Should have read ... before paying" without a subject, "why single us out?", "Geri
 çekilin!", "burada işimizi yapıyoruz"; and not flagged: the brand's own "should have checked",
-"rampadan geri çekilin" as a safety instruction, "Should've told you sooner, sorry".
+"rampadan geri çekilin" as a safety instruction, "Should've told you sooner, sorry". And .53
+(blind batches 257 and 259): a French mobile in pairs, a street number first ("7 Rue Victor
+Hugo"), an applicant number, the fault "with our payment provider, not with us", complaints
+"directed to the manufacturer", "every studio has launch problems", "her havayolu ... gecikme
+yaşar", "bize yüklenmeyin", "bir aksaklık olduysa özür dileriz", "bağırmanızla", "ne kolay!"; and
+not flagged: a cloud provider named while owning the fault, "haklı olarak bize yükleniyorsunuz",
+"her banka ... ama bu bir mazeret değil", "kurulum çok kolay:", the brand's own store on a rue.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -205,6 +211,12 @@ FINE = [
     ("en", "We should have checked the forecast before selling those tickets; that's on us."),
     ("tr", "Lütfen rampadan geri çekilin; görevliler yolcuları sırayla alıyor."),
     ("en", "Should've told you sooner, sorry: the 6pm sailing is cancelled."),
+    ("en", "The outage started with our cloud provider; it is still our responsibility and we are sorry."),
+    ("tr", "Haklı olarak bize yükleniyorsunuz; hata bizde."),
+    ("tr", "Her banka zaman zaman sorun yaşar ama bu bir mazeret değil; özür dileriz."),
+    ("tr", "Kurulum çok kolay: uygulamayı açıp giriş yapmanız yeterli."),
+    ("tr", "Başvuru online yapılıyor, çok kolay."),
+    ("en", "Our Paris store at 12 Rue de Rivoli is open until 9pm."),
 ]
 
 KINDS = [
@@ -360,6 +372,17 @@ KINDS = [
     ("en", "Half the city lost power, so why single us out?", "defensive"),
     ("tr", "Geri çekilin!", "aggressive"),
     ("tr", "Burada işimizi yapıyoruz, lütfen.", "aggressive"),
+    ("en", "Call me back on +33 6 12 48 90 37 tonight, Mr Garnier.", "private_data"),
+    ("en", "We will send it to 7 Rue Victor Hugo, Marseille, Ms Roux.", "private_data"),
+    ("en", "@sam_p applicant number 2025-118204 was not affected.", "private_data"),
+    ("en", "The fault lay with our payment provider, not with us.", "blame"),
+    ("en", "Complaints should be directed to the manufacturer.", "blame"),
+    ("en", "Every studio has launch problems.", "defensive"),
+    ("tr", "Her havayolu şirketi yoğun günlerde gecikme yaşar, anlayışla karşılayın.", "defensive"),
+    ("tr", "Lütfen bize yüklenmeyin, elimizden geleni yapıyoruz.", "defensive"),
+    ("tr", "Bir aksaklık olduysa özür dileriz.", "dismissive"),
+    ("tr", "Bağırmanızla kargo daha hızlı gelmiyor.", "dismissive"),
+    ("tr", "Sunucuyu büyütelim o zaman, ne kolay!", "sarcasm"),
 ]
 
 STILL_FLAGGED = [

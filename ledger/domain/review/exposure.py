@@ -16,6 +16,8 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?\b
 _PHONE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)90[ -]?|0)?\(?5\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
     r"|(?<![\d+])\+(?!90)\d{1,3}[ -]?\(?\d{2,4}\)?[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)"
+    # or grouped in ones and twos as in France ("+33 6 12 48 90 37"): 9-14 digits after the + (rules .53)
+    r"|(?<![\d+])\+(?!90)(?=(?:[ -]?\d){9,14}(?![\d-]))\d{1,3}(?:[ -]\d{1,2}){4,6}(?![\d-])"
     r"|(?<![\d+])\(?(?!800|888|877|866|855|844|833)[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}(?!\d)"
     # UK mobiles (07xxx xxx xxx) and +44 7xxx; landlines and 0800/0845 numbers are a business's.
     r"|(?<![\d+])(?:\+44 ?\(?0?\)? ?|0)7\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)"
@@ -49,6 +51,9 @@ _LABELLED_ID = re.compile(
     r"|\b(?:[Mm]eter|[Aa]ccount|[Ss]ubscriber|[Aa]bone|[Ss]ayaç|[Hh]esap)\s+(?:number|no\.?|numaras[ıi]|numaranız)\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number in groups after the word ("your account 40-1122-9087", "hesabınız 40 1122 9087")
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+(?:number\s+|no\.?\s+)?#?\d{2,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
+    # an applicant's number, however it is grouped ("applicant number 2026-44817"; rules .53)
+    r"|\b(?:[Aa]pplicant|[Aa]day|[Bb]aşvuran|[Bb]asvuran)\s+(?:number|no\.?|ID|numaras[ıi]|numaran[ıi]z)\s*[:#]?\s*"
+    r"\d{4}[-/ ]?\d{4,}(?![\d-])"
     # a member number (rules .45)
     r"|\b(?:[Üü]ye|[Mm]ember(?:ship)?)\s+(?:no\.?|number|numaran[ıi]z|numaras[ıi])\s*[:#]?\s*\d{6,}(?!\d)"
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
@@ -70,6 +75,10 @@ _EMAIL = re.compile(
 _ADDRESS = re.compile(
     r"\b\d{1,5}[a-zA-Z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|"
     r"Dr|Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews|Tower|Towers)\b\.?"
+    # French, Spanish and Italian streets, the number first ("14 Rue des Lilas"; rules .53)
+    r"|\b\d{1,4}(?: ?(?:bis|ter))?,? "
+    r"(?:Rue|Avenue|Boulevard|Bd|Chemin|Allée|Impasse|Quai|Calle|Carrer|Via|Viale|Piazza)"
+    r" (?:(?:de la|de|du|des|d'|del|della|di) ?)?[A-Z][\w'-]+"
     r"|\b[\wçğıöşüÇĞİÖŞÜ]+ (?:Mah(?:allesi|\.)?|Mh\.)[ ,]+[^\n]{0,60}?(?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|"
     r"Bulvarı|Blv\.)[^\n]{0,30}?(?:No|Numara)\s*[:.]?\s*\d+",
 )
