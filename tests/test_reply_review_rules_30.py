@@ -80,6 +80,10 @@ Hugo"), an applicant number, the fault "with our payment provider, not with us",
 yaşar", "bize yüklenmeyin", "bir aksaklık olduysa özür dileriz", "bağırmanızla", "ne kolay!"; and
 not flagged: a cloud provider named while owning the fault, "haklı olarak bize yükleniyorsunuz",
 "her banka ... ama bu bir mazeret değil", "kurulum çok kolay:", the brand's own store on a rue.
+And .54 (training batch 192 and blind batches 261-267): no response "to individual comments", "take a
+good look in the mirror", rashes that "usually start at home", "tek tek ... yanıt vermeyeceğiz", a
+right to suspend "saklıdır"; and not flagged: "if you already shared your code, freeze your card",
+the team's applause, "kıdemli uzmanımız", a second time called "kabul edilebilir değil".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -217,6 +221,11 @@ FINE = [
     ("tr", "Kurulum çok kolay: uygulamayı açıp giriş yapmanız yeterli."),
     ("tr", "Başvuru online yapılıyor, çok kolay."),
     ("en", "Our Paris store at 12 Rue de Rivoli is open until 9pm."),
+    ("en", "If you already shared your code, freeze your card in the app and call us."),
+    ("tr", "Minnoş'un fotoğrafını görünce ekibimiz alkışladı, çok sevindik! 🐾"),
+    ("tr", "Kıdemli uzmanımız dosyanızı yarın öğlene kadar inceleyecek."),
+    ("tr", "Bu hafta ikinci kez oldu ve bu kabul edilebilir değil; özür dileriz."),
+    ("en", "We'll reply to each of you individually by Friday."),
 ]
 
 KINDS = [
@@ -383,6 +392,11 @@ KINDS = [
     ("tr", "Bir aksaklık olduysa özür dileriz.", "dismissive"),
     ("tr", "Bağırmanızla kargo daha hızlı gelmiyor.", "dismissive"),
     ("tr", "Sunucuyu büyütelim o zaman, ne kolay!", "sarcasm"),
+    ("en", "We will not respond to individual comments on this thread.", "dismissive"),
+    ("en", "Maybe take a good look in the mirror first.", "aggressive"),
+    ("en", "Rashes like this usually start at home, not in our salon.", "blame"),
+    ("tr", "Tek tek şikayetlere yanıt vermeyeceğiz.", "dismissive"),
+    ("tr", "Paylaşımlarınız sürerse üyeliğinizi askıya alma hakkımız saklıdır.", "threat"),
 ]
 
 STILL_FLAGGED = [
