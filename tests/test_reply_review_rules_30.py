@@ -83,7 +83,11 @@ not flagged: a cloud provider named while owning the fault, "haklı olarak bize 
 And .54 (training batch 192 and blind batches 261-267): no response "to individual comments", "take a
 good look in the mirror", rashes that "usually start at home", "tek tek ... yanıt vermeyeceğiz", a
 right to suspend "saklıdır"; and not flagged: "if you already shared your code, freeze your card",
-the team's applause, "kıdemli uzmanımız", a second time called "kabul edilebilir değil".
+the team's applause, "kıdemli uzmanımız", a second time called "kabul edilebilir değil". And .55
+(blind batch 271): "so that's outside our control", "delays happen! 🤣", "we're being very
+generous", the share affected "oldukça düşük", a chargeback answered with a suspension, "cömert
+davranarak"; and not flagged: "you don't need to calm down", snow "outside our control, but ...",
+"sakinleşmeniz gerekmiyor", "üç kez tekrarlandığını yazdığınız için", "cömert bağışlarınız".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -226,6 +230,11 @@ FINE = [
     ("tr", "Kıdemli uzmanımız dosyanızı yarın öğlene kadar inceleyecek."),
     ("tr", "Bu hafta ikinci kez oldu ve bu kabul edilebilir değil; özür dileriz."),
     ("en", "We'll reply to each of you individually by Friday."),
+    ("en", "You don't need to calm down before we help; we'll call you in ten minutes."),
+    ("en", "Snow is outside our control, but getting you home isn't: a coach leaves at 6."),
+    ("tr", "Yardım için sakinleşmeniz gerekmiyor; hemen arıyoruz."),
+    ("tr", "Sorunun üç kez tekrarlandığını yazdığınız için teşekkürler; bu bizim hatamız ve düzeltiyoruz."),
+    ("tr", "Cömert bağışlarınız için çok teşekkür ederiz."),
 ]
 
 KINDS = [
@@ -397,6 +406,12 @@ KINDS = [
     ("en", "Rashes like this usually start at home, not in our salon.", "blame"),
     ("tr", "Tek tek şikayetlere yanıt vermeyeceğiz.", "dismissive"),
     ("tr", "Paylaşımlarınız sürerse üyeliğinizi askıya alma hakkımız saklıdır.", "threat"),
+    ("en", "You left the parcel out in the rain, so that's outside our control.", "dismissive"),
+    ("en", "Oops, delays happen! 🤣", "dismissive"),
+    ("en", "We're being very generous here with a voucher.", "defensive"),
+    ("tr", "Bu hatadan etkilenen kullanıcı oranı oldukça düşük.", "dismissive"),
+    ("tr", "Harcama itirazı yapan müşterilerin üyeliği askıya alınır.", "threat"),
+    ("tr", "Normalde iade yapmıyoruz ama cömert davranarak bir kupon tanımladık.", "defensive"),
 ]
 
 STILL_FLAGGED = [
