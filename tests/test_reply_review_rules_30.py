@@ -87,7 +87,14 @@ the team's applause, "kıdemli uzmanımız", a second time called "kabul edilebi
 (blind batch 271): "so that's outside our control", "delays happen! 🤣", "we're being very
 generous", the share affected "oldukça düşük", a chargeback answered with a suspension, "cömert
 davranarak"; and not flagged: "you don't need to calm down", snow "outside our control, but ...",
-"sakinleşmeniz gerekmiyor", "üç kez tekrarlandığını yazdığınız için", "cömert bağışlarınız".
+"sakinleşmeniz gerekmiyor", "üç kez tekrarlandığını yazdığınız için", "cömert bağışlarınız". And
+.56 (blind batches 277-281): "blame the weather, not us", "wow, thanks for the update", staff to
+"magic up", a card number in groups with its owner, "no defect has been identified", "Kidding,",
+"how selfish of us to offer", "we know where you park", "sorry that's how you took it", "Vay be,
+... teşekkürler", "yoktan var ederiz", "nerede oturduğunuzu biliyoruz", "uslu durun", a comment
+"silmezseniz", details asked for "buraya" before the verb, "... getirirdi herhalde", "gelebilirseniz
+tebrikler"; and not flagged: "şarja takmayın", "we know this was a terrible night", "açılır
+herhalde diye düşünmeyin".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -235,6 +242,9 @@ FINE = [
     ("tr", "Yardım için sakinleşmeniz gerekmiyor; hemen arıyoruz."),
     ("tr", "Sorunun üç kez tekrarlandığını yazdığınız için teşekkürler; bu bizim hatamız ve düzeltiyoruz."),
     ("tr", "Cömert bağışlarınız için çok teşekkür ederiz."),
+    ("tr", "Cihaz ısınıyorsa şarja takmayın, hemen değiştiriyoruz."),
+    ("en", "We know this was a terrible night; a refund is on its way."),
+    ("tr", "Yarın sabah açılır herhalde diye düşünmeyin; saat 9'da net bilgi vereceğiz."),
 ]
 
 KINDS = [
@@ -412,6 +422,23 @@ KINDS = [
     ("tr", "Bu hatadan etkilenen kullanıcı oranı oldukça düşük.", "dismissive"),
     ("tr", "Harcama itirazı yapan müşterilerin üyeliği askıya alınır.", "threat"),
     ("tr", "Normalde iade yapmıyoruz ama cömert davranarak bir kupon tanımladık.", "defensive"),
+    ("en", "Blame the weather, not us.", "blame"),
+    ("en", "Wow, thanks for the update, we had no idea.", "sarcasm"),
+    ("en", "Sure, we'll magic up some extra staff overnight.", "sarcasm"),
+    ("en", "Your card 5521 3390 118 has been credited, Maria.", "private_data"),
+    ("en", "No defect has been identified in the charger.", "defensive"),
+    ("en", "Kidding, we'll look at it.", "sarcasm"),
+    ("en", "How selfish of us to offer you a free room.", "sarcasm"),
+    ("en", "We know where you park, so expect a clamp.", "threat"),
+    ("en", "Sorry that's how you took it.", "dismissive"),
+    ("tr", "Vay be, gecikmeyi haber verdiğiniz için teşekkürler.", "sarcasm"),
+    ("tr", "Süper fikir, yarına kadar yoktan var ederiz otobüsleri.", "sarcasm"),
+    ("tr", "Nerede oturduğunuzu biliyoruz.", "threat"),
+    ("tr", "Uslu durun, yoksa hesabınız kapanır.", "threat"),
+    ("tr", "Bu yorumu silmezseniz iadenizi yapamayız.", "threat"),
+    ("tr", "Lütfen buraya adınızı ve telefon numaranızı yazın.", "private_data"),
+    ("tr", "Trenimiz olsa zaten zamanında getirirdi herhalde.", "sarcasm"),
+    ("tr", "Saat dokuzda gelebilirseniz tebrikler.", "sarcasm"),
 ]
 
 STILL_FLAGGED = [

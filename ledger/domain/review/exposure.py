@@ -59,6 +59,11 @@ _LABELLED_ID = re.compile(
     # an account number after the word alone, or before "numaralı hesabınız" (rules .40)
     r"|\b(?:[Aa]ccount|[Hh]esab[ıi]n[ıi]z)\s+#?(?:\d{6,}|(?!(?:19|20)\d\d-(?:19|20)\d\d)\d{4,5}-\d{4})(?![\d-])"
     r"|\b\d{6,}\s+numaral[ıi]\s+(?:hesab|hesap|kart|abonel|sayac|sayaç|poliçe|police|tesisat)\w*"
+    # a travel pass or card number in groups with its owner's "your" ("your pass 4471-2290-118",
+    # "4471 2290 118 numaralı kartınıza"; rules .56)
+    r"|\b(?:[Yy]our|[Uu]r) (?:travel |bus |season |transit |monthly |student )?(?:pass|card)\s+"
+    r"(?:number\s+|no\.?\s+)?#?\d{3,4}(?:[ -]\d{3,4}){2,}(?![\d-])"
+    r"|\b\d{3,4}(?:[ -]\d{3,4}){2,}\s+numaral[ıi]\s+(?:kart|hesab|hesap|abonman|abonel)\w*"
     # an IBAN's first groups with its country ("TR12 0006 2000 ile başlayan hesabınız") and a date
     # of birth with its label (rules .41)
     r"|\bTR\d{2}(?: \d{4}){2,}(?= ile başlayan| ile baslayan)"
