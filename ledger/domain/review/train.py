@@ -61,9 +61,12 @@ KIND_MIN_WEIGHT = 0.2
 # replies 0.114 of the time. The middle and long classes now each keep to the budget the longer
 # replies had in rules .36-.40 (English 0.055, Turkish 0.08, then chosen on the held-out batches of
 # .35); short replies keep theirs: their prior leans problematic, and warm one-liners were most of
-# the held-out false flags.
-FALSE_FLAG_BUDGET = {"en": 0.055, "tr": 0.08}
-SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.05}
+# the held-out false flags. Since rules .56 Turkish keeps 0.07 and 0.04 (was 0.08 and 0.05): forty
+# fresh voices at first look (rounds 205-283) flagged Turkish fine replies 0.084 of the time, mostly
+# through the model, while recall stood at 0.934; on the held-out batches the change moves Turkish
+# from 0.961 / 0.058 to 0.955 / 0.046.
+FALSE_FLAG_BUDGET = {"en": 0.055, "tr": 0.07}
+SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.04}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
 # a reply labelled with nothing else teaches the model nothing about tone, and "never share your
