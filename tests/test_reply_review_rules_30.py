@@ -94,7 +94,10 @@ davranarak"; and not flagged: "you don't need to calm down", snow "outside our c
 ... teşekkürler", "yoktan var ederiz", "nerede oturduğunuzu biliyoruz", "uslu durun", a comment
 "silmezseniz", details asked for "buraya" before the verb, "... getirirdi herhalde", "gelebilirseniz
 tebrikler"; and not flagged: "şarja takmayın", "we know this was a terrible night", "açılır
-herhalde diye düşünmeyin".
+herhalde diye düşünmeyin". And .57 (blind batch 287): redness that "happens with any strong
+retinol", "the least you could do", "love how everyone suddenly ...", "anlayışla karşılarsınız
+umarım", a street, door and flat after a first name; and not flagged: "stop using it right now", a
+shop's own street and door.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -245,6 +248,8 @@ FINE = [
     ("tr", "Cihaz ısınıyorsa şarja takmayın, hemen değiştiriyoruz."),
     ("en", "We know this was a terrible night; a refund is on its way."),
     ("tr", "Yarın sabah açılır herhalde diye düşünmeyin; saat 9'da net bilgi vereceğiz."),
+    ("en", "Please stop using it right now and send us a photo by DM."),
+    ("tr", "Mağazamız Bağdat Caddesi No:120'de, 10-22 arası açık."),
 ]
 
 KINDS = [
@@ -439,6 +444,11 @@ KINDS = [
     ("tr", "Lütfen buraya adınızı ve telefon numaranızı yazın.", "private_data"),
     ("tr", "Trenimiz olsa zaten zamanında getirirdi herhalde.", "sarcasm"),
     ("tr", "Saat dokuzda gelebilirseniz tebrikler.", "sarcasm"),
+    ("en", "Redness happens with any strong retinol, give it time.", "dismissive"),
+    ("en", "We work nights for you, the least you could do is be patient.", "defensive"),
+    ("en", "Love how everyone suddenly became a chemist this week 🙄", "sarcasm"),
+    ("tr", "Açılmış ürünü geri alamıyoruz, anlayışla karşılarsınız umarım.", "dismissive"),
+    ("tr", "Selam Burak, kargon Lale Sok. No:9 Daire 12 adresine çıktı.", "private_data"),
 ]
 
 STILL_FLAGGED = [

@@ -203,6 +203,9 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found.extend((*m.span(), "personal identifier") for m in _LABELLED_ID.finditer(text))
     titled = _TITLED.search(text) is not None
     home = _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text)))
+    # A street, a door and a flat together ("Çınar Sok. No:14 Daire 3") are a home whoever is named:
+    # a shop or an office gives no flat (blind batch 287, rules .57).
+    home = home or any(_HOME.search(text, m.end(), m.end() + 12) for m in _TR_STREET.finditer(text))
     # A street and door is a home where the reply says so, or where a parcel or a card is being sent
     # to it ("... Caddesi No:12'ye gönderiyoruz", .50).
     found.extend(
