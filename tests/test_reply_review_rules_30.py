@@ -97,7 +97,9 @@ tebrikler"; and not flagged: "şarja takmayın", "we know this was a terrible ni
 herhalde diye düşünmeyin". And .57 (blind batch 287): redness that "happens with any strong
 retinol", "the least you could do", "love how everyone suddenly ...", "anlayışla karşılarsınız
 umarım", a street, door and flat after a first name; and not flagged: "stop using it right now", a
-shop's own street and door.
+shop's own street and door. And .58 (blind batch 299): "the rest is on them", "tweetlerle değil
+yolcularla ilgileniyoruz", a neighbour's "adresi" and street; and not flagged: "the next round is on
+us", "mağazamızın adresi".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -250,6 +252,8 @@ FINE = [
     ("tr", "Yarın sabah açılır herhalde diye düşünmeyin; saat 9'da net bilgi vereceğiz."),
     ("en", "Please stop using it right now and send us a photo by DM."),
     ("tr", "Mağazamız Bağdat Caddesi No:120'de, 10-22 arası açık."),
+    ("en", "The next round is on us, and so is the fix."),
+    ("tr", "Mağazamızın adresi Bağdat Caddesi No:120, saat 22'ye kadar açığız."),
 ]
 
 KINDS = [
@@ -449,6 +453,9 @@ KINDS = [
     ("en", "Love how everyone suddenly became a chemist this week 🙄", "sarcasm"),
     ("tr", "Açılmış ürünü geri alamıyoruz, anlayışla karşılarsınız umarım.", "dismissive"),
     ("tr", "Selam Burak, kargon Lale Sok. No:9 Daire 12 adresine çıktı.", "private_data"),
+    ("en", "We told them twice to keep the gate shut; the rest is on them.", "blame"),
+    ("tr", "Biz tweetlerle değil yolcularla ilgileniyoruz.", "dismissive"),
+    ("tr", "Şikayetçi komşu Ali Demir, adresi Lale Sokak No:3, tutanağı imzaladı.", "private_data"),
 ]
 
 STILL_FLAGGED = [

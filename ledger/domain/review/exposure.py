@@ -105,7 +105,12 @@ _TR_STREET = re.compile(
     r"\b[A-ZÇĞİÖŞÜ][\wçğıöşü]+ (?:Sok(?:ağı|ak|\.)?|Sk\.|Cad(?:desi|\.)?|Cd\.|Bulvarı|Blv\.)[ ,]*"
     r"(?:(?:No|Numara)\s*[:.]?\s*\d+|\d+/\d+\b)"  # (or the door and flat alone: "Caddesi 112/4", rules .46)
 )
-_YOURS = re.compile(r"\b(?:adres|ev|kap|tesisat)[ıi]n[ıi]z|(?<!n )\badresini?\b|oturduğunuz|oturdugunuz", re.IGNORECASE)
+# (and a third person's "adresi", not the brand's "mağazamızın adresi": rules .58)
+_YOURS = re.compile(
+    r"\b(?:adres|ev|kap|tesisat)[ıi]n[ıi]z|(?<!n )\badresini?\b|oturduğunuz|oturdugunuz"
+    r"|(?<!mizin )(?<!mızın )(?<!muzun )(?<!müzün )(?<!nın )(?<!nin )\badresi\b",
+    re.IGNORECASE,
+)
 # A neighbourhood and a door number alone ("Kızılay Mah. 12/4") is a home when it is where a named
 # person's parcel or courier goes ("Ayşe Hanım, ... adresine kurye çıktı"; rules .33), or where their
 # subscription is ("... adresindeki aboneliğinizin"; .35).
