@@ -99,7 +99,9 @@ retinol", "the least you could do", "love how everyone suddenly ...", "anlayış
 umarım", a street, door and flat after a first name; and not flagged: "stop using it right now", a
 shop's own street and door. And .58 (blind batch 299): "the rest is on them", "tweetlerle değil
 yolcularla ilgileniyoruz", a neighbour's "adresi" and street; and not flagged: "the next round is on
-us", "mağazamızın adresi".
+us", "mağazamızın adresi". And .59 (blind batch 303): "typical of the press", "before anybody piles on us",
+a wife "taken to the General, ward 12", "görürler!", a daughter "4. servise yatırıldı"; and not
+flagged: "sağ ol kardeşim", a son "seen by our first-aid team".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -254,6 +256,8 @@ FINE = [
     ("tr", "Mağazamız Bağdat Caddesi No:120'de, 10-22 arası açık."),
     ("en", "The next round is on us, and so is the fix."),
     ("tr", "Mağazamızın adresi Bağdat Caddesi No:120, saat 22'ye kadar açığız."),
+    ("tr", "Destek için sağ ol kardeşim, yarın stattayız."),
+    ("en", "Your son is safe and was seen by our first-aid team; please DM us so we can call you."),
 ]
 
 KINDS = [
@@ -456,6 +460,11 @@ KINDS = [
     ("en", "We told them twice to keep the gate shut; the rest is on them.", "blame"),
     ("tr", "Biz tweetlerle değil yolcularla ilgileniyoruz.", "dismissive"),
     ("tr", "Şikayetçi komşu Ali Demir, adresi Lale Sokak No:3, tutanağı imzaladı.", "private_data"),
+    ("en", "Typical of the press to print the rumour first.", "aggressive"),
+    ("en", "Before anybody piles on us: the plan was approved.", "defensive"),
+    ("en", "Mr Grant, your wife was taken to the General, ward 12.", "private_data"),
+    ("tr", "Bir daha o tribüne girsinler, görürler!", "threat"),
+    ("tr", "Mehmet Bey, kızınızın dün akşam 4. servise yatırıldığını öğrendik.", "private_data"),
 ]
 
 STILL_FLAGGED = [
