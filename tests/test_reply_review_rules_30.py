@@ -101,7 +101,9 @@ shop's own street and door. And .58 (blind batch 299): "the rest is on them", "t
 yolcularla ilgileniyoruz", a neighbour's "adresi" and street; and not flagged: "the next round is on
 us", "mağazamızın adresi". And .59 (blind batch 303): "typical of the press", "before anybody piles on us",
 a wife "taken to the General, ward 12", "görürler!", a daughter "4. servise yatırıldı"; and not
-flagged: "sağ ol kardeşim", a son "seen by our first-aid team".
+flagged: "sağ ol kardeşim", a son "seen by our first-aid team". And .60 (a review of the change): the
+details asked for "buraya" before the verb are an alternative of the .27 ask, under its guard, so a
+warning that fake accounts ask for them "buraya" is not flagged.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -258,6 +260,7 @@ FINE = [
     ("tr", "Mağazamızın adresi Bağdat Caddesi No:120, saat 22'ye kadar açığız."),
     ("tr", "Destek için sağ ol kardeşim, yarın stattayız."),
     ("en", "Your son is safe and was seen by our first-aid team; please DM us so we can call you."),
+    ("tr", "Sahte hesaplar buraya kart numaranızı yazmanızı isteyebilir, dikkat edin."),
 ]
 
 KINDS = [

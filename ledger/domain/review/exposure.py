@@ -210,12 +210,13 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     home = _YOURS.search(text) or (titled and (_HOME.search(text) or _TO_THE_ADDRESS.search(text)))
     # A street, a door and a flat together ("Çınar Sok. No:14 Daire 3") are a home whoever is named:
     # a shop or an office gives no flat (blind batch 287, rules .57).
-    home = home or any(_HOME.search(text, m.end(), m.end() + 12) for m in _TR_STREET.finditer(text))
+    streets = list(_TR_STREET.finditer(text))
+    home = home or any(_HOME.search(text, m.end(), m.end() + 12) for m in streets)
     # A street and door is a home where the reply says so, or where a parcel or a card is being sent
     # to it ("... Caddesi No:12'ye gönderiyoruz", .50).
     found.extend(
         (*m.span(), "address")
-        for m in _TR_STREET.finditer(text)
+        for m in streets
         if (home or _SENT_TO.match(text, m.end())) and not _inside(m.span(), found)
     )
     if home:
