@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -111,20 +112,28 @@ def _learned_kind(findings: Iterable[Finding], language: str, scorer: Scorer | N
     return next((f.kind for f in findings if signature in f.message), None)
 
 
-def cross_validated(examples: Sequence[Example], kinds_too: bool = True) -> list[Outcome]:
+def cross_validated(
+    examples: Sequence[Example], kinds_too: bool = True, fits: dict[str, Any] | None = None
+) -> list[Outcome]:
     """Each example reviewed with a scorer trained without its batch (leave one batch out), at the
     shipped threshold. Needs the `[train]` extra. Without `kinds_too` the kind model is the shipped
-    one, trained on every batch: the verdicts are the same, the named kinds no measure."""
+    one, trained on every batch: the verdicts are the same, the named kinds no measure. `fits`, per
+    language, are `train.fold_fits` of these same examples where a caller has them already."""
     from ledger.domain.review import train
 
     outcomes: list[Outcome] = []
     for lang in sorted({e.language for e in examples}):
-        groups = train.folds([e for e in examples if e.language == lang])
+        mine = [e for e in examples if e.language == lang]
+        groups = train.folds(mine)
+        fitted_by_batch = (fits or {}).get(lang) or train.fold_fits(mine)
         shipped = SHIPPED.languages[lang]
         for batch, held in groups.items():
-            rest = [e for b, group in groups.items() if b != batch for e in group]
-            fitted = train.fit(rest)
-            kinds = train.fitted_kinds(train.fit_kinds(rest)) if kinds_too else shipped.kinds
+            fitted = fitted_by_batch[batch]
+            if kinds_too:
+                rest = [e for b, group in groups.items() if b != batch for e in group]
+                kinds = train.fitted_kinds(train.fit_kinds(rest))
+            else:
+                kinds = shipped.kinds
             model = language_model(
                 fitted.bias, shipped.threshold, fitted.weights, shipped.short_threshold, kinds, shipped.long_threshold
             )

@@ -24,7 +24,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -206,13 +206,23 @@ def folds(examples: Sequence[Example]) -> dict[str, list[Example]]:
     return dict(sorted(out.items()))
 
 
-def out_of_fold(examples: Sequence[Example], fitter: Callable[[Sequence[Example]], Fitted] = fit) -> dict[str, float]:
-    """Each example's score (log-odds) from a model trained without its batch."""
-    scores: dict[str, float] = {}
+FoldFits = dict[str, Fitted]  # per batch, the scorer fitted on the language's other batches
+
+
+def fold_fits(examples: Sequence[Example]) -> FoldFits:
+    """Per batch of one language's examples, the scorer fitted without it (leave one batch out).
+    The thresholds (`out_of_fold`) and the cross-validation (`quality.cross_validated`) read the
+    same fits; a caller that needs both fits once and passes them to each."""
     groups = folds(examples)
-    for batch, held in groups.items():
-        fitted = fitter([e for b, group in groups.items() if b != batch for e in group])
-        model = language_model(fitted.bias, float("-inf"), fitted.weights)  # (the kinds play no part in the score)
+    return {batch: fit([e for b, group in groups.items() if b != batch for e in group]) for batch in groups}
+
+
+def out_of_fold(examples: Sequence[Example], fits: FoldFits | None = None) -> dict[str, float]:
+    """Each example's score (log-odds) from a model trained without its batch."""
+    fits = fold_fits(examples) if fits is None else fits
+    scores: dict[str, float] = {}
+    for batch, held in folds(examples).items():
+        model = language_model(fits[batch].bias, float("-inf"), fits[batch].weights)  # (kinds play no part)
         for e in held:
             scores[e.text] = scored(model, e)
     return scores
@@ -262,12 +272,13 @@ def rules_flags(examples: Sequence[Example]) -> dict[str, bool]:
     }
 
 
-def train(examples: Sequence[Example]) -> dict[str, Any]:
-    """The weights document for the examples given (the held-out batches already left out)."""
+def train(examples: Sequence[Example], fits: dict[str, FoldFits] | None = None) -> dict[str, Any]:
+    """The weights document for the examples given (the held-out batches already left out); `fits`,
+    per language, the fold fits of those same examples where a caller has them already."""
     languages: dict[str, Any] = {}
     for lang in sorted({e.language for e in examples}):
         mine = [e for e in examples if e.language == lang]
-        scores, flags = out_of_fold(mine), rules_flags(mine)
+        scores, flags = out_of_fold(mine, (fits or {}).get(lang)), rules_flags(mine)
         classes: dict[str, list[Example]] = {"short": [], "middle": [], "long": []}
         for e in mine:
             classes[length_class(e)].append(e)
