@@ -103,7 +103,10 @@ us", "mağazamızın adresi". And .59 (blind batch 303): "typical of the press",
 a wife "taken to the General, ward 12", "görürler!", a daughter "4. servise yatırıldı"; and not
 flagged: "sağ ol kardeşim", a son "seen by our first-aid team". And .60 (a review of the change): the
 details asked for "buraya" before the verb are an alternative of the .27 ask, under its guard, so a
-warning that fake accounts ask for them "buraya" is not flagged.
+warning that fake accounts ask for them "buraya" is not flagged. And .61: a number the reply gives as
+the brand's own ("call us on", "our WhatsApp line is", "... numaralı destek hattımızdan") is no leak,
+nor a UK landline written with +44; a UK mobile with +44, and a customer's number they called from,
+still are.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -138,6 +141,8 @@ PRIVATE_DATA = [
     ("en", "Just so everyone knows, the customer who posted the video is Tom Reilly, a former employee."),
     ("en", "Your mother was admitted with a suspected heart attack and is comfortable on Ward 7."),
     ("tr", "Eşiniz zatürre tanısıyla yatırıldı, yoğun bakımda durumu stabil."),
+    ("en", "Lucy, our driver tried you on +44 7700 900518 twice this morning."),
+    ("tr", "Dün gece 0533 207 64 18 numarasından bizi on kez aradığınızı görüyoruz."),
 ]
 
 FINE = [
@@ -261,6 +266,11 @@ FINE = [
     ("tr", "Destek için sağ ol kardeşim, yarın stattayız."),
     ("en", "Your son is safe and was seen by our first-aid team; please DM us so we can call you."),
     ("tr", "Sahte hesaplar buraya kart numaranızı yazmanızı isteyebilir, dikkat edin."),
+    ("en", "Our London office is open until 6pm on +44 20 7946 0321."),
+    ("en", "Call us on 07700 900777 any time, the line is staffed all night."),
+    ("en", "Our WhatsApp support line is 07700 900242 if DMs are easier."),
+    ("tr", "0532 610 44 80 numaralı WhatsApp destek hattımızdan bize 7/24 yazabilirsiniz."),
+    ("tr", "WhatsApp hattımız: 0532 610 44 80, fotoğrafları oradan da iletebilirsiniz."),
 ]
 
 KINDS = [

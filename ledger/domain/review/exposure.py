@@ -15,15 +15,38 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?\b
 # style numbers are call centres, a next step rather than a leak.
 _PHONE = re.compile(
     r"(?<![\d+])(?:(?:\+|00)90[ -]?|0)?\(?5\d{2}\)?[ -]?\d{3}[ -]?\d{2}[ -]?\d{2}(?!\d)"
-    r"|(?<![\d+])\+(?!90)\d{1,3}[ -]?\(?\d{2,4}\)?[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)"
+    # (+44 has its own branch below: a UK landline is a business's however it is written; rules .61)
+    r"|(?<![\d+])\+(?!90|44)\d{1,3}[ -]?\(?\d{2,4}\)?[ -]?\d{3,4}[ -]?\d{3,4}(?!\d)"
     # or grouped in ones and twos as in France ("+33 6 12 48 90 37"): 9-14 digits after the + (rules .53)
-    r"|(?<![\d+])\+(?!90)(?=(?:[ -]?\d){9,14}(?![\d-]))\d{1,3}(?:[ -]\d{1,2}){4,6}(?![\d-])"
+    r"|(?<![\d+])\+(?!90|44)(?=(?:[ -]?\d){9,14}(?![\d-]))\d{1,3}(?:[ -]\d{1,2}){4,6}(?![\d-])"
     r"|(?<![\d+])\(?(?!800|888|877|866|855|844|833)[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}(?!\d)"
     # UK mobiles (07xxx xxx xxx) and +44 7xxx; landlines and 0800/0845 numbers are a business's.
     r"|(?<![\d+])(?:\+44 ?\(?0?\)? ?|0)7\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)"
     # Kenyan mobiles written as they are said (0722 481 903; rules .27)
     r"|(?<![\d+])0[17]\d{2} \d{3} \d{3}(?!\d)"
 )
+# A number the reply gives as the brand's own ("call us on", "our helpline is", "WhatsApp
+# hattımız 0532 ...", "0532 ... numaralı destek hattımızdan") is a next step, not a leak, even a
+# mobile: a brand's WhatsApp line is one (rules .61).
+_OURS_BEFORE = re.compile(
+    r"(?:\b(?:call|ring|text|phone|reach|contact|whatsapp|message)\s+us\s+(?:on|at|via)?"
+    r"|\bour\s+(?:(?:customer|support|service|care|whatsapp|help|contact|main|office|freephone|sales|emergency"
+    r"|press|24/7|complaints?)\s+){0,2}(?:line|number|helpline|hotline|desk|office|centre|center)\s*(?:is|on|at)?"
+    r"|(?:hatt[ıi]m[ıi]z|numaram[ıi]z|merkezimiz|hizmetlerimiz)\s*(?:ise)?)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_OURS_AFTER = re.compile(
+    r"\s*(?:'?[dt][ae]n\b)?\s*(?:numaral[ıi]\s+)?(?:(?:destek|whatsapp|müşteri|hizmet|iletişim|çağrı)\s+){0,2}"
+    r"(?:hatt[ıi]m[ıi]z|numaram[ıi]z|merkezimiz)",
+    re.IGNORECASE,
+)
+
+
+def _ours(text: str, start: int, end: int) -> bool:
+    """Whether the reply gives the number at text[start:end] as the brand's own."""
+    return bool(_OURS_BEFORE.search(text, max(0, start - 48), start) or _OURS_AFTER.match(text, end))
+
+
 # A bare ten-digit Indian mobile (98450 12345, 9123456789) looks like an order number: a person's
 # only where the reply says it is a number to call (rules .27).
 _PHONE_SAID = re.compile(
@@ -231,7 +254,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         if _tc_kimlik_valid(m.group()):
             found.append((*m.span(), "national ID number"))
     found.extend((*m.span(), "IBAN") for m in _IBAN.finditer(text))
-    found.extend((*m.span(), "phone number") for m in _PHONE.finditer(text))
+    found.extend((*m.span(), "phone number") for m in _PHONE.finditer(text) if not _ours(text, *m.span()))
     found.extend((*m.span(), "phone number") for m in _PHONE_SAID.finditer(text) if not _inside(m.span(), found))
     return found
 
