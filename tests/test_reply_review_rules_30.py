@@ -106,7 +106,12 @@ details asked for "buraya" before the verb are an alternative of the .27 ask, un
 warning that fake accounts ask for them "buraya" is not flagged. And .61: a number the reply gives as
 the brand's own ("call us on", "our WhatsApp line is", "... numaralı destek hattımızdan") is no leak,
 nor a UK landline written with +44; a UK mobile with +44, and a customer's number they called from,
-still are.
+still are. And .62 (blind batches 311 and 313): "Thank them." after a fault put on the neighbours,
+"free cardio", "we'll just magic up", "Not urgent.", "Re-read the notice.", the customer's wrong
+details or late papers as the cause, "we can only work with the information you gave us", an account
+after "#", "the X family, whose ...", "onlara teşekkür edebilirsiniz", "yanlış adres yazmasından
+kaynaklandı", a post "gerçeğe aykırı" and asked to be removed; and not flagged: "have a great
+workout", the comments "okumak zor" to read.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -271,6 +276,9 @@ FINE = [
     ("en", "Our WhatsApp support line is 07700 900242 if DMs are easier."),
     ("tr", "0532 610 44 80 numaralı WhatsApp destek hattımızdan bize 7/24 yazabilirsiniz."),
     ("tr", "WhatsApp hattımız: 0532 610 44 80, fotoğrafları oradan da iletebilirsiniz."),
+    ("en", "Thanks, classes are back tomorrow. Have a great workout!"),
+    ("en", "Please thank them from us: the neighbours who carried the heaters up were wonderful."),
+    ("tr", "Tüm mesajlarınızı okuduk; yazdıklarınızı okumak zor ama gerekliydi, özür dileriz."),
 ]
 
 KINDS = [
@@ -478,6 +486,19 @@ KINDS = [
     ("en", "Mr Grant, your wife was taken to the General, ward 12.", "private_data"),
     ("tr", "Bir daha o tribüne girsinler, görürler!", "threat"),
     ("tr", "Mehmet Bey, kızınızın dün akşam 4. servise yatırıldığını öğrendik.", "private_data"),
+    ("en", "A tenant on the top floor jammed the door. Thank them.", "sarcasm"),
+    ("en", "The lift is out, so enjoy the free cardio.", "sarcasm"),
+    ("en", "Oh, we'll just magic up a new roof by Friday then.", "sarcasm"),
+    ("en", "Not urgent. We'll look next month.", "dismissive"),
+    ("en", "We said the 14th, not the 10th. Re-read the notice.", "defensive"),
+    ("en", "The delay happened because the customer sent us the wrong meter reading.", "blame"),
+    ("en", "We can only work with the information you gave us, and it was incomplete.", "blame"),
+    ("en", "Hi Dana, the arrears on account #402719 have been cleared.", "private_data"),
+    ("en", "For the record, it came from the Novak family, whose father was buried on Tuesday.", "private_data"),
+    ("tr", "Kapıyı 5. kattakiler kırdı, onlara teşekkür edebilirsiniz.", "sarcasm"),
+    ("tr", "Gecikme, müşterinin bize yanlış adres yazmasından kaynaklandı.", "blame"),
+    ("tr", "Gönderinizdeki iddialar gerçeğe aykırıdır.", "defensive"),
+    ("tr", "Yorumunuzu kaldırmanızı rica ediyoruz.", "defensive"),
 ]
 
 STILL_FLAGGED = [
