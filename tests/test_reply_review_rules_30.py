@@ -111,7 +111,8 @@ still are. And .62 (blind batches 311 and 313): "Thank them." after a fault put 
 details or late papers as the cause, "we can only work with the information you gave us", an account
 after "#", "the X family, whose ...", "onlara teşekkür edebilirsiniz", "yanlış adres yazmasından
 kaynaklandı", a post "gerçeğe aykırı" and asked to be removed; and not flagged: "have a great
-workout", the comments "okumak zor" to read.
+workout", the comments "okumak zor" to read. And .63: "claims are unfounded" with the facts after a
+colon is a correction (as "that is not true:" since .31); without them it is still flagged.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -279,6 +280,7 @@ FINE = [
     ("en", "Thanks, classes are back tomorrow. Have a great workout!"),
     ("en", "Please thank them from us: the neighbours who carried the heaters up were wonderful."),
     ("tr", "Tüm mesajlarınızı okuduk; yazdıklarınızı okumak zor ama gerekliydi, özür dileriz."),
+    ("en", "The allegations are false: the lab results from Monday and Tuesday are posted on our site."),
 ]
 
 KINDS = [
@@ -514,6 +516,7 @@ STILL_FLAGGED = [
     ("en", "Please DM us your card number and the CVV on the back.", "private_data"),
     ("en", "There is nothing wrong with your bill. It is correct.", "defensive"),
     ("en", "Why would anyone ask that?? It is in the FAQ.", "shouting"),
+    ("en", "The allegations are false and we will say no more.", "defensive"),
 ]
 
 
