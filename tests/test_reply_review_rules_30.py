@@ -112,7 +112,11 @@ details or late papers as the cause, "we can only work with the information you 
 after "#", "the X family, whose ...", "onlara teşekkür edebilirsiniz", "yanlış adres yazmasından
 kaynaklandı", a post "gerçeğe aykırı" and asked to be removed; and not flagged: "have a great
 workout", the comments "okumak zor" to read. And .63: "claims are unfounded" with the facts after a
-colon is a correction (as "that is not true:" since .31); without them it is still flagged.
+colon is a correction (as "that is not true:" since .31); without them it is still flagged. And .64
+(blind batch 317): a breach "caused by customers reusing" passwords, a voicemail "at 555-0192", an
+injury as "a normal part of growing up", nothing "korkulacak bir şey yok" after a leak, "işin doğal
+bir parçası", an address "adres olarak" in public; and not flagged: a single-quoted complaint with
+an apostrophe inside, "biliyormuş gibi de yapmayacağız", a warm "haberiniz olsun 🙂", "okuması zor olsa da".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -281,6 +285,10 @@ FINE = [
     ("en", "Please thank them from us: the neighbours who carried the heaters up were wonderful."),
     ("tr", "Tüm mesajlarınızı okuduk; yazdıklarınızı okumak zor ama gerekliydi, özür dileriz."),
     ("en", "The allegations are false: the lab results from Monday and Tuesday are posted on our site."),
+    ("en", "You said 'you people won't ever answer' and this week you were right; a manager will call you today."),
+    ("tr", "Her şeyi bilmiyoruz, biliyormuş gibi de yapmayacağız; cuma günü güncelleme paylaşacağız."),
+    ("tr", "Oğlunuz için yeni kitaplar ayırdık, haberiniz olsun 🙂"),
+    ("tr", "Okuması zor olsa da yazdığınız için teşekkür ederiz; müdürümüze ilettik."),
 ]
 
 KINDS = [
@@ -501,6 +509,12 @@ KINDS = [
     ("tr", "Gecikme, müşterinin bize yanlış adres yazmasından kaynaklandı.", "blame"),
     ("tr", "Gönderinizdeki iddialar gerçeğe aykırıdır.", "defensive"),
     ("tr", "Yorumunuzu kaldırmanızı rica ediyoruz.", "defensive"),
+    ("en", "The takeover was caused by customers reusing old passwords on our app.", "blame"),
+    ("en", "Hi Ms Ortiz, we left a voicemail at 555-0192 about your daughter's fall.", "private_data"),
+    ("en", "A bumped head is a normal part of growing up, but thanks for letting us know.", "dismissive"),
+    ("tr", "Sadece e-postalar sızdı, korkulacak bir şey yok.", "dismissive"),
+    ("tr", "Kargoda gecikme işin doğal bir parçası, anlayışınız için teşekkürler.", "dismissive"),
+    ("tr", "@ali_k adres olarak Gül Mah. Lale Sok. 14/3 görünüyor, doğru mu?", "private_data"),
 ]
 
 STILL_FLAGGED = [

@@ -35,14 +35,16 @@ _ASCII_FOLD = (
 MASK = "░"  # neither a word character nor a space: patterns cannot match through masked text
 
 # Quotations of what the customer said: their anger is theirs, not the brand's. Single quotes open
-# only after a non-word character, so apostrophes ("we're", Turkish "DM'den") never open one.
+# only after a non-word character, so apostrophes ("we're", Turkish "DM'den") never open one; inside
+# a single-quoted passage an apostrophe between letters does not close it ('you can't even ...',
+# rules .64).
 # (The lookbehind comes after the quote mark, so that every alternative starts with a quote mark
 # and the pattern only stops where there is one.)
 _QUOTED = re.compile(
     r"“[^”\n]{1,200}”"
     r"|«[^»\n]{1,200}»"
     r"|\"[^\"\n]{1,200}\""
-    r"|['‘](?<!\w.)[^'‘’\n]{1,120}['’](?!\w)"
+    r"|['‘](?<!\w.)(?:[^'‘’\n]|(?<=\w)['’](?=\w)){1,120}['’](?!\w)"
 )
 
 
