@@ -117,6 +117,13 @@ colon is a correction (as "that is not true:" since .31); without them it is sti
 injury as "a normal part of growing up", nothing "korkulacak bir şey yok" after a leak, "işin doğal
 bir parçası", an address "adres olarak" in public; and not flagged: a single-quoted complaint with
 an apostrophe inside, "biliyormuş gibi de yapmayacağız", a warm "haberiniz olsun 🙂", "okuması zor olsa da".
+And .65 (blind batches 325, 327 and 331): the person recording "decided to" post it, a colleague
+"was just kidding", "we will seek damages", the client's staff "okusaydı", "çalışanlarınızdan biri
+... tıklaması", a tweet "profesyonellikten uzak", a complaint carried "yöneticinize"; and not
+flagged: "we didn't do that research", "don't worry about overreacting", "hiç kimse böyle bir şey
+yaşamamalı", "abartıyormuş gibi hissetmenize gerek yok", the breach reported "ilgili makamlara",
+"bunu okumak zor ama"; a person's e-mail at their employer and a disciplined employee named apart
+from their role are personal data, a press office's address and an unnamed employee are not.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -153,6 +160,10 @@ PRIVATE_DATA = [
     ("tr", "Eşiniz zatürre tanısıyla yatırıldı, yoğun bakımda durumu stabil."),
     ("en", "Lucy, our driver tried you on +44 7700 900518 twice this morning."),
     ("tr", "Dün gece 0533 207 64 18 numarasından bizi on kez aradığınızı görüyoruz."),
+    ("en", "The account belonged to Mark Hughes in your payroll team, mark.hughes@ridgeway-foods.co.uk."),
+    ("tr", "Hesap Elif Tan'a ait: elif.tan@demirlojistik.com.tr."),
+    ("en", "The driver in the video, Gary Holt from our Bristol depot, has been suspended."),
+    ("tr", "Videodaki kuryemiz, Bornova şubemizden Emre Kaya, görevden uzaklaştırıldı."),
 ]
 
 FINE = [
@@ -289,6 +300,14 @@ FINE = [
     ("tr", "Her şeyi bilmiyoruz, biliyormuş gibi de yapmayacağız; cuma günü güncelleme paylaşacağız."),
     ("tr", "Oğlunuz için yeni kitaplar ayırdık, haberiniz olsun 🙂"),
     ("tr", "Okuması zor olsa da yazdığınız için teşekkür ederiz; müdürümüze ilettik."),
+    ("en", "We didn't do that research first, and we should have."),
+    ("en", "If your eyes sting, see a doctor and don't worry about overreacting."),
+    ("tr", "Hiç kimse böyle bir gece yaşamamalı; bunun sorumlusu biziz."),
+    ("tr", "Öksürüğünüz varsa hekime görünün, abartıyormuş gibi hissetmenize gerek yok."),
+    ("tr", "Ödeme yapılmadı ve saldırı ilgili makamlara bildirildi."),
+    ("tr", "Bunu okumak zor ama haklısınız, düzelteceğiz."),
+    ("en", "Journalists can write to press.office@ridgeway-foods.co.uk for our statement."),
+    ("tr", "Personelimiz, Ankara Kızılay şubesinde görevden alındı; soruşturma sürüyor."),
 ]
 
 KINDS = [
@@ -515,6 +534,13 @@ KINDS = [
     ("tr", "Sadece e-postalar sızdı, korkulacak bir şey yok.", "dismissive"),
     ("tr", "Kargoda gecikme işin doğal bir parçası, anlayışınız için teşekkürler.", "dismissive"),
     ("tr", "@ali_k adres olarak Gül Mah. Lale Sok. 14/3 görünüyor, doğru mu?", "private_data"),
+    ("en", "The woman recording decided to post a private conversation.", "blame"),
+    ("en", "Our colleague was just kidding around with a regular.", "defensive"),
+    ("en", "Anyone repeating these claims should know we will seek damages.", "threat"),
+    ("tr", "Çalışanlarınız kılavuzu okusaydı sistem çökmezdi.", "blame"),
+    ("tr", "Saldırı, çalışanlarınızdan birinin sahte faturadaki linke tıklamasıyla başladı.", "blame"),
+    ("tr", "Müdürünüzün tweetleri profesyonellikten uzak.", "aggressive"),
+    ("tr", "Bu yorumları yöneticinize taşıyacağız.", "threat"),
 ]
 
 STILL_FLAGGED = [

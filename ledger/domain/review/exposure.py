@@ -165,10 +165,26 @@ _NAME = r"[A-Z][a-z'’]+ [A-Z][a-z'’-]+"
 _AGED_FROM = re.compile(rf"\b{_NAME}(?:, \d{{1,2}},| \(\d{{1,2}}\),?| aged \d{{1,2}},?) (?:from|of) [A-Z][a-z]+")
 _NAMED_FROM = re.compile(rf"(?:, |\bnamed ){_NAME},? (?:from|of) [A-Z][a-z]+")
 _HURT = ("injur", "hurt", "fainted", "collapsed", "hospital", "infirmary", "recovering", "treated", "crushed")
+# (the role may stand apart from the name: "The employee in the video, Kelly Brennan from our Leeds
+# store, has been suspended"; and in Turkish, "Videodaki çalışanımız, ... Burcu Aydemir, görevden
+# uzaklaştırıldı": rules .65)
 _DISCIPLINED = re.compile(
     r"\b(?:[Mm]anager|[Ss]upervisor|[Cc]ook|[Cc]hef|[Ss]taff member|[Ee]mployee|[Cc]ashier|[Dd]river|[Cc]olleague"
-    r"|[Ss]teward|[Aa]gent|[Ww]orker|[Cc]rew member)s? [A-Z][a-z'’]+(?: [A-Z][a-z'’-]+)?\b[^.!?]{0,80}?"
+    r"|[Ss]teward|[Aa]gent|[Ww]orker|[Cc]rew member)s?(?: (?:in|on|from|at) the (?:video|clip|footage|store|shop))?,?"
+    r" [A-Z][a-z'’]+(?: [A-Z][a-z'’-]+)?\b[^.!?]{0,80}?"
     r"\b(?:suspended|sacked|disciplin\w+|(?:final|written|formal) warning)"
+    r"|(?:[Çç]alışan|[Pp]ersonel|[Mm]üdür|[Şş]oför|[Kk]urye|[Gg]arson|[Kk]asiyer|[Ss]ürücü|[Tt]emsilci)\w*,?"
+    r"[^.!?]{0,40}?\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü]+\b(?!'?\w* (?:[Şş]ube|[Mm]ağaza))[^.!?]{0,80}?"
+    r"(?:görevden (?:uzaklaştırıl|alın)|işten çıkarıl|uyarı cezası|disiplin|açığa alın)"
+)
+# A person's e-mail address at their employer or school ("sarah.collins@hartwell-logistics.com",
+# "burak.tas@ogr.uni.edu.tr"): a first and last name in the local part; a brand's own desks
+# ("press.office@", "customer.care@") are not a person's (rules .65).
+_NAMED_EMAIL = re.compile(r"\b([a-z]+)[._]([a-z]+)\d*@[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", re.IGNORECASE)
+_DESK_WORDS = frozenset(
+    "support help info press media care customer customers service services office team complaints privacy dpo"
+    " kvkk hr ik legal hukuk contact hello noreply no reply feedback claims sales desk destek iletisim bilgi basin"
+    " musteri hizmetleri bize ulasin social community safety security trust".split()
 )
 
 
@@ -182,7 +198,16 @@ _NAMED_SOURCE = re.compile(
 
 def _disciplined(text: str) -> bool:
     """A cheap gate for _DISCIPLINED (an `or` of `in`: a generator over a tuple cost 1 µs a reply)."""
-    return "suspended" in text or "disciplin" in text or "warning" in text or "sacked" in text
+    return (
+        "suspended" in text
+        or "disciplin" in text
+        or "warning" in text
+        or "sacked" in text
+        or "görevden" in text
+        or "işten" in text
+        or "uyarı" in text
+        or "açığa" in text
+    )
 
 
 # Cheap gates: most replies hold no long digit run and no "@", and the full patterns cost more.
@@ -212,6 +237,11 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     if "@" in text:
         found.extend((*m.span(), "e-mail address") for m in _EMAIL.finditer(text))
+        found.extend(
+            (*m.span(), "e-mail address")
+            for m in _NAMED_EMAIL.finditer(text)
+            if not {m.group(1).lower(), m.group(2).lower()} & _DESK_WORDS and not _inside(m.span(), found)
+        )
     if any(asked in text for asked in _ASKED):  # (a cheap gate: the pattern costs ~8 µs a reply)
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
     if " who " in text:
