@@ -123,7 +123,13 @@ And .65 (blind batches 325, 327 and 331): the person recording "decided to" post
 flagged: "we didn't do that research", "don't worry about overreacting", "hiç kimse böyle bir şey
 yaşamamalı", "abartıyormuş gibi hissetmenize gerek yok", the breach reported "ilgili makamlara",
 "bunu okumak zor ama"; a person's e-mail at their employer and a disciplined employee named apart
-from their role are personal data, a press office's address and an unnamed employee are not.
+from their role are personal data, a press office's address and an unnamed employee are not. And
+.66 (blind batches 335 and 339): a passenger named with their seat, a wife "in intensive care", "the
+owners of unit 12", "stop asking about", "the least of your worries", "anyone can point a camera at
+... and call it", "we won't ... because some people are nervous", "we will sue any customer", "was
+the one who cut", "great video, but it skips the bit", accidents "her gün ... oluyor", "birileri
+endişelendi diye", "4 numaralı koltuktaki bayan", "dikkatini dağıtan", "güzel video çekmişsiniz ...
+eksik", "sildiğiniz kısım yok".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -164,6 +170,11 @@ PRIVATE_DATA = [
     ("tr", "Hesap Elif Tan'a ait: elif.tan@demirlojistik.com.tr."),
     ("en", "The driver in the video, Gary Holt from our Bristol depot, has been suspended."),
     ("tr", "Videodaki kuryemiz, Bornova şubemizden Emre Kaya, görevden uzaklaştırıldı."),
+    ("en", "Update: Mark Owens (seat 22) has been discharged and is travelling home."),
+    ("tr", "Bilgilendirme: Elif Şahin (koltuk 9) taburcu edildi."),
+    ("en", "@dana_r your wife is in intensive care at the General and comfortable."),
+    ("en", "The owners of unit 12 still owe the final instalment."),
+    ("tr", "4 numaralı koltuktaki bayan, şoförle tartışan kişiydi."),
 ]
 
 FINE = [
@@ -308,6 +319,8 @@ FINE = [
     ("tr", "Bunu okumak zor ama haklısınız, düzelteceğiz."),
     ("en", "Journalists can write to press.office@ridgeway-foods.co.uk for our statement."),
     ("tr", "Personelimiz, Ankara Kızılay şubesinde görevden alındı; soruşturma sürüyor."),
+    ("en", "Please keep asking us anything, we would rather answer twice than leave you guessing."),
+    ("tr", "Her gün bu yolu kullanan yolcularımızın güvenliği için ek denetim başlattık."),
 ]
 
 KINDS = [
@@ -541,6 +554,18 @@ KINDS = [
     ("tr", "Saldırı, çalışanlarınızdan birinin sahte faturadaki linke tıklamasıyla başladı.", "blame"),
     ("tr", "Müdürünüzün tweetleri profesyonellikten uzak.", "aggressive"),
     ("tr", "Bu yorumları yöneticinize taşıyacağız.", "threat"),
+    ("en", "Please stop asking about refunds until Friday.", "dismissive"),
+    ("en", "A late train is the least of your worries tonight.", "dismissive"),
+    ("en", "Anyone can point a camera at a stain and call it a health hazard.", "dismissive"),
+    ("en", "We won't close the ride just because some people are nervous.", "dismissive"),
+    ("en", "We will sue any customer who posts the footage.", "threat"),
+    ("en", "Your neighbour was the one who cut the pipe.", "blame"),
+    ("en", "Great video, but it skips the bit where you dropped it.", "sarcasm"),
+    ("tr", "Her gün bu yolda kazalar oluyor, yapacak bir şey yok.", "dismissive"),
+    ("tr", "Birileri endişelendi diye asansörü kapatmayacağız.", "dismissive"),
+    ("tr", "Kazadan önce şoförün dikkatini dağıtan yolcuydu.", "blame"),
+    ("tr", "Güzel video çekmişsiniz, duvarı yıktığınız yer eksik ama.", "sarcasm"),
+    ("tr", "Videoda kabloyu sildiğiniz kısım yok.", "sarcasm"),
 ]
 
 STILL_FLAGGED = [

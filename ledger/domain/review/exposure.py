@@ -177,6 +177,12 @@ _DISCIPLINED = re.compile(
     r"[^.!?]{0,40}?\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü]+\b(?!'?\w* (?:[Şş]ube|[Mm]ağaza))[^.!?]{0,80}?"
     r"(?:görevden (?:uzaklaştırıl|alın)|işten çıkarıl|uyarı cezası|disiplin|açığa alın)"
 )
+# A named passenger, guest or patient with their seat, room or bed ("Ayse Korkmaz (seat 14)",
+# "Hakan Yıldız (koltuk 15)"; blind batch 335, rules .66).
+_SEATED = re.compile(
+    r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü'’]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü'’-]+ \((?:seat|koltuk|room|oda|bed|yatak|cabin|kabin)"
+    r"(?: no\.?)? ?\d+\w?\)"
+)
 # A person's e-mail address at their employer or school ("sarah.collins@hartwell-logistics.com",
 # "burak.tas@ogr.uni.edu.tr"): a first and last name in the local part; a brand's own desks
 # ("press.office@", "customer.care@") are not a person's (rules .65).
@@ -246,6 +252,8 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
     if " who " in text:
         found.extend((*m.span(), "named person") for m in _NAMED_SOURCE.finditer(text))
+    if " (" in text:
+        found.extend((*m.span(), "named person's whereabouts") for m in _SEATED.finditer(text))
     if _disciplined(text):
         found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
     # (cheap gates first: a name in apposition needs a comma, and the patterns cost ~2 µs a reply)
