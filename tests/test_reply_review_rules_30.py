@@ -129,7 +129,15 @@ owners of unit 12", "stop asking about", "the least of your worries", "anyone ca
 ... and call it", "we won't ... because some people are nervous", "we will sue any customer", "was
 the one who cut", "great video, but it skips the bit", accidents "her gün ... oluyor", "birileri
 endişelendi diye", "4 numaralı koltuktaki bayan", "dikkatini dağıtan", "güzel video çekmişsiniz ...
-eksik", "sildiğiniz kısım yok".
+eksik", "sildiğiniz kısım yok". And .67 (blind batches 341-347): a client who "came in ... and paid
+£", a named person who "has epilepsy", "but he never told us", "believe everything they see",
+"congratulations, you're famous", "thank you so much for ruining", "we know who posted it", a visit
+"yaptırdı ve ... TL ödedi", a street where someone "oturan", "sosyal medyada okuduğu her şeye
+inanan", "ünlü oldunuz", "berbat ettiğiniz için teşekkürler", "gerçek konulara geçelim", "suç
+komşularda", "kimin paylaştığını biliyoruz"; and not flagged: "Doing it properly" opening a
+sentence, "won't change anything about our responsibility", our earlier post quoted to correct it,
+"cilt uzmanımız", "okuması zor bir yorum", "öyleymiş gibi anlatmayacağız", an earlier post called
+"yanlıştı".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -175,6 +183,10 @@ PRIVATE_DATA = [
     ("en", "@dana_r your wife is in intensive care at the General and comfortable."),
     ("en", "The owners of unit 12 still owe the final instalment."),
     ("tr", "4 numaralı koltuktaki bayan, şoförle tartışan kişiydi."),
+    ("en", "Megan came in on Friday for highlights and paid $240 in cash."),
+    ("en", "To be clear, the runner has epilepsy and collapsed near the finish."),
+    ("tr", "Zeynep Hanım cuma günü fön yaptırdı ve 650 TL ödedi."),
+    ("tr", "Bağdat Caddesi No: 40'ta oturan Ali Bey'e ulaştık."),
 ]
 
 FINE = [
@@ -321,6 +333,13 @@ FINE = [
     ("tr", "Personelimiz, Ankara Kızılay şubesinde görevden alındı; soruşturma sürüyor."),
     ("en", "Please keep asking us anything, we would rather answer twice than leave you guessing."),
     ("tr", "Her gün bu yolu kullanan yolcularımızın güvenliği için ek denetim başlattık."),
+    ("en", "Kitchen shut until Monday. Doing it properly this time."),
+    ("en", "Where it happened won't change anything about our responsibility."),
+    ("en", "Our first statement said the app was 'stable'; it was not, and we are sorry."),
+    ("tr", "Ben cilt uzmanımız Derya, yaşadıklarınız için çok üzgünüm."),
+    ("tr", "Okuması zor bir yorum ama haklısınız."),
+    ("tr", "Bu gecikme küçük bir sorun değildi ve öyleymiş gibi anlatmayacağız."),
+    ("tr", "Dünkü paylaşımımızda sistemin çalıştığını yazmıştık, bu yanlıştı; özür dileriz."),
 ]
 
 KINDS = [
@@ -566,6 +585,17 @@ KINDS = [
     ("tr", "Kazadan önce şoförün dikkatini dağıtan yolcuydu.", "blame"),
     ("tr", "Güzel video çekmişsiniz, duvarı yıktığınız yer eksik ama.", "sarcasm"),
     ("tr", "Videoda kabloyu sildiğiniz kısım yok.", "sarcasm"),
+    ("en", "He was warned about the slope, but he never told us he was struggling.", "blame"),
+    ("en", "Some people believe everything they see on TikTok.", "sarcasm"),
+    ("en", "Congratulations, you're famous now.", "sarcasm"),
+    ("en", "Thank you so much for ruining our opening weekend.", "sarcasm"),
+    ("en", "We know who posted it, and we will be in touch.", "threat"),
+    ("tr", "Sosyal medyada okuduğu her şeye inananlar için tekrar açıklayalım.", "sarcasm"),
+    ("tr", "Ünlü oldunuz, geçmiş olsun.", "sarcasm"),
+    ("tr", "Açılışımızı berbat ettiğiniz için teşekkürler.", "sarcasm"),
+    ("tr", "Bunları geçelim, gerçek konulara geçelim.", "dismissive"),
+    ("tr", "Koku komşulardan geliyor, suç komşularda.", "blame"),
+    ("tr", "Kimin paylaştığını biliyoruz.", "threat"),
 ]
 
 STILL_FLAGGED = [

@@ -143,6 +143,8 @@ _TO_THE_ADDRESS = re.compile(r"\badresine\b|\badresindeki \w+(?:[ıi]n[ıi]z|[u�
 # Or when it is a named person's and a flat's ("Mehmet Bey, ... Caddesi No:12 Daire 4"): a title
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
+# A street where a named person lives ("Moda Caddesi No: 14 Kadıköy'de oturan Burcu Hanım": rules .67)
+_LIVES = re.compile(r"\b(?:oturan|ikamet eden|yaşayan|evinde|evine)\b")
 _HOME = re.compile(r"\b(?:Daire|D(?=[.:])|Kat)\s*[:.]?\s*\d", re.IGNORECASE)  # ("D:7" too, since batch 28)
 
 # Asking in public whether someone is a named person from a named place ("Is this the same Dan Moretti
@@ -272,7 +274,9 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
     # A street, a door and a flat together ("Çınar Sok. No:14 Daire 3") are a home whoever is named:
     # a shop or an office gives no flat (blind batch 287, rules .57).
     streets = list(_TR_STREET.finditer(text))
-    home = home or any(_HOME.search(text, m.end(), m.end() + 12) for m in streets)
+    home = home or any(
+        _HOME.search(text, m.end(), m.end() + 12) or _LIVES.search(text, m.end(), m.end() + 30) for m in streets
+    )
     # A street and door is a home where the reply says so, or where a parcel or a card is being sent
     # to it ("... Caddesi No:12'ye gönderiyoruz", .50).
     found.extend(

@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-08.66+" + SHIPPED.version
+RULES_VERSION = "2026-12-08.67+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -59,7 +59,12 @@ _HEARSAY_QUOTE = re.compile(r"'(?:y?m[iu]s|[iu]m[iu]s)")
 # What the customer was told or shown, quoted ("being told your order is 'cancelled'", "the parcel was
 # marked as 'delivered'"), is the brand's own word reported, not the customer's doubted (rules .35).
 _REPORTED_TO_THEM = re.compile(
-    r"\b(?:being|been|were|was|get|got|getting) (?:told|shown|sent|marked|labell?ed|listed)\b", re.IGNORECASE
+    r"\b(?:being|been|were|was|get|got|getting) (?:told|shown|sent|marked|labell?ed|listed)\b"
+    # or the brand's own earlier words, quoted to correct them ("our earlier post, which said orders
+    # were 'queued'"; rules .67)
+    r"|\b(?:our|we) (?:earlier |previous |first |last )?(?:post|tweet|statement|update|reply|message)\b[^.!?]{0,20}?"
+    r"\b(?:said|says|stated|called)\b",
+    re.IGNORECASE,
 )
 
 
