@@ -64,9 +64,12 @@ KIND_MIN_WEIGHT = 0.2
 # the held-out false flags. Since rules .56 Turkish keeps 0.07 and 0.04 (was 0.08 and 0.05): forty
 # fresh voices at first look (rounds 205-283) flagged Turkish fine replies 0.084 of the time, mostly
 # through the model, while recall stood at 0.934; on the held-out batches the change moves Turkish
-# from 0.961 / 0.058 to 0.955 / 0.046.
-FALSE_FLAG_BUDGET = {"en": 0.055, "tr": 0.07}
-SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.04}
+# from 0.961 / 0.058 to 0.955 / 0.046. Since weights me38473e3 (rules .67) Turkish keeps 0.06 and 0.03:
+# the twenty fresh voices of rounds 309-347 flagged Turkish fine replies 0.095 of the time at first
+# look, recall 0.939; leave-one-batch-out on the training set moves Turkish from 0.972 / 0.065 to
+# 0.967 / 0.055, the held-out batches from 0.959 / 0.044 to 0.956 / 0.036.
+FALSE_FLAG_BUDGET = {"en": 0.055, "tr": 0.06}
+SHORT_FALSE_FLAG_BUDGET = {"en": 0.04, "tr": 0.03}
 SHIPPED = Path(__file__).with_name("model") / "weights.json"
 # Capitals and personal data are matters of form the rules check exactly (shouting.py, exposure.py);
 # a reply labelled with nothing else teaches the model nothing about tone, and "never share your
