@@ -137,7 +137,14 @@ inanan", "ünlü oldunuz", "berbat ettiğiniz için teşekkürler", "gerçek kon
 komşularda", "kimin paylaştığını biliyoruz"; and not flagged: "Doing it properly" opening a
 sentence, "won't change anything about our responsibility", our earlier post quoted to correct it,
 "cilt uzmanımız", "okuması zor bir yorum", "öyleymiş gibi anlatmayacağız", an earlier post called
-"yanlıştı".
+"yanlıştı". And .68 (blind batches 349-355): a child named "from Cabin 2", a named person with their
+age beside a hospital, "we must have missed the part", "wrap your kids in cotton wool", "a decision
+within 28 working days", "thanks for the free publicity", "we'll post your photos", "delete the post
+or", "have you tried our ... deal", "the reviews speak for themselves", a street asked after with
+"'da mısınız", "45 iş günü içinde yanıt", "ücretsiz reklam için teşekkürler", "daha önce
+belirtmiştik", "gerçekler ortada", "123456 numaralı kredi hesabınız"; and not flagged: "your
+daughter was in one of the photos", a laugh with a heart, a refund "10 iş günü içinde", "we'll post
+the number".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -187,6 +194,11 @@ PRIVATE_DATA = [
     ("en", "To be clear, the runner has epilepsy and collapsed near the finish."),
     ("tr", "Zeynep Hanım cuma günü fön yaptırdı ve 650 TL ödedi."),
     ("tr", "Bağdat Caddesi No: 40'ta oturan Ali Bey'e ulaştık."),
+    ("en", "Good news: Sophie Turner from Cabin 2 is back with her group."),
+    ("en", "Ruby Clarke (8) is at the Royal Infirmary and doing well."),
+    ("tr", "65 yaşındaki Ayten Kaya gece hastanede kaldı, durumu iyi."),
+    ("tr", "Hâlâ Gül Sokak No: 12'de mısınız? Paketi getiriyoruz."),
+    ("tr", "123456 numaralı kredi hesabınız güncel görünüyor."),
 ]
 
 FINE = [
@@ -340,6 +352,11 @@ FINE = [
     ("tr", "Okuması zor bir yorum ama haklısınız."),
     ("tr", "Bu gecikme küçük bir sorun değildi ve öyleymiş gibi anlatmayacağız."),
     ("tr", "Dünkü paylaşımımızda sistemin çalıştığını yazmıştık, bu yanlıştı; özür dileriz."),
+    ("en", "Thank you for telling us your daughter was in one of the photos; it's gone."),
+    ("en", "Honestly the roasts in the comments are the best 😂❤️"),
+    ("tr", "İadeniz 10 iş günü içinde hesabınıza geçer, gecikirse bize yazın."),
+    ("en", "We'll post the number once the count is done on Wednesday."),
+    ("tr", "Babanızın sözleşmeyi anlamakta zorlandığını yazdığınız için teşekkürler; gelip birlikte okuyalım."),
 ]
 
 KINDS = [
@@ -596,6 +613,18 @@ KINDS = [
     ("tr", "Bunları geçelim, gerçek konulara geçelim.", "dismissive"),
     ("tr", "Koku komşulardan geliyor, suç komşularda.", "blame"),
     ("tr", "Kimin paylaştığını biliyoruz.", "threat"),
+    ("en", "We must have missed the part where the form said no nuts.", "sarcasm"),
+    ("en", "We can't wrap your kids in cotton wool all week.", "sarcasm"),
+    ("en", "You will receive a decision within 28 working days.", "dismissive"),
+    ("en", "Thanks for the free publicity!", "sarcasm"),
+    ("en", "Keep it up and we'll post your photos from the night.", "threat"),
+    ("en", "Delete the post or we cancel your membership.", "threat"),
+    ("en", "Sorry about the leak. Have you tried our new insulation deal?", "dismissive"),
+    ("en", "The reviews speak for themselves.", "defensive"),
+    ("tr", "Şikâyetinize 45 iş günü içinde yanıt verilecektir.", "dismissive"),
+    ("tr", "Ücretsiz reklam için teşekkürler!", "sarcasm"),
+    ("tr", "Bunu size daha önce belirtmiştik.", "defensive"),
+    ("tr", "Yüzlerce mutlu müşterimiz var, gerçekler ortada.", "defensive"),
 ]
 
 STILL_FLAGGED = [

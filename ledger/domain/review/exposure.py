@@ -144,7 +144,7 @@ _TO_THE_ADDRESS = re.compile(r"\badresine\b|\badresindeki \w+(?:[ıi]n[ıi]z|[u�
 # after a name and a flat or floor number is a home written out in public (a shop has no flat).
 _TITLED = re.compile(r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ (?:Bey|Hanım|Hanim)\b")
 # A street where a named person lives ("Moda Caddesi No: 14 Kadıköy'de oturan Burcu Hanım": rules .67)
-_LIVES = re.compile(r"\b(?:oturan|ikamet eden|yaşayan|evinde|evine)\b")
+_LIVES = re.compile(r"\b(?:oturan|ikamet eden|yaşayan|evinde|evine)\b|(?<=\d)'?[dt][ae] m[iı]s[iı]n(?:[iı]z)?\b")
 _HOME = re.compile(r"\b(?:Daire|D(?=[.:])|Kat)\s*[:.]?\s*\d", re.IGNORECASE)  # ("D:7" too, since batch 28)
 
 # Asking in public whether someone is a named person from a named place ("Is this the same Dan Moretti
@@ -181,9 +181,16 @@ _DISCIPLINED = re.compile(
 )
 # A named passenger, guest or patient with their seat, room or bed ("Ayse Korkmaz (seat 14)",
 # "Hakan Yıldız (koltuk 15)"; blind batch 335, rules .66).
+_PERSON = r"[A-ZÇĞİÖŞÜ][a-zçğıöşü'’]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü'’-]+"
 _SEATED = re.compile(
-    r"\b[A-ZÇĞİÖŞÜ][a-zçğıöşü'’]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü'’-]+ \((?:seat|koltuk|room|oda|bed|yatak|cabin|kabin)"
-    r"(?: no\.?)? ?\d+\w?\)"
+    rf"\b{_PERSON} \((?:seat|koltuk|room|oda|bed|yatak|cabin|kabin)(?: no\.?)? ?\d+\w?\)"
+    # or from their cabin, tent or room, or with their age, beside a hospital or a recovery ("Lily
+    # Brennan from Cabin 4 is recovering", "Zeynep Arslan (9) ... Şehir Hastanesi'nde", "71 yaşındaki
+    # Hasan Öztürk ... Devlet Hastanesi'nde"; blind batches 349 and 351, rules .68)
+    rf"|\b{_PERSON} (?:from|in) (?:[Cc]abin|[Rr]oom|[Dd]orm|[Tt]ent|[Bb]unk|[Ww]ard) \d+"
+    rf"|\b\d+ numaralı (?:çadır|oda|yatak|koltuk|kabin|ranza)\w* {_PERSON}"
+    rf"|(?:\b{_PERSON} \(\d{{1,2}}\)|\b\d{{1,3}} yaşındaki {_PERSON})[^.!?]{{0,80}}?"
+    r"(?:[Hh]ospital|[Hh]astane|[Ii]nfirmary|[Ii]ntensive care|ICU|A&E|[Ww]ard \d|[Ss]ervis|[Rr]ecover|[Ii]yileş)"
 )
 # A person's e-mail address at their employer or school ("sarah.collins@hartwell-logistics.com",
 # "burak.tas@ogr.uni.edu.tr"): a first and last name in the local part; a brand's own desks
@@ -254,7 +261,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
     if " who " in text:
         found.extend((*m.span(), "named person") for m in _NAMED_SOURCE.finditer(text))
-    if " (" in text:
+    if " (" in text or " from " in text or " in " in text or "numaralı" in text or "yaşındaki" in text:
         found.extend((*m.span(), "named person's whereabouts") for m in _SEATED.finditer(text))
     if _disciplined(text):
         found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
