@@ -192,6 +192,8 @@ _SEATED = re.compile(
     rf"|(?:\b{_PERSON} \(\d{{1,2}}\)|\b\d{{1,3}} yaşındaki {_PERSON})[^.!?]{{0,80}}?"
     r"(?:[Hh]ospital|[Hh]astane|[Ii]nfirmary|[Ii]ntensive care|ICU|A&E|[Ww]ard \d|[Ss]ervis|[Rr]ecover|[Ii]yileş)"
 )
+# (a cheap gate for _SEATED's cabins and rooms without a bracket: " in " is in nearly every reply)
+_SEAT_WORD = re.compile(r" (?:[Cc]abin|[Rr]oom|[Dd]orm|[Tt]ent|[Bb]unk|[Ww]ard) \d")
 # A person's e-mail address at their employer or school ("sarah.collins@hartwell-logistics.com",
 # "burak.tas@ogr.uni.edu.tr"): a first and last name in the local part; a brand's own desks
 # ("press.office@", "customer.care@") are not a person's (rules .65).
@@ -261,7 +263,7 @@ def exposures(text: str) -> list[tuple[int, int, str]]:
         found.extend((*m.span(), "named person's whereabouts") for m in _WHEREABOUTS.finditer(text))
     if " who " in text:
         found.extend((*m.span(), "named person") for m in _NAMED_SOURCE.finditer(text))
-    if " (" in text or " from " in text or " in " in text or "numaralı" in text or "yaşındaki" in text:
+    if "(" in text or "numaralı" in text or "yaşındaki" in text or _SEAT_WORD.search(text):
         found.extend((*m.span(), "named person's whereabouts") for m in _SEATED.finditer(text))
     if _disciplined(text):
         found.extend((*m.span(), "named person's discipline") for m in _DISCIPLINED.finditer(text))
