@@ -144,7 +144,10 @@ or", "have you tried our ... deal", "the reviews speak for themselves", a street
 "'da mısınız", "45 iş günü içinde yanıt", "ücretsiz reklam için teşekkürler", "daha önce
 belirtmiştik", "gerçekler ortada", "123456 numaralı kredi hesabınız"; and not flagged: "your
 daughter was in one of the photos", a laugh with a heart, a refund "10 iş günü içinde", "we'll post
-the number".
+the number". And .69 (blind batch 363): an address on a street with a Turkish name, "it's always
+easy to judge from the outside", "none of you could understand", "the residents knew the risks",
+"Life goes on.", "things like this happen everywhere", "zahmet edip baksaydı", "sakinler ...
+dinleseydi", "bu gibi kazalar her yerde olur".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -199,6 +202,7 @@ PRIVATE_DATA = [
     ("tr", "65 yaşındaki Ayten Kaya gece hastanede kaldı, durumu iyi."),
     ("tr", "Hâlâ Gül Sokak No: 12'de mısınız? Paketi getiriyoruz."),
     ("tr", "123456 numaralı kredi hesabınız güncel görünüyor."),
+    ("en", "The family at 12 Ölçek Road was visited by officers twice."),
 ]
 
 FINE = [
@@ -625,6 +629,14 @@ KINDS = [
     ("tr", "Ücretsiz reklam için teşekkürler!", "sarcasm"),
     ("tr", "Bunu size daha önce belirtmiştik.", "defensive"),
     ("tr", "Yüzlerce mutlu müşterimiz var, gerçekler ortada.", "defensive"),
+    ("en", "It's always easy to judge from the outside.", "defensive"),
+    ("en", "Our crews worked in conditions none of you could understand.", "defensive"),
+    ("en", "The residents knew the risks when they moved in.", "blame"),
+    ("en", "Life goes on. The roads reopen tomorrow.", "dismissive"),
+    ("en", "Things like this happen everywhere, sadly.", "dismissive"),
+    ("tr", "Zahmet edip uyarılara baksaydınız evden çıkardınız.", "blame"),
+    ("tr", "Sakinler uyarıları dinleseydi kimse mahsur kalmazdı.", "blame"),
+    ("tr", "Bu gibi kazalar her yerde olur.", "dismissive"),
 ]
 
 STILL_FLAGGED = [

@@ -101,8 +101,9 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(
-    r"\b\d{1,5}[a-zA-Z]? [A-Z][\w.]*(?: [A-Z][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|"
-    r"Dr|Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews|Tower|Towers)\b\.?"
+    # (a street's name may start with a Turkish capital: "7 Çınar Street"; rules .69)
+    r"\b\d{1,5}[a-zA-Z]? [A-ZÇĞİÖŞÜ][\w.]*(?: [A-ZÇĞİÖŞÜ][\w.]*)* (?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|"
+    r"Boulevard|Blvd|Drive|Dr|Court|Ct|Close|Way|Place|Pl|Crescent|Cres|Grove|Mews|Tower|Towers)\b\.?"
     # French, Spanish and Italian streets, the number first ("14 Rue des Lilas"; rules .53)
     r"|\b\d{1,4}(?: ?(?:bis|ter))?,? "
     r"(?:Rue|Avenue|Boulevard|Bd|Chemin|Allée|Impasse|Quai|Calle|Carrer|Via|Viale|Piazza)"
