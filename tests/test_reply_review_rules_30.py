@@ -147,7 +147,13 @@ daughter was in one of the photos", a laugh with a heart, a refund "10 iş gün�
 the number". And .69 (blind batch 363): an address on a street with a Turkish name, "it's always
 easy to judge from the outside", "none of you could understand", "the residents knew the risks",
 "Life goes on.", "things like this happen everywhere", "zahmet edip baksaydı", "sakinler ...
-dinleseydi", "bu gibi kazalar her yerde olur".
+dinleseydi", "bu gibi kazalar her yerde olur". And .70 (blind batches 365-371): a plate and a passport number written
+out, a postcode asked for "below", a door code, "Next caller, please.", "Known issue.", appeals that
+"take 60 days", "this wasn't on us", "we don't owe anyone an explanation", "in due course",
+"sıfır ayarında değildi", the responsibility "veliye aittir", "kapı kodu", "pasaport numaranız",
+"uygun bir zamanda yanıtlanacaktır", "itiraz 60 gün sürer", "artık uğraşamıyorum"; and not flagged:
+a clip shared "privately before posting", "once ... and again with the", our website quoted to
+correct it, "buraya yazmayın; DM'den gönderin", "... gibi cevap verdim", "okumak zor oldu ama".
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -203,6 +209,12 @@ PRIVATE_DATA = [
     ("tr", "Hâlâ Gül Sokak No: 12'de mısınız? Paketi getiriyoruz."),
     ("tr", "123456 numaralı kredi hesabınız güncel görünüyor."),
     ("en", "The family at 12 Ölçek Road was visited by officers twice."),
+    ("en", "The van in the video is plate AB12 CDE, booked to a customer in Leeds."),
+    ("en", "Please share your registration and postcode below so we can check."),
+    ("en", "Her passport GB5521903 was returned by the embassy today."),
+    ("en", "The flat's door code is 2291, see you Monday!"),
+    ("tr", "Kapı kodu 5512, akşam görüşürüz."),
+    ("tr", "Pasaport numaranız U4412093 sistemde kayıtlı."),
 ]
 
 FINE = [
@@ -361,6 +373,12 @@ FINE = [
     ("tr", "İadeniz 10 iş günü içinde hesabınıza geçer, gecikirse bize yazın."),
     ("en", "We'll post the number once the count is done on Wednesday."),
     ("tr", "Babanızın sözleşmeyi anlamakta zorlandığını yazdığınız için teşekkürler; gelip birlikte okuyalım."),
+    ("en", "Thanks for sending us the video privately before posting it; we acted the same day."),
+    ("en", "We let you down once with the delay and again with the refund. We're sorry."),
+    ("en", "Our website said the deposit was 'refundable'; it was not, and we've fixed the page."),
+    ("tr", "Lütfen kimlik numaranızı buraya yazmayın; DM'den gönderin."),
+    ("tr", "Size bir suç işlemişsiniz gibi cevap verdim, özür dilerim."),
+    ("tr", "Mesajınızı okumak zor oldu ama haklısınız."),
 ]
 
 KINDS = [
@@ -637,6 +655,17 @@ KINDS = [
     ("tr", "Zahmet edip uyarılara baksaydınız evden çıkardınız.", "blame"),
     ("tr", "Sakinler uyarıları dinleseydi kimse mahsur kalmazdı.", "blame"),
     ("tr", "Bu gibi kazalar her yerde olur.", "dismissive"),
+    ("en", "Noted. Next caller, please.", "dismissive"),
+    ("en", "Known issue.", "dismissive"),
+    ("en", "Appeals take 60 days, as per policy.", "dismissive"),
+    ("en", "The supplier was late, so this wasn't on us.", "defensive"),
+    ("en", "We don't owe anyone an explanation for a private chat.", "defensive"),
+    ("en", "Your questions will be answered in due course.", "dismissive"),
+    ("tr", "Araç geldiğinde zaten sıfır ayarında değildi.", "defensive"),
+    ("tr", "Form eksikse sorumluluk veliye aittir.", "blame"),
+    ("tr", "Sorularınız uygun bir zamanda yanıtlanacaktır.", "dismissive"),
+    ("tr", "Kurallar gereği itiraz 60 gün sürer.", "dismissive"),
+    ("tr", "Açıkçası artık uğraşamıyorum.", "dismissive"),
 ]
 
 STILL_FLAGGED = [

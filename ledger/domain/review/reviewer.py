@@ -29,7 +29,7 @@ from schemas.api import Finding
 SHIPPED = load_scorer()
 # Recorded on every `replied` event: bump the first part whenever a lexicon, a pattern or a threshold
 # changes; the second names the learned scorer's weights (a digest of them, changed by retraining).
-RULES_VERSION = "2026-12-08.69+" + SHIPPED.version
+RULES_VERSION = "2026-12-08.70+" + SHIPPED.version
 SEVERE = frozenset({"sev1", "sev2"})
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -62,7 +62,8 @@ _REPORTED_TO_THEM = re.compile(
     r"\b(?:being|been|were|was|get|got|getting) (?:told|shown|sent|marked|labell?ed|listed)\b"
     # or the brand's own earlier words, quoted to correct them ("our earlier post, which said orders
     # were 'queued'"; rules .67)
-    r"|\b(?:our|we) (?:earlier |previous |first |last )?(?:post|tweet|statement|update|reply|message)\b[^.!?]{0,20}?"
+    r"|\b(?:our|we) (?:earlier |previous |first |last )?(?:post|tweet|statement|update|reply|message"
+    r"|checklist|website|site|page|form|notice|email|letter|faq|guide)\b[^.!?]{0,30}?"
     r"\b(?:said|says|stated|called)\b",
     re.IGNORECASE,
 )
