@@ -153,7 +153,9 @@ out, a postcode asked for "below", a door code, "Next caller, please.", "Known i
 "sıfır ayarında değildi", the responsibility "veliye aittir", "kapı kodu", "pasaport numaranız",
 "uygun bir zamanda yanıtlanacaktır", "itiraz 60 gün sürer", "artık uğraşamıyorum"; and not flagged:
 a clip shared "privately before posting", "once ... and again with the", our website quoted to
-correct it, "buraya yazmayın; DM'den gönderin", "... gibi cevap verdim", "okumak zor oldu ama".
+correct it, "buraya yazmayın; DM'den gönderin", "... gibi cevap verdim", "okumak zor oldu ama". And
+.71 (a review of the change): near-copies folded into the older rules they repeated, so "suç sizin
+değil" is read with the older rule's negation and not flagged.
 """
 # ruff: noqa: RUF001, RUF002  (Turkish letters are the subject here)
 
@@ -379,6 +381,7 @@ FINE = [
     ("tr", "Lütfen kimlik numaranızı buraya yazmayın; DM'den gönderin."),
     ("tr", "Size bir suç işlemişsiniz gibi cevap verdim, özür dilerim."),
     ("tr", "Mesajınızı okumak zor oldu ama haklısınız."),
+    ("tr", "Bu gecikmede suç sizin değil, bizim."),
 ]
 
 KINDS = [

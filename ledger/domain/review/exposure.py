@@ -168,6 +168,7 @@ _NAME = r"[A-Z][a-z'’]+ [A-Z][a-z'’-]+"
 _AGED_FROM = re.compile(rf"\b{_NAME}(?:, \d{{1,2}},| \(\d{{1,2}}\),?| aged \d{{1,2}},?) (?:from|of) [A-Z][a-z]+")
 _NAMED_FROM = re.compile(rf"(?:, |\bnamed ){_NAME},? (?:from|of) [A-Z][a-z]+")
 _HURT = ("injur", "hurt", "fainted", "collapsed", "hospital", "infirmary", "recovering", "treated", "crushed")
+_PERSON = r"[A-ZÇĞİÖŞÜ][a-zçğıöşü'’]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü'’-]+"  # (_NAME with Turkish letters)
 # (the role may stand apart from the name: "The employee in the video, Kelly Brennan from our Leeds
 # store, has been suspended"; and in Turkish, "Videodaki çalışanımız, ... Burcu Aydemir, görevden
 # uzaklaştırıldı": rules .65)
@@ -177,12 +178,11 @@ _DISCIPLINED = re.compile(
     r" [A-Z][a-z'’]+(?: [A-Z][a-z'’-]+)?\b[^.!?]{0,80}?"
     r"\b(?:suspended|sacked|disciplin\w+|(?:final|written|formal) warning)"
     r"|(?:[Çç]alışan|[Pp]ersonel|[Mm]üdür|[Şş]oför|[Kk]urye|[Gg]arson|[Kk]asiyer|[Ss]ürücü|[Tt]emsilci)\w*,?"
-    r"[^.!?]{0,40}?\b[A-ZÇĞİÖŞÜ][a-zçğıöşü]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü]+\b(?!'?\w* (?:[Şş]ube|[Mm]ağaza))[^.!?]{0,80}?"
+    rf"[^.!?]{{0,40}}?\b{_PERSON}\b(?!'?\w* (?:[Şş]ube|[Mm]ağaza))[^.!?]{{0,80}}?"
     r"(?:görevden (?:uzaklaştırıl|alın)|işten çıkarıl|uyarı cezası|disiplin|açığa alın)"
 )
 # A named passenger, guest or patient with their seat, room or bed ("Ayse Korkmaz (seat 14)",
 # "Hakan Yıldız (koltuk 15)"; blind batch 335, rules .66).
-_PERSON = r"[A-ZÇĞİÖŞÜ][a-zçğıöşü'’]+ [A-ZÇĞİÖŞÜ][a-zçğıöşü'’-]+"
 _SEATED = re.compile(
     rf"\b{_PERSON} \((?:seat|koltuk|room|oda|bed|yatak|cabin|kabin)(?: no\.?)? ?\d+\w?\)"
     # or from their cabin, tent or room, or with their age, beside a hospital or a recovery ("Lily

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -23,6 +23,9 @@ from ledger.domain.review.reviewer import RULES_VERSION, SHIPPED, judge, review,
 from ledger.domain.review.rule import PROBLEM_KINDS
 from ledger.domain.review.scorer import SUFFIX, Scorer, language_model
 from schemas.api import Finding
+
+if TYPE_CHECKING:  # (train imports this module)
+    from ledger.domain.review.train import FoldFits
 
 RECALL_TARGET = 0.9
 FALSE_FLAG_TARGET = 0.1
@@ -113,7 +116,7 @@ def _learned_kind(findings: Iterable[Finding], language: str, scorer: Scorer | N
 
 
 def cross_validated(
-    examples: Sequence[Example], kinds_too: bool = True, fits: dict[str, Any] | None = None
+    examples: Sequence[Example], kinds_too: bool = True, fits: dict[str, FoldFits] | None = None
 ) -> list[Outcome]:
     """Each example reviewed with a scorer trained without its batch (leave one batch out), at the
     shipped threshold. Needs the `[train]` extra. Without `kinds_too` the kind model is the shipped
